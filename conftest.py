@@ -1,0 +1,64 @@
+import pytest
+from django.core.cache import cache
+
+from tests import images
+
+
+@pytest.fixture(autouse=True)
+def _clear_cache():
+    """Rate-limit counters must not leak from one test to the next."""
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def make_user(db, django_user_model):
+    def make(username="alice", password="a-long-Passw0rd!", **extra):
+        return django_user_model.objects.create_user(username=username, password=password, **extra)
+
+    return make
+
+
+@pytest.fixture
+def alice(make_user):
+    return make_user("alice")
+
+
+@pytest.fixture
+def bob(make_user):
+    return make_user("bob")
+
+
+@pytest.fixture
+def api(alice):
+    """An API client logged in as alice through a personal token, as the sync client would be."""
+    from rest_framework.test import APIClient
+
+    from photocloud.accounts.models import ApiToken
+
+    _, key = ApiToken.issue(alice, "tests")
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
+    client.user = alice
+    return client
+
+
+@pytest.fixture
+def upload(django_capture_on_commit_callbacks):
+    """Upload files through the API as the client's user and run the background processing, like the worker would."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    def do(client, files, album=None):
+        payload = {"file": [SimpleUploadedFile(name, content) for name, content in files]}
+        if album is not None:
+            payload["album"] = str(album.pk)
+        with django_capture_on_commit_callbacks(execute=True):
+            return client.post("/api/photos/upload/", payload, format="multipart")
+
+    return do
+
+
+@pytest.fixture
+def sample_jpeg():
+    return images.jpeg()

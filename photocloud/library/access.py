@@ -1,0 +1,60 @@
+"""The one place that decides who may see which album and picture.
+
+Every page, API endpoint, thumbnail and original goes through `visible_to()`; a picture follows its album's access
+level. Write views so that the object is looked up *through* these querysets: then a forgotten check is a 404, not a
+leak.
+"""
+
+from django.db import models
+from django.db.models import Exists, OuterRef, Q
+
+PUBLIC, FOLLOWERS, PRIVATE = "public", "followers", "private"
+
+
+def _follows(user, owner_ref: str):
+    from photocloud.social.models import Follow
+
+    return Exists(Follow.objects.filter(follower=user, followee=OuterRef(owner_ref)))
+
+
+def _visibility(user, prefix: str) -> Q:
+    """Q for rows whose album (reached through `prefix`) `user` may see."""
+    access = f"{prefix}access"
+    owner = f"{prefix}owner"
+    if user is None or not user.is_authenticated:
+        return Q(**{access: PUBLIC})
+    return (
+        Q(**{owner: user})
+        | Q(**{access: PUBLIC})
+        | (Q(**{access: FOLLOWERS}) & Q(_follows(user, owner)))
+    )
+
+
+class AlbumQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        return self.filter(_visibility(user, ""))
+
+    def owned_by(self, user):
+        if not user.is_authenticated:
+            return self.none()
+        return self.filter(owner=user)
+
+
+class PhotoQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        return self.filter(_visibility(user, "album__"))
+
+    def owned_by(self, user):
+        if not user.is_authenticated:
+            return self.none()
+        return self.filter(owner=user)
+
+
+def can_edit(user, obj) -> bool:
+    """Only owners change or delete their albums and pictures."""
+    return user.is_authenticated and obj.owner_id == user.pk
+
+
+def can_see_location(user, photo) -> bool:
+    """GPS is private to the owner unless the owner chose to share it."""
+    return can_edit(user, photo) or photo.owner.share_location

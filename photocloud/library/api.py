@@ -1,0 +1,229 @@
+"""REST API for albums, pictures, uploads and automatic albums. The same services as the pages."""
+
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig, SuspiciousOperation, TooManyFilesSent
+from django.db.models import Count
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import exceptions, mixins, permissions, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.response import Response
+from rest_framework.throttling import ScopedRateThrottle
+from rest_framework.views import APIView
+from rest_framework.views import exception_handler as drf_exception_handler
+
+from . import selectors, services
+from .access import can_edit
+from .models import Album, Photo
+from .serializers import (
+    AlbumSerializer,
+    HashAnswerSerializer,
+    HashQuerySerializer,
+    PhotoSerializer,
+    UploadResponseSerializer,
+    UploadSerializer,
+)
+from .uploads import oversized_files
+
+
+def exception_handler(exc, context):
+    """JSON errors with a `detail` message for what Django itself refuses while reading a request."""
+    if isinstance(exc, RequestDataTooBig):
+        exc = exceptions.APIException("The request is too large.")
+        exc.status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    elif isinstance(exc, TooManyFilesSent):
+        exc = exceptions.ValidationError({"detail": "Too many files in one request (at most 100)."})
+    elif isinstance(exc, SuspiciousOperation):
+        exc = exceptions.ValidationError({"detail": "The request could not be read."})
+    return drf_exception_handler(exc, context)
+
+
+class IsOwnerOrReadOnly(permissions.BasePermission):
+    def has_object_permission(self, request, view, obj):
+        return request.method in permissions.SAFE_METHODS or can_edit(request.user, obj)
+
+
+def _owner_filters(request, queryset):
+    if owner := request.query_params.get("owner"):
+        queryset = queryset.filter(owner__username=owner)
+    if request.query_params.get("mine") in ("1", "true"):
+        queryset = queryset.owned_by(request.user)
+    return queryset
+
+
+@extend_schema(parameters=[
+    OpenApiParameter("owner", str, description="Only albums of this user"),
+    OpenApiParameter("mine", bool, description="Only my albums"),
+])
+class AlbumViewSet(viewsets.ModelViewSet):
+    serializer_class = AlbumSerializer
+    permission_classes = [permissions.IsAuthenticatedOrReadOnly, IsOwnerOrReadOnly]
+
+    def get_queryset(self):
+        queryset = Album.objects.visible_to(self.request.user).select_related("owner").prefetch_related("tags")
+        return _owner_filters(self.request, queryset.annotate(photo_count=Count("photos")))
+
+    def perform_create(self, serializer):
+        data = dict(serializer.validated_data)
+        data.pop("cover", None)  # a new album has no pictures yet; the first upload becomes its cover
+        serializer.instance = services.create_album(self.request.user, **data)
+
+    def perform_update(self, serializer):
+        services.update_album(serializer.instance, **serializer.validated_data)
+
+    @extend_schema(parameters=[OpenApiParameter("move_to", str, description="Move the pictures to this album "
+                                                                           "instead of deleting them")])
+    def perform_destroy(self, album):
+        move_to = None
+        if target := self.request.query_params.get("move_to"):
+            move_to = get_object_or_404(Album.objects.owned_by(self.request.user), pk=target)
+        try:
+            services.delete_album(album, move_to=move_to)
+        except ValueError as error:
+            raise exceptions.ValidationError({"move_to": str(error)}) from None
+
+
+@extend_schema(parameters=[
+    OpenApiParameter("album", str, description="Only pictures of this album"),
+    OpenApiParameter("owner", str, description="Only pictures of this user"),
+    OpenApiParameter("mine", bool, description="Only my pictures"),
+    OpenApiParameter("status", str, description="pending, processing, ready or failed"),
+])
+class PhotoViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.UpdateModelMixin,
+                   mixins.DestroyModelMixin, viewsets.GenericViewSet):
+    serializer_class = PhotoSerializer
+    permission_classes = [permissions.IsAuthenticatedOrReadOnly, IsOwnerOrReadOnly]
+    parser_classes = [JSONParser, MultiPartParser, FormParser]
+
+    def get_queryset(self):
+        queryset = Photo.objects.visible_to(self.request.user).select_related("owner", "album")
+        queryset = _owner_filters(self.request, queryset.prefetch_related("tags"))
+        if album := self.request.query_params.get("album"):
+            queryset = queryset.filter(album_id=album)
+        if state := self.request.query_params.get("status"):
+            queryset = queryset.filter(status=state)
+        return queryset
+
+    def list(self, request, *args, **kwargs):
+        try:
+            return super().list(request, *args, **kwargs)
+        except (ValueError, exceptions.ValidationError):
+            raise exceptions.ValidationError({"detail": "Invalid filter value."}) from None
+
+    def perform_update(self, serializer):
+        services.update_photo(serializer.instance, **serializer.validated_data)
+
+    def perform_destroy(self, photo):
+        services.delete_photo(photo)
+
+    @action(detail=True, methods=["post"])
+    def retry(self, request, pk=None):
+        """Process a picture again (for one that failed)."""
+        photo = self.get_object()
+        if not can_edit(request.user, photo):
+            raise exceptions.PermissionDenied("Only the owner can do that.")
+        services.retry_processing(photo)
+        photo.refresh_from_db()
+        return Response(self.get_serializer(photo).data)
+
+    @extend_schema(request=UploadSerializer, responses={201: UploadResponseSerializer, 400: UploadResponseSerializer})
+    @action(detail=False, methods=["post"], parser_classes=[MultiPartParser],
+            throttle_classes=[ScopedRateThrottle], permission_classes=[permissions.IsAuthenticated])
+    def upload(self, request):
+        """Upload pictures. Each file gets its own result: stored, duplicate, or rejected with the reason.
+
+        The answer is 201 when at least one file was stored, 200 when all were already there, and 4xx with the
+        per-file reasons when nothing could be stored.
+        """
+        album_id = request.data.get("album")
+        if album_id:
+            try:
+                album = Album.objects.owned_by(request.user).get(pk=album_id)
+            except (Album.DoesNotExist, ValueError, exceptions.ValidationError):
+                raise exceptions.NotFound("No such album of yours.") from None
+        else:
+            album = services.default_album(request.user)
+        files = request.FILES.getlist("file")
+        skipped = oversized_files(request._request)
+        if not files and not skipped:
+            raise exceptions.ValidationError({"detail": "Send one or more pictures in `file` fields."})
+        results = [services.ingest_upload(request.user, album, uploaded) for uploaded in files]
+        limit_mb = settings.PHOTOCLOUD["MAX_UPLOAD_BYTES"] // (1024 * 1024)
+        results += [services.UploadResult(name, "rejected", reason=f"The file is larger than {limit_mb} MB.",
+                                          code="too_large", http_status=413) for name in skipped]
+        counts = {state: sum(r.status == state for r in results) for state in ("stored", "duplicate", "rejected")}
+        body = {
+            "stored": counts["stored"],
+            "duplicates": counts["duplicate"],
+            "rejected": counts["rejected"],
+            "results": [
+                {"name": r.name, "status": r.status, "reason": r.reason, "code": r.code,
+                 "photo": PhotoSerializer(r.photo, context={"request": request}).data if r.photo else None}
+                for r in results
+            ],
+        }
+        if counts["stored"]:
+            code = status.HTTP_201_CREATED
+        elif counts["duplicate"]:
+            code = status.HTTP_200_OK
+        else:
+            code = max(r.http_status for r in results)
+        return Response(body, status=code)
+
+    upload.throttle_scope = "upload"
+
+    @extend_schema(request=HashQuerySerializer, responses=HashAnswerSerializer)
+    @action(detail=False, methods=["post"], permission_classes=[permissions.IsAuthenticated])
+    def lookup(self, request):
+        """Which of these SHA-256 digests are already in my library (so a client can skip sending them)."""
+        query = HashQuerySerializer(data=request.data)
+        query.is_valid(raise_exception=True)
+        hashes = set(query.validated_data["sha256"])
+        present = dict(Photo.objects.owned_by(request.user).filter(sha256__in=hashes).values_list("sha256", "id"))
+        return Response({"present": present, "missing": sorted(hashes - present.keys())})
+
+
+class _AutoAlbumView(APIView):
+    permission_classes = [permissions.IsAuthenticated]
+
+    @staticmethod
+    def _photo(photo, request):
+        return PhotoSerializer(photo, context={"request": request}).data if photo else None
+
+
+class YearsView(_AutoAlbumView):
+    """Automatic albums by date: the years of my library, with counts."""
+
+    @extend_schema(responses={200: dict})
+    def get(self, request):
+        rows = selectors.years(request.user)
+        return Response([{"year": r["year"], "count": r["count"], "cover": self._photo(r["cover"], request)}
+                         for r in rows])
+
+
+class MonthsView(_AutoAlbumView):
+    @extend_schema(responses={200: dict})
+    def get(self, request, year):
+        rows = selectors.months(request.user, year)
+        return Response([{"year": year, "month": r["month"], "count": r["count"],
+                          "cover": self._photo(r["cover"], request)} for r in rows])
+
+
+class EventsView(_AutoAlbumView):
+    """Events in a month: runs of pictures taken close together."""
+
+    @extend_schema(responses={200: dict})
+    def get(self, request, year, month):
+        events = selectors.events(request.user, year, month) if 1 <= month <= 12 else []
+        return Response([{"start": e.start, "end": e.end, "count": len(e.photos),
+                          "photos": [str(p.pk) for p in e.photos]} for e in events])
+
+
+class ThemesView(_AutoAlbumView):
+    """Automatic albums by theme (category)."""
+
+    @extend_schema(responses={200: dict})
+    def get(self, request):
+        return Response([{"theme": r["theme"], "count": r["count"], "cover": self._photo(r["cover"], request)}
+                         for r in selectors.themes(request.user)])

@@ -1,0 +1,87 @@
+from django import forms
+
+from .models import DEFAULT_CATEGORIES, Album, Photo
+from .services import parse_tags
+
+
+class TagsField(forms.CharField):
+    """Comma-separated tags, normalised by services.parse_tags."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("required", False)
+        kwargs.setdefault("max_length", 1000)
+        kwargs.setdefault("help_text", "Separate tags with commas.")
+        super().__init__(**kwargs)
+
+    def prepare_value(self, value):
+        if isinstance(value, list | tuple):
+            return ", ".join(str(tag) for tag in value)
+        return value
+
+    def clean(self, value):
+        return parse_tags(super().clean(value) or "")
+
+
+class CategoryField(forms.CharField):
+    """One category: one of the seven defaults or the user's own word (offered through a datalist)."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("max_length", 50)
+        super().__init__(**kwargs)
+        self.widget.attrs.update({"list": "category-choices", "autocomplete": "off"})
+
+    def clean(self, value):
+        value = " ".join((super().clean(value) or "").split()).lower()
+        labels = {label.lower(): key for key, label in DEFAULT_CATEGORIES}
+        return labels.get(value, value)
+
+
+class AlbumForm(forms.ModelForm):
+    category = CategoryField(help_text="One category, e.g. landscape, food, or a word of your own.")
+    tags = TagsField()
+
+    class Meta:
+        model = Album
+        fields = ["title", "category", "tags", "description", "access"]
+        widgets = {"access": forms.RadioSelect, "description": forms.Textarea(attrs={"rows": 3})}
+        labels = {"access": "Who can see it"}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            self.initial["tags"] = [tag.name for tag in self.instance.tags.all()]
+
+
+class PhotoForm(forms.ModelForm):
+    category = CategoryField(required=False, help_text="Leave empty to use the album's category.")
+    tags = TagsField()
+
+    class Meta:
+        model = Photo
+        fields = ["title", "description", "category", "tags"]
+        widgets = {"description": forms.Textarea(attrs={"rows": 3})}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.initial["tags"] = [tag.name for tag in self.instance.tags.all()]
+
+
+class DeleteAlbumForm(forms.Form):
+    """Say what happens to the pictures: deleted with the album, or moved to another album."""
+
+    pictures = forms.ChoiceField(
+        choices=[("delete", "Delete the pictures too"), ("move", "Move the pictures to another album")],
+        widget=forms.RadioSelect,
+        initial="delete",
+    )
+    move_to = forms.ModelChoiceField(queryset=Album.objects.none(), required=False, label="Album")
+
+    def __init__(self, *args, album: Album, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["move_to"].queryset = Album.objects.filter(owner=album.owner).exclude(pk=album.pk)
+
+    def clean(self):
+        data = super().clean()
+        if data.get("pictures") == "move" and not data.get("move_to"):
+            self.add_error("move_to", "Choose the album that receives the pictures.")
+        return data

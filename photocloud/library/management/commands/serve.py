@@ -1,0 +1,49 @@
+import os
+import signal
+import subprocess
+import sys
+import time
+
+from django.core.management.base import BaseCommand
+
+
+class Command(BaseCommand):
+    help = "Run Photocloud: the web server (gunicorn) and background worker(s), stopping both together."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--host", default=os.environ.get("PHOTOCLOUD_HOST", "127.0.0.1"))
+        parser.add_argument("--port", type=int, default=int(os.environ.get("PHOTOCLOUD_PORT", "8000")))
+        parser.add_argument("--web-workers", type=int, default=int(os.environ.get("PHOTOCLOUD_WEB_WORKERS", "2")))
+        parser.add_argument("--task-workers", type=int, default=int(os.environ.get("PHOTOCLOUD_TASK_WORKERS", "1")),
+                            help="Background workers (0 when they run elsewhere).")
+
+    def handle(self, *args, host, port, web_workers, task_workers, **options):
+        web = [
+            sys.executable, "-m", "gunicorn", "photocloud.wsgi:application",
+            "--bind", f"{host}:{port}", "--workers", str(web_workers), "--threads", "4",
+            "--timeout", "300", "--access-logfile", "-",
+        ]
+        worker = [sys.executable, "-m", "photocloud.cli", "db_worker", "--interval", "0.5", "--no-startup-delay"]
+        children = [subprocess.Popen(web)] + [subprocess.Popen(worker) for _ in range(task_workers)]
+        self.stdout.write(f"Photocloud is running at http://{host}:{port}/ ({task_workers} background worker(s)).")
+
+        def stop(*_):
+            for child in children:
+                if child.poll() is None:
+                    child.terminate()
+
+        signal.signal(signal.SIGTERM, stop)
+        signal.signal(signal.SIGINT, stop)
+        try:
+            while all(child.poll() is None for child in children):
+                time.sleep(0.5)
+        finally:
+            stop()
+            for child in children:
+                try:
+                    child.wait(timeout=20)
+                except subprocess.TimeoutExpired:
+                    child.kill()
+        failed = [child.args[2] for child in children if child.returncode not in (0, -signal.SIGTERM, None)]
+        if failed:
+            sys.exit(1)

@@ -1,0 +1,132 @@
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.urls import reverse
+
+from .access import AlbumQuerySet, PhotoQuerySet
+
+DEFAULT_CATEGORIES = [
+    ("portrait", "Portrait"),
+    ("landscape", "Landscape"),
+    ("food", "Food"),
+    ("document", "Document"),
+    ("architecture", "Architecture"),
+    ("animal", "Animal"),
+    ("illustration", "Anime / illustration"),
+]
+
+
+class Access(models.TextChoices):
+    PUBLIC = "public", "Everyone"
+    FOLLOWERS = "followers", "My followers"
+    PRIVATE = "private", "Only me"
+
+
+class Tag(models.Model):
+    """A user tag; names are stored normalised (trimmed, lower case) so "Beach" and "beach " are one tag."""
+
+    name = models.CharField(max_length=50, unique=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+
+class Album(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="albums")
+    title = models.CharField(max_length=200)
+    category = models.CharField(max_length=50, help_text="One category, chosen by you.")
+    tags = models.ManyToManyField(Tag, blank=True, related_name="albums")
+    description = models.TextField(max_length=5000, blank=True)
+    access = models.CharField(max_length=10, choices=Access.choices, default=Access.PRIVATE)
+    cover = models.ForeignKey("Photo", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = AlbumQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["owner", "-created_at"]), models.Index(fields=["access", "-created_at"])]
+
+    def __str__(self):
+        return self.title
+
+    def get_absolute_url(self):
+        return reverse("library:album", args=[self.pk])
+
+
+class Photo(models.Model):
+    class Status(models.TextChoices):
+        PENDING = "pending", "Waiting"
+        PROCESSING = "processing", "Processing"
+        READY = "ready", "Ready"
+        FAILED = "failed", "Failed"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="photos")
+    album = models.ForeignKey(Album, on_delete=models.CASCADE, related_name="photos")
+    title = models.CharField(max_length=255, blank=True)
+    description = models.TextField(max_length=5000, blank=True)
+    # The user's own category; blank means "the album's". The system's suggestion will live in its own field.
+    category = models.CharField(max_length=50, blank=True)
+    tags = models.ManyToManyField(Tag, blank=True, related_name="photos")
+
+    # The original, content-addressed: the same bytes are stored once, whoever uploads them.
+    sha256 = models.CharField(max_length=64)
+    original_name = models.CharField(max_length=255, blank=True, help_text="For display only; never used as a path.")
+    format = models.CharField(max_length=10)
+    mime_type = models.CharField(max_length=40)
+    file_size = models.BigIntegerField()
+    width = models.PositiveIntegerField(null=True, blank=True, help_text="As displayed, orientation applied.")
+    height = models.PositiveIntegerField(null=True, blank=True)
+
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.PENDING)
+    status_detail = models.CharField(max_length=500, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+
+    taken_at = models.DateTimeField(null=True, blank=True)
+    # taken_at when known, else the upload time: what the timeline sorts and groups by.
+    sort_date = models.DateTimeField(db_index=True)
+    camera_make = models.CharField(max_length=100, blank=True)
+    camera_model = models.CharField(max_length=100, blank=True)
+    lens = models.CharField(max_length=150, blank=True)
+    exposure_time = models.CharField(max_length=20, blank=True)
+    f_number = models.FloatField(null=True, blank=True)
+    iso = models.PositiveIntegerField(null=True, blank=True)
+    focal_length = models.FloatField(null=True, blank=True)
+    orientation = models.PositiveSmallIntegerField(default=1)
+    latitude = models.FloatField(null=True, blank=True)
+    longitude = models.FloatField(null=True, blank=True)
+
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = PhotoQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-sort_date", "-created_at"]
+        constraints = [models.UniqueConstraint(fields=["owner", "sha256"], name="unique_photo_per_owner")]
+        indexes = [
+            models.Index(fields=["owner", "-sort_date"]),
+            models.Index(fields=["album", "-sort_date"]),
+            models.Index(fields=["sha256"]),
+        ]
+
+    def __str__(self):
+        return self.title or str(self.pk)
+
+    def get_absolute_url(self):
+        return reverse("library:photo", args=[self.pk])
+
+    @property
+    def effective_category(self) -> str:
+        return self.category or self.album.category
+
+    @property
+    def has_location(self) -> bool:
+        return self.latitude is not None and self.longitude is not None

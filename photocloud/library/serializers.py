@@ -1,0 +1,141 @@
+from django.conf import settings
+from django.urls import reverse
+from rest_framework import serializers
+
+from .access import can_see_location
+from .models import Album, Photo
+from .services import parse_tags
+
+
+class TagListField(serializers.ListField):
+    child = serializers.CharField(max_length=50)
+
+    def to_representation(self, manager):
+        return [tag.name for tag in manager.all()]
+
+    def to_internal_value(self, data):
+        if isinstance(data, str):
+            return parse_tags(data)
+        return parse_tags(",".join(super().to_internal_value(data)))
+
+
+class AlbumSerializer(serializers.ModelSerializer):
+    owner = serializers.CharField(source="owner.username", read_only=True)
+    tags = TagListField(required=False)
+    cover = serializers.PrimaryKeyRelatedField(queryset=Photo.objects.all(), required=False, allow_null=True)
+    photo_count = serializers.SerializerMethodField()
+    url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Album
+        fields = ["id", "owner", "title", "category", "tags", "description", "access", "cover", "photo_count",
+                  "created_at", "updated_at", "url"]
+        read_only_fields = ["id", "created_at", "updated_at"]
+
+    def get_photo_count(self, album) -> int:
+        count = getattr(album, "photo_count", None)
+        return album.photos.count() if count is None else count
+
+    def get_url(self, album) -> str:
+        return album.get_absolute_url()
+
+    def validate_category(self, value):
+        value = " ".join(value.split()).lower()
+        if not value:
+            raise serializers.ValidationError("An album needs one category.")
+        return value
+
+    def validate_cover(self, cover):
+        if cover is not None and (self.instance is None or cover.album_id != self.instance.pk):
+            raise serializers.ValidationError("The cover must be a picture of this album.")
+        return cover
+
+
+def _file_url(request, photo, size) -> str:
+    path = reverse("library:photo_file", args=[photo.pk, size])
+    return request.build_absolute_uri(path) if request else path
+
+
+class PhotoSerializer(serializers.ModelSerializer):
+    owner = serializers.CharField(source="owner.username", read_only=True)
+    album = serializers.PrimaryKeyRelatedField(queryset=Album.objects.all())
+    tags = TagListField(required=False)
+    effective_category = serializers.CharField(read_only=True)
+    latitude = serializers.SerializerMethodField()
+    longitude = serializers.SerializerMethodField()
+    thumbnails = serializers.SerializerMethodField()
+    original = serializers.SerializerMethodField()
+    url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Photo
+        fields = ["id", "owner", "album", "title", "description", "category", "effective_category", "tags",
+                  "sha256", "original_name", "format", "mime_type", "file_size", "width", "height",
+                  "status", "status_detail", "taken_at", "sort_date", "camera_make", "camera_model", "lens",
+                  "exposure_time", "f_number", "iso", "focal_length", "orientation", "latitude", "longitude",
+                  "thumbnails", "original", "url", "created_at"]
+        read_only_fields = [name for name in fields if name not in ("album", "title", "description", "category",
+                                                                    "tags")]
+
+    def _location_visible(self, photo) -> bool:
+        return can_see_location(self.context["request"].user, photo)
+
+    def get_latitude(self, photo) -> float | None:
+        return photo.latitude if self._location_visible(photo) else None
+
+    def get_longitude(self, photo) -> float | None:
+        return photo.longitude if self._location_visible(photo) else None
+
+    def get_thumbnails(self, photo) -> dict[str, str]:
+        if photo.status != Photo.Status.READY:
+            return {}
+        request = self.context.get("request")
+        return {size: _file_url(request, photo, size) for size in settings.PHOTOCLOUD["THUMBNAIL_SIZES"]}
+
+    def get_original(self, photo) -> str:
+        return _file_url(self.context.get("request"), photo, "original")
+
+    def get_url(self, photo) -> str:
+        return photo.get_absolute_url()
+
+    def validate_album(self, album):
+        if album.owner_id != self.context["request"].user.pk:
+            raise serializers.ValidationError("Pictures can only move to one of your own albums.")
+        return album
+
+    def validate_category(self, value):
+        return " ".join(value.split()).lower()
+
+
+class UploadSerializer(serializers.Serializer):
+    """Multipart upload: one or more `file` parts, into `album` (default: your "Uploads" album)."""
+
+    album = serializers.UUIDField(required=False)
+    file = serializers.ListField(child=serializers.FileField(allow_empty_file=True), allow_empty=True, required=False)
+
+
+class UploadResultSerializer(serializers.Serializer):
+    name = serializers.CharField()
+    status = serializers.ChoiceField(choices=["stored", "duplicate", "rejected"])
+    reason = serializers.CharField(allow_blank=True)
+    code = serializers.CharField(allow_blank=True)
+    photo = PhotoSerializer(allow_null=True)
+
+
+class UploadResponseSerializer(serializers.Serializer):
+    stored = serializers.IntegerField()
+    duplicates = serializers.IntegerField()
+    rejected = serializers.IntegerField()
+    results = UploadResultSerializer(many=True)
+
+
+class HashQuerySerializer(serializers.Serializer):
+    sha256 = serializers.ListField(
+        child=serializers.RegexField(r"^[0-9a-f]{64}$", error_messages={"invalid": "Not a SHA-256 hex digest."}),
+        max_length=1000,
+    )
+
+
+class HashAnswerSerializer(serializers.Serializer):
+    present = serializers.DictField(child=serializers.UUIDField(), help_text="sha256 -> picture id, for those you have")
+    missing = serializers.ListField(child=serializers.CharField())

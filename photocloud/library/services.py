@@ -1,0 +1,274 @@
+"""Writes to the library: albums, uploads, background processing and deletion.
+
+Views and API endpoints stay thin and call these functions; the owner is always an argument taken from the
+authenticated user, never from a request body.
+"""
+
+import hashlib
+import logging
+import os
+import tempfile
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.files import File
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from . import imaging
+from .imaging import ImageRejected
+from .models import Album, Photo, Tag
+from .uploads import local_file
+from .storage import local_path, original_name, rendition_name
+
+logger = logging.getLogger(__name__)
+
+
+# --- tags and albums ----------------------------------------------------------------------------------------------
+
+
+def parse_tags(text: str) -> list[str]:
+    """"Beach, sunset ,beach" -> ["beach", "sunset"]: trimmed, lower case, unique, in order."""
+    seen: dict[str, None] = {}
+    for raw in text.replace("，", ",").split(","):
+        name = " ".join(raw.split()).lower()[:50]
+        if name:
+            seen.setdefault(name, None)
+    return list(seen)
+
+
+def set_tags(obj, names: list[str]) -> None:
+    tags = []
+    for name in names:
+        tag, _ = Tag.objects.get_or_create(name=name)
+        tags.append(tag)
+    obj.tags.set(tags)
+
+
+@transaction.atomic
+def create_album(owner, *, title, category, access, description="", tags=()) -> Album:
+    album = Album.objects.create(
+        owner=owner, title=title, category=category, access=access, description=description
+    )
+    set_tags(album, list(tags))
+    return album
+
+
+@transaction.atomic
+def update_album(album: Album, *, tags=None, **fields) -> Album:
+    cover = fields.get("cover")
+    if cover is not None and cover.album_id != album.pk:
+        raise ValueError("The cover must be a picture of this album.")
+    for name, value in fields.items():
+        setattr(album, name, value)
+    album.save()
+    if tags is not None:
+        set_tags(album, list(tags))
+    return album
+
+
+def default_album(owner) -> Album:
+    """Where pictures go when no album is named (API and sync client): private until the owner shares it."""
+    album = Album.objects.filter(owner=owner, title="Uploads").order_by("created_at").first()
+    return album or create_album(owner, title="Uploads", category="uploads", access="private")
+
+
+def delete_album(album: Album, *, move_to: Album | None = None) -> int:
+    """Delete an album. Its pictures move to `move_to` when given, else they are deleted with it."""
+    with transaction.atomic():
+        photos = Photo.objects.filter(album=album)
+        if move_to is not None:
+            if move_to.owner_id != album.owner_id or move_to.pk == album.pk:
+                raise ValueError("Pictures can only move to another album of yours.")
+            count = photos.update(album=move_to)
+            album.delete()
+            return count
+        hashes = list(photos.values_list("sha256", "format"))
+        count = len(hashes)
+        album.delete()
+    transaction.on_commit(lambda: _remove_unreferenced_files(hashes))
+    return count
+
+
+@transaction.atomic
+def update_photo(photo: Photo, *, tags=None, **fields) -> Photo:
+    for name, value in fields.items():
+        setattr(photo, name, value)
+    photo.save()
+    if tags is not None:
+        set_tags(photo, list(tags))
+    return photo
+
+
+def delete_photo(photo: Photo) -> None:
+    hashes = [(photo.sha256, photo.format)]
+    with transaction.atomic():
+        photo.delete()
+    transaction.on_commit(lambda: _remove_unreferenced_files(hashes))
+
+
+def _remove_unreferenced_files(hashes) -> None:
+    """Originals are shared by content; a file goes only when no picture of anyone refers to it any more."""
+    for sha256, fmt in hashes:
+        if Photo.objects.filter(sha256=sha256).exists():
+            continue
+        names = [rendition_name(sha256, size) for size in settings.PHOTOCLOUD["THUMBNAIL_SIZES"]]
+        names.append(original_name(sha256, imaging.FORMATS.get(fmt, ("", "bin"))[1]))
+        for name in names:
+            try:
+                default_storage.delete(name)
+            except OSError:
+                logger.warning("Could not delete %s", name, exc_info=True)
+
+
+# --- upload -------------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class UploadResult:
+    name: str
+    status: str  # "stored" | "duplicate" | "rejected"
+    photo: Photo | None = None
+    reason: str = ""
+    code: str = ""
+    http_status: int = 201
+
+
+def _sha256_of(uploaded) -> str:
+    digest = hashlib.sha256()
+    uploaded.seek(0)
+    for chunk in uploaded.chunks():
+        digest.update(chunk)
+    return digest.hexdigest()
+
+
+def display_name(filename: str) -> str:
+    """A title from the client's file name: only the last path part, no extension, printable, bounded."""
+    base = os.path.basename((filename or "").replace("\\", "/"))
+    stem = os.path.splitext(base)[0]
+    return "".join(ch for ch in stem if ch.isprintable())[:255]
+
+
+def ingest_upload(owner, album: Album, uploaded) -> UploadResult:
+    """Validate one uploaded file by content, store it once, and queue its processing.
+
+    Nothing is stored unless the whole file decodes; the same bytes already in the owner's library are reported as a
+    duplicate of the existing picture.
+    """
+    name = os.path.basename((uploaded.name or "").replace("\\", "/"))[:255]
+    if album.owner_id != owner.pk:
+        raise PermissionError("Pictures can only be added to your own albums.")
+    size = uploaded.size or 0
+    if size == 0:
+        return UploadResult(name, "rejected", reason="The file is empty.", code="empty", http_status=400)
+    if size > settings.PHOTOCLOUD["MAX_UPLOAD_BYTES"]:
+        limit = settings.PHOTOCLOUD["MAX_UPLOAD_BYTES"] // (1024 * 1024)
+        return UploadResult(name, "rejected", reason=f"The file is larger than {limit} MB.", code="too_large",
+                            http_status=413)
+    sha256 = _sha256_of(uploaded)
+    existing = Photo.objects.filter(owner=owner, sha256=sha256).first()
+    if existing:
+        return UploadResult(name, "duplicate", photo=existing, reason="Already in your library.", http_status=200)
+    try:
+        with local_file(uploaded) as path:
+            info = imaging.probe(path)
+            imaging.verify(path, info)
+            stored_name = original_name(sha256, info.extension)
+            if not default_storage.exists(stored_name):
+                with open(path, "rb") as handle:
+                    default_storage.save(stored_name, File(handle))
+    except ImageRejected as rejection:
+        return UploadResult(name, "rejected", reason=rejection.message, code=rejection.code,
+                            http_status=rejection.status)
+    try:
+        with transaction.atomic():
+            photo = Photo.objects.create(
+                owner=owner,
+                album=album,
+                title=display_name(name),
+                original_name=name,
+                sha256=sha256,
+                format=info.format,
+                mime_type=info.mime_type,
+                file_size=size,
+                width=info.width,
+                height=info.height,
+                sort_date=timezone.now(),
+            )
+            if album.cover_id is None:
+                Album.objects.filter(pk=album.pk, cover__isnull=True).update(cover=photo)
+            transaction.on_commit(lambda: enqueue_processing(photo))
+    except IntegrityError:
+        # Two uploads of the same bytes racing: the unique constraint keeps one; the other is a duplicate.
+        existing = Photo.objects.filter(owner=owner, sha256=sha256).first()
+        if existing:
+            return UploadResult(name, "duplicate", photo=existing, reason="Already in your library.", http_status=200)
+        _remove_unreferenced_files([(sha256, info.format)])
+        raise
+    return UploadResult(name, "stored", photo=photo)
+
+
+# --- background processing ----------------------------------------------------------------------------------------
+
+
+def enqueue_processing(photo: Photo, delay_seconds: float = 0) -> None:
+    from .tasks import process_photo
+
+    task = process_photo
+    if delay_seconds and task.get_backend().supports_defer:
+        task = task.using(run_after=timezone.now() + timedelta(seconds=delay_seconds))
+    task.enqueue(str(photo.pk))
+
+
+def process_photo(photo_id) -> None:
+    """Metadata and renditions for one picture. Failures are retried with back-off, then shown with the reason."""
+    photo = Photo.objects.filter(pk=photo_id).first()
+    if photo is None:
+        return  # deleted while waiting
+    Photo.objects.filter(pk=photo.pk).update(status=Photo.Status.PROCESSING, attempts=photo.attempts + 1)
+    photo.attempts += 1
+    try:
+        fields = _extract(photo)
+    except Exception as exc:
+        logger.exception("Processing picture %s failed (attempt %d)", photo.pk, photo.attempts)
+        if photo.attempts < settings.PHOTOCLOUD["INGEST_MAX_ATTEMPTS"]:
+            Photo.objects.filter(pk=photo.pk).update(
+                status=Photo.Status.PENDING, status_detail=f"Retrying after an error: {exc}"[:500]
+            )
+            enqueue_processing(photo, delay_seconds=10 * 2**photo.attempts)
+        else:
+            Photo.objects.filter(pk=photo.pk).update(status=Photo.Status.FAILED, status_detail=str(exc)[:500])
+        return
+    Photo.objects.filter(pk=photo.pk).update(status=Photo.Status.READY, status_detail="", **fields)
+
+
+def _extract(photo: Photo) -> dict:
+    name = original_name(photo.sha256, imaging.FORMATS[photo.format][1])
+    path = local_path(name)
+    if path is None:  # remote storage: work on a local copy
+        with default_storage.open(name, "rb") as remote, tempfile.NamedTemporaryFile(suffix=".img") as tmp:
+            for chunk in remote.chunks():
+                tmp.write(chunk)
+            tmp.flush()
+            return _extract_from(photo, tmp.name)
+    return _extract_from(photo, path)
+
+
+def _extract_from(photo: Photo, path: str) -> dict:
+    info = imaging.probe(path)  # header only; stored dimensions already have the orientation applied
+    meta = imaging.read_metadata(path, info)
+    sizes = settings.PHOTOCLOUD["THUMBNAIL_SIZES"]
+    renditions = imaging.render_renditions(path, info, sizes)
+    for size, data in renditions.items():
+        default_storage.save(rendition_name(photo.sha256, size), ContentFile(data))
+    fields = vars(meta)
+    fields["sort_date"] = meta.taken_at or photo.created_at
+    return fields
+
+
+def retry_processing(photo: Photo) -> None:
+    Photo.objects.filter(pk=photo.pk).update(status=Photo.Status.PENDING, status_detail="", attempts=0)
+    enqueue_processing(photo)

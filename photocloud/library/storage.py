@@ -1,0 +1,52 @@
+"""Where originals and renditions live, and how they get there without ever being half-written."""
+
+import os
+import tempfile
+
+from django.core.files.storage import FileSystemStorage, default_storage
+
+
+class AtomicFileSystemStorage(FileSystemStorage):
+    """A local folder where a file appears whole or not at all: written to a temporary file, then renamed."""
+
+    def _save(self, name, content):
+        full_path = self.path(name)
+        directory = os.path.dirname(full_path)
+        os.makedirs(directory, exist_ok=True)
+        fd, tmp_path = tempfile.mkstemp(dir=directory, prefix=".incoming-")
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                if hasattr(content, "seek"):
+                    content.seek(0)
+                for chunk in content.chunks():
+                    handle.write(chunk)
+                handle.flush()
+                os.fsync(handle.fileno())
+            if self.file_permissions_mode is not None:
+                os.chmod(tmp_path, self.file_permissions_mode)
+            else:
+                os.chmod(tmp_path, 0o640)
+            os.replace(tmp_path, full_path)
+        except BaseException:
+            try:
+                os.unlink(tmp_path)
+            except FileNotFoundError:
+                pass
+            raise
+        return str(name).replace("\\", "/")
+
+
+def original_name(sha256: str, extension: str) -> str:
+    return f"originals/{sha256[:2]}/{sha256[2:4]}/{sha256}.{extension}"
+
+
+def rendition_name(sha256: str, size: str) -> str:
+    return f"renditions/{sha256[:2]}/{sha256[2:4]}/{sha256}-{size}.jpg"
+
+
+def local_path(name: str) -> str | None:
+    """A filesystem path for the stored file when the storage has one (it lets libvips stream from disk)."""
+    try:
+        return default_storage.path(name)
+    except NotImplementedError:
+        return None

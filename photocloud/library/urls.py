@@ -1,0 +1,25 @@
+from django.urls import path, re_path
+
+from . import views
+
+app_name = "library"
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("library/", views.timeline, name="timeline"),
+    path("library/dates/", views.dates, name="dates"),
+    path("library/dates/<int:year>/", views.dates_year, name="dates_year"),
+    path("library/dates/<int:year>/<int:month>/", views.dates_month, name="dates_month"),
+    path("library/themes/", views.themes, name="themes"),
+    path("library/themes/<str:name>/", views.theme, name="theme"),
+    path("albums/", views.album_list, name="albums"),
+    path("albums/new/", views.album_create, name="album_create"),
+    path("albums/<uuid:pk>/", views.album_detail, name="album"),
+    path("albums/<uuid:pk>/edit/", views.album_edit, name="album_edit"),
+    path("albums/<uuid:pk>/delete/", views.album_delete, name="album_delete"),
+    path("albums/<uuid:pk>/cover/<uuid:photo_pk>/", views.album_cover, name="album_cover"),
+    path("photos/<uuid:pk>/", views.photo_detail, name="photo"),
+    path("photos/<uuid:pk>/edit/", views.photo_edit, name="photo_edit"),
+    path("photos/<uuid:pk>/delete/", views.photo_delete, name="photo_delete"),
+    path("photos/<uuid:pk>/retry/", views.photo_retry, name="photo_retry"),
+    re_path(r"^photos/(?P<pk>[0-9a-f-]{36})/(?P<size>original|s|m|l)$", views.photo_file, name="photo_file"),
+]

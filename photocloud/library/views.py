@@ -1,0 +1,214 @@
+"""Library pages. Thin: look objects up through access.py, call services/selectors, render."""
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.files.storage import default_storage
+from django.core.paginator import Paginator
+from django.http import FileResponse, Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_POST
+
+from . import selectors, services
+from .access import can_edit, can_see_location
+from .forms import AlbumForm, DeleteAlbumForm, PhotoForm
+from .imaging import FORMATS
+from .models import DEFAULT_CATEGORIES, Album, Photo
+from .storage import original_name, rendition_name
+
+
+def _page(request, queryset, per_page=None):
+    return Paginator(queryset, per_page or settings.PHOTOCLOUD["PAGE_SIZE"]).get_page(request.GET.get("page"))
+
+
+def _grid(request, template, context):
+    """Full page, or only the next run of grid items when htmx asks for more (infinite scroll)."""
+    if request.headers.get("HX-Request") and "page" in request.GET:
+        template = "library/_grid_items.html"
+    return render(request, template, context)
+
+
+def _owned_album(request, pk) -> Album:
+    return get_object_or_404(Album.objects.owned_by(request.user), pk=pk)
+
+
+def _owned_photo(request, pk) -> Photo:
+    return get_object_or_404(Photo.objects.owned_by(request.user).select_related("album"), pk=pk)
+
+
+def home(request):
+    return render(request, "library/home.html", {"page": _page(request, selectors.public_albums(), 24)})
+
+
+@login_required
+def timeline(request):
+    page = _page(request, selectors.library_photos(request.user))
+    return _grid(request, "library/timeline.html", {"page": page, "group_by_day": True})
+
+
+@login_required
+def dates(request):
+    return render(request, "library/dates.html", {"years": selectors.years(request.user)})
+
+
+@login_required
+def dates_year(request, year):
+    return render(request, "library/dates_year.html", {"year": year, "months": selectors.months(request.user, year)})
+
+
+@login_required
+def dates_month(request, year, month):
+    if not 1 <= month <= 12:
+        raise Http404("No such month.")
+    events = selectors.events(request.user, year, month)
+    return render(request, "library/dates_month.html", {"year": year, "month": month, "events": events})
+
+
+@login_required
+def themes(request):
+    labels = dict(DEFAULT_CATEGORIES)
+    rows = [dict(row, label=labels.get(row["theme"], row["theme"])) for row in selectors.themes(request.user)]
+    return render(request, "library/themes.html", {"themes": rows})
+
+
+@login_required
+def theme(request, name):
+    page = _page(request, selectors.theme_photos(request.user, name))
+    label = dict(DEFAULT_CATEGORIES).get(name, name)
+    return _grid(request, "library/theme.html", {"page": page, "theme": label})
+
+
+# --- albums ------------------------------------------------------------------------------------------------------
+
+
+@login_required
+def album_list(request):
+    return render(request, "library/album_list.html", {"page": _page(request, selectors.my_albums(request.user), 24)})
+
+
+@login_required
+def album_create(request):
+    form = AlbumForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        album = services.create_album(request.user, **form.cleaned_data)
+        messages.success(request, f"Album “{album.title}” created. Add some pictures.")
+        return redirect(album)
+    return render(request, "form_page.html", {"form": form, "categories": DEFAULT_CATEGORIES, "title": "New album",
+                                              "submit_label": "Create album", "cancel_url": reverse("library:albums")})
+
+
+@login_required
+def album_edit(request, pk):
+    album = _owned_album(request, pk)
+    form = AlbumForm(request.POST or None, instance=album)
+    if request.method == "POST" and form.is_valid():
+        services.update_album(album, **form.cleaned_data)
+        messages.success(request, "Album saved.")
+        return redirect(album)
+    return render(request, "form_page.html", {"form": form, "categories": DEFAULT_CATEGORIES, "title": "Edit album",
+                                              "cancel_url": album.get_absolute_url()})
+
+
+@login_required
+def album_delete(request, pk):
+    album = _owned_album(request, pk)
+    form = DeleteAlbumForm(request.POST or None, album=album)
+    count = album.photos.count()
+    if request.method == "POST" and form.is_valid():
+        move_to = form.cleaned_data["move_to"] if form.cleaned_data["pictures"] == "move" else None
+        services.delete_album(album, move_to=move_to)
+        if move_to:
+            messages.success(request, f"Album deleted; its {count} pictures are now in “{move_to.title}”.")
+        else:
+            messages.success(request, f"Album “{album.title}” and its {count} pictures were deleted.")
+        return redirect("library:albums")
+    return render(request, "library/album_delete.html", {"album": album, "form": form, "count": count})
+
+
+def album_detail(request, pk):
+    album = get_object_or_404(Album.objects.visible_to(request.user).select_related("owner", "cover"), pk=pk)
+    page = _page(request, selectors.album_photos(album))
+    context = {"album": album, "page": page, "is_owner": can_edit(request.user, album)}
+    if context["is_owner"]:
+        context["upload_limit_mb"] = settings.PHOTOCLOUD["MAX_UPLOAD_BYTES"] // (1024 * 1024)
+    return _grid(request, "library/album_detail.html", context)
+
+
+@login_required
+@require_POST
+def album_cover(request, pk, photo_pk):
+    album = _owned_album(request, pk)
+    photo = get_object_or_404(Photo.objects.filter(album=album), pk=photo_pk)
+    services.update_album(album, cover=photo)
+    messages.success(request, "Cover changed.")
+    return redirect(photo)
+
+
+# --- pictures ------------------------------------------------------------------------------------------------------
+
+
+def photo_detail(request, pk):
+    photo = get_object_or_404(Photo.objects.visible_to(request.user).select_related("album", "owner"), pk=pk)
+    newer, older = selectors.neighbours(photo, request.user)
+    context = {
+        "photo": photo,
+        "newer": newer,
+        "older": older,
+        "is_owner": can_edit(request.user, photo),
+        "show_location": photo.has_location and can_see_location(request.user, photo),
+        "tags": photo.tags.all(),
+    }
+    return render(request, "library/photo_detail.html", context)
+
+
+@login_required
+def photo_edit(request, pk):
+    photo = _owned_photo(request, pk)
+    form = PhotoForm(request.POST or None, instance=photo)
+    if request.method == "POST" and form.is_valid():
+        services.update_photo(photo, **form.cleaned_data)
+        messages.success(request, "Picture saved.")
+        return redirect(photo)
+    return render(request, "form_page.html", {"form": form, "categories": DEFAULT_CATEGORIES, "title": "Edit picture",
+                                              "cancel_url": photo.get_absolute_url()})
+
+
+@login_required
+def photo_delete(request, pk):
+    photo = _owned_photo(request, pk)
+    if request.method == "POST":
+        album = photo.album
+        services.delete_photo(photo)
+        messages.success(request, "Picture deleted.")
+        return redirect(album)
+    return render(request, "library/photo_delete.html", {"photo": photo})
+
+
+@login_required
+@require_POST
+def photo_retry(request, pk):
+    photo = _owned_photo(request, pk)
+    services.retry_processing(photo)
+    messages.info(request, "Processing again.")
+    return redirect(photo)
+
+
+def photo_file(request, pk, size):
+    """Thumbnails and originals, only ever through the access check."""
+    photo = get_object_or_404(Photo.objects.visible_to(request.user), pk=pk)
+    if size == "original":
+        name = original_name(photo.sha256, FORMATS[photo.format][1])
+        download = request.GET.get("download") == "1"
+        filename = photo.original_name or f"{photo.pk}.{FORMATS[photo.format][1]}"
+        response = FileResponse(
+            default_storage.open(name, "rb"), content_type=photo.mime_type, as_attachment=download, filename=filename
+        )
+    else:
+        if size not in settings.PHOTOCLOUD["THUMBNAIL_SIZES"] or photo.status != Photo.Status.READY:
+            raise Http404("This rendition does not exist (yet).")
+        response = FileResponse(default_storage.open(rendition_name(photo.sha256, size), "rb"),
+                                content_type="image/jpeg")
+    response["Cache-Control"] = "private, max-age=3600"
+    response["ETag"] = f'"{photo.sha256[:32]}-{size}"'
+    return response

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class SocialConfig(AppConfig):
+    name = "photocloud.social"
+    label = "social"

@@ -1,0 +1,40 @@
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from rest_framework.routers import DefaultRouter
+
+from photocloud.accounts import api as accounts_api
+from photocloud.accounts import views as accounts_views
+from photocloud.library import api as library_api
+from photocloud.social import views as social_views
+
+router = DefaultRouter()
+router.register("albums", library_api.AlbumViewSet, basename="album")
+router.register("photos", library_api.PhotoViewSet, basename="photo")
+router.register("tokens", accounts_api.ApiTokenViewSet, basename="token")
+router.register("users", accounts_api.UserViewSet, basename="user")
+
+api_urlpatterns = [
+    path("", include(router.urls)),
+    path("me/", accounts_api.MeView.as_view(), name="me"),
+    path("library/years/", library_api.YearsView.as_view(), name="years"),
+    path("library/years/<int:year>/", library_api.MonthsView.as_view(), name="months"),
+    path("library/years/<int:year>/<int:month>/", library_api.EventsView.as_view(), name="events"),
+    path("library/themes/", library_api.ThemesView.as_view(), name="themes"),
+    path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
+]
+
+people_urlpatterns = [
+    path("<str:username>/", accounts_views.profile, name="profile"),
+    path("<str:username>/avatar.jpg", accounts_views.avatar, name="avatar"),
+    path("<str:username>/follow/", social_views.follow, name="follow"),
+]
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("accounts/", include("photocloud.accounts.urls")),
+    path("api/", include((api_urlpatterns, "api"))),
+    path("u/", include((people_urlpatterns, "people"))),
+    path("", include("photocloud.library.urls")),
+]

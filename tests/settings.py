@@ -1,0 +1,19 @@
+"""Test settings: the real settings, with a throw-away data folder and tasks run in-process.
+
+The database comes from DATABASE_URL as in production, so the same suite runs on SQLite, PostgreSQL and MariaDB.
+"""
+
+import os
+import tempfile
+
+os.environ.setdefault("PHOTOCLOUD_DATA_DIR", tempfile.mkdtemp(prefix="photocloud-test-"))
+os.environ.setdefault("PHOTOCLOUD_TASK_BACKEND", "django_tasks.backends.immediate.ImmediateBackend")
+
+from photocloud.settings import *  # noqa: E402,F403
+
+# Fast hashing for the many users tests create; production uses Argon2 (see photocloud/settings.py).
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+# Rate-limit counters in memory, cleared between tests by conftest.py.
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+SILENCED_SYSTEM_CHECKS = ["django_ratelimit.W001"]
+STORAGES["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}  # noqa: F405
