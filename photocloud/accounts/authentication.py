@@ -1,3 +1,6 @@
+import functools
+
+from django.http import HttpResponse
 from django.utils import timezone
 from rest_framework import authentication, exceptions
 
@@ -32,3 +35,19 @@ class ApiTokenAuthentication(authentication.TokenAuthentication):
 
     def authenticate_header(self, request):
         return "Token"
+
+
+def accepts_api_token(view):
+    """Let API clients fetch what the API links to (thumbnails, originals) with the same personal token."""
+
+    @functools.wraps(view)
+    def wrapper(request, *args, **kwargs):
+        try:
+            authenticated = ApiTokenAuthentication().authenticate(request)
+        except exceptions.AuthenticationFailed as failure:
+            return HttpResponse(str(failure.detail), status=401, content_type="text/plain; charset=utf-8")
+        if authenticated:
+            request.user = authenticated[0]
+        return view(request, *args, **kwargs)
+
+    return wrapper

@@ -20,6 +20,7 @@ from .serializers import (
     AlbumSerializer,
     HashAnswerSerializer,
     HashQuerySerializer,
+    ListFilterSerializer,
     PhotoSerializer,
     UploadResponseSerializer,
     UploadSerializer,
@@ -44,25 +45,30 @@ class IsOwnerOrReadOnly(permissions.BasePermission):
         return request.method in permissions.SAFE_METHODS or can_edit(request.user, obj)
 
 
-def _owner_filters(request, queryset):
-    if owner := request.query_params.get("owner"):
+def _filtered(request, queryset):
+    """Apply the list filters of the query string, refusing malformed values with a 400."""
+    params = ListFilterSerializer(data=request.query_params)
+    params.is_valid(raise_exception=True)
+    filters = params.validated_data
+    if owner := filters.get("owner"):
         queryset = queryset.filter(owner__username=owner)
-    if request.query_params.get("mine") in ("1", "true"):
+    if filters.get("mine"):
         queryset = queryset.owned_by(request.user)
+    if album := filters.get("album"):
+        queryset = queryset.filter(album_id=album)
+    if state := filters.get("status"):
+        queryset = queryset.filter(status=state)
     return queryset
 
 
-@extend_schema(parameters=[
-    OpenApiParameter("owner", str, description="Only albums of this user"),
-    OpenApiParameter("mine", bool, description="Only my albums"),
-])
+@extend_schema(parameters=[ListFilterSerializer])
 class AlbumViewSet(viewsets.ModelViewSet):
     serializer_class = AlbumSerializer
     permission_classes = [permissions.IsAuthenticatedOrReadOnly, IsOwnerOrReadOnly]
 
     def get_queryset(self):
         queryset = Album.objects.visible_to(self.request.user).select_related("owner").prefetch_related("tags")
-        return _owner_filters(self.request, queryset.annotate(photo_count=Count("photos")))
+        return _filtered(self.request, queryset.annotate(photo_count=Count("photos")))
 
     def perform_create(self, serializer):
         data = dict(serializer.validated_data)
@@ -84,12 +90,7 @@ class AlbumViewSet(viewsets.ModelViewSet):
             raise exceptions.ValidationError({"move_to": str(error)}) from None
 
 
-@extend_schema(parameters=[
-    OpenApiParameter("album", str, description="Only pictures of this album"),
-    OpenApiParameter("owner", str, description="Only pictures of this user"),
-    OpenApiParameter("mine", bool, description="Only my pictures"),
-    OpenApiParameter("status", str, description="pending, processing, ready or failed"),
-])
+@extend_schema(parameters=[ListFilterSerializer])
 class PhotoViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.UpdateModelMixin,
                    mixins.DestroyModelMixin, viewsets.GenericViewSet):
     serializer_class = PhotoSerializer
@@ -98,18 +99,7 @@ class PhotoViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Upda
 
     def get_queryset(self):
         queryset = Photo.objects.visible_to(self.request.user).select_related("owner", "album")
-        queryset = _owner_filters(self.request, queryset.prefetch_related("tags"))
-        if album := self.request.query_params.get("album"):
-            queryset = queryset.filter(album_id=album)
-        if state := self.request.query_params.get("status"):
-            queryset = queryset.filter(status=state)
-        return queryset
-
-    def list(self, request, *args, **kwargs):
-        try:
-            return super().list(request, *args, **kwargs)
-        except (ValueError, exceptions.ValidationError):
-            raise exceptions.ValidationError({"detail": "Invalid filter value."}) from None
+        return _filtered(self.request, queryset.prefetch_related("tags"))
 
     def perform_update(self, serializer):
         services.update_photo(serializer.instance, **serializer.validated_data)

@@ -139,3 +139,12 @@ class HashQuerySerializer(serializers.Serializer):
 class HashAnswerSerializer(serializers.Serializer):
     present = serializers.DictField(child=serializers.UUIDField(), help_text="sha256 -> picture id, for those you have")
     missing = serializers.ListField(child=serializers.CharField())
+
+
+class ListFilterSerializer(serializers.Serializer):
+    """Query-string filters of the album and picture lists."""
+
+    owner = serializers.CharField(required=False, max_length=150, help_text="Only this user's")
+    mine = serializers.BooleanField(required=False, default=False, help_text="Only mine")
+    album = serializers.UUIDField(required=False, help_text="Only pictures of this album")
+    status = serializers.ChoiceField(choices=Photo.Status.choices, required=False, help_text="Processing state")

@@ -10,6 +10,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
+from photocloud.accounts.authentication import accepts_api_token
+
 from . import selectors, services
 from .access import can_edit, can_see_location
 from .forms import AlbumForm, DeleteAlbumForm, PhotoForm
@@ -194,6 +196,7 @@ def photo_retry(request, pk):
     return redirect(photo)
 
 
+@accepts_api_token
 def photo_file(request, pk, size):
     """Thumbnails and originals, only ever through the access check."""
     photo = get_object_or_404(Photo.objects.visible_to(request.user), pk=pk)

@@ -1,0 +1,269 @@
+"""Albums, pictures and automatic albums, through the API and the pages."""
+
+import hashlib
+from datetime import datetime
+
+import pytest
+from django.core.files.storage import default_storage
+
+from photocloud.library import selectors, services
+from photocloud.library.models import Album, Photo
+from photocloud.library.storage import original_name, rendition_name
+from tests import images
+
+
+@pytest.fixture
+def album(alice):
+    return services.create_album(alice, title="Holidays", category="landscape", access="public")
+
+
+def stored(api, upload, album, *files):
+    response = upload(api, list(files), album)
+    assert response.status_code == 201, response.json()
+    return [Photo.objects.get(pk=r["photo"]["id"]) for r in response.json()["results"]]
+
+
+def test_album_crud_through_the_api(api):
+    created = api.post(
+        "/api/albums/",
+        {"title": "Cups", "category": "Food", "tags": ["Mug", " porcelain ", "mug"], "access": "followers",
+         "owner": "bob"},
+        format="json",
+    )
+    assert created.status_code == 201, created.json()
+    body = created.json()
+    assert body["owner"] == "alice" and body["category"] == "food" and body["tags"] == ["mug", "porcelain"]
+    album_id = body["id"]
+
+    assert api.patch(f"/api/albums/{album_id}/", {"tags": "blue, cup"}, format="json").json()["tags"] == ["blue", "cup"]
+    missing_category = api.patch(f"/api/albums/{album_id}/", {"category": "  "}, format="json")
+    assert missing_category.status_code == 400 and "category" in missing_category.json()
+
+    assert api.delete(f"/api/albums/{album_id}/").status_code == 204
+    assert not Album.objects.filter(pk=album_id).exists()
+
+
+def test_album_needs_title_and_category(api):
+    response = api.post("/api/albums/", {"title": ""}, format="json")
+    assert response.status_code == 400
+    assert set(response.json()) >= {"title", "category"}
+
+
+def test_upload_without_album_goes_to_a_private_uploads_album(api, upload):
+    response = upload(api, [("a.jpg", images.jpeg())])
+    assert response.status_code == 201
+    photo = Photo.objects.get()
+    assert photo.album.title == "Uploads" and photo.album.access == "private"
+    assert photo.status == "ready"
+
+
+def test_first_upload_becomes_the_cover_and_cover_can_change(api, upload, album):
+    first, second = stored(api, upload, album, ("a.jpg", images.variant(seed=1)), ("b.jpg", images.variant(seed=2)))
+    album.refresh_from_db()
+    assert album.cover == first
+    assert api.patch(f"/api/albums/{album.pk}/", {"cover": str(second.pk)}, format="json").status_code == 200
+    album.refresh_from_db()
+    assert album.cover == second
+
+
+def test_cover_must_belong_to_the_album(api, upload, album, alice):
+    other = services.create_album(alice, title="Other", category="food", access="private")
+    (photo,) = stored(api, upload, other, ("a.jpg", images.jpeg()))
+    response = api.patch(f"/api/albums/{album.pk}/", {"cover": str(photo.pk)}, format="json")
+    assert response.status_code == 400
+
+
+def test_original_is_kept_byte_exact_and_content_addressed(api, upload, album):
+    data = images.jpeg("coffee")
+    (photo,) = stored(api, upload, album, ("coffee.jpg", data))
+    assert photo.sha256 == hashlib.sha256(data).hexdigest()
+    with default_storage.open(original_name(photo.sha256, "jpg")) as handle:
+        assert handle.read() == data
+    download = api.get(f"/photos/{photo.pk}/original?download=1")
+    assert b"".join(download.streaming_content) == data
+    assert 'attachment; filename="coffee.jpg"' in download["Content-Disposition"]
+
+
+def test_upload_name_is_never_a_path(api, upload, album):
+    (photo,) = stored(api, upload, album, ("../../etc/passwd<script>.jpg", images.jpeg()))
+    assert photo.title == "passwd<script>"
+    assert default_storage.exists(original_name(photo.sha256, "jpg"))
+    page = api.get(f"/photos/{photo.pk}/").content.decode()
+    assert "passwd&lt;script&gt;" in page and "<script>" not in page.split("</head>")[1]
+
+
+def test_edit_picture_tags_and_category_and_move_it(api, upload, album, alice, bob):
+    (photo,) = stored(api, upload, album, ("a.jpg", images.jpeg()))
+    target = services.create_album(alice, title="Best", category="animal", access="private")
+    response = api.patch(
+        f"/api/photos/{photo.pk}/",
+        {"title": "Chelsea", "tags": ["cat", "Tabby"], "category": "Animal", "album": str(target.pk),
+         "sha256": "0" * 64, "status": "failed"},
+        format="json",
+    )
+    assert response.status_code == 200, response.json()
+    body = response.json()
+    assert body["tags"] == ["cat", "tabby"] and body["category"] == "animal" and body["album"] == str(target.pk)
+    assert body["sha256"] == photo.sha256 and body["status"] == "ready"  # read-only fields ignored
+    bobs = services.create_album(bob, title="Bob's", category="food", access="public")
+    moved = api.patch(f"/api/photos/{photo.pk}/", {"album": str(bobs.pk)}, format="json")
+    assert moved.status_code == 400
+
+
+def test_category_follows_the_album_unless_set(api, upload, album):
+    (photo,) = stored(api, upload, album, ("a.jpg", images.jpeg()))
+    assert api.get(f"/api/photos/{photo.pk}/").json()["effective_category"] == "landscape"
+
+
+def test_delete_picture_removes_files_no_one_else_uses(api, upload, album):
+    (photo,) = stored(api, upload, album, ("a.jpg", images.jpeg()))
+    names = [original_name(photo.sha256, "jpg"), rendition_name(photo.sha256, "s")]
+    assert all(default_storage.exists(name) for name in names)
+    with_callbacks = api.delete(f"/api/photos/{photo.pk}/")
+    assert with_callbacks.status_code == 204
+    assert not Photo.objects.filter(pk=photo.pk).exists()
+
+
+def test_delete_album_moves_or_deletes_its_pictures(api, upload, album, alice, django_capture_on_commit_callbacks):
+    photos = stored(api, upload, album, ("a.jpg", images.variant(seed=3)), ("b.jpg", images.variant(seed=4)))
+    keep = services.create_album(alice, title="Keep", category="misc", access="private")
+    assert api.delete(f"/api/albums/{album.pk}/?move_to={keep.pk}").status_code == 204
+    assert set(keep.photos.all()) == set(photos)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        assert api.delete(f"/api/albums/{keep.pk}/").status_code == 204
+    assert not Photo.objects.exists()
+    assert not default_storage.exists(original_name(photos[0].sha256, "jpg"))
+
+
+def test_delete_album_page_says_what_happens(client, alice, api, upload, album):
+    stored(api, upload, album, ("a.jpg", images.jpeg()))
+    client.force_login(alice)
+    page = client.get(f"/albums/{album.pk}/delete/").content.decode()
+    assert "1 picture" in page and "Delete the pictures too" in page and "Move the pictures" in page
+    assert Album.objects.filter(pk=album.pk).exists()  # a GET deletes nothing
+    response = client.post(f"/albums/{album.pk}/delete/", {"pictures": "move"})
+    assert response.status_code == 200 and "Choose the album" in response.content.decode()
+    response = client.post(f"/albums/{album.pk}/delete/", {"pictures": "delete"})
+    assert response.status_code == 302
+    assert not Album.objects.filter(pk=album.pk).exists() and not Photo.objects.exists()
+
+
+def test_album_form_creates_and_edits(client, alice):
+    client.force_login(alice)
+    response = client.post(
+        "/albums/new/",
+        {"title": "Street", "category": "Architecture", "tags": "city, Night", "description": "x", "access": "public"},
+    )
+    album = Album.objects.get(title="Street")
+    assert response["Location"] == f"/albums/{album.pk}/"
+    assert album.owner == alice and album.category == "architecture"
+    assert sorted(t.name for t in album.tags.all()) == ["city", "night"]
+    edit = client.get(f"/albums/{album.pk}/edit/").content.decode()
+    assert 'value="city, night"' in edit
+    client.post(f"/albums/{album.pk}/edit/", {"title": "Streets", "category": "my own", "tags": "", "access": "private"})
+    album.refresh_from_db()
+    assert (album.title, album.category, album.access, album.tags.count()) == ("Streets", "my own", "private", 0)
+
+
+def test_album_form_requires_category(client, alice):
+    client.force_login(alice)
+    response = client.post("/albums/new/", {"title": "No category", "access": "public"})
+    assert response.status_code == 200 and "This field is required" in response.content.decode()
+    assert not Album.objects.exists()
+
+
+def test_lookup_by_hash_for_clients(api, upload, album):
+    (photo,) = stored(api, upload, album, ("a.jpg", images.jpeg()))
+    unknown = "f" * 64
+    response = api.post("/api/photos/lookup/", {"sha256": [photo.sha256, unknown]}, format="json")
+    assert response.json() == {"present": {photo.sha256: str(photo.pk)}, "missing": [unknown]}
+    assert api.post("/api/photos/lookup/", {"sha256": ["nothex"]}, format="json").status_code == 400
+
+
+def test_photo_list_filters(api, upload, album, alice):
+    other = services.create_album(alice, title="Other", category="food", access="private")
+    stored(api, upload, album, ("a.jpg", images.variant(seed=5)))
+    stored(api, upload, other, ("b.jpg", images.variant(seed=6)))
+    assert api.get(f"/api/photos/?album={album.pk}").json()["count"] == 1
+    assert api.get("/api/photos/?mine=1&status=ready").json()["count"] == 2
+    assert api.get("/api/photos/?album=not-a-uuid").status_code == 400
+
+
+# --- automatic albums ---------------------------------------------------------------------------------------------
+
+
+def test_dates_months_and_events(api, upload, album, alice):
+    taken = [
+        datetime(2023, 12, 31, 22, 0),
+        datetime(2024, 5, 17, 9, 0),
+        datetime(2024, 5, 17, 10, 30),  # same event: 1.5 h later
+        datetime(2024, 5, 17, 18, 0),  # a new event: 7.5 h later
+        datetime(2024, 7, 1, 12, 0),
+    ]
+    for seed, when in enumerate(taken):
+        image = images.encode(images.photo("cat").crop((seed, 0, 440, 290)), "JPEG", images.exif_for(taken=when))
+        stored(api, upload, album, (f"{seed}.jpg", image))
+
+    assert [(y["year"], y["count"]) for y in selectors.years(alice)] == [(2024, 4), (2023, 1)]
+    assert [(m["month"], m["count"]) for m in selectors.months(alice, 2024)] == [(7, 1), (5, 3)]
+    events = selectors.events(alice, 2024, 5)
+    assert [len(e.photos) for e in events] == [1, 2]  # newest event first
+    assert events[1].start.hour == 9 and events[1].end.hour == 10
+
+    assert api.get("/api/library/years/").json()[0]["year"] == 2024
+    assert [e["count"] for e in api.get("/api/library/years/2024/5/").json()] == [1, 2]
+
+
+def test_timeline_groups_by_day_and_scrolls(client, alice, api, upload, album, settings):
+    settings.PHOTOCLOUD = {**settings.PHOTOCLOUD, "PAGE_SIZE": 2}
+    for seed in range(3):
+        image = images.encode(images.photo("coffee").crop((seed, 0, 590, 390)), "JPEG",
+                              images.exif_for(taken=datetime(2024, 1, 1 + seed, 12)))
+        stored(api, upload, album, (f"{seed}.jpg", image))
+    client.force_login(alice)
+    page = client.get("/library/").content.decode()
+    assert "Wednesday 3 January 2024" in page and "Tuesday 2 January 2024" in page
+    assert 'hx-get="?page=2"' in page
+    more = client.get("/library/?page=2", HTTP_HX_REQUEST="true").content.decode()
+    assert "Monday 1 January 2024" in more and "<html" not in more
+
+
+def test_themes_follow_categories(client, alice, api, upload, album):
+    food = services.create_album(alice, title="Dinner", category="food", access="private")
+    (dish,) = stored(api, upload, food, ("d.jpg", images.jpeg("coffee")))
+    stored(api, upload, album, ("l.jpg", images.jpeg("rocket")))
+    services.update_photo(dish, category="illustration")
+    assert {t["theme"]: t["count"] for t in selectors.themes(alice)} == {"illustration": 1, "landscape": 1}
+    client.force_login(alice)
+    assert "Anime / illustration" in client.get("/library/themes/").content.decode()
+    assert client.get("/library/themes/landscape/").status_code == 200
+
+
+def test_empty_states(client, alice):
+    client.force_login(alice)
+    assert "Your library is empty" in client.get("/library/").content.decode()
+    assert "no albums yet" in client.get("/albums/").content.decode()
+    assert "No pictures yet" in client.get("/library/dates/").content.decode()
+    assert "Nobody has shared" in client.get("/").content.decode()
+
+
+def test_picture_page_shows_metadata_and_neighbours(client, alice, api, upload, album):
+    older, newer = stored(
+        api, upload, album,
+        ("old.jpg", images.encode(images.photo("cat"), "JPEG", images.exif_for(taken=datetime(2020, 1, 1)))),
+        ("new.jpg", images.jpeg("coffee", make="FUJIFILM", model="X-T5")),
+    )
+    client.force_login(alice)
+    page = client.get(f"/photos/{newer.pk}/").content.decode()
+    assert "FUJIFILM X-T5" in page and "1/250 s" in page and "ISO 400" in page and "17 May 2024" in page
+    assert f'href="/photos/{older.pk}/" rel="next"' in page
+    assert f'href="/photos/{newer.pk}/" rel="prev"' in client.get(f"/photos/{older.pk}/").content.decode()
+
+
+def test_openapi_schema_lists_the_endpoints(client):
+    schema = client.get("/api/schema/", HTTP_ACCEPT="application/json").json()
+    for path in ["/api/albums/", "/api/photos/upload/", "/api/photos/lookup/", "/api/tokens/", "/api/me/",
+                 "/api/users/{username}/follow/", "/api/library/themes/"]:
+        assert path in schema["paths"], path
+    assert client.get("/api/docs/").status_code == 200
