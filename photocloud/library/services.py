@@ -228,7 +228,9 @@ def process_photo(photo_id) -> None:
     photo = Photo.objects.filter(pk=photo_id).first()
     if photo is None:
         return  # deleted while waiting
-    Photo.objects.filter(pk=photo.pk).update(status=Photo.Status.PROCESSING, attempts=photo.attempts + 1)
+    Photo.objects.filter(pk=photo.pk).update(
+        status=Photo.Status.PROCESSING, attempts=photo.attempts + 1, updated_at=timezone.now()
+    )
     photo.attempts += 1
     try:
         fields = _extract(photo)
@@ -267,6 +269,19 @@ def _extract_from(photo: Photo, path: str) -> dict:
     fields = vars(meta)
     fields["sort_date"] = meta.taken_at or photo.created_at
     return fields
+
+
+def requeue_stalled(older_than=timedelta(minutes=10)) -> int:
+    """Queue again the pictures whose worker died mid-job (processing is idempotent, so a rare repeat is harmless)."""
+    stalled = Photo.objects.filter(
+        status=Photo.Status.PROCESSING, updated_at__lt=timezone.now() - older_than
+    ).only("pk")
+    count = 0
+    for photo in stalled:
+        Photo.objects.filter(pk=photo.pk).update(status=Photo.Status.PENDING, updated_at=timezone.now())
+        enqueue_processing(photo)
+        count += 1
+    return count
 
 
 def retry_processing(photo: Photo) -> None:

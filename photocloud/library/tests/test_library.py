@@ -267,3 +267,21 @@ def test_openapi_schema_lists_the_endpoints(client):
                  "/api/users/{username}/follow/", "/api/library/themes/"]:
         assert path in schema["paths"], path
     assert client.get("/api/docs/").status_code == 200
+
+
+def test_pictures_left_processing_by_a_dead_worker_are_queued_again(
+    api, upload, album, django_capture_on_commit_callbacks
+):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    (photo,) = stored(api, upload, album, ("a.jpg", images.jpeg()))
+    Photo.objects.filter(pk=photo.pk).update(status="processing", updated_at=timezone.now() - timedelta(hours=1))
+    fresh = stored(api, upload, album, ("b.jpg", images.variant(seed=9)))[0]
+    Photo.objects.filter(pk=fresh.pk).update(status="processing", updated_at=timezone.now())
+
+    assert services.requeue_stalled() == 1  # the immediate backend processes it again at once
+    photo.refresh_from_db()
+    fresh.refresh_from_db()
+    assert photo.status == "ready" and fresh.status == "processing"

@@ -7,6 +7,9 @@ import time
 from django.core.management.base import BaseCommand
 
 
+STALLED_CHECK_SECONDS = 300
+
+
 class Command(BaseCommand):
     help = "Run Photocloud: the web server (gunicorn) and background worker(s), stopping both together."
 
@@ -24,6 +27,8 @@ class Command(BaseCommand):
             "--timeout", "300", "--access-logfile", "-",
         ]
         worker = [sys.executable, "-m", "photocloud.cli", "db_worker", "--interval", "0.5", "--no-startup-delay"]
+        if task_workers:
+            self._requeue_stalled()
         children = [subprocess.Popen(web)] + [subprocess.Popen(worker) for _ in range(task_workers)]
         self.stdout.write(f"Photocloud is running at http://{host}:{port}/ ({task_workers} background worker(s)).")
 
@@ -35,8 +40,12 @@ class Command(BaseCommand):
         signal.signal(signal.SIGTERM, stop)
         signal.signal(signal.SIGINT, stop)
         try:
+            next_check = time.monotonic() + STALLED_CHECK_SECONDS
             while all(child.poll() is None for child in children):
                 time.sleep(0.5)
+                if task_workers and time.monotonic() > next_check:
+                    self._requeue_stalled()
+                    next_check = time.monotonic() + STALLED_CHECK_SECONDS
         finally:
             stop()
             for child in children:
@@ -44,6 +53,14 @@ class Command(BaseCommand):
                     child.wait(timeout=20)
                 except subprocess.TimeoutExpired:
                     child.kill()
-        failed = [child.args[2] for child in children if child.returncode not in (0, -signal.SIGTERM, None)]
-        if failed:
+        if any(child.returncode not in (0, -signal.SIGTERM) for child in children):
             sys.exit(1)
+
+    def _requeue_stalled(self):
+        from django.db import close_old_connections
+
+        from photocloud.library.services import requeue_stalled
+
+        if count := requeue_stalled():
+            self.stdout.write(f"Queued {count} picture(s) again whose processing was interrupted.")
+        close_old_connections()
