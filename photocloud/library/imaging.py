@@ -10,7 +10,7 @@ import io
 import logging
 import warnings
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from fractions import Fraction
 
 import pyvips
@@ -268,7 +268,7 @@ def _exif_datetime(value, offset) -> datetime | None:
         return None
     if not 1900 <= naive.year <= 2200:
         return None
-    tz = timezone.utc
+    tz = UTC
     offset = _text(offset, 10)
     if len(offset) == 6 and offset[0] in "+-" and offset[3] == ":":
         try:

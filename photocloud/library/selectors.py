@@ -51,16 +51,14 @@ def my_albums(user):
 def neighbours(photo: Photo, viewer) -> tuple[Photo | None, Photo | None]:
     """Previous (newer) and next (older) picture in the same album, in the album's order."""
     siblings = Photo.objects.visible_to(viewer).filter(album_id=photo.album_id)
-    newer = (
-        siblings.filter(Q(sort_date__gt=photo.sort_date) | Q(sort_date=photo.sort_date, created_at__gt=photo.created_at))
-        .order_by("sort_date", "created_at")
-        .first()
-    )
-    older = (
-        siblings.filter(Q(sort_date__lt=photo.sort_date) | Q(sort_date=photo.sort_date, created_at__lt=photo.created_at))
-        .order_by("-sort_date", "-created_at")
-        .first()
-    )
+
+    def beyond(lookup: str) -> Q:  # after `photo` in (sort_date, created_at) order, "gt" or "lt"
+        return Q(**{f"sort_date__{lookup}": photo.sort_date}) | Q(
+            sort_date=photo.sort_date, **{f"created_at__{lookup}": photo.created_at}
+        )
+
+    newer = siblings.filter(beyond("gt")).order_by("sort_date", "created_at").first()
+    older = siblings.filter(beyond("lt")).order_by("-sort_date", "-created_at").first()
     return newer, older
 
 

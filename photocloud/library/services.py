@@ -21,8 +21,8 @@ from django.utils import timezone
 from . import imaging
 from .imaging import ImageRejected
 from .models import Album, Photo, Tag
-from .uploads import local_file
 from .storage import local_path, original_name, rendition_name
+from .uploads import local_file
 
 logger = logging.getLogger(__name__)
 

@@ -161,7 +161,8 @@ def test_album_form_creates_and_edits(client, alice):
     assert sorted(t.name for t in album.tags.all()) == ["city", "night"]
     edit = client.get(f"/albums/{album.pk}/edit/").content.decode()
     assert 'value="city, night"' in edit
-    client.post(f"/albums/{album.pk}/edit/", {"title": "Streets", "category": "my own", "tags": "", "access": "private"})
+    client.post(f"/albums/{album.pk}/edit/",
+                {"title": "Streets", "category": "my own", "tags": "", "access": "private"})
     album.refresh_from_db()
     assert (album.title, album.category, album.access, album.tags.count()) == ("Streets", "my own", "private", 0)
 

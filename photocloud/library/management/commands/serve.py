@@ -6,7 +6,6 @@ import time
 
 from django.core.management.base import BaseCommand
 
-
 STALLED_CHECK_SECONDS = 300
 
 
