@@ -1,0 +1,95 @@
+#!/usr/bin/env bash
+# Install Photocloud into ./.venv: Debian packages it needs (when possible), a Python 3.11 virtualenv, and the
+# pinned dependencies from pyproject.toml. Idempotent: a second run with nothing changed needs no network.
+# Database migrations are not done here (scripts/start.sh runs them).
+#
+# Environment:
+#   PYTHON=/path/to/python3.11   interpreter to build the virtualenv with (default: python3.11, then python3)
+#   PHOTOCLOUD_REINSTALL=1       reinstall the Python packages even if nothing changed
+set -euo pipefail
+
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+ROOT="$PWD"
+VENV="$ROOT/.venv"
+
+say() { printf '[install] %s\n' "$*"; }
+warn() { printf '[install] WARNING: %s\n' "$*" >&2; }
+die() { printf '[install] ERROR: %s\n' "$*" >&2; exit 1; }
+
+# --- Debian packages ---------------------------------------------------------------------------------------
+# chromium: the browser for the end-to-end tests; libmariadb-dev + pkg-config: to build mysqlclient;
+# fonts-dejavu-core: fonts for rendering pages (and text in images).
+APT_PACKAGES=(chromium libmariadb-dev pkg-config fonts-dejavu-core)
+if command -v dpkg >/dev/null 2>&1; then
+    missing=()
+    for pkg in "${APT_PACKAGES[@]}"; do
+        dpkg -s "$pkg" 2>/dev/null | grep -q '^Status: install ok installed' || missing+=("$pkg")
+    done
+    if ((${#missing[@]})); then
+        if [[ $(id -u) == 0 ]] && command -v apt-get >/dev/null 2>&1; then
+            say "installing Debian packages: ${missing[*]}"
+            export DEBIAN_FRONTEND=noninteractive
+            apt-get update -q
+            apt-get install -y -q --no-install-recommends "${missing[@]}"
+        else
+            warn "missing Debian packages: ${missing[*]} (not root or no apt-get; install them with:" \
+                 "sudo apt-get install ${missing[*]})"
+        fi
+    else
+        say "Debian packages present: ${APT_PACKAGES[*]}"
+    fi
+else
+    warn "not a Debian system: make sure Chromium and the MariaDB client headers are installed"
+fi
+
+# --- Python 3.11 ---------------------------------------------------------------------------------------------
+is_py311() { "$1" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))' >/dev/null 2>&1; }
+
+if [[ -x "$VENV/bin/python" ]] && is_py311 "$VENV/bin/python"; then
+    say "using existing virtualenv $VENV ($("$VENV/bin/python" --version))"
+else
+    PY=""
+    for candidate in ${PYTHON:-} python3.11 python3; do
+        if command -v "$candidate" >/dev/null 2>&1 && is_py311 "$candidate"; then PY="$candidate"; break; fi
+    done
+    [[ -n "$PY" ]] || die "Python 3.11 is required (Photocloud pins Django 5.2 and CPU torch for 3.11)," \
+        "but neither python3.11 nor python3 is Python 3.11. Install it (e.g. 'pyenv install 3.11')" \
+        "or point PYTHON=/path/to/python3.11 at it."
+    [[ -e "$VENV" ]] && { say "removing $VENV (not a Python 3.11 virtualenv)"; rm -rf "$VENV"; }
+    say "creating virtualenv $VENV with $(command -v "$PY") ($("$PY" --version))"
+    "$PY" -m venv "$VENV"
+    rm -f "$VENV/.photocloud-installed"
+fi
+
+# --- Python packages -----------------------------------------------------------------------------------------
+# Skipped when pyproject.toml has not changed since the last successful install (the stamp holds its hash) and
+# the virtualenv still imports this checkout's photocloud package.
+STAMP="$VENV/.photocloud-installed"
+want="$(sha256sum pyproject.toml | cut -d' ' -f1)"
+have="$(cat "$STAMP" 2>/dev/null || true)"
+healthy() {
+    [[ -x "$VENV/bin/photocloud" ]] && [[ "$("$VENV/bin/python" -c 'import django, photocloud; print(photocloud.__path__[0])' 2>/dev/null)" == "$ROOT/photocloud" ]]
+}
+mysql_headers() { pkg-config --exists libmariadb 2>/dev/null || pkg-config --exists mysqlclient 2>/dev/null; }
+
+if [[ "${PHOTOCLOUD_REINSTALL:-0}" != 1 && "$have" == "$want" ]] && healthy; then
+    say "Python packages up to date (pyproject.toml unchanged since the last install)"
+elif [[ "${PHOTOCLOUD_REINSTALL:-0}" != 1 && "$have" == "$want-nomysql" ]] && healthy && ! mysql_headers; then
+    warn "Python packages up to date, but WITHOUT mysqlclient (MariaDB headers still missing)"
+else
+    say "upgrading pip"
+    "$VENV/bin/python" -m pip install --quiet --upgrade pip
+    say "installing photocloud and its pinned dependencies: pip install -e '.[test,mysql]'"
+    if "$VENV/bin/python" -m pip install --quiet -e ".[test,mysql]"; then
+        echo "$want" >"$STAMP"
+    else
+        warn "installing with the 'mysql' extra failed: mysqlclient needs the Debian packages libmariadb-dev and"
+        warn "pkg-config to build. Installing without MySQL/MariaDB support."
+        "$VENV/bin/python" -m pip install --quiet -e ".[test]" || die "pip install -e '.[test]' failed"
+        echo "$want-nomysql" >"$STAMP"
+        warn "Photocloud is installed WITHOUT mysqlclient: DATABASE_URL=mysql://... will not work until" \
+             "libmariadb-dev and pkg-config are installed and this script runs again."
+    fi
+fi
+
+say "ready: $("$VENV/bin/python" --version), Django $("$VENV/bin/python" -c 'import django; print(django.get_version())') in $VENV"

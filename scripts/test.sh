@@ -1,0 +1,124 @@
+#!/usr/bin/env bash
+# Run the whole test suite: on SQLite (everything, including the end-to-end browser tests), then on PostgreSQL
+# and MariaDB (everything but the browser tests) where those servers answer. Extra arguments go to pytest:
+#   bash scripts/test.sh -k upload -x
+#
+# Environment:
+#   CI=true                          a database server that does not answer is a failure, not a skip
+#   PHOTOCLOUD_TEST_DATABASES        which runs to do (default "sqlite postgres mysql")
+#   PHOTOCLOUD_TEST_POSTGRES_URL     default postgres://postgres@127.0.0.1:5432/photocloud
+#   PHOTOCLOUD_TEST_MYSQL_URL        default mysql://root@127.0.0.1:3306/photocloud
+# (pytest-django creates and drops a test_<name> database on each server.)
+set -uo pipefail
+
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+bash scripts/install.sh || { echo "[test] ERROR: scripts/install.sh failed" >&2; exit 1; }
+
+PY=.venv/bin/python
+CI_MODE=0
+[[ "${CI:-}" == true || "${CI:-}" == 1 ]] && CI_MODE=1
+DATABASES_TO_TEST="${PHOTOCLOUD_TEST_DATABASES:-sqlite postgres mysql}"
+POSTGRES_URL="${PHOTOCLOUD_TEST_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/photocloud}"
+MYSQL_URL="${PHOTOCLOUD_TEST_MYSQL_URL:-mysql://root@127.0.0.1:3306/photocloud}"
+COLOR=()
+[[ -t 1 ]] && COLOR=(--color=yes)
+
+# Tests get their own throw-away data folder per run, never the user's configured one.
+unset PHOTOCLOUD_STORAGE_DIR PHOTOCLOUD_DATA_DIR
+TMP_ROOT="$(mktemp -d "${TMPDIR:-/tmp}/photocloud-test.XXXXXX")"
+trap 'rm -rf "$TMP_ROOT"' EXIT
+
+SUMMARY=()
+FAILED=0
+T0=$SECONDS
+
+record() {  # name status detail seconds
+    SUMMARY+=("$(printf '  %-11s %-8s %-60s %5ss' "$1" "$2" "$3" "$4")")
+    [[ "$2" == FAILED ]] && FAILED=1
+    return 0
+}
+
+# Does the database server behind a URL answer? Prints the reason when it does not.
+server_answers() {
+    "$PY" - "$1" <<'EOF'
+import sys
+
+import dj_database_url
+
+cfg = dj_database_url.parse(sys.argv[1])
+where = f"{cfg['HOST'] or 'localhost'}:{cfg['PORT'] or 'default port'}"
+try:
+    if "postgresql" in cfg["ENGINE"]:
+        import psycopg
+
+        psycopg.connect(host=cfg["HOST"], port=cfg["PORT"] or 5432, user=cfg["USER"],
+                        password=cfg["PASSWORD"] or None, dbname="postgres", connect_timeout=5).close()
+    else:
+        try:
+            import MySQLdb
+        except ImportError:
+            sys.exit(f"mysqlclient is not installed in .venv (see scripts/install.sh warnings); server {where}")
+        MySQLdb.connect(host=cfg["HOST"] or "localhost", port=int(cfg["PORT"] or 3306), user=cfg["USER"],
+                        passwd=cfg["PASSWORD"] or "", connect_timeout=5).close()
+except Exception as exc:  # noqa: BLE001 - any failure means "not usable"
+    sys.exit(f"not reachable at {where}: {str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__}")
+EOF
+}
+
+# run_suite NAME DATABASE_URL(empty = SQLite) [pytest args...]
+run_suite() {
+    local name="$1" url="$2"
+    shift 2
+    local start=$SECONDS data="$TMP_ROOT/$name-data" log="$TMP_ROOT/$name.log" rc reason
+    printf '\n[test] ===== %s =====\n' "$name"
+    if [[ -n "$url" ]]; then
+        if ! reason="$(server_answers "$url" 2>&1)"; then
+            reason="${reason##*$'\n'}"
+            if ((CI_MODE)); then
+                echo "[test] FAILED: $name $reason (CI=true: every database must be tested)"
+                record "$name" FAILED "$reason" 0
+            else
+                echo "[test] SKIPPED: $name $reason"
+                record "$name" SKIPPED "$reason" 0
+            fi
+            return 0
+        fi
+        echo "[test] DATABASE_URL=$url"
+    else
+        echo "[test] SQLite (DATABASE_URL unset)"
+    fi
+    mkdir -p "$data"
+    (
+        if [[ -n "$url" ]]; then export DATABASE_URL="$url"; else unset DATABASE_URL; fi
+        export PHOTOCLOUD_DATA_DIR="$data"
+        set -x
+        "$PY" -m pytest "${COLOR[@]}" "$@"
+    ) 2>&1 | tee "$log"
+    rc=${PIPESTATUS[0]}
+    local line
+    line="$(sed 's/\x1b\[[0-9;]*m//g' "$log" | grep -E '^=+ .* in [0-9.]+s.* =+$' | tail -n 1 | sed -E 's/^=+ //; s/ =+$//')"
+    case $rc in
+        0) record "$name" PASSED "${line:-ok}" $((SECONDS - start)) ;;
+        5) record "$name" PASSED "${line:-no tests collected}" $((SECONDS - start)) ;;
+        *) record "$name" FAILED "${line:-pytest exit code $rc}" $((SECONDS - start)) ;;
+    esac
+    rm -rf "$data"
+}
+
+for db in $DATABASES_TO_TEST; do
+    case $db in
+        sqlite) run_suite SQLite "" "$@" ;;
+        postgres*) run_suite PostgreSQL "$POSTGRES_URL" -m "not e2e" "$@" ;;
+        mysql | mariadb) run_suite MariaDB "$MYSQL_URL" -m "not e2e" "$@" ;;
+        *) echo "[test] unknown database '$db' in PHOTOCLOUD_TEST_DATABASES" >&2; FAILED=1 ;;
+    esac
+done
+
+printf '\n[test] ===== summary (%ss) =====\n' $((SECONDS - T0))
+printf '%s\n' "${SUMMARY[@]}"
+if ((FAILED)); then
+    echo "[test] FAILED"
+    exit 1
+fi
+echo "[test] OK"
