@@ -20,17 +20,19 @@ die() { printf '[install] ERROR: %s\n' "$*" >&2; exit 1; }
 # chromium: the browser for the end-to-end tests; libmariadb-dev + pkg-config: to build mysqlclient;
 # fonts-dejavu-core: fonts for rendering pages (and text in images).
 APT_PACKAGES=(chromium libmariadb-dev pkg-config fonts-dejavu-core)
-if command -v dpkg >/dev/null 2>&1; then
+if command -v dpkg-query >/dev/null 2>&1; then
     missing=()
     for pkg in "${APT_PACKAGES[@]}"; do
-        dpkg -s "$pkg" 2>/dev/null | grep -q '^Status: install ok installed' || missing+=("$pkg")
+        [[ "$(dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null)" == "install ok installed" ]] || missing+=("$pkg")
     done
     if ((${#missing[@]})); then
         if [[ $(id -u) == 0 ]] && command -v apt-get >/dev/null 2>&1; then
             say "installing Debian packages: ${missing[*]}"
             export DEBIAN_FRONTEND=noninteractive
-            apt-get update -q
-            apt-get install -y -q --no-install-recommends "${missing[@]}"
+            if ! { apt-get update -q && apt-get install -y -q --no-install-recommends "${missing[@]}"; }; then
+                [[ "${CI:-}" == true || "${CI:-}" == 1 ]] && die "apt-get could not install: ${missing[*]}"
+                warn "apt-get could not install: ${missing[*]}; continuing without them"
+            fi
         else
             warn "missing Debian packages: ${missing[*]} (not root or no apt-get; install them with:" \
                  "sudo apt-get install ${missing[*]})"
@@ -57,7 +59,7 @@ else
         "or point PYTHON=/path/to/python3.11 at it."
     [[ -e "$VENV" ]] && { say "removing $VENV (not a Python 3.11 virtualenv)"; rm -rf "$VENV"; }
     say "creating virtualenv $VENV with $(command -v "$PY") ($("$PY" --version))"
-    "$PY" -m venv "$VENV"
+    "$PY" -m venv "$VENV" || die "could not create the virtualenv (on Debian: apt-get install python3.11-venv)"
     rm -f "$VENV/.photocloud-installed"
 fi
 
@@ -70,6 +72,12 @@ have="$(cat "$STAMP" 2>/dev/null || true)"
 healthy() {
     [[ -x "$VENV/bin/photocloud" ]] && [[ "$("$VENV/bin/python" -c 'import django, photocloud; print(photocloud.__path__[0])' 2>/dev/null)" == "$ROOT/photocloud" ]]
 }
+# pip, without the "Location 'file:///...' is ignored" lines a find-links/index folder in the machine's pip
+# configuration can produce for every package; pip's exit status is kept.
+pip_install() {
+    "$VENV/bin/python" -m pip install --quiet "$@" 2>&1 | { grep -v "^WARNING: Location 'file:.*' is ignored" || true; }
+    return "${PIPESTATUS[0]}"
+}
 mysql_headers() { pkg-config --exists libmariadb 2>/dev/null || pkg-config --exists mysqlclient 2>/dev/null; }
 
 if [[ "${PHOTOCLOUD_REINSTALL:-0}" != 1 && "$have" == "$want" ]] && healthy; then
@@ -78,14 +86,14 @@ elif [[ "${PHOTOCLOUD_REINSTALL:-0}" != 1 && "$have" == "$want-nomysql" ]] && he
     warn "Python packages up to date, but WITHOUT mysqlclient (MariaDB headers still missing)"
 else
     say "upgrading pip"
-    "$VENV/bin/python" -m pip install --quiet --upgrade pip
+    pip_install --upgrade pip || warn "could not upgrade pip; continuing with $("$VENV/bin/python" -m pip --version | cut -d' ' -f1-2)"
     say "installing photocloud and its pinned dependencies: pip install -e '.[test,mysql]'"
-    if "$VENV/bin/python" -m pip install --quiet -e ".[test,mysql]"; then
+    if pip_install -e ".[test,mysql]"; then
         echo "$want" >"$STAMP"
     else
         warn "installing with the 'mysql' extra failed: mysqlclient needs the Debian packages libmariadb-dev and"
         warn "pkg-config to build. Installing without MySQL/MariaDB support."
-        "$VENV/bin/python" -m pip install --quiet -e ".[test]" || die "pip install -e '.[test]' failed"
+        pip_install -e ".[test]" || die "pip install -e '.[test]' failed"
         echo "$want-nomysql" >"$STAMP"
         warn "Photocloud is installed WITHOUT mysqlclient: DATABASE_URL=mysql://... will not work until" \
              "libmariadb-dev and pkg-config are installed and this script runs again."
