@@ -2,6 +2,7 @@
 
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig, SuspiciousOperation, TooManyFilesSent
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Count
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -68,7 +69,9 @@ class AlbumViewSet(viewsets.ModelViewSet):
 
     def get_queryset(self):
         queryset = Album.objects.visible_to(self.request.user).select_related("owner").prefetch_related("tags")
-        return _filtered(self.request, queryset.annotate(photo_count=Count("photos")))
+        # A GROUP BY query drops Meta.ordering: order explicitly so pages never repeat or skip albums.
+        queryset = queryset.annotate(photo_count=Count("photos")).order_by("-created_at", "pk")
+        return _filtered(self.request, queryset)
 
     def perform_create(self, serializer):
         data = dict(serializer.validated_data)
@@ -130,7 +133,7 @@ class PhotoViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Upda
         if album_id:
             try:
                 album = Album.objects.owned_by(request.user).get(pk=album_id)
-            except (Album.DoesNotExist, ValueError, exceptions.ValidationError):
+            except (Album.DoesNotExist, DjangoValidationError):
                 raise exceptions.NotFound("No such album of yours.") from None
         else:
             album = services.default_album(request.user)

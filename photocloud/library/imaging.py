@@ -98,7 +98,8 @@ def probe(path: str) -> ImageInfo:
 def verify(path: str, info: ImageInfo) -> None:
     """Decode the whole file at a small size, so truncated or corrupt data is refused before it is stored."""
     try:
-        _render(path, info, {"check": 64})
+        # Strict here (libjpeg's "corrupt data" warnings fail), lenient when rendering what was already accepted.
+        _render(path, info, {"check": 64}, fail_on="warning")
     except ImageRejected:
         raise
     except Exception as exc:  # decoders raise many types; any failure means "damaged"
@@ -112,17 +113,17 @@ def render_renditions(path: str, info: ImageInfo, sizes: dict[str, int]) -> dict
     return _render(path, info, sizes)
 
 
-def _render(path: str, info: ImageInfo, sizes: dict[str, int]) -> dict[str, bytes]:
+def _render(path: str, info: ImageInfo, sizes: dict[str, int], fail_on="truncated") -> dict[str, bytes]:
     ordered = sorted(sizes.items(), key=lambda item: -item[1])
     if info.format in VIPS_FORMATS:
-        return _render_vips(path, ordered)
+        return _render_vips(path, ordered, fail_on)
     return _render_pillow(path, ordered)
 
 
-def _render_vips(path: str, ordered: list[tuple[str, int]]) -> dict[str, bytes]:
+def _render_vips(path: str, ordered: list[tuple[str, int]], fail_on: str) -> dict[str, bytes]:
     largest = ordered[0][1]
-    # thumbnail() shrinks while loading and streams the rest; `fail_on` turns truncation into an error.
-    base = pyvips.Image.thumbnail(path, largest, height=largest, size="down", fail_on="truncated")
+    # thumbnail() shrinks while loading and streams the rest; `fail_on` turns damage into an error.
+    base = pyvips.Image.thumbnail(path, largest, height=largest, size="down", fail_on=fail_on)
     base = _flatten_vips(base).copy_memory()  # at most largest² pixels, whatever the original size
     out = {}
     for name, size in ordered:

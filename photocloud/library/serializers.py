@@ -7,6 +7,13 @@ from .models import Album, Photo
 from .services import parse_tags
 
 
+class OwnedPrimaryKeyRelatedField(serializers.PrimaryKeyRelatedField):
+    """Looks ids up among the requester's own objects only, so another user's id reads as "does not exist"."""
+
+    def get_queryset(self):
+        return super().get_queryset().owned_by(self.context["request"].user)
+
+
 class TagListField(serializers.ListField):
     child = serializers.CharField(max_length=50)
 
@@ -22,7 +29,7 @@ class TagListField(serializers.ListField):
 class AlbumSerializer(serializers.ModelSerializer):
     owner = serializers.CharField(source="owner.username", read_only=True)
     tags = TagListField(required=False)
-    cover = serializers.PrimaryKeyRelatedField(queryset=Photo.objects.all(), required=False, allow_null=True)
+    cover = OwnedPrimaryKeyRelatedField(queryset=Photo.objects.all(), required=False, allow_null=True)
     photo_count = serializers.SerializerMethodField()
     url = serializers.SerializerMethodField()
 
@@ -58,7 +65,7 @@ def _file_url(request, photo, size) -> str:
 
 class PhotoSerializer(serializers.ModelSerializer):
     owner = serializers.CharField(source="owner.username", read_only=True)
-    album = serializers.PrimaryKeyRelatedField(queryset=Album.objects.all())
+    album = OwnedPrimaryKeyRelatedField(queryset=Album.objects.all())
     tags = TagListField(required=False)
     effective_category = serializers.CharField(read_only=True)
     latitude = serializers.SerializerMethodField()
@@ -97,11 +104,6 @@ class PhotoSerializer(serializers.ModelSerializer):
 
     def get_url(self, photo) -> str:
         return photo.get_absolute_url()
-
-    def validate_album(self, album):
-        if album.owner_id != self.context["request"].user.pk:
-            raise serializers.ValidationError("Pictures can only move to one of your own albums.")
-        return album
 
     def validate_category(self, value):
         return " ".join(value.split()).lower()
