@@ -196,8 +196,12 @@ EMAIL_BACKEND = os.environ.get("PHOTOCLOUD_EMAIL_BACKEND", "django.core.mail.bac
 DEFAULT_FROM_EMAIL = os.environ.get("PHOTOCLOUD_FROM_EMAIL", "photocloud@localhost")
 
 SESSION_COOKIE_HTTPONLY = True
-SESSION_COOKIE_SECURE = env_bool("PHOTOCLOUD_SECURE_COOKIES", False)
-CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+# Behind HTTPS (a TLS-terminating proxy that sets X-Forwarded-Proto), one switch turns on the secure settings.
+if env_bool("PHOTOCLOUD_HTTPS", False):
+    SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = True
+    SECURE_SSL_REDIRECT = True
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_HSTS_SECONDS = int(os.environ.get("PHOTOCLOUD_HSTS_SECONDS", "31536000"))
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 

@@ -27,6 +27,8 @@ class ApiTokenViewSet(mixins.ListModelMixin, mixins.CreateModelMixin, mixins.Des
     serializer_class = ApiTokenSerializer
     permission_classes = [permissions.IsAuthenticated]
 
+    queryset = ApiToken.objects.none()  # for the schema; requests use get_queryset()
+
     def get_queryset(self):
         return ApiToken.objects.filter(user=self.request.user)
 

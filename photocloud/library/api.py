@@ -188,7 +188,7 @@ class _AutoAlbumView(APIView):
 class YearsView(_AutoAlbumView):
     """Automatic albums by date: the years of my library, with counts."""
 
-    @extend_schema(responses={200: dict})
+    @extend_schema(responses={200: dict}, operation_id="library_years_list")
     def get(self, request):
         rows = selectors.years(request.user)
         return Response([{"year": r["year"], "count": r["count"], "cover": self._photo(r["cover"], request)}
@@ -196,7 +196,7 @@ class YearsView(_AutoAlbumView):
 
 
 class MonthsView(_AutoAlbumView):
-    @extend_schema(responses={200: dict})
+    @extend_schema(responses={200: dict}, operation_id="library_months_list")
     def get(self, request, year):
         rows = selectors.months(request.user, year)
         return Response([{"year": year, "month": r["month"], "count": r["count"],
@@ -206,7 +206,7 @@ class MonthsView(_AutoAlbumView):
 class EventsView(_AutoAlbumView):
     """Events in a month: runs of pictures taken close together."""
 
-    @extend_schema(responses={200: dict})
+    @extend_schema(responses={200: dict}, operation_id="library_events_list")
     def get(self, request, year, month):
         events = selectors.events(request.user, year, month) if 1 <= month <= 12 else []
         return Response([{"start": e.start, "end": e.end, "count": len(e.photos),
@@ -216,7 +216,7 @@ class EventsView(_AutoAlbumView):
 class ThemesView(_AutoAlbumView):
     """Automatic albums by theme (category)."""
 
-    @extend_schema(responses={200: dict})
+    @extend_schema(responses={200: dict}, operation_id="library_themes_list")
     def get(self, request):
         return Response([{"theme": r["theme"], "count": r["count"], "cover": self._photo(r["cover"], request)}
                          for r in selectors.themes(request.user)])

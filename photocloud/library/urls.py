@@ -18,6 +18,7 @@ urlpatterns = [
     path("albums/<uuid:pk>/delete/", views.album_delete, name="album_delete"),
     path("albums/<uuid:pk>/cover/<uuid:photo_pk>/", views.album_cover, name="album_cover"),
     path("photos/<uuid:pk>/", views.photo_detail, name="photo"),
+    path("photos/<uuid:pk>/tile/", views.photo_tile, name="photo_tile"),
     path("photos/<uuid:pk>/edit/", views.photo_edit, name="photo_edit"),
     path("photos/<uuid:pk>/delete/", views.photo_delete, name="photo_delete"),
     path("photos/<uuid:pk>/retry/", views.photo_retry, name="photo_retry"),

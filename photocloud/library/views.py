@@ -164,6 +164,12 @@ def photo_detail(request, pk):
     return render(request, "library/photo_detail.html", context)
 
 
+def photo_tile(request, pk):
+    """One grid tile; tiles of pictures still being processed poll this until they are ready."""
+    photo = get_object_or_404(Photo.objects.visible_to(request.user), pk=pk)
+    return render(request, "library/_tile.html", {"photo": photo})
+
+
 @login_required
 def photo_edit(request, pk):
     photo = _owned_photo(request, pk)

@@ -286,3 +286,14 @@ def test_pictures_left_processing_by_a_dead_worker_are_queued_again(
     photo.refresh_from_db()
     fresh.refresh_from_db()
     assert photo.status == "ready" and fresh.status == "processing"
+
+
+def test_processing_tiles_poll_until_ready(client, alice, album, api, upload):
+    (photo,) = stored(api, upload, album, ("a.jpg", images.jpeg()))
+    client.force_login(alice)
+    Photo.objects.filter(pk=photo.pk).update(status="processing")
+    tile = client.get(f"/photos/{photo.pk}/tile/").content.decode()
+    assert "Processing…" in tile and 'hx-trigger="every 2s"' in tile
+    Photo.objects.filter(pk=photo.pk).update(status="ready")
+    tile = client.get(f"/photos/{photo.pk}/tile/").content.decode()
+    assert f"/photos/{photo.pk}/s" in tile and "hx-trigger" not in tile
