@@ -11,7 +11,7 @@
 # (pytest-django creates and drops a test_<name> database on each server.)
 set -uo pipefail
 
-cd "$(dirname "${BASH_SOURCE[0]}")/.."
+cd "$(dirname "${BASH_SOURCE[0]}")/.." || exit 1
 
 bash scripts/install.sh || { echo "[test] ERROR: scripts/install.sh failed" >&2; exit 1; }
 
