@@ -130,3 +130,45 @@ def html_as_jpeg() -> bytes:
 
 def svg() -> bytes:
     return b'<svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)"><rect width="10" height="10"/></svg>'
+
+
+# --- more kinds of files (access-control and bad-input tests) ----------------------------------------------------
+
+
+def unique_jpeg(name="cat", token: str | None = None, **exif_options) -> bytes:
+    """A camera JPEG whose bytes are unique to `token` (a JPEG comment): a file no other test stores.
+
+    Originals are content-addressed and the storage folder outlives each test's database, so a test that damages a
+    stored original must use bytes nobody else uploads.
+    """
+    import uuid
+
+    comment = (token or uuid.uuid4().hex).encode()
+    return encode(photo(name), "JPEG", exif_for(**exif_options), quality=90, comment=comment)
+
+
+def png_with_alpha(name="coffee") -> bytes:
+    """A PNG with a real alpha channel: opaque in the middle, fading to transparent at the left edge."""
+    image = photo(name).convert("RGBA")
+    width, height = image.size
+    ramp = np.tile(np.clip(np.arange(width) * 4, 0, 255).astype(np.uint8), (height, 1))
+    image.putalpha(Image.fromarray(ramp, "L"))
+    return encode(image, "PNG")
+
+
+def in_format(fmt: str, name="astronaut") -> bytes:
+    """The photograph saved in one of the supported formats (HEIF through pillow-heif, AVIF through Pillow)."""
+    image = photo(name)
+    if fmt == "GIF":
+        image = image.quantize(256)
+    return encode(image, fmt)
+
+
+def large_png(min_bytes: int) -> bytes:
+    """A real, valid PNG of at least `min_bytes` (photographs compress poorly as PNG)."""
+    side = 256
+    while True:
+        data = encode(photo("astronaut", size=(side, side)), "PNG")
+        if len(data) >= min_bytes:
+            return data
+        side *= 2

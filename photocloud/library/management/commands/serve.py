@@ -24,6 +24,7 @@ class Command(BaseCommand):
             sys.executable, "-m", "gunicorn", "photocloud.wsgi:application",
             "--bind", f"{host}:{port}", "--workers", str(web_workers), "--threads", "4",
             "--timeout", "300", "--access-logfile", "-",
+            "--no-control-socket",  # its default path is per user, so two instances would remove each other's
         ]
         worker = [sys.executable, "-m", "photocloud.cli", "db_worker", "--interval", "0.5", "--no-startup-delay"]
         if task_workers:
