@@ -78,10 +78,16 @@ class DeleteAlbumForm(forms.Form):
 
     def __init__(self, *args, album: Album, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["move_to"].queryset = Album.objects.filter(owner=album.owner).exclude(pk=album.pk)
+        others = Album.objects.filter(owner=album.owner).exclude(pk=album.pk)
+        self.fields["move_to"].queryset = others
+        if others.exists():
+            self.fields["pictures"].initial = "move"  # the safe choice first
+        else:
+            self.fields["pictures"].choices = self.fields["pictures"].choices[:1]
+            del self.fields["move_to"]
 
     def clean(self):
         data = super().clean()
-        if data.get("pictures") == "move" and not data.get("move_to"):
+        if data.get("pictures") == "move" and not data.get("move_to") and "move_to" in self.fields:
             self.add_error("move_to", "Choose the album that receives the pictures.")
         return data

@@ -103,9 +103,8 @@ def verify(path: str, info: ImageInfo) -> None:
     except ImageRejected:
         raise
     except Exception as exc:  # decoders raise many types; any failure means "damaged"
-        lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
-        detail = lines[-1] if lines else type(exc).__name__
-        raise ImageRejected(f"The picture is damaged or incomplete ({detail}).", "corrupt") from None
+        logger.info("Rejected %s: %s", path, str(exc).strip() or type(exc).__name__)
+        raise ImageRejected("The picture is damaged or incomplete.", "corrupt") from None
 
 
 def render_renditions(path: str, info: ImageInfo, sizes: dict[str, int]) -> dict[str, bytes]:
@@ -304,3 +303,55 @@ def render_square(path: str, info: ImageInfo, size: int) -> bytes:
         buffer = io.BytesIO()
         image.save(buffer, "JPEG", quality=RENDITION_QUALITY)
         return buffer.getvalue()
+
+
+# --- privacy -----------------------------------------------------------------------------------------------------
+
+
+def without_location(path: str, info: ImageInfo) -> tuple[bytes, str]:
+    """The picture without its GPS position, for viewers the owner has not shared locations with.
+
+    Returns (bytes, MIME type). A plain JPEG keeps its pixels byte for byte: only the EXIF block is rewritten without
+    the GPS directory, and XMP (which may repeat the position) is dropped. Other formats are re-encoded as a
+    full-size JPEG without metadata.
+    """
+    if info.format == "JPEG":
+        with open(path, "rb") as handle:
+            data = handle.read()
+        stripped = _jpeg_without_gps(data)
+        if stripped is not None:
+            return stripped, "image/jpeg"
+    side = max(info.width, info.height)
+    return _render(path, info, {"full": side})["full"], "image/jpeg"
+
+
+def _jpeg_without_gps(data: bytes) -> bytes | None:
+    """Rewrite the APP1 segments before the image data; None when the file's structure is unexpected."""
+    if data[:2] != b"\xff\xd8":
+        return None
+    out, pos = [data[:2]], 2
+    while pos + 4 <= len(data) and data[pos] == 0xFF:
+        marker = data[pos + 1]
+        if marker == 0xDA:  # start of scan: the rest is image data, copied as it is
+            break
+        length = int.from_bytes(data[pos + 2 : pos + 4], "big")
+        if length < 2 or pos + 2 + length > len(data):
+            return None
+        segment = data[pos + 4 : pos + 2 + length]
+        if marker == 0xE1 and segment.startswith(b"Exif\x00\x00"):
+            exif = Image.Exif()
+            exif.load(segment[6:])
+            exif.pop(ExifTags.IFD.GPSInfo, None)
+            payload = b"Exif\x00\x00" + exif.tobytes()
+            if len(payload) + 2 > 0xFFFF:
+                return None
+            out.append(b"\xff\xe1" + (len(payload) + 2).to_bytes(2, "big") + payload)
+        elif marker == 0xE1:  # XMP and other APP1 blocks may carry the position too
+            pass
+        else:
+            out.append(data[pos : pos + 2 + length])
+        pos += 2 + length
+    else:
+        return None
+    out.append(data[pos:])
+    return b"".join(out)

@@ -17,6 +17,11 @@ DEFAULT_CATEGORIES = [
 ]
 
 
+def category_label(key: str) -> str:
+    """"illustration" -> "Anime / illustration"; the user's own categories read as they were written."""
+    return dict(DEFAULT_CATEGORIES).get(key, key)
+
+
 class Access(models.TextChoices):
     PUBLIC = "public", "Everyone"
     FOLLOWERS = "followers", "My followers"
@@ -58,6 +63,10 @@ class Album(models.Model):
 
     def get_absolute_url(self):
         return reverse("library:album", args=[self.pk])
+
+    @property
+    def category_label(self) -> str:
+        return category_label(self.category)
 
 
 class Photo(models.Model):
@@ -126,6 +135,10 @@ class Photo(models.Model):
     @property
     def effective_category(self) -> str:
         return self.category or self.album.category
+
+    @property
+    def category_label(self) -> str:
+        return category_label(self.effective_category)
 
     @property
     def has_location(self) -> bool:

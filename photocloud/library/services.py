@@ -7,7 +7,6 @@ authenticated user, never from a request body.
 import hashlib
 import logging
 import os
-import tempfile
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -21,7 +20,7 @@ from django.utils import timezone
 from . import imaging
 from .imaging import ImageRejected
 from .models import Album, Photo, Tag
-from .storage import local_path, original_name, rendition_name
+from .storage import local_copy, original_name, rendition_name
 from .uploads import local_file
 
 logger = logging.getLogger(__name__)
@@ -248,15 +247,8 @@ def process_photo(photo_id) -> None:
 
 
 def _extract(photo: Photo) -> dict:
-    name = original_name(photo.sha256, imaging.FORMATS[photo.format][1])
-    path = local_path(name)
-    if path is None:  # remote storage: work on a local copy
-        with default_storage.open(name, "rb") as remote, tempfile.NamedTemporaryFile(suffix=".img") as tmp:
-            for chunk in remote.chunks():
-                tmp.write(chunk)
-            tmp.flush()
-            return _extract_from(photo, tmp.name)
-    return _extract_from(photo, path)
+    with local_copy(original_name(photo.sha256, imaging.FORMATS[photo.format][1])) as path:
+        return _extract_from(photo, path)
 
 
 def _extract_from(photo: Photo, path: str) -> dict:

@@ -2,6 +2,7 @@
 
 import os
 import tempfile
+from contextlib import contextmanager
 
 from django.core.files.storage import FileSystemStorage, default_storage
 
@@ -44,9 +45,17 @@ def rendition_name(sha256: str, size: str) -> str:
     return f"renditions/{sha256[:2]}/{sha256[2:4]}/{sha256}-{size}.jpg"
 
 
-def local_path(name: str) -> str | None:
-    """A filesystem path for the stored file when the storage has one (it lets libvips stream from disk)."""
+@contextmanager
+def local_copy(name: str):
+    """A filesystem path to a stored file: the file itself on local storage (libvips streams from it), else a
+    temporary copy (object storage)."""
     try:
-        return default_storage.path(name)
+        yield default_storage.path(name)
+        return
     except NotImplementedError:
-        return None
+        pass
+    with default_storage.open(name, "rb") as remote, tempfile.NamedTemporaryFile(suffix=".img") as tmp:
+        for chunk in remote.chunks():
+            tmp.write(chunk)
+        tmp.flush()
+        yield tmp.name

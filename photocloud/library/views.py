@@ -1,23 +1,26 @@
 """Library pages. Thin: look objects up through access.py, call services/selectors, render."""
 
+import os
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.files.storage import default_storage
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404
+from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_POST
 
 from photocloud.accounts.authentication import accepts_api_token
 
-from . import selectors, services
+from . import imaging, selectors, services
 from .access import can_edit, can_see_location
 from .forms import AlbumForm, DeleteAlbumForm, PhotoForm
 from .imaging import FORMATS
-from .models import DEFAULT_CATEGORIES, Album, Photo
-from .storage import original_name, rendition_name
+from .models import DEFAULT_CATEGORIES, Album, Photo, category_label
+from .storage import local_copy, original_name, rendition_name
 
 
 def _page(request, queryset, per_page=None):
@@ -69,16 +72,14 @@ def dates_month(request, year, month):
 
 @login_required
 def themes(request):
-    labels = dict(DEFAULT_CATEGORIES)
-    rows = [dict(row, label=labels.get(row["theme"], row["theme"])) for row in selectors.themes(request.user)]
+    rows = [dict(row, label=category_label(row["theme"])) for row in selectors.themes(request.user)]
     return render(request, "library/themes.html", {"themes": rows})
 
 
 @login_required
 def theme(request, name):
     page = _page(request, selectors.theme_photos(request.user, name))
-    label = dict(DEFAULT_CATEGORIES).get(name, name)
-    return _grid(request, "library/theme.html", {"page": page, "theme": label})
+    return _grid(request, "library/theme.html", {"page": page, "theme": category_label(name)})
 
 
 # --- albums ------------------------------------------------------------------------------------------------------
@@ -207,12 +208,7 @@ def photo_file(request, pk, size):
     """Thumbnails and originals, only ever through the access check."""
     photo = get_object_or_404(Photo.objects.visible_to(request.user), pk=pk)
     if size == "original":
-        name = original_name(photo.sha256, FORMATS[photo.format][1])
-        download = request.GET.get("download") == "1"
-        filename = photo.original_name or f"{photo.pk}.{FORMATS[photo.format][1]}"
-        response = FileResponse(
-            default_storage.open(name, "rb"), content_type=photo.mime_type, as_attachment=download, filename=filename
-        )
+        response = _original_response(request, photo)
     else:
         if size not in settings.PHOTOCLOUD["THUMBNAIL_SIZES"] or photo.status != Photo.Status.READY:
             raise Http404("This rendition does not exist (yet).")
@@ -220,4 +216,22 @@ def photo_file(request, pk, size):
                                 content_type="image/jpeg")
     response["Cache-Control"] = "private, max-age=3600"
     response["ETag"] = f'"{photo.sha256[:32]}-{size}"'
+    return response
+
+
+def _original_response(request, photo: Photo):
+    """The original, byte-exact; without its GPS position for viewers the owner has not shared locations with."""
+    extension = FORMATS[photo.format][1]
+    name = original_name(photo.sha256, extension)
+    download = request.GET.get("download") == "1"
+    filename = photo.original_name or f"{photo.pk}.{extension}"
+    if not photo.has_location or can_see_location(request.user, photo):
+        return FileResponse(default_storage.open(name, "rb"), content_type=photo.mime_type, as_attachment=download,
+                            filename=filename)
+    with local_copy(name) as path:
+        data, content_type = imaging.without_location(path, imaging.probe(path))
+    if content_type != photo.mime_type:
+        filename = os.path.splitext(filename)[0] + ".jpg"
+    response = HttpResponse(data, content_type=content_type)
+    response["Content-Disposition"] = content_disposition_header(download, filename)
     return response

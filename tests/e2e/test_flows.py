@@ -67,7 +67,7 @@ def test_register_create_drop_upload_browse_and_make_private(new_context, tmp_pa
     head = page.locator(".page-head")
     assert page.get_by_text("Album “Paris in May” created.").is_visible()
     assert head.locator("h1").inner_text() == "Paris in May"
-    assert head.locator(".category").inner_text() == "landscape"
+    assert head.locator(".category").inner_text() == "Landscape"
     assert sorted(head.locator(".tag").all_inner_texts()) == ["paris", "summer", "travel"]
     assert head.locator(".access").inner_text() == "Everyone"
     assert "A long weekend by the Seine." in head.inner_text()

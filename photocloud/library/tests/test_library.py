@@ -1,6 +1,7 @@
 """Albums, pictures and automatic albums, through the API and the pages."""
 
 import hashlib
+import re
 from datetime import datetime
 
 import pytest
@@ -140,7 +141,10 @@ def test_delete_album_page_says_what_happens(client, alice, api, upload, album):
     stored(api, upload, album, ("a.jpg", images.jpeg()))
     client.force_login(alice)
     page = client.get(f"/albums/{album.pk}/delete/").content.decode()
-    assert "1 picture" in page and "Delete the pictures too" in page and "Move the pictures" in page
+    assert "1 picture" in page and "Delete the pictures too" in page and "Move the pictures" not in page  # nowhere to
+    services.create_album(alice, title="Elsewhere", category="misc", access="private")
+    page = client.get(f"/albums/{album.pk}/delete/").content.decode()
+    assert "Move the pictures" in page and re.search(r'value="move"[^>]* checked', page)  # the safe default
     assert Album.objects.filter(pk=album.pk).exists()  # a GET deletes nothing
     response = client.post(f"/albums/{album.pk}/delete/", {"pictures": "move"})
     assert response.status_code == 200 and "Choose the album" in response.content.decode()
@@ -297,3 +301,35 @@ def test_processing_tiles_poll_until_ready(client, alice, album, api, upload):
     Photo.objects.filter(pk=photo.pk).update(status="ready")
     tile = client.get(f"/photos/{photo.pk}/tile/").content.decode()
     assert f"/photos/{photo.pk}/s" in tile and "hx-trigger" not in tile
+
+
+@pytest.mark.parametrize("fmt", ["JPEG", "HEIF"])
+def test_originals_lose_their_gps_for_viewers_without_permission(api, upload, album, alice, client, bob, fmt):
+    import io
+
+    from PIL import Image
+
+    exif = images.exif_for(gps=(48.8584, 2.2945))
+    data = images.encode(images.photo("cat"), fmt, exif)
+    (photo,) = stored(api, upload, album, (f"tower.{fmt.lower()}", data))
+
+    def gps_of(payload: bytes):
+        return dict(Image.open(io.BytesIO(payload)).getexif().get_ifd(0x8825))
+
+    owner_copy = b"".join(api.get(f"/photos/{photo.pk}/original").streaming_content)
+    assert owner_copy == data and gps_of(owner_copy)
+
+    client.force_login(bob)
+    response = client.get(f"/photos/{photo.pk}/original?download=1")
+    other_copy = response.content
+    assert response.status_code == 200 and gps_of(other_copy) == {}
+    assert Image.open(io.BytesIO(other_copy)).size == Image.open(io.BytesIO(data)).size
+    if fmt == "JPEG":  # same pixels, same camera data: only the position is gone
+        assert Image.open(io.BytesIO(other_copy)).getexif()[0x010F] == "Canon"
+        assert other_copy[other_copy.index(b"\xff\xda"):] == data[data.index(b"\xff\xda"):]
+    else:
+        assert response["Content-Disposition"].endswith('tower.jpg"')
+
+    alice.share_location = True
+    alice.save()
+    assert client.get(f"/photos/{photo.pk}/original").getvalue() == data

@@ -28,9 +28,11 @@
       const entry = { file, state: "waiting" };
       const item = el("li");
       const preview = el("img", { alt: "" });
+      const noPreview = () => preview.replaceWith(el("span", { class: "no-preview" }, "No preview"));
       if (file.type.startsWith("image/")) {
         preview.src = URL.createObjectURL(file);
         preview.onload = () => URL.revokeObjectURL(preview.src);
+        preview.onerror = noPreview; // e.g. HEIC, which browsers cannot show, or a damaged file
       }
       const name = el("span", { class: "name", title: file.name }, file.name);
       const row = el("div", { class: "row" });
@@ -45,12 +47,14 @@
       });
       row.append(coverLabel, remove);
       entry.progress = el("progress", { max: "100", value: "0" });
-      entry.resultNode = el("span", { class: "result" }, file.size > maxBytes ? "Too large" : "Ready to upload");
+      entry.resultNode = el("span", { class: "result" }, "Ready to upload");
       entry.remove = remove;
       item.append(preview, name, row, entry.progress, entry.resultNode);
       entry.item = item;
       list.append(item);
       queue.push(entry);
+      if (!file.type.startsWith("image/")) noPreview();
+      if (file.size > maxBytes) show(entry, "rejected", `Rejected: larger than ${root.dataset.maxBytes} MB`);
     }
     refresh();
   }
@@ -110,7 +114,8 @@
         .then((r) => r.json())
         .then((photo) => {
           if (photo.status === "ready") {
-            entry.item.querySelector("img").src = photo.thumbnails.s;
+            const thumbnail = el("img", { alt: "", src: photo.thumbnails.s });
+            entry.item.querySelector("img, .no-preview").replaceWith(thumbnail);
             if (entry.state === "stored") show(entry, "stored", "Stored · ready" + (photo.effective_category ? " · " + photo.effective_category : ""));
           } else if (photo.status === "failed") {
             show(entry, "rejected", "Processing failed: " + photo.status_detail);
@@ -146,9 +151,9 @@
     summary.textContent = `${count("stored")} stored, ${count("duplicate")} already there, ${count("rejected")} rejected.`;
     uploading = false;
     refresh();
-    if (count("stored")) {
-      const link = el("a", { href: window.location.pathname }, "Refresh the album");
-      summary.append(" ", link);
+    if (count("stored") && window.htmx) {
+      // Show the new pictures in the album grid below; their tiles refresh themselves while processing.
+      htmx.ajax("GET", window.location.pathname, { target: "#photo-grid", select: "#photo-grid", swap: "outerHTML" });
     }
   }
 
