@@ -176,7 +176,8 @@ def ingest_upload(owner, album: Album, uploaded) -> UploadResult:
             info = imaging.probe(path)
             imaging.verify(path, info)
             stored_name = original_name(sha256, info.extension)
-            if not default_storage.exists(stored_name):
+            wrote = not default_storage.exists(stored_name)  # else another picture already shares these bytes
+            if wrote:
                 with open(path, "rb") as handle:
                     default_storage.save(stored_name, File(handle))
     except ImageRejected as rejection:
@@ -205,7 +206,13 @@ def ingest_upload(owner, album: Album, uploaded) -> UploadResult:
         existing = Photo.objects.filter(owner=owner, sha256=sha256).first()
         if existing:
             return UploadResult(name, "duplicate", photo=existing, reason="Already in your library.", http_status=200)
-        _remove_unreferenced_files([(sha256, info.format)])
+        if wrote:
+            _remove_unreferenced_files([(sha256, info.format)])
+        raise
+    except BaseException:
+        # Any other failure (database down, request aborted): leave no original that no picture refers to.
+        if wrote:
+            _remove_unreferenced_files([(sha256, info.format)])
         raise
     return UploadResult(name, "stored", photo=photo)
 

@@ -50,8 +50,19 @@ class StorageSnapshot:
     def new_renditions(self) -> set[Path]:
         return _files_under(self.media / "renditions") - self.renditions
 
-    def assert_nothing_left(self):
-        """No new original or rendition, no temporary file of the atomic storage, nothing left in the spool."""
+    def ever_stored(self, data: bytes) -> list[Path]:
+        """The stored originals of these bytes, whatever their extension."""
+        sha256 = hashlib.sha256(data).hexdigest()
+        return list((self.media / "originals" / sha256[:2] / sha256[2:4]).glob(f"{sha256}.*"))
+
+    def assert_nothing_left(self, *rejected: bytes):
+        """No new original or rendition, no temporary file of the atomic storage, nothing left in the spool.
+
+        The originals of `rejected` contents must not exist at all, even stored by an earlier test (the storage folder
+        outlives each test's database, so "no new file" alone would miss bytes stored before).
+        """
+        for data in rejected:
+            assert not self.ever_stored(data)
         assert self.new_originals() == set()
         assert self.new_renditions() == set()
         assert list(self.media.rglob(".incoming-*")) == []
@@ -82,10 +93,8 @@ def _stored_path(photo: Photo) -> Path:
 
 
 def _body(response) -> bytes:
-    try:
-        return b"".join(response.streaming_content) if response.streaming else response.content
-    finally:
-        response.close()
+    """The content; reading a streamed file to the end makes the test client close it (and the file)."""
+    return b"".join(response.streaming_content) if response.streaming else response.content
 
 
 def _assert_rejected(response, code, status=None):
@@ -134,23 +143,18 @@ BAD_FILES = {
 @pytest.mark.parametrize("kind", list(BAD_FILES))
 def test_bad_file_is_rejected_and_leaves_nothing(kind, api, album, upload, storage):
     name, make, code, status = BAD_FILES[kind]
-    response = upload(api, [(name, make())], album=album)
+    data = make()
+    response = upload(api, [(name, data)], album=album)
     result = _assert_rejected(response, code, status)
     assert result["name"] == name
-    storage.assert_nothing_left()
+    storage.assert_nothing_left(data)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG imaging.verify: a JPEG with a valid header and garbage entropy-coded data is accepted and stored, "
-    "because libvips only reports it as warnings and verify() decodes with fail_on='truncated'. "
-    "Fix: decode the verification pass with fail_on='warning' (e.g. give _render/_render_vips a fail_on "
-    "argument, 'warning' from verify(), 'truncated' from render_renditions()).",
-)
 def test_corrupt_jpeg_is_rejected(api, album, upload, storage):
-    response = upload(api, [("corrupt.jpg", images.corrupt_jpeg())], album=album)
+    data = images.corrupt_jpeg()
+    response = upload(api, [("corrupt.jpg", data)], album=album)
     _assert_rejected(response, "corrupt", 400)
-    storage.assert_nothing_left()
+    storage.assert_nothing_left(data)
 
 
 def test_png_named_jpg_is_accepted_and_stored_as_png(api, album, upload, storage):
@@ -197,6 +201,7 @@ def test_batch_of_bad_files_with_two_good_ones(api, album, upload, storage, sett
         ("empty.jpg", b""),
         ("good.jpg", good_jpeg),
         ("cut.jpg", images.truncated_jpeg()),
+        ("corrupt.jpg", images.corrupt_jpeg()),
         ("page.jpg", images.html_as_jpeg()),
         ("big.png", images.large_png(300 * 1024)),
         ("bomb.png", _bomb()),
@@ -207,12 +212,13 @@ def test_batch_of_bad_files_with_two_good_ones(api, album, upload, storage, sett
     response = upload(api, batch, album=album)
     assert response.status_code == 201, response.json()
     body = response.json()
-    assert (body["stored"], body["duplicates"], body["rejected"]) == (2, 0, 7)
+    assert (body["stored"], body["duplicates"], body["rejected"]) == (2, 0, 8)
     results = {r["name"]: r for r in body["results"]}
     assert set(results) == {name for name, _ in batch}
     expected_codes = {
         "empty.jpg": "empty",
         "cut.jpg": "corrupt",
+        "corrupt.jpg": "corrupt",
         "page.jpg": "unsupported_format",
         "big.png": "too_large",
         "bomb.png": "too_many_pixels",
@@ -235,6 +241,9 @@ def test_batch_of_bad_files_with_two_good_ones(api, album, upload, storage, sett
     # Only the two good originals (at most) are new; nothing half-written anywhere.
     assert storage.new_originals() <= {_stored_path(p) for p in Photo.objects.all()}
     assert list(Path(django_settings.MEDIA_ROOT).rglob(".incoming-*")) == []
+    for name, data in batch:
+        if name not in ("good.jpg", "good.png", "big.png"):  # big.png is a good picture, refused only for its size
+            assert not storage.ever_stored(data), name
 
 
 def test_batch_of_only_bad_files_answers_4xx(api, album, upload, storage):
@@ -296,14 +305,6 @@ def test_upload_into_an_unknown_album(api, upload, storage):
     storage.assert_nothing_left()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG api.PhotoViewSet.upload: a malformed album id raises django.core.exceptions.ValidationError from "
-    "the UUID field, which the except clause does not catch (it lists rest_framework.exceptions.ValidationError), "
-    "so the answer is a 500. Fix: also catch django.core.exceptions.ValidationError there (e.g. `from "
-    "django.core.exceptions import ValidationError as DjangoValidationError` and add it to the tuple), or "
-    "validate the form with UploadSerializer (album = UUIDField) first.",
-)
 def test_upload_into_a_malformed_album_id(api, storage):
     response = api.post(UPLOAD_URL, {"album": "not-a-uuid", "file": [SimpleUploadedFile("a.jpg", images.jpeg())]},
                         format="multipart")
@@ -584,7 +585,9 @@ def test_failed_processing_is_retried_then_marked_failed(pending_photo, api, mon
     photo.refresh_from_db()
     assert photo.status == Photo.Status.READY
     assert photo.status_detail == ""
-    assert api.get(f"/photos/{photo.pk}/s").status_code == 200
+    thumb = api.get(f"/photos/{photo.pk}/s")
+    assert thumb.status_code == 200
+    assert _body(thumb).startswith(b"\xff\xd8")
 
 
 def test_worker_retries_up_to_the_limit(pending_photo, settings):
@@ -611,3 +614,39 @@ def test_processing_a_deleted_picture_is_a_no_op(pending_photo):
     photo, _, _ = pending_photo
     Photo.objects.filter(pk=photo.pk).delete()
     services.process_photo(photo.pk)  # no exception
+
+
+# --- interrupted uploads --------------------------------------------------------------------------------------------
+
+
+def test_storage_failure_while_writing_leaves_nothing(api, album, storage, monkeypatch):
+    """The disk fills up (or the process dies) half-way through writing the original: no partial file remains."""
+    data = images.unique_jpeg("coffee")
+
+    def failing_fsync(fd):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr("photocloud.library.storage.os.fsync", failing_fsync)
+    api.raise_request_exception = False
+    response = api.post(UPLOAD_URL, {"album": str(album.pk), "file": [SimpleUploadedFile("full.jpg", data)]},
+                        format="multipart")
+    assert response.status_code >= 500  # the server's failure, not the file's
+    assert not Photo.objects.exists()
+    storage.assert_nothing_left(data)
+
+
+def test_database_failure_after_storing_leaves_no_orphan_original(api, album, storage, monkeypatch):
+    from django.db import DatabaseError
+
+    data = images.unique_jpeg("rocket")
+
+    def failing_create(*args, **kwargs):
+        raise DatabaseError("connection lost")
+
+    monkeypatch.setattr(Photo.objects, "create", failing_create)
+    api.raise_request_exception = False
+    response = api.post(UPLOAD_URL, {"album": str(album.pk), "file": [SimpleUploadedFile("lost.jpg", data)]},
+                        format="multipart")
+    assert response.status_code == 500
+    assert not Photo.objects.exists()
+    storage.assert_nothing_left(data)
