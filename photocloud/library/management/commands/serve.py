@@ -27,6 +27,8 @@ class Command(BaseCommand):
             "--no-control-socket",  # its default path is per user, so two instances would remove each other's
         ]
         worker = [sys.executable, "-m", "photocloud.cli", "db_worker", "--interval", "0.5", "--no-startup-delay"]
+        # glibc keeps a memory arena per libvips thread; two bound the workers' peak memory (measured in bench/).
+        os.environ.setdefault("MALLOC_ARENA_MAX", "2")
         if task_workers:
             self._requeue_stalled()
         children = [subprocess.Popen(web)] + [subprocess.Popen(worker) for _ in range(task_workers)]
