@@ -11,9 +11,9 @@ from dataclasses import dataclass
 
 import numpy as np
 import torch
+from PIL import Image, ImageOps
 from torch import nn
 from torch.nn.utils.fusion import fuse_conv_bn_eval
-from PIL import Image, ImageOps
 
 DIMENSION = 1280
 INPUT_SIZE = 224
