@@ -11,6 +11,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageOps
 
+from photocloud.vision.features import flatten_to_rgb
+
 MIN_CONFIDENCE = 0.5
 DETECTION_MAX_SIDE = 960  # keeps 10-point text on a photographed A4 page above the ~8 px the detector needs
 
@@ -24,7 +26,7 @@ _engine_lock = threading.Lock()
 
 def read_text(image: Image.Image) -> str:
     """The text lines found in image, top to bottom, pieces of one line joined by spaces."""
-    upright = ImageOps.exif_transpose(image).convert("RGB")
+    upright = flatten_to_rgb(ImageOps.exif_transpose(image))
     result = _get_engine()(np.ascontiguousarray(np.asarray(upright)[:, :, ::-1]))
     if not result.txts:
         return ""
@@ -47,7 +49,7 @@ def likely_has_text(image: Image.Image) -> bool:
     direction merges letters into words and lines; long, thin, well-filled blobs are counted as text
     lines. Both directions are tried, so sideways pages pass as well. Scale-free: a thumbnail will do.
     """
-    gray = _shrink(image, GATE_SIDE).convert("L")
+    gray = flatten_to_rgb(_shrink(image, GATE_SIDE)).convert("L")
     pixels = np.asarray(gray)
     lines, length = max(_text_lines(pixels), _text_lines(pixels.T), key=lambda found: found[1])
     return lines >= GATE_MIN_LINES and length >= GATE_MIN_LINE_LENGTH

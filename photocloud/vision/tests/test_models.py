@@ -169,6 +169,9 @@ def test_a_sideways_phone_photo_of_a_document_is_read_upright(document):
 
 def test_the_gate_lets_documents_through(document, screenshot):
     assert ocr.likely_has_text(document)
+    ink_on_nothing = Image.new("RGBA", document.size, "black")
+    ink_on_nothing.putalpha(document.convert("L").point(lambda value: 255 - value))
+    assert ocr.likely_has_text(ink_on_nothing)
     assert ocr.likely_has_text(_photo("page"))
     assert ocr.likely_has_text(document.rotate(90, expand=True))
     assert ocr.likely_has_text(screenshot)
