@@ -18,7 +18,8 @@ DETECTION_MAX_SIDE = 960  # keeps 10-point text on a photographed A4 page above 
 
 GATE_SIDE = 512
 GATE_MIN_LINES = 3
-GATE_MIN_LINE_LENGTH = 0.75  # total length of text-like lines, in image widths
+GATE_MIN_LINE_LENGTH = 0.5  # total length of the text-like lines, in image widths
+GATE_MIN_STROKE_SHARE = 0.2  # share of all edge pixels that lie in those lines: ~1 on pages, < 0.15 in forests
 
 _engine = None
 _engine_lock = threading.Lock()
@@ -46,24 +47,24 @@ def likely_has_text(image: Image.Image) -> bool:
     """A few milliseconds' guess whether reading is worth a second: are there rows of letter-like strokes?
 
     On a 512 px grey version, a morphological gradient marks strokes; closing them along the line
-    direction merges letters into words and lines; long, thin, well-filled blobs are counted as text
-    lines. Both directions are tried, so sideways pages pass as well. Scale-free: a thumbnail will do.
+    direction merges letters into words and lines; long, thin, well-filled blobs count as text lines.
+    Trunks, blades of grass and ripples make such blobs too, but amid many other strokes, hence the share.
+    Both directions are tried, so sideways pages pass as well. Scale-free: a thumbnail will do.
     """
-    gray = flatten_to_rgb(_shrink(image, GATE_SIDE)).convert("L")
-    pixels = np.asarray(gray)
-    lines, length = max(_text_lines(pixels), _text_lines(pixels.T), key=lambda found: found[1])
-    return lines >= GATE_MIN_LINES and length >= GATE_MIN_LINE_LENGTH
+    gray = np.asarray(flatten_to_rgb(_shrink(image, GATE_SIDE)).convert("L"))
+    lines, length, share = max(_text_lines(gray), _text_lines(gray.T), key=lambda found: found[2])
+    return lines >= GATE_MIN_LINES and length >= GATE_MIN_LINE_LENGTH and share >= GATE_MIN_STROKE_SHARE
 
 
-def _text_lines(gray: np.ndarray) -> tuple[int, float]:
-    """Number of horizontal text-like lines, and their total length in image widths."""
+def _text_lines(gray: np.ndarray) -> tuple[int, float, float]:
+    """Horizontal text-like lines: how many, their total length in image widths, their share of all strokes."""
     import cv2
 
     gradient = cv2.morphologyEx(gray, cv2.MORPH_GRADIENT, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (3, 3)))
     _, strokes = cv2.threshold(gradient, 0, 255, cv2.THRESH_BINARY | cv2.THRESH_OTSU)
     merged = cv2.morphologyEx(strokes, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, (9, 1)))
-    _, _, stats, _ = cv2.connectedComponentsWithStats(merged, connectivity=8)
-    width, height, pixels = stats[1:, cv2.CC_STAT_WIDTH], stats[1:, cv2.CC_STAT_HEIGHT], stats[1:, cv2.CC_STAT_AREA]
+    _, blob_of_pixel, stats, _ = cv2.connectedComponentsWithStats(merged, connectivity=8)
+    width, height, pixels = stats[:, cv2.CC_STAT_WIDTH], stats[:, cv2.CC_STAT_HEIGHT], stats[:, cv2.CC_STAT_AREA]
     image_width = gray.shape[1]
     is_line = (
         (height >= 5)
@@ -72,7 +73,10 @@ def _text_lines(gray: np.ndarray) -> tuple[int, float]:
         & (width >= 0.08 * image_width)
         & (pixels > 0.4 * width * height)
     )
-    return int(is_line.sum()), float(width[is_line].sum() / image_width)
+    is_line[0] = False  # the background
+    stroke = strokes > 0
+    share = np.count_nonzero(is_line[blob_of_pixel] & stroke) / max(1, np.count_nonzero(stroke))
+    return int(is_line.sum()), float(width[is_line].sum() / image_width), float(share)
 
 
 def _shrink(image: Image.Image, side: int) -> Image.Image:

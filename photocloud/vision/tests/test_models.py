@@ -175,6 +175,9 @@ def test_the_gate_lets_documents_through(document, screenshot):
     assert ocr.likely_has_text(_photo("page"))
     assert ocr.likely_has_text(document.rotate(90, expand=True))
     assert ocr.likely_has_text(screenshot)
+    on_a_table = _photo("coffee").resize((1600, 1067))
+    on_a_table.paste(document.resize((1300, 910)), (150, 80))
+    assert ocr.likely_has_text(on_a_table)
 
 
 @pytest.mark.parametrize("name", ["chelsea", "astronaut", "coffee", "rocket", "camera", "grass", "brick"])
