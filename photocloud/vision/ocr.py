@@ -96,6 +96,9 @@ def _get_engine():
     global _engine
     with _engine_lock:
         if _engine is None:
+            # ONNX Runtime 1.31 keeps a device id and an event store under ~/.cache, and ships a telemetry
+            # uploader, unless this is set before its first import.
+            os.environ.setdefault("ORT_DISABLE_TELEMETRY", "1")
             import rapidocr
 
             models = Path(rapidocr.__file__).parent / "models"
