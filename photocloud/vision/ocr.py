@@ -49,7 +49,8 @@ def likely_has_text(image: Image.Image) -> bool:
     On a 512 px grey version, a morphological gradient marks strokes; closing them along the line
     direction merges letters into words and lines; long, thin, well-filled blobs count as text lines.
     Trunks, blades of grass and ripples make such blobs too, but amid many other strokes, hence the share.
-    Both directions are tried, so sideways pages pass as well. Scale-free: a thumbnail will do.
+    Both directions are tried, so sideways pages pass as well. Any rendition of 512 px or more gives the
+    same answer, so pass a thumbnail rather than the original.
     """
     gray = np.asarray(flatten_to_rgb(_shrink(image, GATE_SIDE)).convert("L"))
     lines, length, share = max(_text_lines(gray), _text_lines(gray.T), key=lambda found: found[2])
