@@ -12,6 +12,9 @@ import dj_database_url
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
+# ONNX Runtime (text reading) writes usage data under ~/.cache as soon as it is imported, unless told not to.
+os.environ.setdefault("ORT_DISABLE_TELEMETRY", "1")
+
 
 def env_bool(name: str, default: bool) -> bool:
     value = os.environ.get(name)
@@ -64,6 +67,7 @@ INSTALLED_APPS = [
     "photocloud.accounts",
     "photocloud.social",
     "photocloud.library",
+    "photocloud.vision",
 ]
 
 MIDDLEWARE = [
@@ -171,6 +175,8 @@ PHOTOCLOUD = {
     "EVENT_GAP_HOURS": float(os.environ.get("PHOTOCLOUD_EVENT_GAP_HOURS", "3")),
     "INGEST_MAX_ATTEMPTS": 3,
     "PAGE_SIZE": 60,
+    # Automatic understanding of pictures (features, tags, text, faces, category) after ingest.
+    "VISION": env_bool("PHOTOCLOUD_VISION", True),
 }
 
 TASKS = {
@@ -222,6 +228,7 @@ REST_FRAMEWORK = {
         "anon": os.environ.get("PHOTOCLOUD_ANON_RATE", "300/min"),
         "user": os.environ.get("PHOTOCLOUD_USER_RATE", "2000/min"),
         "upload": os.environ.get("PHOTOCLOUD_UPLOAD_RATE", "600/min"),
+        "search": os.environ.get("PHOTOCLOUD_SEARCH_RATE", "60/min"),
     },
     "EXCEPTION_HANDLER": "photocloud.library.api.exception_handler",
 }

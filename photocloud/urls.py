@@ -7,6 +7,7 @@ from photocloud.accounts import api as accounts_api
 from photocloud.accounts import views as accounts_views
 from photocloud.library import api as library_api
 from photocloud.social import views as social_views
+from photocloud.vision import api as vision_api
 
 router = DefaultRouter()
 router.register("albums", library_api.AlbumViewSet, basename="album")
@@ -21,6 +22,8 @@ api_urlpatterns = [
     path("library/years/<int:year>/", library_api.MonthsView.as_view(), name="months"),
     path("library/years/<int:year>/<int:month>/", library_api.EventsView.as_view(), name="events"),
     path("library/themes/", library_api.ThemesView.as_view(), name="themes"),
+    path("photos/<uuid:pk>/similar/", vision_api.SimilarView.as_view(), name="photo-similar"),
+    path("search/image/", vision_api.ImageSearchView.as_view(), name="search-image"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
 ]
@@ -36,5 +39,6 @@ urlpatterns = [
     path("accounts/", include("photocloud.accounts.urls")),
     path("api/", include((api_urlpatterns, "api"))),
     path("u/", include((people_urlpatterns, "people"))),
+    path("", include("photocloud.vision.urls")),
     path("", include("photocloud.library.urls")),
 ]

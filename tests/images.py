@@ -172,3 +172,31 @@ def large_png(min_bytes: int) -> bytes:
         if len(data) >= min_bytes:
             return data
         side *= 2
+
+
+def document_page(lines=None, size=(1240, 1754)) -> Image.Image:
+    """A rendered A4-ish page of text (an invoice), as a scanner would give it."""
+    from PIL import ImageDraw, ImageFont
+
+    lines = lines or [
+        "INVOICE No. 2024-0117",
+        "Photocloud Printing Ltd, 12 Harbour Street",
+        "Date: 17 May 2024",
+        "",
+        "Description                 Qty     Price",
+        "Photo book, A4 landscape      2     48.00",
+        "Canvas print 60 x 40          1     35.50",
+        "Shipping                      1      6.90",
+        "",
+        "Total due                          138.40",
+        "Payment within thirty days of the invoice date.",
+    ]
+    page = Image.new("RGB", size, "white")
+    draw = ImageDraw.Draw(page)
+    try:
+        font = ImageFont.truetype("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf", 40)
+    except OSError:
+        font = ImageFont.load_default(size=40)
+    for row, line in enumerate(lines):
+        draw.text((110, 140 + row * 70), line, fill=(20, 20, 20), font=font)
+    return page

@@ -73,6 +73,10 @@ class PhotoSerializer(serializers.ModelSerializer):
     thumbnails = serializers.SerializerMethodField()
     original = serializers.SerializerMethodField()
     url = serializers.SerializerMethodField()
+    analysis = serializers.SerializerMethodField(
+        help_text="What Photocloud sees (system category, confidence, labels, text, faces); null until analysed. "
+        "A suggestion beside the user's own category, never replacing it."
+    )
 
     class Meta:
         model = Photo
@@ -80,7 +84,7 @@ class PhotoSerializer(serializers.ModelSerializer):
                   "sha256", "original_name", "format", "mime_type", "file_size", "width", "height",
                   "status", "status_detail", "taken_at", "sort_date", "camera_make", "camera_model", "lens",
                   "exposure_time", "f_number", "iso", "focal_length", "orientation", "latitude", "longitude",
-                  "thumbnails", "original", "url", "created_at"]
+                  "thumbnails", "original", "url", "analysis", "created_at"]
         read_only_fields = [name for name in fields if name not in ("album", "title", "description", "category",
                                                                     "tags")]
 
@@ -104,6 +108,14 @@ class PhotoSerializer(serializers.ModelSerializer):
 
     def get_url(self, photo) -> str:
         return photo.get_absolute_url()
+
+    def get_analysis(self, photo) -> dict | None:
+        seen = getattr(photo, "analysis", None)  # the vision app's one-to-one; missing until analysed
+        if seen is None:
+            return None
+        return {"category": seen.category, "confidence": seen.confidence, "labels": seen.labels, "text": seen.text,
+                "faces": len(seen.faces), "taught_category": seen.taught_category,
+                "taught_confidence": seen.taught_confidence}
 
     def validate_category(self, value):
         return " ".join(value.split()).lower()

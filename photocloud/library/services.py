@@ -20,6 +20,7 @@ from django.utils import timezone
 from . import imaging
 from .imaging import ImageRejected
 from .models import Album, Photo, Tag
+from .signals import labels_changed, photo_processed
 from .storage import local_copy, original_name, rendition_name
 from .uploads import local_file
 
@@ -61,11 +62,14 @@ def update_album(album: Album, *, tags=None, **fields) -> Album:
     cover = fields.get("cover")
     if cover is not None and cover.album_id != album.pk:
         raise ValueError("The cover must be a picture of this album.")
+    relabelled = "category" in fields and fields["category"] != album.category
     for name, value in fields.items():
         setattr(album, name, value)
     album.save()
     if tags is not None:
         set_tags(album, list(tags))
+    if relabelled:
+        labels_changed.send(sender=Album, owner=album.owner)
     return album
 
 
@@ -94,12 +98,23 @@ def delete_album(album: Album, *, move_to: Album | None = None) -> int:
 
 @transaction.atomic
 def update_photo(photo: Photo, *, tags=None, **fields) -> Photo:
+    relabelled = any(fields.get(name, getattr(photo, name)) != getattr(photo, name) for name in ("category", "album"))
     for name, value in fields.items():
         setattr(photo, name, value)
     photo.save()
     if tags is not None:
         set_tags(photo, list(tags))
+    if relabelled:
+        labels_changed.send(sender=Photo, owner=photo.owner)
     return photo
+
+
+def set_category(owner, photos, category: str) -> int:
+    """Give many of the owner's pictures one category of their own (teaching); returns how many changed."""
+    changed = Photo.objects.owned_by(owner).filter(pk__in=[photo.pk for photo in photos]).update(category=category)
+    if changed:
+        labels_changed.send(sender=Photo, owner=owner)
+    return changed
 
 
 def delete_photo(photo: Photo) -> None:
@@ -251,6 +266,7 @@ def process_photo(photo_id) -> None:
             Photo.objects.filter(pk=photo.pk).update(status=Photo.Status.FAILED, status_detail=str(exc)[:500])
         return
     Photo.objects.filter(pk=photo.pk).update(status=Photo.Status.READY, status_detail="", **fields)
+    photo_processed.send(sender=Photo, photo=photo)
 
 
 def _extract(photo: Photo) -> dict:

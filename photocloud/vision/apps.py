@@ -6,3 +6,31 @@ class VisionConfig(AppConfig):
 
     name = "photocloud.vision"
     label = "vision"
+
+    def ready(self):
+        from photocloud.library.signals import labels_changed, photo_processed
+
+        photo_processed.connect(queue_analysis, dispatch_uid="vision.queue_analysis")
+        labels_changed.connect(queue_training, dispatch_uid="vision.queue_training")
+
+
+def queue_analysis(sender, photo, **kwargs):
+    """Analyse each picture once its renditions exist (the models load in the worker, never in the web server)."""
+    from django.conf import settings
+    from django.db import transaction
+
+    if settings.PHOTOCLOUD["VISION"]:
+        from .tasks import analyze_photos
+
+        transaction.on_commit(lambda: analyze_photos.enqueue([str(photo.pk)]))
+
+
+def queue_training(sender, owner, **kwargs):
+    """Relearn the user's own classes when the categories they gave their pictures change."""
+    from django.conf import settings
+    from django.db import transaction
+
+    if settings.PHOTOCLOUD["VISION"]:
+        from .tasks import train_taught_classes
+
+        transaction.on_commit(lambda: train_taught_classes.enqueue(owner.pk))

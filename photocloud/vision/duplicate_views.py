@@ -1,10 +1,4 @@
-"""Review near-duplicates: choose the picture to keep in each group, merge the rest into it.
-
-Wiring (photocloud/vision/urls.py, app_name "vision"):
-    from . import duplicate_views
-    path("library/duplicates/", duplicate_views.duplicates, name="duplicates"),
-    path("library/duplicates/merge/", duplicate_views.duplicates_merge, name="duplicates_merge"),
-"""
+"""Review near-duplicates: choose the picture to keep in each group, merge the rest into it."""
 
 import uuid
 

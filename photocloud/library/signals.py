@@ -1,0 +1,9 @@
+from django.dispatch import Signal
+
+# Sent by services.process_photo once a picture's metadata and renditions are stored (kwargs: photo).
+# Later stages of the pipeline (vision) listen to it, so the library does not depend on them.
+photo_processed = Signal()
+
+# Sent when the categories a user gave their pictures may have changed (kwargs: owner), e.g. to retrain what the
+# vision app learned from them.
+labels_changed = Signal()

@@ -1,0 +1,70 @@
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import extend_schema
+from rest_framework import exceptions, permissions, serializers
+from rest_framework.parsers import MultiPartParser
+from rest_framework.response import Response
+from rest_framework.throttling import ScopedRateThrottle
+from rest_framework.views import APIView
+
+from photocloud.library.imaging import ImageRejected
+from photocloud.library.models import Photo
+from photocloud.library.serializers import PhotoSerializer
+
+from . import services
+from .search import METRICS, SCOPES, similar_photos
+
+
+class SimilarityQuerySerializer(serializers.Serializer):
+    metric = serializers.ChoiceField(choices=list(METRICS), default="l1", help_text="l1 (Manhattan) or cosine")
+    scope = serializers.ChoiceField(choices=list(SCOPES), default="all", help_text="mine or all (that I may see)")
+    limit = serializers.IntegerField(min_value=1, max_value=200, default=24)
+
+
+class ImageQuerySerializer(SimilarityQuerySerializer):
+    picture = serializers.FileField(help_text="Compared, never stored")
+
+
+class SimilarResultSerializer(serializers.Serializer):
+    distance = serializers.FloatField()
+    photo = PhotoSerializer()
+
+
+def _results(request, hits):
+    return Response([{"distance": distance, "photo": PhotoSerializer(photo, context={"request": request}).data}
+                     for photo, distance in hits])
+
+
+class SimilarView(APIView):
+    """The pictures most similar to this one, nearest first, among those you may see."""
+
+    permission_classes = [permissions.AllowAny]
+
+    @extend_schema(parameters=[SimilarityQuerySerializer], responses=SimilarResultSerializer(many=True))
+    def get(self, request, pk):
+        photo = get_object_or_404(Photo.objects.visible_to(request.user), pk=pk)
+        query = SimilarityQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        vector = services.photo_vector(photo)
+        if vector is None:
+            raise exceptions.NotFound("This picture has not been analysed yet.")
+        return _results(request, similar_photos(request.user, vector, exclude=photo, **query.validated_data))
+
+
+class ImageSearchView(APIView):
+    """Search by an uploaded picture (not stored)."""
+
+    permission_classes = [permissions.IsAuthenticated]
+    parser_classes = [MultiPartParser]
+    throttle_classes = [ScopedRateThrottle]
+    throttle_scope = "search"
+
+    @extend_schema(request=ImageQuerySerializer, responses=SimilarResultSerializer(many=True))
+    def post(self, request):
+        query = ImageQuerySerializer(data=request.data)
+        query.is_valid(raise_exception=True)
+        options = dict(query.validated_data)
+        try:
+            vector = services.embed_upload(options.pop("picture"))
+        except ImageRejected as rejection:
+            raise exceptions.ValidationError({"picture": [rejection.message]}) from None
+        return _results(request, similar_photos(request.user, vector, **options))

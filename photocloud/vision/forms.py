@@ -1,0 +1,30 @@
+from django import forms
+
+from .search import METRICS, SCOPES
+
+
+class SimilarityForm(forms.Form):
+    metric = forms.ChoiceField(choices=METRICS.items(), initial="l1", required=False, label="Distance")
+    scope = forms.ChoiceField(choices=SCOPES.items(), initial="all", required=False, label="Search in")
+
+    def options(self) -> dict:
+        data = self.cleaned_data if self.is_valid() else {}
+        return {"metric": data.get("metric") or "l1", "scope": data.get("scope") or "all"}
+
+
+class ImageQueryForm(SimilarityForm):
+    picture = forms.FileField(label="Picture", help_text="It is only compared, never stored.")
+
+
+class TeachForm(forms.Form):
+    """Name a category and pick the pictures that show it."""
+
+    name = forms.CharField(max_length=50, label="Category", help_text="e.g. “cups”, “sketches”, “grandma”.")
+    photos = forms.ModelMultipleChoiceField(queryset=None, widget=forms.CheckboxSelectMultiple, label="Pictures")
+
+    def __init__(self, *args, photos, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["photos"].queryset = photos
+
+    def clean_name(self):
+        return " ".join(self.cleaned_data["name"].split()).lower()

@@ -1,0 +1,69 @@
+import numpy as np
+from django.conf import settings
+from django.db import models
+
+from photocloud.library.models import Photo, category_label
+
+
+class PhotoAnalysis(models.Model):
+    """What the system saw in one picture: suggestions that sit beside the user's own data, never over it.
+
+    The integer primary key is also the picture's id in the vector index.
+    """
+
+    photo = models.OneToOneField(Photo, on_delete=models.CASCADE, related_name="analysis")
+    # EfficientNet-Lite0 features as float16 bytes (2.5 KB): enough precision for ranking, half the space.
+    features = models.BinaryField()
+    category = models.CharField(max_length=20, blank=True)
+    confidence = models.FloatField(default=0)
+    labels = models.JSONField(default=list, help_text="[[label, score], …] from the ImageNet classifier")
+    text = models.TextField(blank=True, help_text="Text read from the picture")
+    faces = models.JSONField(default=list, help_text="[[x, y, width, height, score], …] in original pixels")
+    # The owner's own classes (TaughtClassifier), suggested beside the category they chose.
+    taught_category = models.CharField(max_length=50, blank=True)
+    taught_confidence = models.FloatField(default=0)
+    model_version = models.CharField(max_length=40)
+    updated_at = models.DateTimeField(auto_now=True, db_index=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["category"])]
+
+    def __str__(self):
+        return f"{self.photo_id}: {self.category} ({self.confidence:.2f})"
+
+    @property
+    def vector(self) -> np.ndarray:
+        return np.frombuffer(bytes(self.features), dtype=np.float16).astype(np.float32)
+
+    @property
+    def category_label(self) -> str:
+        return category_label(self.category)
+
+    @property
+    def confidence_percent(self) -> int:
+        return round(self.confidence * 100)
+
+    @property
+    def taught_percent(self) -> int:
+        return round(self.taught_confidence * 100)
+
+    @property
+    def label_names(self) -> list[str]:
+        return [name for name, _ in self.labels]
+
+
+class TaughtClassifier(models.Model):
+    """A user's own categories, learned few-shot from the pictures they labelled (see vision/taught.py)."""
+
+    owner = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="taught_classifier")
+    categories = models.JSONField(default=list)
+    examples = models.JSONField(default=dict, help_text="{category: number of labelled pictures used}")
+    # float32 rows, one per category: softmax weights and bias (1281), unit centroid (1280), similarity gate (1)
+    weights = models.BinaryField()
+    trained_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self):
+        return f"{self.owner}: {', '.join(self.categories)}"
+
+    def matrix(self) -> np.ndarray:
+        return np.frombuffer(bytes(self.weights), dtype=np.float32).reshape(len(self.categories), -1)

@@ -1,0 +1,97 @@
+"""Seeing pictures: features, labels, faces, text and category for ingested pictures, in batches.
+
+Analysis works on the picture's upright 1024 px rendition (already decoded, small, orientation applied), and reads
+text from the 2048 px one only when a cheap check says there is text to read.
+"""
+
+import io
+import logging
+from collections.abc import Sequence
+
+import numpy as np
+from django.core.files.storage import default_storage
+from PIL import Image
+
+from photocloud.library import imaging
+from photocloud.library.models import Photo
+from photocloud.library.storage import rendition_name
+from photocloud.library.uploads import local_file
+
+from . import classifier, faces, features, labels, ocr, taught
+from .models import PhotoAnalysis
+
+logger = logging.getLogger(__name__)
+
+MODEL_VERSION = "efficientnet-lite0/1"
+
+
+def _open_rendition(photo: Photo, size: str) -> Image.Image:
+    with default_storage.open(rendition_name(photo.sha256, size), "rb") as handle:
+        image = Image.open(handle)
+        image.load()
+    return image.convert("RGB")
+
+
+def analyze_photos(photo_ids: Sequence) -> int:
+    """Analyse these pictures (those that are ready) in one batch; returns how many were analysed."""
+    photos = list(Photo.objects.filter(pk__in=list(photo_ids), status=Photo.Status.READY))
+    if not photos:
+        return 0
+    images = [_open_rendition(photo, "m") for photo in photos]
+    seen = features.analyze(images)
+    for index, (photo, image) in enumerate(zip(photos, images, strict=True)):
+        found = faces.detect(image)
+        has_text = ocr.likely_has_text(image)
+        text = ocr.read_text(_open_rendition(photo, "l")) if has_text else ""
+        signals = classifier.Signals(face_ratio=faces.largest_face_ratio(found, image.size), has_text=has_text)
+        row = slice(index, index + 1)
+        ((category, confidence),) = classifier.classify(seen.features[row], seen.imagenet_probs[row], [signals])
+        if category == "document" and not text:  # the text gate misses tilted or small pages
+            text = ocr.read_text(_open_rendition(photo, "l"))
+        tags = labels.top_labels(seen.imagenet_probs[index])
+        PhotoAnalysis.objects.update_or_create(
+            photo=photo,
+            defaults={
+                "features": seen.features[index].astype(np.float16).tobytes(),
+                "category": category,
+                "confidence": round(float(confidence), 4),
+                "labels": [[name, round(float(score), 4)] for name, score in tags],
+                "text": text[:20000],
+                "faces": _face_boxes(found, (photo.width or image.width) / image.width),
+                "model_version": MODEL_VERSION,
+            },
+        )
+    for owner_id in {photo.owner_id for photo in photos}:
+        owned = [photo for photo in photos if photo.owner_id == owner_id]
+        taught.refresh(owned[0].owner, PhotoAnalysis.objects.filter(photo__in=owned))
+    return len(photos)
+
+
+def _face_boxes(found, scale: float) -> list[list]:
+    """Boxes found on the rendition, in the original picture's pixels."""
+    return [[round(face.x * scale), round(face.y * scale), round(face.width * scale), round(face.height * scale),
+             round(float(face.score), 3)] for face in found]
+
+
+def pictures_to_analyse(redo: bool = False):
+    """Ready pictures without an analysis from the current models (what a backfill still has to do)."""
+    queryset = Photo.objects.filter(status=Photo.Status.READY).order_by("created_at", "pk")
+    if redo:
+        return queryset
+    return queryset.exclude(analysis__model_version=MODEL_VERSION)
+
+
+def embed_upload(uploaded) -> np.ndarray:
+    """Features of a query picture that is not stored: validated like any upload, analysed like its 1024 px
+    rendition would be. Raises imaging.ImageRejected for files that are not acceptable pictures."""
+    with local_file(uploaded) as path:
+        info = imaging.probe(path)
+        imaging.verify(path, info)
+        data = imaging.render_renditions(path, info, {"m": 1024})["m"]
+    with Image.open(io.BytesIO(data)) as image:
+        return features.analyze([image.convert("RGB")]).features[0]
+
+
+def photo_vector(photo: Photo) -> np.ndarray | None:
+    analysis = PhotoAnalysis.objects.filter(photo=photo).only("features").first()
+    return analysis.vector if analysis else None

@@ -1,0 +1,18 @@
+from django_tasks import task
+
+from . import services, taught
+
+
+@task()
+def analyze_photos(photo_ids: list[str]) -> None:
+    """Background vision for newly processed pictures (see services.analyze_photos)."""
+    services.analyze_photos(photo_ids)
+
+
+@task()
+def train_taught_classes(owner_id: int) -> None:
+    """Retrain a user's own classes after their labels changed (see taught.train)."""
+    from photocloud.accounts.models import User
+
+    if owner := User.objects.filter(pk=owner_id).first():
+        taught.train(owner)

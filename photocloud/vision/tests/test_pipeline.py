@@ -1,0 +1,138 @@
+"""Vision in the product, with the real models: ingest → analysis → picture page, search by image, backfill."""
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management import call_command
+from PIL import Image, ImageOps
+
+from photocloud.library import services as library
+from photocloud.library.models import Photo
+from photocloud.vision.models import PhotoAnalysis
+from photocloud.vision.search import reset_index
+from tests import images
+
+pytestmark = pytest.mark.vision
+
+
+@pytest.fixture(autouse=True)
+def vision_on(settings):
+    settings.PHOTOCLOUD = {**settings.PHOTOCLOUD, "VISION": True}
+    reset_index()
+    yield
+    reset_index()
+
+
+def _upload(api, upload, album, files):
+    response = upload(api, files, album)
+    assert response.status_code in (200, 201), response.json()
+    return [Photo.objects.get(pk=r["photo"]["id"]) for r in response.json()["results"]]
+
+
+def _edited_copy(name: str) -> bytes:
+    """The same photograph rotated a quarter turn, resized and re-compressed: what a user's edit produces."""
+    image = ImageOps.exif_transpose(images.photo(name)).rotate(90, expand=True)
+    image = image.resize((image.width * 2 // 3, image.height * 2 // 3), Image.Resampling.LANCZOS)
+    return images.encode(image, "JPEG", quality=70)
+
+
+@pytest.fixture
+def library_of_photos(alice, api, upload):
+    album = library.create_album(alice, title="Mixed", category="misc", access="public")
+    names = ["cat", "astronaut", "coffee", "rocket"]
+    photos = _upload(api, upload, album, [(f"{name}.jpg", images.jpeg(name)) for name in names])
+    return album, dict(zip(names, photos, strict=True))
+
+
+def test_ingest_analyses_every_picture(library_of_photos, api):
+    _, photos = library_of_photos
+    cat = PhotoAnalysis.objects.get(photo=photos["cat"])
+    assert cat.category == "animal" and 0 < cat.confidence <= 1
+    assert any("cat" in label for label in cat.label_names)
+    assert cat.vector.shape == (1280,)
+    astronaut = PhotoAnalysis.objects.get(photo=photos["astronaut"])
+    assert astronaut.category == "portrait" and len(astronaut.faces) == 1
+
+    body = api.get(f"/api/photos/{photos['cat'].pk}/").json()
+    assert body["analysis"]["category"] == "animal"
+    assert body["category"] == "" and body["effective_category"] == "misc"  # the user's category is untouched
+
+
+def test_picture_page_shows_what_photocloud_sees(library_of_photos, client):
+    _, photos = library_of_photos
+    page = client.get(f"/photos/{photos['cat'].pk}/").content.decode()
+    assert "Photocloud sees" in page and "Animal" in page and "Find similar" in page
+
+
+def test_document_text_is_read(alice, api, upload):
+    album = library.create_album(alice, title="Papers", category="document", access="private")
+    (page,) = _upload(api, upload, album, [("page.png", images.encode(images.document_page(), "PNG"))])
+    seen = PhotoAnalysis.objects.get(photo=page)
+    assert seen.category == "document"
+    assert "invoice" in seen.text.lower()
+
+
+@pytest.mark.parametrize("metric", ["l1", "cosine"])
+def test_similar_finds_the_edited_copy_first(library_of_photos, api, upload, client, metric):
+    album, photos = library_of_photos
+    (copy,) = _upload(api, upload, album, [("cat-edit.jpg", _edited_copy("cat"))])
+    results = api.get(f"/api/photos/{photos['cat'].pk}/similar/?metric={metric}").json()
+    assert results[0]["photo"]["id"] == str(copy.pk)
+    assert [r["distance"] for r in results] == sorted(r["distance"] for r in results)
+    assert str(photos["cat"].pk) not in [r["photo"]["id"] for r in results]  # not the query itself
+
+    page = client.get(f"/photos/{photos['cat'].pk}/similar/?metric={metric}&scope=all").content.decode()
+    assert page.index(str(copy.pk)) < page.index(str(photos["coffee"].pk))
+
+
+def test_search_by_uploaded_picture_is_not_stored(library_of_photos, api):
+    _, photos = library_of_photos
+    before = Photo.objects.count()
+    query = SimpleUploadedFile("q.jpg", _edited_copy("coffee"))
+    response = api.post("/api/search/image/", {"picture": query, "metric": "cosine", "scope": "mine"},
+                        format="multipart")
+    assert response.status_code == 200, response.json()
+    assert response.json()[0]["photo"]["id"] == str(photos["coffee"].pk)
+    assert Photo.objects.count() == before
+    broken = api.post("/api/search/image/", {"picture": SimpleUploadedFile("x.jpg", images.truncated_jpeg())},
+                      format="multipart")
+    assert broken.status_code == 400 and "damaged" in str(broken.json())
+
+
+def test_similar_results_respect_access_levels(library_of_photos, bob, api, upload, client):
+    album, photos = library_of_photos
+    hidden = library.create_album(album.owner, title="Private", category="misc", access="private")
+    (secret,) = _upload(api, upload, hidden, [("cat-secret.jpg", _edited_copy("cat"))])
+    client.force_login(bob)
+    # bob may see the public cat; the private edited copy, its nearest neighbour, must not appear.
+    results = client.get(f"/api/photos/{photos['cat'].pk}/similar/").json()
+    assert results and str(secret.pk) not in [r["photo"]["id"] for r in results]
+    assert client.get(f"/api/photos/{secret.pk}/similar/").status_code == 404
+    # After deletion a picture never comes back from the index either.
+    library.delete_photo(photos["coffee"])
+    owner_results = api.get(f"/api/photos/{photos['cat'].pk}/similar/?scope=mine").json()
+    assert str(photos["coffee"].pk) not in [r["photo"]["id"] for r in owner_results]
+
+
+def test_search_page_for_an_uploaded_picture(library_of_photos, client, alice):
+    client.force_login(alice)
+    picture = SimpleUploadedFile("q.jpg", _edited_copy("rocket"))
+    page = client.post("/search/image/", {"picture": picture, "metric": "l1", "scope": "mine"}).content.decode()
+    assert page.index("Manhattan") and str(library_of_photos[1]["rocket"].pk) in page
+
+
+def test_backfill_command_analyses_what_is_missing_and_resumes(library_of_photos, capsys):
+    _, photos = library_of_photos
+    PhotoAnalysis.objects.filter(photo__in=[photos["cat"], photos["rocket"]]).delete()
+    call_command("analyze", batch_size=1)
+    assert PhotoAnalysis.objects.count() == 4
+    call_command("analyze")
+    assert "Every picture is analysed" in capsys.readouterr().out
+
+
+def test_analysis_never_overwrites_the_users_category(library_of_photos, api):
+    _, photos = library_of_photos
+    api.patch(f"/api/photos/{photos['cat'].pk}/", {"category": "pets"}, format="json")
+    call_command("analyze", redo=True)
+    photo = Photo.objects.get(pk=photos["cat"].pk)
+    assert photo.category == "pets" and photo.analysis.category == "animal"
+
