@@ -392,11 +392,16 @@ def _photographed(page: Image.Image, rng: random.Random) -> Image.Image:
     return page.filter(ImageFilter.GaussianBlur(rng.uniform(0, 1.2)))
 
 
+def render_document(rng: random.Random, fonts: list[str] | None = None) -> Image.Image:
+    """A made-up page (letter, columns, table, receipt or form) that looks scanned or photographed."""
+    return _photographed(_render_page(rng, fonts or _fonts()), rng)
+
+
 def _documents(out: Path, rng: random.Random, limit: int) -> None:
     fonts = _fonts()
     if fonts:
         for i in range(limit):
-            _save(_photographed(_render_page(rng, fonts), rng), out, "document", f"render-{i:03d}")
+            _save(render_document(rng, fonts), out, "document", f"render-{i:03d}")
     else:
         print("skipped (no fonts in fonts-dejavu-core / fonts-liberation): rendered documents", file=sys.stderr)
     pdfs = sorted(glob.glob("/usr/share/doc/**/*.pdf", recursive=True))

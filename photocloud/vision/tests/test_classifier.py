@@ -26,9 +26,7 @@ def sample_categories():
         "cat": Image.fromarray(data.chelsea()),
         "page": Image.fromarray(data.page()).convert("RGB"),
         "astronaut": Image.fromarray(data.astronaut()),
-        "rendered": training_data._photographed(
-            training_data._render_page(random.Random(7), training_data._fonts()), random.Random(7)
-        ),
+        "rendered": training_data.render_document(random.Random(7)),
     }
     return dict(zip(pictures, _classify(list(pictures.values())), strict=True))
 
@@ -69,7 +67,7 @@ def _tiny_training_folder(root):
             np.repeat(np.linspace([90, 150, 230], [60, 120, 40], 300)[:, None], 300, 1).astype(np.uint8)
         ),
         "food": Image.fromarray(data.coffee()),
-        "document": training_data._render_page(rng, training_data._fonts()),
+        "document": training_data.render_document(rng),
         "architecture": Image.fromarray(data.brick()).convert("RGB"),
         "animal": Image.fromarray(data.chelsea()),
         "illustration": Image.fromarray(data.logo()).convert("RGB"),
