@@ -1,0 +1,267 @@
+"""The vector index behind search by image, checked against plain numpy brute force (no database needed)."""
+
+import faiss
+import numpy as np
+import pytest
+
+from photocloud.vision import index as index_module
+from photocloud.vision.index import EXACT_LIMIT, ExactIndex, FaissIndex, build_index, load_index
+
+METRICS = ("l1", "cosine")
+
+
+def clustered(n, dim, seed, centres=50):
+    """Non-negative clustered vectors, like pooled CNN features."""
+    rng = np.random.default_rng(seed)
+    scales = rng.lognormal(-1.0, 0.5, dim).astype(np.float32)
+    means = scales * rng.gamma(0.7, 1.0, (centres, dim)).astype(np.float32)
+    noise = rng.standard_normal((n, dim), dtype=np.float32) * 0.6 * scales
+    return np.maximum(means[rng.integers(0, centres, n)] + noise, 0).astype(np.float32)
+
+
+def brute_force(ids, vectors, query, k, metric, allowed=None):
+    """The reference ranking: every distance computed, sorted by (distance, id)."""
+    if allowed is not None:
+        keep = np.isin(ids, allowed)
+        ids, vectors = ids[keep], vectors[keep]
+    if metric == "l1":
+        distances = np.abs(vectors.astype(np.float64) - query).sum(axis=1)
+    else:
+        unit = vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
+        distances = 1 - unit.astype(np.float64) @ (query / np.linalg.norm(query))
+    order = np.lexsort((ids, distances))[:k]
+    return [(int(ids[i]), float(distances[i])) for i in order]
+
+
+def assert_same_ranking(found, expected, rtol=1e-4):
+    """Same ids in the same order with the same distances. With a looser rtol (FaissIndex re-ranks on float16
+    copies) two ids whose exact distances are within rtol of each other may swap places."""
+    np.testing.assert_allclose([d for _, d in found], [d for _, d in expected], rtol=rtol, atol=rtol * 5)
+    exact = dict(expected)
+    for (found_id, found_distance), (expected_id, expected_distance) in zip(found, expected, strict=True):
+        if found_id != expected_id:
+            assert rtol > 1e-4, f"{found_id} instead of {expected_id}"
+            assert exact.get(found_id, found_distance) == pytest.approx(expected_distance, rel=rtol, abs=rtol * 5)
+
+
+@pytest.fixture(scope="module", autouse=True)
+def one_faiss_thread():
+    """These data sets are tiny: OpenMP threads would only wait on each other (badly so on a busy machine)."""
+    threads = faiss.omp_get_max_threads()
+    faiss.omp_set_num_threads(1)
+    yield
+    faiss.omp_set_num_threads(threads)
+
+
+@pytest.fixture(scope="module")
+def data():
+    vectors = clustered(3000, 32, seed=1)
+    ids = np.random.default_rng(2).choice(10**12, 3000, replace=False).astype(np.int64)  # sparse, not row numbers
+    queries = vectors[:20] + np.random.default_rng(3).normal(0, 0.05, (20, 32)).astype(np.float32)
+    return ids, vectors, queries
+
+
+def make_faiss(directory, trained):
+    # Small settings so the IVF path is exercised on a small, fast data set; `train_at` above the size keeps
+    # the index in its untrained, exact-scan state.
+    return FaissIndex(directory, 32, nprobe=8, rerank=200, pca_dim=16, train_at=2000 if trained else 10**6)
+
+
+@pytest.fixture(params=["exact", "faiss-untrained", "faiss"])
+def make_index(request, tmp_path):
+    def make():
+        if request.param == "exact":
+            return ExactIndex(32)
+        return make_faiss(tmp_path / "index", trained=request.param == "faiss")
+
+    make.kind = request.param
+    return make
+
+
+@pytest.mark.parametrize("metric", METRICS)
+def test_search_matches_brute_force(make_index, data, metric):
+    ids, vectors, queries = data
+    index = make_index()
+    index.add(ids[:1500], vectors[:1500])  # two batches: the second lands after training in the "faiss" case
+    index.add(ids[1500:], vectors[1500:])
+    assert len(index) == 3000
+    rtol = 1e-4 if make_index.kind == "exact" else 2e-3  # FaissIndex re-ranks on float16 copies
+    hits = 0
+    for query in queries:
+        found, expected = index.search(query, 10, metric), brute_force(ids, vectors, query, 10, metric)
+        if make_index.kind == "faiss":
+            hits += len({i for i, _ in found} & {i for i, _ in expected})
+        else:
+            assert_same_ranking(found, expected, rtol)
+    if make_index.kind == "faiss":
+        assert hits / (10 * len(queries)) >= 0.95
+
+
+@pytest.mark.parametrize("metric", METRICS)
+def test_allowed_keeps_the_ranking(make_index, data, metric, monkeypatch):
+    ids, vectors, queries = data
+    index = make_index()
+    index.add(ids, vectors)
+    rng = np.random.default_rng(4)
+    small = rng.choice(ids, 100, replace=False)  # e.g. one user's library: exact on the subset
+    for query in queries[:5]:
+        found = index.search(query, 10, metric, allowed=small)
+        assert_same_ranking(found, brute_force(ids, vectors, query, 10, metric, small), rtol=2e-3)
+    # A large scope goes through the IVF with an id selector instead: still only allowed ids, still the best.
+    monkeypatch.setattr(index_module, "EXACT_LIMIT", 50)
+    large = rng.choice(ids, 1000, replace=False)
+    hits = 0
+    for query in queries:
+        found = index.search(query, 10, metric, allowed=large)
+        assert set(i for i, _ in found) <= set(large.tolist()) and len(found) == 10
+        hits += len({i for i, _ in found} & {i for i, _ in brute_force(ids, vectors, query, 10, metric, large)})
+    assert hits / (10 * len(queries)) >= 0.95
+
+
+def test_allowed_ids_that_are_unknown_or_empty(make_index, data):
+    ids, vectors, queries = data
+    index = make_index()
+    index.add(ids[:100], vectors[:100])
+    assert index.search(queries[0], 5, allowed=np.array([], dtype=np.int64)) == []
+    assert [i for i, _ in index.search(queries[0], 5, allowed=np.array([ids[3], -7]))] == [ids[3]]
+
+
+@pytest.mark.parametrize("metric", METRICS)
+def test_removed_ids_never_come_back(make_index, data, metric):
+    ids, vectors, queries = data
+    index = make_index()
+    index.add(ids, vectors)
+    removed = ids[:1000]  # includes the neighbours the queries were made from
+    index.remove(removed)
+    index.remove(np.array([123456789012]))  # unknown: ignored
+    assert len(index) == 2000
+    for query in queries:
+        found = index.search(query, 50, metric)
+        assert not set(i for i, _ in found) & set(removed.tolist())
+        assert len(found) == 50
+    assert index.search(queries[0], 5000, metric).__len__() == 2000
+
+
+def test_re_adding_an_id_replaces_its_vector(make_index, data):
+    ids, vectors, _ = data
+    index = make_index()
+    index.add(ids, vectors)
+    moved = np.array([ids[0], ids[1]])
+    index.add(moved, vectors[[2500, 2600]] + 0.001)  # each now (almost) duplicates another vector
+    assert len(index) == 3000
+    for metric in METRICS:
+        first = index.search(vectors[2500], 2, metric)
+        assert {i for i, _ in first} == {ids[0], ids[2500]}
+        assert index.search(vectors[0], 1, metric)[0][0] != ids[0]  # its old vector is gone
+
+
+def test_bad_input_is_refused(make_index):
+    index = make_index()
+    with pytest.raises(ValueError):
+        index.add(np.array([1]), np.zeros((1, 31), dtype=np.float32))
+    with pytest.raises(ValueError):
+        index.add(np.array([1, 1]), np.zeros((2, 32), dtype=np.float32))
+    with pytest.raises(ValueError):
+        index.add(np.array([1]), np.full((1, 32), np.nan, dtype=np.float32))
+    with pytest.raises(ValueError):
+        index.search(np.zeros(32, dtype=np.float32), 5, metric="l2")
+    index.add(np.array([1]), np.zeros((1, 32), dtype=np.float32))  # a zero vector: cosine distance 1, no NaN
+    assert index.search(np.ones(32, dtype=np.float32), 1, metric="cosine") == [(1, pytest.approx(1.0))]
+
+
+def test_save_and_load_give_the_same_results(make_index, data, tmp_path):
+    ids, vectors, queries = data
+    index = make_index()
+    index.add(ids, vectors)
+    index.remove(ids[:10])
+    directory = tmp_path / "index" if make_index.kind != "exact" else tmp_path / "saved"
+    index.save(directory)
+    loaded = load_index(directory)
+    assert type(loaded) is type(index) and len(loaded) == len(index)
+    for metric in METRICS:
+        for query in queries[:5]:
+            assert loaded.search(query, 10, metric) == index.search(query, 10, metric)
+    # The loaded index keeps working: updates, then another save.
+    loaded.add(ids[:10], vectors[:10])
+    loaded.save(directory)
+    assert len(load_index(directory)) == 3000
+
+
+def test_a_crash_after_save_falls_back_to_the_saved_snapshot(data, tmp_path):
+    """Slots freed after a save are not reused before the next one, so the snapshot's vectors stay intact."""
+    ids, vectors, _ = data
+    index = make_faiss(tmp_path, trained=True)
+    index.add(ids, vectors)
+    index.save(tmp_path)
+    index.remove(ids[:500])
+    index.add(ids[:500] + 1, vectors[500:1000] * 2)  # new ids and vectors; crash before saving
+    recovered = FaissIndex.load(tmp_path)
+    assert len(recovered) == 3000
+    for metric in METRICS:
+        assert_same_ranking(
+            recovered.search(vectors[7], 5, metric, allowed=ids[:100]),
+            brute_force(ids, vectors, vectors[7], 5, metric, ids[:100]),
+            rtol=2e-3,
+        )
+
+
+def test_saving_to_another_directory_copies_the_vectors(data, tmp_path):
+    ids, vectors, queries = data
+    index = make_faiss(tmp_path / "work", trained=True)
+    index.add(ids, vectors)
+    index.save(tmp_path / "backup")
+    copy = load_index(tmp_path / "backup")
+    assert copy.search(queries[0], 10) == index.search(queries[0], 10)
+
+
+def test_build_index_picks_exact_for_small_collections(tmp_path):
+    assert isinstance(build_index(EXACT_LIMIT - 1, tmp_path), ExactIndex)
+    assert isinstance(build_index(1_000_000, tmp_path), FaissIndex)
+
+
+@pytest.fixture(scope="module")
+def realistic(tmp_path_factory):
+    """20k clustered vectors of the real dimension in an approximate index, queries near some of them, and the
+    exact top 10 of each query (FAISS brute force: the same ranking as ExactIndex, faster)."""
+    vectors = clustered(20_000, 1280, seed=5, centres=200)
+    approximate = FaissIndex(tmp_path_factory.mktemp("recall"), 1280, train_at=20_000)
+    approximate.add(np.arange(20_000), vectors)
+    rng = np.random.default_rng(6)
+    picked = vectors[rng.choice(20_000, 40, replace=False)]
+    queries = np.maximum(picked + rng.normal(0, 0.05, picked.shape), 0).astype(np.float32)
+    unit = lambda x: x / np.linalg.norm(x, axis=1, keepdims=True)  # noqa: E731
+    truth = {
+        "l1": faiss.knn(queries, vectors, 10, metric=faiss.METRIC_L1)[1],
+        "cosine": faiss.knn(unit(queries), unit(vectors), 10, metric=faiss.METRIC_INNER_PRODUCT)[1],
+    }
+    return approximate, queries, truth
+
+
+@pytest.mark.parametrize("metric", METRICS)
+def test_approximate_recall_at_10_on_realistic_vectors(realistic, metric):
+    """The IVF candidates + exact re-ranking find >= 95 % of the exact top 10."""
+    approximate, queries, truth = realistic
+    assert approximate.trained
+    hits = sum(
+        len({i for i, _ in approximate.search(query, 10, metric)} & set(expected.tolist()))
+        for query, expected in zip(queries, truth[metric], strict=True)
+    )
+    assert hits / (10 * len(queries)) >= 0.95
+
+
+@pytest.mark.parametrize("metric", METRICS)
+def test_allowed_with_dense_ids_at_scale(realistic, metric, monkeypatch):
+    """A large scope of dense surrogate ids goes through a bitmap selector: only allowed ids, the same top 10."""
+    approximate, queries, _ = realistic
+    monkeypatch.setattr(index_module, "EXACT_LIMIT", 100)
+    allowed = np.random.default_rng(7).choice(20_000, 5000, replace=False)
+    exact_scope = np.sort(allowed)
+    hits = 0
+    for query in queries[:20]:
+        found = [i for i, _ in approximate.search(query, 10, metric, allowed=allowed)]
+        assert set(found) <= set(allowed.tolist()) and len(found) == 10
+        monkeypatch.setattr(index_module, "EXACT_LIMIT", 10**6)  # the same scope, scanned exactly
+        expected = [i for i, _ in approximate.search(query, 10, metric, allowed=exact_scope)]
+        monkeypatch.setattr(index_module, "EXACT_LIMIT", 100)
+        hits += len(set(found) & set(expected))
+    assert hits / 200 >= 0.95
