@@ -10,7 +10,8 @@ multinomial logistic regression over
 * how confident ImageNet is (top probability, entropy: drawings and abstract art confuse it),
 * a PCA projection of the pooled features (style: drawing versus photo, page versus scene),
 
-trained on package pictures by ``photocloud train-classifier``. The shipped head is ``data/default_head.npz``.
+trained on package pictures by ``photocloud train_classifier``. The shipped head is ``data/default_head.npz``;
+``data/DATA.md`` says what it was trained on and how well it does.
 """
 
 import json
@@ -26,6 +27,7 @@ DATA = Path(__file__).parent / "data"
 DEFAULT_HEAD = DATA / "default_head.npz"
 MASS_FLOOR = 1e-3  # below this, a category's ImageNet mass says nothing
 PCA_DIMENSIONS = 24
+OTHER_PHOTO = -1  # training label: a photograph of something else, so "anything but illustration"
 
 
 @dataclass(frozen=True)
@@ -131,8 +133,13 @@ def fit(
     labels: np.ndarray,
     strength: float = 0.05,
     steps: int = 3000,
+    other_weight: float = 0.5,
 ) -> Head:
-    """Train a head on labelled pictures (``labels`` index ``CLASSES``); classes are weighted to balance them.
+    """Train a head on labelled pictures; classes are weighted to balance them.
+
+    ``labels`` index ``CLASSES``, or are ``OTHER_PHOTO`` for a photograph of none of them: the head only learns
+    that such a picture is not an illustration, and leaves the rest to the ImageNet masses. They weigh
+    ``other_weight`` of a category: at full weight they cost the drawings some recall (measured in DATA.md).
 
     The weights are pulled towards the zero-shot solution (each category's logit = its own log mass), so
     categories with few or unrepresentative training pictures keep what ImageNet knows.
@@ -147,15 +154,19 @@ def fit(
     x[:, 7:] = (x[:, 7:] - scale_mean) / scale_std
 
     n_classes = len(CLASSES)
-    onehot = np.eye(n_classes)[labels]
-    counts = np.maximum(onehot.sum(axis=0), 1)
-    sample_weight = (len(labels) / (n_classes * counts))[labels] * (onehot.sum(axis=0)[labels] > 0)
+    allowed = np.eye(n_classes + 1)[labels][:, :n_classes]  # OTHER_PHOTO (-1) picks the extra last row
+    allowed[labels == OTHER_PHOTO] = np.array(CLASSES) != "illustration"
+    groups, counts = np.unique(labels, return_counts=True)
+    sample_weight = (len(labels) / (len(groups) * counts))[np.searchsorted(groups, labels)]
+    sample_weight[labels == OTHER_PHOTO] *= other_weight
     prior = np.zeros((x.shape[1], n_classes))
     prior[:n_classes] = np.eye(n_classes)
     weights, bias = prior.copy(), np.zeros(n_classes)
     rate, moment_w, moment_b = 0.05, np.zeros_like(weights), np.zeros_like(bias)
     for _ in range(steps):  # full-batch gradient descent with momentum: a few hundred pictures, ~40 columns
-        residual = (_softmax(x @ weights + bias) - onehot) * sample_weight[:, None] / sample_weight.sum()
+        probs = _softmax(x @ weights + bias)
+        target = probs * allowed / (probs * allowed).sum(axis=1, keepdims=True)  # = one-hot for a single class
+        residual = (probs - target) * sample_weight[:, None] / sample_weight.sum()
         grad_w = x.T @ residual + strength * (weights - prior)
         moment_w = 0.9 * moment_w + grad_w
         moment_b = 0.9 * moment_b + residual.sum(axis=0)

@@ -5,9 +5,10 @@ sample data, or is rendered on the spot. Install the sources first (Debian 12)::
 
     apt-get install --no-install-recommends openclipart-png tuxpaint-stamps-default gnome-backgrounds \
         mate-backgrounds plasma-workspace-wallpapers ukui-wallpapers lomiri-wallpapers \
-        lomiri-wallpapers-20.04 sway-backgrounds poppler-utils fonts-dejavu-core fonts-liberation
+        lomiri-wallpapers-20.04 sway-backgrounds gcompris-qt-data poppler-utils fonts-dejavu-core fonts-liberation
 
-then ``python -m photocloud.vision.training_data DIR``. Missing sources are skipped with a note.
+then ``python -m photocloud.vision.training_data DIR``. Missing sources are skipped with a note. Besides the
+seven category folders, ``DIR/photo/`` holds photographs of none of them (see ``classifier.OTHER_PHOTO``).
 
 Several pictures made from one source (crops of one wallpaper, one stamp on several backgrounds) share a
 *group*: the part of the file name before ``~``. ``train-classifier`` keeps a group on one side of the
@@ -144,6 +145,15 @@ GCOMPRIS = {
         "explore_world_animals": list(range(1, 17)),
     },
     "illustration": {"details": [3, 5, 8, 9, 11, 13, 16, 20], "lang": list(range(1, 117))},
+    # Photographs of none of the seven (tools, tableware, solar panels, hands, instruments, under water): they
+    # teach the head that a photograph of something else is still not an illustration.
+    "photo": {
+        "categorization": [3, 7, 8, 12, 14, 24, 27, 28, *range(29, 57), *range(108, 124)],
+        "clickgame": list(range(1, 8)),
+        "leftright": list(range(1, 9)),
+        "explore_world_music": [1, 3, 4, 7, 8, 9],
+        "louis-braille": [2, 5, 6, 9, 10],
+    },
 }
 
 

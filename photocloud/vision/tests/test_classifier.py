@@ -59,7 +59,7 @@ def test_confidences_are_probabilities():
 
 
 def _tiny_training_folder(root):
-    """Three small pictures per category, cut from scikit-image's photos or drawn: enough to exercise the command."""
+    """Three small pictures per category (and of another subject), cut from scikit-image's photos or drawn."""
     rng = random.Random(0)
     sources = {
         "portrait": Image.fromarray(data.astronaut()).crop((100, 0, 400, 300)),
@@ -71,6 +71,7 @@ def _tiny_training_folder(root):
         "architecture": Image.fromarray(data.brick()).convert("RGB"),
         "animal": Image.fromarray(data.chelsea()),
         "illustration": Image.fromarray(data.logo()).convert("RGB"),
+        "photo": Image.fromarray(data.rocket()),  # none of the seven: trained as "not an illustration"
     }
     for name, image in sources.items():
         (root / name).mkdir(parents=True)

@@ -11,12 +11,14 @@ from tqdm import tqdm
 from photocloud.vision import classifier, features
 
 EXTENSIONS = {".jpg", ".jpeg", ".png", ".webp", ".gif", ".bmp", ".tif", ".tiff"}
+OTHER_FOLDER = "photo"  # photographs of none of the categories: they only teach "not an illustration"
 NEAR_COPY_SIMILARITY = 0.9  # cosine of the CNN features above which two pictures count as the same scene
 
 
 class Command(BaseCommand):
     help = (
-        "Train the classifier head for the seven default categories on DIR/<category>/*.jpg, report accuracy and "
+        "Train the classifier head for the seven default categories on DIR/<category>/*.jpg (and DIR/photo/ for "
+        "photographs of anything else), report accuracy and "
         "per-category precision/recall on a held-out split (near-copies kept on one side), then write a head "
         "trained on all the pictures."
     )
@@ -33,10 +35,9 @@ class Command(BaseCommand):
         data = self._load(directory, batch_size)
         labels = data["labels"]
         train, test = split(data["groups"], labels, data["features"], test_fraction, seed)
-        self.stdout.write(
-            f"{len(labels)} pictures: "
-            + ", ".join(f"{name} {int((labels == i).sum())}" for i, name in enumerate(classifier.CLASSES))
-        )
+        counts = [(name, (labels == i).sum()) for i, name in enumerate(classifier.CLASSES)]
+        counts.append((OTHER_FOLDER, (labels == classifier.OTHER_PHOTO).sum()))
+        self.stdout.write(f"{len(labels)} pictures: " + ", ".join(f"{name} {int(n)}" for name, n in counts if n))
         if test.any():
             head = classifier.fit(*_rows(data, train), labels[train])
             self._report(
@@ -60,11 +61,14 @@ class Command(BaseCommand):
             raise CommandError(f"{directory} is not a folder")
         files, labels = [], []
         for folder in sorted(p for p in directory.iterdir() if p.is_dir()):
-            if folder.name not in classifier.CLASSES:
-                raise CommandError(f"{folder.name!r} is not one of {', '.join(classifier.CLASSES)}")
+            if folder.name not in (*classifier.CLASSES, OTHER_FOLDER):
+                raise CommandError(f"{folder.name!r} is not one of {', '.join(classifier.CLASSES)} or {OTHER_FOLDER}")
             found = sorted(p for p in folder.iterdir() if p.suffix.lower() in EXTENSIONS)
             files += found
-            labels += [classifier.CLASSES.index(folder.name)] * len(found)
+            label = (
+                classifier.CLASSES.index(folder.name) if folder.name in classifier.CLASSES else classifier.OTHER_PHOTO
+            )
+            labels += [label] * len(found)
         if not files:
             raise CommandError(f"no pictures in {directory}/<category>/")
         feats, probs, signals = [], [], []
@@ -88,6 +92,9 @@ class Command(BaseCommand):
     def _report(self, title: str, head: classifier.Head, data: dict, rows: np.ndarray) -> None:
         truth = data["labels"][rows]
         predicted = classifier.predict_proba(*_rows(data, rows), head).argmax(axis=1)
+        other = truth == classifier.OTHER_PHOTO
+        drawn = int((predicted[other] == classifier.CLASSES.index("illustration")).sum())
+        truth, predicted = truth[~other], predicted[~other]
         self.stdout.write(f"\n{title}: accuracy {np.mean(predicted == truth):.3f}")
         self.stdout.write(f"  {'category':<14}{'precision':>10}{'recall':>8}{'pictures':>10}")
         for i, name in enumerate(classifier.CLASSES):
@@ -96,6 +103,8 @@ class Command(BaseCommand):
             precision = f"{hits / said.sum():.2f}" if said.any() else "-"
             recall = f"{hits / real.sum():.2f}" if real.any() else "-"
             self.stdout.write(f"  {name:<14}{precision:>10}{recall:>8}{int(real.sum()):>10}")
+        if other.any():
+            self.stdout.write(f"  other photographs called illustration: {drawn} of {int(other.sum())}")
 
 
 def split(groups, labels, feats, test_fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
