@@ -1,90 +1,104 @@
 """Search by image: the nearest pictures to a feature vector, among those the viewer may see.
 
-Each process keeps one vector index (vision/index.py) and brings it up to date from the database before every search
-(rows whose analysis changed since the last sync: an `updated_at` watermark). Access is applied through the index's
-`allowed` filter with ids taken from `visible_to()`, so a deleted or hidden picture can never come back, even while
-the index still holds its vector; the ranking is computed among the allowed pictures only.
+Every process searches two parts and merges them by distance:
+- the snapshot: an approximate FAISS index (vision/index.py) of all pictures analysed when it was built, built in
+  its own folder by `rebuild_snapshot()` (the one writer: `photocloud build_vector_index`, run by `serve` when the
+  tail has grown) and published by one rename of the `CURRENT` pointer; processes only ever read it;
+- the tail: an exact in-memory index of the analyses changed since the snapshot (an `updated_at` watermark),
+  brought up to date before every search. Below EXACT_LIMIT pictures there is no snapshot and the tail is all.
+Access is applied through the `allowed` filter with ids from `visible_to()`, so a deleted or hidden picture can never
+come back while an index still holds its vector, and the ranking is computed among the allowed pictures only.
 """
 
 import json
+import logging
 import os
+import shutil
 import threading
+import uuid
 from datetime import datetime, timedelta
 
 import numpy as np
 from django.conf import settings
 from django.db.models import Q
+from django.utils import timezone
 
 from photocloud.library.models import Photo
 
-from .index import build_index, load_index
+from .index import EXACT_LIMIT, ExactIndex, FaissIndex
 from .models import PhotoAnalysis
+
+logger = logging.getLogger(__name__)
 
 METRICS = {"l1": "Manhattan", "cosine": "Cosine"}
 SCOPES = {"mine": "My library", "all": "Everything I may see"}
-SYNC_OVERLAP = timedelta(seconds=5)  # re-read rows committed around the watermark by slower transactions
-SAVE_EVERY = 1000  # vectors added since the last snapshot before a new one is written
+SYNC_OVERLAP = timedelta(seconds=5)  # re-read rows committed around a watermark by slower transactions
+CHUNK = 2000
+
+
+def _directory():
+    return settings.DATA_DIR / "vector-index"
+
+
+def _rows_since(since: datetime | None):
+    rows = PhotoAnalysis.objects.order_by("updated_at", "id")
+    if since is not None:
+        rows = rows.filter(updated_at__gte=since - SYNC_OVERLAP)
+    batch_ids, batch_vectors, newest = [], [], since
+    for pk, features, updated_at in rows.values_list("id", "features", "updated_at").iterator(chunk_size=CHUNK):
+        batch_ids.append(pk)
+        batch_vectors.append(np.frombuffer(bytes(features), dtype=np.float16))
+        newest = updated_at
+        if len(batch_ids) == CHUNK:
+            yield np.asarray(batch_ids, dtype=np.int64), np.vstack(batch_vectors).astype(np.float32), newest
+            batch_ids, batch_vectors = [], []
+    if batch_ids:
+        yield np.asarray(batch_ids, dtype=np.int64), np.vstack(batch_vectors).astype(np.float32), newest
+
+
+def _current_snapshot() -> str | None:
+    try:
+        return (_directory() / "CURRENT").read_text().strip() or None
+    except FileNotFoundError:
+        return None
 
 
 class _ProcessIndex:
     def __init__(self):
         self._lock = threading.Lock()
-        self._index = None
-        self._synced_until: datetime | None = None
-        self._unsaved = 0
-
-    @property
-    def directory(self):
-        return settings.DATA_DIR / "vector-index"
-
-    def current(self):
-        with self._lock:
-            if self._index is None:
-                self._open()
-            self._sync()
-            return self._index
+        self.reset()
 
     def reset(self) -> None:
+        self._snapshot, self._snapshot_name = None, None
+        self._tail, self._tail_until, self._tail_ids = ExactIndex(), None, set()
+
+    def search(self, query, k, metric, allowed) -> list[tuple[int, float]]:
         with self._lock:
-            self._index, self._synced_until, self._unsaved = None, None, 0
+            self._refresh()
+            hits = self._tail.search(query, k, metric=metric, allowed=allowed)
+            if self._snapshot is not None:
+                hits += [hit for hit in self._snapshot.search(query, k, metric=metric, allowed=allowed)
+                         if hit[0] not in self._tail_ids]  # the tail holds the newer vector of a re-analysed one
+        return sorted(hits, key=lambda hit: hit[1])[:k]
 
-    def _open(self):
-        watermark = self.directory / "synced_until.json"
-        try:
-            self._index = load_index(self.directory)
-            self._synced_until = datetime.fromisoformat(json.loads(watermark.read_text())["synced_until"])
-        except (FileNotFoundError, KeyError, ValueError):
-            self._index = build_index(PhotoAnalysis.objects.count(), self.directory)
-            self._synced_until = None
+    def _refresh(self) -> None:
+        name = _current_snapshot()
+        if name != self._snapshot_name:
+            self.reset()
+            if name:
+                folder = _directory() / name
+                self._snapshot = FaissIndex.load(folder)
+                self._tail_until = datetime.fromisoformat(json.loads((folder / "built.json").read_text())["until"])
+            self._snapshot_name = name
+        for ids, vectors, newest in _rows_since(self._tail_until):
+            self._tail.add(ids, vectors)
+            self._tail_ids.update(ids.tolist())
+            self._tail_until = newest
 
-    def _sync(self):
-        rows = PhotoAnalysis.objects.order_by("updated_at", "id")
-        if self._synced_until is not None:
-            rows = rows.filter(updated_at__gte=self._synced_until - SYNC_OVERLAP)
-        batch_ids, batch_vectors = [], []
-        for pk, features, updated_at in rows.values_list("id", "features", "updated_at").iterator(chunk_size=2000):
-            batch_ids.append(pk)
-            batch_vectors.append(np.frombuffer(bytes(features), dtype=np.float16))
-            self._synced_until = updated_at
-            if len(batch_ids) == 2000:
-                self._add(batch_ids, batch_vectors)
-                batch_ids, batch_vectors = [], []
-        if batch_ids:
-            self._add(batch_ids, batch_vectors)
-        if self._unsaved >= SAVE_EVERY:
-            self._save()
-
-    def _add(self, ids, vectors):
-        self._index.add(np.asarray(ids, dtype=np.int64), np.vstack(vectors).astype(np.float32))
-        self._unsaved += len(ids)
-
-    def _save(self):
-        self._index.save(self.directory)
-        watermark = self.directory / "synced_until.json"
-        tmp = watermark.with_suffix(".tmp")
-        tmp.write_text(json.dumps({"synced_until": self._synced_until.isoformat()}))
-        os.replace(tmp, watermark)
-        self._unsaved = 0
+    def tail_size(self) -> int:
+        with self._lock:
+            self._refresh()
+            return len(self._tail)
 
 
 _process_index = _ProcessIndex()
@@ -92,7 +106,39 @@ _process_index = _ProcessIndex()
 
 def reset_index() -> None:
     """Forget the in-memory index (tests, or after restoring a database)."""
-    _process_index.reset()
+    with _process_index._lock:
+        _process_index.reset()
+
+
+def snapshot_is_due(min_vectors: int = EXACT_LIMIT) -> bool:
+    """A new snapshot pays off once the library is large and the exact tail has grown (10 %, at least 5,000)."""
+    total = PhotoAnalysis.objects.count()
+    if total < min_vectors:
+        return False
+    return _process_index.tail_size() > max(5000, total // 10) or _current_snapshot() is None
+
+
+def rebuild_snapshot(min_vectors: int = EXACT_LIMIT) -> str | None:
+    """Build an approximate index of every analysed picture in a new folder and publish it; returns its name."""
+    if PhotoAnalysis.objects.count() < min_vectors:
+        return None
+    started = timezone.now()
+    name = f"build-{uuid.uuid4().hex}"
+    folder = _directory() / name
+    index = FaissIndex(folder, train_at=min_vectors)
+    for ids, vectors, _ in _rows_since(None):
+        index.add(ids, vectors)
+    index.retrain()  # learn the lists from the whole collection, not the first vectors added
+    index.save(folder)
+    (folder / "built.json").write_text(json.dumps({"until": started.isoformat(), "vectors": len(index)}))
+    pointer = _directory() / f".CURRENT.{name}"
+    pointer.write_text(name)
+    os.replace(pointer, _directory() / "CURRENT")
+    for old in _directory().glob("build-*"):
+        if old.name != name:
+            shutil.rmtree(old, ignore_errors=True)  # processes still reading an old one keep their open files
+    logger.info("Vector index snapshot %s: %d pictures", name, len(index))
+    return name
 
 
 def similar_photos(viewer, vector: np.ndarray, *, metric="l1", scope="all", limit=24, exclude: Photo | None = None):
@@ -106,6 +152,6 @@ def similar_photos(viewer, vector: np.ndarray, *, metric="l1", scope="all", limi
     allowed = np.fromiter(candidates.values_list("id", flat=True), dtype=np.int64)
     if not len(allowed):
         return []
-    hits = _process_index.current().search(vector.astype(np.float32), limit, metric=metric, allowed=allowed)
+    hits = _process_index.search(vector.astype(np.float32), limit, metric, allowed)
     analyses = PhotoAnalysis.objects.select_related("photo__album", "photo__owner").in_bulk([pk for pk, _ in hits])
     return [(analyses[pk].photo, distance) for pk, distance in hits if pk in analyses]

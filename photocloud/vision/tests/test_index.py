@@ -265,3 +265,63 @@ def test_allowed_with_dense_ids_at_scale(realistic, metric, monkeypatch):
         monkeypatch.setattr(index_module, "EXACT_LIMIT", 100)
         hits += len(set(found) & set(expected))
     assert hits / 200 >= 0.95
+
+
+# --- the snapshot + tail arrangement of vision/search.py, against the database --------------------------------
+
+
+@pytest.fixture
+def analysed(db, alice):
+    """300 analysed pictures with clustered synthetic features, in a public album."""
+    from photocloud.library import services as library
+    from photocloud.library.models import Photo
+    from photocloud.vision.models import PhotoAnalysis
+    from photocloud.vision.search import reset_index
+
+    reset_index()
+    album = library.create_album(alice, title="Many", category="misc", access="public")
+    rng = np.random.default_rng(7)
+    centres = rng.random((20, 1280)).astype(np.float32) * 3
+    photos = Photo.objects.bulk_create(
+        Photo(owner=alice, album=album, sha256=f"{i:064x}", format="JPEG", mime_type="image/jpeg", file_size=1,
+              width=10, height=10, status="ready", sort_date="2024-01-01T00:00:00Z")
+        for i in range(300)
+    )
+    vectors = (centres[np.arange(300) % 20] + rng.normal(0, 0.3, (300, 1280))).astype(np.float32)
+    PhotoAnalysis.objects.bulk_create(
+        PhotoAnalysis(photo=photo, features=vector.astype(np.float16).tobytes(), model_version="test")
+        for photo, vector in zip(photos, vectors, strict=True)
+    )
+    yield photos, vectors
+    reset_index()
+
+
+def test_snapshot_and_tail_stay_correct_as_pictures_come_and_go(analysed, bob, settings, tmp_path):
+    from photocloud.library import services as library
+    from photocloud.vision import search
+    from photocloud.vision.models import PhotoAnalysis
+
+    settings.DATA_DIR = tmp_path
+    photos, vectors = analysed
+    exact_before = [p.pk for p, _ in search.similar_photos(bob, vectors[0], limit=10)]
+    assert search.rebuild_snapshot(min_vectors=100)  # an approximate snapshot of all 300
+    assert [p.pk for p, _ in search.similar_photos(bob, vectors[0], limit=10)] == exact_before
+
+    # A picture analysed after the snapshot is found through the tail; a deleted one never comes back.
+    newcomer = library.create_album(photos[0].owner, title="New", category="misc", access="public")
+    from photocloud.library.models import Photo
+
+    fresh = Photo.objects.create(owner=photos[0].owner, album=newcomer, sha256="f" * 64, format="JPEG",
+                                 mime_type="image/jpeg", file_size=1, status="ready",
+                                 sort_date="2024-01-01T00:00:00Z")
+    PhotoAnalysis.objects.create(photo=fresh, features=vectors[0].astype(np.float16).tobytes(), model_version="t")
+    top = search.similar_photos(bob, vectors[0], limit=3)
+    assert fresh.pk in [p.pk for p, _ in top]
+    photos[0].delete()
+    assert photos[0].pk not in [p.pk for p, _ in search.similar_photos(bob, vectors[0], limit=10)]
+
+    # Restarting the process (a new in-memory index) loads the published snapshot and gives the same answers.
+    before_restart = [p.pk for p, _ in search.similar_photos(bob, vectors[5], metric="cosine", limit=10)]
+    search.reset_index()
+    assert [p.pk for p, _ in search.similar_photos(bob, vectors[5], metric="cosine", limit=10)] == before_restart
+    assert (tmp_path / "vector-index" / "CURRENT").exists()

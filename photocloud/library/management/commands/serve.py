@@ -41,12 +41,14 @@ class Command(BaseCommand):
 
         signal.signal(signal.SIGTERM, stop)
         signal.signal(signal.SIGINT, stop)
+        index_builder = None
         try:
             next_check = time.monotonic() + STALLED_CHECK_SECONDS
             while all(child.poll() is None for child in children):
                 time.sleep(0.5)
                 if task_workers and time.monotonic() > next_check:
                     self._requeue_stalled()
+                    index_builder = self._maybe_rebuild_index(index_builder)
                     next_check = time.monotonic() + STALLED_CHECK_SECONDS
         finally:
             stop()
@@ -66,3 +68,9 @@ class Command(BaseCommand):
         if count := requeue_stalled():
             self.stdout.write(f"Queued {count} picture(s) again whose processing was interrupted.")
         close_old_connections()
+
+    def _maybe_rebuild_index(self, builder):
+        """One background build of the search-by-image snapshot at a time, when it pays off (see vision/search.py)."""
+        if builder is not None and builder.poll() is None:
+            return builder
+        return subprocess.Popen([sys.executable, "-m", "photocloud.cli", "build_vector_index", "--if-due"])
