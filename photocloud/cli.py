@@ -1,7 +1,7 @@
 """The `photocloud` console command: Django's management commands under the product's name.
 
 `photocloud serve` runs the web server and the background worker; `photocloud migrate`, `photocloud
-createsuperuser` and every other management command work as with manage.py.
+createsuperuser` and every other management command work as with manage.py (with - or _ in its name).
 """
 
 import os
@@ -12,7 +12,10 @@ def main() -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "photocloud.settings")
     from django.core.management import execute_from_command_line
 
-    execute_from_command_line(["photocloud", *sys.argv[1:]])
+    args = sys.argv[1:]
+    if args and not args[0].startswith("-"):
+        args[0] = args[0].replace("-", "_")  # `photocloud train-classifier` runs the train_classifier command
+    execute_from_command_line(["photocloud", *args])
 
 
 if __name__ == "__main__":
