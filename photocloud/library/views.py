@@ -135,6 +135,7 @@ def album_detail(request, pk):
     context = {"album": album, "page": page, "is_owner": can_edit(request.user, album)}
     if context["is_owner"]:
         context["upload_limit_mb"] = settings.PHOTOCLOUD["MAX_UPLOAD_BYTES"] // (1024 * 1024)
+        context["vision"] = settings.PHOTOCLOUD["VISION"]
     return _grid(request, "library/album_detail.html", context)
 
 

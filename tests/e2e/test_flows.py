@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from PIL import Image
+from playwright.sync_api import expect
 
 from tests import images
 
@@ -399,3 +400,21 @@ def test_delete_album_moving_its_pictures(page, tmp_path, screenshot):
     assert not Photo.objects.filter(owner__username="jon").exists()
     for pk in moved:
         assert status_of(page.context, f"/photos/{pk}/s") == 404
+
+
+@pytest.mark.vision
+def test_upload_preview_shows_the_automatic_category(page, tmp_path, settings):
+    """With the real models, the category Photocloud sees appears in the upload queue as soon as it is known."""
+    settings.PHOTOCLOUD = {**settings.PHOTOCLOUD, "VISION": True}
+    register(page, "iris")
+    create_album(page, "Pets", category="misc")
+    (tmp_path / "cat.jpg").write_bytes(images.jpeg("cat"))
+    pick_files(page, [tmp_path / "cat.jpg"])
+    upload_queue(page, expected_stored=1)
+    result = queue_item(page, "cat.jpg").locator(".result")
+    expect(result).to_contain_text("animal", timeout=30_000)
+    page.goto(page.url)
+    page.locator(".tile img").first.click()
+    expect(page.locator(".seen")).to_contain_text("Animal")
+    page.get_by_role("link", name="Find similar").click()
+    expect(page.get_by_role("heading", name="Similar pictures")).to_be_visible()

@@ -114,9 +114,16 @@
         .then((r) => r.json())
         .then((photo) => {
           if (photo.status === "ready") {
-            const thumbnail = el("img", { alt: "", src: photo.thumbnails.s });
-            entry.item.querySelector("img, .no-preview").replaceWith(thumbnail);
-            if (entry.state === "stored") show(entry, "stored", "Stored · ready" + (photo.effective_category ? " · " + photo.effective_category : ""));
+            if (!entry.shown) {
+              entry.item.querySelector("img, .no-preview").replaceWith(el("img", { alt: "", src: photo.thumbnails.s }));
+              entry.shown = true;
+            }
+            // The automatic category follows shortly after the thumbnails, when the vision models have looked.
+            const seen = photo.analysis;
+            const waiting = root.dataset.vision === "on" && !seen;
+            const category = seen ? ` · ${seen.category} (${Math.round(seen.confidence * 100)}%)` : "";
+            if (entry.state === "stored") show(entry, "stored", "Stored · ready" + (waiting ? " · analysing…" : category));
+            if (waiting && ++tries < 60) setTimeout(tick, 2000);
           } else if (photo.status === "failed") {
             show(entry, "rejected", "Processing failed: " + photo.status_detail);
           } else if (++tries < 150) {
