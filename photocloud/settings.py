@@ -172,6 +172,9 @@ PHOTOCLOUD = {
     "MAX_UPLOAD_BYTES": int(os.environ.get("PHOTOCLOUD_MAX_UPLOAD_MB", "200")) * 1024 * 1024,
     "MAX_PIXELS": int(os.environ.get("PHOTOCLOUD_MAX_MEGAPIXELS", "120")) * 1_000_000,
     "THUMBNAIL_SIZES": {"s": 320, "m": 1024, "l": 2048},
+    # Made at ingest; the others on first request. Most pictures are never opened large, and without the 2048 px
+    # one libvips decodes a 12 MP JPEG at half size: ingest is about 20 % faster (bench/ingest.py).
+    "EAGER_SIZES": ("s", "m"),
     "EVENT_GAP_HOURS": float(os.environ.get("PHOTOCLOUD_EVENT_GAP_HOURS", "3")),
     "INGEST_MAX_ATTEMPTS": 3,
     "PAGE_SIZE": 60,

@@ -277,13 +277,25 @@ def _extract(photo: Photo) -> dict:
 def _extract_from(photo: Photo, path: str) -> dict:
     info = imaging.probe(path)  # header only; stored dimensions already have the orientation applied
     meta = imaging.read_metadata(path, info)
-    sizes = settings.PHOTOCLOUD["THUMBNAIL_SIZES"]
-    renditions = imaging.render_renditions(path, info, sizes)
-    for size, data in renditions.items():
-        default_storage.save(rendition_name(photo.sha256, size), ContentFile(data))
+    _store_renditions(photo, path, info, settings.PHOTOCLOUD["EAGER_SIZES"])
     fields = vars(meta)
     fields["sort_date"] = meta.taken_at or photo.created_at
     return fields
+
+
+def _store_renditions(photo: Photo, path: str, info, names) -> None:
+    sizes = {name: settings.PHOTOCLOUD["THUMBNAIL_SIZES"][name] for name in names}
+    for size, data in imaging.render_renditions(path, info, sizes).items():
+        default_storage.save(rendition_name(photo.sha256, size), ContentFile(data))
+
+
+def ensure_rendition(photo: Photo, size: str) -> str:
+    """The stored name of a rendition of a processed picture, made now if it was left for first use."""
+    name = rendition_name(photo.sha256, size)
+    if not default_storage.exists(name):
+        with local_copy(original_name(photo.sha256, imaging.FORMATS[photo.format][1])) as path:
+            _store_renditions(photo, path, imaging.probe(path), [size])
+    return name
 
 
 def requeue_stalled(older_than=timedelta(minutes=10)) -> int:

@@ -20,7 +20,7 @@ from .access import can_edit, can_see_location
 from .forms import AlbumForm, DeleteAlbumForm, PhotoForm
 from .imaging import FORMATS
 from .models import DEFAULT_CATEGORIES, Album, Photo, category_label
-from .storage import local_copy, original_name, rendition_name
+from .storage import local_copy, original_name
 
 
 def _page(request, queryset, per_page=None):
@@ -213,7 +213,7 @@ def photo_file(request, pk, size):
     else:
         if size not in settings.PHOTOCLOUD["THUMBNAIL_SIZES"] or photo.status != Photo.Status.READY:
             raise Http404("This rendition does not exist (yet).")
-        response = FileResponse(default_storage.open(rendition_name(photo.sha256, size), "rb"),
+        response = FileResponse(default_storage.open(services.ensure_rendition(photo, size), "rb"),
                                 content_type="image/jpeg")
     response["Cache-Control"] = "private, max-age=3600"
     response["ETag"] = f'"{photo.sha256[:32]}-{size}"'

@@ -13,8 +13,8 @@ from django.core.files.storage import default_storage
 from PIL import Image
 
 from photocloud.library import imaging
+from photocloud.library import services as library
 from photocloud.library.models import Photo
-from photocloud.library.storage import rendition_name
 from photocloud.library.uploads import local_file
 
 from . import classifier, faces, features, labels, ocr, taught
@@ -26,7 +26,7 @@ MODEL_VERSION = "efficientnet-lite0/1"
 
 
 def _open_rendition(photo: Photo, size: str) -> Image.Image:
-    with default_storage.open(rendition_name(photo.sha256, size), "rb") as handle:
+    with default_storage.open(library.ensure_rendition(photo, size), "rb") as handle:
         image = Image.open(handle)
         image.load()
     return image.convert("RGB")
