@@ -5,8 +5,8 @@ from . import services, taught
 
 @task()
 def analyze_photos(photo_ids: list[str]) -> None:
-    """Background vision for newly processed pictures (see services.analyze_photos)."""
-    services.analyze_photos(photo_ids)
+    """Background vision for newly processed pictures, batched with any others waiting (services.analyze_waiting)."""
+    services.analyze_waiting(photo_ids)
 
 
 @task()

@@ -136,3 +136,19 @@ def test_analysis_never_overwrites_the_users_category(library_of_photos, api):
     photo = Photo.objects.get(pk=photos["cat"].pk)
     assert photo.category == "pets" and photo.analysis.category == "animal"
 
+
+
+def test_a_burst_of_uploads_is_analysed_in_batches(alice, api, upload, settings, monkeypatch):
+    """Whichever analysis task runs first takes the other waiting pictures along; later tasks find them done."""
+    from photocloud.vision import services
+
+    album = library.create_album(alice, title="Burst", category="misc", access="private")
+    settings.PHOTOCLOUD = {**settings.PHOTOCLOUD, "VISION": False}  # ingest only: the analysis tasks wait
+    photos = _upload(api, upload, album, [(f"{i}.jpg", images.variant("coffee", seed=i)) for i in range(3)])
+    settings.PHOTOCLOUD = {**settings.PHOTOCLOUD, "VISION": True}
+    batches = []
+    analyze = services.analyze_photos
+    monkeypatch.setattr(services, "analyze_photos", lambda ids: batches.append(len(ids)) or analyze(ids))
+    assert services.analyze_waiting([photos[0].pk]) == 3  # one batch for all three
+    assert services.analyze_waiting([photos[1].pk]) == 0  # nothing left to do
+    assert batches == [3] and PhotoAnalysis.objects.filter(photo__in=photos).count() == 3

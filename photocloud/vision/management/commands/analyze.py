@@ -12,7 +12,7 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--redo", action="store_true", help="Analyse every picture again, not only missing ones.")
-        parser.add_argument("--batch-size", type=int, default=16)
+        parser.add_argument("--batch-size", type=int, default=services.BATCH)
 
     def handle(self, *args, redo, batch_size, **options):
         todo = services.pictures_to_analyse(redo=redo)
