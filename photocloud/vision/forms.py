@@ -4,12 +4,14 @@ from .search import METRICS, SCOPES
 
 
 class SimilarityForm(forms.Form):
+    DEFAULTS = {"metric": "l1", "scope": "all"}
+
     metric = forms.ChoiceField(choices=METRICS.items(), initial="l1", required=False, label="Distance")
     scope = forms.ChoiceField(choices=SCOPES.items(), initial="all", required=False, label="Search in")
 
     def options(self) -> dict:
         data = self.cleaned_data if self.is_valid() else {}
-        return {"metric": data.get("metric") or "l1", "scope": data.get("scope") or "all"}
+        return {name: data.get(name) or default for name, default in self.DEFAULTS.items()}
 
 
 class ImageQueryForm(SimilarityForm):

@@ -20,7 +20,7 @@ RESULTS = 48
 
 def similar(request, pk):
     photo = get_object_or_404(Photo.objects.visible_to(request.user).select_related("album"), pk=pk)
-    form = SimilarityForm(request.GET or None)
+    form = SimilarityForm({**SimilarityForm.DEFAULTS, **request.GET.dict()})  # the form shows what was searched
     options = form.options()
     vector = services.photo_vector(photo)
     results = [] if vector is None else similar_photos(request.user, vector, exclude=photo, limit=RESULTS, **options)
@@ -34,7 +34,7 @@ def similar(request, pk):
 def search_by_image(request):
     form = ImageQueryForm(request.POST or None, request.FILES or None)
     results = None
-    options = form.options() if request.method == "POST" else {"metric": "l1", "scope": "all"}
+    options = form.options() if request.method == "POST" else dict(ImageQueryForm.DEFAULTS)
     if request.method == "POST" and form.is_valid():
         try:
             vector = services.embed_upload(form.cleaned_data["picture"])

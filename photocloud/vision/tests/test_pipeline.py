@@ -152,3 +152,10 @@ def test_a_burst_of_uploads_is_analysed_in_batches(alice, api, upload, settings,
     assert services.analyze_waiting([photos[0].pk]) == 3  # one batch for all three
     assert services.analyze_waiting([photos[1].pk]) == 0  # nothing left to do
     assert batches == [3] and PhotoAnalysis.objects.filter(photo__in=photos).count() == 3
+
+
+def test_similar_page_shows_the_scope_it_searched(library_of_photos, client, alice):
+    _, photos = library_of_photos
+    client.force_login(alice)
+    page = client.get(f"/photos/{photos['cat'].pk}/similar/").content.decode()
+    assert '<option value="all" selected>' in page and '<option value="l1" selected>' in page
