@@ -5,7 +5,6 @@ text from the 2048 px one only when a cheap check says there is text to read.
 """
 
 import io
-import logging
 from collections.abc import Sequence
 
 import numpy as np
@@ -19,8 +18,6 @@ from photocloud.library.uploads import local_file
 
 from . import classifier, faces, features, labels, ocr, taught
 from .models import PhotoAnalysis
-
-logger = logging.getLogger(__name__)
 
 MODEL_VERSION = "efficientnet-lite0/1"
 BATCH = 16  # pictures per forward pass: several times faster per picture than one at a time (bench/vision.py)
@@ -47,7 +44,7 @@ def analyze_photos(photo_ids: Sequence) -> int:
         signals = classifier.Signals(face_ratio=faces.largest_face_ratio(found, image.size), has_text=has_text)
         row = slice(index, index + 1)
         ((category, confidence),) = classifier.classify(seen.features[row], seen.imagenet_probs[row], [signals])
-        if category == "document" and not text:  # the text gate misses tilted or small pages
+        if category == "document" and not has_text:  # the text gate misses tilted or small pages
             text = ocr.read_text(_open_rendition(photo, "l"))
         tags = labels.top_labels(seen.imagenet_probs[index])
         PhotoAnalysis.objects.update_or_create(
