@@ -101,7 +101,8 @@ class PhotoViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Upda
     parser_classes = [JSONParser, MultiPartParser, FormParser]
 
     def get_queryset(self):
-        queryset = Photo.objects.visible_to(self.request.user).select_related("owner", "album")
+        # "analysis" is the vision app's one-to-one, read by PhotoSerializer: joined here, not one query per picture.
+        queryset = Photo.objects.visible_to(self.request.user).select_related("owner", "album", "analysis")
         return _filtered(self.request, queryset.prefetch_related("tags"))
 
     def perform_update(self, serializer):

@@ -333,3 +333,9 @@ def test_originals_lose_their_gps_for_viewers_without_permission(api, upload, al
     alice.share_location = True
     alice.save()
     assert client.get(f"/photos/{photo.pk}/original").getvalue() == data
+
+
+def test_picture_list_costs_the_same_queries_for_any_page_size(api, upload, album, django_assert_max_num_queries):
+    upload(api, [(f"{i}.jpg", images.variant(seed=20 + i)) for i in range(6)], album)
+    with django_assert_max_num_queries(5):  # token, count, page (with album, owner, analysis), tags
+        assert api.get("/api/photos/").json()["count"] == 6
