@@ -68,6 +68,9 @@ INSTALLED_APPS = [
     "photocloud.social",
     "photocloud.library",
     "photocloud.vision",
+    "photocloud.search",
+    "photocloud.crawler",
+    "photocloud.sync",
 ]
 
 MIDDLEWARE = [
@@ -95,6 +98,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "photocloud.social.context_processors.notifications",
             ],
         },
     },

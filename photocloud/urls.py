@@ -24,6 +24,10 @@ api_urlpatterns = [
     path("library/themes/", library_api.ThemesView.as_view(), name="themes"),
     path("photos/<uuid:pk>/similar/", vision_api.SimilarView.as_view(), name="photo-similar"),
     path("search/image/", vision_api.ImageSearchView.as_view(), name="search-image"),
+    path("", include("photocloud.search.api_urls")),
+    path("", include("photocloud.social.api_urls")),
+    path("", include("photocloud.crawler.api_urls")),
+    path("", include("photocloud.sync.api_urls")),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
 ]
@@ -39,6 +43,10 @@ urlpatterns = [
     path("accounts/", include("photocloud.accounts.urls")),
     path("api/", include((api_urlpatterns, "api"))),
     path("u/", include((people_urlpatterns, "people"))),
+    path("search/", include("photocloud.search.urls")),
+    path("crawls/", include("photocloud.crawler.urls")),
+    path("sync/", include("photocloud.sync.urls")),
+    path("", include("photocloud.social.urls")),
     path("", include("photocloud.vision.urls")),
     path("", include("photocloud.library.urls")),
 ]

@@ -112,6 +112,19 @@ class Photo(models.Model):
     latitude = models.FloatField(null=True, blank=True)
     longitude = models.FloatField(null=True, blank=True)
 
+    # Dominant colour as a palette name ("red", "blue", "black"...), for the colour filter in search.
+    dominant_color = models.CharField(max_length=12, blank=True, db_index=True)
+
+    # Provenance, for pictures that did not come from the owner's own camera: saved from a web crawl (source and page
+    # URLs, retrieval time) or copied from another user's picture (credited author and the picture it came from).
+    source_url = models.URLField(max_length=2000, blank=True)
+    source_page_url = models.URLField(max_length=2000, blank=True)
+    retrieved_at = models.DateTimeField(null=True, blank=True)
+    credited_author = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                        related_name="+")
+    credit = models.CharField(max_length=200, blank=True, help_text="The author's name as shown, kept if they leave.")
+    copied_from = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="copies")
+
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -166,12 +166,22 @@ def display_name(filename: str) -> str:
     return "".join(ch for ch in stem if ch.isprintable())[:255]
 
 
-def ingest_upload(owner, album: Album, uploaded) -> UploadResult:
+PROVENANCE_FIELDS = {"source_url", "source_page_url", "retrieved_at", "credited_author", "credit", "copied_from",
+                     "title", "description"}
+
+
+def ingest_upload(owner, album: Album, uploaded, provenance: dict | None = None) -> UploadResult:
     """Validate one uploaded file by content, store it once, and queue its processing.
 
     Nothing is stored unless the whole file decodes; the same bytes already in the owner's library are reported as a
-    duplicate of the existing picture.
+    duplicate of the existing picture. `provenance` sets the Photo's source fields (source_url, source_page_url,
+    retrieved_at, credited_author, credit, copied_from, title, description) for pictures from the web or from
+    another user.
     """
+    provenance = dict(provenance or {})
+    unknown = set(provenance) - PROVENANCE_FIELDS
+    if unknown:
+        raise ValueError(f"Not provenance fields: {sorted(unknown)}")
     name = os.path.basename((uploaded.name or "").replace("\\", "/"))[:255]
     if album.owner_id != owner.pk:
         raise PermissionError("Pictures can only be added to your own albums.")
@@ -203,7 +213,7 @@ def ingest_upload(owner, album: Album, uploaded) -> UploadResult:
             photo = Photo.objects.create(
                 owner=owner,
                 album=album,
-                title=display_name(name),
+                title=provenance.pop("title", None) or display_name(name),
                 original_name=name,
                 sha256=sha256,
                 format=info.format,
@@ -212,6 +222,7 @@ def ingest_upload(owner, album: Album, uploaded) -> UploadResult:
                 width=info.width,
                 height=info.height,
                 sort_date=timezone.now(),
+                **provenance,
             )
             if album.cover_id is None:
                 Album.objects.filter(pk=album.pk, cover__isnull=True).update(cover=photo)

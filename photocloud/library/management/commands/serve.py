@@ -30,8 +30,11 @@ class Command(BaseCommand):
         # glibc keeps a memory arena per libvips thread; two bound the workers' peak memory (measured in bench/).
         os.environ.setdefault("MALLOC_ARENA_MAX", "2")
         if task_workers:
-            self._requeue_stalled()
+            self._recover_interrupted_work()
         children = [subprocess.Popen(web)] + [subprocess.Popen(worker) for _ in range(task_workers)]
+        if task_workers:
+            children += [subprocess.Popen([sys.executable, "-m", "photocloud.cli", command])
+                         for command in self._background_commands()]
         self.stdout.write(f"Photocloud is running at http://{host}:{port}/ ({task_workers} background worker(s)).")
 
         def stop(*_):
@@ -47,7 +50,7 @@ class Command(BaseCommand):
             while all(child.poll() is None for child in children):
                 time.sleep(0.5)
                 if task_workers and time.monotonic() > next_check:
-                    self._requeue_stalled()
+                    self._recover_interrupted_work()
                     index_builder = self._maybe_rebuild_index(index_builder)
                     next_check = time.monotonic() + STALLED_CHECK_SECONDS
         finally:
@@ -60,14 +63,25 @@ class Command(BaseCommand):
         if any(child.returncode not in (0, -signal.SIGTERM) for child in children):
             sys.exit(1)
 
-    def _requeue_stalled(self):
+    def _recover_interrupted_work(self):
+        """Each app may define `recover_interrupted_work()` on its AppConfig: work a dead worker left half-done is
+        queued again or marked failed, so nothing stays stuck. It returns a line to print, or None."""
+        from django.apps import apps
         from django.db import close_old_connections
 
-        from photocloud.library.services import requeue_stalled
-
-        if count := requeue_stalled():
-            self.stdout.write(f"Queued {count} picture(s) again whose processing was interrupted.")
+        for config in apps.get_app_configs():
+            if recover := getattr(config, "recover_interrupted_work", None):
+                if report := recover():
+                    self.stdout.write(report)
         close_old_connections()
+
+    @staticmethod
+    def _background_commands():
+        """Long-running management commands apps ask to run beside the workers (AppConfig.background_command)."""
+        from django.apps import apps
+
+        return [config.background_command for config in apps.get_app_configs()
+                if getattr(config, "background_command", None)]
 
     def _maybe_rebuild_index(self, builder):
         """One background build of the search-by-image snapshot at a time, when it pays off (see vision/search.py)."""
