@@ -254,5 +254,6 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("PHOTOCLOUD_LOG_LEVEL", "INFO")},
-    "loggers": {"django.request": {"level": "ERROR"}, "pyvips": {"level": "WARNING"}},
+    "loggers": {"django.request": {"level": "ERROR"}, "pyvips": {"level": "WARNING"},
+                "faiss": {"level": "WARNING"}},
 }
