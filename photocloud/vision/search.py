@@ -141,11 +141,17 @@ def rebuild_snapshot(min_vectors: int = EXACT_LIMIT) -> str | None:
     return name
 
 
-def similar_photos(viewer, vector: np.ndarray, *, metric="l1", scope="all", limit=24, exclude: Photo | None = None):
-    """[(photo, distance)] nearest first, among the pictures `viewer` may see (scope "all") or owns ("mine")."""
+def similar_photos(viewer, vector: np.ndarray, *, metric="l1", scope="all", limit=24, exclude: Photo | None = None,
+                   within=None):
+    """[(photo, distance)] nearest first, among the pictures `viewer` may see (scope "all") or owns ("mine").
+
+    `within`, a Photo queryset, narrows the candidates further (search filters); access is applied regardless.
+    """
     if metric not in METRICS:
         raise ValueError(f"Unknown metric {metric!r}; use one of {', '.join(METRICS)}.")
     photos = Photo.objects.owned_by(viewer) if scope == "mine" else Photo.objects.visible_to(viewer)
+    if within is not None:
+        photos = photos.filter(pk__in=within.values("pk"))
     candidates = PhotoAnalysis.objects.filter(photo__in=photos)
     if exclude is not None:
         candidates = candidates.filter(~Q(photo=exclude))

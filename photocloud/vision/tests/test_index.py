@@ -325,3 +325,18 @@ def test_snapshot_and_tail_stay_correct_as_pictures_come_and_go(analysed, bob, s
     search.reset_index()
     assert [p.pk for p, _ in search.similar_photos(bob, vectors[5], metric="cosine", limit=10)] == before_restart
     assert (tmp_path / "vector-index" / "CURRENT").exists()
+
+
+def test_within_narrows_the_candidates_and_never_widens_access(analysed, bob, make_user):
+    from photocloud.library.models import Album, Photo
+    from photocloud.vision import search
+
+    photos, vectors = analysed
+    chosen = Photo.objects.filter(pk__in=[p.pk for p in photos[1::20]])  # one per cluster, none from cluster 0
+    found = [p.pk for p, _ in search.similar_photos(bob, vectors[0], limit=10, within=chosen)]
+    assert found and set(found) <= {p.pk for p in photos[1::20]}
+    # `within` may name pictures the viewer cannot see; they still never come back.
+    stranger_album = Album.objects.create(owner=make_user("carol"), title="Mine",
+                                                              category="misc", access="private")
+    Photo.objects.filter(pk=photos[1].pk).update(album=stranger_album)
+    assert photos[1].pk not in [p.pk for p, _ in search.similar_photos(bob, vectors[1], limit=10, within=chosen)]
