@@ -12,7 +12,7 @@ from django.views.decorators.http import require_POST
 
 from photocloud.library.models import Photo
 
-from .duplicates import find_groups, merge
+from .duplicates import find_groups, mark_distinct, merge
 from .models import PhotoAnalysis
 
 GROUPS_PER_PAGE = 20
@@ -32,13 +32,8 @@ def duplicates(request):
 def duplicates_merge(request):
     owned = Photo.objects.owned_by(request.user)
     keep = get_object_or_404(owned, pk=_uuid(request.POST.get("keep")))
-    wanted = {_uuid(value) for value in request.POST.getlist("merge")} - {keep.pk}
-    others = list(owned.filter(pk__in=wanted))
-    if len(others) != len(wanted):
-        raise Http404("No such picture.")
-    back = reverse("vision:duplicates")
-    if request.POST.get("page", "").isdigit():
-        back += f"?page={request.POST['page']}"
+    others = _owned_group(request, exclude=keep)
+    back = _back_to_page(request)
     if not others:
         messages.info(request, "Nothing to merge.")
         return redirect(back)
@@ -47,6 +42,33 @@ def duplicates_merge(request):
     messages.success(request, f"Kept “{keep.title or 'the picture'}”; {count} near-duplicate"
                               f"{'s were' if count > 1 else ' was'} merged into it and deleted.")
     return redirect(back)
+
+
+@login_required
+@require_POST
+def duplicates_distinct(request):
+    """"These are different pictures": the group is not shown again (new look-alikes can still join later)."""
+    group = _owned_group(request)
+    if len(group) > 1:
+        mark_distinct(group)
+        messages.success(request, f"Marked {len(group)} pictures as different; they will not be grouped again.")
+    return redirect(_back_to_page(request))
+
+
+def _owned_group(request, exclude: Photo | None = None) -> list[Photo]:
+    """The posted group's pictures ("merge" ids), all of them the user's own, else 404."""
+    wanted = {_uuid(value) for value in request.POST.getlist("merge")} - {exclude.pk if exclude else None}
+    photos = list(Photo.objects.owned_by(request.user).filter(pk__in=wanted))
+    if len(photos) != len(wanted):
+        raise Http404("No such picture.")
+    return photos
+
+
+def _back_to_page(request) -> str:
+    back = reverse("vision:duplicates")
+    if request.POST.get("page", "").isdigit():
+        back += f"?page={request.POST['page']}"
+    return back
 
 
 def _uuid(value) -> uuid.UUID:

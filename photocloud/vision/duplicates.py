@@ -34,7 +34,7 @@ from photocloud.library import services as library
 from photocloud.library.models import Album, Photo, Tag
 from photocloud.library.storage import rendition_name
 
-from .models import PhotoAnalysis
+from .models import DistinctPair, PhotoAnalysis
 
 SURE_SIMILARITY = 0.85
 CANDIDATE_SIMILARITY = 0.35
@@ -43,7 +43,7 @@ NEIGHBOURS = 10  # nearest neighbours looked at per picture
 EXACT_LIMIT = 5_000  # above this many pictures, compare within k-means buckets only
 BUCKETS_PER_PICTURE = 3
 HASH_SIDE = 16  # 16 x 16 = 256-bit difference hash
-_CACHE_VERSION = 1
+_CACHE_VERSION = 2
 
 
 @dataclass
@@ -70,12 +70,15 @@ class DuplicateGroup:
 def find_groups(user) -> list[DuplicateGroup]:
     """Groups of near-identical pictures among `user`'s own analysed pictures, largest groups first."""
     analyses = PhotoAnalysis.objects.filter(photo__in=Photo.objects.owned_by(user))
+    distinct = DistinctPair.objects.filter(first__owner=user)
     state = analyses.aggregate(count=Count("id"), changed=Max("updated_at"))
     changed = state["changed"].timestamp() if state["changed"] else 0
-    key = f"photocloud:duplicates:{_CACHE_VERSION}:{user.pk}:{state['count']}:{changed}"
+    told = distinct.aggregate(count=Count("id"), last=Max("id"))
+    key = (f"photocloud:duplicates:{_CACHE_VERSION}:{user.pk}:{state['count']}:{changed}"
+           f":{told['count']}:{told['last']}")
     found = cache.get(key)
     if found is None:
-        found = _group_ids(analyses)
+        found = _group_ids(analyses, set(distinct.values_list("first_id", "second_id")))
         cache.set(key, found, timeout=24 * 3600)
     photos = Photo.objects.owned_by(user).select_related("album").in_bulk([pk for ids, _ in found for pk in ids])
     groups = []
@@ -93,8 +96,9 @@ def _keep_order(photo: Photo):
     return (-(photo.width or 0) * (photo.height or 0), -photo.file_size, photo.created_at)
 
 
-def _group_ids(analyses) -> list[tuple[list[uuid.UUID], dict]]:
-    """[(photo ids, {id: {id: similarity}})] for every group of two or more, from the stored features."""
+def _group_ids(analyses, distinct: set[tuple] = frozenset()) -> list[tuple[list[uuid.UUID], dict]]:
+    """[(photo ids, {id: {id: similarity}})] for every group of two or more, from the stored features; pairs in
+    `distinct` ((smaller id, larger id), the owner said "not duplicates") are never joined directly."""
     rows = list(analyses.values_list("photo_id", "photo__sha256", "features"))
     if len(rows) < 2:
         return []
@@ -107,6 +111,8 @@ def _group_ids(analyses) -> list[tuple[list[uuid.UUID], dict]]:
     unsure = np.flatnonzero(~accepted)
     if len(unsure):
         accepted[unsure] = _hash_distances(shas, first[unsure], second[unsure]) <= MAX_HASH_DISTANCE
+    if distinct:
+        accepted &= np.array([_pair_key(ids[a], ids[b]) not in distinct for a, b in zip(first, second, strict=True)])
     first, second = first[accepted], second[accepted]
     graph = coo_matrix((np.ones(len(first)), (first, second)), shape=(len(ids), len(ids)))
     _, component = connected_components(graph, directed=False)
@@ -120,6 +126,20 @@ def _group_ids(analyses) -> list[tuple[list[uuid.UUID], dict]]:
                       for a, i in enumerate(members)}
         found.append(([ids[i] for i in members], similarity))
     return found
+
+
+def _pair_key(a: uuid.UUID, b: uuid.UUID) -> tuple[uuid.UUID, uuid.UUID]:
+    return (a, b) if str(a) < str(b) else (b, a)
+
+
+def mark_distinct(photos: list[Photo]) -> None:
+    """Record that these pictures of one owner are not duplicates of each other."""
+    if len({photo.owner_id for photo in photos}) > 1:
+        raise ValueError("Only pictures of the same owner can be compared.")
+    pairs = {_pair_key(a.pk, b.pk) for i, a in enumerate(photos) for b in photos[i + 1 :]}
+    DistinctPair.objects.bulk_create(
+        [DistinctPair(first_id=first, second_id=second) for first, second in sorted(pairs)], ignore_conflicts=True
+    )
 
 
 def _candidate_pairs(vectors: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -67,3 +67,20 @@ class TaughtClassifier(models.Model):
 
     def matrix(self) -> np.ndarray:
         return np.frombuffer(bytes(self.weights), dtype=np.float32).reshape(len(self.categories), -1)
+
+
+class DistinctPair(models.Model):
+    """Two pictures their owner said are not duplicates: the review screen stops grouping them together.
+
+    Stored once per pair, the smaller id first.
+    """
+
+    first = models.ForeignKey(Photo, on_delete=models.CASCADE, related_name="+")
+    second = models.ForeignKey(Photo, on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["first", "second"], name="unique_distinct_pair")]
+
+    def __str__(self):
+        return f"{self.first_id} ≠ {self.second_id}"

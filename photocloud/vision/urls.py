@@ -9,4 +9,5 @@ urlpatterns = [
     path("library/teach/", views.teach, name="teach"),
     path("library/duplicates/", duplicate_views.duplicates, name="duplicates"),
     path("library/duplicates/merge/", duplicate_views.duplicates_merge, name="duplicates_merge"),
+    path("library/duplicates/distinct/", duplicate_views.duplicates_distinct, name="duplicates_distinct"),
 ]

@@ -145,3 +145,18 @@ def test_merge_through_the_page_and_never_someone_elses(alices, bobs_cat, client
     assert response.redirect_chain[-1][0].startswith("/library/duplicates/")
     assert "merged into it and deleted" in response.content.decode()
     assert not Photo.objects.filter(pk=photos["coffee-rotated"].pk).exists()
+
+
+def test_a_group_said_to_be_different_is_not_shown_again(alices, bobs_cat, client, alice):
+    photos = alices[1]
+    coffees = [photos["coffee"], photos["coffee-rotated"]]
+    client.force_login(alice)
+    # Never someone else's pictures.
+    assert client.post("/library/duplicates/distinct/",
+                       {"merge": [str(coffees[0].pk), str(bobs_cat["cat"].pk)]}).status_code == 404
+    response = client.post("/library/duplicates/distinct/", {"merge": [str(photo.pk) for photo in coffees]})
+    assert response.status_code == 302
+    groups = [{photo.pk for photo in group.photos} for group in find_groups(alice)]
+    assert {photo.pk for photo in coffees} not in groups
+    assert any(photos["cat"].pk in group for group in groups)  # other groups stay
+    assert Photo.objects.filter(pk__in=[photo.pk for photo in coffees]).count() == 2  # nothing deleted
