@@ -1,5 +1,10 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from . import views
 
 app_name = "sync"
 
-urlpatterns = []
+urlpatterns = [
+    path("", views.imports, name="imports"),
+    path("status/", views.imports_status, name="imports_status"),
+]

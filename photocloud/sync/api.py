@@ -1,0 +1,101 @@
+"""Resumable uploads for the sync client: start (or find) a session, send chunks at an offset, complete.
+
+A restarted client asks to start the same content again and gets the unfinished session back with its offset, so
+an interrupted upload, even of a killed process, goes on where the server's committed bytes end.
+"""
+
+from django.shortcuts import get_object_or_404
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import exceptions, permissions, status
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from photocloud.library.serializers import PhotoSerializer
+
+from . import services
+from .models import UploadSession
+from .serializers import ChunkAnswerSerializer, UploadResultSerializer, UploadStartSerializer, UploadStateSerializer
+
+
+def _state(session: UploadSession) -> dict:
+    return {"status": "open", "id": session.pk, "offset": session.received, "size": session.size,
+            "max_chunk_bytes": services.MAX_CHUNK_BYTES, "photo": None}
+
+
+def _error(error: services.UploadError) -> Response:
+    return Response({"detail": error.message, **error.extra}, status=error.status)
+
+
+class _SessionView(APIView):
+    permission_classes = [permissions.IsAuthenticated]
+
+    def session(self, pk) -> UploadSession:
+        return get_object_or_404(UploadSession.objects.filter(owner=self.request.user), pk=pk)
+
+
+class UploadStartView(_SessionView):
+    @extend_schema(request=UploadStartSerializer, responses={200: UploadStateSerializer, 201: UploadStateSerializer},
+                   operation_id="uploads_start")
+    def post(self, request):
+        """Start sending a file, or resume the unfinished upload of the same bytes. Nothing is sent for bytes you
+        already have (status "duplicate")."""
+        start = UploadStartSerializer(data=request.data, context={"request": request})
+        start.is_valid(raise_exception=True)
+        try:
+            session, photo = services.start_upload(request.user, **start.validated_data)
+        except services.UploadError as error:
+            return _error(error)
+        if photo is not None:
+            return Response({"status": "duplicate", "id": None, "offset": photo.file_size, "size": photo.file_size,
+                             "max_chunk_bytes": services.MAX_CHUNK_BYTES, "photo": photo.pk})
+        return Response(_state(session), status=status.HTTP_201_CREATED if session.received == 0 else 200)
+
+
+class UploadView(_SessionView):
+    @extend_schema(responses=UploadStateSerializer, operation_id="uploads_retrieve")
+    def get(self, request, pk):
+        """Where an upload stands."""
+        return Response(_state(self.session(pk)))
+
+    @extend_schema(
+        request={"application/octet-stream": OpenApiTypes.BINARY},
+        parameters=[OpenApiParameter("offset", int, required=True,
+                                     description="Where these bytes go; must equal the bytes received so far.")],
+        responses={200: ChunkAnswerSerializer, 409: ChunkAnswerSerializer}, operation_id="uploads_chunk",
+    )
+    def put(self, request, pk):
+        """Send the next chunk (raw bytes, at most `max_chunk_bytes`). A wrong offset is answered with 409 and the
+        offset to send from."""
+        session = self.session(pk)
+        try:
+            offset = int(request.query_params.get("offset", ""))
+            length = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            raise exceptions.ValidationError({"detail": "Give the chunk's place as ?offset=<bytes>."}) from None
+        try:
+            received = services.receive_chunk(session, offset, request._request, length)
+        except services.UploadError as error:
+            return _error(error)
+        return Response({"offset": received})
+
+    @extend_schema(responses={204: None}, operation_id="uploads_abort")
+    def delete(self, request, pk):
+        """Give up an unfinished upload and drop the bytes received (nothing in the library changes)."""
+        services.discard_upload(self.session(pk))
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class UploadCompleteView(_SessionView):
+    @extend_schema(request=None, responses={200: UploadResultSerializer, 201: UploadResultSerializer,
+                                            409: ChunkAnswerSerializer}, operation_id="uploads_complete")
+    def post(self, request, pk):
+        """Check the received bytes against the announced SHA-256 and add the picture: stored (201), already there
+        (200), or rejected with the reason (4xx)."""
+        try:
+            result = services.complete_upload(self.session(pk))
+        except services.UploadError as error:
+            return _error(error)
+        body = {"name": result.name, "status": result.status, "reason": result.reason, "code": result.code,
+                "photo": PhotoSerializer(result.photo, context={"request": request}).data if result.photo else None}
+        return Response(body, status=result.http_status)

@@ -1,0 +1,73 @@
+"""Which files are pictures to sync, and when a file has stopped changing. Shared by the sync client (which must
+not import Django) and the server's import-folder watcher."""
+
+import os
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+PICTURE_SUFFIXES = {".jpg", ".jpeg", ".jpe", ".png", ".gif", ".webp", ".heic", ".heif", ".tif", ".tiff", ".bmp",
+                    ".avif"}
+# Names that editors, browsers and copy tools give files while they are still being written.
+TEMPORARY_SUFFIXES = {".tmp", ".part", ".partial", ".crdownload", ".download", ".swp"}
+
+
+def is_candidate(path: Path) -> bool:
+    """A picture by its name (the server checks the content), and not hidden or temporary."""
+    name = path.name
+    if name.startswith((".", "~")) or name.endswith("~"):
+        return False
+    suffixes = {suffix.lower() for suffix in path.suffixes}
+    return path.suffix.lower() in PICTURE_SUFFIXES and not suffixes & TEMPORARY_SUFFIXES
+
+
+def walk(root: Path) -> Iterator[Path]:
+    """Every candidate file under root, in a stable order, skipping hidden folders; symbolic links are not followed."""
+    for directory, folders, names in os.walk(root):
+        folders[:] = sorted(name for name in folders if not name.startswith("."))
+        for name in sorted(names):
+            path = Path(directory, name)
+            if is_candidate(path) and path.is_file() and not path.is_symlink():
+                yield path
+
+
+def signature(path: Path) -> tuple[int, int] | None:
+    """(size, mtime in ns), or None when the file is gone."""
+    try:
+        info = path.stat()
+    except OSError:
+        return None
+    return info.st_size, info.st_mtime_ns
+
+
+class SettleTracker:
+    """Collects paths from file-system events and hands them out once they have stopped changing.
+
+    A file is ready when its size and modification time have been the same for `quiet` seconds, so a picture that is
+    still being copied or saved is not read half-written.
+    """
+
+    def __init__(self, quiet: float = 1.0):
+        self.quiet = quiet
+        self._seen: dict[Path, tuple[tuple[int, int] | None, float, object]] = {}
+
+    def touch(self, path: Path, tag=None) -> None:
+        """Note a change to `path`; `tag` comes back with it from ready() (e.g. the import folder it belongs to)."""
+        self._seen[path] = (signature(path), time.monotonic(), tag)
+
+    def __len__(self):
+        return len(self._seen)
+
+    def ready(self) -> list[tuple[Path, object]]:
+        now = time.monotonic()
+        settled = []
+        for path, (last, since, tag) in list(self._seen.items()):
+            current = signature(path)
+            if current is None:
+                del self._seen[path]
+            elif current != last:
+                self._seen[path] = (current, now, tag)
+            elif now - since >= self.quiet and current[0] > 0:
+                settled.append((path, tag))
+                del self._seen[path]
+        return settled

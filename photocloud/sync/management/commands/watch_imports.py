@@ -1,0 +1,119 @@
+import logging
+import queue
+import time
+from pathlib import Path
+
+from django.core.management.base import BaseCommand
+from django.db import close_old_connections
+from watchdog.events import FileSystemEventHandler
+from watchdog.observers import Observer
+
+from photocloud.sync import services
+from photocloud.sync.files import SettleTracker, is_candidate
+from photocloud.sync.models import ImportFolder
+
+logger = logging.getLogger(__name__)
+
+RELOAD_SECONDS = 5
+
+
+class _Changes(FileSystemEventHandler):
+    """Hands file events from the observer thread to the main loop."""
+
+    def __init__(self, folder_id: int, changes: queue.SimpleQueue):
+        self.folder_id, self.changes = folder_id, changes
+
+    def on_any_event(self, event):
+        if event.is_directory or event.event_type not in ("created", "modified", "moved", "closed"):
+            return
+        path = Path(getattr(event, "dest_path", "") or event.src_path)
+        if is_candidate(path):
+            self.changes.put((self.folder_id, path))
+
+
+class Command(BaseCommand):
+    help = ("Import the pictures dropped into the watched import folders (run by `photocloud serve`; keeps running, "
+            "idle when no folder is configured).")
+
+    def add_arguments(self, parser):
+        parser.add_argument("--rescan-seconds", type=float, default=60,
+                            help="Full scan of every folder this often, for changes the file events missed.")
+        parser.add_argument("--settle-seconds", type=float, default=2,
+                            help="A file is imported once its size and time stopped changing for this long.")
+        parser.add_argument("--once", action="store_true", help="Import what the folders hold now, then stop.")
+
+    def handle(self, *args, rescan_seconds, settle_seconds, once, **options):
+        self.tracker = SettleTracker(quiet=0 if once else settle_seconds)
+        if once:
+            folders = {f.pk: f for f in ImportFolder.objects.filter(enabled=True).select_related("owner", "album")}
+            for folder in folders.values():
+                self._scan(folder)
+            self._import_ready(folders)
+            return
+        self.changes: queue.SimpleQueue = queue.SimpleQueue()
+        self.observer = Observer()
+        self.observer.start()
+        self.watches: dict[int, tuple[str, object]] = {}
+        folders: dict[int, ImportFolder] = {}
+        next_reload = next_rescan = 0.0
+        while True:
+            try:
+                now = time.monotonic()
+                if now >= next_reload:
+                    folders, added = self._reload()
+                    for folder in added:
+                        self._scan(folder)
+                    next_reload = now + RELOAD_SECONDS
+                if now >= next_rescan:
+                    for folder in folders.values():
+                        self._scan(folder)
+                    next_rescan = now + rescan_seconds
+                while not self.changes.empty():
+                    folder_id, path = self.changes.get()
+                    if folder_id in folders:
+                        self.tracker.touch(path, folder_id)
+                self._import_ready(folders)
+            except Exception:  # a database hiccup must not stop `serve`, which ends when any child exits
+                logger.exception("Watching the import folders failed; trying again shortly")
+                close_old_connections()
+                time.sleep(RELOAD_SECONDS)
+            time.sleep(0.5)
+
+    def _reload(self) -> tuple[dict[int, ImportFolder], list[ImportFolder]]:
+        """The enabled folders, watched; returns them and those new or changed since the last reload."""
+        close_old_connections()
+        folders = {f.pk: f for f in ImportFolder.objects.filter(enabled=True).select_related("owner", "album")}
+        added = []
+        for folder_id in set(self.watches) - set(folders):
+            self.observer.unschedule(self.watches.pop(folder_id)[1])
+        for folder in folders.values():
+            path, watch = self.watches.get(folder.pk, (None, None))
+            if path == folder.path:
+                continue
+            if watch is not None:
+                self.observer.unschedule(watch)
+                del self.watches[folder.pk]
+            try:
+                watch = self.observer.schedule(_Changes(folder.pk, self.changes), folder.path, recursive=True)
+            except OSError as error:
+                services.record_scan(folder, 0, error=f"Cannot watch the folder: {error.strerror or error}.")
+                continue
+            self.watches[folder.pk] = (folder.path, watch)
+            added.append(folder)
+        return folders, added
+
+    def _scan(self, folder: ImportFolder) -> None:
+        if not Path(folder.path).is_dir():
+            services.record_scan(folder, 0, error="The folder does not exist or is not a directory.")
+            return
+        pending = services.pending_files(folder)
+        for path in pending:
+            self.tracker.touch(path, folder.pk)
+        services.record_scan(folder, len(pending))
+
+    def _import_ready(self, folders: dict[int, ImportFolder]) -> None:
+        for path, folder_id in self.tracker.ready():
+            if folder := folders.get(folder_id):
+                event = services.import_file(folder, path)
+                if event is not None:
+                    logger.info("Import folder %s: %s %s", folder.path, event.relative_path, event.status)

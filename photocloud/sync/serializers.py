@@ -1,0 +1,34 @@
+from rest_framework import serializers
+
+from photocloud.library.models import Album
+from photocloud.library.serializers import OwnedPrimaryKeyRelatedField, PhotoSerializer
+
+
+class UploadStartSerializer(serializers.Serializer):
+    sha256 = serializers.RegexField(r"^[0-9a-f]{64}$", error_messages={"invalid": "Not a SHA-256 hex digest."})
+    size = serializers.IntegerField(min_value=1, help_text="The whole file's size in bytes.")
+    name = serializers.CharField(max_length=1000, required=False, allow_blank=True, default="",
+                                 help_text="The file's name, for display only.")
+    album = OwnedPrimaryKeyRelatedField(queryset=Album.objects.all(), required=False, allow_null=True,
+                                        help_text="One of your albums; empty means your “Uploads” album.")
+
+
+class UploadStateSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(["open", "duplicate"], help_text="duplicate: you have these bytes already.")
+    id = serializers.UUIDField(allow_null=True, help_text="The upload to send chunks to (null for a duplicate).")
+    offset = serializers.IntegerField(help_text="Bytes received so far: send the next chunk from here.")
+    size = serializers.IntegerField()
+    max_chunk_bytes = serializers.IntegerField()
+    photo = serializers.UUIDField(allow_null=True, help_text="The picture you already have (duplicates only).")
+
+
+class ChunkAnswerSerializer(serializers.Serializer):
+    offset = serializers.IntegerField(help_text="Bytes received so far.")
+
+
+class UploadResultSerializer(serializers.Serializer):
+    name = serializers.CharField()
+    status = serializers.ChoiceField(["stored", "duplicate", "rejected"])
+    reason = serializers.CharField(allow_blank=True)
+    code = serializers.CharField(allow_blank=True)
+    photo = PhotoSerializer(allow_null=True)
