@@ -14,6 +14,7 @@ from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_POST
 
 from photocloud.accounts.authentication import accepts_api_token
+from photocloud.social.services import record_view
 
 from . import imaging, selectors, services
 from .access import can_edit, can_see_location
@@ -155,6 +156,7 @@ def album_cover(request, pk, photo_pk):
 def photo_detail(request, pk):
     photo = get_object_or_404(Photo.objects.visible_to(request.user).select_related("album", "owner"), pk=pk)
     newer, older = selectors.neighbours(photo, request.user)
+    record_view(request.user, photo)
     context = {
         "photo": photo,
         "newer": newer,

@@ -1,11 +1,82 @@
+"""Social pages: likes, collects, follows, comments, notifications, feed and recommendations. Thin: targets are
+looked up through visible_to() (selectors), writes go through services. The forms work without JavaScript; the like
+and collect buttons swap themselves in place when htmx is there."""
+
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.shortcuts import get_object_or_404, redirect
+from django.core.paginator import Paginator
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
+from django_ratelimit.core import is_ratelimited
 
 from photocloud.accounts.models import User
 
-from . import services
+from . import selectors, services
+from .forms import CommentForm, CopyForm
+from .recommend import Recommender
+
+COMMENT_RATE = "10/m"
+
+
+def comment_rate_limited(request) -> bool:
+    """Comments from one user, through the pages and the API together, are limited (spam and notification floods)."""
+    return is_ratelimited(request, group="social.comment", key="user", rate=COMMENT_RATE, increment=True)
+
+
+def _page(request, queryset, per_page=None):
+    return Paginator(queryset, per_page or settings.PHOTOCLOUD["PAGE_SIZE"]).get_page(request.GET.get("page"))
+
+
+def _back_to(target):
+    return redirect(target.get_absolute_url() + "#social")
+
+
+def _is_htmx(request) -> bool:
+    return bool(request.headers.get("HX-Request"))
+
+
+# --- likes, collects, follows ------------------------------------------------------------------------------------
+
+
+@login_required
+@require_POST
+def like(request, kind, pk):
+    target = selectors.target_for(request.user, kind, pk)
+    if request.POST.get("action") == "unlike":
+        services.unlike(request.user, target)
+    else:
+        services.like(request.user, target)
+    if _is_htmx(request):
+        context = {"target": target, "kind": kind, "likes": selectors.like_summary(request.user, target)}
+        return render(request, "social/_likes.html", context)
+    return _back_to(target)
+
+
+@login_required
+@require_POST
+def collect(request, pk):
+    album = selectors.target_for(request.user, "album", pk)
+    try:
+        if request.POST.get("action") == "uncollect":
+            services.uncollect(request.user, album)
+            messages.info(request, f"“{album.title}” is no longer in your collection.")
+        else:
+            services.collect(request.user, album)
+            messages.success(request, f"“{album.title}” is now in your collection.")
+    except services.SocialError as error:
+        messages.error(request, str(error))
+    if _is_htmx(request):
+        context = {"target": album, "collects": selectors.collect_summary(request.user, album)}
+        return render(request, "social/_collect.html", context)
+    return redirect("social:collected" if request.POST.get("next") == "collected" else album.get_absolute_url())
+
+
+@login_required
+def collected(request):
+    return render(request, "social/collected.html", {"page": _page(request, selectors.collected_albums(request.user),
+                                                                   24)})
 
 
 @login_required
@@ -22,3 +93,131 @@ def follow(request, username):
         except services.FollowError as error:
             messages.error(request, str(error))
     return redirect("people:profile", username=username)
+
+
+def people(request, username, direction):
+    """Followers of a user, or the people they follow."""
+    owner = get_object_or_404(User, username=username, is_active=True)
+    users = selectors.followers(owner) if direction == "followers" else selectors.following(owner)
+    return render(request, "social/people.html", {"owner": owner, "direction": direction,
+                                                  "page": _page(request, users, 50)})
+
+
+# --- comments ------------------------------------------------------------------------------------------------------
+
+
+@login_required
+@require_POST
+def comment_create(request, kind, pk):
+    target = selectors.target_for(request.user, kind, pk)
+    form = CommentForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, " ".join(form.errors.get("body", form.errors.get("parent", ["Invalid comment."]))))
+        return _back_to(target)
+    if comment_rate_limited(request):
+        messages.error(request, "You are commenting too fast; wait a minute and try again.")
+        return _back_to(target)
+    parent_id = form.cleaned_data["parent"]
+    parent = selectors.comment_for(request.user, parent_id) if parent_id else None
+    try:
+        comment = services.add_comment(request.user, target, form.cleaned_data["body"], parent=parent)
+    except services.SocialError as error:
+        messages.error(request, str(error))
+        return _back_to(target)
+    return redirect(target.get_absolute_url() + f"#comment-{comment.pk}")
+
+
+@login_required
+def comment_edit(request, pk):
+    comment = selectors.comment_for(request.user, pk)
+    if comment.author_id != request.user.pk:
+        messages.error(request, "Only its author can edit a comment.")
+        return _back_to(comment.target)
+    form = CommentForm(request.POST or None, initial={"body": comment.body})
+    if request.method == "POST" and form.is_valid():
+        services.edit_comment(request.user, comment, form.cleaned_data["body"])
+        messages.success(request, "Comment saved.")
+        return redirect(comment.target.get_absolute_url() + f"#comment-{comment.pk}")
+    return render(request, "social/comment_edit.html", {"form": form, "comment": comment})
+
+
+@login_required
+def comment_delete(request, pk):
+    comment = selectors.comment_for(request.user, pk)
+    if not services.can_delete_comment(request.user, comment):
+        messages.error(request, "You may only delete your own comments, or comments on your albums and pictures.")
+        return _back_to(comment.target)
+    if request.method == "POST":
+        target = comment.target
+        count = services.delete_comment(request.user, comment)
+        messages.success(request, "Comment deleted." if count == 1 else f"Comment and {count - 1} replies deleted.")
+        return _back_to(target)
+    return render(request, "social/comment_delete.html", {"comment": comment, "replies": comment.replies.count()})
+
+
+# --- notifications -------------------------------------------------------------------------------------------------
+
+
+@login_required
+def notifications(request):
+    page = _page(request, selectors.notifications_for(request.user), 30)
+    return render(request, "social/notifications.html", {"page": page})
+
+
+@login_required
+@require_POST
+def notifications_read(request):
+    ids = [value for value in request.POST.getlist("id") if value.isdigit()] or None
+    services.mark_read(request.user, ids)
+    if _is_htmx(request):
+        return HttpResponse(status=204)
+    return redirect("social:notifications")
+
+
+# --- feed and recommendations --------------------------------------------------------------------------------------
+
+
+@login_required
+def feed(request):
+    page = _page(request, selectors.feed_photos(request.user))
+    albums = selectors.feed_albums(request.user)[:8] if page.number == 1 else []
+    return render(request, "social/feed.html", {"page": page, "albums": albums})
+
+
+@login_required
+def for_you(request):
+    recommender = Recommender(request.user)
+    context = {
+        "photos": recommender.photos(24),
+        "albums": recommender.albums(8),
+        "cold": recommender.cold,
+        "copy_form": CopyForm(user=request.user),
+    }
+    return render(request, "social/for_you.html", context)
+
+
+@login_required
+@require_POST
+def copy_photo(request, pk):
+    """Add someone else's picture, as the user's own credited copy, to one of their albums."""
+    photo = selectors.target_for(request.user, "photo", pk)
+    form = CopyForm(request.POST, user=request.user)
+    if not form.is_valid():
+        messages.error(request, "Choose one of your albums.")
+        return redirect(photo)
+    album = form.cleaned_data["album"]
+    try:
+        page_url = request.build_absolute_uri(photo.get_absolute_url())
+        result = services.copy_to_album(request.user, photo, album, page_url)
+    except services.SocialError as error:
+        messages.error(request, str(error))
+        return redirect(photo)
+    if result.status == "rejected":
+        messages.error(request, f"The picture could not be copied: {result.reason}")
+        return redirect(photo)
+    if result.status == "duplicate":
+        messages.info(request, "You already have this picture.")
+    else:
+        messages.success(request, f"Added to “{album.title}”, credited to {photo.owner.shown_name}.")
+    return redirect(result.photo)
+

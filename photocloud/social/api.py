@@ -1,0 +1,257 @@
+"""REST API of the social space: the same selectors and services as the pages."""
+
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import exceptions, permissions, status
+from rest_framework.pagination import PageNumberPagination
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from photocloud.accounts.models import User
+from photocloud.library.models import Album
+from photocloud.library.serializers import AlbumSerializer, PhotoSerializer
+
+from . import selectors, services
+from .recommend import Recommender
+from .serializers import (
+    CollectSummarySerializer,
+    CommentEditSerializer,
+    CommentSerializer,
+    CopySerializer,
+    FeedSerializer,
+    LikeSummarySerializer,
+    MarkReadResultSerializer,
+    MarkReadSerializer,
+    NotificationSerializer,
+    RecommendationsSerializer,
+    UserRefSerializer,
+)
+from .views import comment_rate_limited
+
+KIND = OpenApiParameter("kind", str, OpenApiParameter.PATH, enum=["albums", "photos"])
+
+
+def _target(request, kind: str, pk):
+    """kind is "albums" or "photos" in API paths."""
+    return selectors.target_for(request.user, kind.rstrip("s"), pk)
+
+
+def _refused(error: Exception):
+    return exceptions.ValidationError({"detail": str(error)})
+
+
+class LikeView(APIView):
+    """GET who liked an album or picture; POST likes it, DELETE unlikes it."""
+
+    permission_classes = [permissions.IsAuthenticatedOrReadOnly]
+
+    def _answer(self, request, target):
+        return Response(LikeSummarySerializer(selectors.like_summary(request.user, target)).data)
+
+    @extend_schema(parameters=[KIND], responses=LikeSummarySerializer)
+    def get(self, request, kind, pk):
+        return self._answer(request, _target(request, kind, pk))
+
+    @extend_schema(parameters=[KIND], request=None, responses=LikeSummarySerializer)
+    def post(self, request, kind, pk):
+        target = _target(request, kind, pk)
+        services.like(request.user, target)
+        return self._answer(request, target)
+
+    @extend_schema(parameters=[KIND], responses=LikeSummarySerializer)
+    def delete(self, request, kind, pk):
+        target = _target(request, kind, pk)
+        services.unlike(request.user, target)
+        return self._answer(request, target)
+
+
+class CollectView(APIView):
+    """POST collects an album (read-only in your space), DELETE uncollects it."""
+
+    permission_classes = [permissions.IsAuthenticated]
+
+    def _answer(self, request, album):
+        return Response(CollectSummarySerializer(selectors.collect_summary(request.user, album)).data)
+
+    @extend_schema(request=None, responses=CollectSummarySerializer)
+    def post(self, request, pk):
+        album = selectors.target_for(request.user, "album", pk)
+        try:
+            services.collect(request.user, album)
+        except services.SocialError as error:
+            raise _refused(error) from None
+        return self._answer(request, album)
+
+    @extend_schema(responses=CollectSummarySerializer)
+    def delete(self, request, pk):
+        album = selectors.target_for(request.user, "album", pk)
+        services.uncollect(request.user, album)
+        return self._answer(request, album)
+
+
+class CollectedView(APIView):
+    """The albums you collected and may still see."""
+
+    permission_classes = [permissions.IsAuthenticated]
+
+    @extend_schema(responses=AlbumSerializer(many=True))
+    def get(self, request):
+        return _paginated(request, self, selectors.collected_albums(request.user), AlbumSerializer)
+
+
+def _paginated(request, view, queryset, serializer_class):
+    paginator = PageNumberPagination()
+    page = paginator.paginate_queryset(queryset, request, view=view)
+    return paginator.get_paginated_response(serializer_class(page, many=True, context={"request": request}).data)
+
+
+class CommentListView(APIView):
+    """GET the comments on an album or picture (oldest first; `parent` threads replies); POST adds one."""
+
+    permission_classes = [permissions.IsAuthenticatedOrReadOnly]
+
+    @extend_schema(parameters=[KIND], responses=CommentSerializer(many=True))
+    def get(self, request, kind, pk):
+        target = _target(request, kind, pk)
+        comments = selectors.comments_on(target)
+        return _paginated(request, self, comments, CommentSerializer)
+
+    @extend_schema(parameters=[KIND], request=CommentSerializer, responses={201: CommentSerializer})
+    def post(self, request, kind, pk):
+        target = _target(request, kind, pk)
+        data = CommentSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        if comment_rate_limited(request):
+            raise exceptions.Throttled(detail="You are commenting too fast; wait a minute and try again.")
+        parent_id = data.validated_data.get("parent_id")
+        parent = selectors.comment_for(request.user, parent_id) if parent_id else None
+        try:
+            comment = services.add_comment(request.user, target, data.validated_data["body"], parent=parent)
+        except services.SocialError as error:
+            raise _refused(error) from None
+        return Response(CommentSerializer(comment).data, status=status.HTTP_201_CREATED)
+
+
+class CommentDetailView(APIView):
+    """PATCH edits your comment; DELETE removes your comment, or any comment on your album or picture."""
+
+    permission_classes = [permissions.IsAuthenticatedOrReadOnly]
+
+    @extend_schema(responses=CommentSerializer)
+    def get(self, request, pk):
+        return Response(CommentSerializer(selectors.comment_for(request.user, pk)).data)
+
+    @extend_schema(request=CommentEditSerializer, responses=CommentSerializer)
+    def patch(self, request, pk):
+        comment = selectors.comment_for(request.user, pk)
+        data = CommentEditSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        if comment.author_id != request.user.pk:
+            raise exceptions.PermissionDenied("Only its author can edit a comment.")
+        try:
+            services.edit_comment(request.user, comment, data.validated_data["body"])
+        except services.SocialError as error:
+            raise _refused(error) from None
+        return Response(CommentSerializer(comment).data)
+
+    @extend_schema(responses={204: None})
+    def delete(self, request, pk):
+        comment = selectors.comment_for(request.user, pk)
+        if not services.can_delete_comment(request.user, comment):
+            raise exceptions.PermissionDenied("You may only delete your own comments, or comments on your albums "
+                                              "and pictures.")
+        services.delete_comment(request.user, comment)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class NotificationListView(APIView):
+    """Your notifications about things you may still see, newest first."""
+
+    permission_classes = [permissions.IsAuthenticated]
+
+    @extend_schema(parameters=[OpenApiParameter("unread", bool, description="Only the unread ones.")],
+                   responses=NotificationSerializer(many=True))
+    def get(self, request):
+        notes = selectors.notifications_for(request.user)
+        if request.query_params.get("unread") in ("1", "true"):
+            notes = notes.filter(read_at__isnull=True)
+        return _paginated(request, self, notes, NotificationSerializer)
+
+
+class NotificationReadView(APIView):
+    """Mark notifications read (the given ids, or all); answers how many changed and how many stay unread."""
+
+    permission_classes = [permissions.IsAuthenticated]
+
+    @extend_schema(request=MarkReadSerializer, responses=MarkReadResultSerializer)
+    def post(self, request):
+        data = MarkReadSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        marked = services.mark_read(request.user, data.validated_data.get("ids"))
+        return Response({"marked": marked, "unread": selectors.unread_count(request.user)})
+
+
+class FeedView(APIView):
+    """Recent pictures and albums, visible to you, of the people you follow."""
+
+    permission_classes = [permissions.IsAuthenticated]
+
+    @extend_schema(responses=FeedSerializer)
+    def get(self, request):
+        context = {"request": request}
+        return Response({
+            "photos": PhotoSerializer(selectors.feed_photos(request.user)[:50], many=True, context=context).data,
+            "albums": AlbumSerializer(selectors.feed_albums(request.user)[:20], many=True, context=context).data,
+        })
+
+
+class RecommendationsView(APIView):
+    """Pictures and albums for you, each with the reason it was chosen."""
+
+    permission_classes = [permissions.IsAuthenticated]
+
+    @extend_schema(parameters=[OpenApiParameter("limit", int, description="At most 50 (default 10).")],
+                   responses=RecommendationsSerializer)
+    def get(self, request):
+        try:
+            limit = min(max(int(request.query_params.get("limit", 10)), 1), 50)
+        except ValueError:
+            raise exceptions.ValidationError({"limit": "A whole number."}) from None
+        recommender = Recommender(request.user)
+        result = {"photos": recommender.photos(limit), "albums": recommender.albums(limit)}
+        return Response(RecommendationsSerializer(result).data)
+
+
+class CopyView(APIView):
+    """Add someone else's picture to one of your albums, as your own copy crediting its author and source."""
+
+    permission_classes = [permissions.IsAuthenticated]
+
+    @extend_schema(request=CopySerializer, responses={201: PhotoSerializer, 200: PhotoSerializer})
+    def post(self, request, pk):
+        photo = selectors.target_for(request.user, "photo", pk)
+        data = CopySerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        album = get_object_or_404(Album.objects.owned_by(request.user), pk=data.validated_data["album"])
+        try:
+            result = services.copy_to_album(request.user, photo, album,
+                                            request.build_absolute_uri(photo.get_absolute_url()))
+        except services.SocialError as error:
+            raise _refused(error) from None
+        if result.status == "rejected":
+            return Response({"detail": result.reason, "code": result.code}, status=result.http_status)
+        body = PhotoSerializer(result.photo, context={"request": request}).data
+        return Response(body, status=status.HTTP_201_CREATED if result.status == "stored" else status.HTTP_200_OK)
+
+
+class PeopleView(APIView):
+    """Followers of a user, or the people they follow."""
+
+    permission_classes = [permissions.AllowAny]
+    direction = "followers"
+
+    @extend_schema(responses=UserRefSerializer(many=True))
+    def get(self, request, username):
+        owner = get_object_or_404(User, username=username, is_active=True)
+        users = selectors.followers(owner) if self.direction == "followers" else selectors.following(owner)
+        return _paginated(request, self, users, UserRefSerializer)

@@ -1,0 +1,380 @@
+"""Recommendations: pictures and albums a user may see, does not own and has not seen, with a reason for each.
+
+What the user did gives each picture a weight (collect 4 and like 3 on an album count for each of its pictures at
+2, like 3, comment 2, view 1 + 1 for coming back). A candidate picture is scored from four signals, each scaled to
+[0, 1] over the candidates:
+- behaviour of similar users (item-based collaborative filtering): the people who touched the user's pictures are
+  the neighbours; two pictures are alike when the same neighbours touched both (cosine of their weight columns);
+- content: cosine of the EfficientNet features (vision.PhotoAnalysis) with the user's pictures; pictures without
+  features simply get no content score;
+- the author is someone the user follows;
+- popularity (log of likes, collects, comments and viewers), a small prior that also ranks ties.
+Candidates are the neighbours' pictures, the nearest pictures by features to the user's strongest ones (the search
+index, access-filtered), recent pictures of followed authors and recent visible pictures, always filtered through
+`visible_to()`. The list is then diversified greedily (maximal marginal relevance on features, at most two per
+album and three per author, one per distinct file). Users with no history get popular recent public pictures.
+"""
+
+import math
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import timedelta
+
+import numpy as np
+from django.db.models import Count
+from django.utils import timezone
+
+from photocloud.library.models import Album, Photo
+from photocloud.vision.models import PhotoAnalysis
+from photocloud.vision.search import similar_photos
+
+from .models import Collect, Comment, Follow, Like, PhotoView
+
+SIGNAL_WEIGHTS = {"collected": 4.0, "liked": 3.0, "album": 2.0, "commented on": 2.0, "viewed": 1.0}
+MIX = {"similar users": 0.45, "content": 0.35, "follow": 0.12, "popular": 0.08}
+NEIGHBOURS = 80  # users most like this one whose behaviour is used
+PROFILE_SIZE = 300  # most recent pictures of the user's history that count
+RECENT_POOL = 600  # recent visible pictures always among the candidates
+SEARCH_SEEDS, SEARCH_HITS = 3, 60
+PER_ALBUM, PER_OWNER = 2, 3
+DIVERSITY = 0.3  # weight of redundancy (feature similarity to what is already picked) in MMR
+POPULAR_DAYS = 30
+
+
+@dataclass
+class Recommendation:
+    item: Photo | Album
+    score: float
+    reason: str
+    because: Photo | None = None  # the picture of the user's own history the reason refers to
+
+    @property
+    def kind(self) -> str:
+        return "album" if isinstance(self.item, Album) else "photo"
+
+
+# --- what users did -----------------------------------------------------------------------------------------------
+
+
+def _album_photos(album_ids) -> dict:
+    rows = Photo.objects.filter(album_id__in=set(album_ids)).values_list("album_id", "id")
+    photos = defaultdict(list)
+    for album_id, photo_id in rows:
+        photos[album_id].append(photo_id)
+    return photos
+
+
+def histories(user_ids) -> dict[int, dict]:
+    """{user id: {photo id: (weight, verb)}} from likes, collects, comments and views, albums spread on pictures."""
+    history: dict[int, dict] = defaultdict(dict)
+
+    def add(user_id, photo_id, weight, verb):
+        if photo_id is not None and history[user_id].get(photo_id, (0,))[0] < weight:
+            history[user_id][photo_id] = (weight, verb)
+
+    album_signals = []
+    for user_id, photo_id, count in PhotoView.objects.filter(user__in=user_ids).values_list("user", "photo", "count"):
+        add(user_id, photo_id, SIGNAL_WEIGHTS["viewed"] + min(count - 1, 1), "viewed")
+    for user_id, photo_id, album_id in Comment.objects.filter(author__in=user_ids).values_list("author", "photo",
+                                                                                                 "album"):
+        add(user_id, photo_id, SIGNAL_WEIGHTS["commented on"], "commented on")
+        if album_id:
+            album_signals.append((user_id, album_id, SIGNAL_WEIGHTS["album"] - 1, "commented on"))
+    for user_id, photo_id, album_id in Like.objects.filter(user__in=user_ids).values_list("user", "photo", "album"):
+        add(user_id, photo_id, SIGNAL_WEIGHTS["liked"], "liked")
+        if album_id:
+            album_signals.append((user_id, album_id, SIGNAL_WEIGHTS["album"], "liked"))
+    for user_id, album_id in Collect.objects.filter(user__in=user_ids).values_list("user", "album"):
+        album_signals.append((user_id, album_id, SIGNAL_WEIGHTS["album"], "collected"))
+    photos_of = _album_photos(album_id for _, album_id, _, _ in album_signals)
+    for user_id, album_id, weight, verb in album_signals:
+        for photo_id in photos_of[album_id]:
+            add(user_id, photo_id, weight, verb)
+    return history
+
+
+def _neighbours(user, profile: dict) -> list[int]:
+    """Users who touched the most of the same pictures (or their albums) as this user."""
+    photo_ids = list(profile)
+    album_ids = set(Photo.objects.filter(pk__in=photo_ids).values_list("album_id", flat=True))
+    overlap: dict[int, int] = defaultdict(int)
+    touched = [
+        (PhotoView.objects.filter(photo__in=photo_ids), "user"),
+        (Like.objects.filter(photo__in=photo_ids), "user"),
+        (Comment.objects.filter(photo__in=photo_ids), "author"),
+        (Like.objects.filter(album__in=album_ids), "user"),
+        (Collect.objects.filter(album__in=album_ids), "user"),
+    ]
+    for rows, field in touched:
+        for other in rows.exclude(**{field: user}).values_list(field, flat=True):
+            overlap[other] += 1
+    return sorted(overlap, key=overlap.get, reverse=True)[:NEIGHBOURS]
+
+
+def _features(photo_ids) -> dict:
+    rows = PhotoAnalysis.objects.filter(photo_id__in=list(photo_ids)).values_list("photo_id", "features")
+    vectors = {}
+    for photo_id, data in rows:
+        vector = np.frombuffer(bytes(data), dtype=np.float16).astype(np.float32)
+        norm = float(np.linalg.norm(vector))
+        if norm > 0:
+            vectors[photo_id] = vector / norm
+    return vectors
+
+
+def popularity(photo_ids=None) -> dict:
+    """{photo id: likes + 2 × collects of its album + comments + viewers}."""
+    counts: dict = defaultdict(int)
+    scope = {} if photo_ids is None else {"photo__in": list(photo_ids)}
+    for model in (Like, Comment, PhotoView):
+        rows = model.objects.filter(photo__isnull=False, **scope).values("photo").annotate(n=Count("id"))
+        for row in rows:
+            counts[row["photo"]] += row["n"]
+    album_scope = {} if photo_ids is None else {"album__photos__in": list(photo_ids)}
+    collected = dict(Collect.objects.filter(**album_scope).values_list("album").annotate(n=Count("id", distinct=True)))
+    if collected:
+        for photo_id, album_id in Photo.objects.filter(album__in=collected).values_list("id", "album_id"):
+            if photo_ids is None or photo_id in photo_ids:
+                counts[photo_id] += 2 * collected[album_id]
+    return counts
+
+
+# --- the recommender -----------------------------------------------------------------------------------------------
+
+
+class Recommender:
+    """Scores candidates for one user once; `photos()` and `albums()` read the result."""
+
+    def __init__(self, user):
+        self.user = user
+        visible = Photo.objects.visible_to(user).exclude(owner=user)
+        history = histories([user.pk])[user.pk]
+        recent = sorted(history, key=lambda pk: history[pk][0], reverse=True)[:PROFILE_SIZE]
+        # Only what the user may still see can be the reason for a recommendation.
+        kept = set(visible.filter(pk__in=recent).values_list("pk", flat=True))
+        self.profile = {pk: history[pk] for pk in recent if pk in kept}
+        self.seen = set(history)
+        self.followed = set(Follow.objects.filter(follower=user).values_list("followee", flat=True))
+        self.own_files = set(Photo.objects.owned_by(user).values_list("sha256", flat=True))
+        self.cold = not self.profile and not self.followed
+        self.visible = visible.filter(status=Photo.Status.READY)
+        self.scored: list[Recommendation] = self._popular() if self.cold else self._score()
+
+    # candidates ----------------------------------------------------------------------------------------------------
+
+    def _candidates(self, neighbour_history: dict, vectors: dict) -> set:
+        ids = {pk for items in neighbour_history.values() for pk in items}
+        seeds = sorted(self.profile, key=lambda pk: self.profile[pk][0], reverse=True)
+        for pk in [pk for pk in seeds if pk in vectors][:SEARCH_SEEDS]:
+            ids.update(photo.pk for photo, _ in similar_photos(self.user, vectors[pk], metric="cosine",
+                                                               limit=SEARCH_HITS))
+        newest = self.visible.order_by("-created_at").values_list("pk", flat=True)
+        ids.update(newest.filter(owner__in=self.followed)[:RECENT_POOL])
+        ids.update(newest[:RECENT_POOL])
+        return ids - self.seen
+
+    def _load(self, ids) -> dict:
+        """The candidates the user may see, one per distinct file and none they already keep, with display data."""
+        photos, files = {}, set(self.own_files)
+        rows = self.visible.filter(pk__in=list(ids)).select_related("album", "owner").order_by("-created_at")
+        for photo in rows:
+            if photo.sha256 not in files:
+                files.add(photo.sha256)
+                photos[photo.pk] = photo
+        return photos
+
+    # scoring -------------------------------------------------------------------------------------------------------
+
+    def _score(self) -> list[Recommendation]:
+        neighbours = _neighbours(self.user, self.profile) if self.profile else []
+        neighbour_history = histories(neighbours)
+        profile_vectors = _features(self.profile)
+        candidates = self._load(self._candidates(neighbour_history, profile_vectors))
+        if not candidates:
+            return []
+        ids = list(candidates)
+        vectors = _features(ids)
+        self.vectors = vectors
+        behaviour, behaviour_because = self._collaborative(ids, neighbour_history)
+        content, content_because = self._content(ids, vectors, profile_vectors)
+        popular = popularity(ids)
+        signals = {
+            "similar users": _scaled(behaviour),
+            "content": _scaled(content),
+            "follow": np.array([1.0 if candidates[pk].owner_id in self.followed else 0.0 for pk in ids]),
+            "popular": _scaled(np.array([math.log1p(popular.get(pk, 0)) for pk in ids])),
+        }
+        total = sum(MIX[name] * values for name, values in signals.items())
+        result = []
+        for row, pk in enumerate(ids):
+            contributions = {name: MIX[name] * signals[name][row] for name in signals}
+            main = max(contributions, key=contributions.get)
+            because = {"similar users": behaviour_because[row], "content": content_because[row]}.get(main)
+            result.append(Recommendation(candidates[pk], float(total[row]), *self._reason(main, because,
+                                                                                           candidates[pk])))
+        result.sort(key=lambda rec: rec.score, reverse=True)
+        return result
+
+    def _collaborative(self, ids, neighbour_history) -> tuple[np.ndarray, list]:
+        """Σ over the user's pictures i of weight(i) × cosine(column i, column c) over the neighbours' weights."""
+        profile_ids = list(self.profile)
+        if not neighbour_history or not profile_ids:
+            return np.zeros(len(ids)), [None] * len(ids)
+        users = list(neighbour_history)
+        column = {pk: n for n, pk in enumerate(profile_ids + ids)}
+        matrix = np.zeros((len(users), len(column)), dtype=np.float32)
+        for row, user_id in enumerate(users):
+            for pk, (weight, _) in neighbour_history[user_id].items():
+                if pk in column:
+                    matrix[row, column[pk]] = weight
+        norms = np.linalg.norm(matrix, axis=0)
+        norms[norms == 0] = 1
+        matrix /= norms
+        mine, theirs = matrix[:, :len(profile_ids)], matrix[:, len(profile_ids):]
+        weights = np.array([self.profile[pk][0] for pk in profile_ids], dtype=np.float32)
+        contribution = (mine.T @ theirs) * weights[:, None]  # profile × candidates
+        best = contribution.argmax(axis=0)
+        return contribution.sum(axis=0), [profile_ids[i] if contribution[i, c] > 0 else None
+                                          for c, i in enumerate(best)]
+
+    def _content(self, ids, vectors, profile_vectors) -> tuple[np.ndarray, list]:
+        """Best weighted cosine between the candidate and any of the user's pictures (stronger signals count more)."""
+        mine = [pk for pk in self.profile if pk in profile_vectors]
+        have = [row for row, pk in enumerate(ids) if pk in vectors]
+        scores, because = np.zeros(len(ids)), [None] * len(ids)
+        if not mine or not have:
+            return scores, because
+        top = max(self.profile[pk][0] for pk in mine)
+        weights = np.array([0.6 + 0.4 * self.profile[pk][0] / top for pk in mine], dtype=np.float32)
+        similarity = (np.stack([vectors[ids[row]] for row in have]) @ np.stack([profile_vectors[pk] for pk in mine]).T)
+        similarity = similarity * weights[None, :]
+        best = similarity.argmax(axis=1)
+        for n, row in enumerate(have):
+            scores[row] = similarity[n, best[n]]
+            because[row] = mine[best[n]]
+        return scores, because
+
+    def _reason(self, signal: str, because_id, photo: Photo) -> tuple[str, Photo | None]:
+        because = self.profile_photos().get(because_id)
+        if signal == "similar users" and because is not None:
+            verb = self.profile[because_id][1]
+            return f"People who {verb} “{_title(because)}” also liked this", because
+        if signal == "content" and because is not None:
+            verb = self.profile[because_id][1]
+            return f"Looks like “{_title(because)}”, which you {verb}", because
+        if photo.owner_id in self.followed:
+            return f"New from {photo.owner.shown_name}, whom you follow", None
+        return "Popular recently", None
+
+    def profile_photos(self) -> dict:
+        if not hasattr(self, "_profile_photos"):
+            self._profile_photos = Photo.objects.select_related("album").in_bulk(list(self.profile))
+        return self._profile_photos
+
+    def _popular(self) -> list[Recommendation]:
+        """Cold start: popular recent public pictures (then popular older ones)."""
+        return [Recommendation(photo, score, "Popular recently") for photo, score in
+                popular_photos(self.user, exclude=self.seen, files=self.own_files)]
+
+    # results -------------------------------------------------------------------------------------------------------
+
+    def photos(self, limit: int = 10) -> list[Recommendation]:
+        return diversify(self.scored, limit, getattr(self, "vectors", {}))
+
+    def albums(self, limit: int = 10) -> list[Recommendation]:
+        """Albums of the best candidates, not the user's, not already collected or liked, scored by their best three
+        pictures, explained by their best one."""
+        taken = set(Collect.objects.filter(user=self.user).values_list("album", flat=True))
+        taken |= set(Like.objects.filter(user=self.user, album__isnull=False).values_list("album", flat=True))
+        grouped: dict = defaultdict(list)
+        for rec in self.scored:
+            if rec.item.album_id not in taken:
+                grouped[rec.item.album_id].append(rec)
+        albums = []
+        for recs in grouped.values():
+            best = recs[0]
+            score = sum(rec.score for rec in recs[:3]) / 3
+            reason = best.reason if best.because else f"Has pictures like “{_title(best.item)}”"
+            albums.append(Recommendation(best.item.album, score, reason, best.because))
+        albums.sort(key=lambda rec: rec.score, reverse=True)
+        per_owner: dict = defaultdict(int)
+        result = []
+        for rec in albums:
+            if per_owner[rec.item.owner_id] < PER_OWNER - 1:
+                per_owner[rec.item.owner_id] += 1
+                result.append(rec)
+            if len(result) == limit:
+                break
+        return result
+
+
+def _title(photo: Photo) -> str:
+    return photo.title or photo.album.title
+
+
+def _scaled(values: np.ndarray) -> np.ndarray:
+    values = np.asarray(values, dtype=np.float64)
+    low, high = (values.min(), values.max()) if len(values) else (0, 0)
+    return (values - low) / (high - low) if high > low else np.zeros_like(values)
+
+
+def diversify(ranked: list[Recommendation], limit: int, vectors: dict) -> list[Recommendation]:
+    """Greedy maximal marginal relevance over the best candidates, with caps per album and per author."""
+    pool = ranked[: limit * 20]
+    chosen: list[Recommendation] = []
+    per_album: dict = defaultdict(int)
+    per_owner: dict = defaultdict(int)
+    picked_vectors: list[np.ndarray] = []
+    while pool and len(chosen) < limit:
+        best, best_value = None, -math.inf
+        for rec in pool:
+            photo = rec.item
+            if per_album[photo.album_id] >= PER_ALBUM or per_owner[photo.owner_id] >= PER_OWNER:
+                continue
+            vector = vectors.get(photo.pk)
+            redundancy = max((float(vector @ other) for other in picked_vectors), default=0.0) if vector is not None \
+                else 0.0
+            value = rec.score - DIVERSITY * max(0.0, redundancy - 0.5) * 2
+            if value > best_value:
+                best, best_value = rec, value
+        if best is None:
+            break
+        pool.remove(best)
+        chosen.append(best)
+        per_album[best.item.album_id] += 1
+        per_owner[best.item.owner_id] += 1
+        if (vector := vectors.get(best.item.pk)) is not None:
+            picked_vectors.append(vector)
+    return chosen
+
+
+def popular_photos(viewer, *, exclude=(), files=(), limit: int = 200) -> list[tuple[Photo, float]]:
+    """Public pictures by interactions, the recent ones first (also the popularity baseline of bench/recommend.py)."""
+    public = Photo.objects.visible_to(None).filter(status=Photo.Status.READY)
+    if viewer is not None and viewer.is_authenticated:
+        public = public.exclude(owner=viewer)
+    counts = popularity()
+    since = timezone.now() - timedelta(days=POPULAR_DAYS)
+    ranked_ids = sorted(counts, key=counts.get, reverse=True)
+    photos = public.filter(pk__in=ranked_ids[: limit * 5]).select_related("album", "owner").in_bulk()
+    recent = [pk for pk in ranked_ids if pk in photos and photos[pk].created_at >= since]
+    older = [pk for pk in ranked_ids if pk in photos and photos[pk].created_at < since]
+    order = recent + older
+    if len(order) < limit:  # a young cloud: fill with the newest public pictures
+        order += list(public.exclude(pk__in=order).order_by("-created_at").values_list("pk", flat=True)[:limit])
+        photos.update(public.filter(pk__in=order).select_related("album", "owner").in_bulk())
+    result, files = [], set(files)
+    for pk in order:
+        photo = photos[pk]
+        if pk in exclude or photo.sha256 in files:
+            continue
+        files.add(photo.sha256)
+        result.append((photo, math.log1p(counts.get(pk, 0))))
+        if len(result) == limit:
+            break
+    return result
+
+
+def recommend(user, limit: int = 10) -> dict[str, list[Recommendation]]:
+    recommender = Recommender(user)
+    return {"photos": recommender.photos(limit), "albums": recommender.albums(limit)}

@@ -1,0 +1,143 @@
+"""Reads from the social space. Whatever can reveal an album or picture, counts included, goes through
+`visible_to()`: a notification, feed entry or collected album about something the viewer may no longer see is left
+out at read time."""
+
+from django.db.models import Count, Exists, OuterRef, Q, Subquery
+from django.http import Http404
+from django.shortcuts import get_object_or_404
+
+from photocloud.accounts.models import User
+from photocloud.library.models import Album, Photo
+
+from .models import Collect, Comment, Follow, Like, Notification
+from .services import target_fields
+
+KINDS = {"album": Album, "photo": Photo}
+
+
+def target_for(viewer, kind: str, pk):
+    """The album or picture `viewer` may see, else 404 (also for ones that exist but are hidden)."""
+    model = KINDS.get(kind)
+    if model is None:
+        raise Http404("Nothing of that kind.")
+    return get_object_or_404(model.objects.visible_to(viewer).select_related("owner"), pk=pk)
+
+
+def kind_of(target) -> str:
+    (kind,) = target_fields(target)
+    return kind
+
+
+def _visible_targets(viewer) -> Q:
+    """Rows (likes, comments, notifications) whose album or picture, if any, `viewer` may see."""
+    albums = Album.objects.visible_to(viewer).filter(pk=OuterRef("album_id"))
+    photos = Photo.objects.visible_to(viewer).filter(pk=OuterRef("photo_id"))
+    return (Q(album__isnull=True) | Exists(albums)) & (Q(photo__isnull=True) | Exists(photos))
+
+
+# --- likes, collects ----------------------------------------------------------------------------------------------
+
+
+def like_summary(viewer, target, shown: int = 12) -> dict:
+    """{count, liked (by the viewer), likers (the most recent `shown` users)} for a target the viewer can see."""
+    likes = Like.objects.filter(**target_fields(target))
+    return {
+        "count": likes.count(),
+        "liked": viewer.is_authenticated and likes.filter(user=viewer).exists(),
+        "likers": [like.user for like in likes.select_related("user").order_by("-created_at")[:shown]],
+    }
+
+
+def collect_summary(viewer, album: Album) -> dict:
+    collects = Collect.objects.filter(album=album)
+    return {"count": collects.count(),
+            "collected": viewer.is_authenticated and collects.filter(user=viewer).exists()}
+
+
+def collected_albums(user):
+    """The albums the user collected and may still see, most recently collected first."""
+    mine = Collect.objects.filter(user=user, album=OuterRef("pk"))
+    return (
+        Album.objects.visible_to(user)
+        .filter(Exists(mine))
+        .annotate(collected_at=Subquery(mine.values("created_at")[:1]), photo_count=Count("photos"))
+        .select_related("cover", "owner")
+        .order_by("-collected_at", "pk")
+    )
+
+
+# --- comments ------------------------------------------------------------------------------------------------------
+
+
+def comment_thread(target) -> list[Comment]:
+    """Top-level comments, oldest first, each with `.thread_replies` (nested the same way): one query."""
+    comments = list(comments_on(target))
+    children: dict[int | None, list[Comment]] = {}
+    for comment in comments:
+        children.setdefault(comment.parent_id, []).append(comment)
+    for comment in comments:
+        comment.thread_replies = children.get(comment.pk, [])
+    return children.get(None, [])
+
+
+def comment_for(viewer, pk) -> Comment:
+    """A comment on something the viewer may see, else 404."""
+    queryset = Comment.objects.filter(_visible_targets(viewer)).select_related("author", "album", "photo")
+    return get_object_or_404(queryset, pk=pk)
+
+
+# --- people --------------------------------------------------------------------------------------------------------
+
+
+def followers(user):
+    return User.objects.filter(is_active=True, following__followee=user).order_by("-following__created_at")
+
+
+def following(user):
+    return User.objects.filter(is_active=True, followers__follower=user).order_by("-followers__created_at")
+
+
+def _followees(user):
+    return Follow.objects.filter(follower=user).values("followee")
+
+
+# --- notifications and feed ----------------------------------------------------------------------------------------
+
+
+def notifications_for(user):
+    """The user's notifications about things they may still see, newest first."""
+    return (
+        Notification.objects.filter(recipient=user)
+        .filter(_visible_targets(user))
+        .select_related("actor", "album", "photo", "comment")
+    )
+
+
+def unread_count(user) -> int:
+    return notifications_for(user).filter(read_at__isnull=True).count()
+
+
+def feed_photos(viewer):
+    """Recent pictures, visible to the viewer, of the people they follow."""
+    return (
+        Photo.objects.visible_to(viewer)
+        .filter(owner__in=_followees(viewer), status=Photo.Status.READY)
+        .select_related("album", "owner")
+        .order_by("-created_at", "pk")
+    )
+
+
+def feed_albums(viewer):
+    """Recent albums, visible to the viewer, of the people they follow."""
+    return (
+        Album.objects.visible_to(viewer)
+        .filter(owner__in=_followees(viewer))
+        .select_related("cover", "owner")
+        .annotate(photo_count=Count("photos"))
+        .order_by("-created_at", "pk")
+    )
+
+
+def comments_on(target):
+    """Comments on a target the viewer may see, oldest first; replies name their parent."""
+    return Comment.objects.filter(**target_fields(target)).select_related("author").order_by("created_at", "id")

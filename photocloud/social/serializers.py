@@ -1,0 +1,90 @@
+from rest_framework import serializers
+
+from photocloud.library.serializers import AlbumSerializer, PhotoSerializer
+
+from .models import COMMENT_MAX_LENGTH, Comment, Notification
+
+
+class UserRefSerializer(serializers.Serializer):
+    username = serializers.CharField()
+    shown_name = serializers.CharField()
+
+
+class LikeSummarySerializer(serializers.Serializer):
+    count = serializers.IntegerField()
+    liked = serializers.BooleanField()
+    likers = UserRefSerializer(many=True, help_text="The most recent likers.")
+
+
+class CollectSummarySerializer(serializers.Serializer):
+    count = serializers.IntegerField()
+    collected = serializers.BooleanField()
+
+
+class CommentSerializer(serializers.ModelSerializer):
+    author = UserRefSerializer(read_only=True)
+    parent = serializers.IntegerField(source="parent_id", required=False, allow_null=True,
+                                      help_text="The comment this one replies to (same album or picture).")
+    body = serializers.CharField(max_length=COMMENT_MAX_LENGTH, help_text="Plain text; shown escaped.")
+    album = serializers.UUIDField(source="album_id", read_only=True)
+    photo = serializers.UUIDField(source="photo_id", read_only=True)
+
+    class Meta:
+        model = Comment
+        fields = ["id", "author", "parent", "body", "album", "photo", "created_at", "edited_at"]
+        read_only_fields = ["id", "created_at", "edited_at"]
+
+
+class CommentEditSerializer(serializers.Serializer):
+    body = serializers.CharField(max_length=COMMENT_MAX_LENGTH)
+
+
+class NotificationSerializer(serializers.ModelSerializer):
+    actor = UserRefSerializer(read_only=True)
+    text = serializers.CharField(source="get_verb_display", read_only=True)
+    album = serializers.UUIDField(source="album_id", read_only=True)
+    photo = serializers.UUIDField(source="photo_id", read_only=True)
+    comment = serializers.IntegerField(source="comment_id", read_only=True)
+    read = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Notification
+        fields = ["id", "actor", "verb", "text", "album", "photo", "comment", "created_at", "read_at", "read"]
+
+    def get_read(self, note) -> bool:
+        return note.read_at is not None
+
+
+class MarkReadSerializer(serializers.Serializer):
+    ids = serializers.ListField(child=serializers.IntegerField(min_value=1), required=False, max_length=1000,
+                                help_text="Notifications to mark read; all of them when left out.")
+
+
+class MarkReadResultSerializer(serializers.Serializer):
+    marked = serializers.IntegerField()
+    unread = serializers.IntegerField()
+
+
+class FeedSerializer(serializers.Serializer):
+    photos = PhotoSerializer(many=True)
+    albums = AlbumSerializer(many=True)
+
+
+class RecommendationSerializer(serializers.Serializer):
+    kind = serializers.CharField()
+    id = serializers.UUIDField(source="item.pk")
+    url = serializers.CharField(source="item.get_absolute_url")
+    title = serializers.CharField(source="item.title")
+    owner = serializers.CharField(source="item.owner.username")
+    score = serializers.FloatField()
+    reason = serializers.CharField(help_text="Why it is recommended, e.g. “Looks like “Cup”, which you liked”.")
+    because = serializers.UUIDField(source="because.pk", allow_null=True, default=None)
+
+
+class RecommendationsSerializer(serializers.Serializer):
+    photos = RecommendationSerializer(many=True)
+    albums = RecommendationSerializer(many=True)
+
+
+class CopySerializer(serializers.Serializer):
+    album = serializers.UUIDField(help_text="One of your albums.")

@@ -1,0 +1,33 @@
+"""The social panel under an album or picture: likes, collect, comments, and "add to my album"."""
+
+from django import template
+
+from photocloud.library.access import can_edit
+
+from .. import selectors
+from ..forms import CommentForm, CopyForm
+
+register = template.Library()
+
+
+@register.inclusion_tag("social/_panel.html", takes_context=True)
+def social_panel(context, target):
+    """Everything the panel shows, read through the selectors for the page's viewer."""
+    user = context["request"].user
+    kind = selectors.kind_of(target)
+    panel = {
+        "request": context["request"],
+        "user": user,
+        "csrf_token": context.get("csrf_token"),
+        "target": target,
+        "kind": kind,
+        "likes": selectors.like_summary(user, target),
+        "comments": selectors.comment_thread(target),
+        "is_owner": can_edit(user, target),
+        "comment_form": CommentForm(),
+    }
+    if kind == "album":
+        panel["collects"] = selectors.collect_summary(user, target)
+    elif user.is_authenticated and not panel["is_owner"]:
+        panel["copy_form"] = CopyForm(user=user)
+    return panel
