@@ -2,6 +2,7 @@
 
 `photocloud serve` runs the web server and the background worker; `photocloud migrate`, `photocloud
 createsuperuser` and every other management command work as with manage.py (with - or _ in its name).
+`photocloud sync` is the sync client: it runs without Django settings, so it needs no data folder or database.
 """
 
 import os
@@ -9,6 +10,10 @@ import sys
 
 
 def main() -> None:
+    if sys.argv[1:2] == ["sync"]:
+        from photocloud.sync.client import main as sync
+
+        sys.exit(sync(sys.argv[2:]))
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "photocloud.settings")
     from django.core.management import execute_from_command_line
 

@@ -1,0 +1,575 @@
+"""`photocloud sync DIR`: upload every picture of a local folder that the library does not have yet.
+
+A plain HTTP client of the REST API (it needs no database and no data folder, so it runs on any computer):
+pictures are named by their SHA-256, the server is asked which ones it already has before any byte is sent, the
+others go up in resumable chunks. A small SQLite file per folder remembers what was hashed and sent, so a second
+run reads only changed files and a killed run (kill -9 included) loses nothing: the server keeps every committed
+chunk and hands the unfinished upload back, and it never stores the same bytes twice for one user.
+
+Nothing is ever deleted on either side. A local file that changes is new content: it is uploaded as a new picture
+and the earlier version stays in the library.
+"""
+
+import argparse
+import hashlib
+import json
+import os
+import queue
+import random
+import signal
+import sqlite3
+import sys
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+from tqdm import tqdm
+
+from .files import SettleTracker, is_candidate, signature, walk
+
+LOOKUP_BATCH = 1000
+HASH_BLOCK = 1024 * 1024
+
+
+class SyncError(Exception):
+    """A problem the user must fix (configuration, token, server); the message says what to do."""
+
+
+class TokenRefused(SyncError):
+    pass
+
+
+# --- saved configuration ------------------------------------------------------------------------------------------
+
+
+def _xdg(variable: str, default: str) -> Path:
+    return Path(os.environ.get(variable) or Path.home() / default) / "photocloud"
+
+
+def config_path() -> Path:
+    return _xdg("XDG_CONFIG_HOME", ".config") / "sync.json"
+
+
+def load_config() -> dict:
+    try:
+        return json.loads(config_path().read_text())
+    except FileNotFoundError:
+        return {}
+    except (OSError, ValueError) as error:
+        raise SyncError(f"Cannot read the saved configuration {config_path()}: {error}") from None
+
+
+def save_config(server: str, token: str) -> Path:
+    """Written atomically, readable only by the owner (the token is a password)."""
+    path = config_path()
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    os.chmod(path.parent, 0o700)
+    temporary = path.with_name(f".{path.name}.{os.getpid()}")
+    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        os.fchmod(handle.fileno(), 0o600)
+        json.dump({"server": server, "token": token}, handle, indent=2)
+    os.replace(temporary, path)
+    return path
+
+
+# --- what was already done, per folder ----------------------------------------------------------------------------
+
+
+class State:
+    """path -> (size, mtime, sha256, outcome) in SQLite: every answer is committed at once, so kill -9 loses nothing.
+
+    An unchanged file (same size and modification time) is neither read nor sent again; a changed one is hashed
+    again and, being other content, uploaded as a new picture.
+    """
+
+    def __init__(self, path: Path):
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        self.db = sqlite3.connect(path, check_same_thread=False, isolation_level=None, timeout=30)
+        self.db.execute("PRAGMA journal_mode=WAL")
+        self.db.execute("CREATE TABLE IF NOT EXISTS files (path TEXT PRIMARY KEY, size INTEGER, mtime_ns INTEGER, "
+                        "sha256 TEXT, outcome TEXT, reason TEXT)")
+        self.lock = threading.Lock()
+
+    def get(self, relative: str):
+        with self.lock:
+            return self.db.execute("SELECT size, mtime_ns, sha256, outcome, reason FROM files WHERE path = ?",
+                                   (relative,)).fetchone()
+
+    def record(self, item: "Item", outcome: str | None = None, reason: str = "") -> None:
+        with self.lock:
+            self.db.execute("INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?, ?, ?)",
+                            (item.relative, item.size, item.mtime_ns, item.sha256, outcome, reason))
+
+    def forget(self, relative: str) -> None:
+        with self.lock:
+            self.db.execute("DELETE FROM files WHERE path = ?", (relative,))
+
+
+def state_path(root: Path, server: str, username: str) -> Path:
+    key = hashlib.sha256(f"{root}\n{server}\n{username}".encode("utf-8", "surrogateescape")).hexdigest()[:24]
+    return _xdg("XDG_STATE_HOME", ".local/state") / "sync" / f"{key}.sqlite3"
+
+
+# --- the server ---------------------------------------------------------------------------------------------------
+
+
+class Api:
+    """The REST API with retries: network errors, 429 and 5xx are retried with exponential backoff and jitter."""
+
+    def __init__(self, server: str, token: str, attempts: int = 6, timeout: float = 120):
+        self.server = server
+        self.attempts = attempts
+        self.http = httpx.Client(base_url=server, timeout=timeout, follow_redirects=False,
+                                 headers={"Authorization": f"Token {token}", "User-Agent": "photocloud-sync"})
+
+    def request(self, method: str, url: str, **kwargs) -> httpx.Response:
+        for attempt in range(self.attempts):
+            delay = min(30.0, 0.5 * 2 ** attempt) * (1 + random.random() / 2)
+            try:
+                response = self.http.request(method, url, **kwargs)
+            except httpx.TransportError as error:
+                problem = f"cannot reach {self.server} ({error.__class__.__name__}: {error})"
+            else:
+                if response.status_code == 401:
+                    raise TokenRefused(
+                        f"The server refused the token: {_detail(response)} Create a token at "
+                        f"{self.server}/accounts/tokens/ and pass it with --token (add --save to keep it).")
+                if response.status_code != 429 and response.status_code < 500:
+                    return response
+                problem = f"the server answered {response.status_code} {_detail(response)}"
+                if retry_after := response.headers.get("Retry-After", "").strip():
+                    delay = min(60.0, float(retry_after)) if retry_after.isdigit() else delay
+            if attempt + 1 < self.attempts:
+                time.sleep(delay)
+        raise SyncError(f"{method} {url} failed {self.attempts} times: {problem}")
+
+    def me(self) -> str:
+        response = self.request("GET", "/api/me/")
+        try:
+            return response.json()["username"]
+        except (ValueError, KeyError, TypeError):
+            raise SyncError(f"{self.server} does not look like a Photocloud server (GET /api/me/ answered "
+                            f"{response.status_code}).") from None
+
+
+def _detail(response: httpx.Response) -> str:
+    try:
+        body = response.json()
+    except ValueError:
+        return response.reason_phrase or ""
+    if isinstance(body, dict):
+        return str(body.get("detail") or body.get("reason") or body)
+    return str(body)
+
+
+# --- one run ------------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Item:
+    path: Path
+    relative: str
+    size: int
+    mtime_ns: int
+    sha256: str | None = None
+
+
+@dataclass
+class Summary:
+    uploaded: int = 0
+    present: int = 0
+    resumed: int = 0
+    rejected: list[tuple[str, str]] = field(default_factory=list)
+    failed: list[tuple[str, str]] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def add(self, outcome: str, relative: str = "", reason: str = "") -> None:
+        with self.lock:
+            if outcome == "uploaded":
+                self.uploaded += 1
+            elif outcome == "present":
+                self.present += 1
+            elif outcome == "rejected":
+                self.rejected.append((relative, reason))
+            else:
+                self.failed.append((relative, reason))
+
+    def text(self) -> str:
+        lines = [f"Uploaded: {self.uploaded} · Already there: {self.present} · Rejected: {len(self.rejected)}"
+                 + (f" · Failed: {len(self.failed)}" if self.failed else "")
+                 + (f" · Resumed: {self.resumed}" if self.resumed else "")]
+        lines += [f"  rejected {name}: {reason}" for name, reason in self.rejected]
+        lines += [f"  failed {name}: {reason}" for name, reason in self.failed]
+        return "\n".join(lines)
+
+
+class RateLimit:
+    """Caps the bytes per second sent by all upload threads together (for slow or shared connections)."""
+
+    def __init__(self, bytes_per_second: float | None):
+        self.rate = bytes_per_second
+        self.lock = threading.Lock()
+        self.next_at = time.monotonic()
+
+    def take(self, count: int) -> None:
+        if not self.rate:
+            return
+        with self.lock:
+            now = time.monotonic()
+            start = max(now, self.next_at)
+            self.next_at = start + count / self.rate
+        time.sleep(max(0.0, start - now))
+
+
+class FileChanged(Exception):
+    pass
+
+
+class Stopped(Exception):
+    """Raised in upload threads once the run is being interrupted; what the server has is kept for next time."""
+
+
+class Syncer:
+    def __init__(self, api: Api, root: Path, state: State, *, album: str | None, album_per_folder: bool,
+                 workers: int, chunk_bytes: int, rate: RateLimit, progress: bool):
+        self.api, self.root, self.state = api, root, state
+        self.album, self.album_per_folder = album, album_per_folder
+        self.workers, self.chunk_bytes, self.rate, self.progress = workers, chunk_bytes, rate, progress
+        self.albums: dict[str, str] | None = None
+        self.album_lock = threading.Lock()
+        self.stopping = threading.Event()
+
+    def run(self, paths: list[Path] | None = None) -> Summary:
+        """Sync the whole folder, or only `paths` (from watch mode)."""
+        summary = Summary()
+        todo = []
+        for path in walk(self.root) if paths is None else paths:
+            item = self._item(path)
+            if item is None:
+                continue
+            known = self.state.get(item.relative)
+            if known and tuple(known[:2]) == (item.size, item.mtime_ns):
+                item.sha256 = known[2]
+                if known[3]:  # done before, unchanged since
+                    summary.add("rejected" if known[3] == "rejected" else "present", item.relative, known[4])
+                    continue
+            todo.append(item)
+        self._hash([item for item in todo if item.sha256 is None], summary)
+        todo = [item for item in todo if item.sha256]
+        present = self._lookup({item.sha256 for item in todo})
+        groups: dict[str, list[Item]] = {}
+        for item in todo:
+            if item.sha256 in present:
+                self.state.record(item, "present")
+                summary.add("present")
+            else:
+                groups.setdefault(item.sha256, []).append(item)
+        self._upload(groups, summary)
+        return summary
+
+    def _item(self, path: Path) -> Item | None:
+        current = signature(path)
+        if current is None:
+            return None
+        return Item(path, path.relative_to(self.root).as_posix(), *current)
+
+    def _hash(self, items: list[Item], summary: Summary) -> None:
+        if not items:
+            return
+        with tqdm(total=sum(i.size for i in items), desc="Hashing", unit="B", unit_scale=True, unit_divisor=1024,
+                  disable=not self.progress, leave=False) as bar, ThreadPoolExecutor(self.workers) as pool:
+            def one(item: Item) -> None:
+                digest = hashlib.sha256()
+                try:
+                    with open(item.path, "rb") as handle:
+                        while block := handle.read(HASH_BLOCK):
+                            digest.update(block)
+                            bar.update(len(block))
+                except OSError as error:
+                    summary.add("failed", item.relative, f"cannot read the file ({error.strerror})")
+                    return
+                if signature(item.path) != (item.size, item.mtime_ns):
+                    summary.add("failed", item.relative, "the file changed while it was read; it goes up next time")
+                    return
+                item.sha256 = digest.hexdigest()
+                self.state.record(item)
+
+            list(pool.map(one, items))
+
+    def _lookup(self, hashes: set[str]) -> set[str]:
+        """The hashes the server already has, asked in batches before anything is sent."""
+        present: set[str] = set()
+        ordered = sorted(hashes)
+        for start in range(0, len(ordered), LOOKUP_BATCH):
+            response = self.api.request("POST", "/api/photos/lookup/",
+                                        json={"sha256": ordered[start:start + LOOKUP_BATCH]})
+            if response.status_code != 200:
+                raise SyncError(f"The server refused the hash lookup: {_detail(response)}")
+            present.update(response.json()["present"])
+        return present
+
+    def _upload(self, groups: dict[str, list[Item]], summary: Summary) -> None:
+        """One upload per distinct content (copies of a file in the folder are the same picture)."""
+        if not groups:
+            return
+        firsts = [items[0] for items in groups.values()]
+        with tqdm(total=sum(i.size for i in firsts), desc="Uploading", unit="B", unit_scale=True, unit_divisor=1024,
+                  disable=not self.progress, dynamic_ncols=True) as bar, ThreadPoolExecutor(self.workers) as pool:
+            done = [0]
+            lock = threading.Lock()
+
+            def one(items: list[Item]) -> None:
+                first = items[0]
+                try:
+                    outcome, reason = self._upload_file(first, bar, summary)
+                except FileChanged:
+                    self.state.forget(first.relative)
+                    outcome, reason = "failed", "the file changed while it was sent; it goes up next time"
+                except OSError as error:
+                    outcome, reason = "failed", f"cannot read the file ({error.strerror})"
+                for item in items:  # copies of the same content in the folder: one picture
+                    result = "present" if item is not first and outcome == "uploaded" else outcome
+                    if result != "failed":
+                        self.state.record(item, result, reason)
+                    summary.add(result, item.relative, reason)
+                with lock:
+                    done[0] += 1
+                    bar.set_postfix_str(f"{done[0]}/{len(firsts)} files", refresh=False)
+
+            futures = [pool.submit(one, items) for items in groups.values()]
+            try:
+                for future in futures:
+                    future.result()  # re-raises a refused token or an unreachable server
+            except BaseException:
+                self.stopping.set()  # running uploads stop after their current chunk
+                pool.shutdown(wait=True, cancel_futures=True)
+                raise
+
+    def _upload_file(self, item: Item, bar: tqdm, summary: Summary) -> tuple[str, str]:
+        """Send one file in chunks, resuming what the server already holds; returns (outcome, reason)."""
+        for _ in range(3):
+            body = {"sha256": item.sha256, "size": item.size, "name": item.path.name,
+                    "album": self._album_id(item)}
+            response = self.api.request("POST", "/api/uploads/", json=body)
+            if response.status_code in (400, 413):
+                return "rejected", _detail(response)
+            if response.status_code not in (200, 201):
+                return "failed", _detail(response)
+            session = response.json()
+            if session["status"] == "duplicate":
+                bar.update(item.size)
+                return "present", ""
+            offset = session["offset"]
+            if offset:
+                with summary.lock:
+                    summary.resumed += 1
+            bar.update(offset)
+            offset = self._send_chunks(item, session["id"], offset, min(self.chunk_bytes, session["max_chunk_bytes"]),
+                                       bar)
+            if offset is None:
+                continue  # the server dropped the upload (e.g. after a week): start again
+            outcome = self._complete(item, session["id"])
+            if outcome is not None:
+                return outcome
+        return "failed", "the server kept losing the upload"
+
+    def _send_chunks(self, item: Item, upload_id: str, offset: int, chunk_bytes: int, bar: tqdm) -> int | None:
+        with open(item.path, "rb") as handle:
+            while offset < item.size:
+                if self.stopping.is_set():
+                    raise Stopped
+                if signature(item.path) != (item.size, item.mtime_ns):
+                    raise FileChanged
+                handle.seek(offset)
+                chunk = handle.read(min(chunk_bytes, item.size - offset))
+                self.rate.take(len(chunk))
+                response = self.api.request("PUT", f"/api/uploads/{upload_id}/", params={"offset": offset},
+                                            content=chunk, headers={"Content-Type": "application/octet-stream"})
+                if response.status_code == 404:
+                    return None
+                answer = response.json() if response.headers.get("content-type", "").startswith("application/json") \
+                    else {}
+                if response.status_code not in (200, 409) or "offset" not in answer:
+                    raise SyncError(f"The server refused a chunk of {item.relative}: {_detail(response)}")
+                bar.update(answer["offset"] - offset)
+                offset = answer["offset"]  # after a 409: where the server really stands
+        return offset
+
+    def _complete(self, item: Item, upload_id: str) -> tuple[str, str] | None:
+        for _ in range(30):
+            response = self.api.request("POST", f"/api/uploads/{upload_id}/complete/")
+            answer = response.json() if response.headers.get("content-type", "").startswith("application/json") \
+                else {}
+            if response.status_code == 404:
+                # Completed by an earlier attempt whose answer was lost, or dropped: the library knows which.
+                return ("uploaded", "") if self._lookup({item.sha256}) else None
+            if answer.get("code") == "completing":
+                time.sleep(1)
+                continue
+            if answer.get("code") == "hash_mismatch":
+                raise FileChanged
+            if answer.get("code") == "incomplete":
+                return None
+            status = answer.get("status")
+            if status in ("stored", "duplicate", "rejected"):
+                return {"stored": "uploaded", "duplicate": "present"}.get(status, status), answer.get("reason", "")
+            return "failed", _detail(response)
+        return "failed", "the server took too long to add the picture"
+
+    def _album_id(self, item: Item) -> str | None:
+        name = self.album
+        if self.album_per_folder:
+            parent = Path(item.relative).parent.as_posix()
+            name = parent if parent != "." else self.album
+        if not name:
+            return None
+        with self.album_lock:
+            if self.albums is None:
+                self.albums = self._my_albums()
+            if name not in self.albums:
+                category = " ".join(name.rsplit("/", 1)[-1].split()).lower()[:50] or "sync"
+                response = self.api.request("POST", "/api/albums/",
+                                            json={"title": name[:200], "category": category, "access": "private"})
+                if response.status_code != 201:
+                    raise SyncError(f"Cannot create the album “{name}”: {_detail(response)}")
+                self.albums[name] = response.json()["id"]
+            return self.albums[name]
+
+    def _my_albums(self) -> dict[str, str]:
+        albums: dict[str, str] = {}
+        url = "/api/albums/?mine=true"
+        while url:
+            response = self.api.request("GET", url)
+            if response.status_code != 200:
+                raise SyncError(f"Cannot list your albums: {_detail(response)}")
+            page = response.json()
+            for album in page["results"]:
+                albums.setdefault(album["title"], album["id"])
+            url = page.get("next")
+        return albums
+
+    # --- watch mode ---------------------------------------------------------------------------------------------
+
+    def watch(self, stop: threading.Event, settle_seconds: float, rescan_seconds: float) -> None:
+        """Upload new or changed pictures once they have stopped changing, until `stop` is set."""
+        from watchdog.events import FileSystemEventHandler
+        from watchdog.observers import Observer
+
+        changes: queue.SimpleQueue = queue.SimpleQueue()
+        root = self.root
+
+        class Handler(FileSystemEventHandler):
+            def on_any_event(self, event):
+                if event.is_directory or event.event_type not in ("created", "modified", "moved", "closed"):
+                    return
+                path = Path(getattr(event, "dest_path", "") or event.src_path)
+                try:
+                    parts = path.relative_to(root).parts
+                except ValueError:
+                    return
+                if is_candidate(path) and not any(part.startswith(".") for part in parts):
+                    changes.put(path)
+
+        observer = Observer()
+        observer.schedule(Handler(), str(root), recursive=True)
+        observer.start()
+        tracker = SettleTracker(quiet=settle_seconds)
+        next_rescan = time.monotonic() + rescan_seconds
+        print(f"Watching {root} for new pictures (Ctrl-C to stop).", flush=True)
+        try:
+            while not stop.wait(0.5):
+                while not changes.empty():
+                    tracker.touch(changes.get())
+                ready = [path for path, _ in tracker.ready()]
+                if time.monotonic() >= next_rescan:
+                    ready, next_rescan = None, time.monotonic() + rescan_seconds
+                if ready == []:
+                    continue
+                summary = self.run(ready)
+                if summary.uploaded or summary.rejected or summary.failed:
+                    print(time.strftime("%H:%M:%S"), summary.text(), flush=True)
+        finally:
+            observer.stop()
+            observer.join(timeout=5)
+
+
+# --- the command --------------------------------------------------------------------------------------------------
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="photocloud sync",
+        description="Upload every picture under DIR that your Photocloud library does not have yet. Nothing is ever "
+                    "deleted; a changed file is uploaded as a new picture (the earlier one stays).")
+    p.add_argument("dir", metavar="DIR", type=Path)
+    p.add_argument("--server", help="e.g. https://photos.example.org (or PHOTOCLOUD_SERVER; saved with --save)")
+    p.add_argument("--token", help="a personal API token (or PHOTOCLOUD_TOKEN; saved with --save)")
+    p.add_argument("--save", action="store_true",
+                   help="remember the server and token (in ~/.config/photocloud/sync.json, readable only by you)")
+    albums = p.add_mutually_exclusive_group()
+    albums.add_argument("--album", metavar="NAME", help="put the pictures into this album (created if needed)")
+    albums.add_argument("--album-per-folder", action="store_true",
+                        help="one album per sub-folder, named by its path (pictures at the top go to “Uploads”)")
+    p.add_argument("--watch", action="store_true", help="keep running and upload new or changed pictures")
+    p.add_argument("--workers", type=int, default=4, help="parallel uploads (default 4)")
+    p.add_argument("--chunk-mb", type=float, default=8, help="size of the pieces large files are sent in")
+    p.add_argument("--max-rate", type=float, metavar="MB/S", help="cap the upload speed")
+    p.add_argument("--settle-seconds", type=float, default=2,
+                   help="watch mode: wait until a file has not changed for this long (it may still be written)")
+    p.add_argument("--rescan-minutes", type=float, default=10, help="watch mode: look at the whole folder this often")
+    p.add_argument("--quiet", action="store_true", help="no progress bars")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        return _run(args)
+    except SyncError as error:
+        print(f"photocloud sync: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("\nInterrupted. Run the same command again to go on where it stopped.", file=sys.stderr)
+        return 130
+
+
+def _run(args) -> int:
+    root = args.dir.expanduser().resolve()
+    if not root.is_dir():
+        raise SyncError(f"{args.dir} is not a folder.")
+    saved = load_config()
+    server = (args.server or os.environ.get("PHOTOCLOUD_SERVER") or saved.get("server") or "").rstrip("/")
+    token = args.token or os.environ.get("PHOTOCLOUD_TOKEN") or saved.get("token")
+    if not server or not token:
+        raise SyncError("Which server, with which token? Give --server URL --token TOKEN (add --save to remember "
+                        "them for next time).")
+    if not server.startswith(("http://", "https://")):
+        raise SyncError(f"The server must be an http:// or https:// address, not {server!r}.")
+    api = Api(server, token)
+    username = api.me()  # checks the token before anything else
+    if args.save:
+        print(f"Saved the server and token in {save_config(server, token)} (readable only by you).")
+    progress = not args.quiet
+    syncer = Syncer(api, root, State(state_path(root, server, username)), album=args.album,
+                    album_per_folder=args.album_per_folder, workers=max(1, args.workers),
+                    chunk_bytes=max(64 * 1024, int(args.chunk_mb * 1024 * 1024)),
+                    rate=RateLimit(args.max_rate * 1024 * 1024 if args.max_rate else None), progress=progress)
+    print(f"Syncing {root} to {server} as {username}.", flush=True)
+    summary = syncer.run()
+    print(summary.text(), flush=True)
+    if args.watch:
+        stop = threading.Event()
+        signal.signal(signal.SIGTERM, lambda *_: stop.set())
+        signal.signal(signal.SIGINT, lambda *_: stop.set())
+        syncer.progress = False
+        syncer.watch(stop, args.settle_seconds, args.rescan_minutes * 60)
+        return 0
+    return 1 if summary.failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,145 @@
+"""The resumable upload API on the real database (SQLite, PostgreSQL, MariaDB through DATABASE_URL)."""
+
+import hashlib
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+from rest_framework.test import APIClient
+
+from photocloud.library.models import Photo
+from photocloud.library.services import create_album
+from photocloud.sync import services
+from photocloud.sync.models import UploadSession
+from tests import images
+
+pytestmark = pytest.mark.django_db
+
+
+def start(api, data, **extra):
+    body = {"sha256": hashlib.sha256(data).hexdigest(), "size": len(data), "name": "dir/cat.jpg", **extra}
+    return api.post("/api/uploads/", body, format="json")
+
+
+def put(api, upload_id, offset, chunk):
+    return api.put(f"/api/uploads/{upload_id}/?offset={offset}", data=chunk, content_type="application/octet-stream")
+
+
+def send_all(api, upload_id, data, offset=0, chunk=20_000):
+    while offset < len(data):
+        response = put(api, upload_id, offset, data[offset:offset + chunk])
+        assert response.status_code == 200, response.content
+        offset = response.json()["offset"]
+    return offset
+
+
+def test_chunked_upload_is_stored_once_complete(api, alice):
+    data = images.unique_jpeg("cat")
+    started = start(api, data)
+    assert started.status_code == 201 and started.json()["offset"] == 0
+    upload_id = started.json()["id"]
+    assert send_all(api, upload_id, data) == len(data)
+    assert not Photo.objects.filter(owner=alice).exists()  # nothing in the library until completed
+    done = api.post(f"/api/uploads/{upload_id}/complete/")
+    assert done.status_code == 201, done.content
+    body = done.json()
+    assert body["status"] == "stored" and body["name"] == "cat.jpg"
+    photo = Photo.objects.get(owner=alice)
+    assert photo.sha256 == hashlib.sha256(data).hexdigest() and photo.album.title == "Uploads"
+    assert not UploadSession.objects.exists() and not list(services.uploads_dir().glob("*.part"))
+    # The same bytes again: the server says so before any byte is sent.
+    again = start(api, data)
+    assert again.status_code == 200 and again.json()["status"] == "duplicate"
+    assert again.json()["photo"] == str(photo.pk)
+
+
+def test_a_restarted_client_resumes_at_the_committed_offset(api):
+    data = images.unique_jpeg("coffee")
+    first = start(api, data).json()
+    assert put(api, first["id"], 0, data[:10_000]).json() == {"offset": 10_000}
+    resumed = start(api, data)  # the client was killed and asks again
+    assert resumed.status_code == 200 and resumed.json()["id"] == first["id"] and resumed.json()["offset"] == 10_000
+    assert api.get(f"/api/uploads/{first['id']}/").json()["offset"] == 10_000
+    # A chunk sent twice (its answer was lost) or from the wrong place is refused with the offset to use.
+    wrong = put(api, first["id"], 0, data[:10_000])
+    assert wrong.status_code == 409 and wrong.json()["offset"] == 10_000
+    send_all(api, first["id"], data, offset=10_000)
+    assert api.post(f"/api/uploads/{first['id']}/complete/").json()["status"] == "stored"
+
+
+def test_bytes_that_do_not_match_the_hash_are_refused(api, alice):
+    data = images.unique_jpeg("rocket")
+    upload_id = start(api, data).json()["id"]
+    damaged = data[:-10] + b"\0" * 10
+    send_all(api, upload_id, damaged)
+    response = api.post(f"/api/uploads/{upload_id}/complete/")
+    assert response.status_code == 409 and response.json()["code"] == "hash_mismatch"
+    assert not Photo.objects.filter(owner=alice).exists() and not UploadSession.objects.exists()
+
+
+def test_a_file_that_is_not_a_picture_is_rejected_with_the_reason(api):
+    data = images.truncated_jpeg()
+    upload_id = start(api, data).json()["id"]
+    send_all(api, upload_id, data)
+    response = api.post(f"/api/uploads/{upload_id}/complete/")
+    assert 400 <= response.status_code < 500
+    assert response.json()["status"] == "rejected" and response.json()["reason"]
+    assert not UploadSession.objects.exists()
+
+
+def test_bad_requests_get_clear_errors(api, settings):
+    data = images.unique_jpeg("cat")
+    assert api.post("/api/uploads/", {"sha256": "xyz", "size": 3}, format="json").status_code == 400
+    settings.PHOTOCLOUD = {**settings.PHOTOCLOUD, "MAX_UPLOAD_BYTES": 1000}
+    too_big = start(api, data)
+    assert too_big.status_code == 413 and "larger than" in too_big.json()["detail"]
+    settings.PHOTOCLOUD = {**settings.PHOTOCLOUD, "MAX_UPLOAD_BYTES": 10_000_000}
+    upload_id = start(api, data).json()["id"]
+    beyond = put(api, upload_id, 0, data + b"more")
+    assert beyond.status_code == 400 and "size" in beyond.json()["detail"]
+    assert api.put(f"/api/uploads/{upload_id}/?offset=x", data=b"1",
+                   content_type="application/octet-stream").status_code == 400
+    assert put(api, upload_id, 0, b"").status_code == 400
+    early = api.post(f"/api/uploads/{upload_id}/complete/")
+    assert early.status_code == 409 and early.json()["offset"] == 0
+    assert api.delete(f"/api/uploads/{upload_id}/").status_code == 204
+    assert api.get(f"/api/uploads/{upload_id}/").status_code == 404
+
+
+def test_uploads_are_private_to_their_owner(api, bob):
+    data = images.unique_jpeg("cat")
+    upload_id = start(api, data).json()["id"]
+    from photocloud.accounts.models import ApiToken
+
+    other = APIClient()
+    other.credentials(HTTP_AUTHORIZATION=f"Token {ApiToken.issue(bob, 't')[1]}")
+    assert other.get(f"/api/uploads/{upload_id}/").status_code == 404
+    assert put(other, upload_id, 0, data).status_code == 404
+    assert other.post(f"/api/uploads/{upload_id}/complete/").status_code == 404
+    bobs_album = create_album(bob, title="Bob's", category="x", access="public")
+    assert start(api, data, album=str(bobs_album.pk)).status_code == 400
+    assert APIClient().post("/api/uploads/", {}, format="json").status_code == 401
+
+
+def test_upload_into_a_named_album(api, alice):
+    album = create_album(alice, title="Trip", category="trip", access="private")
+    data = images.unique_jpeg("astronaut")
+    upload_id = start(api, data, album=str(album.pk)).json()["id"]
+    send_all(api, upload_id, data, chunk=len(data))
+    assert api.post(f"/api/uploads/{upload_id}/complete/").status_code == 201
+    assert Photo.objects.get(owner=alice).album == album
+
+
+def test_abandoned_uploads_are_removed(api):
+    data = images.unique_jpeg("cat")
+    upload_id = start(api, data).json()["id"]
+    put(api, upload_id, 0, data[:1000])
+    UploadSession.objects.filter(pk=upload_id).update(updated_at=timezone.now() - timedelta(days=8))
+    assert services.remove_stale_uploads() == 1
+    assert not UploadSession.objects.exists() and not list(services.uploads_dir().glob("*.part"))
+
+
+def test_the_upload_endpoints_are_in_the_openapi_schema(client):
+    schema = client.get("/api/schema/", HTTP_ACCEPT="application/json").json()
+    assert {"/api/uploads/", "/api/uploads/{id}/", "/api/uploads/{id}/complete/",
+            "/api/photos/lookup/", "/api/albums/"} <= set(schema["paths"])

@@ -1,0 +1,109 @@
+"""A real `photocloud serve` process on a fresh data folder, for the tests that talk to the running server.
+
+It runs against SQLite, or against a throw-away database on the server named by DATABASE_URL, so the background
+worker (and the apps' background commands) are exercised on every database the suite runs on.
+"""
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from contextlib import contextmanager
+from pathlib import Path
+from urllib.parse import urlparse
+
+import httpx
+import pytest
+
+CLI = [sys.executable, "-m", "photocloud.cli"]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def server_database(url: str | None):
+    """Create a throw-away database on the configured server; yields its URL (None for SQLite)."""
+    if not url or url.startswith("sqlite"):
+        return None, lambda: None
+    parsed = urlparse(url)
+    name = f"photocloud_serve_{uuid.uuid4().hex[:8]}"
+    if parsed.scheme.startswith("postgres"):
+        import psycopg
+
+        admin = dict(host=parsed.hostname, port=parsed.port or 5432, user=parsed.username, dbname="postgres",
+                     autocommit=True)
+        with psycopg.connect(**admin) as conn:
+            conn.execute(f'CREATE DATABASE "{name}"')
+
+        def drop():
+            with psycopg.connect(**admin) as conn:
+                conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    else:
+        import MySQLdb
+
+        admin = dict(host=parsed.hostname, port=parsed.port or 3306, user=parsed.username or "root",
+                     password=parsed.password or "")
+        conn = MySQLdb.connect(**admin)
+        conn.cursor().execute(f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4")
+        conn.close()
+
+        def drop():
+            c = MySQLdb.connect(**admin)
+            c.cursor().execute(f"DROP DATABASE IF EXISTS `{name}`")
+            c.close()
+    return parsed._replace(path=f"/{name}").geturl(), drop
+
+
+
+@contextmanager
+def running_server(data_dir: Path, username: str = "sam"):
+    """Migrate, create `username` with an API token, start `photocloud serve`; yields base, key, data_dir, env and
+    process (env runs more commands, e.g. `photocloud shell`, against the same database and data folder)."""
+    database_url, drop_database = server_database(os.environ.get("DATABASE_URL"))
+    env = {key: value for key, value in os.environ.items() if not key.startswith(("PHOTOCLOUD_", "DJANGO_"))}
+    env["PHOTOCLOUD_DATA_DIR"] = str(data_dir)
+    env.pop("DATABASE_URL", None)
+    if database_url:
+        env["DATABASE_URL"] = database_url
+    process = None
+    try:
+        subprocess.run([*CLI, "migrate", "--noinput", "-v", "0"], env=env, check=True, timeout=300)
+        script = (
+            "from photocloud.accounts.models import User, ApiToken;"
+            f"u = User.objects.create_user({username!r}, password='a-long-Passw0rd!');"
+            "print(ApiToken.issue(u, 'test')[1])"
+        )
+        key = subprocess.run([*CLI, "shell", "-c", script], env=env, check=True, capture_output=True, text=True,
+                             timeout=120).stdout.strip().splitlines()[-1]
+        port = free_port()
+        process = subprocess.Popen([*CLI, "serve", "--port", str(port), "--web-workers", "1"], env=env,
+                                   start_new_session=True)
+        base = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(base + "/", timeout=2).status_code == 200:
+                    break
+            except httpx.TransportError:
+                time.sleep(0.3)
+        else:
+            pytest.fail("photocloud serve did not answer within 60 s")
+        yield {"base": base, "key": key, "data_dir": data_dir, "env": env, "process": process}
+    finally:
+        if process is not None:
+            process.send_signal(signal.SIGTERM)
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                pass
+            try:
+                os.killpg(process.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        drop_database()

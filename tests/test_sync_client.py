@@ -1,0 +1,238 @@
+"""`photocloud sync` as a real process against a real `photocloud serve` on 127.0.0.1, with real pictures.
+
+The server runs on SQLite, or on a throw-away PostgreSQL / MariaDB database when DATABASE_URL names one.
+"""
+
+import hashlib
+import os
+import signal
+import stat
+import subprocess
+import threading
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests import images
+from tests.servers import CLI, running_server
+
+pytestmark = pytest.mark.server
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    with running_server(tmp_path_factory.mktemp("sync-serve-data")) as running:
+        yield running
+
+
+@pytest.fixture
+def home(tmp_path):
+    """A user's home of its own per test: saved configuration and sync state live under it."""
+    path = tmp_path / "home"
+    path.mkdir()
+    return path
+
+
+def client_env(home: Path) -> dict:
+    env = {key: value for key, value in os.environ.items()
+           if not key.startswith(("PHOTOCLOUD_", "DJANGO_", "XDG_")) and key != "DATABASE_URL"}
+    return {**env, "HOME": str(home), "XDG_CONFIG_HOME": str(home / ".config"),
+            "XDG_STATE_HOME": str(home / ".local/state")}
+
+
+def sync(server, folder, home, *extra, token=None, timeout=120):
+    """Run the client to completion; returns the finished process (stdout, stderr, returncode)."""
+    args = [*CLI, "sync", str(folder), "--server", server["base"], "--token", token or server["key"], *extra]
+    return subprocess.run(args, env=client_env(home), capture_output=True, text=True, timeout=timeout)
+
+
+def api(server):
+    return httpx.Client(base_url=server["base"], headers={"Authorization": f"Token {server['key']}"}, timeout=30)
+
+
+def my_photos(server) -> list[dict]:
+    photos, url = [], "/api/photos/?mine=true"
+    with api(server) as client:
+        while url:
+            page = client.get(url).json()
+            photos += page["results"]
+            url = page["next"]
+    return photos
+
+
+def write(path: Path, data: bytes) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data)
+    return path
+
+
+def sha(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def test_sync_uploads_what_is_missing_and_nothing_twice(server, tmp_path, home):
+    folder = tmp_path / "Pictures"
+    cat, coffee, rocket = images.unique_jpeg("cat"), images.in_format("PNG", "coffee"), images.unique_jpeg("rocket")
+    write(folder / "cat.jpg", cat)
+    write(folder / "holiday" / "coffee.png", coffee)
+    write(folder / "holiday" / "deep" / "rocket.JPG", rocket)
+    write(folder / "broken.jpg", images.truncated_jpeg())
+    write(folder / "page.jpg", images.html_as_jpeg())
+    write(folder / ".hidden.jpg", images.unique_jpeg("astronaut"))
+    write(folder / "notes.txt", b"not a picture")
+    before = {p["sha256"] for p in my_photos(server)}
+
+    first = sync(server, folder, home)
+    assert first.returncode == 0, first.stderr
+    assert "Uploaded: 3 · Already there: 0 · Rejected: 2" in first.stdout, first.stdout
+    assert "rejected broken.jpg:" in first.stdout and "rejected page.jpg:" in first.stdout
+    assert "Uploading" in first.stderr and "B/s" in first.stderr  # the progress bar: bytes, rate, ETA
+    hashes = {p["sha256"] for p in my_photos(server)} - before
+    assert hashes == {sha(cat), sha(coffee), sha(rocket)}
+
+    again = sync(server, folder, home, "--quiet")
+    assert again.returncode == 0 and "Uploaded: 0 · Already there: 3 · Rejected: 2" in again.stdout, again.stdout
+    assert {p["sha256"] for p in my_photos(server)} - before == hashes
+
+    # A new file, a changed file (new picture; the old one stays) and a copy of one the server has.
+    added, changed = images.unique_jpeg("astronaut"), images.unique_jpeg("cat")
+    write(folder / "holiday" / "astronaut.jpg", added)
+    time.sleep(0.01)
+    write(folder / "cat.jpg", changed)
+    write(folder / "copy of rocket.jpg", rocket)
+    third = sync(server, folder, home, "--quiet")
+    assert third.returncode == 0 and "Uploaded: 2 · Already there: 3 · Rejected: 2" in third.stdout, third.stdout
+    assert {p["sha256"] for p in my_photos(server)} - before == hashes | {sha(added), sha(changed)}
+
+
+def test_albums_by_name_or_per_folder(server, tmp_path, home):
+    folder = tmp_path / "Shoot"
+    top, inner = images.unique_jpeg("cat"), images.unique_jpeg("coffee")
+    write(folder / "top.jpg", top)
+    write(folder / "2025" / "Trip" / "inner.jpg", inner)
+    result = sync(server, folder, home, "--album-per-folder", "--quiet")
+    assert result.returncode == 0, result.stderr
+    by_hash = {p["sha256"]: p["album"] for p in my_photos(server)}
+    with api(server) as client:
+        titles = {a["id"]: a["title"] for a in client.get("/api/albums/?mine=true").json()["results"]}
+    assert titles[by_hash[sha(inner)]] == "2025/Trip" and titles[by_hash[sha(top)]] == "Uploads"
+
+    other = tmp_path / "Named"
+    named = images.unique_jpeg("rocket")
+    write(other / "a.jpg", named)
+    assert sync(server, other, home, "--album", "Mood board", "--quiet").returncode == 0
+    album = next(p["album"] for p in my_photos(server) if p["sha256"] == sha(named))
+    with api(server) as client:
+        assert client.get(f"/api/albums/{album}/").json()["title"] == "Mood board"
+
+
+def test_saved_configuration_is_private_and_used(server, tmp_path, home):
+    folder = tmp_path / "Saved"
+    write(folder / "a.jpg", images.unique_jpeg("cat"))
+    saved = sync(server, folder, home, "--save", "--quiet")
+    assert saved.returncode == 0 and "Saved the server and token" in saved.stdout, saved.stderr
+    config = home / ".config" / "photocloud" / "sync.json"
+    assert stat.S_IMODE(config.stat().st_mode) == 0o600 and stat.S_IMODE(config.parent.stat().st_mode) == 0o700
+    write(folder / "b.jpg", images.unique_jpeg("coffee"))
+    alone = subprocess.run([*CLI, "sync", str(folder), "--quiet"], env=client_env(home), capture_output=True,
+                           text=True, timeout=120)
+    assert alone.returncode == 0 and "Uploaded: 1 · Already there: 1" in alone.stdout, alone.stdout + alone.stderr
+
+
+def test_a_wrong_token_is_a_clear_error(server, tmp_path, home):
+    folder = tmp_path / "Any"
+    write(folder / "a.jpg", images.unique_jpeg("cat"))
+    result = sync(server, folder, home, "--save", token="pc_not-a-token")
+    assert result.returncode == 2
+    assert "refused the token" in result.stderr and "Invalid or revoked token" in result.stderr
+    assert "/accounts/tokens/" in result.stderr and "Traceback" not in result.stderr
+    assert not (home / ".config" / "photocloud" / "sync.json").exists()  # a refused token is not saved
+    missing = subprocess.run([*CLI, "sync", str(folder)], env=client_env(home), capture_output=True, text=True,
+                             timeout=60)
+    assert missing.returncode == 2 and "--server URL --token TOKEN" in missing.stderr
+
+
+def test_a_killed_sync_resumes_without_losing_or_duplicating(server, tmp_path, home):
+    folder = tmp_path / "Big"
+    big = images.large_png(3 * 1024 * 1024)
+    small = images.unique_jpeg("coffee")
+    write(folder / "big.png", big)
+    write(folder / "small.jpg", small)
+    uploads = server["data_dir"] / "uploads"
+    args = [*CLI, "sync", str(folder), "--server", server["base"], "--token", server["key"], "--chunk-mb", "0.25",
+            "--max-rate", "0.5", "--workers", "1", "--quiet"]
+    process = subprocess.Popen(args, env=client_env(home), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 60
+    received = 0
+    while time.monotonic() < deadline and received < 512 * 1024:
+        received = max((p.stat().st_size for p in uploads.glob("*.part")), default=0)
+        time.sleep(0.05)
+    process.kill()  # kill -9, mid-file
+    process.wait()
+    assert 0 < received < len(big), "the client was not killed in the middle of the large file"
+
+    resumed = sync(server, folder, home, "--chunk-mb", "0.25", "--quiet")
+    assert resumed.returncode == 0, resumed.stdout + resumed.stderr
+    assert "Resumed: 1" in resumed.stdout and "Rejected: 0" in resumed.stdout, resumed.stdout
+    mine = [p["sha256"] for p in my_photos(server)]
+    assert mine.count(sha(big)) == 1 and mine.count(sha(small)) == 1
+    assert not list(uploads.glob("*.part"))
+    again = sync(server, folder, home, "--quiet")
+    assert "Uploaded: 0 · Already there: 2" in again.stdout
+
+
+def test_watch_mode_uploads_new_pictures_once_written(server, tmp_path, home):
+    folder = tmp_path / "Watched"
+    folder.mkdir()
+    args = [*CLI, "sync", str(folder), "--server", server["base"], "--token", server["key"], "--watch",
+            "--settle-seconds", "1.5", "--quiet"]
+    process = subprocess.Popen(args, env=client_env(home), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                               text=True)
+    output: list[str] = []
+    reader = threading.Thread(target=lambda: output.extend(process.stdout), daemon=True)
+    reader.start()
+    try:
+        deadline = time.monotonic() + 60
+        while not any("Watching" in line for line in output) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert any("Watching" in line for line in output), output
+        # A picture written slowly, in three parts: it must not be sent (and rejected) half-written.
+        data = images.unique_jpeg("astronaut")
+        target = folder / "new" / "slow.jpg"
+        target.parent.mkdir()
+        with open(target, "wb") as handle:
+            for part in (data[: len(data) // 3], data[len(data) // 3: 2 * len(data) // 3], data[2 * len(data) // 3:]):
+                handle.write(part)
+                handle.flush()
+                time.sleep(0.7)
+        deadline = time.monotonic() + 30
+        while sha(data) not in {p["sha256"] for p in my_photos(server)} and time.monotonic() < deadline:
+            time.sleep(0.3)
+        assert sha(data) in {p["sha256"] for p in my_photos(server)}, output
+        assert not any("rejected" in line for line in output), output
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=20)
+    assert process.returncode == 0, output
+
+
+def test_an_import_folder_on_the_server_is_imported(server, tmp_path):
+    """The watch_imports command that `serve` runs picks up a newly configured folder and moves pictures in."""
+    incoming = tmp_path / "incoming"
+    write(incoming / "dropped.jpg", dropped := images.unique_jpeg("rocket"))
+    write(incoming / "bad.jpg", images.truncated_jpeg())
+    script = ("from photocloud.accounts.models import User; from photocloud.sync.models import ImportFolder;"
+              f"ImportFolder.objects.create(owner=User.objects.get(username='sam'), path={str(incoming)!r}, "
+              "mode='move')")
+    subprocess.run([*CLI, "shell", "-c", script], env=server["env"], check=True, timeout=120)
+    deadline = time.monotonic() + 45
+    while sha(dropped) not in {p["sha256"] for p in my_photos(server)} and time.monotonic() < deadline:
+        time.sleep(0.5)
+    assert sha(dropped) in {p["sha256"] for p in my_photos(server)}
+    deadline = time.monotonic() + 10
+    while (incoming / "dropped.jpg").exists() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not (incoming / "dropped.jpg").exists() and (incoming / "bad.jpg").exists()  # rejected files stay
+    assert server["process"].poll() is None
