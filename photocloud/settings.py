@@ -184,6 +184,27 @@ PHOTOCLOUD = {
     "PAGE_SIZE": 60,
     # Automatic understanding of pictures (features, tags, text, faces, category) after ingest.
     "VISION": env_bool("PHOTOCLOUD_VISION", True),
+    # Web crawler (photocloud/crawler): politeness, budgets and the networks it may reach besides the public internet.
+    "CRAWLER": {
+        "ALLOW_NETWORKS": env_list("PHOTOCLOUD_CRAWLER_ALLOW", ""),  # e.g. "10.1.2.0/24"; private ranges are refused
+        "USER_AGENT": os.environ.get("PHOTOCLOUD_CRAWLER_USER_AGENT", "PhotocloudBot/1.0 (self-hosted image cloud)"),
+        "MAX_PAGES": int(os.environ.get("PHOTOCLOUD_CRAWLER_MAX_PAGES", "60")),
+        "MAX_BYTES": int(os.environ.get("PHOTOCLOUD_CRAWLER_MAX_MB", "100")) * 1024 * 1024,
+        "MAX_SECONDS": int(os.environ.get("PHOTOCLOUD_CRAWLER_MAX_SECONDS", "300")),
+        "MAX_DEPTH": int(os.environ.get("PHOTOCLOUD_CRAWLER_MAX_DEPTH", "2")),
+        "MAX_CANDIDATES": int(os.environ.get("PHOTOCLOUD_CRAWLER_MAX_CANDIDATES", "200")),
+        "DAILY_PAGES": int(os.environ.get("PHOTOCLOUD_CRAWLER_DAILY_PAGES", "1000")),
+        "DAILY_BYTES": int(os.environ.get("PHOTOCLOUD_CRAWLER_DAILY_MB", "1000")) * 1024 * 1024,
+        "ACTIVE_PER_USER": int(os.environ.get("PHOTOCLOUD_CRAWLER_ACTIVE_PER_USER", "2")),
+        "HOST_DELAY": float(os.environ.get("PHOTOCLOUD_CRAWLER_HOST_DELAY", "1.0")),
+        "HOST_CONCURRENCY": int(os.environ.get("PHOTOCLOUD_CRAWLER_HOST_CONCURRENCY", "2")),
+        "MAX_RETRY_AFTER": 120,
+        "MAX_PAGE_BYTES": 3 * 1024 * 1024,
+        "MAX_IMAGE_BYTES": int(os.environ.get("PHOTOCLOUD_CRAWLER_MAX_IMAGE_MB", "15")) * 1024 * 1024,
+        "MAX_REDIRECTS": 5,
+        "TIMEOUT": float(os.environ.get("PHOTOCLOUD_CRAWLER_TIMEOUT", "10")),
+        "STALE_SECONDS": 180,
+    },
 }
 
 TASKS = {

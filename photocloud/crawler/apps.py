@@ -6,3 +6,12 @@ class CrawlerConfig(AppConfig):
 
     name = "photocloud.crawler"
     label = "crawler"
+
+    def recover_interrupted_work(self):
+        """Called by `photocloud serve` at start and every few minutes: no crawl stays "running" without a worker."""
+        from .services import recover_stalled
+
+        resumed, failed = recover_stalled()
+        if resumed or failed:
+            return f"Crawls whose worker stopped: {resumed} resumed, {failed} marked failed."
+        return None

@@ -1,0 +1,295 @@
+"""One crawl, run by a background worker: pages breadth-first from the seeds, images as each page offers them.
+
+Progress (counters, heartbeat) is written to the database after every request, so the crawl's page shows it live and
+the recovery hook can tell a crawl whose worker died from one that is still working. A crawl resumed after a restart
+keeps its counters (its budgets are never reset) and skips the images it already kept.
+"""
+
+import hashlib
+import logging
+import os
+import tempfile
+import time
+from collections import deque
+from contextlib import contextmanager
+from urllib.parse import quote_plus
+
+import httpx
+from django.conf import settings
+from django.db import IntegrityError
+from django.utils import timezone
+
+from photocloud.library import imaging
+from photocloud.library.imaging import ImageRejected
+
+from . import ranking
+from .extract import is_image_link, parse_page
+from .fetch import Fetcher, FetchFailed, Refused, TooLarge, parse_networks, retry_after_seconds
+from .models import Candidate, Crawl, CrawlSource
+from .polite import HostGate, Robots
+
+logger = logging.getLogger(__name__)
+
+HTML_TYPES = ("text/html", "application/xhtml+xml")
+MIN_SIDE = 64  # smaller pictures are icons, spacers and buttons
+MAX_NOTES = 60
+THUMBNAIL = 320
+
+
+class Stop(Exception):
+    """The crawl ends here: cancelled, or a budget is spent. The message says which, for the user."""
+
+
+def _config() -> dict:
+    return settings.PHOTOCLOUD["CRAWLER"]
+
+
+def source_query(crawl: Crawl) -> str:
+    """What fills {query} in a source's search URL: the keywords, else what Photocloud saw in the target."""
+    if crawl.keywords:
+        return crawl.keywords
+    if crawl.target_id is None:
+        return ""
+    analysis = getattr(crawl.target, "analysis", None)  # the reverse one-to-one's "does not exist" is an AttributeError
+    if analysis is not None and analysis.labels:
+        return " ".join(analysis.label_names[:2])
+    return crawl.target.title
+
+
+def all_seeds(crawl: Crawl) -> list[str]:
+    seeds = list(crawl.seed_urls)
+    if crawl.use_sources:
+        query = source_query(crawl)
+        for source in CrawlSource.objects.filter(enabled=True):
+            if "{query}" in source.url_template:
+                if query:
+                    seeds.append(source.url_template.replace("{query}", quote_plus(query)))
+            else:
+                seeds.append(source.url_template)
+    return list(dict.fromkeys(seeds))
+
+
+class CrawlRun:
+    def __init__(self, crawl: Crawl):
+        self.crawl = crawl
+        self.config = _config()
+        self.allow = parse_networks(self.config["ALLOW_NETWORKS"])
+        self.started = time.monotonic()
+        self.deadline = self.started + max(crawl.max_seconds - crawl.seconds_used, 0)
+        self.seconds_before = crawl.seconds_used
+        self.keywords = ranking.terms(crawl.keywords)
+        self.target = None
+        self.seen_pages: set[str] = set()
+        self.seen_images = set(crawl.candidates.values_list("image_url", flat=True))
+        self.known_hashes = set(crawl.candidates.values_list("sha256", flat=True))
+        self.notes = list(crawl.notes)
+        self._checked_at = 0.0
+        self._cancelled = False
+        timeout = self.config["TIMEOUT"]
+        self.gate = HostGate(self.config["HOST_DELAY"], self.config["HOST_CONCURRENCY"],
+                             hold_seconds=3 * timeout + 5, should_stop=self.cancelled)
+        self.fetcher = Fetcher(allow=self.allow, user_agent=self.config["USER_AGENT"], timeout=timeout,
+                               max_redirects=self.config["MAX_REDIRECTS"], before_hop=self._hop,
+                               on_bytes=self._count_bytes)
+        self.robots = Robots(self.fetcher, self.config["USER_AGENT"], self.response_deadline)
+
+    # --- bookkeeping ------------------------------------------------------------------------------------------------
+
+    def note(self, text: str) -> None:
+        if len(self.notes) < MAX_NOTES:
+            self.notes.append(text[:300])
+
+    def _count_bytes(self, count: int) -> None:
+        self.crawl.bytes_fetched += count
+
+    def bytes_left(self) -> int:
+        return self.crawl.max_bytes - self.crawl.bytes_fetched
+
+    def limit(self, per_response: int) -> int:
+        return max(min(per_response, self.bytes_left()), 0)
+
+    def skipped(self, what: str, problem: Exception, per_response: int) -> None:
+        """Note why; a response cut short by the crawl's byte budget (not by its own limit) ends the crawl."""
+        if isinstance(problem, TooLarge) and self.bytes_left() < per_response:
+            self.crawl.bytes_fetched = max(self.crawl.bytes_fetched, self.crawl.max_bytes)
+            self.check_budgets()
+        self.note(f"Skipped {what}: {problem}")
+
+    def response_deadline(self) -> float:
+        return min(time.monotonic() + 3 * self.config["TIMEOUT"], self.deadline)
+
+    def cancelled(self) -> bool:
+        """Read the cancel flag (at most twice a second) and leave a heartbeat while at it."""
+        now = time.monotonic()
+        if not self._cancelled and now - self._checked_at > 0.5:
+            self._checked_at = now
+            self._cancelled = not Crawl.objects.filter(pk=self.crawl.pk, status=Crawl.Status.RUNNING).exists()
+            self.save_progress()
+        return self._cancelled
+
+    def save_progress(self) -> None:
+        crawl = self.crawl
+        crawl.seconds_used = self.seconds_before + time.monotonic() - self.started
+        crawl.heartbeat = timezone.now()
+        Crawl.objects.filter(pk=crawl.pk).update(
+            pages_fetched=crawl.pages_fetched, bytes_fetched=crawl.bytes_fetched, images_found=crawl.images_found,
+            images_kept=crawl.images_kept, seconds_used=crawl.seconds_used, heartbeat=crawl.heartbeat,
+            notes=self.notes,
+        )
+
+    def check_budgets(self, page: bool = False) -> None:
+        crawl = self.crawl
+        if self.cancelled():
+            raise Stop("")
+        if time.monotonic() >= self.deadline:
+            raise Stop(f"Stopped at the time budget ({crawl.max_seconds} s).")
+        if self.bytes_left() <= 0:
+            raise Stop(f"Stopped at the download budget ({crawl.max_bytes // (1024 * 1024)} MB).")
+        if crawl.images_kept >= self.config["MAX_CANDIDATES"]:
+            raise Stop(f"Stopped after keeping {crawl.images_kept} images, the most one crawl keeps.")
+        if page and crawl.pages_fetched >= crawl.max_pages:
+            raise Stop(f"Stopped at the page budget ({crawl.max_pages} pages).")
+
+    @contextmanager
+    def _hop(self, url: httpx.URL):
+        """Before every request, redirects included: robots.txt must allow it, then wait for the host's turn."""
+        if not self.robots.busy and not self.robots.allowed(url):
+            raise Refused(f"robots.txt does not allow {url}")
+        extra = 0.0 if self.robots.busy else self.robots.crawl_delay(url)
+        with self.gate.turn(url, extra):
+            yield
+
+    # --- the crawl --------------------------------------------------------------------------------------------------
+
+    def run(self) -> str:
+        """Crawl until the frontier is empty or a budget stops it; returns why it ended ("" when cancelled)."""
+        crawl = self.crawl
+        if crawl.target_id and ranking.vision_enabled():
+            self.target = ranking.target_vector(crawl.target)
+            if self.target is None:
+                self.note("The target picture is not processed yet: ranked by keywords only.")
+        crawl.ranked_by_similarity = self.target is not None
+        Crawl.objects.filter(pk=crawl.pk).update(ranked_by_similarity=crawl.ranked_by_similarity)
+        seeds = all_seeds(crawl)
+        if not seeds:
+            return "Nothing to crawl: no start pages and no configured sources."
+        hosts = {httpx.URL(url).host for url in seeds if url.startswith(("http://", "https://"))}
+        frontier = deque((url, 0, 0) for url in seeds)
+        self.seen_pages.update(seeds)
+        try:
+            with self.fetcher:
+                while frontier:
+                    url, depth, retries = frontier.popleft()
+                    self.check_budgets(page=True)
+                    for link in self.visit(url, depth, retries, frontier):
+                        if depth < crawl.max_depth and link not in self.seen_pages and httpx.URL(link).host in hosts:
+                            self.seen_pages.add(link)
+                            frontier.append((link, depth + 1, 0))
+        except Stop as stop:
+            return str(stop)
+        finally:
+            self.save_progress()
+        return "Finished: every page within reach was visited."
+
+    def visit(self, url: str, depth: int, retries: int, frontier: deque) -> list[str]:
+        """Fetch one page and the images it offers; returns the links it has."""
+        crawl = self.crawl
+        try:
+            fetched = self.fetcher.get(url, max_bytes=self.limit(self.config["MAX_PAGE_BYTES"]),
+                                       deadline=self.response_deadline(), accept="text/html,application/xhtml+xml",
+                                       wanted=lambda kind: kind.startswith(HTML_TYPES))
+        except (Refused, FetchFailed) as problem:
+            self.skipped(url, problem, self.config["MAX_PAGE_BYTES"])
+            return []
+        finally:
+            crawl.pages_fetched += 1
+            self.save_progress()
+        if fetched.status in (429, 503):
+            wait = min(retry_after_seconds(fetched.headers, 5.0), self.config["MAX_RETRY_AFTER"])
+            self.gate.pause(httpx.URL(fetched.url).host, wait)
+            if retries < 2 and time.monotonic() + wait < self.deadline:
+                frontier.append((url, depth, retries + 1))
+                self.note(f"{httpx.URL(url).host} asked to wait {wait:.0f} s ({fetched.status}); will retry {url}")
+            return []
+        if fetched.status != 200 or not fetched.content:
+            if fetched.status != 200:
+                self.note(f"Skipped {url}: HTTP {fetched.status}")
+            return []
+        if fetched.url != url and fetched.url in self.seen_pages:
+            return []  # a redirect to a page already visited or queued
+        self.seen_pages.add(fetched.url)
+        charset = httpx.Response(200, headers=fetched.headers).charset_encoding or "utf-8"
+        try:
+            html = fetched.content.decode(charset, "replace")
+        except LookupError:
+            html = fetched.content.decode("utf-8", "replace")
+        page = parse_page(html, fetched.url)
+        for image in page.images:
+            if image.url in self.seen_images:
+                continue
+            self.seen_images.add(image.url)
+            crawl.images_found += 1
+            self.check_budgets()
+            self.take_image(image, fetched.url, page.title)
+        if page.nofollow:
+            return []
+        return [link for link in page.links if not is_image_link(link)]
+
+    def take_image(self, image, page_url: str, page_title: str) -> None:
+        try:
+            fetched = self.fetcher.get(
+                image.url, max_bytes=self.limit(self.config["MAX_IMAGE_BYTES"]),
+                deadline=self.response_deadline(), accept="image/*",
+                wanted=lambda kind: kind.startswith(("image/", "application/octet-stream")) or not kind,
+            )
+        except (Refused, FetchFailed) as problem:
+            self.skipped(f"image {image.url}", problem, self.config["MAX_IMAGE_BYTES"])
+            return
+        finally:
+            self.save_progress()
+        if fetched.status != 200 or not fetched.content:
+            return
+        candidate = self.keep(fetched.content, image, fetched.url, page_url, page_title)
+        if candidate is not None:
+            self.crawl.images_kept += 1
+            self.save_progress()
+
+    def keep(self, data: bytes, image, image_url: str, page_url: str, page_title: str) -> Candidate | None:
+        """Validate the bytes like an upload, drop duplicates and tiny images, rank, and keep the file."""
+        sha256 = hashlib.sha256(data).hexdigest()
+        if sha256 in self.known_hashes:
+            return None
+        self.known_hashes.add(sha256)
+        folder = self.crawl.files_dir
+        folder.mkdir(parents=True, exist_ok=True)
+        fd, temporary = tempfile.mkstemp(dir=folder, prefix="download-")
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(data)
+            info = imaging.probe(temporary)
+            if min(info.width, info.height) < MIN_SIDE:
+                return None
+            imaging.verify(temporary, info)
+            thumbnail = imaging.render_renditions(temporary, info, {"s": THUMBNAIL})["s"]
+            similarity = ranking.similarity(self.target, thumbnail) if self.target is not None else None
+            keyword = ranking.keyword_score(self.keywords, alt=image.alt, caption=image.caption,
+                                            file=image_url.rsplit("/", 1)[-1], page_title=page_title)
+            candidate = Candidate(
+                crawl=self.crawl, image_url=image_url[:2000], page_url=page_url[:2000], page_title=page_title,
+                alt=image.alt[:500], caption=image.caption[:500], format=info.format, width=info.width,
+                height=info.height, bytes=len(data), sha256=sha256, similarity=similarity, keyword_score=keyword,
+                score=ranking.combined_score(similarity, keyword, bool(self.keywords)), retrieved_at=timezone.now(),
+            )
+            candidate.thumbnail_path.write_bytes(thumbnail)
+            os.replace(temporary, candidate.original_path)
+            temporary = None
+            candidate.save()
+            return candidate
+        except ImageRejected as rejection:
+            self.note(f"Not kept {image_url}: {rejection.message}")
+            return None
+        except IntegrityError:
+            return None
+        finally:
+            if temporary:
+                os.unlink(temporary)

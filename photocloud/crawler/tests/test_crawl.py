@@ -1,0 +1,241 @@
+"""Crawls against a real local web site: ranking, robots.txt, budgets, limits, retries, cancelling, recovery."""
+
+import threading
+import time
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from photocloud.crawler import services
+from photocloud.crawler.apps import CrawlerConfig
+from photocloud.crawler.models import Candidate, Crawl, CrawlSource
+from photocloud.library import services as library
+
+from .conftest import configure
+
+pytestmark = pytest.mark.usefixtures("crawler_settings")
+
+
+def crawl(owner, **options) -> Crawl:
+    """Start a crawl; the test task backend runs it at once. Returns it as it ended."""
+    created = services.start_crawl(owner, **options)
+    services.run_crawl(created.pk)  # a no-op when the task already ran it
+    return Crawl.objects.get(pk=created.pk)
+
+
+def names(crawl_: Crawl) -> list[str]:
+    return [c.image_url.rsplit("/", 1)[-1] for c in crawl_.candidates.order_by("-score", "-width", "pk")]
+
+
+def test_crawl_collects_validated_images_and_obeys_robots(alice, site):
+    done = crawl(alice, keywords="cat", start_pages=[f"{site.url}/"])
+    assert done.status == "done", (done.error, done.notes)
+    kept = set(names(done))
+    # img src, srcset (the largest), og:image, links to image files, a file served as octet-stream; one copy of
+    # the duplicate bytes; no icon, no damaged, disguised, SVG or bomb files.
+    assert {"cat.jpg", "cat-large.webp", "rocket.png", "astronaut.gif", "coffee.jpg", "unlabelled"} <= kept
+    assert "cat-copy.jpg" not in kept and "cat-small.png" not in kept
+    assert not kept & {"icon.png", "truncated.jpg", "page.jpg", "drawing.svg", "bomb.png", "secret-cat.jpg"}
+    assert done.images_kept == len(kept) and done.images_found > done.images_kept
+    assert done.pages_fetched >= 5 and done.bytes_fetched > 0
+    # robots.txt: read first, with the crawler's own user-agent, and /private/ never requested.
+    assert site.paths()[0] == "/robots.txt"
+    assert all(hit.user_agent.startswith("PhotocloudBot/") for hit in site.hits)
+    assert not [path for path in site.paths() if path.startswith("/private/") or "secret" in path]
+    assert any("robots.txt does not allow" in note for note in done.notes)
+    # Each candidate keeps its page, words and a thumbnail; its bytes wait in the crawl's folder.
+    cat = done.candidates.get(image_url=f"{site.url}/img/cat.jpg")
+    assert (cat.page_url, cat.alt, cat.caption, cat.page_title) == (
+        f"{site.url}/cats.html", "A tabby cat", "Chelsea the cat", "Cats")
+    assert cat.original_path.exists() and cat.thumbnail_path.exists()
+    assert (cat.width, cat.height) == (451 - 17, 300 - 13)
+    # Keyword ranking only (vision is off in these tests): the cat images come first.
+    assert not done.ranked_by_similarity and cat.similarity is None
+    assert names(done)[:2] == ["cat.jpg", "cat-large.webp"]
+
+
+def test_robots_txt_that_fails_disallows_everything(alice, site):
+    site.robots_status = 503
+    done = crawl(alice, keywords="cat", start_pages=[f"{site.url}/cats.html"])
+    assert site.paths() == ["/robots.txt"]
+    assert done.status == "done" and done.images_kept == 0
+
+
+def test_missing_robots_txt_allows_everything(alice, site):
+    site.robots_status = 404
+    done = crawl(alice, keywords="cat", start_pages=[f"{site.url}/private/secret.html"])
+    assert "secret-cat.jpg" in names(done)
+
+
+def test_depth_and_page_budget(alice, site, settings):
+    shallow = crawl(alice, keywords="cat", start_pages=[f"{site.url}/cats.html"], max_depth=0)
+    assert "/deeper.html" not in site.paths()
+    assert shallow.pages_fetched == 1
+    deep = crawl(alice, keywords="cat", start_pages=[f"{site.url}/cats.html"], max_depth=2)
+    assert "/deepest.html" in site.paths()
+    limited = crawl(alice, keywords="cat", start_pages=[f"{site.url}/"], max_pages=2)
+    assert limited.pages_fetched == 2 and "page budget" in limited.outcome
+    assert deep.status == limited.status == "done"
+
+
+def test_byte_and_time_budgets(alice, site, settings):
+    configure(settings, MAX_BYTES=150_000)
+    small = crawl(alice, keywords="cat", start_pages=[f"{site.url}/cats.html"])
+    assert "download budget" in small.outcome
+    assert small.bytes_fetched <= 150_000 + 65_536  # at most one network read past the budget
+    configure(settings, MAX_BYTES=100 * 1024 * 1024, MAX_SECONDS=2, TIMEOUT=5)
+    started = time.monotonic()
+    slow = crawl(alice, keywords="cat", start_pages=[f"{site.url}/slow1", f"{site.url}/slow2", f"{site.url}/"])
+    assert time.monotonic() - started < 10
+    assert "time budget" in slow.outcome and slow.seconds_used < 4
+
+
+def test_daily_budget_per_user(alice, bob, site, settings):
+    configure(settings, DAILY_PAGES=3)
+    first = crawl(alice, keywords="cat", start_pages=[f"{site.url}/"])
+    assert first.max_pages == 3 and first.pages_fetched == 3
+    with pytest.raises(services.CrawlRefused, match="today's crawling budget"):
+        services.start_crawl(alice, keywords="cat", start_pages=[f"{site.url}/"])
+    assert crawl(bob, keywords="cat", start_pages=[f"{site.url}/"]).pages_fetched == 3  # bob has his own
+
+
+def test_slow_huge_compressed_and_looping_responses_are_cut_short(alice, site):
+    pages = ["/slow", "/huge.html", "/gzip-bomb.html", "/loop", "/gzip-page.html"]
+    started = time.monotonic()
+    done = crawl(alice, keywords="coffee", start_pages=[site.url + page for page in pages])
+    assert time.monotonic() - started < 15
+    notes = "\n".join(done.notes)
+    assert "/slow: Too slow" in notes or "/slow: Timed out" in notes
+    assert "/huge.html: Too large" in notes
+    assert "/gzip-bomb.html: Too large" in notes
+    assert "/loop: More than 5 redirects" in notes
+    assert names(done) == ["coffee.jpg"]  # the well-behaved compressed page works
+    assert done.bytes_fetched < 2 * 1024 * 1024
+
+
+def test_honours_429_and_retry_after(alice, site):
+    site.busy_left = 1
+    done = crawl(alice, keywords="coffee", start_pages=[f"{site.url}/busy.html"])
+    hits = [hit for hit in site.hits if hit.path == "/busy.html"]
+    assert len(hits) == 2 and hits[1].at - hits[0].at >= 0.95
+    assert names(done) == ["busy-coffee.jpg"]
+
+
+def test_per_host_delay(alice, site, settings):
+    configure(settings, HOST_DELAY=0.3)
+    crawl(alice, keywords="cat", start_pages=[f"{site.url}/cats.html"])
+    times = [hit.at for hit in site.hits]
+    assert len(times) >= 4
+    assert min(later - earlier for earlier, later in zip(times, times[1:], strict=False)) >= 0.28
+
+
+def test_refuses_forbidden_targets(alice, site, other_loopback):
+    site.redirects = {
+        "/metadata": "http://169.254.169.254/latest/meta-data/",
+        "/other-loopback": f"{other_loopback.url}/",
+        "/ipv6-loopback": "http://[::1]/",
+        "/file": "file:///etc/passwd",
+        "/img/sneaky.jpg": f"{other_loopback.url}/img/cat.jpg",
+    }
+    site.pages = {"/page.html": b'<img src="/img/sneaky.jpg" alt="cat"><img src="http://10.0.0.1/cat.jpg">'}
+    done = crawl(alice, keywords="cat", start_pages=[site.url + path for path in [*site.redirects, "/page.html"]])
+    assert done.status == "done"
+    assert other_loopback.hits == []
+    notes = "\n".join(done.notes)
+    for refused in ("169.254.169.254 is a private", "127.0.0.2 is a private", "::1 is a private",
+                    "Only http and https", "10.0.0.1 is a private"):
+        assert refused in notes, notes
+    assert done.images_kept == 0
+    # Start pages that are refused before anything is sent.
+    for url in ("http://127.0.0.2/", "ftp://example.org/", "http://[::1]:8000/", "http://user:pw@example.org/",
+                "http://192.168.1.1/", "javascript:alert(1)"):
+        with pytest.raises(ValueError):
+            services.clean_seed_urls([url])
+
+
+def test_configured_sources_fill_in_the_keywords(alice, site):
+    site.pages = {"/search?q=tabby+cat": b'<a href="/cats.html">result</a>'}
+    CrawlSource.objects.create(name="Test site", url_template=f"{site.url}/search?q={{query}}")
+    CrawlSource.objects.create(name="Off", url_template=f"{site.url}/things.html", enabled=False)
+    done = crawl(alice, keywords="tabby cat", max_depth=1)
+    assert "/search?q=tabby+cat" in site.paths() and "/things.html" not in site.paths()
+    assert names(done)[0] == "cat.jpg"
+    without = crawl(alice, keywords="cat", start_pages=[f"{site.url}/things.html"], use_sources=False)
+    assert site.paths().count("/search?q=tabby+cat") == 1 and without.images_kept == 2
+
+
+def test_cannot_start_without_anything_to_look_for_or_anywhere_to_start(alice):
+    with pytest.raises(services.CrawlRefused, match="picture to look for"):
+        services.start_crawl(alice, start_pages=["http://example.org/"])
+    with pytest.raises(services.CrawlRefused, match="start page"):
+        services.start_crawl(alice, keywords="cats")
+
+
+def test_cancel_before_it_runs(alice, site, settings):
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.dummy.DummyBackend"}}
+    queued = services.start_crawl(alice, keywords="cat", start_pages=[f"{site.url}/"])
+    assert services.cancel_crawl(queued)
+    services.run_crawl(queued.pk)
+    assert Crawl.objects.get(pk=queued.pk).status == "cancelled" and site.hits == []
+    assert not services.cancel_crawl(queued)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_cancel_while_running(alice, site, settings):
+    """The worker notices the cancel flag between requests and stops, keeping what it found."""
+    configure(settings, HOST_DELAY=0.2)
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.dummy.DummyBackend"}}
+    queued = services.start_crawl(alice, keywords="cat", start_pages=[f"{site.url}/"])
+
+    def cancel_soon():
+        while len(site.hits) < 3:
+            time.sleep(0.02)
+        services.cancel_crawl(queued)
+
+    canceller = threading.Thread(target=cancel_soon)
+    canceller.start()
+    services.run_crawl(queued.pk)
+    canceller.join()
+    ended = Crawl.objects.get(pk=queued.pk)
+    assert ended.status == "cancelled" and ended.finished_at is not None
+    assert len(site.hits) <= 6
+
+
+def test_stalled_crawls_resume_once_then_fail(alice, site, settings):
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.dummy.DummyBackend"}}
+    stalled = services.start_crawl(alice, keywords="cat", start_pages=[f"{site.url}/cats.html"])
+    old = timezone.now() - timedelta(hours=1)
+    Crawl.objects.filter(pk=stalled.pk).update(status="running", heartbeat=old, attempts=1, pages_fetched=4)
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+    assert CrawlerConfig.recover_interrupted_work(None) == "Crawls whose worker stopped: 1 resumed, 0 marked failed."
+    resumed = Crawl.objects.get(pk=stalled.pk)
+    assert resumed.status == "done" and resumed.attempts == 2 and resumed.pages_fetched > 4  # budgets carried on
+    Crawl.objects.filter(pk=stalled.pk).update(status="running", heartbeat=old)
+    assert services.recover_stalled() == (0, 1)
+    assert Crawl.objects.get(pk=stalled.pk).status == "failed"
+    assert CrawlerConfig.recover_interrupted_work(None) is None  # a fresh heartbeat is left alone
+
+
+def test_save_into_an_album_records_provenance(alice, bob, site, django_capture_on_commit_callbacks):
+    done = crawl(alice, keywords="cat", start_pages=[f"{site.url}/cats.html"])
+    album = library.create_album(alice, title="Found", category="animal", access="private")
+    cat = done.candidates.get(image_url=f"{site.url}/img/cat.jpg")
+    with django_capture_on_commit_callbacks(execute=True):
+        [result] = services.save_candidates(alice, done, [cat], album)
+    assert result.status == "stored"
+    photo = result.photo
+    photo.refresh_from_db()
+    assert (photo.source_url, photo.source_page_url, photo.retrieved_at) == (cat.image_url, cat.page_url,
+                                                                              cat.retrieved_at)
+    assert photo.album == album and photo.owner == alice and photo.status == "ready" and photo.title == "A tabby cat"
+    assert not cat.original_path.exists() and cat.thumbnail_path.exists()
+    assert Candidate.objects.get(pk=cat.pk).saved_photo == photo
+    [again] = services.save_candidates(alice, done, [Candidate.objects.get(pk=cat.pk)], album)
+    assert again.status == "duplicate"
+    with pytest.raises(PermissionError):
+        services.save_candidates(bob, done, [cat], library.create_album(bob, title="B", category="x", access="private"))
+    folder = done.files_dir
+    with django_capture_on_commit_callbacks(execute=True):
+        services.delete_crawl(done)
+    assert not folder.exists() and not Crawl.objects.filter(pk=done.pk).exists()
