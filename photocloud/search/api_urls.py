@@ -1,5 +1,9 @@
 """API routes of this app; included in the "api" namespace by photocloud/urls.py."""
 
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-urlpatterns = []
+from . import api
+
+urlpatterns = [
+    path("search/", api.SearchView.as_view(), name="search"),
+]

@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.db import transaction
 
 
 class SearchConfig(AppConfig):
@@ -6,3 +7,81 @@ class SearchConfig(AppConfig):
 
     name = "photocloud.search"
     label = "search"
+
+    def ready(self):
+        from django.db.models.signals import m2m_changed, post_save
+
+        from photocloud.library.models import Album, Photo
+        from photocloud.library.signals import labels_changed, photo_processed
+        from photocloud.vision.models import PhotoAnalysis
+
+        post_save.connect(photo_saved, sender=Photo, dispatch_uid="search.photo_saved")
+        post_save.connect(analysis_saved, sender=PhotoAnalysis, dispatch_uid="search.analysis_saved")
+        post_save.connect(album_saved, sender=Album, dispatch_uid="search.album_saved")
+        m2m_changed.connect(photo_tags_changed, sender=Photo.tags.through, dispatch_uid="search.photo_tags")
+        m2m_changed.connect(album_tags_changed, sender=Album.tags.through, dispatch_uid="search.album_tags")
+        photo_processed.connect(photo_processed_handler, dispatch_uid="search.photo_processed")
+        labels_changed.connect(labels_changed_handler, dispatch_uid="search.labels_changed")
+        # Deleting a picture or album deletes its document (cascade), and each database's index follows.
+
+
+def photo_saved(sender, instance, raw=False, **kwargs):
+    if not raw:
+        from .services import index_photos
+
+        index_photos([instance.pk])
+
+
+def analysis_saved(sender, instance, raw=False, **kwargs):
+    if not raw:
+        from .services import index_photos
+
+        index_photos([instance.photo_id])
+
+
+def album_saved(sender, instance, created, raw=False, **kwargs):
+    if raw:
+        return
+    from .services import index_albums
+
+    index_albums([instance.pk])
+    if not created:
+        _queue_album_photos(instance.pk)
+
+
+def photo_tags_changed(sender, instance, action, reverse, pk_set, **kwargs):
+    if action in ("post_add", "post_remove", "post_clear"):
+        from .services import index_photos
+
+        index_photos(list(pk_set or []) if reverse else [instance.pk])
+
+
+def album_tags_changed(sender, instance, action, reverse, pk_set, **kwargs):
+    if action in ("post_add", "post_remove", "post_clear"):
+        from .services import index_albums
+
+        album_ids = list(pk_set or []) if reverse else [instance.pk]
+        index_albums(album_ids)
+        for album_id in album_ids:
+            _queue_album_photos(album_id)
+
+
+def _queue_album_photos(album_id):
+    from .tasks import index_album_photos
+
+    transaction.on_commit(lambda: index_album_photos.enqueue(str(album_id)))
+
+
+def photo_processed_handler(sender, photo, **kwargs):
+    """Metadata and renditions exist now: the dominant colour can be computed, and the file's details indexed."""
+    from . import colors
+    from .services import index_photos
+
+    colors.compute_for(photo)
+    index_photos([photo.pk])
+
+
+def labels_changed_handler(sender, owner, **kwargs):
+    from .tasks import index_owner_photos
+
+    transaction.on_commit(lambda: index_owner_photos.enqueue(owner.pk))

@@ -1,0 +1,82 @@
+"""GET /api/search/: the search page's results, reasons and facets as JSON, with the same parameters."""
+
+from django import forms
+from django.core.paginator import Paginator
+from django.shortcuts import get_object_or_404
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from rest_framework import exceptions, permissions, serializers
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from photocloud.library.models import Photo
+from photocloud.library.serializers import PhotoSerializer
+
+from . import selectors
+from .forms import SearchForm
+
+_TYPES = {forms.DateField: OpenApiTypes.DATE, forms.UUIDField: OpenApiTypes.UUID, forms.BooleanField: OpenApiTypes.BOOL,
+          forms.IntegerField: OpenApiTypes.INT}
+
+
+def _parameters() -> list[OpenApiParameter]:
+    """The schema's query parameters, read from the form the page uses, so the two cannot drift apart."""
+    params = []
+    for name, field in SearchForm.base_fields.items():
+        enum = [key for key, _ in field.choices if key] if isinstance(field, forms.ChoiceField) else None
+        params.append(OpenApiParameter(name, _TYPES.get(type(field), OpenApiTypes.STR), description=str(
+            field.help_text or field.label or ""), enum=enum))
+    return params
+
+
+class SearchResultSerializer(serializers.Serializer):
+    photo = PhotoSerializer()
+    reasons = serializers.ListField(child=serializers.CharField())
+
+
+_response = inline_serializer("SearchResponse", {
+    "count": serializers.IntegerField(),
+    "page": serializers.IntegerField(),
+    "pages": serializers.IntegerField(),
+    "results": SearchResultSerializer(many=True),
+    "albums": serializers.ListField(child=serializers.DictField()),
+    "facets": serializers.DictField(child=serializers.ListField(child=serializers.DictField())),
+    "suggestion": serializers.CharField(),
+    "similar_meaning": serializers.ListField(child=serializers.CharField()),
+})
+
+
+class SearchView(APIView):
+    """Search pictures by words, meaning, filters and/or a picture, among those you may see, best first."""
+
+    permission_classes = [permissions.AllowAny]
+
+    @extend_schema(parameters=_parameters(), responses=_response)
+    def get(self, request):
+        form = SearchForm(request.query_params, user=request.user)
+        if not form.is_valid():
+            raise exceptions.ValidationError(form.errors.get_json_data())
+        data = form.cleaned_data
+        if data["scope"] == "web":
+            raise exceptions.ValidationError({"scope": ["The internet scope is a page: /search/?scope=web."]})
+        similar_to = None
+        if data["similar_to"]:
+            similar_to = get_object_or_404(Photo.objects.visible_to(request.user), pk=data["similar_to"])
+        found = selectors.search(request.user, q=data["q"], scope=data["scope"], sort=data["sort"],
+                                 filters=form.filters(), similar_to=similar_to)
+        paginator = Paginator(found.results, selectors.PAGE_SIZE)
+        page = paginator.page(min(data["page"] or 1, paginator.num_pages))
+        reasons = found.reasons(page.object_list)
+        context = {"request": request}
+        return Response({
+            "count": paginator.count,
+            "page": page.number,
+            "pages": paginator.num_pages,
+            "results": [{"photo": PhotoSerializer(photo, context=context).data, "reasons": reasons.get(photo.pk, [])}
+                        for photo in page.object_list],
+            "albums": [{"id": str(album.pk), "title": album.title, "owner": album.owner.username}
+                       for album in found.albums],
+            "facets": found.facets() if paginator.count else {},
+            "suggestion": found.parsed.suggestion,
+            "similar_meaning": [e.term for e in found.parsed.expansions if e.kind == "meaning"],
+        })

@@ -1,0 +1,124 @@
+"""Native full-text search per database: SQLite FTS5, PostgreSQL tsvector + GIN, MariaDB/MySQL FULLTEXT.
+
+Everything that differs between databases lives here: the index set-up (run by migration 0002) and the SQL that
+returns `(object_id, score)` for a parsed query, higher scores first. Queries reach the database as parameters built
+only from word tokens (see query.py), quoted in each engine's own syntax, so no user text is ever part of the SQL and
+no operator of the full-text languages can be smuggled in.
+
+Column weights: labels (tags, categories) > names > descriptions > text found in the picture.
+"""
+
+from django.db import connection
+
+COLUMNS = ("labels", "names", "body", "text")
+TABLE = "search_searchdocument"
+
+# InnoDB ignores words shorter than innodb_ft_min_token_size (3) and its default stop words; a required one would
+# match nothing, so such words are left out of MariaDB queries.
+MYSQL_MIN_TOKEN = 3
+MYSQL_STOPWORDS = frozenset(
+    "a about an are as at be by com de en for from how i in is it la of on or that the this to was what when where "
+    "who will with und www".split()
+)
+
+SETUP = {
+    "sqlite": [
+        f"CREATE VIRTUAL TABLE search_fts USING fts5({', '.join(COLUMNS)}, content='{TABLE}', content_rowid='id', "
+        "tokenize='unicode61 remove_diacritics 2')",
+        f"CREATE TRIGGER search_fts_insert AFTER INSERT ON {TABLE} BEGIN "
+        f"INSERT INTO search_fts(rowid, {', '.join(COLUMNS)}) VALUES "
+        f"(new.id, {', '.join('new.' + c for c in COLUMNS)}); END",
+        f"CREATE TRIGGER search_fts_delete AFTER DELETE ON {TABLE} BEGIN "
+        f"INSERT INTO search_fts(search_fts, rowid, {', '.join(COLUMNS)}) VALUES "
+        f"('delete', old.id, {', '.join('old.' + c for c in COLUMNS)}); END",
+        f"CREATE TRIGGER search_fts_update AFTER UPDATE ON {TABLE} BEGIN "
+        f"INSERT INTO search_fts(search_fts, rowid, {', '.join(COLUMNS)}) VALUES "
+        f"('delete', old.id, {', '.join('old.' + c for c in COLUMNS)}); "
+        f"INSERT INTO search_fts(rowid, {', '.join(COLUMNS)}) VALUES "
+        f"(new.id, {', '.join('new.' + c for c in COLUMNS)}); END",
+    ],
+    "postgresql": [
+        f"ALTER TABLE {TABLE} ADD COLUMN search_vector tsvector GENERATED ALWAYS AS ("
+        + " || ".join(f"setweight(to_tsvector('simple', {column}), '{weight}')"
+                      for column, weight in zip(COLUMNS, "ABCD", strict=True))
+        + ") STORED",
+        f"CREATE INDEX search_document_vector ON {TABLE} USING GIN (search_vector)",
+    ],
+    "mysql": [
+        f"ALTER TABLE {TABLE} ADD FULLTEXT INDEX search_document_all ({', '.join(COLUMNS)})",
+        *(f"ALTER TABLE {TABLE} ADD FULLTEXT INDEX search_document_{column} ({column})" for column in COLUMNS),
+    ],
+}
+
+TEARDOWN = {
+    "sqlite": ["DROP TRIGGER search_fts_insert", "DROP TRIGGER search_fts_delete", "DROP TRIGGER search_fts_update",
+               "DROP TABLE search_fts"],
+    "postgresql": ["DROP INDEX search_document_vector", f"ALTER TABLE {TABLE} DROP COLUMN search_vector"],
+    "mysql": [f"ALTER TABLE {TABLE} DROP INDEX search_document_{name}" for name in ("all", *COLUMNS)],
+}
+
+
+def _sqlite_expression(required: list[str], phrases: list[list[str]]) -> str:
+    def quoted(token):
+        return '"' + token.replace('"', '""') + '"'
+
+    parts = []
+    if required:
+        parts.append("(" + " AND ".join(quoted(t) + ("*" if len(t) >= 3 else "") for t in required) + ")")
+    parts += ["(" + quoted(" ".join(phrase)) + ")" for phrase in phrases]
+    return " OR ".join(parts)
+
+
+def _postgresql_expression(required: list[str], phrases: list[list[str]]) -> str:
+    def quoted(token):
+        return "'" + token.replace("\\", "").replace("'", "''") + "'"
+
+    parts = []
+    if required:
+        parts.append("(" + " & ".join(quoted(t) + (":*" if len(t) >= 3 else "") for t in required) + ")")
+    parts += ["(" + " <-> ".join(quoted(t) for t in phrase) + ")" for phrase in phrases]
+    return " | ".join(parts)
+
+
+def _mysql_expression(required: list[str], phrases: list[list[str]]) -> str:
+    def usable(token):
+        return len(token) >= MYSQL_MIN_TOKEN and token not in MYSQL_STOPWORDS
+
+    parts = []
+    kept = [t for t in required if usable(t)]
+    if kept:
+        parts.append("(" + " ".join(f"+{t}*" for t in kept) + ")")
+    for phrase in phrases:
+        words = [t for t in phrase if usable(t)]
+        if words:
+            parts.append('"' + " ".join(words) + '"')
+    return " ".join(parts)
+
+
+def match_sql(kind: str, required: list[str], phrases: list[list[str]]) -> tuple[str, list] | None:
+    """SQL selecting (object_id, score) of the documents of `kind` ("photo" or "album") that match: all `required`
+    tokens (as prefixes) anywhere, or any of the `phrases`. None when nothing is left to search for."""
+    column = f"d.{kind}_id"
+    vendor = connection.vendor
+    if vendor == "sqlite":
+        expression = _sqlite_expression(required, phrases)
+        weights = "10.0, 4.0, 2.0, 1.0"
+        sql = (f"SELECT {column} AS object_id, -bm25(search_fts, {weights}) AS score FROM search_fts "
+               f"JOIN {TABLE} d ON d.id = search_fts.rowid WHERE search_fts MATCH %s AND {column} IS NOT NULL")
+        params = [expression]
+    elif vendor == "postgresql":
+        expression = _postgresql_expression(required, phrases)
+        sql = (f"SELECT {column} AS object_id, ts_rank(d.search_vector, to_tsquery('simple', %s)) AS score "
+               f"FROM {TABLE} d WHERE d.search_vector @@ to_tsquery('simple', %s) AND {column} IS NOT NULL")
+        params = [expression, expression]
+    elif vendor == "mysql":
+        expression = _mysql_expression(required, phrases)
+        weighted = " + ".join(f"{weight} * MATCH(d.{c}) AGAINST (%s IN BOOLEAN MODE)"
+                              for c, weight in zip(COLUMNS, (10, 4, 2, 1), strict=True))
+        every = f"MATCH({', '.join('d.' + c for c in COLUMNS)}) AGAINST (%s IN BOOLEAN MODE)"
+        sql = (f"SELECT {column} AS object_id, {weighted} + {every} AS score FROM {TABLE} d "
+               f"WHERE {every} AND {column} IS NOT NULL")
+        params = [expression] * (len(COLUMNS) + 2)
+    else:
+        raise NotImplementedError(f"Full-text search is not set up for {vendor}.")
+    return (sql, params) if expression else None

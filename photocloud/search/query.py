@@ -1,0 +1,101 @@
+"""From what someone typed to what the index is asked: word tokens, plus terms close in meaning or spelling.
+
+Only word tokens ever leave this module (letters and digits; everything else separates words), so quotes,
+operators of the full-text languages, SQL and control characters are just separators. Length is bounded.
+"""
+
+import difflib
+import re
+from dataclasses import dataclass, field
+
+from django.conf import settings
+
+from . import meaning
+from .models import SearchTerm
+
+MAX_QUERY_LENGTH = 500
+MAX_TOKENS = 12
+MAX_TOKEN_LENGTH = 60
+TOKEN = re.compile(r"[^\W_]+")
+
+# The Chinese names of the seven default classes, as in the founding paper.
+CLASS_NAMES_ZH = {
+    "人像": "portrait", "风景": "landscape", "美食": "food", "文档": "document",
+    "建筑": "architecture", "动物": "animal", "动漫": "illustration",
+}
+
+
+def tokens(text: str) -> list[str]:
+    return [token[:MAX_TOKEN_LENGTH] for token in TOKEN.findall(text.lower())]
+
+
+@dataclass(frozen=True)
+class Expansion:
+    term: str
+    kind: str  # "meaning", "spelling" or "class"
+    score: float = 1.0
+
+    @property
+    def words(self) -> list[str]:
+        return tokens(self.term)
+
+
+@dataclass
+class ParsedQuery:
+    text: str
+    required: list[str] = field(default_factory=list)
+    expansions: list[Expansion] = field(default_factory=list)
+    suggestion: str = ""
+
+    def __bool__(self):
+        return bool(self.required or self.expansions)
+
+    @property
+    def phrases(self) -> list[list[str]]:
+        return [words for words in (e.words for e in self.expansions) if words]
+
+
+def parse(text: str, *, expand: bool = True) -> ParsedQuery:
+    """Tokens that must all match, and alternatives: class names, close spellings and close meanings."""
+    text = " ".join((text or "")[:MAX_QUERY_LENGTH].split())
+    parsed = ParsedQuery(text=text)
+    for token in tokens(text)[:MAX_TOKENS]:
+        for chinese, key in CLASS_NAMES_ZH.items():
+            if chinese in token:
+                token = key if token == chinese else token
+                parsed.expansions.append(Expansion(key, "class"))
+        parsed.required.append(token)
+    if expand and parsed.required:
+        _add_spelling(parsed)
+        _add_meaning(parsed)
+    return parsed
+
+
+def _vocabulary_words() -> set[str]:
+    return {word for name in SearchTerm.objects.values_list("name", flat=True).iterator() for word in tokens(name)}
+
+
+def _add_spelling(parsed: ParsedQuery) -> None:
+    """A word the vocabulary does not know, but one it knows is spelt almost alike: search that too, and say so."""
+    words = _vocabulary_words()
+    corrected = []
+    for token in parsed.required:
+        close = [] if token in words or len(token) < 4 else difflib.get_close_matches(token, words, n=1, cutoff=0.8)
+        corrected.append(close[0] if close else token)
+    if corrected != parsed.required:
+        parsed.suggestion = " ".join(corrected)
+        parsed.expansions.append(Expansion(parsed.suggestion, "spelling"))
+
+
+def _add_meaning(parsed: ParsedQuery) -> None:
+    options = settings.PHOTOCLOUD.get("SEARCH", {})
+    if not options.get("MEANING", True):
+        return
+    text = " ".join(token for token in parsed.required if not token.isdigit())
+    if len(text) < 3:
+        return
+    known = {" ".join(parsed.required)} | {e.term for e in parsed.expansions}
+    threshold = options.get("MEANING_THRESHOLD", 0.5)
+    for term, score in meaning.close_terms(text, threshold, limit=options.get("MEANING_TERMS", 10)):
+        if term not in known:
+            parsed.expansions.append(Expansion(term, "meaning", score))

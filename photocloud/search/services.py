@@ -1,0 +1,121 @@
+"""Writes to the search index: the document of each picture and album, kept in sync by signals (apps.py).
+
+A picture's document carries its album's title, description, category and tags too, so an album edit re-indexes
+its pictures (in the background, tasks.py).
+"""
+
+from collections.abc import Iterable
+
+from django.db import transaction
+from django.db.models import Prefetch
+
+from photocloud.library.models import Album, Photo, Tag, category_label
+
+from .models import SearchDocument, SearchTerm
+
+CHUNK = 1000
+TERM_LENGTH = SearchTerm._meta.get_field("name").max_length
+
+
+def _category_terms(kind: str, key: str) -> list[list[str]]:
+    return [[kind, category_label(key)]] if key else []
+
+
+def _photo_fields(photo: Photo) -> dict:
+    album = photo.album
+    analysis = getattr(photo, "analysis", None)
+    terms = [["tag", tag.name] for tag in photo.tags.all()]
+    terms += [["album tag", tag.name] for tag in album.tags.all() if ["tag", tag.name] not in terms]
+    terms += _category_terms("category", photo.effective_category)
+    keys = [photo.effective_category]
+    if analysis is not None:
+        terms += _category_terms("system category", analysis.category)
+        terms += [["automatic tag", name] for name in analysis.label_names]
+        keys.append(analysis.category)
+    return {
+        "labels": " , ".join([*(value for _, value in terms), *filter(None, keys)]),
+        "names": " , ".join(filter(None, [photo.title, photo.original_name, album.title])),
+        "body": "\n".join(filter(None, [photo.description, album.description])),
+        "text": analysis.text if analysis is not None else "",
+        "terms": terms,
+    }
+
+
+def _album_fields(album: Album) -> dict:
+    terms = [["tag", tag.name] for tag in album.tags.all()] + _category_terms("category", album.category)
+    return {
+        "labels": " , ".join([*(value for _, value in terms), album.category]),
+        "names": album.title,
+        "body": album.description,
+        "text": "",
+        "terms": terms,
+    }
+
+
+def _photos_for_indexing(ids=None):
+    photos = Photo.objects.select_related("album", "analysis").prefetch_related(
+        Prefetch("tags", queryset=Tag.objects.only("name")),
+        Prefetch("album__tags", queryset=Tag.objects.only("name")),
+    )
+    return photos if ids is None else photos.filter(pk__in=list(ids))
+
+
+def _save(kind: str, objects: Iterable, fields_of) -> int:
+    """Create or update the documents of these pictures or albums, and add their labels to the vocabulary."""
+    objects = list(objects)
+    existing = {getattr(doc, f"{kind}_id"): doc
+                for doc in SearchDocument.objects.filter(**{f"{kind}__in": [obj.pk for obj in objects]})}
+    created, changed, vocabulary = [], [], set()
+    for obj in objects:
+        fields = fields_of(obj)
+        vocabulary.update(value.lower()[:TERM_LENGTH] for _, value in fields["terms"])
+        doc = existing.get(obj.pk)
+        if doc is None:
+            created.append(SearchDocument(**{kind: obj}, **fields))
+        elif any(getattr(doc, name) != value for name, value in fields.items()):
+            for name, value in fields.items():
+                setattr(doc, name, value)
+            changed.append(doc)
+    with transaction.atomic():
+        SearchDocument.objects.bulk_create(created, batch_size=500)
+        SearchDocument.objects.bulk_update(changed, ["labels", "names", "body", "text", "terms"], batch_size=500)
+        SearchTerm.objects.bulk_create([SearchTerm(name=name) for name in vocabulary if name],
+                                       ignore_conflicts=True, batch_size=500)
+    return len(created) + len(changed)
+
+
+def index_photos(photo_ids) -> int:
+    """(Re)index these pictures; returns how many documents changed."""
+    ids = list(photo_ids)
+    changed = 0
+    for start in range(0, len(ids), CHUNK):
+        changed += _save("photo", _photos_for_indexing(ids[start:start + CHUNK]), _photo_fields)
+    return changed
+
+
+def index_albums(album_ids) -> int:
+    albums = Album.objects.filter(pk__in=list(album_ids)).prefetch_related("tags")
+    return _save("album", albums, _album_fields)
+
+
+def index_album_photos(album_id) -> int:
+    return index_photos(Photo.objects.filter(album_id=album_id).values_list("pk", flat=True))
+
+
+def index_owner_photos(owner_id) -> int:
+    return index_photos(Photo.objects.filter(owner_id=owner_id).values_list("pk", flat=True))
+
+
+def rebuild(progress=None) -> dict:
+    """Index every album and picture again from scratch (after restoring a database, or to recover from a bug)."""
+    SearchDocument.objects.all().delete()
+    counts = {"albums": 0, "photos": 0}
+    album_ids = list(Album.objects.values_list("pk", flat=True))
+    for start in range(0, len(album_ids), CHUNK):
+        counts["albums"] += index_albums(album_ids[start:start + CHUNK])
+    photo_ids = list(Photo.objects.order_by("pk").values_list("pk", flat=True))
+    for start in range(0, len(photo_ids), CHUNK):
+        counts["photos"] += index_photos(photo_ids[start:start + CHUNK])
+        if progress:
+            progress(counts["photos"], len(photo_ids))
+    return counts

@@ -1,0 +1,185 @@
+"""Keyword search: fields, ranking, filters, facets, sorting, pagination, the page and the API."""
+
+from datetime import UTC, datetime
+
+import pytest
+from django.urls import reverse
+
+from photocloud.search import selectors
+from photocloud.search.tests.helpers import album, ids, photo
+
+pytestmark = pytest.mark.usefixtures("no_meaning")
+
+
+def found(viewer, q="", **options):
+    return list(selectors.search(viewer, q=q, **options).results[0:100])
+
+
+def test_every_field_is_searched_and_a_tag_ranks_above_a_mention(alice):
+    trip = album(alice, title="Summer", description="a week away")
+    in_description = photo(trip, description="We walked to the beach after lunch")
+    in_text = photo(trip, analysis={"text": "BEACH CLOSED"})
+    tagged = photo(trip, tags=["beach"])
+    named = photo(trip, title="Beach at dawn")
+    automatic = photo(trip, analysis={"labels": ["seashore", "beach"]})
+    photo(trip, tags=["mountain"])
+    results = found(alice, "beach")
+    assert ids(results) == ids([in_description, in_text, tagged, named, automatic])
+    order = [p.pk for p in results]
+    assert order.index(tagged.pk) < order.index(named.pk) < order.index(in_description.pk) < order.index(in_text.pk)
+    reasons = selectors.search(alice, q="beach").reasons(results)
+    assert reasons[tagged.pk] == ["tag “beach”"]
+    assert reasons[in_text.pk] == ["text in picture"]
+    assert reasons[in_description.pk] == ["description"]
+    assert reasons[automatic.pk] == ["automatic tag “beach”"]
+
+
+def test_album_fields_and_categories_are_searched(alice):
+    cups = album(alice, title="Cup designs", category="product", tags=["ceramics"], description="Glazes we tried")
+    other = album(alice, title="Other")
+    in_album = photo(cups)
+    own_category = photo(other, category="sketch")
+    system = photo(other, analysis={"category": "illustration"})
+    assert ids(found(alice, "cup")) == {in_album.pk}
+    assert ids(found(alice, "ceramics")) == {in_album.pk}
+    assert ids(found(alice, "glazes")) == {in_album.pk}
+    assert ids(found(alice, "product")) == {in_album.pk}
+    assert ids(found(alice, "sketch")) == {own_category.pk}
+    assert ids(found(alice, "anime")) == {system.pk}
+    assert [a.pk for a in selectors.search(alice, q="cup designs").albums] == [cups.pk]
+
+
+def test_all_words_must_match_and_prefixes_count(alice):
+    holiday = album(alice, title="Holiday")
+    both = photo(holiday, tags=["beach", "sunset"])
+    photo(holiday, tags=["beach"])
+    assert ids(found(alice, "beach sunset")) == {both.pk}
+    assert ids(found(alice, "sunse")) == {both.pk}
+    assert ids(found(alice, "Sunset BEACH")) == {both.pk}
+
+
+def test_filters_combine_with_keywords(alice, bob):
+    trips = album(alice, title="Trips", category="travel")
+    home = album(alice, title="Home", category="family")
+    day = datetime(2023, 5, 1, tzinfo=UTC)
+    a = photo(trips, tags=["beach"], taken=day, camera_make="Canon", camera_model="EOS 5D", latitude=1.0,
+              longitude=2.0, dominant_color="blue", width=6000, height=4000)
+    b = photo(home, tags=["beach"], taken=datetime(2021, 5, 1, tzinfo=UTC), width=300, height=600,
+              dominant_color="red", analysis={"category": "portrait"})
+    c = photo(trips, tags=["beach"], category="family", width=500, height=500)
+    assert ids(found(alice, "beach", filters={"date_from": day.date(), "date_to": day.date()})) == {a.pk}
+    assert ids(found(alice, "beach", filters={"category": "family"})) == {b.pk, c.pk}
+    assert ids(found(alice, "beach", filters={"system_category": "portrait"})) == {b.pk}
+    assert ids(found(alice, "beach", filters={"album": home.pk})) == {b.pk}
+    assert ids(found(alice, "beach", filters={"owner": "alice"})) == {a.pk, b.pk, c.pk}
+    assert ids(found(alice, "beach", filters={"owner": "bob"})) == set()
+    assert ids(found(alice, "beach", filters={"make": "canon", "model": "eos 5d"})) == {a.pk}
+    assert ids(found(alice, "beach", filters={"has_gps": True})) == {a.pk}
+    assert ids(found(alice, "beach", filters={"color": "red"})) == {b.pk}
+    assert ids(found(alice, "beach", filters={"orientation": "portrait"})) == {b.pk}
+    assert ids(found(alice, "beach", filters={"orientation": "square"})) == {c.pk}
+    assert ids(found(alice, "beach", filters={"size": "large"})) == {a.pk}
+    assert ids(found(alice, "beach", filters={"size": "small"})) == {b.pk, c.pk}
+    assert ids(found(alice, "", filters={"color": "blue"})) == {a.pk}  # filters alone, no words
+    assert ids(found(alice, "beach", filters={"category": "travel", "orientation": "landscape"})) == {a.pk}
+
+
+def test_location_filter_only_sees_locations_the_viewer_may_see(alice, bob):
+    shared = album(alice, access="public")
+    photo(shared, tags=["beach"], latitude=1.0, longitude=2.0)
+    assert found(bob, "beach", filters={"has_gps": True}) == []
+    alice.share_location = True
+    alice.save()
+    assert len(found(bob, "beach", filters={"has_gps": True})) == 1
+
+
+def test_facets_count_the_matching_pictures(alice):
+    trips = album(alice, title="Trips", category="travel")
+    photo(trips, tags=["beach"], dominant_color="blue", camera_make="Canon", camera_model="R5")
+    photo(trips, tags=["beach"], dominant_color="blue", taken=datetime(2020, 1, 1, tzinfo=UTC))
+    photo(trips, tags=["beach"], category="family", analysis={"category": "landscape"}, width=300, height=300)
+    photo(trips, tags=["forest"], dominant_color="green")
+    facets = selectors.search(alice, q="beach").facets()
+
+    def counts(name):
+        return {value["label"]: value["count"] for value in facets[name]}
+
+    assert counts("category") == {"travel": 2, "family": 1}
+    assert counts("system_category") == {"Landscape": 1}
+    assert counts("album") == {"Trips": 3}
+    assert counts("owner") == {"alice": 3}
+    assert counts("camera") == {"Canon R5": 1}
+    assert counts("color") == {"blue": 2}
+    assert counts("orientation") == {"landscape": 2, "square": 1}
+    assert counts("year") == {"2024": 2, "2020": 1}
+    assert facets["year"][0]["params"] == {"date_from": "2024-01-01", "date_to": "2024-12-31"}
+
+
+def test_sort_by_date_and_pagination(alice, client):
+    trips = album(alice)
+    made = [photo(trips, tags=["beach"], taken=datetime(2020, 1, day, tzinfo=UTC)) for day in range(1, 31)]
+    newest = found(alice, "beach", sort="newest")
+    assert [p.pk for p in newest] == [p.pk for p in reversed(made)]
+    assert [p.pk for p in found(alice, "beach", sort="oldest")] == [p.pk for p in made]
+    client.force_login(alice)
+    first = client.get(reverse("search:results"), {"q": "beach"})
+    assert first.status_code == 200
+    assert "30 pictures" in first.content.decode()
+    assert len(first.context["tiles"]) == selectors.PAGE_SIZE
+    second = client.get(reverse("search:results"), {"q": "beach", "page": 2})
+    assert len(second.context["tiles"]) == 30 - selectors.PAGE_SIZE
+    assert not ids(p for p, _ in first.context["tiles"]) & ids(p for p, _ in second.context["tiles"])
+
+
+def test_page_shows_why_facets_and_an_empty_state(alice, client):
+    photo(album(alice, title="Trips"), tags=["beach"], dominant_color="blue")
+    client.force_login(alice)
+    page = client.get(reverse("search:results"), {"q": "beach"}).content.decode()
+    assert "tag “beach”" in page
+    assert "Colour" in page and "swatch-blue" in page
+    empty = client.get(reverse("search:results"), {"q": "volcano"}).content.decode()
+    assert "No pictures match “volcano”" in empty
+    escaped = client.get(reverse("search:results"), {"q": "<script>alert(1)</script>"}).content.decode()
+    assert "<script>alert(1)</script>" not in escaped and "&lt;script&gt;" in escaped
+
+
+def test_api_returns_results_reasons_and_facets(api, alice):
+    photo(album(alice), tags=["beach"])
+    response = api.get("/api/search/", {"q": "beach"})
+    assert response.status_code == 200
+    body = response.json()
+    assert body["count"] == 1
+    assert body["results"][0]["reasons"] == ["tag “beach”"]
+    assert body["facets"]["owner"][0] == {"label": "alice", "count": 1, "params": {"owner": "alice"}}
+    assert api.get("/api/search/", {"date_from": "yesterday"}).status_code == 400
+    assert api.get("/api/search/", {"similar_to": "not-a-uuid"}).status_code == 400
+    assert api.get("/api/search/", {"color": "plaid"}).status_code == 400
+    schema = api.get("/api/schema/").content.decode()
+    assert "/api/search/" in schema and "similar_to" in schema
+
+
+HOSTILE = [
+    "", "   ", '"', "'", "*", "(((", ")", "a OR b NOT c", "NEAR(beach sunset)", "labels: beach", "beach*", "-beach",
+    "+beach", "~beach", "<beach>", "@beach", "'; DROP TABLE library_photo; --", '" OR 1=1 --', "%_%", "\\", "\x00",
+    "beach\x00sunset", "a:*", "!!!", "&|!<->", "{labels}: x", "^beach", "日本語のテキスト", "🏖️ beach", "x" * 5000,
+    " ".join(["beach"] * 400), "ab", "the", "a b c d e f g h i j k l m n o p q r s t u v w x y z",
+]
+
+
+@pytest.mark.parametrize("query", HOSTILE)
+def test_hostile_queries_never_error(alice, api, client, query):
+    photo(album(alice), tags=["beach", "sunset"])
+    client.force_login(alice)
+    assert client.get(reverse("search:results"), {"q": query}).status_code == 200
+    assert api.get("/api/search/", {"q": query}).status_code == 200
+    assert api.get("/api/search/", {"q": query, "sort": "newest", "color": "blue"}).status_code == 200
+
+
+def test_bad_parameters_get_a_clear_400(alice, client):
+    client.force_login(alice)
+    response = client.get(reverse("search:results"), {"q": "x", "date_from": "2024-13-45"})
+    assert response.status_code == 400
+    assert "Enter a valid date" in response.content.decode()
+    url = reverse("search:results")
+    assert client.get(url, {"date_from": "2024-02-01", "date_to": "2024-01-01"}).status_code == 400
+    assert client.get(url, {"similar_to": "00000000-0000-0000-0000-000000000000"}).status_code == 404
