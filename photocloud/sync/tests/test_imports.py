@@ -1,0 +1,114 @@
+"""Watched import folders: the import service, the administrator's form, the watcher command and the page."""
+
+import os
+
+import pytest
+from django.core.management import call_command
+from django.urls import reverse
+
+from photocloud.library.models import Photo
+from photocloud.library.services import create_album
+from photocloud.sync import services
+from photocloud.sync.forms import ImportFolderForm
+from photocloud.sync.models import ImportEvent, ImportFolder
+from tests import images
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def incoming(tmp_path):
+    folder = tmp_path / "incoming"
+    (folder / "sub").mkdir(parents=True)
+    return folder
+
+
+def drop(folder, name, data):
+    path = folder / name
+    path.write_bytes(data)
+    return path
+
+
+def test_copy_mode_imports_once_and_leaves_the_files(alice, incoming):
+    album = create_album(alice, title="Scans", category="document", access="private")
+    folder = ImportFolder.objects.create(owner=alice, path=str(incoming), album=album)
+    picture = drop(incoming, "sub/a.jpg", images.unique_jpeg("cat"))
+    drop(incoming, "bad.jpg", images.truncated_jpeg())
+    drop(incoming, ".hidden.jpg", images.unique_jpeg("coffee"))
+    drop(incoming, "a.jpg.part", images.unique_jpeg("rocket"))
+
+    pending = services.pending_files(folder)
+    assert sorted(p.name for p in pending) == ["a.jpg", "bad.jpg"]
+    events = {p.name: services.import_file(folder, p) for p in pending}
+    assert events["a.jpg"].status == "stored" and events["a.jpg"].photo.album == album
+    assert events["bad.jpg"].status == "rejected" and events["bad.jpg"].reason
+    assert picture.exists()  # copy mode leaves the source
+    assert services.pending_files(folder) == []  # unchanged files are not read again
+    assert services.import_file(folder, picture) is None
+
+    picture.write_bytes(images.unique_jpeg("astronaut"))  # a changed file is new content: a new picture
+    assert [p.name for p in services.pending_files(folder)] == ["a.jpg"]
+    assert services.import_file(folder, picture).status == "stored"
+    folder.refresh_from_db()
+    assert (folder.imported_count, folder.rejected_count) == (2, 1)
+    assert Photo.objects.filter(owner=alice).count() == 2
+
+
+def test_move_mode_deletes_only_what_is_safely_stored(alice, incoming):
+    folder = ImportFolder.objects.create(owner=alice, path=str(incoming), mode="move")
+    data = images.unique_jpeg("coffee")
+    stored = drop(incoming, "one.jpg", data)
+    again = drop(incoming, "sub/same.jpg", data)
+    bad = drop(incoming, "bad.jpg", images.html_as_jpeg())
+    call_command("watch_imports", "--once")
+    assert not stored.exists() and not again.exists()  # the copy is a duplicate: it is there already
+    assert bad.exists()
+    assert sorted(ImportEvent.objects.values_list("status", flat=True)) == ["duplicate", "rejected", "stored"]
+    photo = Photo.objects.get(owner=alice)
+    assert photo.album.title == "Uploads" and photo.original_name == "one.jpg"
+    folder.refresh_from_db()
+    assert folder.last_scan_at and folder.duplicate_count == 1 and folder.pending_count == 0
+
+
+def test_the_form_checks_the_folder(alice, bob, incoming, settings):
+    def errors(**data):
+        form = ImportFolderForm({"owner": alice.pk, "mode": "copy", "enabled": True, **data})
+        return form.errors if not form.is_valid() else {}
+
+    assert errors(path=str(incoming)) == {}
+    assert "path" in errors(path="relative/folder")
+    assert "path" in errors(path=str(incoming / "missing"))
+    assert "path" in errors(path=str(settings.DATA_DIR))
+    assert "path" in errors(path="/")  # it would contain the data folder
+    bobs = create_album(bob, title="Bob's", category="x", access="private")
+    assert "album" in errors(path=str(incoming), album=bobs.pk)
+    os.chmod(incoming, 0o500)
+    try:
+        if not os.access(incoming, os.W_OK):  # root may write anywhere
+            assert "mode" in errors(path=str(incoming), mode="move")
+    finally:
+        os.chmod(incoming, 0o700)
+
+
+def test_the_page_shows_only_my_folders_with_progress(client, alice, bob, incoming):
+    mine = ImportFolder.objects.create(owner=alice, path=str(incoming))
+    ImportFolder.objects.create(owner=bob, path="/srv/bobs-secret-folder")
+    services.import_file(mine, drop(incoming, "<em>x.jpg", images.truncated_jpeg()))
+    client.force_login(alice)
+    page = client.get(reverse("sync:imports"))
+    text = page.content.decode()
+    assert page.status_code == 200 and str(incoming) in text and "bobs-secret-folder" not in text
+    assert "&lt;em&gt;x.jpg" in text and "<em>x" not in text
+    assert reverse("accounts:tokens") in text and "photocloud sync" in text
+    status = client.get(reverse("sync:imports_status"))
+    assert status.status_code == 200 and "Rejected" in status.content.decode()
+    client.force_login(bob)
+    assert "No import folder" not in client.get(reverse("sync:imports")).content.decode()
+    client.logout()
+    assert client.get(reverse("sync:imports")).status_code == 302
+
+
+def test_an_empty_page_explains_what_to_do(client, alice):
+    client.force_login(alice)
+    text = client.get(reverse("sync:imports")).content.decode()
+    assert "You have no import folder" in text and "Sync &amp; import" in text
