@@ -9,7 +9,7 @@ class SearchConfig(AppConfig):
     label = "search"
 
     def ready(self):
-        from django.db.models.signals import m2m_changed, post_save
+        from django.db.models.signals import m2m_changed, post_delete, post_save
 
         from photocloud.library.models import Album, Photo
         from photocloud.library.signals import labels_changed, photo_processed
@@ -18,6 +18,7 @@ class SearchConfig(AppConfig):
         post_save.connect(photo_saved, sender=Photo, dispatch_uid="search.photo_saved")
         post_save.connect(analysis_saved, sender=PhotoAnalysis, dispatch_uid="search.analysis_saved")
         post_save.connect(album_saved, sender=Album, dispatch_uid="search.album_saved")
+        post_delete.connect(album_deleted, sender=Album, dispatch_uid="search.album_deleted")
         m2m_changed.connect(photo_tags_changed, sender=Photo.tags.through, dispatch_uid="search.photo_tags")
         m2m_changed.connect(album_tags_changed, sender=Album.tags.through, dispatch_uid="search.album_tags")
         photo_processed.connect(photo_processed_handler, dispatch_uid="search.photo_processed")
@@ -47,6 +48,11 @@ def album_saved(sender, instance, created, raw=False, **kwargs):
     index_albums([instance.pk])
     if not created:
         _queue_album_photos(instance.pk)
+
+
+def album_deleted(sender, instance, **kwargs):
+    """Its pictures may have moved to another album with a queryset update, which sends no signal of its own."""
+    _queue_owner_photos(instance.owner_id)
 
 
 def photo_tags_changed(sender, instance, action, reverse, pk_set, **kwargs):
@@ -82,6 +88,10 @@ def photo_processed_handler(sender, photo, **kwargs):
 
 
 def labels_changed_handler(sender, owner, **kwargs):
+    _queue_owner_photos(owner.pk)
+
+
+def _queue_owner_photos(owner_id):
     from .tasks import index_owner_photos
 
-    transaction.on_commit(lambda: index_owner_photos.enqueue(owner.pk))
+    transaction.on_commit(lambda: index_owner_photos.enqueue(owner_id))
