@@ -1,5 +1,10 @@
 """API routes of this app; included in the "api" namespace by photocloud/urls.py."""
 
-from django.urls import path  # noqa: F401
+from rest_framework.routers import SimpleRouter
 
-urlpatterns = []
+from .api import CrawlViewSet
+
+router = SimpleRouter()
+router.register("crawls", CrawlViewSet, basename="crawl")
+
+urlpatterns = router.urls
