@@ -173,7 +173,7 @@ def test_a_killed_sync_resumes_without_losing_or_duplicating(server, tmp_path, h
     process.wait()
     assert 0 < received < len(big), "the client was not killed in the middle of the large file"
 
-    resumed = sync(server, folder, home, "--chunk-mb", "0.25", "--quiet")
+    resumed = sync(server, folder, home, "--quiet")  # the rest in one large chunk
     assert resumed.returncode == 0, resumed.stdout + resumed.stderr
     assert "Resumed: 1" in resumed.stdout and "Rejected: 0" in resumed.stdout, resumed.stdout
     mine = [p["sha256"] for p in my_photos(server)]
@@ -211,6 +211,14 @@ def test_watch_mode_uploads_new_pictures_once_written(server, tmp_path, home):
         while sha(data) not in {p["sha256"] for p in my_photos(server)} and time.monotonic() < deadline:
             time.sleep(0.3)
         assert sha(data) in {p["sha256"] for p in my_photos(server)}, output
+        # A whole folder moved in at once (one event for the folder, none for its pictures).
+        moved = images.unique_jpeg("coffee")
+        write(tmp_path / "outside" / "album" / "moved.jpg", moved)
+        os.rename(tmp_path / "outside" / "album", folder / "album")
+        deadline = time.monotonic() + 30
+        while sha(moved) not in {p["sha256"] for p in my_photos(server)} and time.monotonic() < deadline:
+            time.sleep(0.3)
+        assert sha(moved) in {p["sha256"] for p in my_photos(server)}, output
         assert not any("rejected" in line for line in output), output
     finally:
         process.send_signal(signal.SIGTERM)

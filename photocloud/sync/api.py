@@ -11,11 +11,11 @@ from rest_framework import exceptions, permissions, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from photocloud.library.serializers import PhotoSerializer
+from photocloud.library.serializers import PhotoSerializer, UploadResultSerializer
 
 from . import services
 from .models import UploadSession
-from .serializers import ChunkAnswerSerializer, UploadResultSerializer, UploadStartSerializer, UploadStateSerializer
+from .serializers import ChunkAnswerSerializer, UploadStartSerializer, UploadStateSerializer
 
 
 def _state(session: UploadSession) -> dict:

@@ -126,8 +126,9 @@ class Api:
         self.http = httpx.Client(base_url=server, timeout=timeout, follow_redirects=False,
                                  headers={"Authorization": f"Token {token}", "User-Agent": "photocloud-sync"})
 
-    def request(self, method: str, url: str, **kwargs) -> httpx.Response:
-        for attempt in range(self.attempts):
+    def request(self, method: str, url: str, *, attempts: int | None = None, **kwargs) -> httpx.Response:
+        attempts = attempts or self.attempts
+        for attempt in range(attempts):
             delay = min(30.0, 0.5 * 2 ** attempt) * (1 + random.random() / 2)
             try:
                 response = self.http.request(method, url, **kwargs)
@@ -143,12 +144,12 @@ class Api:
                 problem = f"the server answered {response.status_code} {_detail(response)}"
                 if retry_after := response.headers.get("Retry-After", "").strip():
                     delay = min(60.0, float(retry_after)) if retry_after.isdigit() else delay
-            if attempt + 1 < self.attempts:
+            if attempt + 1 < attempts:
                 time.sleep(delay)
-        raise SyncError(f"{method} {url} failed {self.attempts} times: {problem}")
+        raise SyncError(f"{method} {url} failed {attempts} times: {problem}")
 
     def me(self) -> str:
-        response = self.request("GET", "/api/me/")
+        response = self.request("GET", "/api/me/", attempts=3)  # a wrong address should not take a minute
         try:
             return response.json()["username"]
         except (ValueError, KeyError, TypeError):
@@ -464,14 +465,20 @@ class Syncer:
 
         class Handler(FileSystemEventHandler):
             def on_any_event(self, event):
-                if event.is_directory or event.event_type not in ("created", "modified", "moved", "closed"):
+                if event.event_type not in ("created", "modified", "moved", "closed"):
                     return
                 path = Path(getattr(event, "dest_path", "") or event.src_path)
                 try:
                     parts = path.relative_to(root).parts
                 except ValueError:
                     return
-                if is_candidate(path) and not any(part.startswith(".") for part in parts):
+                if any(part.startswith(".") for part in parts):
+                    return
+                if event.is_directory:
+                    if event.event_type in ("created", "moved"):  # a folder moved or copied in, with its pictures
+                        for inner in walk(path):
+                            changes.put(inner)
+                elif is_candidate(path):
                     changes.put(path)
 
         observer = Observer()

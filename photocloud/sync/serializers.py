@@ -1,7 +1,7 @@
 from rest_framework import serializers
 
 from photocloud.library.models import Album
-from photocloud.library.serializers import OwnedPrimaryKeyRelatedField, PhotoSerializer
+from photocloud.library.serializers import OwnedPrimaryKeyRelatedField
 
 
 class UploadStartSerializer(serializers.Serializer):
@@ -24,11 +24,3 @@ class UploadStateSerializer(serializers.Serializer):
 
 class ChunkAnswerSerializer(serializers.Serializer):
     offset = serializers.IntegerField(help_text="Bytes received so far.")
-
-
-class UploadResultSerializer(serializers.Serializer):
-    name = serializers.CharField()
-    status = serializers.ChoiceField(["stored", "duplicate", "rejected"])
-    reason = serializers.CharField(allow_blank=True)
-    code = serializers.CharField(allow_blank=True)
-    photo = PhotoSerializer(allow_null=True)

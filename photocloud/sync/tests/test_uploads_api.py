@@ -123,7 +123,7 @@ def test_uploads_are_private_to_their_owner(api, bob):
 
 def test_upload_into_a_named_album(api, alice):
     album = create_album(alice, title="Trip", category="trip", access="private")
-    data = images.unique_jpeg("astronaut")
+    data = images.large_png(3 * 1024 * 1024)  # in one chunk larger than what Django reads into memory
     upload_id = start(api, data, album=str(album.pk)).json()["id"]
     send_all(api, upload_id, data, chunk=len(data))
     assert api.post(f"/api/uploads/{upload_id}/complete/").status_code == 201
