@@ -6,6 +6,7 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_POST
 from django_ratelimit.decorators import ratelimit
 
@@ -35,7 +36,8 @@ def crawl_new(request):
     if request.method == "POST" and form.is_valid() and (crawl := form.start()):
         return redirect(crawl)
     target = _visible_photo(request.user, form["photo"].value())
-    context = {"form": form, "target": target, "vision": ranking.vision_enabled()}
+    context = {"form": form, "target": target, "vision": ranking.vision_enabled(), "title": "New web crawl",
+               "submit_label": "Start crawl", "cancel_url": reverse("crawler:list")}
     return render(request, "crawler/new.html", context)
 
 
