@@ -3,7 +3,6 @@
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig, SuspiciousOperation, TooManyFilesSent
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db.models import Count
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import exceptions, mixins, permissions, status, viewsets
@@ -69,8 +68,8 @@ class AlbumViewSet(viewsets.ModelViewSet):
 
     def get_queryset(self):
         queryset = Album.objects.visible_to(self.request.user).select_related("owner").prefetch_related("tags")
-        # A GROUP BY query drops Meta.ordering: order explicitly so pages never repeat or skip albums.
-        queryset = queryset.annotate(photo_count=Count("photos")).order_by("-created_at", "pk")
+        # Explicit unique ordering so pages never repeat or skip albums.
+        queryset = selectors.with_photo_count(queryset).order_by("-created_at", "pk")
         return _filtered(self.request, queryset)
 
     def perform_create(self, serializer):

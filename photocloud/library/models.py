@@ -100,7 +100,7 @@ class Photo(models.Model):
 
     taken_at = models.DateTimeField(null=True, blank=True)
     # taken_at when known, else the upload time: what the timeline sorts and groups by.
-    sort_date = models.DateTimeField(db_index=True)
+    sort_date = models.DateTimeField()
     camera_make = models.CharField(max_length=100, blank=True)
     camera_model = models.CharField(max_length=100, blank=True)
     lens = models.CharField(max_length=150, blank=True)
@@ -133,9 +133,13 @@ class Photo(models.Model):
     class Meta:
         ordering = ["-sort_date", "-created_at"]
         constraints = [models.UniqueConstraint(fields=["owner", "sha256"], name="unique_photo_per_owner")]
+        # Each listing's order in full (sort_date then created_at), so a page is an index range, never a sort; and
+        # the category ones for the theme counts.
         indexes = [
-            models.Index(fields=["owner", "-sort_date"]),
-            models.Index(fields=["album", "-sort_date"]),
+            models.Index(fields=["owner", "-sort_date", "-created_at"], name="photo_owner_order"),
+            models.Index(fields=["album", "-sort_date", "-created_at"], name="photo_album_order"),
+            models.Index(fields=["-sort_date", "-created_at"], name="photo_order"),
+            models.Index(fields=["owner", "category", "album"], name="photo_owner_category"),
             models.Index(fields=["sha256"]),
         ]
 

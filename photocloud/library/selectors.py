@@ -1,11 +1,13 @@
 """Reads from the library. Every query starts from `visible_to()` or `owned_by()` (see access.py)."""
 
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db.models import CharField, Count, F, Q, Value
-from django.db.models.functions import Coalesce, ExtractMonth, ExtractYear, NullIf
+from django.db.models import Count, Exists, IntegerField, OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce
+from django.utils import timezone
 
 from .models import Album, Photo
 
@@ -21,31 +23,27 @@ def album_photos(album: Album):
     return Photo.objects.filter(album=album).select_related(*DISPLAY_FIELDS)
 
 
+def with_photo_count(albums):
+    """Annotate `photo_count` by a correlated count per album row (an index range each), not a GROUP BY join: with
+    100,000 pictures the join sorts them all, while this only counts the albums of the page shown. COUNT(*), not of
+    the uuid key, so that the album index alone answers."""
+    count = Photo.objects.filter(album=OuterRef("pk")).order_by().values("album").annotate(n=Count("*")).values("n")
+    return albums.annotate(photo_count=Coalesce(Subquery(count, output_field=IntegerField()), 0))
+
+
 def albums_for_profile(viewer, owner):
-    return (
-        Album.objects.visible_to(viewer)
-        .filter(owner=owner)
-        .select_related("cover", "owner")
-        .annotate(photo_count=Count("photos"))
-        .order_by("-created_at")
-    )
+    albums = Album.objects.visible_to(viewer).filter(owner=owner).select_related("cover", "owner")
+    return with_photo_count(albums).order_by("-created_at")
 
 
 def public_albums():
     """The public home page: recent public albums that have at least one picture."""
-    return (
-        Album.objects.filter(access="public")
-        .select_related("cover", "owner")
-        .annotate(photo_count=Count("photos"))
-        .filter(photo_count__gt=0)
-        .order_by("-updated_at")
-    )
+    albums = Album.objects.filter(access="public").filter(Exists(Photo.objects.filter(album=OuterRef("pk"))))
+    return with_photo_count(albums.select_related("cover", "owner")).order_by("-updated_at")
 
 
 def my_albums(user):
-    return (
-        Album.objects.owned_by(user).select_related("cover").annotate(photo_count=Count("photos")).order_by("-created_at")
-    )
+    return with_photo_count(Album.objects.owned_by(user).select_related("cover")).order_by("-created_at")
 
 
 def neighbours(photo: Photo, viewer) -> tuple[Photo | None, Photo | None]:
@@ -67,31 +65,38 @@ def neighbours(photo: Photo, viewer) -> tuple[Photo | None, Photo | None]:
 
 def years(user) -> list[dict]:
     """[{year, count, cover}], newest year first."""
-    rows = (
-        Photo.objects.owned_by(user)
-        .annotate(year=ExtractYear("sort_date"))
-        .values("year")
-        .annotate(count=Count("id"))
-        .order_by("-year")
-    )
-    return [dict(row, cover=_cover(user, year=row["year"])) for row in rows]
+    mine = Photo.objects.owned_by(user).order_by("sort_date").values_list("sort_date", flat=True)
+    first, last = mine.first(), mine.last()  # two index seeks (an aggregate of both scans)
+    if first is None:
+        return []
+    local = timezone.get_current_timezone()
+    found = range(last.astimezone(local).year, first.astimezone(local).year - 1, -1)
+    periods = {year: (_local(year, 1), _local(year + 1, 1)) for year in found}
+    return [dict(year=year, count=count, cover=cover) for year, count, cover in _periods(user, periods)]
 
 
 def months(user, year: int) -> list[dict]:
-    rows = (
-        Photo.objects.owned_by(user)
-        .filter(sort_date__year=year)
-        .annotate(month=ExtractMonth("sort_date"))
-        .values("month")
-        .annotate(count=Count("id"))
-        .order_by("-month")
-    )
-    return [dict(row, year=year, cover=_cover(user, year=year, month=row["month"])) for row in rows]
+    periods = {month: (_local(year, month), _local(year + month // 12, month % 12 + 1)) for month in range(12, 0, -1)}
+    return [dict(year=year, month=month, count=count, cover=cover) for month, count, cover in _periods(user, periods)]
 
 
-def _cover(user, **when) -> Photo | None:
-    filters = {f"sort_date__{key}": value for key, value in when.items()}
-    return Photo.objects.owned_by(user).filter(**filters).order_by("-sort_date").first()
+def _local(year: int, month: int) -> datetime:
+    return timezone.make_aware(datetime(year, month, 1))
+
+
+def _periods(user, periods: dict) -> list[tuple]:
+    """[(key, count, newest picture)] for each non-empty {key: (start, end)} period of the user's pictures.
+
+    Each period is a range of the (owner, sort_date) index: counting it and finding its cover read only that range.
+    Grouping by an extracted year or month instead calls a date function on every picture (on SQLite a Python
+    function: half a second for 100,000 pictures).
+    """
+    rows = []
+    for key, (start, end) in periods.items():
+        within = Photo.objects.owned_by(user).filter(sort_date__gte=start, sort_date__lt=end)
+        if count := within.count():
+            rows.append((key, count, within.order_by("-sort_date", "-created_at").first()))
+    return rows
 
 
 @dataclass
@@ -112,7 +117,8 @@ class Event:
 def events(user, year: int, month: int) -> list[Event]:
     """Events within a month, newest first; each event's pictures in the order they were taken."""
     gap = timedelta(hours=settings.PHOTOCLOUD["EVENT_GAP_HOURS"])
-    photos = library_photos(user).filter(sort_date__year=year, sort_date__month=month).order_by("sort_date", "pk")
+    start, end = _local(year, month), _local(year + month // 12, month % 12 + 1)
+    photos = library_photos(user).filter(sort_date__gte=start, sort_date__lt=end).order_by("sort_date", "pk")
     found: list[Event] = []
     for photo in photos:
         if not found or photo.sort_date - found[-1].end > gap:
@@ -121,22 +127,23 @@ def events(user, year: int, month: int) -> list[Event]:
     return list(reversed(found))
 
 
-def _with_theme(queryset):
-    """The picture's own category, or its album's when it has none."""
-    return queryset.annotate(
-        theme=Coalesce(NullIf(F("category"), Value("")), F("album__category"), output_field=CharField())
-    )
-
-
 def themes(user) -> list[dict]:
-    """[{theme, count, cover}] for the user's pictures, largest first."""
-    rows = _with_theme(Photo.objects.owned_by(user)).values("theme").annotate(count=Count("id")).order_by("-count")
-    result = []
-    for row in rows:
-        cover = theme_photos(user, row["theme"]).first()
-        result.append(dict(row, cover=cover))
-    return result
+    """[{theme, count, cover}] for the user's pictures, largest first.
+
+    Counted in two index-only groupings (pictures with their own category; the rest per album, which lends its
+    category) rather than one grouping over the picture-album join, which reads every row.
+    """
+    mine = Photo.objects.owned_by(user).order_by()
+    # Count("album"), not the uuid primary key, so that the (owner, category, album) index alone answers.
+    counts = Counter(dict(mine.exclude(category="").values_list("category").annotate(n=Count("album"))))
+    inherited = dict(mine.filter(category="").values_list("album_id").annotate(n=Count("album")))
+    for album_id, category in Album.objects.filter(pk__in=inherited).values_list("pk", "category"):
+        counts[category] += inherited[album_id]
+    return [dict(theme=theme, count=count, cover=theme_photos(user, theme).first())
+            for theme, count in sorted(counts.items(), key=lambda item: (-item[1], item[0]))]
 
 
 def theme_photos(user, theme: str):
-    return _with_theme(library_photos(user)).filter(theme=theme)
+    """The user's pictures in a theme: their own category, or their album's when they have none."""
+    albums = Album.objects.owned_by(user).filter(category=theme).values("pk")  # a subquery: no join per picture
+    return library_photos(user).filter(Q(category=theme) | Q(category="", album__in=albums))

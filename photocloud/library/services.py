@@ -14,7 +14,7 @@ from django.conf import settings
 from django.core.files import File
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from . import imaging
@@ -307,6 +307,19 @@ def ensure_rendition(photo: Photo, size: str) -> str:
         with local_copy(original_name(photo.sha256, imaging.FORMATS[photo.format][1])) as path:
             _store_renditions(photo, path, imaging.probe(path), [size])
     return name
+
+
+def refresh_planner_statistics() -> None:
+    """Let SQLite's query planner know the tables' sizes and index selectivity (ANALYZE: 0.2 s at 100,000 pictures).
+
+    Without statistics SQLite guesses, and for "pictures I may see, newest first" it guesses wrong: it sorts every
+    visible picture (0.4 s at 100,000) instead of walking the date index and stopping at one page (8 ms).
+    PostgreSQL and MariaDB keep their statistics up to date by themselves.
+    """
+    if connection.vendor == "sqlite":
+        with connection.cursor() as cursor:
+            cursor.execute("PRAGMA analysis_limit=0")  # sampled statistics misled the planner in bench/pages.py
+            cursor.execute("ANALYZE")
 
 
 def requeue_stalled(older_than=timedelta(minutes=10)) -> int:

@@ -6,7 +6,6 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.files.storage import default_storage
-from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -21,11 +20,13 @@ from .access import can_edit, can_see_location
 from .forms import AlbumForm, DeleteAlbumForm, PhotoForm
 from .imaging import FORMATS
 from .models import DEFAULT_CATEGORIES, Album, Photo, category_label
+from .pagination import KeysFirstPaginator
 from .storage import local_copy, original_name
 
 
 def _page(request, queryset, per_page=None):
-    return Paginator(queryset, per_page or settings.PHOTOCLOUD["PAGE_SIZE"]).get_page(request.GET.get("page"))
+    per_page = per_page or settings.PHOTOCLOUD["PAGE_SIZE"]
+    return KeysFirstPaginator(queryset, per_page).get_page(request.GET.get("page"))
 
 
 def _grid(request, template, context):

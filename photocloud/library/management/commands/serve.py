@@ -69,6 +69,9 @@ class Command(BaseCommand):
         from django.apps import apps
         from django.db import close_old_connections
 
+        from photocloud.library.services import refresh_planner_statistics
+
+        refresh_planner_statistics()
         for config in apps.get_app_configs():
             if recover := getattr(config, "recover_interrupted_work", None):
                 if report := recover():
