@@ -25,6 +25,18 @@ class SearchConfig(AppConfig):
         labels_changed.connect(labels_changed_handler, dispatch_uid="search.labels_changed")
         # Deleting a picture or album deletes its document (cascade), and each database's index follows.
 
+    def recover_interrupted_work(self):
+        """Called by `photocloud serve`: pictures and albums without a document (made before this app was installed,
+        or whose indexing failed) are indexed in the background."""
+        from .services import missing_documents
+        from .tasks import index_missing
+
+        photos, albums = missing_documents()
+        if photos or albums:
+            index_missing.enqueue()
+            return f"Queued search indexing of {photos} picture(s) and {albums} album(s) missing from the index."
+        return None
+
 
 def photo_saved(sender, instance, raw=False, **kwargs):
     if not raw:

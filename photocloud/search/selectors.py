@@ -116,6 +116,7 @@ class SearchResults:
     albums: list = field(default_factory=list)
     similar_to: Photo | None = None
     distances: dict = field(default_factory=dict)
+    analysed: bool = True  # False when the picture to compare with has no features yet
 
     def facets(self) -> dict[str, list[dict]]:
         return facets(self.matched)
@@ -156,7 +157,7 @@ def _rank_by_similarity(found: SearchResults, viewer, scope: str) -> None:
 
     vector = photo_vector(found.similar_to)
     if vector is None:
-        found.results, found.matched = [], found.matched.none()
+        found.results, found.matched, found.analysed = [], found.matched.none(), False
         return
     hits = similar_photos(viewer, vector, scope=scope, limit=SIMILAR_LIMIT, exclude=found.similar_to,
                           within=found.matched)

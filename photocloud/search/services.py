@@ -106,6 +106,18 @@ def index_owner_photos(owner_id) -> int:
     return index_photos(Photo.objects.filter(owner_id=owner_id).values_list("pk", flat=True))
 
 
+def missing_documents() -> tuple[int, int]:
+    """How many pictures and albums have no search document."""
+    return (Photo.objects.filter(search_doc__isnull=True).count(),
+            Album.objects.filter(search_doc__isnull=True).count())
+
+
+def index_missing() -> int:
+    album_ids = list(Album.objects.filter(search_doc__isnull=True).values_list("pk", flat=True))
+    changed = sum(index_albums(album_ids[start:start + CHUNK]) for start in range(0, len(album_ids), CHUNK))
+    return changed + index_photos(Photo.objects.filter(search_doc__isnull=True).values_list("pk", flat=True))
+
+
 def rebuild(progress=None) -> dict:
     """Index every album and picture again from scratch (after restoring a database, or to recover from a bug)."""
     SearchDocument.objects.all().delete()

@@ -43,6 +43,7 @@ def results(request):
         "tiles": [(photo, reasons.get(photo.pk, [])) for photo in page.object_list],
         "albums": found.albums,
         "similar_to": similar_to,
+        "analysed": found.analysed,
         "suggestion": found.parsed.suggestion,
         "suggestion_url": "?" + _query_string(current, q=found.parsed.suggestion),
         "meaning": [e.term for e in found.parsed.expansions if e.kind == "meaning"],

@@ -80,3 +80,14 @@ def test_rebuild_command_restores_the_index_and_colours(api, upload, alice):
     assert _found(alice, "door") == set()
     call_command("rebuild_search_index", stdout=open("/dev/null", "w"))
     assert _found(alice, "door", color="red") == {picture.pk}
+
+
+def test_serve_indexes_what_is_missing(alice):
+    from django.apps import apps
+
+    picture = photo(album(alice, title="Forgotten"), tags=["attic"])
+    SearchDocument.objects.all().delete()
+    config = apps.get_app_config("search")
+    assert "1 picture(s) and 1 album(s)" in config.recover_interrupted_work()
+    assert _found(alice, "attic") == {picture.pk}
+    assert config.recover_interrupted_work() is None

@@ -183,3 +183,22 @@ def test_bad_parameters_get_a_clear_400(alice, client):
     url = reverse("search:results")
     assert client.get(url, {"date_from": "2024-02-01", "date_to": "2024-01-01"}).status_code == 400
     assert client.get(url, {"similar_to": "00000000-0000-0000-0000-000000000000"}).status_code == 404
+
+
+def test_search_by_image_combines_with_words_and_filters(alice, client):
+    import numpy as np
+
+    rng = np.random.default_rng(3)
+    base = rng.random(1280).astype(np.float32)
+    shelf = album(alice)
+    query = photo(shelf, analysis={"features": base})
+    near = photo(shelf, tags=["beach"], dominant_color="blue", analysis={"features": base + 0.01})
+    far = photo(shelf, tags=["beach"], dominant_color="blue", analysis={"features": base + 0.5})
+    photo(shelf, tags=["forest"], analysis={"features": base})  # the nearest, but not a beach
+    found = selectors.search(alice, q="beach", similar_to=query)
+    assert [p.pk for p in found.results] == [near.pk, far.pk]
+    assert found.reasons([near])[near.pk] == ["looks similar", "tag “beach”"]
+    assert selectors.search(alice, q="beach", similar_to=query, filters={"color": "red"}).results == []
+    client.force_login(alice)
+    page = client.get(reverse("search:results"), {"similar_to": photo(shelf).pk}).content.decode()
+    assert "has not been analysed yet" in page
