@@ -34,9 +34,11 @@ SIGNAL_WEIGHTS = {"collected": 4.0, "liked": 3.0, "album": 2.0, "commented on": 
 MIX = {"similar users": 0.45, "content": 0.35, "follow": 0.12, "popular": 0.08}
 NEIGHBOURS = 80  # users most like this one whose behaviour is used
 PROFILE_SIZE = 300  # most recent pictures of the user's history that count
-RECENT_POOL = 600  # recent visible pictures always among the candidates
-SEARCH_SEEDS, SEARCH_HITS = 3, 60
+RECENT_POOL = 300  # recent visible pictures always among the candidates
+BEHAVIOUR_POOL = 500  # pictures the neighbours touched most
+SEARCH_SEEDS, SEARCH_HITS = 2, 60
 PER_ALBUM, PER_OWNER = 2, 3
+CONTENT_NEIGHBOURS = 3
 DIVERSITY = 0.3  # weight of redundancy (feature similarity to what is already picked) in MMR
 POPULAR_DAYS = 30
 
@@ -123,23 +125,32 @@ def _features(photo_ids) -> dict:
 
 
 def popularity(photo_ids=None) -> dict:
-    """{photo id: likes + 2 × collects of its album + comments + viewers}."""
+    """{photo id: likes + comments + viewers + 2 × collects of its album}, for the given pictures or all."""
     counts: dict = defaultdict(int)
     scope = {} if photo_ids is None else {"photo__in": list(photo_ids)}
     for model in (Like, Comment, PhotoView):
-        rows = model.objects.filter(photo__isnull=False, **scope).values("photo").annotate(n=Count("id"))
-        for row in rows:
-            counts[row["photo"]] += row["n"]
-    album_scope = {} if photo_ids is None else {"album__photos__in": list(photo_ids)}
-    collected = dict(Collect.objects.filter(**album_scope).values_list("album").annotate(n=Count("id", distinct=True)))
-    if collected:
-        for photo_id, album_id in Photo.objects.filter(album__in=collected).values_list("id", "album_id"):
-            if photo_ids is None or photo_id in photo_ids:
-                counts[photo_id] += 2 * collected[album_id]
+        rows = model.objects.filter(photo__isnull=False, **scope).values_list("photo").annotate(n=Count("id"))
+        for photo_id, n in rows:
+            counts[photo_id] += n
+    photos = Photo.objects.all() if photo_ids is None else Photo.objects.filter(pk__in=list(photo_ids))
+    collected = Collect.objects.filter(album__in=photos.values("album_id")).values_list("album").annotate(n=Count("id"))
+    if collected := dict(collected):
+        for photo_id, album_id in photos.filter(album__in=list(collected)).values_list("pk", "album_id"):
+            counts[photo_id] += 2 * collected[album_id]
     return counts
 
 
 # --- the recommender -----------------------------------------------------------------------------------------------
+
+
+@dataclass
+class _Scored:
+    pk: object
+    album_id: object
+    owner_id: int
+    score: float
+    signal: str = "popular"
+    because_id: object = None
 
 
 class Recommender:
@@ -158,62 +169,65 @@ class Recommender:
         self.own_files = set(Photo.objects.owned_by(user).values_list("sha256", flat=True))
         self.cold = not self.profile and not self.followed
         self.visible = visible.filter(status=Photo.Status.READY)
-        self.scored: list[Recommendation] = self._popular() if self.cold else self._score()
+        self.vectors: dict = {}
+        self.scored: list[_Scored] = self._popular() if self.cold else self._score()
 
     # candidates ----------------------------------------------------------------------------------------------------
 
-    def _candidates(self, neighbour_history: dict, vectors: dict) -> set:
-        ids = {pk for items in neighbour_history.values() for pk in items}
+    def _candidates(self, neighbour_history: dict, profile_vectors: dict) -> list[_Scored]:
+        """Visible, not own, not seen, one per distinct file and none the user already keeps."""
+        votes: dict = defaultdict(float)
+        for items in neighbour_history.values():
+            for pk, (weight, _) in items.items():
+                votes[pk] += weight
+        ids = set(sorted(votes, key=votes.get, reverse=True)[:BEHAVIOUR_POOL])
         seeds = sorted(self.profile, key=lambda pk: self.profile[pk][0], reverse=True)
-        for pk in [pk for pk in seeds if pk in vectors][:SEARCH_SEEDS]:
-            ids.update(photo.pk for photo, _ in similar_photos(self.user, vectors[pk], metric="cosine",
+        for pk in [pk for pk in seeds if pk in profile_vectors][:SEARCH_SEEDS]:
+            ids.update(photo.pk for photo, _ in similar_photos(self.user, profile_vectors[pk], metric="cosine",
                                                                limit=SEARCH_HITS))
         newest = self.visible.order_by("-created_at").values_list("pk", flat=True)
         ids.update(newest.filter(owner__in=self.followed)[:RECENT_POOL])
         ids.update(newest[:RECENT_POOL])
-        return ids - self.seen
-
-    def _load(self, ids) -> dict:
-        """The candidates the user may see, one per distinct file and none they already keep, with display data."""
-        photos, files = {}, set(self.own_files)
-        rows = self.visible.filter(pk__in=list(ids)).select_related("album", "owner").order_by("-created_at")
-        for photo in rows:
-            if photo.sha256 not in files:
-                files.add(photo.sha256)
-                photos[photo.pk] = photo
-        return photos
+        ids -= self.seen
+        rows = self.visible.filter(pk__in=list(ids)).values_list("pk", "album_id", "owner_id", "sha256")
+        candidates, files = [], set(self.own_files)
+        for pk, album_id, owner_id, sha256 in rows.order_by("-created_at"):
+            if sha256 not in files:
+                files.add(sha256)
+                candidates.append(_Scored(pk, album_id, owner_id, 0.0))
+        return candidates
 
     # scoring -------------------------------------------------------------------------------------------------------
 
-    def _score(self) -> list[Recommendation]:
+    def _score(self) -> list[_Scored]:
         neighbours = _neighbours(self.user, self.profile) if self.profile else []
         neighbour_history = histories(neighbours)
         profile_vectors = _features(self.profile)
-        candidates = self._load(self._candidates(neighbour_history, profile_vectors))
+        candidates = self._candidates(neighbour_history, profile_vectors)
         if not candidates:
             return []
-        ids = list(candidates)
-        vectors = _features(ids)
-        self.vectors = vectors
+        ids = [candidate.pk for candidate in candidates]
+        self.vectors = _features(ids)
         behaviour, behaviour_because = self._collaborative(ids, neighbour_history)
-        content, content_because = self._content(ids, vectors, profile_vectors)
+        content, content_because = self._content(ids, self.vectors, profile_vectors)
         popular = popularity(ids)
         signals = {
             "similar users": _scaled(behaviour),
             "content": _scaled(content),
-            "follow": np.array([1.0 if candidates[pk].owner_id in self.followed else 0.0 for pk in ids]),
+            "follow": np.array([1.0 if candidate.owner_id in self.followed else 0.0 for candidate in candidates]),
             "popular": _scaled(np.array([math.log1p(popular.get(pk, 0)) for pk in ids])),
         }
-        total = sum(MIX[name] * values for name, values in signals.items())
-        result = []
-        for row, pk in enumerate(ids):
-            contributions = {name: MIX[name] * signals[name][row] for name in signals}
-            main = max(contributions, key=contributions.get)
-            because = {"similar users": behaviour_because[row], "content": content_because[row]}.get(main)
-            result.append(Recommendation(candidates[pk], float(total[row]), *self._reason(main, because,
-                                                                                           candidates[pk])))
-        result.sort(key=lambda rec: rec.score, reverse=True)
-        return result
+        weighted = {name: MIX[name] * values for name, values in signals.items()}
+        total = sum(weighted.values())
+        names = list(weighted)
+        main = np.stack([weighted[name] for name in names]).argmax(axis=0)
+        because = {"similar users": behaviour_because, "content": content_because}
+        for row, candidate in enumerate(candidates):
+            candidate.score = float(total[row])
+            candidate.signal = names[main[row]]
+            candidate.because_id = because.get(candidate.signal, [None] * len(ids))[row]
+        candidates.sort(key=lambda candidate: candidate.score, reverse=True)
+        return candidates
 
     def _collaborative(self, ids, neighbour_history) -> tuple[np.ndarray, list]:
         """Σ over the user's pictures i of weight(i) × cosine(column i, column c) over the neighbours' weights."""
@@ -238,7 +252,8 @@ class Recommender:
                                           for c, i in enumerate(best)]
 
     def _content(self, ids, vectors, profile_vectors) -> tuple[np.ndarray, list]:
-        """Best weighted cosine between the candidate and any of the user's pictures (stronger signals count more)."""
+        """Mean of the best few weighted cosines between the candidate and the user's pictures: close to several of
+        them counts more than close to one (stronger signals weigh more)."""
         mine = [pk for pk in self.profile if pk in profile_vectors]
         have = [row for row, pk in enumerate(ids) if pk in vectors]
         scores, because = np.zeros(len(ids)), [None] * len(ids)
@@ -248,64 +263,63 @@ class Recommender:
         weights = np.array([0.6 + 0.4 * self.profile[pk][0] / top for pk in mine], dtype=np.float32)
         similarity = (np.stack([vectors[ids[row]] for row in have]) @ np.stack([profile_vectors[pk] for pk in mine]).T)
         similarity = similarity * weights[None, :]
+        best_few = -np.sort(-similarity, axis=1)[:, :CONTENT_NEIGHBOURS]
         best = similarity.argmax(axis=1)
         for n, row in enumerate(have):
-            scores[row] = similarity[n, best[n]]
+            scores[row] = best_few[n].mean()
             because[row] = mine[best[n]]
         return scores, because
 
-    def _reason(self, signal: str, because_id, photo: Photo) -> tuple[str, Photo | None]:
-        because = self.profile_photos().get(because_id)
-        if signal == "similar users" and because is not None:
-            verb = self.profile[because_id][1]
-            return f"People who {verb} “{_title(because)}” also liked this", because
-        if signal == "content" and because is not None:
-            verb = self.profile[because_id][1]
-            return f"Looks like “{_title(because)}”, which you {verb}", because
-        if photo.owner_id in self.followed:
-            return f"New from {photo.owner.shown_name}, whom you follow", None
-        return "Popular recently", None
-
-    def profile_photos(self) -> dict:
-        if not hasattr(self, "_profile_photos"):
-            self._profile_photos = Photo.objects.select_related("album").in_bulk(list(self.profile))
-        return self._profile_photos
-
-    def _popular(self) -> list[Recommendation]:
+    def _popular(self) -> list[_Scored]:
         """Cold start: popular recent public pictures (then popular older ones)."""
-        return [Recommendation(photo, score, "Popular recently") for photo, score in
+        return [_Scored(photo.pk, photo.album_id, photo.owner_id, score) for photo, score in
                 popular_photos(self.user, exclude=self.seen, files=self.own_files)]
 
     # results -------------------------------------------------------------------------------------------------------
 
+    def _explained(self, chosen: list[_Scored], albums: bool = False) -> list[Recommendation]:
+        """The chosen pictures (or their albums) as Recommendations, with display data and the reason in words."""
+        photos = Photo.objects.select_related("album", "owner").in_bulk(
+            [c.pk for c in chosen] + [c.because_id for c in chosen if c.because_id])
+        result = []
+        for candidate in chosen:
+            photo, because = photos[candidate.pk], photos.get(candidate.because_id)
+            verb = self.profile[candidate.because_id][1] if because is not None else ""
+            if candidate.signal == "similar users" and because is not None:
+                reason = f"People who {verb} “{_title(because)}” also liked this{' album' if albums else ''}"
+            elif candidate.signal == "content" and because is not None:
+                looks = "Has pictures like" if albums else "Looks like"
+                reason = f"{looks} “{_title(because)}”, which you {verb}"
+            elif photo.owner_id in self.followed:
+                reason = f"New from {photo.owner.shown_name}, whom you follow"
+                because = None
+            else:
+                reason, because = "Popular recently", None
+            result.append(Recommendation(photo.album if albums else photo, candidate.score, reason, because))
+        return result
+
     def photos(self, limit: int = 10) -> list[Recommendation]:
-        return diversify(self.scored, limit, getattr(self, "vectors", {}))
+        return self._explained(diversify(self.scored, limit, self.vectors))
 
     def albums(self, limit: int = 10) -> list[Recommendation]:
         """Albums of the best candidates, not the user's, not already collected or liked, scored by their best three
-        pictures, explained by their best one."""
+        pictures and explained by their best one; at most two per author."""
         taken = set(Collect.objects.filter(user=self.user).values_list("album", flat=True))
         taken |= set(Like.objects.filter(user=self.user, album__isnull=False).values_list("album", flat=True))
         grouped: dict = defaultdict(list)
-        for rec in self.scored:
-            if rec.item.album_id not in taken:
-                grouped[rec.item.album_id].append(rec)
-        albums = []
-        for recs in grouped.values():
-            best = recs[0]
-            score = sum(rec.score for rec in recs[:3]) / 3
-            reason = best.reason if best.because else f"Has pictures like “{_title(best.item)}”"
-            albums.append(Recommendation(best.item.album, score, reason, best.because))
-        albums.sort(key=lambda rec: rec.score, reverse=True)
+        for candidate in self.scored:
+            if candidate.album_id not in taken:
+                grouped[candidate.album_id].append(candidate)
+        ranked = sorted(grouped.values(), key=lambda group: sum(c.score for c in group[:3]) / 3, reverse=True)
         per_owner: dict = defaultdict(int)
-        result = []
-        for rec in albums:
-            if per_owner[rec.item.owner_id] < PER_OWNER - 1:
-                per_owner[rec.item.owner_id] += 1
-                result.append(rec)
-            if len(result) == limit:
+        best = []
+        for group in ranked:
+            if per_owner[group[0].owner_id] < PER_OWNER - 1:
+                per_owner[group[0].owner_id] += 1
+                best.append(_Scored(**{**group[0].__dict__, "score": sum(c.score for c in group[:3]) / 3}))
+            if len(best) == limit:
                 break
-        return result
+        return self._explained(best, albums=True)
 
 
 def _title(photo: Photo) -> str:
@@ -313,38 +327,39 @@ def _title(photo: Photo) -> str:
 
 
 def _scaled(values: np.ndarray) -> np.ndarray:
+    """Min-max to [0, 1]; a signal equal (and present) for every candidate counts fully for all of them."""
     values = np.asarray(values, dtype=np.float64)
     low, high = (values.min(), values.max()) if len(values) else (0, 0)
-    return (values - low) / (high - low) if high > low else np.zeros_like(values)
+    if high > low:
+        return (values - low) / (high - low)
+    return np.ones_like(values) if high > 0 else np.zeros_like(values)
 
 
-def diversify(ranked: list[Recommendation], limit: int, vectors: dict) -> list[Recommendation]:
+def diversify(ranked: list[_Scored], limit: int, vectors: dict) -> list[_Scored]:
     """Greedy maximal marginal relevance over the best candidates, with caps per album and per author."""
     pool = ranked[: limit * 20]
-    chosen: list[Recommendation] = []
+    chosen: list[_Scored] = []
     per_album: dict = defaultdict(int)
     per_owner: dict = defaultdict(int)
-    picked_vectors: list[np.ndarray] = []
+    picked: list[np.ndarray] = []
     while pool and len(chosen) < limit:
         best, best_value = None, -math.inf
-        for rec in pool:
-            photo = rec.item
-            if per_album[photo.album_id] >= PER_ALBUM or per_owner[photo.owner_id] >= PER_OWNER:
+        for candidate in pool:
+            if per_album[candidate.album_id] >= PER_ALBUM or per_owner[candidate.owner_id] >= PER_OWNER:
                 continue
-            vector = vectors.get(photo.pk)
-            redundancy = max((float(vector @ other) for other in picked_vectors), default=0.0) if vector is not None \
-                else 0.0
-            value = rec.score - DIVERSITY * max(0.0, redundancy - 0.5) * 2
+            vector = vectors.get(candidate.pk)
+            redundancy = max((float(vector @ other) for other in picked), default=0.0) if vector is not None else 0
+            value = candidate.score - DIVERSITY * max(0.0, redundancy - 0.5) * 2
             if value > best_value:
-                best, best_value = rec, value
+                best, best_value = candidate, value
         if best is None:
             break
         pool.remove(best)
         chosen.append(best)
-        per_album[best.item.album_id] += 1
-        per_owner[best.item.owner_id] += 1
-        if (vector := vectors.get(best.item.pk)) is not None:
-            picked_vectors.append(vector)
+        per_album[best.album_id] += 1
+        per_owner[best.owner_id] += 1
+        if (vector := vectors.get(best.pk)) is not None:
+            picked.append(vector)
     return chosen
 
 
@@ -373,8 +388,3 @@ def popular_photos(viewer, *, exclude=(), files=(), limit: int = 200) -> list[tu
         if len(result) == limit:
             break
     return result
-
-
-def recommend(user, limit: int = 10) -> dict[str, list[Recommendation]]:
-    recommender = Recommender(user)
-    return {"photos": recommender.photos(limit), "albums": recommender.albums(limit)}
