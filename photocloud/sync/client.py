@@ -28,7 +28,7 @@ from pathlib import Path
 import httpx
 from tqdm import tqdm
 
-from .files import SettleTracker, is_candidate, signature, walk
+from .files import ChangeHandler, SettleTracker, readable, signature, walk
 
 LOOKUP_BATCH = 1000
 HASH_BLOCK = 1024 * 1024
@@ -276,7 +276,7 @@ class Syncer:
         current = signature(path)
         if current is None:
             return None
-        return Item(path, path.relative_to(self.root).as_posix(), *current)
+        return Item(path, readable(path.relative_to(self.root).as_posix()), *current)
 
     def _hash(self, items: list[Item], summary: Summary) -> None:
         if not items:
@@ -353,7 +353,7 @@ class Syncer:
     def _upload_file(self, item: Item, bar: tqdm, summary: Summary) -> tuple[str, str]:
         """Send one file in chunks, resuming what the server already holds; returns (outcome, reason)."""
         for _ in range(3):
-            body = {"sha256": item.sha256, "size": item.size, "name": item.path.name,
+            body = {"sha256": item.sha256, "size": item.size, "name": readable(item.path.name),
                     "album": self._album_id(item)}
             response = self.api.request("POST", "/api/uploads/", json=body)
             if response.status_code in (400, 413):
@@ -457,36 +457,15 @@ class Syncer:
 
     def watch(self, stop: threading.Event, settle_seconds: float, rescan_seconds: float) -> None:
         """Upload new or changed pictures once they have stopped changing, until `stop` is set."""
-        from watchdog.events import FileSystemEventHandler
         from watchdog.observers import Observer
 
         changes: queue.SimpleQueue = queue.SimpleQueue()
-        root = self.root
-
-        class Handler(FileSystemEventHandler):
-            def on_any_event(self, event):
-                if event.event_type not in ("created", "modified", "moved", "closed"):
-                    return
-                path = Path(getattr(event, "dest_path", "") or event.src_path)
-                try:
-                    parts = path.relative_to(root).parts
-                except ValueError:
-                    return
-                if any(part.startswith(".") for part in parts):
-                    return
-                if event.is_directory:
-                    if event.event_type in ("created", "moved"):  # a folder moved or copied in, with its pictures
-                        for inner in walk(path):
-                            changes.put(inner)
-                elif is_candidate(path):
-                    changes.put(path)
-
         observer = Observer()
-        observer.schedule(Handler(), str(root), recursive=True)
+        observer.schedule(ChangeHandler(self.root, changes.put), str(self.root), recursive=True)
         observer.start()
         tracker = SettleTracker(quiet=settle_seconds)
         next_rescan = time.monotonic() + rescan_seconds
-        print(f"Watching {root} for new pictures (Ctrl-C to stop).", flush=True)
+        print(f"Watching {self.root} for new pictures (Ctrl-C to stop).", flush=True)
         try:
             while not stop.wait(0.5):
                 while not changes.empty():
@@ -496,7 +475,14 @@ class Syncer:
                     ready, next_rescan = None, time.monotonic() + rescan_seconds
                 if ready == []:
                     continue
-                summary = self.run(ready)
+                try:
+                    summary = self.run(ready)
+                except TokenRefused:
+                    raise
+                except SyncError as error:  # the server is away: keep watching, and look at everything later
+                    print(time.strftime("%H:%M:%S"), f"{error} (trying again in a minute)", flush=True)
+                    next_rescan = time.monotonic() + 60
+                    continue
                 if summary.uploaded or summary.rejected or summary.failed:
                     print(time.strftime("%H:%M:%S"), summary.text(), flush=True)
         finally:

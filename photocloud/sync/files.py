@@ -6,6 +6,8 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+from watchdog.events import FileSystemEventHandler
+
 PICTURE_SUFFIXES = {".jpg", ".jpeg", ".jpe", ".png", ".gif", ".webp", ".heic", ".heif", ".tif", ".tiff", ".bmp",
                     ".avif"}
 # Names that editors, browsers and copy tools give files while they are still being written.
@@ -71,3 +73,35 @@ class SettleTracker:
                 settled.append((path, tag))
                 del self._seen[path]
         return settled
+
+
+class ChangeHandler(FileSystemEventHandler):
+    """Passes each candidate file that appears or changes under `root` to `found` (from watchdog's thread).
+
+    A folder moved in arrives as one event for the folder, so its pictures are listed here.
+    """
+
+    def __init__(self, root: Path, found):
+        self.root, self.found = root, found
+
+    def on_any_event(self, event):
+        if event.event_type not in ("created", "modified", "moved", "closed"):
+            return
+        path = Path(os.fsdecode(getattr(event, "dest_path", "") or event.src_path))
+        try:
+            parts = path.relative_to(self.root).parts
+        except ValueError:
+            return
+        if any(part.startswith(".") for part in parts):
+            return
+        if event.is_directory:
+            if event.event_type in ("created", "moved"):
+                for inner in walk(path):
+                    self.found(inner)
+        elif is_candidate(path):
+            self.found(path)
+
+
+def readable(text: str) -> str:
+    """A file name that can be stored and shown: bytes that are not UTF-8 become replacement characters."""
+    return os.fsencode(text).decode("utf-8", "replace")

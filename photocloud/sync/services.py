@@ -19,7 +19,7 @@ from django.utils import timezone
 from photocloud.library import services as library
 from photocloud.library.models import Photo
 
-from .files import signature, walk
+from .files import readable, signature, walk
 from .models import ImportEvent, ImportFolder, UploadSession
 
 logger = logging.getLogger(__name__)
@@ -185,7 +185,7 @@ def remove_stale_uploads() -> int:
 
 
 def path_key(relative_path: str) -> str:
-    return hashlib.sha256(relative_path.encode("utf-8", "surrogateescape")).hexdigest()
+    return hashlib.sha256(relative_path.encode()).hexdigest()
 
 
 def pending_files(folder: ImportFolder) -> list[Path]:
@@ -198,7 +198,7 @@ def pending_files(folder: ImportFolder) -> list[Path]:
     pending = []
     for path in walk(root):
         current = signature(path)
-        if current and (path_key(str(path.relative_to(root))), *current) not in handled:
+        if current and (path_key(readable(str(path.relative_to(root)))), *current) not in handled:
             pending.append(path)
     return pending
 
@@ -221,7 +221,7 @@ def import_file(folder: ImportFolder, path: Path) -> ImportEvent | None:
     stay where they are, and are reported. Returns None when the file is gone or was handled already.
     """
     root = Path(folder.path)
-    relative = str(path.relative_to(root))
+    relative = readable(str(path.relative_to(root)))
     current = signature(path)
     if current is None or _already_handled(folder, relative, current):
         return None
@@ -229,7 +229,7 @@ def import_file(folder: ImportFolder, path: Path) -> ImportEvent | None:
     try:
         with open(path, "rb") as handle:
             result = library.ingest_upload(folder.owner, album or library.default_album(folder.owner),
-                                           _AssembledFile(handle, name=path.name))
+                                           _AssembledFile(handle, name=readable(path.name)))
         if folder.mode == ImportFolder.Mode.MOVE and result.status in ("stored", "duplicate"):
             path.unlink()
         status, reason, photo = result.status, result.reason, result.photo

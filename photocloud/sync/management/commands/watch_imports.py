@@ -1,3 +1,4 @@
+import functools
 import logging
 import queue
 import time
@@ -5,30 +6,15 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand
 from django.db import close_old_connections
-from watchdog.events import FileSystemEventHandler
 from watchdog.observers import Observer
 
 from photocloud.sync import services
-from photocloud.sync.files import SettleTracker, is_candidate
+from photocloud.sync.files import ChangeHandler, SettleTracker
 from photocloud.sync.models import ImportFolder
 
 logger = logging.getLogger(__name__)
 
 RELOAD_SECONDS = 5
-
-
-class _Changes(FileSystemEventHandler):
-    """Hands file events from the observer thread to the main loop."""
-
-    def __init__(self, folder_id: int, changes: queue.SimpleQueue):
-        self.folder_id, self.changes = folder_id, changes
-
-    def on_any_event(self, event):
-        if event.is_directory or event.event_type not in ("created", "modified", "moved", "closed"):
-            return
-        path = Path(getattr(event, "dest_path", "") or event.src_path)
-        if is_candidate(path):
-            self.changes.put((self.folder_id, path))
 
 
 class Command(BaseCommand):
@@ -94,13 +80,18 @@ class Command(BaseCommand):
                 self.observer.unschedule(watch)
                 del self.watches[folder.pk]
             try:
-                watch = self.observer.schedule(_Changes(folder.pk, self.changes), folder.path, recursive=True)
+                found = functools.partial(self._changed, folder.pk)
+                watch = self.observer.schedule(ChangeHandler(Path(folder.path), found), folder.path, recursive=True)
             except OSError as error:
                 services.record_scan(folder, 0, error=f"Cannot watch the folder: {error.strerror or error}.")
                 continue
             self.watches[folder.pk] = (folder.path, watch)
             added.append(folder)
         return folders, added
+
+    def _changed(self, folder_id: int, path: Path) -> None:
+        """Called from the observer thread: hand the change to the main loop."""
+        self.changes.put((folder_id, path))
 
     def _scan(self, folder: ImportFolder) -> None:
         if not Path(folder.path).is_dir():
