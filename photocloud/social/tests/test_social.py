@@ -5,7 +5,6 @@ feed, notifications, counts or recommendations of someone who may not see it.
 """
 
 import pytest
-from django.core.files.uploadedfile import SimpleUploadedFile
 from rest_framework.test import APIClient
 
 from photocloud.library.models import Photo
@@ -319,9 +318,12 @@ def test_copy_to_my_album_credits_the_author(alice, bob, upload, django_capture_
     carol_album = make_album(alice, "private", title="not bob's")
     assert client.post(f"/api/photos/{original.pk}/copy/", {"album": str(carol_album.pk)},
                        format="json").status_code == 404
-    # The page form does the same.
+    # The form on the picture page does the same.
     page = client.get(original.get_absolute_url()).content.decode()
     assert "Add to my album" in page
+    other = make_album(bob, "public", title="Other")
+    response = client.post(f"/social/photos/{original.pk}/copy/", {"album": str(other.pk)}, follow=True)
+    assert "You already have this picture." in response.content.decode()  # deduplicated per owner by content
 
 
 def test_bad_input_answers_4xx(world, bob):
@@ -334,4 +336,12 @@ def test_bad_input_answers_4xx(world, bob):
     assert client.post("/api/notifications/read/", {"ids": ["x"]}, format="json").status_code == 400
     assert client.post(f"/social/photos/{photos['public'].pk}/copy/", {"album": "nope"}).status_code == 302
     assert client.post("/notifications/read/", {"id": "abc"}).status_code == 302
-    assert SimpleUploadedFile  # noqa: B018 (imported for parity with the library tests' upload helpers)
+    assert client.get("/social/people/nobody/followers/").status_code == 404
+
+
+def test_notifications_wait_for_the_next_log_in(world, alice, bob):
+    _, photos = world
+    services.like(bob, photos["public"])
+    client = APIClient()
+    response = client.post("/accounts/login/", {"username": "alice", "password": "a-long-Passw0rd!"}, follow=True)
+    assert 'You have <a href="/notifications/">2 new notifications</a>.' in response.content.decode()
