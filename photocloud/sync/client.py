@@ -246,6 +246,7 @@ class Syncer:
 
     def run(self, paths: list[Path] | None = None) -> Summary:
         """Sync the whole folder, or only `paths` (from watch mode)."""
+        self.stopping.clear()
         summary = Summary()
         todo = []
         for path in walk(self.root) if paths is None else paths:
@@ -282,12 +283,14 @@ class Syncer:
         if not items:
             return
         with tqdm(total=sum(i.size for i in items), desc="Hashing", unit="B", unit_scale=True, unit_divisor=1024,
-                  disable=not self.progress, leave=False) as bar, ThreadPoolExecutor(self.workers) as pool:
+                  disable=not self.progress, leave=False) as bar:
             def one(item: Item) -> None:
                 digest = hashlib.sha256()
                 try:
                     with open(item.path, "rb") as handle:
                         while block := handle.read(HASH_BLOCK):
+                            if self.stopping.is_set():
+                                raise Stopped
                             digest.update(block)
                             bar.update(len(block))
                 except OSError as error:
@@ -299,7 +302,7 @@ class Syncer:
                 item.sha256 = digest.hexdigest()
                 self.state.record(item)
 
-            list(pool.map(one, items))
+            self._in_parallel(one, items)
 
     def _lookup(self, hashes: set[str]) -> set[str]:
         """The hashes the server already has, asked in batches before anything is sent."""
@@ -319,7 +322,7 @@ class Syncer:
             return
         firsts = [items[0] for items in groups.values()]
         with tqdm(total=sum(i.size for i in firsts), desc="Uploading", unit="B", unit_scale=True, unit_divisor=1024,
-                  disable=not self.progress, dynamic_ncols=True) as bar, ThreadPoolExecutor(self.workers) as pool:
+                  disable=not self.progress, dynamic_ncols=True) as bar:
             done = [0]
             lock = threading.Lock()
 
@@ -341,12 +344,18 @@ class Syncer:
                     done[0] += 1
                     bar.set_postfix_str(f"{done[0]}/{len(firsts)} files", refresh=False)
 
-            futures = [pool.submit(one, items) for items in groups.values()]
+            self._in_parallel(one, list(groups.values()))
+
+    def _in_parallel(self, work, items: list) -> None:
+        """Run work(item) on the worker threads. The first error (a refused token, an unreachable server, Ctrl-C)
+        stops the others after their current block or chunk and is raised; what the server has is kept."""
+        with ThreadPoolExecutor(self.workers) as pool:
+            futures = [pool.submit(work, item) for item in items]
             try:
                 for future in futures:
-                    future.result()  # re-raises a refused token or an unreachable server
+                    future.result()
             except BaseException:
-                self.stopping.set()  # running uploads stop after their current chunk
+                self.stopping.set()
                 pool.shutdown(wait=True, cancel_futures=True)
                 raise
 
@@ -462,11 +471,13 @@ class Syncer:
         changes: queue.SimpleQueue = queue.SimpleQueue()
         observer = Observer()
         observer.schedule(ChangeHandler(self.root, changes.put), str(self.root), recursive=True)
-        observer.start()
+        observer.start()  # before the first full sync, so nothing added meanwhile is missed
         tracker = SettleTracker(quiet=settle_seconds)
         next_rescan = time.monotonic() + rescan_seconds
-        print(f"Watching {self.root} for new pictures (Ctrl-C to stop).", flush=True)
         try:
+            print(self.run().text(), flush=True)
+            self.progress = False
+            print(f"Watching {self.root} for new pictures (Ctrl-C to stop).", flush=True)
             while not stop.wait(0.5):
                 while not changes.empty():
                     tracker.touch(changes.get())
@@ -552,15 +563,13 @@ def _run(args) -> int:
                     chunk_bytes=max(64 * 1024, int(args.chunk_mb * 1024 * 1024)),
                     rate=RateLimit(args.max_rate * 1024 * 1024 if args.max_rate else None), progress=progress)
     print(f"Syncing {root} to {server} as {username}.", flush=True)
-    summary = syncer.run()
-    print(summary.text(), flush=True)
     if args.watch:
         stop = threading.Event()
         signal.signal(signal.SIGTERM, lambda *_: stop.set())
-        signal.signal(signal.SIGINT, lambda *_: stop.set())
-        syncer.progress = False
         syncer.watch(stop, args.settle_seconds, args.rescan_minutes * 60)
         return 0
+    summary = syncer.run()
+    print(summary.text(), flush=True)
     return 1 if summary.failed else 0
 
 

@@ -25,6 +25,8 @@ from .models import ImportEvent, ImportFolder, UploadSession
 logger = logging.getLogger(__name__)
 
 MAX_CHUNK_BYTES = 16 * 1024 * 1024
+# Unfinished uploads kept per user (the least recently used go first): bounds the disk one user's partial files take.
+MAX_OPEN_UPLOADS = 20
 STALE_AFTER = timedelta(days=7)
 COMPLETING_TIMEOUT = timedelta(minutes=15)
 
@@ -78,6 +80,9 @@ def start_upload(owner, *, sha256: str, size: int, name: str, album=None) -> tup
                 session = UploadSession.objects.create(owner=owner, sha256=sha256, size=size, name=name, album=album)
         except IntegrityError:  # the same content started by a parallel request: share its session
             session = UploadSession.objects.get(owner=owner, sha256=sha256)
+        else:
+            for oldest in UploadSession.objects.filter(owner=owner).order_by("-updated_at")[MAX_OPEN_UPLOADS:]:
+                discard_upload(oldest)
     if session.size != size:
         raise UploadError("An unfinished upload of these bytes has another size: the hash or size is wrong.",
                           status=409, code="size_mismatch")

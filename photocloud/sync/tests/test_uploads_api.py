@@ -143,3 +143,15 @@ def test_the_upload_endpoints_are_in_the_openapi_schema(client):
     schema = client.get("/api/schema/", HTTP_ACCEPT="application/json").json()
     assert {"/api/uploads/", "/api/uploads/{id}/", "/api/uploads/{id}/complete/",
             "/api/photos/lookup/", "/api/albums/"} <= set(schema["paths"])
+
+
+def test_a_user_keeps_a_bounded_number_of_unfinished_uploads(api, alice, monkeypatch):
+    monkeypatch.setattr(services, "MAX_OPEN_UPLOADS", 2)
+    ids = []
+    for token in "abc":
+        data = images.unique_jpeg("cat", token=token)
+        ids.append(start(api, data).json()["id"])
+        put(api, ids[-1], 0, data[:100])
+    assert set(map(str, UploadSession.objects.values_list("pk", flat=True))) == set(ids[1:])
+    assert len(list(services.uploads_dir().glob("*.part"))) == 2
+
