@@ -143,3 +143,7 @@ class Candidate(models.Model):
     @property
     def similarity_percent(self) -> int | None:
         return None if self.similarity is None else round(max(self.similarity, 0) * 100)
+
+    @property
+    def keyword_percent(self) -> int:
+        return round(self.keyword_score * 100)

@@ -24,8 +24,8 @@ def robots_token(user_agent: str) -> str:
 
 
 class HostGate:
-    """Waits for a host's turn: `delay` seconds after the previous request started and at most `concurrency`
-    requests in flight. `pause(host, seconds)` honours a 429/503 Retry-After."""
+    """Waits for a host's turn: `delay` seconds after the previous request started and ended, and at most
+    `concurrency` requests in flight. `pause(host, seconds)` honours a 429/503 Retry-After."""
 
     def __init__(self, delay: float, concurrency: int, hold_seconds: float, should_stop=lambda: False):
         self.delay = delay
@@ -65,6 +65,9 @@ class HostGate:
         try:
             yield
         finally:
+            # The delay counts from the end of the request too, so a slow response never shortens the pause.
+            cache.set(self._key(host, "next"), max(time.time() + gap, cache.get(self._key(host, "next")) or 0),
+                      timeout=int(gap) + 60)
             cache.delete(slot)
 
     def _take_slot(self, host: str) -> str | None:

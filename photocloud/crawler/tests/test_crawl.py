@@ -5,6 +5,7 @@ import time
 from datetime import timedelta
 
 import pytest
+from django.db import connection
 from django.utils import timezone
 
 from photocloud.crawler import services
@@ -192,6 +193,7 @@ def test_cancel_while_running(alice, site, settings):
         while len(site.hits) < 3:
             time.sleep(0.02)
         services.cancel_crawl(queued)
+        connection.close()  # this thread's own connection
 
     canceller = threading.Thread(target=cancel_soon)
     canceller.start()
