@@ -157,6 +157,15 @@ class Api:
                             f"{response.status_code}).") from None
 
 
+def _json(response: httpx.Response) -> dict:
+    """The answer's JSON object, or {} for anything else (an HTML error page from a proxy, say)."""
+    try:
+        body = response.json()
+    except ValueError:
+        return {}
+    return body if isinstance(body, dict) else {}
+
+
 def _detail(response: httpx.Response) -> str:
     try:
         body = response.json()
@@ -228,6 +237,10 @@ class RateLimit:
 
 class FileChanged(Exception):
     pass
+
+
+class FileFailed(Exception):
+    """The server refused something about this one file; the others go on, and it is tried again next run."""
 
 
 class Stopped(Exception):
@@ -333,6 +346,8 @@ class Syncer:
                 except FileChanged:
                     self.state.forget(first.relative)
                     outcome, reason = "failed", "the file changed while it was sent; it goes up next time"
+                except FileFailed as failure:
+                    outcome, reason = "failed", str(failure)
                 except OSError as error:
                     outcome, reason = "failed", f"cannot read the file ({error.strerror})"
                 for item in items:  # copies of the same content in the folder: one picture
@@ -365,11 +380,11 @@ class Syncer:
             body = {"sha256": item.sha256, "size": item.size, "name": readable(item.path.name),
                     "album": self._album_id(item)}
             response = self.api.request("POST", "/api/uploads/", json=body)
-            if response.status_code in (400, 413):
-                return "rejected", _detail(response)
+            session = _json(response)
+            if response.status_code == 413 or session.get("code") == "empty":
+                return "rejected", _detail(response)  # the file itself can never be stored
             if response.status_code not in (200, 201):
-                return "failed", _detail(response)
-            session = response.json()
+                raise FileFailed(f"the server refused the upload: {_detail(response)}")
             if session["status"] == "duplicate":
                 bar.update(item.size)
                 return "present", ""
@@ -401,10 +416,9 @@ class Syncer:
                                             content=chunk, headers={"Content-Type": "application/octet-stream"})
                 if response.status_code == 404:
                     return None
-                answer = response.json() if response.headers.get("content-type", "").startswith("application/json") \
-                    else {}
+                answer = _json(response)
                 if response.status_code not in (200, 409) or "offset" not in answer:
-                    raise SyncError(f"The server refused a chunk of {item.relative}: {_detail(response)}")
+                    raise FileFailed(f"the server refused a chunk: {_detail(response)}")
                 bar.update(answer["offset"] - offset)
                 offset = answer["offset"]  # after a 409: where the server really stands
         return offset
@@ -412,8 +426,7 @@ class Syncer:
     def _complete(self, item: Item, upload_id: str) -> tuple[str, str] | None:
         for _ in range(30):
             response = self.api.request("POST", f"/api/uploads/{upload_id}/complete/")
-            answer = response.json() if response.headers.get("content-type", "").startswith("application/json") \
-                else {}
+            answer = _json(response)
             if response.status_code == 404:
                 # Completed by an earlier attempt whose answer was lost, or dropped: the library knows which.
                 return ("uploaded", "") if self._lookup({item.sha256}) else None
