@@ -241,6 +241,8 @@ def import_file(folder: ImportFolder, path: Path) -> ImportEvent | None:
     except OSError as error:
         logger.warning("Import of %s failed", path, exc_info=True)
         status, reason, photo = ImportEvent.Status.ERROR, f"Could not read or move the file: {error.strerror}.", None
+    # A file that keeps failing (unreadable, say) is retried at every scan: one event tells about it, not one a minute.
+    ImportEvent.objects.filter(folder=folder, path_key=path_key(relative), status=ImportEvent.Status.ERROR).delete()
     event = ImportEvent.objects.create(folder=folder, relative_path=relative, path_key=path_key(relative),
                                        size=current[0], mtime_ns=current[1], status=status, reason=reason[:500],
                                        photo=photo)

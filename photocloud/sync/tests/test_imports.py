@@ -70,6 +70,20 @@ def test_move_mode_deletes_only_what_is_safely_stored(alice, incoming):
     assert folder.last_scan_at and folder.duplicate_count == 1 and folder.pending_count == 0
 
 
+def test_an_unreadable_file_is_reported_once_and_retried(alice, incoming):
+    folder = ImportFolder.objects.create(owner=alice, path=str(incoming))
+    unreadable = incoming / "odd.jpg"
+    unreadable.mkdir()  # cannot be opened as a file, even by root
+    for _ in range(3):
+        event = services.import_file(folder, unreadable)
+        assert event.status == "error" and "Could not read" in event.reason
+    assert ImportEvent.objects.filter(folder=folder).count() == 1
+    unreadable.rmdir()
+    drop(incoming, "odd.jpg", images.unique_jpeg("rocket"))
+    assert services.import_file(folder, unreadable).status == "stored"
+    assert list(ImportEvent.objects.values_list("status", flat=True)) == ["stored"]
+
+
 def test_the_form_checks_the_folder(alice, bob, incoming, settings):
     def errors(**data):
         form = ImportFolderForm({"owner": alice.pk, "mode": "copy", "enabled": True, **data})
