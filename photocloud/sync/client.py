@@ -522,7 +522,8 @@ def parser() -> argparse.ArgumentParser:
         prog="photocloud sync",
         description="Upload every picture under DIR that your Photocloud library does not have yet. Nothing is ever "
                     "deleted; a changed file is uploaded as a new picture (the earlier one stays).")
-    p.add_argument("dir", metavar="DIR", type=Path)
+    p.add_argument("dir", metavar="DIR", type=Path, help="the folder to sync, sub-folders included (hidden files and "
+                   "folders are left out)")
     p.add_argument("--server", help="e.g. https://photos.example.org (or PHOTOCLOUD_SERVER; saved with --save)")
     p.add_argument("--token", help="a personal API token (or PHOTOCLOUD_TOKEN; saved with --save)")
     p.add_argument("--save", action="store_true",
@@ -533,7 +534,7 @@ def parser() -> argparse.ArgumentParser:
                         help="one album per sub-folder, named by its path (pictures at the top go to “Uploads”)")
     p.add_argument("--watch", action="store_true", help="keep running and upload new or changed pictures")
     p.add_argument("--workers", type=int, default=4, help="parallel uploads (default 4)")
-    p.add_argument("--chunk-mb", type=float, default=8, help="size of the pieces large files are sent in")
+    p.add_argument("--chunk-mb", type=float, default=8, help="size of the pieces large files are sent in (default 8)")
     p.add_argument("--max-rate", type=float, metavar="MB/S", help="cap the upload speed")
     p.add_argument("--settle-seconds", type=float, default=2,
                    help="watch mode: wait until a file has not changed for this long (it may still be written)")

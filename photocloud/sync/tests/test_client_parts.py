@@ -1,6 +1,9 @@
 """Parts of the sync client on their own: retries against a real flaky HTTP server, and which files are synced."""
 
 import json
+import os
+import subprocess
+import sys
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -79,3 +82,15 @@ def test_a_file_is_ready_once_it_stops_changing(tmp_path):
     assert tracker.ready() == []
     time.sleep(0.35)
     assert tracker.ready() == [(path, "tag")] and len(tracker) == 0
+
+
+def test_the_client_needs_no_django_settings_nor_data_folder(tmp_path):
+    """Loading settings would create a data folder: the client runs on computers that have none."""
+    code = ("import sys; from photocloud.cli import main; sys.argv = ['photocloud', 'sync', '--help'];\n"
+            "try:\n    main()\nexcept SystemExit:\n    pass\n"
+            "assert not [m for m in sys.modules if m.startswith('django')], 'Django was imported'")
+    env = {key: value for key, value in os.environ.items() if not key.startswith(("DJANGO_", "PHOTOCLOUD_"))}
+    result = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, env=env, capture_output=True, text=True,
+                            timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert "photocloud sync" in result.stdout and list(tmp_path.iterdir()) == []
