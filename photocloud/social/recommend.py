@@ -124,17 +124,22 @@ def _features(photo_ids) -> dict:
     return vectors
 
 
-def popularity(photo_ids=None) -> dict:
-    """{photo id: likes + comments + viewers + 2 × collects of its album}, for the given pictures or all."""
+def popularity(photo_ids=None, since=None) -> dict:
+    """{photo id: likes + comments + viewers + 2 × collects of its album}, for the given pictures or all, counting
+    what happened after `since` when given."""
     counts: dict = defaultdict(int)
     scope = {} if photo_ids is None else {"photo__in": list(photo_ids)}
-    for model in (Like, Comment, PhotoView):
-        rows = model.objects.filter(photo__isnull=False, **scope).values_list("photo").annotate(n=Count("id"))
-        for photo_id, n in rows:
+    for model, moment in ((Like, "created_at"), (Comment, "created_at"), (PhotoView, "last_viewed_at")):
+        rows = model.objects.filter(photo__isnull=False, **scope)
+        if since is not None:
+            rows = rows.filter(**{f"{moment}__gte": since})
+        for photo_id, n in rows.values_list("photo").annotate(n=Count("id")):
             counts[photo_id] += n
     photos = Photo.objects.all() if photo_ids is None else Photo.objects.filter(pk__in=list(photo_ids))
-    collected = Collect.objects.filter(album__in=photos.values("album_id")).values_list("album").annotate(n=Count("id"))
-    if collected := dict(collected):
+    collects = Collect.objects.filter(album__in=photos.values("album_id"))
+    if since is not None:
+        collects = collects.filter(created_at__gte=since)
+    if collected := dict(collects.values_list("album").annotate(n=Count("id"))):
         for photo_id, album_id in photos.filter(album__in=list(collected)).values_list("pk", "album_id"):
             counts[photo_id] += 2 * collected[album_id]
     return counts
@@ -364,20 +369,16 @@ def diversify(ranked: list[_Scored], limit: int, vectors: dict) -> list[_Scored]
 
 
 def popular_photos(viewer, *, exclude=(), files=(), limit: int = 200) -> list[tuple[Photo, float]]:
-    """Public pictures by interactions, the recent ones first (also the popularity baseline of bench/recommend.py)."""
+    """Cold start: the public pictures most interacted with in the last POPULAR_DAYS, then the newest public ones."""
     public = Photo.objects.visible_to(None).filter(status=Photo.Status.READY)
     if viewer is not None and viewer.is_authenticated:
         public = public.exclude(owner=viewer)
-    counts = popularity()
-    since = timezone.now() - timedelta(days=POPULAR_DAYS)
-    ranked_ids = sorted(counts, key=counts.get, reverse=True)
-    photos = public.filter(pk__in=ranked_ids[: limit * 5]).select_related("album", "owner").in_bulk()
-    recent = [pk for pk in ranked_ids if pk in photos and photos[pk].created_at >= since]
-    older = [pk for pk in ranked_ids if pk in photos and photos[pk].created_at < since]
-    order = recent + older
-    if len(order) < limit:  # a young cloud: fill with the newest public pictures
-        order += list(public.exclude(pk__in=order).order_by("-created_at").values_list("pk", flat=True)[:limit])
-        photos.update(public.filter(pk__in=order).select_related("album", "owner").in_bulk())
+    counts = popularity(since=timezone.now() - timedelta(days=POPULAR_DAYS))
+    ranked = sorted(counts, key=counts.get, reverse=True)[: limit * 5]
+    shown = set(public.filter(pk__in=ranked).values_list("pk", flat=True))
+    order = [pk for pk in ranked if pk in shown]
+    order += list(public.exclude(pk__in=order).order_by("-created_at").values_list("pk", flat=True)[: limit * 2])
+    photos = public.filter(pk__in=order).select_related("album", "owner").in_bulk()
     result, files = [], set(files)
     for pk in order:
         photo = photos[pk]
