@@ -18,7 +18,7 @@ from photocloud.library.models import Album, Photo, category_label
 
 from . import backends
 from .models import SearchDocument
-from .query import ParsedQuery, parse
+from .query import ParsedQuery, parse, tokens
 
 PAGE_SIZE = 24
 SIMILAR_LIMIT = 240  # search by image: the nearest pictures (ten pages) among those passing words and filters
@@ -222,8 +222,6 @@ def reasons(parsed: ParsedQuery, photos, distances: dict | None = None) -> dict:
 
 
 def _contains(text: str, words: list[str], prefix: bool) -> bool:
-    from .query import tokens
-
     have = tokens(text)
     if prefix:
         return all(any(token.startswith(word) for token in have) for word in words)
