@@ -195,6 +195,7 @@ PHOTOCLOUD = {
         "MAX_CANDIDATES": int(os.environ.get("PHOTOCLOUD_CRAWLER_MAX_CANDIDATES", "200")),
         "DAILY_PAGES": int(os.environ.get("PHOTOCLOUD_CRAWLER_DAILY_PAGES", "1000")),
         "DAILY_BYTES": int(os.environ.get("PHOTOCLOUD_CRAWLER_DAILY_MB", "1000")) * 1024 * 1024,
+        "DAILY_SECONDS": int(os.environ.get("PHOTOCLOUD_CRAWLER_DAILY_SECONDS", "3600")),
         "ACTIVE_PER_USER": int(os.environ.get("PHOTOCLOUD_CRAWLER_ACTIVE_PER_USER", "2")),
         "HOST_DELAY": float(os.environ.get("PHOTOCLOUD_CRAWLER_HOST_DELAY", "1.0")),
         "HOST_CONCURRENCY": int(os.environ.get("PHOTOCLOUD_CRAWLER_HOST_CONCURRENCY", "2")),

@@ -2,7 +2,7 @@
 
 from datetime import timedelta
 
-from django.db.models import Sum
+from django.db.models import BigIntegerField, Case, F, FloatField, Q, Sum, When
 from django.utils import timezone
 
 from .models import Candidate, Crawl
@@ -18,12 +18,25 @@ def active_crawls(owner):
     return crawls_of(owner).filter(status__in=Crawl.ACTIVE)
 
 
-def usage_today(owner) -> tuple[int, int]:
-    """Pages and bytes the owner's crawls fetched in the last 24 hours (the per-user daily budget)."""
-    totals = crawls_of(owner).filter(created_at__gte=timezone.now() - timedelta(days=1)).aggregate(
-        pages=Sum("pages_fetched"), bytes=Sum("bytes_fetched")
-    )
-    return totals["pages"] or 0, totals["bytes"] or 0
+def usage_today(owner) -> dict[str, float]:
+    """Pages, bytes and seconds of the owner's crawls of the last 24 hours, for the per-user daily budget. A crawl
+    still queued or running counts with its whole budget, so crawls started side by side cannot overspend."""
+    active = Q(status__in=Crawl.ACTIVE)
+    columns = (("pages", "pages_fetched", BigIntegerField()), ("bytes", "bytes_fetched", BigIntegerField()),
+               ("seconds", "seconds_used", FloatField()))
+    totals = crawls_of(owner).filter(created_at__gte=timezone.now() - timedelta(days=1)).aggregate(**{
+        name: Sum(Case(When(active, then=F(f"max_{name}")), default=F(used), output_field=kind))
+        for name, used, kind in columns
+    })
+    return {name: value or 0 for name, value in totals.items()}
+
+
+def library_hashes(owner, candidates) -> set[str]:
+    """Which of these candidates' files the owner already has (saved before, or uploaded)."""
+    from photocloud.library.models import Photo
+
+    hashes = [candidate.sha256 for candidate in candidates]
+    return set(Photo.objects.owned_by(owner).filter(sha256__in=hashes).values_list("sha256", flat=True))
 
 
 def ranked_candidates(crawl: Crawl):

@@ -26,6 +26,8 @@ logger = logging.getLogger(__name__)
 
 MAX_SEED_URLS = 20
 MAX_ATTEMPTS = 2  # a crawl whose worker died is resumed once, then marked failed
+QUEUED_GRACE = timedelta(minutes=30)
+NEVER_STARTED = timedelta(days=1)
 
 
 class CrawlRefused(Exception):
@@ -67,10 +69,11 @@ def start_crawl(owner, *, target: Photo | None = None, keywords: str = "", start
     if selectors.active_crawls(owner).count() >= config["ACTIVE_PER_USER"]:
         raise CrawlRefused(f"You already have {config['ACTIVE_PER_USER']} crawls running; wait for one to end or "
                            "cancel it.", status=429)
-    pages_used, bytes_used = selectors.usage_today(owner)
-    pages_left = config["DAILY_PAGES"] - pages_used
-    bytes_left = config["DAILY_BYTES"] - bytes_used
-    if pages_left <= 0 or bytes_left <= 0:
+    used = selectors.usage_today(owner)
+    pages_left = config["DAILY_PAGES"] - used["pages"]
+    bytes_left = config["DAILY_BYTES"] - used["bytes"]
+    seconds_left = int(config["DAILY_SECONDS"] - used["seconds"])
+    if pages_left <= 0 or bytes_left <= 0 or seconds_left <= 0:
         raise CrawlRefused("You have used today's crawling budget. Try again tomorrow.", status=429)
     crawl = Crawl(
         owner=owner, target=target, keywords=keywords, seed_urls=clean_seed_urls(start_pages),
@@ -78,7 +81,8 @@ def start_crawl(owner, *, target: Photo | None = None, keywords: str = "", start
         max_depth=min(max_depth if max_depth is not None else config["MAX_DEPTH"], config["MAX_DEPTH"]),
         max_pages=min(max_pages or config["MAX_PAGES"], config["MAX_PAGES"], pages_left),
         max_bytes=min(config["MAX_BYTES"], bytes_left),
-        max_seconds=config["MAX_SECONDS"],
+        max_seconds=min(config["MAX_SECONDS"], seconds_left),
+        heartbeat=timezone.now(),
     )
     if not all_seeds(crawl):
         raise CrawlRefused("Give at least one start page: no configured source can be used for this crawl.")
@@ -164,12 +168,25 @@ def save_candidates(owner, crawl: Crawl, candidates, album: Album) -> list[libra
 
 
 def recover_stalled() -> tuple[int, int]:
-    """Crawls whose worker stopped (no heartbeat for a while): resumed once, then failed. Returns (resumed, failed)."""
-    stale = timezone.now() - timedelta(seconds=_config()["STALE_SECONDS"])
+    """Crawls whose worker stopped (no heartbeat for a while): resumed once, then failed. Returns (resumed, failed).
+
+    A crawl queued for long is queued again (its task may have been lost; a second task finds it taken and does
+    nothing), and one that never started within a day is failed.
+    """
+    now = timezone.now()
+    stale = now - timedelta(seconds=_config()["STALE_SECONDS"])
     resumed = failed = 0
+    waiting = Crawl.objects.filter(status=Crawl.Status.QUEUED, heartbeat__lt=now - QUEUED_GRACE)
+    failed += waiting.filter(created_at__lt=now - NEVER_STARTED).update(
+        status=Crawl.Status.FAILED, finished_at=now, error="The crawl never started: no background worker took it.")
+    for crawl in waiting:
+        if Crawl.objects.filter(pk=crawl.pk, status=Crawl.Status.QUEUED).update(heartbeat=now):
+            enqueue(crawl)
+            resumed += 1
     for crawl in Crawl.objects.filter(status=Crawl.Status.RUNNING, heartbeat__lt=stale):
         if crawl.attempts < MAX_ATTEMPTS:
-            if Crawl.objects.filter(pk=crawl.pk, status=Crawl.Status.RUNNING).update(status=Crawl.Status.QUEUED):
+            if Crawl.objects.filter(pk=crawl.pk, status=Crawl.Status.RUNNING).update(status=Crawl.Status.QUEUED,
+                                                                                     heartbeat=now):
                 enqueue(crawl)
                 resumed += 1
         elif Crawl.objects.filter(pk=crawl.pk, status=Crawl.Status.RUNNING).update(

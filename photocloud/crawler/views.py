@@ -53,8 +53,9 @@ def crawl_detail(request, pk):
     crawl = _crawl(request, pk)
     page = Paginator(selectors.ranked_candidates(crawl), RESULTS_PER_PAGE).get_page(request.GET.get("page"))
     form = SaveForm(crawl=crawl, user=request.user)
-    return render(request, "crawler/detail.html", {"crawl": crawl, "page": page, "form": form,
-                                                   "vision": ranking.vision_enabled()})
+    context = {"crawl": crawl, "page": page, "form": form, "vision": ranking.vision_enabled(),
+               "in_library": selectors.library_hashes(request.user, page.object_list)}
+    return render(request, "crawler/detail.html", context)
 
 
 @login_required

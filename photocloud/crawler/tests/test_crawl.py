@@ -101,6 +101,19 @@ def test_daily_budget_per_user(alice, bob, site, settings):
     assert crawl(bob, keywords="cat", start_pages=[f"{site.url}/"]).pages_fetched == 3  # bob has his own
 
 
+def test_daily_budget_counts_crawls_still_running_in_full(alice, site, settings):
+    configure(settings, DAILY_PAGES=50, DAILY_SECONDS=100, MAX_PAGES=30, MAX_SECONDS=60)
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.dummy.DummyBackend"}}
+    first = services.start_crawl(alice, keywords="cat", start_pages=[f"{site.url}/"])
+    second = services.start_crawl(alice, keywords="cat", start_pages=[f"{site.url}/"])
+    assert (first.max_pages, first.max_seconds) == (30, 60)
+    assert (second.max_pages, second.max_seconds) == (20, 40)  # what the first one may still use is reserved
+    services.cancel_crawl(first)
+    services.cancel_crawl(second)
+    third = services.start_crawl(alice, keywords="cat", start_pages=[f"{site.url}/"])
+    assert third.max_pages == 30  # cancelled crawls count what they used: nothing
+
+
 def test_slow_huge_compressed_and_looping_responses_are_cut_short(alice, site):
     pages = ["/slow", "/huge.html", "/gzip-bomb.html", "/loop", "/gzip-page.html"]
     started = time.monotonic()
@@ -217,6 +230,19 @@ def test_stalled_crawls_resume_once_then_fail(alice, site, settings):
     assert services.recover_stalled() == (0, 1)
     assert Crawl.objects.get(pk=stalled.pk).status == "failed"
     assert CrawlerConfig.recover_interrupted_work(None) is None  # a fresh heartbeat is left alone
+
+
+def test_crawls_queued_for_long_are_queued_again_or_failed(alice, site, settings):
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.dummy.DummyBackend"}}
+    lost = services.start_crawl(alice, keywords="cat", start_pages=[f"{site.url}/cats.html"])
+    forgotten = services.start_crawl(alice, keywords="cat", start_pages=[f"{site.url}/cats.html"])
+    Crawl.objects.filter(pk=lost.pk).update(heartbeat=timezone.now() - timedelta(hours=1))
+    Crawl.objects.filter(pk=forgotten.pk).update(heartbeat=timezone.now() - timedelta(days=2),
+                                                 created_at=timezone.now() - timedelta(days=2))
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+    assert services.recover_stalled() == (1, 1)
+    assert Crawl.objects.get(pk=lost.pk).status == "done"
+    assert Crawl.objects.get(pk=forgotten.pk).status == "failed"
 
 
 def test_save_into_an_album_records_provenance(alice, bob, site, django_capture_on_commit_callbacks):

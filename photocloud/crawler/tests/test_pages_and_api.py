@@ -149,6 +149,11 @@ def test_start_watch_save_and_delete_in_the_pages(client, alice, bob, site, targ
     assert Photo.objects.filter(album=album, source_url=candidate.image_url).exists()
     response = client.post(f"/crawls/{crawl.pk}/save/", {"album": str(album.pk)}, follow=True)
     assert "Select at least one image." in response.content.decode()
+    client.post("/crawls/new/", form)  # the same page again: the saved image is shown as already there
+    again = Crawl.objects.exclude(pk=crawl.pk).get()
+    page = client.get(again.get_absolute_url()).content.decode()
+    assert page.count("In your library</span>") == 1 and page.count('type="checkbox"') == 1
+    client.post(f"/crawls/{again.pk}/delete/")
 
     # Another user sees none of it.
     client.force_login(bob)
