@@ -105,6 +105,14 @@ class CrawlRun:
     def bytes_left(self) -> int:
         return self.crawl.max_bytes - self.crawl.bytes_fetched
 
+    def asked_to_wait(self, fetched) -> float:
+        """429 or 503: pause the host for its Retry-After (bounded); returns the pause, 0 for other answers."""
+        if fetched.status not in (429, 503):
+            return 0.0
+        wait = min(retry_after_seconds(fetched.headers, 5.0), self.config["MAX_RETRY_AFTER"])
+        self.gate.pause(httpx.URL(fetched.url).host, wait)
+        return max(wait, 0.001)
+
     def limit(self, per_response: int) -> int:
         return max(min(per_response, self.bytes_left()), 0)
 
@@ -198,15 +206,16 @@ class CrawlRun:
             fetched = self.fetcher.get(url, max_bytes=self.limit(self.config["MAX_PAGE_BYTES"]),
                                        deadline=self.response_deadline(), accept="text/html,application/xhtml+xml",
                                        wanted=lambda kind: kind.startswith(HTML_TYPES))
-        except (Refused, FetchFailed) as problem:
+        except Refused as refusal:  # nothing was sent: not a page fetched
+            self.note(f"Skipped {url}: {refusal}")
+            return []
+        except FetchFailed as problem:
+            crawl.pages_fetched += 1
             self.skipped(url, problem, self.config["MAX_PAGE_BYTES"])
             return []
-        finally:
-            crawl.pages_fetched += 1
-            self.save_progress()
-        if fetched.status in (429, 503):
-            wait = min(retry_after_seconds(fetched.headers, 5.0), self.config["MAX_RETRY_AFTER"])
-            self.gate.pause(httpx.URL(fetched.url).host, wait)
+        crawl.pages_fetched += 1
+        self.save_progress()
+        if wait := self.asked_to_wait(fetched):
             if retries < 2 and time.monotonic() + wait < self.deadline:
                 frontier.append((url, depth, retries + 1))
                 self.note(f"{httpx.URL(url).host} asked to wait {wait:.0f} s ({fetched.status}); will retry {url}")
@@ -223,7 +232,12 @@ class CrawlRun:
             html = fetched.content.decode(charset, "replace")
         except LookupError:
             html = fetched.content.decode("utf-8", "replace")
-        page = parse_page(html, fetched.url)
+        try:
+            page = parse_page(html, fetched.url)
+        except Exception:  # one page the parser chokes on must not end the crawl
+            logger.exception("Could not parse %s", fetched.url)
+            self.note(f"Skipped {url}: the page could not be read.")
+            return []
         for image in page.images:
             if image.url in self.seen_images:
                 continue
@@ -247,9 +261,14 @@ class CrawlRun:
             return
         finally:
             self.save_progress()
-        if fetched.status != 200 or not fetched.content:
+        if self.asked_to_wait(fetched) or fetched.status != 200 or not fetched.content:
             return
-        candidate = self.keep(fetched.content, image, fetched.url, page_url, page_title)
+        try:
+            candidate = self.keep(fetched.content, image, fetched.url, page_url, page_title)
+        except Exception:  # a decoder or model failing on one odd file must not end the crawl
+            logger.exception("Could not keep %s", fetched.url)
+            self.note(f"Not kept {image.url}: the image could not be processed.")
+            return
         if candidate is not None:
             self.crawl.images_kept += 1
             self.save_progress()
