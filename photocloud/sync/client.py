@@ -150,6 +150,9 @@ class Api:
 
     def me(self) -> str:
         response = self.request("GET", "/api/me/", attempts=3)  # a wrong address should not take a minute
+        if response.is_redirect:
+            raise SyncError(f"{self.server} redirects to {response.headers.get('Location')}: give --server the "
+                            "address it redirects to (e.g. https://).")
         try:
             return response.json()["username"]
         except (ValueError, KeyError, TypeError):
