@@ -450,7 +450,7 @@ class Syncer:
         name = self.album
         if self.album_per_folder:
             parent = Path(item.relative).parent.as_posix()
-            name = parent if parent != "." else self.album
+            name = parent if parent != "." else None  # pictures at the top: the server's "Uploads" album
         if not name:
             return None
         with self.album_lock:
