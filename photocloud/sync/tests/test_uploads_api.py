@@ -4,6 +4,7 @@ import hashlib
 from datetime import timedelta
 
 import pytest
+from django.apps import apps
 from django.utils import timezone
 from rest_framework.test import APIClient
 
@@ -135,8 +136,22 @@ def test_abandoned_uploads_are_removed(api):
     upload_id = start(api, data).json()["id"]
     put(api, upload_id, 0, data[:1000])
     UploadSession.objects.filter(pk=upload_id).update(updated_at=timezone.now() - timedelta(days=8))
-    assert services.remove_stale_uploads() == 1
+    assert apps.get_app_config("sync").recover_interrupted_work() == "Removed 1 abandoned upload(s)."  # run by serve
     assert not UploadSession.objects.exists() and not list(services.uploads_dir().glob("*.part"))
+    assert services.remove_stale_uploads() == 0
+
+
+def test_one_request_at_a_time_completes_an_upload(api, alice):
+    data = images.unique_jpeg("coffee")
+    upload_id = start(api, data).json()["id"]
+    send_all(api, upload_id, data)
+    UploadSession.objects.filter(pk=upload_id).update(completing_since=timezone.now())  # another request is at it
+    busy = api.post(f"/api/uploads/{upload_id}/complete/")
+    assert busy.status_code == 409 and busy.json()["code"] == "completing"
+    # A completion that died long ago (a killed web worker) does not block the upload for ever.
+    UploadSession.objects.filter(pk=upload_id).update(completing_since=timezone.now() - timedelta(hours=1))
+    assert api.post(f"/api/uploads/{upload_id}/complete/").status_code == 201
+    assert Photo.objects.filter(owner=alice).count() == 1
 
 
 def test_the_upload_endpoints_are_in_the_openapi_schema(client):
