@@ -199,3 +199,18 @@ def test_words_from_crawled_pages_are_escaped(client, alice, site):
     page = client.get(Crawl.objects.get().get_absolute_url()).content.decode()
     assert "<img src=x onerror" not in page and "&lt;img src=x onerror=alert(1)&gt;" in page
     assert '<script>alert("t")' not in page and "&lt;script&gt;alert(&quot;t&quot;)" in page
+
+
+def test_results_show_live_while_running_and_become_selectable_at_the_end(client, alice, site):
+    client.force_login(alice)
+    client.post("/crawls/new/", {"keywords": "cat", "start_pages": f"{site.url}/cats.html", "max_depth": "0",
+                                 "max_pages": "2"})
+    crawl = Crawl.objects.get()
+    Crawl.objects.filter(pk=crawl.pk).update(status="running")
+    page = client.get(crawl.get_absolute_url()).content.decode()
+    assert 'id="live-results"' in page and 'hx-trigger="every 2s"' in page and 'type="checkbox"' not in page
+    assert page.count('<li class="candidate') == 2 and "Cancel crawl" in page
+    assert "HX-Refresh" not in client.get(f"/crawls/{crawl.pk}/progress/", HTTP_HX_REQUEST="true")
+    Crawl.objects.filter(pk=crawl.pk).update(status="done")
+    page = client.get(crawl.get_absolute_url()).content.decode()
+    assert 'id="live-results"' not in page and page.count('type="checkbox"') == 2
