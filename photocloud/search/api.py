@@ -35,12 +35,13 @@ class SearchResultSerializer(serializers.Serializer):
 
 
 _response = inline_serializer("SearchResponse", {
-    "count": serializers.IntegerField(),
+    "count": serializers.IntegerField(help_text="Matching pictures, at most 1,000 (see capped)"),
     "page": serializers.IntegerField(),
     "pages": serializers.IntegerField(),
     "results": SearchResultSerializer(many=True),
     "albums": serializers.ListField(child=serializers.DictField()),
     "facets": serializers.DictField(child=serializers.ListField(child=serializers.DictField())),
+    "capped": serializers.BooleanField(help_text="More pictures match than the best 1,000 returned (and counted)"),
     "suggestion": serializers.CharField(),
     "similar_meaning": serializers.ListField(child=serializers.CharField()),
 })
@@ -77,6 +78,7 @@ class SearchView(APIView):
             "albums": [{"id": str(album.pk), "title": album.title, "owner": album.owner.username}
                        for album in found.albums],
             "facets": found.facets() if paginator.count else {},
+            "capped": found.capped,
             "suggestion": found.parsed.suggestion,
             "similar_meaning": [e.term for e in found.parsed.expansions if e.kind == "meaning"],
         })

@@ -58,7 +58,7 @@ TEARDOWN = {
 }
 
 
-def _sqlite_expression(required: list[str], phrases: list[list[str]]) -> str:
+def _sqlite_expression(required, phrases, label_phrases) -> str:
     def quoted(token):
         return '"' + token.replace('"', '""') + '"'
 
@@ -66,21 +66,25 @@ def _sqlite_expression(required: list[str], phrases: list[list[str]]) -> str:
     if required:
         parts.append("(" + " AND ".join(quoted(t) + ("*" if len(t) >= 3 else "") for t in required) + ")")
     parts += ["(" + quoted(" ".join(phrase)) + ")" for phrase in phrases]
+    parts += ["(labels : " + quoted(" ".join(phrase)) + ")" for phrase in label_phrases]
     return " OR ".join(parts)
 
 
-def _postgresql_expression(required: list[str], phrases: list[list[str]]) -> str:
-    def quoted(token):
-        return "'" + token.replace("\\", "").replace("'", "''") + "'"
+def _postgresql_expression(required, phrases, label_phrases) -> str:
+    def quoted(token, weight=""):
+        return "'" + token.replace("\\", "").replace("'", "''") + "'" + weight
 
     parts = []
     if required:
-        parts.append("(" + " & ".join(quoted(t) + (":*" if len(t) >= 3 else "") for t in required) + ")")
+        parts.append("(" + " & ".join(quoted(t, ":*" if len(t) >= 3 else "") for t in required) + ")")
     parts += ["(" + " <-> ".join(quoted(t) for t in phrase) + ")" for phrase in phrases]
+    parts += ["(" + " <-> ".join(quoted(t, ":A") for t in phrase) + ")" for phrase in label_phrases]
     return " | ".join(parts)
 
 
-def _mysql_expression(required: list[str], phrases: list[list[str]]) -> str:
+def _mysql_expression(required, phrases, label_phrases) -> str:
+    """InnoDB cannot restrict one term of a query to one column: label phrases match any column here."""
+
     def usable(token):
         return len(token) >= MYSQL_MIN_TOKEN and token not in MYSQL_STOPWORDS
 
@@ -88,31 +92,34 @@ def _mysql_expression(required: list[str], phrases: list[list[str]]) -> str:
     kept = [t for t in required if usable(t)]
     if kept:
         parts.append("(" + " ".join(f"+{t}*" for t in kept) + ")")
-    for phrase in phrases:
+    for phrase in [*phrases, *label_phrases]:
         words = [t for t in phrase if usable(t)]
         if words:
             parts.append('"' + " ".join(words) + '"')
     return " ".join(parts)
 
 
-def match_sql(kind: str, required: list[str], phrases: list[list[str]]) -> tuple[str, list] | None:
+def match_sql(kind: str, required: list[str], phrases: list[list[str]] = (),
+              label_phrases: list[list[str]] = ()) -> tuple[str, list] | None:
     """SQL selecting (object_id, score) of the documents of `kind` ("photo" or "album") that match: all `required`
-    tokens (as prefixes) anywhere, or any of the `phrases`. None when nothing is left to search for."""
+    tokens (as prefixes) anywhere, or any of the `phrases`, or any of the `label_phrases` among the labels.
+    None when nothing is left to search for."""
     column = f"d.{kind}_id"
     vendor = connection.vendor
+    terms = (required, phrases, label_phrases)
     if vendor == "sqlite":
-        expression = _sqlite_expression(required, phrases)
+        expression = _sqlite_expression(*terms)
         weights = "10.0, 4.0, 2.0, 1.0"
         sql = (f"SELECT {column} AS object_id, -bm25(search_fts, {weights}) AS score FROM search_fts "
                f"JOIN {TABLE} d ON d.id = search_fts.rowid WHERE search_fts MATCH %s AND {column} IS NOT NULL")
         params = [expression]
     elif vendor == "postgresql":
-        expression = _postgresql_expression(required, phrases)
+        expression = _postgresql_expression(*terms)
         sql = (f"SELECT {column} AS object_id, ts_rank(d.search_vector, to_tsquery('simple', %s)) AS score "
                f"FROM {TABLE} d WHERE d.search_vector @@ to_tsquery('simple', %s) AND {column} IS NOT NULL")
         params = [expression, expression]
     elif vendor == "mysql":
-        expression = _mysql_expression(required, phrases)
+        expression = _mysql_expression(*terms)
         weighted = " + ".join(f"{weight} * MATCH(d.{c}) AGAINST (%s IN BOOLEAN MODE)"
                               for c, weight in zip(COLUMNS, (10, 4, 2, 1), strict=True))
         every = f"MATCH({', '.join('d.' + c for c in COLUMNS)}) AGAINST (%s IN BOOLEAN MODE)"

@@ -17,6 +17,11 @@ MAX_QUERY_LENGTH = 500
 MAX_TOKENS = 12
 MAX_TOKEN_LENGTH = 60
 TOKEN = re.compile(r"[^\W_]+")
+# Cosine similarity of all-MiniLM-L6-v2 above which a label counts as "similar meaning" (puppy → golden retriever
+# 0.60, seaside → beach 0.73, paperwork → document 0.65; beach → harbour 0.51 and happiness → smile 0.54 stay out),
+# and how many such labels a query may bring in.
+MEANING_THRESHOLD = 0.58
+MEANING_TERMS = 5
 
 # The Chinese names of the seven default classes, as in the founding paper.
 CLASS_NAMES_ZH = {
@@ -52,7 +57,18 @@ class ParsedQuery:
 
     @property
     def phrases(self) -> list[list[str]]:
-        return [words for words in (e.words for e in self.expansions) if words]
+        """Alternatives searched everywhere: the query spelt right."""
+        return [e.words for e in self.expansions if e.kind == "spelling" and e.words]
+
+    @property
+    def label_phrases(self) -> list[list[str]]:
+        """Alternatives searched among labels only: close meanings and class names."""
+        return [e.words for e in self.expansions if e.kind != "spelling" and e.words]
+
+    def match_sql(self, kind: str):
+        from .backends import match_sql
+
+        return match_sql(kind, self.required, self.phrases, self.label_phrases)
 
 
 def parse(text: str, *, expand: bool = True) -> ParsedQuery:
@@ -95,7 +111,7 @@ def _add_meaning(parsed: ParsedQuery) -> None:
     if len(text) < 3:
         return
     known = {" ".join(parsed.required)} | {e.term for e in parsed.expansions}
-    threshold = options.get("MEANING_THRESHOLD", 0.5)
-    for term, score in meaning.close_terms(text, threshold, limit=options.get("MEANING_TERMS", 10)):
+    threshold = options.get("MEANING_THRESHOLD", MEANING_THRESHOLD)
+    for term, score in meaning.close_terms(text, threshold, limit=options.get("MEANING_TERMS", MEANING_TERMS)):
         if term not in known:
             parsed.expansions.append(Expansion(term, "meaning", score))

@@ -16,13 +16,14 @@ from django.utils import timezone
 
 from photocloud.library.models import Album, Photo, category_label
 
-from . import backends
 from .models import SearchDocument
 from .query import ParsedQuery, parse, tokens
 
 PAGE_SIZE = 24
 SIMILAR_LIMIT = 240  # search by image: the nearest pictures (ten pages) among those passing words and filters
 FACET_VALUES = 12
+RESULT_LIMIT = 1000  # results (and facet counts) stop at the best this many; more words or filters narrow them
+ACCESS_CHUNK = 2000  # ranked candidates checked against access per query
 MEGAPIXEL = 1_000_000
 REASON_LABELS = {"names": "name", "body": "description", "text": "text in picture"}
 
@@ -79,29 +80,43 @@ def _effective_category():
     return Coalesce(NullIf("category", Value("")), "album__category")
 
 
-class RankedMatches:
-    """Pictures or albums of `allowed` that match the full-text query, best first; sliced in the database, so a
-    Paginator fetches one page at a time."""
+def ranked_ids(allowed, match: tuple[str, list], limit: int) -> list:
+    """Ids of `allowed` rows that match, best first, at most `limit`.
 
-    def __init__(self, allowed, match: tuple[str, list]):
-        self.allowed = allowed
-        self.sql, self.params = match
-        self.scores: dict = {}
+    The database ranks every match (one pass of its full-text index, no joins); the ranked ids are then checked
+    against `allowed` a chunk at a time, best first, until enough pass. A typical viewer may see most of what
+    matches, so one chunk of primary-key lookups is usual, instead of an access check on every match.
+    """
+    sql, params = match
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT m.object_id FROM ({sql}) m ORDER BY m.score DESC, m.object_id", params)
+        candidates = [pk for (pk,) in cursor.fetchall()]
+    found = []
+    for start in range(0, len(candidates), ACCESS_CHUNK):
+        chunk = [uuid.UUID(str(pk)) for pk in candidates[start:start + ACCESS_CHUNK]]
+        passing = set(allowed.filter(pk__in=chunk).values_list("pk", flat=True))
+        found += [pk for pk in chunk if pk in passing]
+        if len(found) >= limit:
+            break
+    return found[:limit]
 
-    def count(self) -> int:
-        return self.allowed.filter(pk__in=RawSQL(f"SELECT m.object_id FROM ({self.sql}) m", self.params)).count()
+
+class ResultList:
+    """Ranked ids that a Paginator slices; only the slice's rows are read, in rank order."""
+
+    def __init__(self, ids: list, model=Photo):
+        self.ids, self.model = ids, model
+
+    def __len__(self):
+        return len(self.ids)
+
+    def __iter__(self):
+        return iter(self[:])
 
     def __getitem__(self, window: slice):
-        allowed_sql, allowed_params = self.allowed.values("pk").query.sql_with_params()
-        offset = window.start or 0
-        query = (f"SELECT m.object_id, m.score FROM ({self.sql}) m WHERE m.object_id IN ({allowed_sql}) "
-                 "ORDER BY m.score DESC, m.object_id LIMIT %s OFFSET %s")
-        with connection.cursor() as cursor:
-            cursor.execute(query, [*self.params, *allowed_params, window.stop - offset, offset])
-            rows = [(uuid.UUID(str(pk)), score) for pk, score in cursor.fetchall()]
-        self.scores.update(rows)
-        found = self.allowed.model.objects.select_related(*_related(self.allowed.model)).in_bulk([pk for pk, _ in rows])
-        return [found[pk] for pk, _ in rows if pk in found]
+        ids = self.ids[window]
+        rows = self.model.objects.select_related(*_related(self.model)).in_bulk(ids)
+        return [rows[pk] for pk in ids if pk in rows]
 
 
 def _related(model):
@@ -111,15 +126,17 @@ def _related(model):
 @dataclass
 class SearchResults:
     parsed: ParsedQuery
-    results: object  # a queryset, RankedMatches or list: what the Paginator pages through
-    matched: object  # queryset of every matching picture the viewer may see (counts and facets)
+    allowed: object  # queryset of the pictures in scope that pass the filters, words aside
+    results: ResultList  # the best RESULT_LIMIT matches, in the order asked for
+    capped: bool = False  # there are more matches than RESULT_LIMIT
     albums: list = field(default_factory=list)
     similar_to: Photo | None = None
     distances: dict = field(default_factory=dict)
     analysed: bool = True  # False when the picture to compare with has no features yet
 
     def facets(self) -> dict[str, list[dict]]:
-        return facets(self.matched)
+        """Counts over the results (the best RESULT_LIMIT), checked against the viewer's access once more."""
+        return facets(self.allowed.filter(pk__in=self.results.ids)) if self.results.ids else {}
 
     def reasons(self, photos) -> dict:
         return reasons(self.parsed, photos, self.distances)
@@ -127,43 +144,44 @@ class SearchResults:
 
 def search(viewer, *, q: str = "", scope: str = "all", sort: str = "relevance", filters: dict | None = None,
            similar_to: Photo | None = None) -> SearchResults:
-    """Pictures matching the words (and/or similar to a picture) that pass the filters, in the order asked for."""
+    """Pictures matching the words (and/or similar to a picture) that pass the filters, in the order asked for.
+
+    Results stop at the best RESULT_LIMIT (`capped` says when there were more): nobody pages further, and it
+    bounds the work of a search that matches most of a large library.
+    """
     parsed = parse(q)
-    allowed = apply_filters(_scope(viewer, scope), viewer, filters or {}).select_related("album", "owner")
-    match = backends.match_sql("photo", parsed.required, parsed.phrases) if parsed else None
+    allowed = apply_filters(_scope(viewer, scope), viewer, filters or {})
+    match = parsed.match_sql("photo") if parsed else None
     if parsed and match is None:  # only words the database does not index (e.g. very short ones on MariaDB)
         matched = allowed.none()
     elif match is not None:
         matched = allowed.filter(pk__in=RawSQL(f"SELECT m.object_id FROM ({match[0]}) m", match[1]))
     else:
         matched = allowed
-    found = SearchResults(parsed, matched, matched, similar_to=similar_to)
     if similar_to is not None:
-        _rank_by_similarity(found, viewer, scope)
+        ids, distances = _similar_ids(viewer, scope, similar_to, matched)
     elif sort == "relevance" and match is not None:
-        found.results = RankedMatches(allowed, match)
+        ids, distances = ranked_ids(allowed, match, RESULT_LIMIT + 1), {}
     else:
-        found.results = matched.order_by(*(("sort_date", "created_at") if sort == "oldest"
-                                           else ("-sort_date", "-created_at")))
+        order = ("sort_date", "created_at") if sort == "oldest" else ("-sort_date", "-created_at")
+        ids, distances = list(matched.order_by(*order).values_list("pk", flat=True)[:RESULT_LIMIT + 1]), {}
+    found = SearchResults(parsed, allowed, ResultList(ids[:RESULT_LIMIT]), capped=len(ids) > RESULT_LIMIT,
+                          similar_to=similar_to, distances=distances, analysed=distances is not None)
     if match is not None and not filters and similar_to is None:
-        album_match = backends.match_sql("album", parsed.required, parsed.phrases)
-        found.albums = RankedMatches(_scope(viewer, scope, Album), album_match)[0:6]
+        found.albums = ResultList(ranked_ids(_scope(viewer, scope, Album), parsed.match_sql("album"), 6), Album)[:]
     return found
 
 
-def _rank_by_similarity(found: SearchResults, viewer, scope: str) -> None:
+def _similar_ids(viewer, scope: str, photo: Photo, matched) -> tuple[list, dict | None]:
+    """Ids of the pictures nearest to `photo` among `matched`, and their distances (None: `photo` not analysed)."""
     from photocloud.vision.search import similar_photos
     from photocloud.vision.services import photo_vector
 
-    vector = photo_vector(found.similar_to)
+    vector = photo_vector(photo)
     if vector is None:
-        found.results, found.matched, found.analysed = [], found.matched.none(), False
-        return
-    hits = similar_photos(viewer, vector, scope=scope, limit=SIMILAR_LIMIT, exclude=found.similar_to,
-                          within=found.matched)
-    found.results = [photo for photo, _ in hits]
-    found.distances = {photo.pk: distance for photo, distance in hits}
-    found.matched = found.matched.filter(pk__in=list(found.distances))
+        return [], None
+    hits = similar_photos(viewer, vector, scope=scope, limit=SIMILAR_LIMIT, exclude=photo, within=matched)
+    return [hit.pk for hit, _ in hits], {hit.pk: distance for hit, distance in hits}
 
 
 FACETS = {
@@ -206,14 +224,14 @@ def facets(matched) -> dict[str, list[dict]]:
     return {name: values for name, values in result.items() if values}
 
 
-def reasons(parsed: ParsedQuery, photos, distances: dict | None = None) -> dict:
+def reasons(parsed: ParsedQuery, photos, distances: dict) -> dict:
     """Why each picture matched, in words: {photo id: ["tag “beach”", "similar meaning: “golden retriever”", …]}."""
     documents = {doc.photo_id: doc for doc in SearchDocument.objects.filter(photo__in=[p.pk for p in photos])}
     explained = {}
     for photo in photos:
         doc = documents.get(photo.pk)
         found = []
-        if distances and photo.pk in distances:
+        if photo.pk in distances:
             found.append("looks similar")
         if doc is not None and parsed:
             found += _document_reasons(parsed, doc)

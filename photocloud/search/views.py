@@ -48,6 +48,7 @@ def results(request):
         "suggestion_url": "?" + _query_string(current, q=found.parsed.suggestion),
         "meaning": [e.term for e in found.parsed.expansions if e.kind == "meaning"],
         "facets": _facet_links(found.facets(), current) if page.paginator.count else [],
+        "capped": found.capped,
         "active_filters": [{"name": form.fields[name].label or name.replace("_", " ").capitalize(),
                             "value": value, "remove": "?" + _query_string(current, **{name: None})}
                            for name, value in form.filters().items()],

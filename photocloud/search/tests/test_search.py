@@ -198,7 +198,23 @@ def test_search_by_image_combines_with_words_and_filters(alice, client):
     found = selectors.search(alice, q="beach", similar_to=query)
     assert [p.pk for p in found.results] == [near.pk, far.pk]
     assert found.reasons([near])[near.pk] == ["looks similar", "tag “beach”"]
-    assert selectors.search(alice, q="beach", similar_to=query, filters={"color": "red"}).results == []
+    assert len(selectors.search(alice, q="beach", similar_to=query, filters={"color": "red"}).results) == 0
     client.force_login(alice)
     page = client.get(reverse("search:results"), {"similar_to": photo(shelf).pk}).content.decode()
     assert "has not been analysed yet" in page
+
+
+def test_results_stop_at_the_best_thousand_and_access_is_checked_in_chunks(alice, bob, monkeypatch):
+    monkeypatch.setattr(selectors, "RESULT_LIMIT", 10)
+    monkeypatch.setattr(selectors, "ACCESS_CHUNK", 3)
+    public, private = album(alice, title="Open"), album(alice, access="private", title="Closed")
+    shown = set()
+    for n in range(30):
+        picture = photo(private if n % 2 else public, tags=["beach"])
+        shown |= set() if n % 2 else {picture.pk}
+    found = selectors.search(bob, q="beach")
+    assert len(found.results) == 10 and found.capped
+    assert ids(found.results[0:10]) <= shown
+    assert found.facets()["album"] == [{"label": "Open", "count": 10, "params": {"album": str(public.pk)}}]
+    few = selectors.search(bob, q="beach", filters={"album": public.pk, "date_to": datetime(2030, 1, 1).date()})
+    assert few.capped and len(few.results) == 10
