@@ -5,7 +5,9 @@ The owner is always an argument taken from the authenticated user.
 
 import logging
 import shutil
+import uuid
 from datetime import timedelta
+from pathlib import Path
 
 from django.conf import settings
 from django.core.files import File
@@ -195,3 +197,25 @@ def recover_stalled() -> tuple[int, int]:
         ):
             failed += 1
     return resumed, failed
+
+
+def remove_orphan_files() -> int:
+    """Folders of downloaded images whose crawl no longer exists (its owner was deleted, say). Returns how many."""
+    root = Path(settings.DATA_DIR) / "crawler"
+    if not root.is_dir():
+        return 0
+    names = {path.name: path for path in root.iterdir() if path.is_dir()}
+    ids = {str(pk) for pk in Crawl.objects.filter(pk__in=[n for n in names if _is_uuid(n)]).values_list("pk",
+                                                                                                          flat=True)}
+    orphans = [path for name, path in names.items() if name not in ids]
+    for path in orphans:
+        shutil.rmtree(path, ignore_errors=True)
+    return len(orphans)
+
+
+def _is_uuid(text: str) -> bool:
+    try:
+        uuid.UUID(text)
+    except ValueError:
+        return False
+    return True

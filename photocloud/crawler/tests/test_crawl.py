@@ -267,3 +267,12 @@ def test_save_into_an_album_records_provenance(alice, bob, site, django_capture_
     with django_capture_on_commit_callbacks(execute=True):
         services.delete_crawl(done)
     assert not folder.exists() and not Crawl.objects.filter(pk=done.pk).exists()
+
+
+def test_files_of_crawls_that_are_gone_are_removed(alice, site, settings):
+    kept = crawl(alice, keywords="cat", start_pages=[f"{site.url}/cats.html"], max_depth=0)
+    orphan = settings.DATA_DIR / "crawler" / "0b5e2d1c-1111-4aaa-8bbb-123456789abc"
+    orphan.mkdir(parents=True)
+    (orphan / "x.jpg").write_bytes(b"x")
+    assert services.remove_orphan_files() >= 1
+    assert not orphan.exists() and kept.files_dir.exists()
