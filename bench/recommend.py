@@ -14,7 +14,8 @@ pictures (all signals on them) are held out; the rest is written to the database
 views. Each method then ranks ten pictures per user among those the user may see, does not own and has not seen:
 - the recommender (photocloud/social/recommend.py, through its public class, real queries and access filter),
 - popularity: the most interacted-with pictures of the training data,
-- random.
+- random;
+and, as a reference for what is reachable, an oracle that ranks by the hidden tastes and appeal themselves.
 A hit is a held-out picture. Run from the repository root:  python bench/recommend.py [--users 200] [--seed 7]
 """
 
@@ -130,7 +131,7 @@ def build(n_users, rnd: random.Random, rng: np.random.Generator) -> World:
 
     photo_ids = list(meta)
     world = World()
-    world.users, world.photos, world.meta, world.held_out = users, photo_ids, meta, {}
+    world.users, world.photos, world.meta, world.held_out, world.taste = users, photo_ids, meta, {}, taste
     likes, views, comments, collects = [], [], [], []
     for user in users:
         visible = [pk for pk in photo_ids if meta[pk][5] != user.pk and (
@@ -166,7 +167,7 @@ def evaluate(world, rnd: random.Random):
     from photocloud.social.recommend import Recommender, histories, popularity
 
     popular = popularity()
-    methods = {"recommender": [], "popularity": [], "random": []}
+    methods = {"recommender": [], "popularity": [], "random": [], "oracle": []}
     recalls = {name: [] for name in methods}
     timings = []
     for user in world.users:
@@ -181,6 +182,8 @@ def evaluate(world, rnd: random.Random):
             "recommender": recommended,
             "popularity": sorted(candidates, key=lambda pk: (-popular.get(pk, 0), str(pk)))[:K],
             "random": rnd.sample(candidates, min(K, len(candidates))),
+            "oracle": sorted(candidates, key=lambda pk: -world.taste[user.pk][world.meta[pk][0], world.meta[pk][1]]
+                             * world.meta[pk][2])[:K],
         }
         for name, items in ranked.items():
             hits = len(set(items) & held)
@@ -189,6 +192,7 @@ def evaluate(world, rnd: random.Random):
     print(f"{'method':<14} {'precision@10':>13} {'recall@10':>10}")
     for name in methods:
         print(f"{name:<14} {statistics.mean(methods[name]):13.3f} {statistics.mean(recalls[name]):10.3f}")
+    print("(oracle: ranked by the hidden tastes and appeal that generated the behaviour, an upper reference)")
     ours = statistics.mean(methods["recommender"])
     best_baseline = max(statistics.mean(methods["popularity"]), statistics.mean(methods["random"]))
     print(f"\nRecommender precision@10 is {ours / best_baseline:.1f}× the best baseline's "

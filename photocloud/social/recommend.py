@@ -31,14 +31,14 @@ from photocloud.vision.search import similar_photos
 from .models import Collect, Comment, Follow, Like, PhotoView
 
 SIGNAL_WEIGHTS = {"collected": 4.0, "liked": 3.0, "album": 2.0, "commented on": 2.0, "viewed": 1.0}
-MIX = {"similar users": 0.45, "content": 0.35, "follow": 0.12, "popular": 0.08}
+MIX = {"similar users": 0.4, "content": 0.3, "follow": 0.08, "popular": 0.22}
 NEIGHBOURS = 80  # users most like this one whose behaviour is used
 PROFILE_SIZE = 300  # most recent pictures of the user's history that count
 RECENT_POOL = 300  # recent visible pictures always among the candidates
 BEHAVIOUR_POOL = 500  # pictures the neighbours touched most
 SEARCH_SEEDS, SEARCH_HITS = 2, 60
 PER_ALBUM, PER_OWNER = 2, 3
-CONTENT_NEIGHBOURS = 3
+CONTENT_NEIGHBOURS = 5
 DIVERSITY = 0.3  # weight of redundancy (feature similarity to what is already picked) in MMR
 POPULAR_DAYS = 30
 
@@ -286,6 +286,10 @@ class Recommender:
         """The chosen pictures (or their albums) as Recommendations, with display data and the reason in words."""
         photos = Photo.objects.select_related("album", "owner").in_bulk(
             [c.pk for c in chosen] + [c.because_id for c in chosen if c.because_id])
+        cards = {}
+        if albums:  # what an album card shows
+            cards = Album.objects.select_related("cover", "owner").annotate(photo_count=Count("photos")).in_bulk(
+                [c.album_id for c in chosen])
         result = []
         for candidate in chosen:
             photo, because = photos[candidate.pk], photos.get(candidate.because_id)
@@ -296,11 +300,11 @@ class Recommender:
                 looks = "Has pictures like" if albums else "Looks like"
                 reason = f"{looks} “{_title(because)}”, which you {verb}"
             elif photo.owner_id in self.followed:
-                reason = f"New from {photo.owner.shown_name}, whom you follow"
+                reason = f"{'From' if albums else 'New from'} {photo.owner.shown_name}, whom you follow"
                 because = None
             else:
                 reason, because = "Popular recently", None
-            result.append(Recommendation(photo.album if albums else photo, candidate.score, reason, because))
+            result.append(Recommendation(cards[photo.album_id] if albums else photo, candidate.score, reason, because))
         return result
 
     def photos(self, limit: int = 10) -> list[Recommendation]:

@@ -117,6 +117,7 @@ def test_albums_are_recommended_with_a_reason_and_not_when_collected(people):
     services.like(bob, liked)
     albums = Recommender(bob).albums(5)
     assert albums[0].item == second and albums[0].reason == "Has pictures like “Red cup”, which you liked"
+    assert albums[0].item.photo_count == 1  # what the album card shows
     services.collect(bob, second)
     assert second.pk not in ids(Recommender(bob).albums(5))
 
