@@ -62,15 +62,17 @@ def server_database(url: str | None):
 
 
 @contextmanager
-def running_server(data_dir: Path, username: str = "sam"):
+def running_server(data_dir: Path, username: str = "sam", extra_env: dict | None = None):
     """Migrate, create `username` with an API token, start `photocloud serve`; yields base, key, data_dir, env and
-    process (env runs more commands, e.g. `photocloud shell`, against the same database and data folder)."""
+    process (env runs more commands, e.g. `photocloud shell`, against the same database and data folder).
+    `extra_env` sets PHOTOCLOUD_* variables of the server (e.g. PHOTOCLOUD_TASK_WORKERS)."""
     database_url, drop_database = server_database(os.environ.get("DATABASE_URL"))
     env = {key: value for key, value in os.environ.items() if not key.startswith(("PHOTOCLOUD_", "DJANGO_"))}
     env["PHOTOCLOUD_DATA_DIR"] = str(data_dir)
     env.pop("DATABASE_URL", None)
     if database_url:
         env["DATABASE_URL"] = database_url
+    env.update(extra_env or {})
     process = None
     try:
         subprocess.run([*CLI, "migrate", "--noinput", "-v", "0"], env=env, check=True, timeout=300)

@@ -31,6 +31,7 @@ from tqdm import tqdm
 from .files import ChangeHandler, SettleTracker, readable, signature, walk
 
 LOOKUP_BATCH = 1000
+BATCH_FILES = 20  # small files per upload request (the server takes at most 100)
 HASH_BLOCK = 1024 * 1024
 
 
@@ -333,7 +334,11 @@ class Syncer:
         return present
 
     def _upload(self, groups: dict[str, list[Item]], summary: Summary) -> None:
-        """One upload per distinct content (copies of a file in the folder are the same picture)."""
+        """One upload per distinct content (copies of a file in the folder are the same picture).
+
+        Files larger than a chunk go up alone, in resumable chunks; smaller ones go several to a request (fewer
+        round trips, and one hit of the server's upload rate limit for many pictures).
+        """
         if not groups:
             return
         firsts = [items[0] for items in groups.values()]
@@ -342,19 +347,9 @@ class Syncer:
             done = [0]
             lock = threading.Lock()
 
-            def one(items: list[Item]) -> None:
-                first = items[0]
-                try:
-                    outcome, reason = self._upload_file(first, bar, summary)
-                except FileChanged:
-                    self.state.forget(first.relative)
-                    outcome, reason = "failed", "the file changed while it was sent; it goes up next time"
-                except FileFailed as failure:
-                    outcome, reason = "failed", str(failure)
-                except OSError as error:
-                    outcome, reason = "failed", f"cannot read the file ({error.strerror})"
+            def finish(items: list[Item], outcome: str, reason: str) -> None:
                 for item in items:  # copies of the same content in the folder: one picture
-                    result = "present" if item is not first and outcome == "uploaded" else outcome
+                    result = "present" if item is not items[0] and outcome == "uploaded" else outcome
                     if result != "failed":
                         self.state.record(item, result, reason)
                     summary.add(result, item.relative, reason)
@@ -362,7 +357,70 @@ class Syncer:
                     done[0] += 1
                     bar.set_postfix_str(f"{done[0]}/{len(firsts)} files", refresh=False)
 
-            self._in_parallel(one, list(groups.values()))
+            def send(job: list[list[Item]]) -> None:
+                try:
+                    if len(job) == 1 and job[0][0].size > self.chunk_bytes:
+                        outcomes = [self._upload_file(job[0][0], bar, summary)]
+                    else:
+                        outcomes = self._upload_batch([items[0] for items in job], bar)
+                except FileChanged:
+                    for items in job:
+                        self.state.forget(items[0].relative)
+                    outcomes = [("failed", "the file changed while it was sent; it goes up next time")] * len(job)
+                except FileFailed as failure:
+                    outcomes = [("failed", str(failure))] * len(job)
+                except OSError as error:
+                    outcomes = [("failed", f"cannot read the file ({error.strerror})")] * len(job)
+                for items, (outcome, reason) in zip(job, outcomes, strict=True):
+                    finish(items, outcome, reason)
+
+            self._in_parallel(send, self._jobs(list(groups.values())))
+
+    def _jobs(self, groups: list[list[Item]]) -> list[list[list[Item]]]:
+        """Small files batched by album, up to a chunk's bytes and BATCH_FILES files (distinct names, as the
+        server answers by name); each large file on its own."""
+        jobs, open_batches = [], {}
+        for items in groups:
+            item = items[0]
+            if item.size > self.chunk_bytes:
+                jobs.append([items])
+                continue
+            album = self._album_id(item)
+            batch = open_batches.get(album)
+            if batch is None or len(batch) >= BATCH_FILES or sum(g[0].size for g in batch) + item.size > \
+                    self.chunk_bytes or any(g[0].path.name == item.path.name for g in batch):
+                batch = open_batches[album] = []
+                jobs.append(batch)
+            batch.append(items)
+        return jobs
+
+    def _upload_batch(self, items: list[Item], bar: tqdm) -> list[tuple[str, str]]:
+        """Several small files in one POST /api/photos/upload/; returns each one's (outcome, reason)."""
+        if self.stopping.is_set():
+            raise Stopped
+        outcomes: list[tuple[str, str]] = [("failed", "the file changed while it was read; it goes up next time")] \
+            * len(items)
+        files, sent = [], []
+        for index, item in enumerate(items):
+            data = item.path.read_bytes()
+            if len(data) != item.size or signature(item.path) != (item.size, item.mtime_ns):
+                self.state.forget(item.relative)  # hashed again next time
+                continue
+            files.append(("file", (readable(item.path.name), data, "application/octet-stream")))
+            sent.append(index)
+        if files:
+            self.rate.take(sum(len(f[1][1]) for f in files))
+            album = self._album_id(items[0])
+            response = self.api.request("POST", "/api/photos/upload/", files=files,
+                                        data={"album": album} if album else {})
+            results = _json(response).get("results")
+            if not isinstance(results, list) or [r.get("name") for r in results] != [f[1][0] for f in files]:
+                raise FileFailed(f"the server refused the upload: {_detail(response)}")
+            names = {"stored": "uploaded", "duplicate": "present", "rejected": "rejected"}
+            for index, result in zip(sent, results, strict=True):
+                outcomes[index] = (names.get(result.get("status"), "failed"), result.get("reason") or "")
+        bar.update(sum(item.size for item in items))
+        return outcomes
 
     def _in_parallel(self, work, items: list) -> None:
         """Run work(item) on the worker threads. The first error (a refused token, an unreachable server, Ctrl-C)
