@@ -24,6 +24,7 @@ SIMILAR_LIMIT = 240  # search by image: the nearest pictures (ten pages) among t
 FACET_VALUES = 12
 RESULT_LIMIT = 1000  # results (and facet counts) stop at the best this many; more words or filters narrow them
 ACCESS_CHUNK = 2000  # ranked candidates checked against access per query
+CANDIDATES_PER_RESULT = 4  # ranked candidates read per result wanted, before letting the database intersect
 MEGAPIXEL = 1_000_000
 REASON_LABELS = {"names": "name", "body": "description", "text": "text in picture"}
 
@@ -83,22 +84,30 @@ def _effective_category():
 def ranked_ids(allowed, match: tuple[str, list], limit: int) -> list:
     """Ids of `allowed` rows that match, best first, at most `limit`.
 
-    The database ranks every match (one pass of its full-text index, no joins); the ranked ids are then checked
-    against `allowed` a chunk at a time, best first, until enough pass. A typical viewer may see most of what
-    matches, so one chunk of primary-key lookups is usual, instead of an access check on every match.
+    The full-text index ranks the matches on its own (no joins) and hands over the best few thousand; those are
+    checked against `allowed` a chunk at a time, best first, by primary key. A viewer usually may see a good share
+    of what matches, so that is enough. When not (narrow filters, a small scope), the database intersects every
+    match with `allowed` instead, which is cheap exactly then, because `allowed` is small.
     """
     sql, params = match
+    ranked = f"SELECT m.object_id FROM ({sql}) m ORDER BY m.score DESC, m.object_id LIMIT %s"
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT m.object_id FROM ({sql}) m ORDER BY m.score DESC, m.object_id", params)
-        candidates = [pk for (pk,) in cursor.fetchall()]
+        cursor.execute(ranked, [*params, CANDIDATES_PER_RESULT * limit])
+        candidates = [uuid.UUID(str(pk)) for (pk,) in cursor.fetchall()]
     found = []
     for start in range(0, len(candidates), ACCESS_CHUNK):
-        chunk = [uuid.UUID(str(pk)) for pk in candidates[start:start + ACCESS_CHUNK]]
+        chunk = candidates[start:start + ACCESS_CHUNK]
         passing = set(allowed.filter(pk__in=chunk).values_list("pk", flat=True))
         found += [pk for pk in chunk if pk in passing]
         if len(found) >= limit:
-            break
-    return found[:limit]
+            return found[:limit]
+    if len(candidates) < CANDIDATES_PER_RESULT * limit:
+        return found  # every match was a candidate
+    allowed_sql, allowed_params = allowed.values("pk").query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT m.object_id FROM ({sql}) m WHERE m.object_id IN ({allowed_sql}) "
+                       "ORDER BY m.score DESC, m.object_id LIMIT %s", [*params, *allowed_params, limit])
+        return [uuid.UUID(str(pk)) for (pk,) in cursor.fetchall()]
 
 
 class ResultList:
