@@ -276,7 +276,7 @@ class Recommender:
         return scores, because
 
     def _popular(self) -> list[_Scored]:
-        """Cold start: popular recent public pictures (then popular older ones)."""
+        """Cold start: popular recent public pictures, then the newest public ones."""
         return [_Scored(photo.pk, photo.album_id, photo.owner_id, score) for photo, score in
                 popular_photos(self.user, exclude=self.seen, files=self.own_files)]
 
@@ -303,7 +303,7 @@ class Recommender:
                 reason = f"{'From' if albums else 'New from'} {photo.owner.shown_name}, whom you follow"
                 because = None
             else:
-                reason, because = "Popular recently", None
+                reason, because = ("Popular recently" if candidate.score > 0 else "Recently shared"), None
             result.append(Recommendation(cards[photo.album_id] if albums else photo, candidate.score, reason, because))
         return result
 

@@ -91,3 +91,31 @@ def test_like_collect_comment_reply_and_notifications(new_context, tmp_path, scr
     expect(bob.locator(f'.grid a.tile[href="{photo_url}"]')).to_have_count(1)
     bob.goto("/for-you/")
     expect(bob.locator("h1")).to_have_text("For you")
+
+
+def test_add_a_recommended_picture_to_my_album(new_context, tmp_path, screenshot):
+    from photocloud.library.models import Photo
+
+    alice = new_context().new_page()
+    register(alice, "alice")
+    create_album(alice, "Cups", category="food", access="Everyone")
+    for name in ("coffee", "cat"):
+        (tmp_path / f"{name}.jpg").write_bytes(images.jpeg(name))
+    pick_files(alice, [tmp_path / "coffee.jpg", tmp_path / "cat.jpg"])
+    upload_queue(alice, expected_stored=2)
+
+    bob = new_context().new_page()
+    register(bob, "bob")
+    create_album(bob, "My references", category="food", access="Only me")
+    bob.goto("/for-you/")
+    recommended = bob.get_by_test_id("recommended-photos").locator(".recommendation")
+    expect(recommended).to_have_count(2)  # a new user: recent public pictures
+    first = recommended.first
+    expect(first.locator(".reason")).to_have_text("Recently shared")
+    screenshot(bob, "social-for-you")
+    first.get_by_role("button", name="Add to my album").click()
+    bob.get_by_text("Added to “My references”, credited to alice.").wait_for()
+    expect(bob.locator(".credit")).to_contain_text("Originally by alice")
+    copy = Photo.objects.get(owner__username="bob")
+    assert copy.album.title == "My references" and copy.credited_author.username == "alice"
+    assert copy.copied_from.owner.username == "alice" and copy.sha256 == copy.copied_from.sha256

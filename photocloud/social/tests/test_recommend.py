@@ -106,7 +106,7 @@ def test_cold_start_gets_popular_public_pictures(people):
     assert recommender.cold
     recommendations = recommender.photos(10)
     assert ids(recommendations) == [popular.pk, quiet.pk]
-    assert recommendations[0].reason == "Popular recently"
+    assert [rec.reason for rec in recommendations] == ["Popular recently", "Recently shared"]
 
 
 def test_albums_are_recommended_with_a_reason_and_not_when_collected(people):

@@ -280,22 +280,61 @@ def test_opening_a_picture_records_a_view(world, alice, bob):
     assert list(PhotoView.objects.values_list("user__username", "count")) == [("bob", 2)]
 
 
-def test_recommendations_never_show_hidden_own_or_seen(world, alice, bob, carol):
+def _shown_to(user) -> set:
+    """Every album and picture id the social space shows `user`: feed, notifications, recommendations (and their
+    reasons) and collected albums, through the selectors and through the API."""
+    recommender = Recommender(user)
+    shown = {photo.pk for photo in selectors.feed_photos(user)} | {album.pk for album in selectors.feed_albums(user)}
+    shown |= {album.pk for album in selectors.collected_albums(user)}
+    for note in selectors.notifications_for(user):
+        shown |= {note.album_id, note.photo_id}
+    for rec in recommender.photos(50) + recommender.albums(50):
+        shown |= {rec.item.pk, rec.because.pk if rec.because else None}
+    client = client_for(user)
+    api = client.get("/api/feed/").json()
+    shown |= {row["id"] for row in api["photos"] + api["albums"]}
+    shown |= {row["id"] for row in client.get("/api/collected/").json()["results"]}
+    for row in client.get("/api/notifications/").json()["results"]:
+        shown |= {row["album"], row["photo"]}
+    recommended = client.get("/api/recommendations/?limit=50").json()
+    shown |= {row[key] for row in recommended["photos"] + recommended["albums"] for key in ("id", "because")}
+    return {str(pk) for pk in shown if pk is not None}
+
+
+def _visible_ids(user) -> set:
+    from photocloud.library.models import Album
+
+    ids = set(Photo.objects.visible_to(user).values_list("pk", flat=True))
+    return {str(pk) for pk in ids | set(Album.objects.visible_to(user).values_list("pk", flat=True))}
+
+
+def test_hidden_items_never_surface_in_feeds_notifications_recommendations_or_counts(world, alice, bob, carol):
+    import numpy as np
+
+    from photocloud.vision.models import PhotoAnalysis
+
     albums, photos = world
-    dave_album = make_album(carol, "public", title="carol's")
-    carol_photo = make_photo(dave_album)
-    services.like(bob, carol_photo)
+    for photo in photos.values():  # features, so that content similarity can pick them too
+        PhotoAnalysis.objects.create(photo=photo, features=np.ones(1280, dtype=np.float16).tobytes(), model_version="t")
+    carol_album = make_album(carol, "public", title="carol's")
+    make_photo(carol_album)
+    services.collect(bob, albums["followers"])
+    services.like(bob, photos["followers"])
+    services.like(bob, albums["followers"])
+    comment = services.add_comment(bob, photos["followers"], "nice")
+    services.add_comment(alice, photos["followers"], "thanks", parent=comment)
+    services.add_comment(alice, albums["followers"], "more soon")
     services.like(carol, photos["public"])
+    services.like(carol, carol_album)
+    assert str(photos["followers"].pk) in _shown_to(bob)  # while bob follows alice he does see it
+
+    services.unfollow(bob, alice)
     for user in (bob, carol):
-        recommender = Recommender(user)
-        shown = {rec.item.pk for rec in recommender.photos(50)} | {rec.item.pk for rec in recommender.albums(50)}
-        visible = set(Photo.objects.visible_to(user).values_list("pk", flat=True)) | set(
-            albums[a].pk for a in albums if user == bob and a != "private" or a == "public")
-        assert shown <= visible, user
-        assert not any(rec.item.owner_id == user.pk for rec in recommender.photos(50))
-    carol_recs = {rec.item.pk for rec in Recommender(carol).photos(50)}
-    assert photos["followers"].pk not in carol_recs and photos["private"].pk not in carol_recs
-    assert photos["public"].pk not in carol_recs  # already liked: seen
+        assert _shown_to(user) <= _visible_ids(user), user
+    assert selectors.unread_count(bob) == 0  # the reply was about a picture bob may no longer see
+    assert client_for(bob).get(f"/api/photos/{photos['followers'].pk}/likes/").status_code == 404
+    assert client_for(bob).get(f"/api/albums/{albums['followers'].pk}/comments/").status_code == 404
+    assert not any(str(photos[level].pk) in _shown_to(bob) for level in ("followers", "private"))
 
 
 def test_copy_to_my_album_credits_the_author(alice, bob, upload, django_capture_on_commit_callbacks):
