@@ -5,11 +5,12 @@ is only ever narrowed from there; the full-text index (backends.py) and the vect
 """
 
 import uuid
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, time
 
 from django.db import connection
-from django.db.models import Case, CharField, Count, F, Q, Value, When
+from django.db.models import Case, CharField, F, Q, Value, When
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce, ExtractYear, NullIf
 from django.utils import timezone
@@ -199,38 +200,42 @@ FACETS = {
 }
 
 
-def facets(matched) -> dict[str, list[dict]]:
-    """Counts of the matching pictures by category, album, owner, camera, colour, orientation and year; each entry
-    carries the filter parameters that select it."""
-
-    def grouped(queryset, *values):
-        return list(queryset.values(*values).annotate(count=Count("pk")).order_by("-count", *values)[:FACET_VALUES])
-
-    plain = matched.order_by()
-    result = {
-        "category": [{"label": category_label(row["key"]), "count": row["count"], "params": {"category": row["key"]}}
-                     for row in grouped(plain.annotate(key=_effective_category()), "key")],
-        "system_category": [
-            {"label": category_label(row["analysis__category"]), "count": row["count"],
-             "params": {"system_category": row["analysis__category"]}}
-            for row in grouped(plain.exclude(analysis__category__isnull=True).exclude(analysis__category=""),
-                               "analysis__category")],
-        "album": [{"label": row["album__title"], "count": row["count"], "params": {"album": str(row["album"])}}
-                  for row in grouped(plain, "album", "album__title")],
-        "owner": [{"label": row["owner__username"], "count": row["count"],
-                   "params": {"owner": row["owner__username"]}} for row in grouped(plain, "owner__username")],
-        "camera": [{"label": f"{row['camera_make']} {row['camera_model']}".strip(), "count": row["count"],
-                    "params": {"make": row["camera_make"], "model": row["camera_model"]}}
-                   for row in grouped(plain.exclude(camera_make="", camera_model=""), "camera_make", "camera_model")],
-        "color": [{"label": row["dominant_color"], "count": row["count"], "params": {"color": row["dominant_color"]}}
-                  for row in grouped(plain.exclude(dominant_color=""), "dominant_color")],
-        "orientation": [{"label": row["shape"], "count": row["count"], "params": {"orientation": row["shape"]}}
-                        for row in grouped(plain.annotate(shape=_orientation()).exclude(shape=None), "shape")],
-        "year": [{"label": str(row["year"]), "count": row["count"],
-                  "params": {"date_from": f"{row['year']}-01-01", "date_to": f"{row['year']}-12-31"}}
-                 for row in grouped(plain.annotate(year=ExtractYear("sort_date")), "year")],
+def facets(photos) -> dict[str, list[dict]]:
+    """Counts of these pictures by category, album, owner, camera, colour, orientation and year, most common first;
+    each value carries the filter parameters that select it. One query, counted here: the set is at most
+    RESULT_LIMIT pictures, and one pass over it is cheaper than a GROUP BY per facet."""
+    rows = photos.order_by().annotate(effective_category=_effective_category(), shape=_orientation(),
+                                      year=ExtractYear("sort_date")).values_list(
+        "effective_category", "analysis__category", "album_id", "album__title", "owner__username", "camera_make",
+        "camera_model", "dominant_color", "shape", "year")
+    counters = {name: Counter() for name in FACETS}
+    for category, system, album_id, album_title, owner, make, model, color, shape, year in rows:
+        counters["category"][(category,)] += 1
+        counters["system_category"][(system,)] += bool(system)
+        counters["album"][(album_id, album_title)] += 1
+        counters["owner"][(owner,)] += 1
+        counters["camera"][(make, model)] += bool(make or model)
+        counters["color"][(color,)] += bool(color)
+        counters["orientation"][(shape,)] += bool(shape)
+        counters["year"][(year,)] += 1
+    describe = {
+        "category": lambda key: (category_label(key[0]), {"category": key[0]}),
+        "system_category": lambda key: (category_label(key[0]), {"system_category": key[0]}),
+        "album": lambda key: (key[1], {"album": str(key[0])}),
+        "owner": lambda key: (key[0], {"owner": key[0]}),
+        "camera": lambda key: (f"{key[0]} {key[1]}".strip(), {"make": key[0], "model": key[1]}),
+        "color": lambda key: (key[0], {"color": key[0]}),
+        "orientation": lambda key: (key[0], {"orientation": key[0]}),
+        "year": lambda key: (str(key[0]), {"date_from": f"{key[0]}-01-01", "date_to": f"{key[0]}-12-31"}),
     }
-    return {name: values for name, values in result.items() if values}
+    result = {}
+    for name, counter in counters.items():
+        common = sorted(((key, count) for key, count in counter.items() if count),
+                        key=lambda item: (-item[1], str(item[0])))[:FACET_VALUES]
+        if common:
+            result[name] = [dict(zip(("label", "params"), describe[name](key), strict=True), count=count)
+                            for key, count in common]
+    return result
 
 
 def reasons(parsed: ParsedQuery, photos, distances: dict) -> dict:
