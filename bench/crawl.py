@@ -50,7 +50,8 @@ def main():
     names = list(images.PHOTOS)
     for index in range(args.pages):
         path = f"/img/gen-{index}.jpg"
-        pictures()[path] = (images.variant(names[index % len(names)], index + 40), "image/jpeg")
+        turned = images.photo(names[index % len(names)]).rotate(7 * index + 5, expand=True)  # distinct pictures
+        pictures()[path] = (images.encode(turned, "JPEG", quality=88), "image/jpeg")
         site.pages[f"/gen-{index}.html"] = (f'<title>Page {index}</title><img src="{path}" alt="photo {index}">'
                                             f'<a href="/gen-{index + 1}.html">next</a>').encode()
     settings.PHOTOCLOUD = {**settings.PHOTOCLOUD, "VISION": args.vision, "CRAWLER": {

@@ -82,6 +82,8 @@ class CrawlRun:
         self.seen_pages: set[str] = set()
         self.seen_images = set(crawl.candidates.values_list("image_url", flat=True))
         self.known_hashes = set(crawl.candidates.values_list("sha256", flat=True))
+        self.pictures = {pk: (int(picture, 16), (width, height)) for pk, picture, width, height
+                         in crawl.candidates.exclude(dhash="").values_list("pk", "dhash", "width", "height")}
         self.notes = list(crawl.notes)
         self._checked_at = 0.0
         self._cancelled = False
@@ -264,20 +266,21 @@ class CrawlRun:
         if self.asked_to_wait(fetched) or fetched.status != 200 or not fetched.content:
             return
         try:
-            candidate = self.keep(fetched.content, image, fetched.url, page_url, page_title)
+            kept = self.keep(fetched.content, image, fetched.url, page_url, page_title)
         except Exception:  # a decoder or model failing on one odd file must not end the crawl
             logger.exception("Could not keep %s", fetched.url)
             self.note(f"Not kept {image.url}: the image could not be processed.")
             return
-        if candidate is not None:
+        if kept:
             self.crawl.images_kept += 1
             self.save_progress()
 
-    def keep(self, data: bytes, image, image_url: str, page_url: str, page_title: str) -> Candidate | None:
-        """Validate the bytes like an upload, drop duplicates and tiny images, rank, and keep the file."""
+    def keep(self, data: bytes, image, image_url: str, page_url: str, page_title: str) -> bool:
+        """Validate the bytes like an upload, drop duplicates and tiny images, rank, and keep the file. The same
+        picture at another size is kept once, at the larger size. True when a new candidate was kept."""
         sha256 = hashlib.sha256(data).hexdigest()
         if sha256 in self.known_hashes:
-            return None
+            return False
         self.known_hashes.add(sha256)
         folder = self.crawl.files_dir
         folder.mkdir(parents=True, exist_ok=True)
@@ -287,28 +290,49 @@ class CrawlRun:
                 handle.write(data)
             info = imaging.probe(temporary)
             if min(info.width, info.height) < MIN_SIDE:
-                return None
+                return False
             imaging.verify(temporary, info)
             thumbnail = imaging.render_renditions(temporary, info, {"s": THUMBNAIL})["s"]
+            picture = ranking.dhash(thumbnail)
+            twin = self.twin_of(picture, (info.width, info.height))
+            if twin is not None and (twin.saved_photo_id or twin.width * twin.height >= info.width * info.height):
+                self.note(f"Not kept {image_url}: the same picture as {twin.image_url}, at a smaller size.")
+                return False
             similarity = ranking.similarity(self.target, thumbnail) if self.target is not None else None
             keyword = ranking.keyword_score(self.keywords, alt=image.alt, caption=image.caption,
                                             file=image_url.rsplit("/", 1)[-1], page_title=page_title)
-            candidate = Candidate(
-                crawl=self.crawl, image_url=image_url[:2000], page_url=page_url[:2000], page_title=page_title,
-                alt=image.alt[:500], caption=image.caption[:500], format=info.format, width=info.width,
-                height=info.height, bytes=len(data), sha256=sha256, similarity=similarity, keyword_score=keyword,
-                score=ranking.combined_score(similarity, keyword, bool(self.keywords)), retrieved_at=timezone.now(),
-            )
+            candidate = twin or Candidate(crawl=self.crawl)
+            if twin is not None:
+                self.note(f"Kept {image_url} instead of {twin.image_url}: the same picture, larger.")
+                twin.original_path.unlink(missing_ok=True)
+                twin.thumbnail_path.unlink(missing_ok=True)
+                keyword = max(keyword, twin.keyword_score)
+            candidate.image_url, candidate.page_url = image_url[:2000], page_url[:2000]
+            candidate.page_title = page_title
+            candidate.alt = (image.alt or candidate.alt)[:500]
+            candidate.caption = (image.caption or candidate.caption)[:500]
+            candidate.format, candidate.width, candidate.height = info.format, info.width, info.height
+            candidate.bytes, candidate.sha256, candidate.dhash = len(data), sha256, f"{picture:016x}"
+            candidate.similarity, candidate.keyword_score = similarity, keyword
+            candidate.score = ranking.combined_score(similarity, keyword, bool(self.keywords))
+            candidate.retrieved_at = timezone.now()
             candidate.thumbnail_path.write_bytes(thumbnail)
             os.replace(temporary, candidate.original_path)
             temporary = None
             candidate.save()
-            return candidate
+            self.pictures[candidate.pk] = (picture, (info.width, info.height))
+            return twin is None
         except ImageRejected as rejection:
             self.note(f"Not kept {image_url}: {rejection.message}")
-            return None
+            return False
         except IntegrityError:
-            return None
+            return False
         finally:
             if temporary:
                 os.unlink(temporary)
+
+    def twin_of(self, picture: int, size: tuple[int, int]) -> Candidate | None:
+        for pk, (other, other_size) in self.pictures.items():
+            if ranking.same_picture(picture, size, other, other_size):
+                return Candidate.objects.filter(pk=pk).first()
+        return None

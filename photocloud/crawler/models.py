@@ -107,6 +107,7 @@ class Candidate(models.Model):
     height = models.PositiveIntegerField()
     bytes = models.PositiveIntegerField()
     sha256 = models.CharField(max_length=64)
+    dhash = models.CharField(max_length=16, blank=True, help_text="Difference hash: the same picture at other sizes.")
     similarity = models.FloatField(null=True, blank=True, help_text="Cosine similarity of CNN features to the target.")
     keyword_score = models.FloatField(default=0)
     score = models.FloatField(default=0, db_index=True)

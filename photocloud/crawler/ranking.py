@@ -13,6 +13,7 @@ from photocloud.library.models import Photo
 SIMILARITY_WEIGHT = 0.8  # with keywords too; the rest is the keyword match
 # Where a keyword is found, and how much that says about the image itself.
 FIELD_WEIGHTS = (("alt", 1.0), ("caption", 1.0), ("file", 0.7), ("page_title", 0.5))
+NEAR_DUPLICATE_BITS = 3  # of 64: resized copies differ by 0-2, a crop shifted by 3 % already by about 8
 
 
 def vision_enabled() -> bool:
@@ -41,6 +42,21 @@ def combined_score(similarity: float | None, keyword: float, has_keywords: bool)
     if not has_keywords:
         return similarity
     return SIMILARITY_WEIGHT * similarity + (1 - SIMILARITY_WEIGHT) * keyword
+
+
+def dhash(jpeg: bytes) -> int:
+    """64-bit difference hash of the picture's brightness: equal, or nearly, for the same picture at other sizes
+    or compressions; different for other crops and other pictures."""
+    with Image.open(io.BytesIO(jpeg)) as image:
+        pixels = np.asarray(image.convert("L").resize((9, 8), Image.Resampling.LANCZOS), dtype=np.int16)
+    bits = (pixels[:, :-1] > pixels[:, 1:]).flatten()
+    return int("".join("1" if bit else "0" for bit in bits), 2)
+
+
+def same_picture(hash_a: int, size_a: tuple[int, int], hash_b: int, size_b: tuple[int, int]) -> bool:
+    """One picture served at two sizes (a page's thumbnail and the full image it links to, say)."""
+    aspect_a, aspect_b = size_a[0] / size_a[1], size_b[0] / size_b[1]
+    return (hash_a ^ hash_b).bit_count() <= NEAR_DUPLICATE_BITS and abs(aspect_a / aspect_b - 1) < 0.03
 
 
 def _unit(vector: np.ndarray) -> np.ndarray:

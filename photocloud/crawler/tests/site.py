@@ -9,6 +9,8 @@ from dataclasses import dataclass, field
 from functools import cache
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+from PIL import ImageOps
+
 from tests import images
 
 ROBOTS = b"""User-agent: PhotocloudBot
@@ -31,7 +33,7 @@ def pictures() -> dict[str, tuple[bytes, str]]:
         "/img/coffee.jpg": (images.jpeg("coffee"), "image/jpeg"),
         "/img/rocket.png": (images.in_format("PNG", "rocket"), "image/png"),
         "/img/astronaut.gif": (images.in_format("GIF", "astronaut"), "image/gif"),
-        "/img/unlabelled": (images.variant("rocket", 3), "application/octet-stream"),
+        "/img/unlabelled": (images.encode(ImageOps.mirror(images.photo("rocket")), "JPEG"), "application/octet-stream"),
         "/img/secret-cat.jpg": (images.variant("cat", 5), "image/jpeg"),
         "/img/busy-coffee.jpg": (images.variant("coffee", 7), "image/jpeg"),
         "/img/truncated.jpg": (images.truncated_jpeg(), "image/jpeg"),
@@ -39,6 +41,10 @@ def pictures() -> dict[str, tuple[bytes, str]]:
         "/img/drawing.svg": (images.svg(), "image/svg+xml"),
         "/img/bomb.png": (images.decompression_bomb_png(), "image/png"),
         "/img/icon.png": (images.encode(images.photo("cat", size=(16, 16)), "PNG"), "image/png"),
+        # One photograph at two sizes: a page's thumbnail and the full picture it links to.
+        "/img/rocket-thumb.jpg": (images.encode(images.photo("rocket").resize((240, 160)), "JPEG", quality=80),
+                                  "image/jpeg"),
+        "/img/rocket-full.jpg": (images.encode(images.photo("rocket"), "JPEG", quality=92), "image/jpeg"),
     }
 
 
@@ -65,6 +71,8 @@ PAGES = {
         <a href="/deeper.html">Deeper</a>"""),
     "/things.html": _page("Things", """
         <img src="/img/coffee.jpg" alt="A cup of coffee"> <img src="/img/unlabelled" alt="rocket launch">"""),
+    "/gallery.html": _page("Gallery", """
+        <a href="/img/rocket-full.jpg" title="Launch pad"><img src="/img/rocket-thumb.jpg" alt="A rocket"></a>"""),
     "/deeper.html": _page("Deeper", '<a href="/deepest.html">Deepest</a>'),
     "/deepest.html": _page("Deepest", '<img src="/img/coffee.jpg">'),
     "/private/secret.html": _page("Secret", '<img src="/img/secret-cat.jpg" alt="cat">'),

@@ -56,6 +56,16 @@ def test_crawl_collects_validated_images_and_obeys_robots(alice, site):
     assert names(done)[:2] == ["cat.jpg", "cat-large.webp"]
 
 
+def test_the_same_picture_at_two_sizes_is_kept_once_at_the_larger(alice, site):
+    done = crawl(alice, keywords="rocket", start_pages=[f"{site.url}/gallery.html"])
+    [rocket] = done.candidates.all()
+    assert rocket.image_url.endswith("/img/rocket-full.jpg") and (rocket.width, rocket.height) == (640, 427)
+    assert rocket.alt == "Launch pad" and rocket.keyword_score == 1.0  # the thumbnail's words ("A rocket") count
+    assert rocket.original_path.exists() and len(list(done.files_dir.iterdir())) == 2  # the picture, its thumbnail
+    assert done.images_kept == 1 and done.images_found == 2
+    assert any("the same picture, larger" in note for note in done.notes)
+
+
 def test_robots_txt_that_fails_disallows_everything(alice, site):
     site.robots_status = 503
     done = crawl(alice, keywords="cat", start_pages=[f"{site.url}/cats.html"])
