@@ -12,6 +12,7 @@ from selectolax.lexbor import LexborHTMLParser
 
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".gif", ".webp", ".avif", ".heic", ".heif", ".tif", ".tiff", ".bmp")
 MAX_TEXT = 300
+LAZY_SOURCES = ("data-src", "data-original", "data-lazy-src", "src")
 MAX_LINKS = 500
 MAX_IMAGES = 300
 
@@ -95,12 +96,14 @@ def parse_page(html: str, url: str) -> Page:
     for meta in tree.css('meta[property="og:image"], meta[name="og:image"], meta[property="og:image:url"]'):
         add_image(meta.attributes.get("content"), caption=page.title)
     for img in tree.css("img"):
-        alt = img.attributes.get("alt") or img.attributes.get("title") or ""
-        caption = _caption(img)
-        if srcset := img.attributes.get("srcset"):
-            add_image(_largest_in_srcset(srcset), alt, caption)
+        attributes = img.attributes
+        alt = attributes.get("alt") or attributes.get("title") or ""
+        # Lazy-loading pages keep the real picture in data-* attributes and a placeholder in src.
+        if srcset := attributes.get("srcset") or attributes.get("data-srcset"):
+            add_image(_largest_in_srcset(srcset), alt, _caption(img))
         else:
-            add_image(img.attributes.get("src"), alt, caption)
+            sources = [attributes.get(name) for name in LAZY_SOURCES]
+            add_image(next((src for src in sources if src and not src.startswith("data:")), None), alt, _caption(img))
     for source in tree.css("picture source[srcset]"):
         img = source.parent.css_first("img") if source.parent else None
         alt = (img.attributes.get("alt") or "") if img else ""

@@ -50,6 +50,8 @@ class CrawlForm(forms.Form):
 
     def clean(self):
         data = super().clean()
+        if "photo" in self.errors:  # a hidden field: its error is shown with the form's own
+            self.add_error(None, self.errors.pop("photo"))
         if not data.get("photo") and not (data.get("keywords") or "").strip() and not self.errors:
             raise forms.ValidationError("Give a picture to look for, keywords, or both.")
         return data

@@ -214,3 +214,10 @@ def test_results_show_live_while_running_and_become_selectable_at_the_end(client
     Crawl.objects.filter(pk=crawl.pk).update(status="done")
     page = client.get(crawl.get_absolute_url()).content.decode()
     assert 'id="live-results"' not in page and page.count('type="checkbox"') == 2
+
+
+def test_a_bad_picture_id_in_the_form_is_reported(client, alice):
+    client.force_login(alice)
+    page = client.post("/crawls/new/", {"photo": "not-a-uuid", "keywords": "cat", "start_pages": "",
+                                        "max_depth": "1", "max_pages": "5"}).content.decode()
+    assert "Enter a valid UUID." in page and not Crawl.objects.exists()
