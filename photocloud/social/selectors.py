@@ -69,15 +69,32 @@ def collected_albums(user):
 # --- comments ------------------------------------------------------------------------------------------------------
 
 
-def comment_thread(target) -> list[Comment]:
-    """Top-level comments, oldest first, each with `.thread_replies` (nested the same way): one query."""
-    comments = list(comments_on(target))
+def comment_thread(target, limit: int | None = None) -> tuple[list[Comment], int]:
+    """(threads, how many older threads were left out): top-level comments, oldest first, each with
+    `.thread_replies` nested the same way. Only the newest `limit` threads are loaded when given."""
+    comments = comments_on(target)
+    hidden = 0
+    if limit is not None:
+        top = list(comments.filter(parent=None).order_by("-created_at", "-id").values_list("pk", flat=True)[:limit])
+        hidden = comments.filter(parent=None).count() - len(top)
+        if hidden:
+            comments = comments.filter(pk__in=_with_descendants(top))
     children: dict[int | None, list[Comment]] = {}
     for comment in comments:
         children.setdefault(comment.parent_id, []).append(comment)
-    for comment in comments:
-        comment.thread_replies = children.get(comment.pk, [])
-    return children.get(None, [])
+    for comments_at_level in children.values():
+        for comment in comments_at_level:
+            comment.thread_replies = children.get(comment.pk, [])
+    return children.get(None, []), hidden
+
+
+def _with_descendants(ids: list) -> set:
+    """The comments and all their replies, level by level (threads are shallow in practice)."""
+    found, level = set(ids), list(ids)
+    while level:
+        level = list(Comment.objects.filter(parent__in=level).values_list("pk", flat=True))
+        found.update(level)
+    return found
 
 
 def comment_for(viewer, pk) -> Comment:

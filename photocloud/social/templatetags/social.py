@@ -8,6 +8,7 @@ from .. import selectors
 from ..forms import CommentForm, CopyForm
 
 register = template.Library()
+SHOWN_THREADS = 50  # newest comment threads shown under a target; the rest behind "show all"
 
 
 @register.inclusion_tag("social/_panel.html", takes_context=True)
@@ -22,10 +23,12 @@ def social_panel(context, target):
         "target": target,
         "kind": kind,
         "likes": selectors.like_summary(user, target),
-        "comments": selectors.comment_thread(target),
+        "all_comments": context["request"].GET.get("comments") == "all",
         "is_owner": can_edit(user, target),
         "comment_form": CommentForm(),
     }
+    panel["comments"], panel["hidden_comments"] = selectors.comment_thread(
+        target, limit=None if panel["all_comments"] else SHOWN_THREADS)
     if kind == "album":
         panel["collects"] = selectors.collect_summary(user, target)
     elif user.is_authenticated and not panel["is_owner"]:

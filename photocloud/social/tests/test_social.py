@@ -384,3 +384,17 @@ def test_notifications_wait_for_the_next_log_in(world, alice, bob):
     client = APIClient()
     response = client.post("/accounts/login/", {"username": "alice", "password": "a-long-Passw0rd!"}, follow=True)
     assert 'You have <a href="/notifications/">2 new notifications</a>.' in response.content.decode()
+
+
+def test_long_discussions_show_the_newest_threads_first(world, bob, carol):
+    _, photos = world
+    first = services.add_comment(bob, photos["public"], "the very first")
+    services.add_comment(carol, photos["public"], "reply to the first", parent=first)
+    for n in range(50):
+        latest = services.add_comment(bob, photos["public"], f"comment {n}")
+    services.add_comment(carol, photos["public"], "reply to the latest", parent=latest)
+    page = client_for(carol).get(photos["public"].get_absolute_url()).content.decode()
+    assert "Show 1 older comment" in page and "the very first" not in page and "reply to the first" not in page
+    assert "reply to the latest" in page and page.count('class="comment"') == 51
+    everything = client_for(carol).get(photos["public"].get_absolute_url() + "?comments=all").content.decode()
+    assert "the very first" in everything and "reply to the first" in everything and "older comment" not in everything
