@@ -14,6 +14,7 @@ from django_ratelimit.decorators import ratelimit
 
 from photocloud.library import selectors
 from photocloud.library.imaging import ImageRejected
+from photocloud.library.pagination import page_of
 from photocloud.social.services import is_following
 
 from . import services
@@ -80,7 +81,7 @@ def profile(request, username):
     albums = selectors.albums_for_profile(request.user, owner)
     context = {
         "owner": owner,
-        "albums": albums,
+        "page": page_of(request, albums, 24),
         "is_self": request.user == owner,
         "is_following": is_following(request.user, owner),
         "follower_count": owner.followers.count(),

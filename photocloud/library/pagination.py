@@ -1,5 +1,6 @@
 """Pagination that stays fast deep into a large library, for pages and for the API."""
 
+from django.conf import settings
 from django.core.paginator import Paginator
 from django.db.models import QuerySet
 from rest_framework.pagination import PageNumberPagination
@@ -22,3 +23,9 @@ class KeysFirstPaginator(Paginator):
 
 class ApiPagination(PageNumberPagination):
     django_paginator_class = KeysFirstPaginator
+
+
+def page_of(request, queryset, per_page: int | None = None):
+    """The page `?page=` asks for (the last one when past the end, the first when not a number)."""
+    per_page = per_page or settings.PHOTOCLOUD["PAGE_SIZE"]
+    return KeysFirstPaginator(queryset, per_page).get_page(request.GET.get("page"))

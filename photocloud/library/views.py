@@ -20,13 +20,8 @@ from .access import can_edit, can_see_location
 from .forms import AlbumForm, DeleteAlbumForm, PhotoForm
 from .imaging import FORMATS
 from .models import DEFAULT_CATEGORIES, Album, Photo, category_label
-from .pagination import KeysFirstPaginator
+from .pagination import page_of
 from .storage import local_copy, original_name
-
-
-def _page(request, queryset, per_page=None):
-    per_page = per_page or settings.PHOTOCLOUD["PAGE_SIZE"]
-    return KeysFirstPaginator(queryset, per_page).get_page(request.GET.get("page"))
 
 
 def _grid(request, template, context):
@@ -45,12 +40,12 @@ def _owned_photo(request, pk) -> Photo:
 
 
 def home(request):
-    return render(request, "library/home.html", {"page": _page(request, selectors.public_albums(), 24)})
+    return render(request, "library/home.html", {"page": page_of(request, selectors.public_albums(), 24)})
 
 
 @login_required
 def timeline(request):
-    page = _page(request, selectors.library_photos(request.user))
+    page = page_of(request, selectors.library_photos(request.user))
     return _grid(request, "library/timeline.html", {"page": page, "group_by_day": True})
 
 
@@ -80,7 +75,7 @@ def themes(request):
 
 @login_required
 def theme(request, name):
-    page = _page(request, selectors.theme_photos(request.user, name))
+    page = page_of(request, selectors.theme_photos(request.user, name))
     return _grid(request, "library/theme.html", {"page": page, "theme": category_label(name)})
 
 
@@ -89,7 +84,7 @@ def theme(request, name):
 
 @login_required
 def album_list(request):
-    return render(request, "library/album_list.html", {"page": _page(request, selectors.my_albums(request.user), 24)})
+    return render(request, "library/album_list.html", {"page": page_of(request, selectors.my_albums(request.user), 24)})
 
 
 @login_required
@@ -133,7 +128,7 @@ def album_delete(request, pk):
 
 def album_detail(request, pk):
     album = get_object_or_404(Album.objects.visible_to(request.user).select_related("owner", "cover"), pk=pk)
-    page = _page(request, selectors.album_photos(album))
+    page = page_of(request, selectors.album_photos(album))
     context = {"album": album, "page": page, "is_owner": can_edit(request.user, album)}
     if context["is_owner"]:
         context["upload_limit_mb"] = settings.PHOTOCLOUD["MAX_UPLOAD_BYTES"] // (1024 * 1024)
