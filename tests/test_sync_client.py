@@ -62,6 +62,16 @@ def my_photos(server) -> list[dict]:
     return photos
 
 
+def wait_for_picture(server, digest: str, seconds: float = 30) -> bool:
+    """Whether a picture with these bytes arrives in the library within `seconds`."""
+    deadline = time.monotonic() + seconds
+    while digest not in {p["sha256"] for p in my_photos(server)}:
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.3)
+    return True
+
+
 def write(path: Path, data: bytes) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(data)
@@ -208,18 +218,17 @@ def test_watch_mode_uploads_new_pictures_once_written(server, tmp_path, home):
                 handle.write(part)
                 handle.flush()
                 time.sleep(0.7)
-        deadline = time.monotonic() + 30
-        while sha(data) not in {p["sha256"] for p in my_photos(server)} and time.monotonic() < deadline:
-            time.sleep(0.3)
-        assert sha(data) in {p["sha256"] for p in my_photos(server)}, output
+        assert wait_for_picture(server, sha(data), 30), output
+        # A picture changed in place goes up as a new picture; the earlier one stays.
+        edited = images.unique_jpeg("rocket")
+        target.write_bytes(edited)
+        assert wait_for_picture(server, sha(edited), 30), output
+        assert sha(data) in {p["sha256"] for p in my_photos(server)}
         # A whole folder moved in at once (one event for the folder, none for its pictures).
         moved = images.unique_jpeg("coffee")
         write(tmp_path / "outside" / "album" / "moved.jpg", moved)
         os.rename(tmp_path / "outside" / "album", folder / "album")
-        deadline = time.monotonic() + 30
-        while sha(moved) not in {p["sha256"] for p in my_photos(server)} and time.monotonic() < deadline:
-            time.sleep(0.3)
-        assert sha(moved) in {p["sha256"] for p in my_photos(server)}, output
+        assert wait_for_picture(server, sha(moved), 30), output
         assert not any("rejected" in line for line in output), output
     finally:
         process.send_signal(signal.SIGTERM)
@@ -236,10 +245,7 @@ def test_an_import_folder_on_the_server_is_imported(server, tmp_path):
               f"ImportFolder.objects.create(owner=User.objects.get(username='sam'), path={str(incoming)!r}, "
               "mode='move')")
     subprocess.run([*CLI, "shell", "-c", script], env=server["env"], check=True, timeout=120)
-    deadline = time.monotonic() + 45
-    while sha(dropped) not in {p["sha256"] for p in my_photos(server)} and time.monotonic() < deadline:
-        time.sleep(0.5)
-    assert sha(dropped) in {p["sha256"] for p in my_photos(server)}
+    assert wait_for_picture(server, sha(dropped), 45)
     deadline = time.monotonic() + 10
     while (incoming / "dropped.jpg").exists() and time.monotonic() < deadline:
         time.sleep(0.2)
