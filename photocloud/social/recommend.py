@@ -1,10 +1,12 @@
 """Recommendations: pictures and albums a user may see, does not own and has not seen, with a reason for each.
 
-What the user did gives each picture a weight (collect 4 and like 3 on an album count for each of its pictures at
-2, like 3, comment 2, view 1 + 1 for coming back). A candidate picture is scored from four signals, each scaled to
-[0, 1] over the candidates:
-- behaviour of similar users (item-based collaborative filtering): the people who touched the user's pictures are
-  the neighbours; two pictures are alike when the same neighbours touched both (cosine of their weight columns);
+What the user did gives each picture a weight (SIGNAL_WEIGHTS: like 3, comment 2, view 1 + 1 for coming back; an
+album's collect, like or comment counts for each of its pictures, ALBUM_SIGNAL_WEIGHTS). A candidate picture is
+scored from four signals, each scaled to [0, 1] over the candidates:
+- behaviour of similar users (collaborative filtering): the people who touched the user's pictures are the
+  neighbours; user-based, their weights on the candidate, each neighbour counted by the cosine of their weights
+  with the user's (USER_CF_SHARE), plus item-based, two pictures being alike when the same neighbours touched both
+  (cosine of their weight columns), which also names the picture a reason refers to;
 - content: cosine of the EfficientNet features (vision.PhotoAnalysis) with the user's pictures; pictures without
   features simply get no content score;
 - the author is someone the user follows;
@@ -30,8 +32,11 @@ from photocloud.vision.search import similar_photos
 
 from .models import Collect, Comment, Follow, Like, PhotoView
 
-SIGNAL_WEIGHTS = {"collected": 4.0, "liked": 3.0, "album": 2.0, "commented on": 2.0, "viewed": 1.0}
+# What a user did to a picture, and to an album (spread on each of its pictures).
+SIGNAL_WEIGHTS = {"liked": 3.0, "commented on": 2.0, "viewed": 1.0}
+ALBUM_SIGNAL_WEIGHTS = {"collected": 2.5, "liked": 2.0, "commented on": 1.0}
 MIX = {"similar users": 0.4, "content": 0.3, "follow": 0.08, "popular": 0.22}
+USER_CF_SHARE = 0.7
 NEIGHBOURS = 80  # users most like this one whose behaviour is used
 PROFILE_SIZE = 300  # most recent pictures of the user's history that count
 RECENT_POOL = 300  # recent visible pictures always among the candidates
@@ -81,17 +86,17 @@ def histories(user_ids) -> dict[int, dict]:
                                                                                                  "album"):
         add(user_id, photo_id, SIGNAL_WEIGHTS["commented on"], "commented on")
         if album_id:
-            album_signals.append((user_id, album_id, SIGNAL_WEIGHTS["album"] - 1, "commented on"))
+            album_signals.append((user_id, album_id, "commented on"))
     for user_id, photo_id, album_id in Like.objects.filter(user__in=user_ids).values_list("user", "photo", "album"):
         add(user_id, photo_id, SIGNAL_WEIGHTS["liked"], "liked")
         if album_id:
-            album_signals.append((user_id, album_id, SIGNAL_WEIGHTS["album"], "liked"))
+            album_signals.append((user_id, album_id, "liked"))
     for user_id, album_id in Collect.objects.filter(user__in=user_ids).values_list("user", "album"):
-        album_signals.append((user_id, album_id, SIGNAL_WEIGHTS["album"], "collected"))
-    photos_of = _album_photos(album_id for _, album_id, _, _ in album_signals)
-    for user_id, album_id, weight, verb in album_signals:
+        album_signals.append((user_id, album_id, "collected"))
+    photos_of = _album_photos(album_id for _, album_id, _ in album_signals)
+    for user_id, album_id, verb in album_signals:
         for photo_id in photos_of[album_id]:
-            add(user_id, photo_id, weight, verb)
+            add(user_id, photo_id, ALBUM_SIGNAL_WEIGHTS[verb], verb)
     return history
 
 
@@ -246,15 +251,21 @@ class Recommender:
             for pk, (weight, _) in neighbour_history[user_id].items():
                 if pk in column:
                     matrix[row, column[pk]] = weight
+        weights = np.array([self.profile[pk][0] for pk in profile_ids], dtype=np.float32)
+        split = len(profile_ids)
+        # User-based: neighbours weighted by the cosine of their weights with the user's, over the user's pictures.
+        row_norms = np.linalg.norm(matrix, axis=1)
+        row_norms[row_norms == 0] = 1
+        similarity = (matrix[:, :split] @ weights) / (row_norms * np.linalg.norm(weights))
+        by_users = similarity @ matrix[:, split:]
+        # Item-based: cosine of the columns.
         norms = np.linalg.norm(matrix, axis=0)
         norms[norms == 0] = 1
         matrix /= norms
-        mine, theirs = matrix[:, :len(profile_ids)], matrix[:, len(profile_ids):]
-        weights = np.array([self.profile[pk][0] for pk in profile_ids], dtype=np.float32)
-        contribution = (mine.T @ theirs) * weights[:, None]  # profile × candidates
+        contribution = (matrix[:, :split].T @ matrix[:, split:]) * weights[:, None]  # profile × candidates
         best = contribution.argmax(axis=0)
-        return contribution.sum(axis=0), [profile_ids[i] if contribution[i, c] > 0 else None
-                                          for c, i in enumerate(best)]
+        score = (1 - USER_CF_SHARE) * _scaled(contribution.sum(axis=0)) + USER_CF_SHARE * _scaled(by_users)
+        return score, [profile_ids[i] if contribution[i, c] > 0 else None for c, i in enumerate(best)]
 
     def _content(self, ids, vectors, profile_vectors) -> tuple[np.ndarray, list]:
         """Mean of the best few weighted cosines between the candidate and the user's pictures: close to several of
