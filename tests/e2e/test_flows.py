@@ -416,5 +416,5 @@ def test_upload_preview_shows_the_automatic_category(page, tmp_path, settings):
     page.goto(page.url)
     page.locator(".tile img").first.click()
     expect(page.locator(".seen")).to_contain_text("Animal")
-    page.get_by_role("link", name="Find similar").click()
+    page.get_by_role("link", name="Find similar", exact=True).click()
     expect(page.get_by_role("heading", name="Similar pictures")).to_be_visible()
