@@ -3,12 +3,12 @@
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import exceptions, permissions, status
-from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from photocloud.accounts.models import User
 from photocloud.library.models import Album
+from photocloud.library.pagination import ApiPagination
 from photocloud.library.serializers import AlbumSerializer, PhotoSerializer
 
 from . import selectors, services
@@ -100,7 +100,7 @@ class CollectedView(APIView):
 
 
 def _paginated(request, view, queryset, serializer_class):
-    paginator = PageNumberPagination()
+    paginator = ApiPagination()
     page = paginator.paginate_queryset(queryset, request, view=view)
     return paginator.get_paginated_response(serializer_class(page, many=True, context={"request": request}).data)
 

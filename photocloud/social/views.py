@@ -2,16 +2,15 @@
 looked up through visible_to() (selectors), writes go through services. The forms work without JavaScript; the like
 and collect buttons swap themselves in place when htmx is there."""
 
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 from django_ratelimit.core import is_ratelimited
 
 from photocloud.accounts.models import User
+from photocloud.library.pagination import page_of
 
 from . import selectors, services
 from .forms import CommentForm, CopyForm
@@ -23,10 +22,6 @@ COMMENT_RATE = "10/m"
 def comment_rate_limited(request) -> bool:
     """Comments from one user, through the pages and the API together, are limited (spam and notification floods)."""
     return is_ratelimited(request, group="social.comment", key="user", rate=COMMENT_RATE, increment=True)
-
-
-def _page(request, queryset, per_page=None):
-    return Paginator(queryset, per_page or settings.PHOTOCLOUD["PAGE_SIZE"]).get_page(request.GET.get("page"))
 
 
 def _back_to(target):
@@ -75,7 +70,7 @@ def collect(request, pk):
 
 @login_required
 def collected(request):
-    return render(request, "social/collected.html", {"page": _page(request, selectors.collected_albums(request.user),
+    return render(request, "social/collected.html", {"page": page_of(request, selectors.collected_albums(request.user),
                                                                    24)})
 
 
@@ -100,7 +95,7 @@ def people(request, username, direction):
     owner = get_object_or_404(User, username=username, is_active=True)
     users = selectors.followers(owner) if direction == "followers" else selectors.following(owner)
     return render(request, "social/people.html", {"owner": owner, "direction": direction,
-                                                  "page": _page(request, users, 50)})
+                                                  "page": page_of(request, users, 50)})
 
 
 # --- comments ------------------------------------------------------------------------------------------------------
@@ -160,7 +155,7 @@ def comment_delete(request, pk):
 
 @login_required
 def notifications(request):
-    page = _page(request, selectors.notifications_for(request.user), 30)
+    page = page_of(request, selectors.notifications_for(request.user), 30)
     return render(request, "social/notifications.html", {"page": page})
 
 
@@ -179,7 +174,7 @@ def notifications_read(request):
 
 @login_required
 def feed(request):
-    page = _page(request, selectors.feed_photos(request.user))
+    page = page_of(request, selectors.feed_photos(request.user))
     albums = selectors.feed_albums(request.user)[:8] if page.number == 1 else []
     return render(request, "social/feed.html", {"page": page, "albums": albums})
 
