@@ -122,5 +122,14 @@ def test_crawl_from_a_picture_and_save_a_result(page, site, worker, crawler_sett
     page.locator("summary", has_text="Tools").click()
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Web crawls").click()
     expect(page.locator("table.crawls")).to_contain_text("tabby cat")
+    crawl_url = page.locator("table.crawls a").first.get_attribute("href")
     page.goto(f"/photos/{saved.pk}/")
     expect(page.locator(".info h1")).to_have_text("A tabby cat")
+
+    # Phone-sized: the crawl pages fit the screen.
+    page.set_viewport_size({"width": 390, "height": 844})
+    for url in ("/crawls/", crawl_url, "/crawls/new/"):
+        page.goto(url)
+        scroll_width = page.evaluate("document.documentElement.scrollWidth")
+        assert scroll_width <= 392, f"{url} scrolls sideways on a phone: {scroll_width}px wide"
+    screenshot(page, "crawler-04-phone")
