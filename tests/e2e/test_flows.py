@@ -340,11 +340,16 @@ def test_phone_sized_screen(new_context, tmp_path, screenshot):
     assert page.locator("a.card").count() == 1
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Library", exact=True).tap()
     page.wait_for_url("**/library/")
-    # The account menu opens and its entries fit on the screen.
-    page.locator("details.menu summary").tap()
+    # The Tools and account menus open and their entries fit on the screen.
+    nav.locator("details.menu summary").tap()
+    assert nav.get_by_role("link", name="Duplicates").is_visible()
+    box = nav.locator(".menu-items").bounding_box()
+    assert box["x"] >= 0 and box["x"] + box["width"] <= PHONE["width"] + 1, f"tools menu off screen: {box}"
+    nav.locator("details.menu summary").tap()  # closed again
+    page.locator(".account details.menu summary").tap()
     log_out = page.get_by_role("button", name="Log out")
     assert log_out.is_visible()
-    box = page.locator(".menu-items").bounding_box()
+    box = page.locator(".account .menu-items").bounding_box()
     assert box["x"] >= 0 and box["x"] + box["width"] <= PHONE["width"] + 1, f"account menu off screen: {box}"
     screenshot(page, "13-phone-menu")
     log_out.tap()
