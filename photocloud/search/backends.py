@@ -11,6 +11,7 @@ Column weights: labels (tags, categories) > names > descriptions > text found in
 from django.db import connection
 
 COLUMNS = ("labels", "names", "body", "text")
+SQLITE_WEIGHTS = "10.0, 4.0, 2.0, 1.0"  # bm25 weight of each column, in COLUMNS order
 TABLE = "search_searchdocument"
 
 # InnoDB ignores words shorter than innodb_ft_min_token_size (3) and its default stop words; a required one would
@@ -99,6 +100,22 @@ def _mysql_expression(required, phrases, label_phrases) -> str:
     return " ".join(parts)
 
 
+def ranked_sql(kind: str, terms: tuple, limit: int) -> tuple[str, list] | None:
+    """SQL selecting (object_id, score) of the best `limit` matching documents. On SQLite the index ranks and cuts
+    pictures on its own before any join (an album's document comes back with a NULL id, to skip); albums, a small
+    share of the documents, and the other databases rank after the join."""
+    if connection.vendor == "sqlite" and kind == "photo":
+        expression = _sqlite_expression(*terms)
+        sql = (f"SELECT d.photo_id AS object_id, -r.rank AS score FROM (SELECT rowid AS id, "
+               f"bm25(search_fts, {SQLITE_WEIGHTS}) AS rank FROM search_fts WHERE search_fts MATCH %s "
+               f"ORDER BY rank LIMIT %s) r JOIN {TABLE} d ON d.id = r.id")
+        return (sql, [expression, limit]) if expression else None
+    match = match_sql(kind, *terms)
+    if match is None:
+        return None
+    return f"SELECT * FROM ({match[0]}) m ORDER BY m.score DESC, m.object_id LIMIT %s", [*match[1], limit]
+
+
 def match_sql(kind: str, required: list[str], phrases: list[list[str]] = (),
               label_phrases: list[list[str]] = ()) -> tuple[str, list] | None:
     """SQL selecting (object_id, score) of the documents of `kind` ("photo" or "album") that match: all `required`
@@ -109,8 +126,7 @@ def match_sql(kind: str, required: list[str], phrases: list[list[str]] = (),
     terms = (required, phrases, label_phrases)
     if vendor == "sqlite":
         expression = _sqlite_expression(*terms)
-        weights = "10.0, 4.0, 2.0, 1.0"
-        sql = (f"SELECT {column} AS object_id, -bm25(search_fts, {weights}) AS score FROM search_fts "
+        sql = (f"SELECT {column} AS object_id, -bm25(search_fts, {SQLITE_WEIGHTS}) AS score FROM search_fts "
                f"JOIN {TABLE} d ON d.id = search_fts.rowid WHERE search_fts MATCH %s AND {column} IS NOT NULL")
         params = [expression]
     elif vendor == "postgresql":

@@ -65,10 +65,19 @@ class ParsedQuery:
         """Alternatives searched among labels only: close meanings and class names."""
         return [e.words for e in self.expansions if e.kind != "spelling" and e.words]
 
+    @property
+    def terms(self) -> tuple:
+        return self.required, self.phrases, self.label_phrases
+
     def match_sql(self, kind: str):
         from .backends import match_sql
 
-        return match_sql(kind, self.required, self.phrases, self.label_phrases)
+        return match_sql(kind, *self.terms)
+
+    def ranked_sql(self, kind: str, limit: int):
+        from .backends import ranked_sql
+
+        return ranked_sql(kind, self.terms, limit)
 
 
 def parse(text: str, *, expand: bool = True) -> ParsedQuery:

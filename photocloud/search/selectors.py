@@ -24,7 +24,6 @@ PAGE_SIZE = 24
 SIMILAR_LIMIT = 240  # search by image: the nearest pictures (ten pages) among those passing words and filters
 FACET_VALUES = 12
 RESULT_LIMIT = 1000  # results (and facet counts) stop at the best this many; more words or filters narrow them
-ACCESS_CHUNK = 2000  # ranked candidates checked against access per query
 CANDIDATES_PER_RESULT = 4  # ranked candidates read per result wanted, before letting the database intersect
 MEGAPIXEL = 1_000_000
 REASON_LABELS = {"names": "name", "body": "description", "text": "text in picture"}
@@ -82,33 +81,31 @@ def _effective_category():
     return Coalesce(NullIf("category", Value("")), "album__category")
 
 
-def ranked_ids(allowed, match: tuple[str, list], limit: int) -> list:
-    """Ids of `allowed` rows that match, best first, at most `limit`.
+def ranked_ids(allowed, parsed: ParsedQuery, limit: int) -> list:
+    """Ids of `allowed` rows (pictures or albums) that match, best first, at most `limit`.
 
-    The full-text index ranks the matches on its own (no joins) and hands over the best few thousand; those are
-    checked against `allowed` a chunk at a time, best first, by primary key. A viewer usually may see a good share
-    of what matches, so that is enough. When not (narrow filters, a small scope), the database intersects every
-    match with `allowed` instead, which is cheap exactly then, because `allowed` is small.
+    The full-text index ranks the matches on its own and hands over the best few thousand, each checked against
+    `allowed` in the same query (a correlated EXISTS: a few primary-key lookups per candidate). A viewer usually may
+    see a good share of what matches, so that is enough. When not (narrow filters, a small scope), the database
+    intersects every match with `allowed` instead, which is cheap exactly then, because `allowed` is small.
     """
-    sql, params = match
-    ranked = f"SELECT m.object_id FROM ({sql}) m ORDER BY m.score DESC, m.object_id LIMIT %s"
+    kind = "photo" if allowed.model is Photo else "album"
+    wanted = CANDIDATES_PER_RESULT * limit
+    ranked, ranked_params = parsed.ranked_sql(kind, wanted)
+    exists, exists_params = allowed.filter(pk=RawSQL("c.object_id", [])).values("pk").query.sql_with_params()
     with connection.cursor() as cursor:
-        cursor.execute(ranked, [*params, CANDIDATES_PER_RESULT * limit])
-        candidates = [uuid.UUID(str(pk)) for (pk,) in cursor.fetchall()]
-    found = []
-    for start in range(0, len(candidates), ACCESS_CHUNK):
-        chunk = candidates[start:start + ACCESS_CHUNK]
-        passing = set(allowed.filter(pk__in=chunk).values_list("pk", flat=True))
-        found += [pk for pk in chunk if pk in passing]
-        if len(found) >= limit:
-            return found[:limit]
-    if len(candidates) < CANDIDATES_PER_RESULT * limit:
-        return found  # every match was a candidate
-    allowed_sql, allowed_params = allowed.values("pk").query.sql_with_params()
-    with connection.cursor() as cursor:
-        cursor.execute(f"SELECT m.object_id FROM ({sql}) m WHERE m.object_id IN ({allowed_sql}) "
-                       "ORDER BY m.score DESC, m.object_id LIMIT %s", [*params, *allowed_params, limit])
-        return [uuid.UUID(str(pk)) for (pk,) in cursor.fetchall()]
+        cursor.execute(f"SELECT c.object_id, EXISTS ({exists}) FROM ({ranked}) c ORDER BY c.score DESC, c.object_id",
+                       [*exists_params, *ranked_params])
+        rows = cursor.fetchall()
+    found = [pk for pk, visible in rows if visible][:limit]
+    if len(found) < limit and len(rows) == wanted:  # more matches than candidates, and too few of them visible
+        match_sql, match_params = parsed.match_sql(kind)
+        allowed_sql, allowed_params = allowed.values("pk").query.sql_with_params()
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT m.object_id FROM ({match_sql}) m WHERE m.object_id IN ({allowed_sql}) "
+                           "ORDER BY m.score DESC, m.object_id LIMIT %s", [*match_params, *allowed_params, limit])
+            found = [pk for (pk,) in cursor.fetchall()]
+    return [uuid.UUID(str(pk)) for pk in found]
 
 
 class ResultList:
@@ -171,14 +168,14 @@ def search(viewer, *, q: str = "", scope: str = "all", sort: str = "relevance", 
     if similar_to is not None:
         ids, distances = _similar_ids(viewer, scope, similar_to, matched)
     elif sort == "relevance" and match is not None:
-        ids, distances = ranked_ids(allowed, match, RESULT_LIMIT + 1), {}
+        ids, distances = ranked_ids(allowed, parsed, RESULT_LIMIT + 1), {}
     else:
         order = ("sort_date", "created_at") if sort == "oldest" else ("-sort_date", "-created_at")
         ids, distances = list(matched.order_by(*order).values_list("pk", flat=True)[:RESULT_LIMIT + 1]), {}
     found = SearchResults(parsed, allowed, ResultList(ids[:RESULT_LIMIT]), capped=len(ids) > RESULT_LIMIT,
                           similar_to=similar_to, distances=distances, analysed=distances is not None)
     if match is not None and not filters and similar_to is None:
-        found.albums = ResultList(ranked_ids(_scope(viewer, scope, Album), parsed.match_sql("album"), 6), Album)[:]
+        found.albums = ResultList(ranked_ids(_scope(viewer, scope, Album), parsed, 6), Album)[:]
     return found
 
 

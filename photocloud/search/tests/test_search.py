@@ -204,9 +204,8 @@ def test_search_by_image_combines_with_words_and_filters(alice, client):
     assert "has not been analysed yet" in page
 
 
-def test_results_stop_at_the_best_thousand_and_access_is_checked_in_chunks(alice, bob, monkeypatch):
+def test_results_stop_at_the_best_thousand_and_access_is_checked_for_each(alice, bob, monkeypatch):
     monkeypatch.setattr(selectors, "RESULT_LIMIT", 10)
-    monkeypatch.setattr(selectors, "ACCESS_CHUNK", 3)
     public, private = album(alice, title="Open"), album(alice, access="private", title="Closed")
     shown = set()
     for n in range(30):
