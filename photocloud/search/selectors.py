@@ -81,24 +81,27 @@ def _effective_category():
     return Coalesce(NullIf("category", Value("")), "album__category")
 
 
-def ranked_ids(allowed, parsed: ParsedQuery, limit: int) -> list:
+def ranked_ids(allowed, parsed: ParsedQuery, limit: int, narrow: bool = False) -> list:
     """Ids of `allowed` rows (pictures or albums) that match, best first, at most `limit`.
 
     The full-text index ranks the matches on its own and hands over the best few thousand, each checked against
     `allowed` in the same query (a correlated EXISTS: a few primary-key lookups per candidate). A viewer usually may
     see a good share of what matches, so that is enough. When not (narrow filters, a small scope), the database
-    intersects every match with `allowed` instead, which is cheap exactly then, because `allowed` is small.
+    intersects every match with `allowed` instead, which is cheap exactly then, because `allowed` is small; `narrow`
+    (filters were given) goes there directly.
     """
     kind = "photo" if allowed.model is Photo else "album"
     wanted = CANDIDATES_PER_RESULT * limit
-    ranked, ranked_params = parsed.ranked_sql(kind, wanted)
-    exists, exists_params = allowed.filter(pk=RawSQL("c.object_id", [])).values("pk").query.sql_with_params()
-    with connection.cursor() as cursor:
-        cursor.execute(f"SELECT c.object_id, EXISTS ({exists}) FROM ({ranked}) c ORDER BY c.score DESC, c.object_id",
-                       [*exists_params, *ranked_params])
-        rows = cursor.fetchall()
-    found = [pk for pk, visible in rows if visible][:limit]
-    if len(found) < limit and len(rows) == wanted:  # more matches than candidates, and too few of them visible
+    found, rows = [], []
+    if not narrow:
+        ranked, ranked_params = parsed.ranked_sql(kind, wanted)
+        exists, exists_params = allowed.filter(pk=RawSQL("c.object_id", [])).values("pk").query.sql_with_params()
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT c.object_id, EXISTS ({exists}) FROM ({ranked}) c "
+                           "ORDER BY c.score DESC, c.object_id", [*exists_params, *ranked_params])
+            rows = cursor.fetchall()
+        found = [pk for pk, visible in rows if visible][:limit]
+    if narrow or (len(found) < limit and len(rows) == wanted):  # many matches, too few of the best visible
         match_sql, match_params = parsed.match_sql(kind)
         allowed_sql, allowed_params = allowed.values("pk").query.sql_with_params()
         with connection.cursor() as cursor:
@@ -168,7 +171,7 @@ def search(viewer, *, q: str = "", scope: str = "all", sort: str = "relevance", 
     if similar_to is not None:
         ids, distances = _similar_ids(viewer, scope, similar_to, matched)
     elif sort == "relevance" and match is not None:
-        ids, distances = ranked_ids(allowed, parsed, RESULT_LIMIT + 1), {}
+        ids, distances = ranked_ids(allowed, parsed, RESULT_LIMIT + 1, narrow=bool(filters)), {}
     else:
         order = ("sort_date", "created_at") if sort == "oldest" else ("-sort_date", "-created_at")
         ids, distances = list(matched.order_by(*order).values_list("pk", flat=True)[:RESULT_LIMIT + 1]), {}
