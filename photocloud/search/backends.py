@@ -100,6 +100,13 @@ def _mysql_expression(required, phrases, label_phrases) -> str:
     return " ".join(parts)
 
 
+def per_row(subquery_sql: str) -> str:
+    """A correlated subquery the database should run per outer row (a few index lookups each). PostgreSQL would
+    otherwise turn an EXISTS on the primary key into a hash of the whole subquery: every picture the viewer may see,
+    to check a few thousand candidates; OFFSET 0 keeps it a subplan."""
+    return f"{subquery_sql} OFFSET 0" if connection.vendor == "postgresql" else subquery_sql
+
+
 def ranked_sql(kind: str, terms: tuple, limit: int) -> tuple[str, list] | None:
     """SQL selecting (object_id, score) of the best `limit` matching documents. On SQLite the index ranks and cuts
     pictures on its own before any join (an album's document comes back with a NULL id, to skip); albums, a small

@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from photocloud.library.models import Album, Photo, category_label
 
+from . import backends
 from .models import SearchDocument
 from .query import ParsedQuery, parse, tokens
 
@@ -95,9 +96,10 @@ def ranked_ids(allowed, parsed: ParsedQuery, limit: int, narrow: bool = False) -
     found, rows = [], []
     if not narrow:
         ranked, ranked_params = parsed.ranked_sql(kind, wanted)
-        exists, exists_params = allowed.filter(pk=RawSQL("c.object_id", [])).values("pk").query.sql_with_params()
+        exists, exists_params = allowed.filter(pk=RawSQL("c.object_id", [])).order_by().values("pk").query \
+            .sql_with_params()
         with connection.cursor() as cursor:
-            cursor.execute(f"SELECT c.object_id, EXISTS ({exists}) FROM ({ranked}) c "
+            cursor.execute(f"SELECT c.object_id, EXISTS ({backends.per_row(exists)}) FROM ({ranked}) c "
                            "ORDER BY c.score DESC, c.object_id", [*exists_params, *ranked_params])
             rows = cursor.fetchall()
         found = [pk for pk, visible in rows if visible][:limit]
