@@ -178,7 +178,7 @@ def search(viewer, *, q: str = "", scope: str = "all", sort: str = "relevance", 
         order = ("sort_date", "created_at") if sort == "oldest" else ("-sort_date", "-created_at")
         ids, distances = list(matched.order_by(*order).values_list("pk", flat=True)[:RESULT_LIMIT + 1]), {}
     found = SearchResults(parsed, allowed, ResultList(ids[:RESULT_LIMIT]), capped=len(ids) > RESULT_LIMIT,
-                          similar_to=similar_to, distances=distances, analysed=distances is not None)
+                          similar_to=similar_to, distances=distances or {}, analysed=distances is not None)
     if match is not None and not filters and similar_to is None:
         found.albums = ResultList(ranked_ids(_scope(viewer, scope, Album), parsed, 6), Album)[:]
     return found
