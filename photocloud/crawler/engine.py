@@ -69,6 +69,15 @@ def all_seeds(crawl: Crawl) -> list[str]:
     return list(dict.fromkeys(seeds))
 
 
+def host_of(url: str) -> str | None:
+    """The URL's host, or None for a link httpx cannot read ("http://h:abc/", "http://xn--/"): one bad link on a
+    page is skipped, it does not end the crawl."""
+    try:
+        return httpx.URL(url).host or None
+    except (httpx.InvalidURL, ValueError):  # IDNAError is a UnicodeError, a ValueError
+        return None
+
+
 class CrawlRun:
     def __init__(self, crawl: Crawl):
         self.crawl = crawl
@@ -183,7 +192,7 @@ class CrawlRun:
         seeds = all_seeds(crawl)
         if not seeds:
             return "Nothing to crawl: no start pages and no configured sources."
-        hosts = {httpx.URL(url).host for url in seeds if url.startswith(("http://", "https://"))}
+        hosts = {host_of(url) for url in seeds} - {None}
         frontier = deque((url, 0, 0) for url in seeds)
         self.seen_pages.update(seeds)
         try:
@@ -192,7 +201,7 @@ class CrawlRun:
                     url, depth, retries = frontier.popleft()
                     self.check_budgets(page=True)
                     for link in self.visit(url, depth, retries, frontier):
-                        if depth < crawl.max_depth and link not in self.seen_pages and httpx.URL(link).host in hosts:
+                        if depth < crawl.max_depth and link not in self.seen_pages and host_of(link) in hosts:
                             self.seen_pages.add(link)
                             frontier.append((link, depth + 1, 0))
         except Stop as stop:

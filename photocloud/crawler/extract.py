@@ -40,7 +40,10 @@ def _absolute(base: str, href: str | None) -> str | None:
     href = (href or "").strip()
     if not href or href.startswith(("data:", "javascript:", "mailto:", "#")):
         return None
-    url = urldefrag(urljoin(base, href))[0]
+    try:
+        url = urldefrag(urljoin(base, href))[0]
+    except ValueError:  # "http://[zz]/": one bad link, not a bad page
+        return None
     return url if url.startswith(("http://", "https://")) and len(url) <= 2000 else None
 
 

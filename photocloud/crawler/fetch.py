@@ -8,12 +8,14 @@ to what arrives and to what it decompresses to, and a deadline applies to the wh
 """
 
 import ipaddress
+import logging
 import socket
 import time
 import zlib
 from collections.abc import Callable, Iterable
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
+from email.utils import parsedate_to_datetime
 
 import httpcore
 import httpx
@@ -21,6 +23,8 @@ import httpx
 SCHEMES = ("http", "https")
 REDIRECTS = (301, 302, 303, 307, 308)
 CHUNK = 64 * 1024
+
+logger = logging.getLogger(__name__)
 
 
 class Refused(Exception):
@@ -77,7 +81,9 @@ class GuardedBackend(httpcore.NetworkBackend):
             raise httpcore.ConnectError(f"{host} has no address.")
         for _, address in addresses:
             if not address_allowed(address, self.allow):
-                raise Refused(f"{host} is at {address}, a private, local or reserved address.")
+                # The address stays in the server's log: the user's notes must not map the internal network.
+                logger.warning("Refused %s: it resolves to %s", host, address)
+                raise Refused(f"{host} resolves to a private or reserved address.")
         last_error = None
         for _, address in addresses:  # the checked literal addresses: nothing is resolved again below
             try:
@@ -91,10 +97,11 @@ class GuardedBackend(httpcore.NetworkBackend):
 
 
 class GuardedTransport(httpx.HTTPTransport):
-    """httpx's transport on the guarded backend; no proxies from the environment (they would bypass the check)."""
+    """httpx's transport on the guarded backend; no proxies from the environment (they would bypass the check).
+
+    httpx's own __init__ only builds the pool, so it is skipped rather than run to build one that is thrown away."""
 
     def __init__(self, allow: list[Network], resolver=system_resolver, max_connections: int = 10):
-        super().__init__(trust_env=False)
         self._pool = httpcore.ConnectionPool(
             ssl_context=httpx.create_ssl_context(trust_env=False),
             max_connections=max_connections,
@@ -106,20 +113,21 @@ def check_url(url: str, allow: list[Network]) -> httpx.URL:
     """Refuse what is not worth sending at all: other schemes, credentials, internal IP literals."""
     try:
         parsed = httpx.URL(url)
-    except (httpx.InvalidURL, TypeError, ValueError):
+        host = parsed.host  # decoded on access: "http://xn--/" fails only here
+    except (httpx.InvalidURL, TypeError, ValueError):  # IDNAError is a UnicodeError, a ValueError
         raise Refused(f"Not a valid URL: {url[:200]}") from None
     if parsed.scheme not in SCHEMES:
         raise Refused(f"Only http and https URLs are fetched, not {parsed.scheme or 'this'}: {url[:200]}")
-    if not parsed.host:
+    if not host:
         raise Refused(f"The URL has no host: {url[:200]}")
     if parsed.userinfo:
-        raise Refused(f"URLs with a user name or password are not fetched: {parsed.host}")
+        raise Refused(f"URLs with a user name or password are not fetched: {host}")
     try:
-        literal = ipaddress.ip_address(parsed.host)
+        literal = ipaddress.ip_address(host)
     except ValueError:
         literal = None
     if literal is not None and not address_allowed(str(literal), allow):
-        raise Refused(f"{parsed.host} is a private, local or reserved address.")
+        raise Refused(f"{host} is a private, local or reserved address.")
     return parsed
 
 
@@ -190,7 +198,10 @@ class Fetcher:
                     raise FetchFailed(_describe(exc)) from None
                 try:
                     if response.status_code in REDIRECTS and "location" in response.headers:
-                        target = str(current.join(response.headers["location"]))
+                        try:
+                            target = str(current.join(response.headers["location"]))
+                        except httpx.InvalidURL:
+                            raise Refused(f"Not a valid redirect: {response.headers['location'][:200]}") from None
                         current = check_url(target, self.allow)
                         continue
                     content = b""
@@ -255,8 +266,6 @@ def _describe(exc: httpx.HTTPError) -> str:
 
 def retry_after_seconds(headers: httpx.Headers, default: float) -> float:
     """Retry-After as seconds or as an HTTP date; `default` when absent or unreadable."""
-    from email.utils import parsedate_to_datetime
-
     value = headers.get("retry-after", "").strip()
     if value.isdigit():
         return float(value)

@@ -76,11 +76,13 @@ PAGES = {
     "/deeper.html": _page("Deeper", '<a href="/deepest.html">Deepest</a>'),
     "/deepest.html": _page("Deepest", '<img src="/img/coffee.jpg">'),
     "/private/secret.html": _page("Secret", '<img src="/img/secret-cat.jpg" alt="cat">'),
-    # Unclosed tags, stray quotes, a script, bad files behind image links.
+    # Unclosed tags, stray quotes, a script, bad files behind image links, links no URL parser can read.
     "/broken.html": b"""<html><head><title>Broken <b>page</title><body><div><p>text <img src="/img/truncated.jpg"
         alt="broken cat><img src='/img/page.jpg' alt="<script>alert(1)</script>"><table><tr><td>
         <img src=/img/drawing.svg><img src="/img/bomb.png" alt=bomb><a href="/cats.html">cats<script>document.write(
-        '<a href="/nowhere">')</script><img src="file:///etc/passwd"><img src="data:image/png;base64,AAAA">""",
+        '<a href="/nowhere">')</script><img src="file:///etc/passwd"><img src="data:image/png;base64,AAAA">
+        <a href="http://h:abc/">bad port</a> <a href="http://xn--/">bad name</a> <a href="http://[zz]/">bad IPv6</a>
+        <img src="http://[zz]/cat.jpg" alt="cat"> <img src="http://xn--/cat.jpg" alt="cat">""",
 }
 
 
@@ -106,6 +108,10 @@ class Site:
         host, port = self.server.server_address[:2]
         host = f"[{host}]" if ":" in host else host
         return f"http://{host}:{port}"
+
+    @property
+    def port(self) -> int:
+        return self.server.server_address[1]
 
     def paths(self) -> list[str]:
         return [hit.path for hit in self.hits]

@@ -66,6 +66,15 @@ def test_the_same_picture_at_two_sizes_is_kept_once_at_the_larger(alice, site):
     assert any("the same picture, larger" in note for note in done.notes)
 
 
+def test_links_no_url_parser_can_read_are_skipped_one_by_one(alice, site):
+    """The broken page links to "http://h:abc/", "http://xn--/" and "http://[zz]/": the crawl goes on around them."""
+    done = crawl(alice, keywords="cat", start_pages=[f"{site.url}/broken.html"], max_depth=1)
+    assert done.status == "done", (done.error, done.notes)
+    assert "/cats.html" in site.paths()  # the good link on the same page was followed
+    assert {"cat.jpg", "cat-large.webp"} <= set(names(done))
+    assert any("Not a valid URL: http://xn--/cat.jpg" in note for note in done.notes), done.notes
+
+
 def test_robots_txt_that_fails_disallows_everything(alice, site):
     site.robots_status = 503
     done = crawl(alice, keywords="cat", start_pages=[f"{site.url}/cats.html"])

@@ -33,3 +33,10 @@ def test_broken_html_and_nofollow():
     assert page.nofollow
     assert parse_page("", "http://h.example/").images == []
     assert parse_page("\x00\xff<<<>>><img src=>", "http://h.example/").links == []
+
+
+def test_links_no_url_parser_can_read_are_skipped_one_by_one():
+    page = parse_page('<a href="http://[zz]/">v6</a><img src="http://[zz]/a.jpg"><a href="ok.html">ok</a>'
+                      '<img src="b.jpg">', "http://h.example/")
+    assert page.links == ["http://h.example/ok.html"]
+    assert [image.url for image in page.images] == ["http://h.example/b.jpg"]

@@ -58,9 +58,9 @@ def test_names_are_checked_at_connect_time(site, other_loopback):
     with _fetcher(resolver) as fetcher:
         deadline = time.monotonic() + 5
         assert fetcher.get(f"http://good.test:{port}/cats.html", max_bytes=10**6, deadline=deadline).status == 200
-        with pytest.raises(Refused, match="127.0.0.2"):
+        with pytest.raises(Refused, match="evil.test resolves to a private or reserved address"):
             fetcher.get(f"http://evil.test:{other_port}/", max_bytes=10**6, deadline=deadline)
-        with pytest.raises(Refused, match="127.0.0.2"):
+        with pytest.raises(Refused, match="mixed.test resolves to a private or reserved address"):
             fetcher.get(f"http://mixed.test:{other_port}/", max_bytes=10**6, deadline=deadline)
         answers["good.test"] = ["127.0.0.2"]  # rebinding: the name now points inside
         with pytest.raises(Refused):
@@ -73,9 +73,18 @@ def test_odd_spellings_of_internal_addresses_are_caught_when_resolved(other_loop
     port = other_loopback.url.rsplit(":", 1)[1]
     with Fetcher(allow=LOOPBACK_ONLY, user_agent="PhotocloudBot/1.0", timeout=2, max_redirects=3) as fetcher:
         for host in ("0x7f.0.0.2", "2130706434", "127.2"):
-            with pytest.raises(Refused, match="127.0.0.2"):
+            with pytest.raises(Refused, match=f"{host} resolves to a private or reserved address"):
                 fetcher.get(f"http://{host}:{port}/", max_bytes=10**6, deadline=time.monotonic() + 5)
     assert other_loopback.hits == []
+
+
+def test_a_refused_name_does_not_reveal_its_address(caplog):
+    """What a name resolves to inside the network is for the server's log, not for the user's notes."""
+    resolver = lambda host, port: [(socket.AF_INET, "10.1.2.3")]  # noqa: E731
+    with _fetcher(resolver) as fetcher, pytest.raises(Refused) as refusal:
+        fetcher.get("http://db.internal/", max_bytes=10**6, deadline=time.monotonic() + 5)
+    assert str(refusal.value) == "db.internal resolves to a private or reserved address."
+    assert "Refused db.internal: it resolves to 10.1.2.3" in caplog.text
 
 
 def test_redirect_hops_are_checked(site, other_loopback):

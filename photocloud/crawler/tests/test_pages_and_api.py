@@ -8,6 +8,8 @@ from photocloud.crawler.models import Crawl, CrawlSource
 from photocloud.library import services as library
 from photocloud.library.models import Photo
 
+from .conftest import configure
+
 # Transactional: crawls are queued on commit, and the test task backend then runs them at once.
 pytestmark = [pytest.mark.usefixtures("crawler_settings"), pytest.mark.django_db(transaction=True)]
 
@@ -214,6 +216,19 @@ def test_results_show_live_while_running_and_become_selectable_at_the_end(client
     Crawl.objects.filter(pk=crawl.pk).update(status="done")
     page = client.get(crawl.get_absolute_url()).content.decode()
     assert 'id="live-results"' not in page and page.count('type="checkbox"') == 2
+
+
+def test_notes_do_not_reveal_internal_addresses(api, client, alice, site, settings, caplog):
+    configure(settings, ALLOW_NETWORKS=[])  # the test site's 127.0.0.1 is now internal, reached by a name
+    response = api.post("/api/crawls/", {"keywords": "cat", "start_pages": [f"http://localhost:{site.port}/"]},
+                        format="json")
+    assert response.status_code == 201, response.json()
+    notes = "\n".join(response.json()["notes"])
+    assert "localhost resolves to a private or reserved address" in notes and "127.0.0.1" not in notes
+    client.force_login(alice)
+    page = client.get(response.json()["url"]).content.decode()
+    assert "localhost resolves to a private or reserved address" in page and "127.0.0.1" not in page
+    assert "Refused localhost: it resolves to 127.0.0.1" in caplog.text and site.hits == []
 
 
 def test_a_bad_picture_id_in_the_form_is_reported(client, alice):
