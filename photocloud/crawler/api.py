@@ -40,8 +40,10 @@ class CrawlViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Dest
         return selectors.crawls_of(self.request.user)
 
     def get_throttles(self):
-        if self.action == "create":
-            self.throttle_scope = "search"
+        """Starting a crawl counts like a search; saving images counts like uploading them (each is an ingest)."""
+        scopes = {"create": "search", "save": "upload"}
+        if self.action in scopes:
+            self.throttle_scope = scopes[self.action]
             return [*super().get_throttles(), ScopedRateThrottle()]
         return super().get_throttles()
 

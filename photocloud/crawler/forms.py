@@ -5,7 +5,7 @@ from django.core.validators import MaxValueValidator
 from photocloud.library.models import Album, Photo
 
 from . import services
-from .models import CrawlSource
+from .models import MAX_ID, CrawlSource
 
 
 class CrawlForm(forms.Form):
@@ -70,9 +70,26 @@ class CrawlForm(forms.Form):
             return None
 
 
+class CandidatesField(forms.ModelMultipleChoiceField):
+    """The chosen candidates: ids checked as bounded integers before any query (2**70 is bad input, not a 500), and
+    at most MAX_SAVE of them."""
+
+    def clean(self, value):
+        id_field = forms.IntegerField(min_value=1, max_value=MAX_ID)
+        for pk in value or ():
+            try:
+                id_field.clean(pk)
+            except forms.ValidationError:
+                raise forms.ValidationError(self.error_messages["invalid_pk_value"], code="invalid_pk_value",
+                                            params={"pk": str(pk)[:30]}) from None
+        if value and len(value) > services.MAX_SAVE:
+            raise forms.ValidationError(f"Select at most {services.MAX_SAVE} images at a time.")
+        return super().clean(value)
+
+
 class SaveForm(forms.Form):
-    candidates = forms.ModelMultipleChoiceField(queryset=None, widget=forms.CheckboxSelectMultiple,
-                                                error_messages={"required": "Select at least one image."})
+    candidates = CandidatesField(queryset=None, widget=forms.CheckboxSelectMultiple,
+                                 error_messages={"required": "Select at least one image."})
     album = forms.ModelChoiceField(queryset=None, empty_label=None, error_messages={
         "required": "Choose an album.", "invalid_choice": "Choose one of your albums."})
 

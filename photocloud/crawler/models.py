@@ -7,6 +7,8 @@ from django.urls import reverse
 
 from photocloud.library.models import Photo
 
+MAX_ID = 2**63 - 1  # the largest primary key a database takes: a larger one is bad input, not a server error
+
 
 class CrawlSource(models.Model):
     """A seed configured by an administrator: a site's search page with `{query}` where the keywords go, or a page

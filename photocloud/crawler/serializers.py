@@ -3,7 +3,8 @@ from rest_framework import serializers
 
 from photocloud.library.serializers import UploadResultSerializer
 
-from .models import Candidate, Crawl
+from .models import MAX_ID, Candidate, Crawl
+from .services import MAX_SAVE
 
 
 class CrawlCreateSerializer(serializers.Serializer):
@@ -48,7 +49,10 @@ class CandidateSerializer(serializers.ModelSerializer):
 
 
 class SaveSerializer(serializers.Serializer):
-    candidates = serializers.ListField(child=serializers.IntegerField(), min_length=1, max_length=500)
+    candidates = serializers.ListField(
+        child=serializers.IntegerField(min_value=1, max_value=MAX_ID), min_length=1, max_length=MAX_SAVE,
+        help_text=f"Candidate ids, at most {MAX_SAVE} per request.",
+    )
     album = serializers.UUIDField(help_text="One of your albums.")
 
 

@@ -27,6 +27,7 @@ from .models import Candidate, Crawl
 logger = logging.getLogger(__name__)
 
 MAX_SEED_URLS = 20
+MAX_SAVE = 50  # candidates saved by one request: each one is a full ingest
 MAX_ATTEMPTS = 2  # a crawl whose worker died is resumed once, then marked failed
 QUEUED_GRACE = timedelta(minutes=30)
 NEVER_STARTED = timedelta(days=1)

@@ -15,7 +15,7 @@ from photocloud.library.models import Photo
 from . import ranking, selectors, services
 from .forms import CrawlForm, SaveForm
 
-RESULTS_PER_PAGE = 60
+RESULTS_PER_PAGE = 48  # fewer than services.MAX_SAVE: a whole page can be saved at once
 
 
 def _crawl(request, pk):
@@ -51,11 +51,14 @@ def _visible_photo(user, pk) -> Photo | None:
 @login_required
 def crawl_detail(request, pk):
     crawl = _crawl(request, pk)
+    return _detail(request, crawl, SaveForm(crawl=crawl, user=request.user))
+
+
+def _detail(request, crawl, form, status=200):
     page = Paginator(selectors.ranked_candidates(crawl), RESULTS_PER_PAGE).get_page(request.GET.get("page"))
-    form = SaveForm(crawl=crawl, user=request.user)
     context = {"crawl": crawl, "page": page, "form": form, "vision": ranking.vision_enabled(),
                "in_library": selectors.library_hashes(request.user, page.object_list)}
-    return render(request, "crawler/detail.html", context)
+    return render(request, "crawler/detail.html", context, status=status)
 
 
 @login_required
@@ -87,11 +90,11 @@ def candidate_image(request, pk, candidate):
 def crawl_save(request, pk):
     crawl = _crawl(request, pk)
     form = SaveForm(request.POST, crawl=crawl, user=request.user)
-    if not form.is_valid():
+    if not form.is_valid():  # the results again, with what was wrong
         for errors in form.errors.values():
             for error in errors:
                 messages.error(request, error)
-        return redirect(crawl)
+        return _detail(request, crawl, form, status=400)
     album = form.cleaned_data["album"]
     results = services.save_candidates(request.user, crawl, form.cleaned_data["candidates"], album)
     stored = sum(result.status == "stored" for result in results)

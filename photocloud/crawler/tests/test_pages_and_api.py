@@ -1,7 +1,9 @@
 """Crawl pages and API: start, progress, results, save, cancel, delete; privacy, bad input, escaping, schema."""
 
 import pytest
+from django.core.cache import cache
 from rest_framework.test import APIClient
+from rest_framework.throttling import ScopedRateThrottle
 
 from photocloud.accounts.models import ApiToken
 from photocloud.crawler.models import Crawl, CrawlSource
@@ -236,3 +238,26 @@ def test_a_bad_picture_id_in_the_form_is_reported(client, alice):
     page = client.post("/crawls/new/", {"photo": "not-a-uuid", "keywords": "cat", "start_pages": "",
                                         "max_depth": "1", "max_pages": "5"}).content.decode()
     assert "Enter a valid UUID." in page and not Crawl.objects.exists()
+
+
+def test_saving_refuses_huge_ids_and_too_many_at_once(api, client, alice, site, monkeypatch):
+    crawl_id = api.post("/api/crawls/", {"keywords": "cat", "start_pages": [f"{site.url}/cats.html"],
+                                         "max_depth": 0}, format="json").json()["id"]
+    candidate = api.get(f"/api/crawls/{crawl_id}/candidates/").json()["results"][0]["id"]
+    album = str(library.create_album(alice, title="Web finds", category="animal", access="private").pk)
+    url = f"/api/crawls/{crawl_id}/save/"
+    huge = api.post(url, {"candidates": [2**70], "album": album}, format="json")
+    assert huge.status_code == 400 and "less than or equal to" in str(huge.json()["candidates"])
+    too_many = api.post(url, {"candidates": list(range(1, 52)), "album": album}, format="json")
+    assert too_many.status_code == 400 and "no more than 50" in str(too_many.json()["candidates"])
+    client.force_login(alice)
+    page = client.post(f"/crawls/{crawl_id}/save/", {"candidates": [str(2**70)], "album": album})
+    assert page.status_code == 400 and f"“{2**70}” is not a valid value." in page.content.decode()
+    page = client.post(f"/crawls/{crawl_id}/save/", {"candidates": [str(n) for n in range(1, 52)], "album": album})
+    assert page.status_code == 400 and "Select at most 50 images at a time." in page.content.decode()
+    assert not Photo.objects.filter(album_id=album).exists()
+    # Saving ingests: it has the upload throttle.
+    monkeypatch.setattr(ScopedRateThrottle, "THROTTLE_RATES", {**ScopedRateThrottle.THROTTLE_RATES, "upload": "1/min"})
+    cache.clear()
+    assert api.post(url, {"candidates": [candidate], "album": album}, format="json").status_code == 200
+    assert api.post(url, {"candidates": [candidate], "album": album}, format="json").status_code == 429
