@@ -66,6 +66,9 @@ class Crawl(models.Model):
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     heartbeat = models.DateTimeField(null=True, blank=True, help_text="Last sign of life of the worker running it.")
+    # A deleted crawl loses its images but keeps its row (and counters) until it leaves the daily budget's window,
+    # so deleting never gives the budget back.
+    deleted_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]

@@ -7,11 +7,13 @@ from django.utils import timezone
 
 from .models import Candidate, Crawl
 
+USAGE_WINDOW = timedelta(days=1)
+
 
 def crawls_of(owner):
     if not owner.is_authenticated:
         return Crawl.objects.none()
-    return Crawl.objects.filter(owner=owner).select_related("target")
+    return Crawl.objects.filter(owner=owner, deleted_at__isnull=True).select_related("target")
 
 
 def active_crawls(owner):
@@ -20,11 +22,12 @@ def active_crawls(owner):
 
 def usage_today(owner) -> dict[str, float]:
     """Pages, bytes and seconds of the owner's crawls of the last 24 hours, for the per-user daily budget. A crawl
-    still queued or running counts with its whole budget, so crawls started side by side cannot overspend."""
+    still queued or running counts with its whole budget, so crawls started side by side cannot overspend, and
+    deleted crawls count too, so deleting one does not give its budget back."""
     active = Q(status__in=Crawl.ACTIVE)
     columns = (("pages", "pages_fetched", BigIntegerField()), ("bytes", "bytes_fetched", BigIntegerField()),
                ("seconds", "seconds_used", FloatField()))
-    totals = crawls_of(owner).filter(created_at__gte=timezone.now() - timedelta(days=1)).aggregate(**{
+    totals = Crawl.objects.filter(owner=owner, created_at__gte=timezone.now() - USAGE_WINDOW).aggregate(**{
         name: Sum(Case(When(active, then=F(f"max_{name}")), default=F(used), output_field=kind))
         for name, used, kind in columns
     })

@@ -132,11 +132,20 @@ def cancel_crawl(crawl: Crawl) -> bool:
 
 
 def delete_crawl(crawl: Crawl) -> None:
-    """Delete the crawl and the images it downloaded (saved pictures stay in the library)."""
+    """Delete the crawl's images (saved pictures stay in the library) and hide it. Its row stays, with what it used,
+    until the daily budget no longer counts it (`forget_deleted_crawls`)."""
     cancel_crawl(crawl)
     folder = crawl.files_dir
-    crawl.delete()
+    with transaction.atomic():
+        Crawl.objects.filter(pk=crawl.pk).update(deleted_at=timezone.now())
+        crawl.candidates.all().delete()
     transaction.on_commit(lambda: shutil.rmtree(folder, ignore_errors=True))
+
+
+def forget_deleted_crawls() -> int:
+    """Rows of deleted crawls the daily budget no longer counts. Returns how many were removed."""
+    old = timezone.now() - selectors.USAGE_WINDOW
+    return Crawl.objects.filter(deleted_at__isnull=False, created_at__lt=old).delete()[1].get("crawler.Crawl", 0)
 
 
 def save_candidates(owner, crawl: Crawl, candidates, album: Album) -> list[library.UploadResult]:
@@ -201,13 +210,14 @@ def recover_stalled() -> tuple[int, int]:
 
 
 def remove_orphan_files() -> int:
-    """Folders of downloaded images whose crawl no longer exists (its owner was deleted, say). Returns how many."""
+    """Folders of downloaded images whose crawl no longer exists or was deleted (its owner was deleted, or its worker
+    wrote on after the delete). Returns how many."""
     root = Path(settings.DATA_DIR) / "crawler"
     if not root.is_dir():
         return 0
     names = {path.name: path for path in root.iterdir() if path.is_dir()}
-    ids = {str(pk) for pk in Crawl.objects.filter(pk__in=[n for n in names if _is_uuid(n)]).values_list("pk",
-                                                                                                          flat=True)}
+    kept = Crawl.objects.filter(pk__in=[name for name in names if _is_uuid(name)], deleted_at__isnull=True)
+    ids = {str(pk) for pk in kept.values_list("pk", flat=True)}
     orphans = [path for name, path in names.items() if name not in ids]
     for path in orphans:
         shutil.rmtree(path, ignore_errors=True)

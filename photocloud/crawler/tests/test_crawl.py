@@ -8,10 +8,11 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
-from photocloud.crawler import services
+from photocloud.crawler import selectors, services
 from photocloud.crawler.apps import CrawlerConfig
 from photocloud.crawler.models import Candidate, Crawl, CrawlSource
 from photocloud.library import services as library
+from photocloud.library.models import Photo
 
 from .conftest import configure
 
@@ -118,6 +119,22 @@ def test_daily_budget_per_user(alice, bob, site, settings):
     with pytest.raises(services.CrawlRefused, match="today's crawling budget"):
         services.start_crawl(alice, keywords="cat", start_pages=[f"{site.url}/"])
     assert crawl(bob, keywords="cat", start_pages=[f"{site.url}/"]).pages_fetched == 3  # bob has his own
+
+
+def test_deleting_a_crawl_does_not_give_the_budget_back(alice, site, settings, django_capture_on_commit_callbacks):
+    configure(settings, DAILY_PAGES=3)
+    first = crawl(alice, keywords="cat", start_pages=[f"{site.url}/"])
+    assert first.pages_fetched == 3 and first.images_kept > 0
+    with django_capture_on_commit_callbacks(execute=True):
+        services.delete_crawl(first)
+    assert not first.files_dir.exists() and not Candidate.objects.filter(crawl=first).exists()
+    with pytest.raises(services.CrawlRefused, match="today's crawling budget"):
+        services.start_crawl(alice, keywords="cat", start_pages=[f"{site.url}/"])
+    # Once the daily window has passed, the deleted crawl's row goes too.
+    assert services.forget_deleted_crawls() == 0
+    Crawl.objects.filter(pk=first.pk).update(created_at=timezone.now() - timedelta(days=1, minutes=1))
+    assert services.forget_deleted_crawls() == 1 and not Crawl.objects.filter(pk=first.pk).exists()
+    assert services.start_crawl(alice, keywords="cat", start_pages=[f"{site.url}/"]).max_pages == 3
 
 
 def test_daily_budget_counts_crawls_still_running_in_full(alice, site, settings):
@@ -285,7 +302,8 @@ def test_save_into_an_album_records_provenance(alice, bob, site, django_capture_
     folder = done.files_dir
     with django_capture_on_commit_callbacks(execute=True):
         services.delete_crawl(done)
-    assert not folder.exists() and not Crawl.objects.filter(pk=done.pk).exists()
+    assert not folder.exists() and not selectors.crawls_of(alice).filter(pk=done.pk).exists()
+    assert not Candidate.objects.filter(crawl=done).exists() and Photo.objects.filter(pk=photo.pk).exists()
 
 
 def test_files_of_crawls_that_are_gone_are_removed(alice, site, settings):
