@@ -9,6 +9,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import exceptions, permissions, status
 from rest_framework.response import Response
+from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from photocloud.library.serializers import PhotoSerializer, UploadResultSerializer
@@ -34,7 +35,17 @@ class _SessionView(APIView):
         return get_object_or_404(UploadSession.objects.filter(owner=self.request.user), pk=pk)
 
 
-class UploadStartView(_SessionView):
+class _UploadRate:
+    """Starting and completing (which decodes and stores a picture) count against the same `upload` rate as
+    /api/photos/upload/, on top of the general one; sending chunks has only the general rate."""
+
+    throttle_scope = "upload"
+
+    def get_throttles(self):
+        return [*super().get_throttles(), ScopedRateThrottle()]
+
+
+class UploadStartView(_UploadRate, _SessionView):
     @extend_schema(request=UploadStartSerializer, responses={200: UploadStateSerializer, 201: UploadStateSerializer},
                    operation_id="uploads_start")
     def post(self, request):
@@ -79,14 +90,17 @@ class UploadView(_SessionView):
             return _error(error)
         return Response({"offset": received})
 
-    @extend_schema(responses={204: None}, operation_id="uploads_abort")
+    @extend_schema(responses={204: None, 409: OpenApiTypes.OBJECT}, operation_id="uploads_abort")
     def delete(self, request, pk):
-        """Give up an unfinished upload and drop the bytes received (nothing in the library changes)."""
-        services.discard_upload(self.session(pk))
+        """Give up an unfinished upload and drop the bytes received (nothing in the library changes); not while a
+        request is completing it."""
+        if not services.discard_upload(self.session(pk)):
+            return _error(services.UploadError("This upload is being completed; it cannot be given up now.",
+                                               status=409, code="completing"))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-class UploadCompleteView(_SessionView):
+class UploadCompleteView(_UploadRate, _SessionView):
     @extend_schema(request=None, responses={200: UploadResultSerializer, 201: UploadResultSerializer,
                                             409: ChunkAnswerSerializer}, operation_id="uploads_complete")
     def post(self, request, pk):

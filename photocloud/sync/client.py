@@ -12,6 +12,7 @@ and the earlier version stays in the library.
 
 import argparse
 import hashlib
+import ipaddress
 import json
 import os
 import queue
@@ -24,6 +25,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import httpx
 from tqdm import tqdm
@@ -33,6 +35,7 @@ from .files import ChangeHandler, SettleTracker, readable, signature, walk
 LOOKUP_BATCH = 1000
 BATCH_FILES = 20  # small files per upload request (the server takes at most 100)
 HASH_BLOCK = 1024 * 1024
+MAX_CHUNK_MB = 16  # the server takes chunks of at most this size (photocloud.sync.services.MAX_CHUNK_BYTES)
 
 
 class SyncError(Exception):
@@ -143,8 +146,10 @@ class Api:
                 if response.status_code != 429 and response.status_code < 500:
                     return response
                 problem = f"the server answered {response.status_code} {_detail(response)}"
-                if retry_after := response.headers.get("Retry-After", "").strip():
-                    delay = min(60.0, float(retry_after)) if retry_after.isdigit() else delay
+                if (retry_after := response.headers.get("Retry-After", "").strip()).isdigit():
+                    # What the server asks, plus a little jitter so that the worker threads do not all come back at
+                    # the same moment and hit the rate limit together again.
+                    delay = min(60.0, float(retry_after)) + random.random() / 2
             if attempt + 1 < attempts:
                 time.sleep(delay)
         raise SyncError(f"{method} {url} failed {attempts} times: {problem}")
@@ -595,13 +600,33 @@ def parser() -> argparse.ArgumentParser:
                         help="one album per sub-folder, named by its path (pictures at the top go to “Uploads”)")
     p.add_argument("--watch", action="store_true", help="keep running and upload new or changed pictures")
     p.add_argument("--workers", type=int, default=4, help="parallel uploads (default 4)")
-    p.add_argument("--chunk-mb", type=float, default=8, help="size of the pieces large files are sent in (default 8)")
+    p.add_argument("--chunk-mb", type=_chunk_mb, default=8,
+                   help=f"size of the pieces large files are sent in (default 8, at most {MAX_CHUNK_MB})")
     p.add_argument("--max-rate", type=float, metavar="MB/S", help="cap the upload speed")
     p.add_argument("--settle-seconds", type=float, default=2,
                    help="watch mode: wait until a file has not changed for this long (it may still be written)")
     p.add_argument("--rescan-minutes", type=float, default=10, help="watch mode: look at the whole folder this often")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
     return p
+
+
+def _chunk_mb(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not 0 < value <= MAX_CHUNK_MB:
+        raise argparse.ArgumentTypeError(f"give a size above 0 and at most {MAX_CHUNK_MB} (MB), the server's limit "
+                                         "for one piece")
+    return value
+
+
+def _is_local(server: str) -> bool:
+    host = urlsplit(server).hostname or ""
+    try:
+        return host == "localhost" or ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -628,6 +653,10 @@ def _run(args) -> int:
                         "them for next time).")
     if not server.startswith(("http://", "https://")):
         raise SyncError(f"The server must be an http:// or https:// address, not {server!r}.")
+    if server.startswith("http://") and not _is_local(server):
+        print(f"photocloud sync: warning: {server} is plain http://, so your token and pictures cross the network "
+              "unencrypted and can be read or changed on the way. Use the server's https:// address.",
+              file=sys.stderr, flush=True)
     api = Api(server, token)
     username = api.me()  # checks the token before anything else
     if args.save:

@@ -1,7 +1,9 @@
 """Which files are pictures to sync, and when a file has stopped changing. Shared by the sync client (which must
 not import Django) and the server's import-folder watcher."""
 
+import errno
 import os
+import stat
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -94,12 +96,93 @@ class ChangeHandler(FileSystemEventHandler):
             return
         if any(part.startswith(".") for part in parts):
             return
+        if Path(os.path.realpath(path)) != Path(os.path.realpath(self.root), *parts):
+            return  # a symbolic link (to a file or a folder), here or on the way: like walk(), not followed
         if event.is_directory:
             if event.event_type in ("created", "moved"):
                 for inner in walk(path):
                     self.found(inner)
         elif is_candidate(path):
             self.found(path)
+
+
+class NotInside(Exception):
+    """The path leads out of the folder: a symbolic link, here or on the way."""
+
+
+class SourceFile:
+    """A regular file under `root`, opened once without following any symbolic link on the way down.
+
+    For the server's import folders, which others can write to: what is read is then a file of the folder itself,
+    never (through a link) another user's picture or a file of the server. Every check afterwards (has it changed,
+    may it be deleted) is about this one opened file. The root itself may be a link; the administrator chose it.
+    """
+
+    def __init__(self, root: Path, path: Path):
+        parts = path.relative_to(root).parts
+        if not parts or ".." in parts:
+            raise NotInside("not a file inside the folder")
+        self.parent = os.open(root, os.O_RDONLY | os.O_DIRECTORY)
+        try:
+            for part in parts[:-1]:
+                inner = os.open(part, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW, dir_fd=self.parent)
+                os.close(self.parent)
+                self.parent = inner
+            self.name = parts[-1]
+            # O_NONBLOCK: opening a named pipe must not wait for a writer; nothing reads from it (not S_ISREG).
+            fd = os.open(self.name, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_NOCTTY, dir_fd=self.parent)
+        except OSError as error:
+            os.close(self.parent)
+            # ELOOP: the file is a link; ENOTDIR: a folder on the way is (O_DIRECTORY | O_NOFOLLOW refuses it so).
+            if error.errno in (errno.ELOOP, errno.ENOTDIR):
+                raise NotInside("a symbolic link; only the folder's own files are imported") from None
+            raise
+        self.file = os.fdopen(fd, "rb")
+        self.opened = os.fstat(fd)
+        if not stat.S_ISREG(self.opened.st_mode):  # a folder, a pipe, a device
+            self.close()
+            raise OSError(errno.EINVAL, "not a regular file")
+
+    @property
+    def signature(self) -> tuple[int, int]:
+        return self.opened.st_size, self.opened.st_mtime_ns
+
+    def copy_to(self, target, limit: int) -> None:
+        """Copy at most `limit` bytes to `target`; FileChangedError if the file was written to meanwhile."""
+        while limit > 0 and (block := self.file.read(min(limit, 1024 * 1024))):
+            target.write(block)
+            limit -= len(block)
+        if _identity(os.fstat(self.file.fileno())) != _identity(self.opened):
+            raise FileChangedError
+
+    def unchanged(self) -> bool:
+        """Whether the folder's entry is still the file that was opened and read, unmodified."""
+        try:
+            current = os.stat(self.name, dir_fd=self.parent, follow_symlinks=False)
+        except OSError:
+            return False
+        return _identity(current) == _identity(self.opened)
+
+    def unlink(self) -> None:
+        os.unlink(self.name, dir_fd=self.parent)
+
+    def close(self) -> None:
+        self.file.close()
+        os.close(self.parent)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+class FileChangedError(Exception):
+    """The file was written to while it was read: it is taken again once it has settled."""
+
+
+def _identity(info: os.stat_result) -> tuple[int, int, int, int]:
+    return info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns
 
 
 def readable(text: str) -> str:

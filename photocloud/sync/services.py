@@ -7,6 +7,7 @@ uploads from the web pages.
 import hashlib
 import logging
 import os
+import tempfile
 from datetime import timedelta
 from pathlib import Path
 
@@ -19,7 +20,7 @@ from django.utils import timezone
 from photocloud.library import services as library
 from photocloud.library.models import Photo
 
-from .files import readable, signature, walk
+from .files import FileChangedError, NotInside, SourceFile, readable, signature, walk
 from .models import ImportEvent, ImportFolder, UploadSession
 
 logger = logging.getLogger(__name__)
@@ -82,7 +83,7 @@ def start_upload(owner, *, sha256: str, size: int, name: str, album=None) -> tup
             session = UploadSession.objects.get(owner=owner, sha256=sha256)
         else:
             for oldest in UploadSession.objects.filter(owner=owner).order_by("-updated_at")[MAX_OPEN_UPLOADS:]:
-                discard_upload(oldest)
+                discard_upload(oldest)  # one being completed stays: its bytes are being read
     if session.size != size:
         raise UploadError("An unfinished upload of these bytes has another size: the hash or size is wrong.",
                           status=409, code="size_mismatch")
@@ -141,7 +142,7 @@ def complete_upload(session: UploadSession) -> library.UploadResult:
     path = part_path(session)
     try:
         if _file_sha256(path) != session.sha256:
-            discard_upload(session)
+            discard_upload(session, completing=True)
             raise UploadError("The bytes received do not match the announced SHA-256; send the file again.",
                               status=409, code="hash_mismatch")
         album = session.album if session.album_id else library.default_album(session.owner)
@@ -150,7 +151,7 @@ def complete_upload(session: UploadSession) -> library.UploadResult:
     except BaseException:
         UploadSession.objects.filter(pk=session.pk).update(completing_since=None)
         raise
-    discard_upload(session)
+    discard_upload(session, completing=True)
     return result
 
 
@@ -165,17 +166,25 @@ def _file_sha256(path: Path) -> str | None:
     return digest.hexdigest()
 
 
-def discard_upload(session: UploadSession) -> None:
-    """Drop an unfinished upload and its bytes; nothing in the library changes."""
-    UploadSession.objects.filter(pk=session.pk).delete()
+def discard_upload(session: UploadSession, *, completing: bool = False) -> bool:
+    """Drop an unfinished upload and its bytes; nothing in the library changes. Returns whether it was dropped.
+
+    An upload that a request is completing is left alone (its part file is being read, by name, by the ingest), unless
+    that request itself drops it (`completing`). A completion older than COMPLETING_TIMEOUT died with its worker.
+    """
+    sessions = UploadSession.objects.filter(pk=session.pk)
+    if not completing:
+        sessions = sessions.exclude(completing_since__gt=timezone.now() - COMPLETING_TIMEOUT)
+    if not sessions.delete()[0]:
+        return False
     part_path(session).unlink(missing_ok=True)
+    return True
 
 
 def remove_stale_uploads() -> int:
     """Sessions nobody touched for a week, and part files without a session, go; returns how many."""
-    stale = list(UploadSession.objects.filter(updated_at__lt=timezone.now() - STALE_AFTER))
-    for session in stale:
-        discard_upload(session)
+    stale = UploadSession.objects.filter(updated_at__lt=timezone.now() - STALE_AFTER)
+    removed = sum(discard_upload(session) for session in stale)
     known = {str(pk) for pk in UploadSession.objects.values_list("pk", flat=True)}
     orphans = 0
     cutoff = timezone.now().timestamp() - 3600  # a part file may be a moment older than its session's commit
@@ -183,7 +192,7 @@ def remove_stale_uploads() -> int:
         if path.stem not in known and path.stat().st_mtime < cutoff:
             path.unlink(missing_ok=True)
             orphans += 1
-    return len(stale) + orphans
+    return removed + orphans
 
 
 # --- watched import folders ---------------------------------------------------------------------------------------
@@ -222,22 +231,40 @@ def record_scan(folder: ImportFolder, pending: int, error: str = "") -> None:
 def import_file(folder: ImportFolder, path: Path) -> ImportEvent | None:
     """Import one file of the folder through the normal ingest (same checks, same de-duplication).
 
-    In move mode the source is deleted only once the picture is stored or known to be there already; rejected files
-    stay where they are, and are reported. Returns None when the file is gone or was handled already.
+    The file is opened once (no symbolic link followed) and copied to a private file, which alone is hashed, checked
+    and stored: renaming another file over it, or writing into it, meanwhile cannot change what is stored. In move
+    mode the source is deleted only once the picture is stored or known to be there already, and only if it is still
+    the file that was read; rejected files stay where they are, and are reported. Returns None when the file is gone,
+    still changing or was handled already.
     """
     root = Path(folder.path)
     relative = readable(str(path.relative_to(root)))
-    current = signature(path)
-    if current is None or _already_handled(folder, relative, current):
+    try:
+        info = path.lstat()
+    except OSError:
+        return None
+    current = info.st_size, info.st_mtime_ns
+    if _already_handled(folder, relative, current):
         return None
     album = folder.album if folder.album and folder.album.owner_id == folder.owner_id else None
     try:
-        with open(path, "rb") as handle:
-            result = library.ingest_upload(folder.owner, album or library.default_album(folder.owner),
-                                           _AssembledFile(handle, name=readable(path.name)))
-        if folder.mode == ImportFolder.Mode.MOVE and result.status in ("stored", "duplicate"):
-            path.unlink()
+        with SourceFile(root, path) as source:
+            if source.signature != current:
+                return None  # replaced since it was looked at: it comes again once settled
+            with tempfile.NamedTemporaryFile(dir=settings.FILE_UPLOAD_TEMP_DIR, prefix="import-") as private:
+                source.copy_to(private, settings.PHOTOCLOUD["MAX_UPLOAD_BYTES"] + 1)  # one byte more: "too large"
+                private.flush()
+                private.seek(0)
+                result = library.ingest_upload(folder.owner, album or library.default_album(folder.owner),
+                                               _AssembledFile(private, name=readable(path.name)))
+            if (folder.mode == ImportFolder.Mode.MOVE and result.status in ("stored", "duplicate")
+                    and source.unchanged()):  # else it changed after it was read: imported again next scan
+                source.unlink()
         status, reason, photo = result.status, result.reason, result.photo
+    except (FileNotFoundError, FileChangedError):
+        return None
+    except NotInside as refusal:
+        status, reason, photo = ImportEvent.Status.REJECTED, f"Not imported: {refusal}.", None
     except OSError as error:
         logger.warning("Import of %s failed", path, exc_info=True)
         status, reason, photo = ImportEvent.Status.ERROR, f"Could not read or move the file: {error.strerror}.", None

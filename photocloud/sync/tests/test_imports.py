@@ -1,14 +1,22 @@
 """Watched import folders: the import service, the administrator's form, the watcher command and the page."""
 
+import hashlib
 import os
+import threading
+from pathlib import Path
 
 import pytest
+from django.conf import settings
+from django.core.files.storage import default_storage
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.urls import reverse
 
+from photocloud.library import services as library_services
 from photocloud.library.models import Photo
-from photocloud.library.services import create_album
+from photocloud.library.services import create_album, default_album, ingest_upload
 from photocloud.sync import services
+from photocloud.sync.files import SourceFile
 from photocloud.sync.forms import ImportFolderForm
 from photocloud.sync.models import ImportEvent, ImportFolder
 from tests import images
@@ -141,3 +149,83 @@ def test_staff_set_up_import_folders_in_the_admin(client, make_user, tmp_path):
     assert ImportFolder.objects.get().path == str(tmp_path)
     assert client.get("/admin/sync/importevent/").status_code == 200
     assert client.get("/admin/sync/uploadsession/").status_code == 200
+
+
+def stored_bytes(photo) -> bytes:
+    """The original the library keeps for `photo` (content-addressed, shared by everyone with these bytes)."""
+    folder = f"originals/{photo.sha256[:2]}/{photo.sha256[2:4]}"
+    name = next(n for n in default_storage.listdir(folder)[1] if n.startswith(photo.sha256))
+    with default_storage.open(f"{folder}/{name}") as handle:
+        return handle.read()
+
+
+def test_symbolic_links_in_a_drop_folder_are_not_followed(alice, bob, incoming, tmp_path):
+    """Whoever can write to the folder must not pull in pictures the server can read elsewhere (media included)."""
+    bobs = ingest_upload(bob, default_album(bob), SimpleUploadedFile("private.jpg", images.unique_jpeg("cat"))).photo
+    media = next(Path(settings.MEDIA_ROOT).rglob(f"{bobs.sha256}.*"))
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    drop(outside, "secret.jpg", images.unique_jpeg("coffee"))
+    (incoming / "bobs.jpg").symlink_to(media)
+    (incoming / "secret.jpg").symlink_to(outside / "secret.jpg")
+    (incoming / "linked").symlink_to(outside, target_is_directory=True)
+    (incoming / "sub" / "up").symlink_to(outside, target_is_directory=True)
+    folder = ImportFolder.objects.create(owner=alice, path=str(incoming))
+
+    assert services.pending_files(folder) == []
+    for path in ("bobs.jpg", "secret.jpg", "linked/secret.jpg", "sub/up/secret.jpg"):  # as the watcher may hand them
+        event = services.import_file(folder, incoming / path)
+        assert event.status == "rejected" and "symbolic link" in event.reason, path
+    assert not Photo.objects.filter(owner=alice).exists()
+    folder.refresh_from_db()
+    assert folder.rejected_count == 4 and folder.imported_count == 0
+
+
+def test_a_named_pipe_does_not_block_the_watcher(alice, incoming):
+    os.mkfifo(incoming / "pipe.jpg")  # opening it for reading would wait for a writer for ever
+    folder = ImportFolder.objects.create(owner=alice, path=str(incoming))
+    refused = []
+
+    def open_it():
+        try:
+            SourceFile(incoming, incoming / "pipe.jpg")
+        except OSError as error:
+            refused.append(error)
+
+    worker = threading.Thread(target=open_it, daemon=True)
+    worker.start()
+    worker.join(10)
+    assert not worker.is_alive() and refused, "opening a named pipe blocked"
+    event = services.import_file(folder, incoming / "pipe.jpg")
+    assert event.status == "error" and "not a regular file" in event.reason
+
+
+@pytest.mark.parametrize("swap", ["renamed over", "rewritten in place"])
+@pytest.mark.parametrize("mode", ["copy", "move"])
+def test_what_is_stored_is_the_file_that_was_read(alice, incoming, monkeypatch, swap, mode):
+    """Another file put at the same name while the import reads it changes neither the stored bytes (which are shared
+    by hash across owners) nor, in move mode, gets deleted unread."""
+    first, second = images.unique_jpeg("cat"), images.unique_jpeg("rocket")
+    path = drop(incoming, "a.jpg", first)
+    drop(incoming, ".other", second)
+    hash_file = library_services._sha256_of
+
+    def hash_then_swap(uploaded):  # the moment between hashing the bytes and storing them
+        digest = hash_file(uploaded)
+        if swap == "renamed over":
+            os.replace(incoming / ".other", path)
+        else:
+            path.write_bytes(second)
+        return digest
+
+    monkeypatch.setattr(library_services, "_sha256_of", hash_then_swap)
+    folder = ImportFolder.objects.create(owner=alice, path=str(incoming), mode=mode)
+    event = services.import_file(folder, path)
+
+    assert event.status == "stored" and event.photo.sha256 == hashlib.sha256(first).hexdigest()
+    assert stored_bytes(event.photo) == first
+    assert path.read_bytes() == second  # not imported yet, so not deleted: the next scan takes it
+    monkeypatch.undo()
+    assert services.pending_files(folder) == [path]
+    assert services.import_file(folder, path).photo.sha256 == hashlib.sha256(second).hexdigest()
+    assert path.exists() == (mode == "copy")

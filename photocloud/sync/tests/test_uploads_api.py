@@ -7,6 +7,7 @@ import pytest
 from django.apps import apps
 from django.utils import timezone
 from rest_framework.test import APIClient
+from rest_framework.throttling import ScopedRateThrottle
 
 from photocloud.library.models import Photo
 from photocloud.library.services import create_album
@@ -170,3 +171,37 @@ def test_a_user_keeps_a_bounded_number_of_unfinished_uploads(api, alice, monkeyp
     assert set(map(str, UploadSession.objects.values_list("pk", flat=True))) == set(ids[1:])
     assert len(list(services.uploads_dir().glob("*.part"))) == 2
 
+
+
+def test_an_upload_being_completed_is_neither_evicted_nor_given_up(api, alice, monkeypatch):
+    """Its part file is being read by the ingest: starting other uploads or DELETE must not remove it."""
+    monkeypatch.setattr(services, "MAX_OPEN_UPLOADS", 1)
+    data = images.unique_jpeg("cat")
+    upload_id = start(api, data).json()["id"]
+    send_all(api, upload_id, data)
+    UploadSession.objects.filter(pk=upload_id).update(completing_since=timezone.now())  # a request is at it
+    other = images.unique_jpeg("coffee")
+    start(api, other)  # the least recently used upload would go
+    assert UploadSession.objects.filter(pk=upload_id).exists()
+    busy = api.delete(f"/api/uploads/{upload_id}/")
+    assert busy.status_code == 409 and busy.json()["code"] == "completing"
+    UploadSession.objects.filter(pk=upload_id).update(updated_at=timezone.now() - timedelta(days=8))
+    services.remove_stale_uploads()
+    assert services.part_path(UploadSession.objects.get(pk=upload_id)).stat().st_size == len(data)
+    UploadSession.objects.filter(pk=upload_id).update(completing_since=None)  # that request is done (it failed)
+    assert api.post(f"/api/uploads/{upload_id}/complete/").status_code == 201
+    assert Photo.objects.get(owner=alice).sha256 == hashlib.sha256(data).hexdigest()
+
+
+def test_starting_and_completing_count_against_the_upload_rate(api, alice, monkeypatch):
+    """The `upload` scope, as for /api/photos/upload/: each completion decodes and stores a picture. Chunks do not
+    count."""
+    monkeypatch.setitem(ScopedRateThrottle.THROTTLE_RATES, "upload", "3/min")
+    data = images.unique_jpeg("rocket")
+    upload_id = start(api, data).json()["id"]  # 1
+    send_all(api, upload_id, data, chunk=5_000)  # many requests, none counted
+    assert api.post(f"/api/uploads/{upload_id}/complete/").status_code == 201  # 2
+    assert start(api, images.unique_jpeg("coffee")).status_code == 201  # 3
+    throttled = start(api, images.unique_jpeg("cat"))
+    assert throttled.status_code == 429 and int(throttled["Retry-After"]) > 0
+    assert api.post(f"/api/uploads/{upload_id}/complete/").status_code == 429
