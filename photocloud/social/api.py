@@ -12,7 +12,7 @@ from photocloud.library.pagination import ApiPagination
 from photocloud.library.serializers import AlbumSerializer, PhotoSerializer
 
 from . import selectors, services
-from .recommend import Recommender
+from .recommend import recommendations
 from .serializers import (
     CollectSummarySerializer,
     CommentEditSerializer,
@@ -96,7 +96,8 @@ class CollectedView(APIView):
 
     @extend_schema(responses=AlbumSerializer(many=True))
     def get(self, request):
-        return _paginated(request, self, selectors.collected_albums(request.user), AlbumSerializer)
+        albums = selectors.collected_albums(request.user).prefetch_related("tags")
+        return _paginated(request, self, albums, AlbumSerializer)
 
 
 def _paginated(request, view, queryset, serializer_class):
@@ -192,16 +193,24 @@ class NotificationReadView(APIView):
 
 
 class FeedView(APIView):
-    """Recent pictures and albums, visible to you, of the people you follow."""
+    """Recent pictures, visible to you, of the people you follow, a page at a time (`?page=`), and on the first page
+    their recent albums."""
 
     permission_classes = [permissions.IsAuthenticated]
 
-    @extend_schema(responses=FeedSerializer)
+    @extend_schema(parameters=[OpenApiParameter("page", int)], responses=FeedSerializer)
     def get(self, request):
         context = {"request": request}
+        paginator = ApiPagination()
+        photos = selectors.feed_photos(request.user).select_related("analysis").prefetch_related("tags")
+        page = paginator.paginate_queryset(photos, request, view=self)
+        albums = selectors.feed_albums(request.user).prefetch_related("tags")[:20] if paginator.page.number == 1 else []
         return Response({
-            "photos": PhotoSerializer(selectors.feed_photos(request.user)[:50], many=True, context=context).data,
-            "albums": AlbumSerializer(selectors.feed_albums(request.user)[:20], many=True, context=context).data,
+            "count": paginator.page.paginator.count,
+            "next": paginator.get_next_link(),
+            "previous": paginator.get_previous_link(),
+            "photos": PhotoSerializer(page, many=True, context=context).data,
+            "albums": AlbumSerializer(albums, many=True, context=context).data,
         })
 
 
@@ -217,9 +226,7 @@ class RecommendationsView(APIView):
             limit = min(max(int(request.query_params.get("limit", 10)), 1), 50)
         except ValueError:
             raise exceptions.ValidationError({"limit": "A whole number."}) from None
-        recommender = Recommender(request.user)
-        result = {"photos": recommender.photos(limit), "albums": recommender.albums(limit)}
-        return Response(RecommendationsSerializer(result).data)
+        return Response(RecommendationsSerializer(recommendations(request.user, limit, limit)).data)
 
 
 class CopyView(APIView):
@@ -236,6 +243,8 @@ class CopyView(APIView):
         try:
             result = services.copy_to_album(request.user, photo, album,
                                             request.build_absolute_uri(photo.get_absolute_url()))
+        except services.CopyNotAllowed as error:
+            raise exceptions.PermissionDenied(str(error)) from None
         except services.SocialError as error:
             raise _refused(error) from None
         if result.status == "rejected":

@@ -11,6 +11,30 @@ class CommentForm(forms.Form):
     parent = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
 
 
+MAX_ID = 2**63 - 1  # the largest key a database id column holds
+
+
+class IdListField(forms.Field):
+    """Several positive database ids (a repeated form field); anything else is refused, not skipped."""
+
+    widget = forms.MultipleHiddenInput
+
+    def to_python(self, value) -> list[int]:
+        ids = []
+        for item in value or []:
+            # str.isdigit() also accepts "²" and other digits int() refuses; only ASCII digits are ids.
+            if not (item.isascii() and item.isdigit() and len(item) <= 19 and 1 <= int(item) <= MAX_ID):
+                raise forms.ValidationError(f"“{item[:40]}” is not a notification id.")
+            ids.append(int(item))
+        return ids
+
+
+class MarkReadForm(forms.Form):
+    """Which notifications to mark read (none given: all)."""
+
+    id = IdListField(required=False)
+
+
 class CopyForm(forms.Form):
     """Which of the user's own albums receives a copy of someone else's picture."""
 

@@ -4,6 +4,7 @@ from django.db.models import Q
 
 USER = settings.AUTH_USER_MODEL
 COMMENT_MAX_LENGTH = 2000
+MAX_REPLY_DEPTH = 3  # a top-level comment is at depth 0; deeper replies join the level above (services.add_comment)
 
 
 class Follow(models.Model):
@@ -79,6 +80,7 @@ class Comment(TargetMixin):
     body = models.TextField(max_length=COMMENT_MAX_LENGTH)
     created_at = models.DateTimeField(auto_now_add=True)
     edited_at = models.DateTimeField(null=True, blank=True)
+    deleted_at = models.DateTimeField(null=True, blank=True, help_text="Deleted by its author, kept for its replies.")
 
     class Meta:
         ordering = ["created_at", "id"]

@@ -10,7 +10,8 @@ scored from four signals, each scaled to [0, 1] over the candidates:
 - content: cosine of the EfficientNet features (vision.PhotoAnalysis) with the user's pictures; pictures without
   features simply get no content score;
 - the author is someone the user follows;
-- popularity (log of likes, collects, comments and viewers), a small prior that also ranks ties.
+- popularity (log of likes, collects, comments and viewers in the last POPULAR_DAYS), a small prior that also ranks
+  ties.
 Candidates are the neighbours' pictures, the nearest pictures by features to the user's strongest ones (the search
 index, access-filtered), recent pictures of followed authors and recent visible pictures, always filtered through
 `visible_to()`. The list is then diversified greedily (maximal marginal relevance on features, at most two per
@@ -18,11 +19,13 @@ album and three per author, one per distinct file). Users with no history get po
 """
 
 import math
+import uuid
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import timedelta
 
 import numpy as np
+from django.core.cache import cache
 from django.db.models import Count
 from django.utils import timezone
 
@@ -46,6 +49,7 @@ PER_ALBUM, PER_OWNER = 2, 3
 CONTENT_NEIGHBOURS = 5
 DIVERSITY = 0.3  # weight of redundancy (feature similarity to what is already picked) in MMR
 POPULAR_DAYS = 30
+CACHE_SECONDS = 300  # a user's recommendations are reused this long, unless they do something (forget_recommendations)
 
 
 @dataclass
@@ -101,21 +105,23 @@ def histories(user_ids) -> dict[int, dict]:
 
 
 def _neighbours(user, profile: dict) -> list[int]:
-    """Users who touched the most of the same pictures (or their albums) as this user."""
+    """Users who touched the most of the same pictures (or their albums) as this user, counted by the database:
+    each kind of signal answers only its NEIGHBOURS best users, never the rows themselves."""
     photo_ids = list(profile)
-    album_ids = set(Photo.objects.filter(pk__in=photo_ids).values_list("album_id", flat=True))
+    albums = Photo.objects.filter(pk__in=photo_ids).values("album_id")
     overlap: dict[int, int] = defaultdict(int)
     touched = [
         (PhotoView.objects.filter(photo__in=photo_ids), "user"),
         (Like.objects.filter(photo__in=photo_ids), "user"),
         (Comment.objects.filter(photo__in=photo_ids), "author"),
-        (Like.objects.filter(album__in=album_ids), "user"),
-        (Collect.objects.filter(album__in=album_ids), "user"),
+        (Like.objects.filter(album__in=albums), "user"),
+        (Collect.objects.filter(album__in=albums), "user"),
     ]
     for rows, field in touched:
-        for other in rows.exclude(**{field: user}).values_list(field, flat=True):
-            overlap[other] += 1
-    return sorted(overlap, key=overlap.get, reverse=True)[:NEIGHBOURS]
+        counted = rows.exclude(**{field: user}).values(field).annotate(n=Count("id")).order_by("-n", field)
+        for other, n in counted.values_list(field, "n")[:NEIGHBOURS]:
+            overlap[other] += n
+    return sorted(overlap, key=lambda pk: (-overlap[pk], pk))[:NEIGHBOURS]
 
 
 def _features(photo_ids) -> dict:
@@ -174,12 +180,15 @@ class Recommender:
         # Only what the user may still see can be the reason for a recommendation.
         kept = set(visible.filter(pk__in=recent).values_list("pk", flat=True))
         self.profile = {pk: history[pk] for pk in recent if pk in kept}
-        self.seen = set(history)
+        # A picture the user already copied counts as seen: the copy may be another file (location stripped).
+        self.seen = set(history) | set(Photo.objects.owned_by(user).filter(copied_from__isnull=False)
+                                       .values_list("copied_from", flat=True))
         self.followed = set(Follow.objects.filter(follower=user).values_list("followee", flat=True))
         self.own_files = set(Photo.objects.owned_by(user).values_list("sha256", flat=True))
         self.cold = not self.profile and not self.followed
         self.visible = visible.filter(status=Photo.Status.READY)
         self.vectors: dict = {}
+        self.neighbour_verbs: dict = {}  # candidate: (weight, verb) of the strongest thing a neighbour did to it
         self.scored: list[_Scored] = self._popular() if self.cold else self._score()
 
     # candidates ----------------------------------------------------------------------------------------------------
@@ -188,8 +197,10 @@ class Recommender:
         """Visible, not own, not seen, one per distinct file and none the user already keeps."""
         votes: dict = defaultdict(float)
         for items in neighbour_history.values():
-            for pk, (weight, _) in items.items():
+            for pk, (weight, verb) in items.items():
                 votes[pk] += weight
+                if weight > self.neighbour_verbs.get(pk, (0, ""))[0]:
+                    self.neighbour_verbs[pk] = (weight, verb)
         ids = set(sorted(votes, key=votes.get, reverse=True)[:BEHAVIOUR_POOL])
         seeds = sorted(self.profile, key=lambda pk: self.profile[pk][0], reverse=True)
         for pk in [pk for pk in seeds if pk in profile_vectors][:SEARCH_SEEDS]:
@@ -220,7 +231,7 @@ class Recommender:
         self.vectors = _features(ids)
         behaviour, behaviour_because = self._collaborative(ids, neighbour_history)
         content, content_because = self._content(ids, self.vectors, profile_vectors)
-        popular = popularity(ids)
+        popular = popularity(ids, since=timezone.now() - timedelta(days=POPULAR_DAYS))
         signals = {
             "similar users": _scaled(behaviour),
             "content": _scaled(content),
@@ -306,7 +317,8 @@ class Recommender:
             photo, because = photos[candidate.pk], photos.get(candidate.because_id)
             verb = self.profile[candidate.because_id][1] if because is not None else ""
             if candidate.signal == "similar users" and because is not None:
-                reason = f"People who {verb} “{_title(because)}” also liked this{' album' if albums else ''}"
+                did = self.neighbour_verbs.get(candidate.pk, (0, "liked"))[1]
+                reason = f"People who {verb} “{_title(because)}” also {did} this{' album' if albums else ''}"
             elif candidate.signal == "content" and because is not None:
                 looks = "Has pictures like" if albums else "Looks like"
                 reason = f"{looks} “{_title(because)}”, which you {verb}"
@@ -404,3 +416,34 @@ def popular_photos(viewer, *, exclude=(), files=(), limit: int = 200) -> list[tu
         if len(result) == limit:
             break
     return result
+
+
+# --- cached per user ------------------------------------------------------------------------------------------------
+
+
+def _cache_version(user) -> str:
+    return cache.get_or_set(f"social:recs-version:{user.pk}:{user.date_joined.timestamp()}", uuid.uuid4().hex,
+                            CACHE_SECONDS)
+
+
+def forget_recommendations(user) -> None:
+    """The user liked, collected, commented or followed: their next page computes fresh recommendations."""
+    cache.delete(f"social:recs-version:{user.pk}:{user.date_joined.timestamp()}")
+
+
+def recommendations(user, photos: int, albums: int) -> dict:
+    """{"photos", "albums", "cold"} for the user, computed at most every CACHE_SECONDS; what the user may no longer
+    see, or now owns, is dropped from a cached answer on the way out."""
+    key = f"social:recs:{user.pk}:{_cache_version(user)}:{photos}:{albums}"
+    result = cache.get(key)
+    if result is None:
+        recommender = Recommender(user)
+        result = {"photos": recommender.photos(photos), "albums": recommender.albums(albums), "cold": recommender.cold}
+        cache.set(key, result, CACHE_SECONDS)
+        return result
+    visible = Photo.objects.visible_to(user).exclude(owner=user)
+    shown_photos = set(visible.filter(pk__in=[rec.item.pk for rec in result["photos"]]).values_list("pk", flat=True))
+    shown_albums = set(Album.objects.visible_to(user).exclude(owner=user)
+                       .filter(pk__in=[rec.item.pk for rec in result["albums"]]).values_list("pk", flat=True))
+    return {"photos": [rec for rec in result["photos"] if rec.item.pk in shown_photos],
+            "albums": [rec for rec in result["albums"] if rec.item.pk in shown_albums], "cold": result["cold"]}

@@ -2,6 +2,8 @@
 `visible_to()`: a notification, feed entry or collected album about something the viewer may no longer see is left
 out at read time."""
 
+import uuid
+
 from django.db.models import Count, Exists, OuterRef, Q, Subquery
 from django.http import Http404
 from django.shortcuts import get_object_or_404
@@ -9,8 +11,8 @@ from django.shortcuts import get_object_or_404
 from photocloud.accounts.models import User
 from photocloud.library.models import Album, Photo
 
-from .models import Collect, Comment, Follow, Like, Notification
-from .services import target_fields
+from .models import MAX_REPLY_DEPTH, Collect, Comment, Follow, Like, Notification
+from .services import descendants, target_fields
 
 KINDS = {"album": Album, "photo": Photo}
 
@@ -20,6 +22,10 @@ def target_for(viewer, kind: str, pk):
     model = KINDS.get(kind)
     if model is None:
         raise Http404("Nothing of that kind.")
+    try:
+        pk = uuid.UUID(str(pk))
+    except ValueError:
+        raise Http404(f"No {kind} has the id “{pk}”.") from None
     return get_object_or_404(model.objects.visible_to(viewer).select_related("owner"), pk=pk)
 
 
@@ -66,35 +72,39 @@ def collected_albums(user):
     )
 
 
+def copyable_ids(photo_ids) -> set:
+    """Which of these pictures may be copied into someone's album: the public ones (services.can_copy)."""
+    return set(Photo.objects.visible_to(None).filter(pk__in=list(photo_ids)).values_list("pk", flat=True))
+
+
 # --- comments ------------------------------------------------------------------------------------------------------
 
 
 def comment_thread(target, limit: int | None = None) -> tuple[list[Comment], int]:
     """(threads, how many older threads were left out): top-level comments, oldest first, each with
-    `.thread_replies` nested the same way. Only the newest `limit` threads are loaded when given."""
+    `.thread_replies`, its replies at every level in reading order (each reply oldest first, followed by its own
+    replies), each with `.depth` (1 to MAX_REPLY_DEPTH). Only the newest `limit` threads are loaded when given;
+    either way in a fixed number of queries."""
     comments = comments_on(target)
     hidden = 0
     if limit is not None:
         top = list(comments.filter(parent=None).order_by("-created_at", "-id").values_list("pk", flat=True)[:limit])
         hidden = comments.filter(parent=None).count() - len(top)
         if hidden:
-            comments = comments.filter(pk__in=_with_descendants(top))
+            comments = comments.filter(pk__in=descendants(top))
     children: dict[int | None, list[Comment]] = {}
     for comment in comments:
         children.setdefault(comment.parent_id, []).append(comment)
-    for comments_at_level in children.values():
-        for comment in comments_at_level:
-            comment.thread_replies = children.get(comment.pk, [])
-    return children.get(None, []), hidden
-
-
-def _with_descendants(ids: list) -> set:
-    """The comments and all their replies, level by level (threads are shallow in practice)."""
-    found, level = set(ids), list(ids)
-    while level:
-        level = list(Comment.objects.filter(parent__in=level).values_list("pk", flat=True))
-        found.update(level)
-    return found
+    threads = children.get(None, [])
+    for thread in threads:
+        thread.thread_replies = []
+        stack = [(reply, 1) for reply in reversed(children.get(thread.pk, []))]
+        while stack:  # depth-first without recursion, so no stored chain can exhaust the stack
+            reply, depth = stack.pop()
+            reply.depth = min(depth, MAX_REPLY_DEPTH)
+            thread.thread_replies.append(reply)
+            stack.extend((child, depth + 1) for child in reversed(children.get(reply.pk, [])))
+    return threads, hidden
 
 
 def comment_for(viewer, pk) -> Comment:

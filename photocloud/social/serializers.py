@@ -2,6 +2,7 @@ from rest_framework import serializers
 
 from photocloud.library.serializers import AlbumSerializer, PhotoSerializer
 
+from .forms import MAX_ID
 from .models import COMMENT_MAX_LENGTH, Comment, Notification
 
 
@@ -28,11 +29,22 @@ class CommentSerializer(serializers.ModelSerializer):
     body = serializers.CharField(max_length=COMMENT_MAX_LENGTH, help_text="Plain text; shown escaped.")
     album = serializers.UUIDField(source="album_id", read_only=True)
     photo = serializers.UUIDField(source="photo_id", read_only=True)
+    deleted = serializers.SerializerMethodField(help_text="Deleted by its author and kept for its replies; no body.")
 
     class Meta:
         model = Comment
-        fields = ["id", "author", "parent", "body", "album", "photo", "created_at", "edited_at"]
+        fields = ["id", "author", "parent", "body", "album", "photo", "created_at", "edited_at", "deleted"]
         read_only_fields = ["id", "created_at", "edited_at"]
+
+
+    def get_deleted(self, comment) -> bool:
+        return comment.deleted_at is not None
+
+    def to_representation(self, comment):
+        data = super().to_representation(comment)
+        if comment.deleted_at is not None:
+            data["author"] = None  # a placeholder no longer says who wrote it
+        return data
 
 
 class CommentEditSerializer(serializers.Serializer):
@@ -56,8 +68,8 @@ class NotificationSerializer(serializers.ModelSerializer):
 
 
 class MarkReadSerializer(serializers.Serializer):
-    ids = serializers.ListField(child=serializers.IntegerField(min_value=1), required=False, max_length=1000,
-                                help_text="Notifications to mark read; all of them when left out.")
+    ids = serializers.ListField(child=serializers.IntegerField(min_value=1, max_value=MAX_ID), required=False,
+                                max_length=1000, help_text="Notifications to mark read; all of them when left out.")
 
 
 class MarkReadResultSerializer(serializers.Serializer):
@@ -66,6 +78,9 @@ class MarkReadResultSerializer(serializers.Serializer):
 
 
 class FeedSerializer(serializers.Serializer):
+    count = serializers.IntegerField(help_text="How many pictures the feed has in all.")
+    next = serializers.URLField(allow_null=True)
+    previous = serializers.URLField(allow_null=True)
     photos = PhotoSerializer(many=True)
     albums = AlbumSerializer(many=True)
 

@@ -9,7 +9,7 @@ from django.core.files import File
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 
 from photocloud.library import imaging
@@ -18,7 +18,8 @@ from photocloud.library.models import Album, Photo
 from photocloud.library.services import UploadResult, ingest_upload
 from photocloud.library.storage import local_copy, original_name
 
-from .models import COMMENT_MAX_LENGTH, Collect, Comment, Follow, Like, Notification, PhotoView
+from .models import COMMENT_MAX_LENGTH, MAX_REPLY_DEPTH, Collect, Comment, Follow, Like, Notification, PhotoView
+from .recommend import forget_recommendations
 
 Verb = Notification.Verb
 
@@ -29,6 +30,10 @@ class SocialError(ValueError):
 
 class FollowError(SocialError):
     pass
+
+
+class CopyNotAllowed(SocialError):
+    """The picture may be seen but not copied (answered 403)."""
 
 
 def target_fields(target) -> dict:
@@ -61,10 +66,10 @@ def notify(recipient, actor, verb, target=None, comment=None) -> Notification | 
     return Notification.objects.create(recipient=recipient, actor=actor, verb=verb, comment=comment, **fields)
 
 
-def _withdraw(actor, verb, target=None) -> None:
-    """An undone like, collect or follow takes back its notification if it was not read yet."""
+def _withdraw(actor, recipient, verb, target=None) -> None:
+    """An undone like, collect or follow takes back the one notification it left, if it was not read yet."""
     fields = target_fields(target) if target is not None else {"album": None, "photo": None}
-    Notification.objects.filter(actor=actor, verb=verb, read_at__isnull=True, **fields).delete()
+    Notification.objects.filter(actor=actor, recipient=recipient, verb=verb, read_at__isnull=True, **fields).delete()
 
 
 def mark_read(user, ids=None) -> int:
@@ -81,6 +86,7 @@ def mark_read(user, ids=None) -> int:
 def like(user, target) -> bool:
     """Like an album or picture; False when it was already liked."""
     created = _create_once(Like, user=user, **target_fields(target))
+    forget_recommendations(user)
     if created:
         notify(target.owner, user, Verb.LIKE, target)
     return created
@@ -88,8 +94,9 @@ def like(user, target) -> bool:
 
 def unlike(user, target) -> bool:
     deleted, _ = Like.objects.filter(user=user, **target_fields(target)).delete()
+    forget_recommendations(user)
     if deleted:
-        _withdraw(user, Verb.LIKE, target)
+        _withdraw(user, target.owner, Verb.LIKE, target)
     return bool(deleted)
 
 
@@ -98,6 +105,7 @@ def collect(user, album: Album) -> bool:
     if album.owner_id == user.pk:
         raise SocialError("This album is already yours.")
     created = _create_once(Collect, user=user, album=album)
+    forget_recommendations(user)
     if created:
         notify(album.owner, user, Verb.COLLECT, album)
     return created
@@ -105,8 +113,9 @@ def collect(user, album: Album) -> bool:
 
 def uncollect(user, album: Album) -> bool:
     deleted, _ = Collect.objects.filter(user=user, album=album).delete()
+    forget_recommendations(user)
     if deleted:
-        _withdraw(user, Verb.COLLECT, album)
+        _withdraw(user, album.owner, Verb.COLLECT, album)
     return bool(deleted)
 
 
@@ -115,6 +124,7 @@ def follow(follower, followee) -> bool:
     if follower.pk == followee.pk:
         raise FollowError("You cannot follow yourself.")
     created = _create_once(Follow, follower=follower, followee=followee)
+    forget_recommendations(follower)
     if created:
         notify(followee, follower, Verb.FOLLOW)
     return created
@@ -122,8 +132,9 @@ def follow(follower, followee) -> bool:
 
 def unfollow(follower, followee) -> bool:
     deleted, _ = Follow.objects.filter(follower=follower, followee=followee).delete()
+    forget_recommendations(follower)
     if deleted:
-        _withdraw(follower, Verb.FOLLOW)
+        _withdraw(follower, followee, Verb.FOLLOW)
     return bool(deleted)
 
 
@@ -144,15 +155,33 @@ def clean_body(body: str) -> str:
     return body
 
 
+def _attach_point(parent: Comment) -> Comment:
+    """The comment a reply to `parent` hangs under: `parent` itself, or, when that would nest deeper than
+    MAX_REPLY_DEPTH, its ancestor at that depth (one query: the ancestors are joined, not walked)."""
+    lookups = ["parent" + "__parent" * n + "_id" for n in range(MAX_REPLY_DEPTH)]
+    ancestors = Comment.objects.filter(pk=parent.pk).values_list(*lookups).get()
+    if ancestors[-1] is None:  # parent is less than MAX_REPLY_DEPTH deep
+        return parent
+    return Comment.objects.get(pk=ancestors[0])
+
+
 @transaction.atomic
 def add_comment(author, target, body: str, parent: Comment | None = None) -> Comment:
-    """Comment on an album or picture, or reply to a comment on it; tells the owner and the replied-to author."""
+    """Comment on an album or picture, or reply to a comment on it; tells the owner and the replied-to author.
+
+    Threads nest at most MAX_REPLY_DEPTH levels: a deeper reply joins its parent's level, naming whom it answers."""
     fields = target_fields(target)
     (kind,) = fields
     if parent is not None and getattr(parent, f"{kind}_id") != target.pk:
         raise SocialError("A reply must be on the same album or picture as its comment.")
-    comment = Comment.objects.create(author=author, parent=parent, body=clean_body(body), **fields)
+    body = clean_body(body)
     replied_to = parent.author if parent is not None else None
+    attach_to = _attach_point(parent) if parent is not None else None
+    if attach_to is not None and attach_to.pk != parent.pk:
+        named = f"@{replied_to.shown_name} {body}"
+        body = named if len(named) <= COMMENT_MAX_LENGTH else body
+    comment = Comment.objects.create(author=author, parent=attach_to, body=body, **fields)
+    forget_recommendations(author)
     if replied_to is not None:
         notify(replied_to, author, Verb.REPLY, target, comment)
     if replied_to is None or replied_to.pk != target.owner_id:
@@ -163,6 +192,8 @@ def add_comment(author, target, body: str, parent: Comment | None = None) -> Com
 def edit_comment(user, comment: Comment, body: str) -> Comment:
     if comment.author_id != user.pk:
         raise SocialError("Only its author can edit a comment.")
+    if comment.deleted_at is not None:
+        raise SocialError("This comment was deleted.")
     comment.body = clean_body(body)
     comment.edited_at = timezone.now()
     comment.save(update_fields=["body", "edited_at"])
@@ -175,11 +206,34 @@ def can_delete_comment(user, comment: Comment) -> bool:
 
 
 def delete_comment(user, comment: Comment) -> int:
-    """Delete a comment with its replies; returns how many comments went."""
+    """Delete a comment; returns how many comments went.
+
+    The owner moderating removes the whole thread. An author removes only their own words: a comment others replied
+    to stays as a "[deleted]" placeholder so that their replies survive."""
     if not can_delete_comment(user, comment):
         raise SocialError("You may only delete your own comments, or comments on your albums and pictures.")
-    deleted, per_model = comment.delete()
-    return per_model.get(Comment._meta.label, 0)
+    if comment.author_id == user.pk and comment.replies.exists():
+        Comment.objects.filter(pk=comment.pk).update(body="", deleted_at=timezone.now())
+        return 0
+    parent_id = comment.parent_id
+    deleted, per_model = Comment.objects.filter(pk__in=descendants([comment.pk])).delete()
+    count = per_model.get(Comment._meta.label, 0)
+    # A placeholder whose last reply just went has nothing left to keep.
+    while parent_id is not None:
+        placeholder = Comment.objects.filter(pk=parent_id, deleted_at__isnull=False, replies__isnull=True)
+        parent_id = placeholder.values_list("parent_id", flat=True).first()
+        if not placeholder.delete()[0]:
+            break
+    return count
+
+
+def descendants(ids) -> set:
+    """The given comments and all their replies, in one query (threads nest at most MAX_REPLY_DEPTH levels)."""
+    ids = list(ids)
+    under = Q(pk__in=ids)
+    for depth in range(1, MAX_REPLY_DEPTH + 1):
+        under |= Q(**{"__".join(["parent"] * depth) + "__in": ids})
+    return set(Comment.objects.filter(under).values_list("pk", flat=True))
 
 
 # --- views and copies ----------------------------------------------------------------------------------------------
@@ -194,8 +248,16 @@ def record_view(user, photo: Photo) -> None:
         _create_once(PhotoView, user=user, photo=photo)
 
 
+def can_copy(user, photo: Photo) -> bool:
+    """Only public pictures may be copied: a copy lands in the copier's albums, which may be shared wider than the
+    author shared the original (followers only, or private)."""
+    return (user.is_authenticated and photo.owner_id != user.pk
+            and Photo.objects.visible_to(None).filter(pk=photo.pk).exists())
+
+
 def copy_to_album(user, photo: Photo, album: Album, source_page_url: str) -> UploadResult:
-    """Store the user's own copy of someone else's picture in one of their albums, crediting author and source.
+    """Store the user's own copy of someone else's public picture in one of their albums, crediting author and
+    source. A copy of a copy credits the original author and keeps the original's web source, if any.
 
     The copy goes through the normal upload path (validated, deduplicated per owner). GPS is dropped unless the
     author shares locations with this user, as for a download of the original.
@@ -204,10 +266,23 @@ def copy_to_album(user, photo: Photo, album: Album, source_page_url: str) -> Upl
         raise SocialError("This picture is already yours.")
     if album.owner_id != user.pk:
         raise SocialError("Pictures can only be added to your own albums.")
+    if not can_copy(user, photo):
+        raise CopyNotAllowed("Only public pictures can be added to your albums: the author shared this one with "
+                             "fewer people.")
     extension = imaging.FORMATS[photo.format][1]
     filename = os.path.basename(photo.original_name or "") or f"{photo.pk}.{extension}"
-    provenance = {"copied_from": photo, "credited_author": photo.owner, "credit": photo.owner.shown_name[:200],
-                  "source_page_url": source_page_url, "title": photo.title}
+    author = photo.credited_author or (None if photo.credit else photo.owner)
+    provenance = {
+        "copied_from": photo.copied_from or photo,
+        "credited_author": author,
+        "credit": (photo.credit or photo.owner.shown_name)[:200],
+        "source_url": photo.source_url,
+        "source_page_url": (photo.source_page_url if photo.copied_from_id or photo.source_url else "")
+        or source_page_url,
+        "retrieved_at": photo.retrieved_at,
+        "title": photo.title,
+    }
+    forget_recommendations(user)
     name = original_name(photo.sha256, extension)
     if photo.has_location and not can_see_location(user, photo):
         with local_copy(name) as path:

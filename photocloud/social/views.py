@@ -4,7 +4,7 @@ and collect buttons swap themselves in place when htmx is there."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpResponse
+from django.http import HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 from django_ratelimit.core import is_ratelimited
@@ -13,8 +13,8 @@ from photocloud.accounts.models import User
 from photocloud.library.pagination import page_of
 
 from . import selectors, services
-from .forms import CommentForm, CopyForm
-from .recommend import Recommender
+from .forms import CommentForm, CopyForm, MarkReadForm
+from .recommend import recommendations
 
 COMMENT_RATE = "10/m"
 
@@ -145,9 +145,11 @@ def comment_delete(request, pk):
     if request.method == "POST":
         target = comment.target
         count = services.delete_comment(request.user, comment)
-        messages.success(request, "Comment deleted." if count == 1 else f"Comment and {count - 1} replies deleted.")
+        messages.success(request, "Comment deleted." if count <= 1 else f"Comment and {count - 1} replies deleted.")
         return _back_to(target)
-    return render(request, "social/comment_delete.html", {"comment": comment, "replies": comment.replies.count()})
+    context = {"comment": comment, "keeps_replies": comment.author_id == request.user.pk,
+               "replies": len(services.descendants([comment.pk])) - 1}
+    return render(request, "social/comment_delete.html", context)
 
 
 # --- notifications -------------------------------------------------------------------------------------------------
@@ -162,8 +164,10 @@ def notifications(request):
 @login_required
 @require_POST
 def notifications_read(request):
-    ids = [value for value in request.POST.getlist("id") if value.isdigit()] or None
-    services.mark_read(request.user, ids)
+    form = MarkReadForm(request.POST)
+    if not form.is_valid():
+        return HttpResponseBadRequest(" ".join(form.errors["id"]), content_type="text/plain; charset=utf-8")
+    services.mark_read(request.user, form.cleaned_data["id"] or None)
     if _is_htmx(request):
         return HttpResponse(status=204)
     return redirect("social:notifications")
@@ -181,13 +185,9 @@ def feed(request):
 
 @login_required
 def for_you(request):
-    recommender = Recommender(request.user)
-    context = {
-        "photos": recommender.photos(24),
-        "albums": recommender.albums(8),
-        "cold": recommender.cold,
-        "copy_form": CopyForm(user=request.user),
-    }
+    context = recommendations(request.user, photos=24, albums=8)
+    context["copy_form"] = CopyForm(user=request.user)
+    context["copyable"] = selectors.copyable_ids([rec.item.pk for rec in context["photos"]])
     return render(request, "social/for_you.html", context)
 
 

@@ -4,7 +4,7 @@ from django import template
 
 from photocloud.library.access import can_edit
 
-from .. import selectors
+from .. import selectors, services
 from ..forms import CommentForm, CopyForm
 
 register = template.Library()
@@ -31,6 +31,6 @@ def social_panel(context, target):
         target, limit=None if panel["all_comments"] else SHOWN_THREADS)
     if kind == "album":
         panel["collects"] = selectors.collect_summary(user, target)
-    elif user.is_authenticated and not panel["is_owner"]:
+    elif services.can_copy(user, target):
         panel["copy_form"] = CopyForm(user=user)
     return panel

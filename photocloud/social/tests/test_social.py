@@ -374,7 +374,16 @@ def test_bad_input_answers_4xx(world, bob):
     assert client.get("/api/recommendations/?limit=abc").status_code == 400
     assert client.post("/api/notifications/read/", {"ids": ["x"]}, format="json").status_code == 400
     assert client.post(f"/social/photos/{photos['public'].pk}/copy/", {"album": "nope"}).status_code == 302
-    assert client.post("/notifications/read/", {"id": "abc"}).status_code == 302
+    for bad in ("abc", "²", "9" * 30, "0", "-1"):
+        response = client.post("/notifications/read/", {"id": bad})
+        assert response.status_code == 400 and "is not a notification id" in response.content.decode(), bad
+    for bad in (10**30, 0):
+        response = client.post("/api/notifications/read/", {"ids": [bad]}, format="json")
+        assert response.status_code == 400 and response.json()["ids"], bad
+    for route in ("likes", "comments"):
+        response = client.get(f"/api/photos/{'-' * 36}/{route}/")
+        assert response.status_code == 404 and "detail" in response.json()
+    assert client.post(f"/social/like/photo/{'-' * 36}/").status_code == 404
     assert client.get("/social/people/nobody/followers/").status_code == 404
 
 
