@@ -21,8 +21,9 @@ from django.utils import timezone
 
 from photocloud.library import imaging
 from photocloud.library.imaging import ImageRejected
+from photocloud.library.models import Photo
 
-from . import ranking
+from . import ranking, selectors
 from .extract import is_image_link, parse_page
 from .fetch import Fetcher, FetchFailed, Refused, TooLarge, parse_networks, retry_after_seconds
 from .models import Candidate, Crawl, CrawlSource
@@ -44,22 +45,23 @@ def _config() -> dict:
     return settings.PHOTOCLOUD["CRAWLER"]
 
 
-def source_query(crawl: Crawl) -> str:
-    """What fills {query} in a source's search URL: the keywords, else what Photocloud saw in the target."""
+def source_query(crawl: Crawl, target: Photo | None) -> str:
+    """What fills {query} in a source's search URL: the keywords, else what Photocloud saw in the target (the crawl's
+    target as its owner may still see it, see selectors.visible_target)."""
     if crawl.keywords:
         return crawl.keywords
-    if crawl.target_id is None:
+    if target is None:
         return ""
-    analysis = getattr(crawl.target, "analysis", None)  # the reverse one-to-one's "does not exist" is an AttributeError
+    analysis = getattr(target, "analysis", None)  # the reverse one-to-one's "does not exist" is an AttributeError
     if analysis is not None and analysis.labels:
         return " ".join(analysis.label_names[:2])
-    return crawl.target.title
+    return target.title
 
 
-def all_seeds(crawl: Crawl) -> list[str]:
+def all_seeds(crawl: Crawl, target: Photo | None) -> list[str]:
     seeds = list(crawl.seed_urls)
     if crawl.use_sources:
-        query = source_query(crawl)
+        query = source_query(crawl, target)
         for source in CrawlSource.objects.filter(enabled=True):
             if "{query}" in source.url_template:
                 if query:
@@ -183,13 +185,16 @@ class CrawlRun:
     def run(self) -> str:
         """Crawl until the frontier is empty or a budget stops it; returns why it ended ("" when cancelled)."""
         crawl = self.crawl
-        if crawl.target_id and ranking.vision_enabled():
-            self.target = ranking.target_vector(crawl.target)
+        target = selectors.visible_target(crawl, crawl.owner)  # its owner may have hidden it since
+        if crawl.target_id and target is None:
+            self.note("The target picture is no longer visible to you: ranked by keywords only.")
+        elif target is not None and ranking.vision_enabled():
+            self.target = ranking.target_vector(target)
             if self.target is None:
                 self.note("The target picture is not processed yet: ranked by keywords only.")
         crawl.ranked_by_similarity = self.target is not None
         Crawl.objects.filter(pk=crawl.pk).update(ranked_by_similarity=crawl.ranked_by_similarity)
-        seeds = all_seeds(crawl)
+        seeds = all_seeds(crawl, target)
         if not seeds:
             return "Nothing to crawl: no start pages and no configured sources."
         hosts = {host_of(url) for url in seeds} - {None}

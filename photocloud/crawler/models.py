@@ -89,7 +89,9 @@ class Crawl(models.Model):
         if self.keywords:
             return self.keywords
         if self.target_id:
-            return f"Like “{self.target}”"
+            # Annotated by selectors.crawls_of only while the owner may still see the picture.
+            title = getattr(self, "target_title", None)
+            return f"Like “{title}”" if title else "Like a picture"
         return "Web crawl"
 
     @property

@@ -2,8 +2,10 @@
 
 from datetime import timedelta
 
-from django.db.models import BigIntegerField, Case, F, FloatField, Q, Sum, When
+from django.db.models import BigIntegerField, Case, F, FloatField, OuterRef, Q, Subquery, Sum, When
 from django.utils import timezone
+
+from photocloud.library.models import Photo
 
 from .models import Candidate, Crawl
 
@@ -11,9 +13,20 @@ USAGE_WINDOW = timedelta(days=1)
 
 
 def crawls_of(owner):
+    """The owner's crawls, each with `target_title`: its target's title while the owner may still see the picture
+    (Crawl.label shows it), None otherwise."""
     if not owner.is_authenticated:
         return Crawl.objects.none()
-    return Crawl.objects.filter(owner=owner, deleted_at__isnull=True).select_related("target")
+    title = Photo.objects.visible_to(owner).filter(pk=OuterRef("target_id")).values("title")[:1]
+    return Crawl.objects.filter(owner=owner, deleted_at__isnull=True).annotate(target_title=Subquery(title))
+
+
+def visible_target(crawl: Crawl, viewer) -> Photo | None:
+    """The crawl's target picture if `viewer` may (still) see it: its owner can make it private after the crawl
+    started, and then neither the page nor the ranking may use it."""
+    if crawl.target_id is None:
+        return None
+    return Photo.objects.visible_to(viewer).filter(pk=crawl.target_id).first()
 
 
 def active_crawls(owner):
@@ -36,8 +49,6 @@ def usage_today(owner) -> dict[str, float]:
 
 def library_hashes(owner, candidates) -> set[str]:
     """Which of these candidates' files the owner already has (saved before, or uploaded)."""
-    from photocloud.library.models import Photo
-
     hashes = [candidate.sha256 for candidate in candidates]
     return set(Photo.objects.owned_by(owner).filter(sha256__in=hashes).values_list("sha256", flat=True))
 

@@ -64,7 +64,9 @@ def clean_seed_urls(urls) -> list[str]:
 
 def start_crawl(owner, *, target: Photo | None = None, keywords: str = "", start_pages: list[str] = (),
                 use_sources: bool = True, max_pages: int | None = None, max_depth: int | None = None) -> Crawl:
-    """Create a crawl within the owner's budgets and queue it. The target must be a picture the owner may see."""
+    """Create a crawl within the owner's budgets and queue it. The target must be a picture the owner may see, and
+    `start_pages` come from `clean_seed_urls` (the form and the API call it, to show its message on the field; the
+    fetcher checks every URL again anyway)."""
     config = _config()
     keywords = " ".join(keywords.split())[:200]
     if target is None and not keywords:
@@ -79,7 +81,7 @@ def start_crawl(owner, *, target: Photo | None = None, keywords: str = "", start
     if pages_left <= 0 or bytes_left <= 0 or seconds_left <= 0:
         raise CrawlRefused("You have used today's crawling budget. Try again tomorrow.", status=429)
     crawl = Crawl(
-        owner=owner, target=target, keywords=keywords, seed_urls=clean_seed_urls(start_pages),
+        owner=owner, target=target, keywords=keywords, seed_urls=list(start_pages),
         use_sources=use_sources,
         max_depth=min(max_depth if max_depth is not None else config["MAX_DEPTH"], config["MAX_DEPTH"]),
         max_pages=min(max_pages or config["MAX_PAGES"], config["MAX_PAGES"], pages_left),
@@ -87,7 +89,7 @@ def start_crawl(owner, *, target: Photo | None = None, keywords: str = "", start
         max_seconds=min(config["MAX_SECONDS"], seconds_left),
         heartbeat=timezone.now(),
     )
-    if not all_seeds(crawl):
+    if not all_seeds(crawl, target):
         raise CrawlRefused("Give at least one start page: no configured source can be used for this crawl.")
     crawl.save()
     transaction.on_commit(lambda: enqueue(crawl))
@@ -109,7 +111,7 @@ def run_crawl(crawl_id) -> None:
     )
     if not claimed:
         return  # cancelled or deleted while waiting, or already taken
-    crawl = Crawl.objects.select_related("target").get(pk=crawl_id)
+    crawl = Crawl.objects.select_related("owner").get(pk=crawl_id)
     try:
         outcome = CrawlRun(crawl).run()
     except Exception as exc:

@@ -57,6 +57,7 @@ def crawl_detail(request, pk):
 def _detail(request, crawl, form, status=200):
     page = Paginator(selectors.ranked_candidates(crawl), RESULTS_PER_PAGE).get_page(request.GET.get("page"))
     context = {"crawl": crawl, "page": page, "form": form, "vision": ranking.vision_enabled(),
+               "target": selectors.visible_target(crawl, request.user),
                "in_library": selectors.library_hashes(request.user, page.object_list)}
     return render(request, "crawler/detail.html", context, status=status)
 

@@ -6,9 +6,10 @@ from rest_framework.test import APIClient
 from rest_framework.throttling import ScopedRateThrottle
 
 from photocloud.accounts.models import ApiToken
+from photocloud.crawler import services
 from photocloud.crawler.models import Crawl, CrawlSource
 from photocloud.library import services as library
-from photocloud.library.models import Photo
+from photocloud.library.models import Album, Photo
 
 from .conftest import configure
 
@@ -261,3 +262,32 @@ def test_saving_refuses_huge_ids_and_too_many_at_once(api, client, alice, site, 
     cache.clear()
     assert api.post(url, {"candidates": [candidate], "album": album}, format="json").status_code == 200
     assert api.post(url, {"candidates": [candidate], "album": album}, format="json").status_code == 429
+
+
+def test_a_target_made_private_is_no_longer_shown_or_used(client, alice, bob, bob_api, upload, sample_jpeg, site,
+                                                          settings):
+    """Alice crawls for Bob's public picture; Bob then makes it private: its title leaves Alice's pages, and a crawl
+    that runs afterwards neither ranks against it nor searches the sources for its words."""
+    album = library.create_album(bob, title="Bob's", category="animal", access="public")
+    response = upload(bob_api, [("secret-plans.jpg", sample_jpeg)], album)
+    photo = Photo.objects.get(pk=response.json()["results"][0]["photo"]["id"])
+    Photo.objects.filter(pk=photo.pk).update(title="Secret plans")
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.dummy.DummyBackend"}}
+    CrawlSource.objects.create(name="Search", url_template=f"{site.url}/search?q={{query}}")
+    client.force_login(alice)
+    client.post("/crawls/new/", {"photo": str(photo.pk), "start_pages": f"{site.url}/things.html",
+                                 "use_sources": "on", "max_depth": "0", "max_pages": "3"})
+    crawl = Crawl.objects.get()
+    assert "Like “Secret plans”" in client.get("/crawls/").content.decode()
+
+    Album.objects.filter(pk=album.pk).update(access="private")
+    services.run_crawl(crawl.pk)
+    done = Crawl.objects.get(pk=crawl.pk)
+    assert done.status == "done" and not done.ranked_by_similarity
+    assert "The target picture is no longer visible to you: ranked by keywords only." in done.notes
+    assert not [path for path in site.paths() if path.startswith("/search")]  # its words were not searched for
+    for url in ("/crawls/", crawl.get_absolute_url(), f"/crawls/{crawl.pk}/delete/"):
+        page = client.get(url).content.decode()
+        assert "Secret plans" not in page and str(photo.pk) not in page, url
+    assert "Like a picture" in client.get("/crawls/").content.decode()
+    assert "The target picture is no longer visible to you." in client.get(crawl.get_absolute_url()).content.decode()
