@@ -139,24 +139,33 @@ class CrawlRun:
     def response_deadline(self) -> float:
         return min(time.monotonic() + 3 * self.config["TIMEOUT"], self.deadline)
 
+    def mine(self):
+        """The crawl as long as this worker's attempt holds it. A worker that went silent may find its crawl queued
+        again and claimed by another worker (with the next attempt number): then it must stop, not write."""
+        return Crawl.objects.filter(pk=self.crawl.pk, attempts=self.crawl.attempts)
+
     def cancelled(self) -> bool:
         """Read the cancel flag (at most twice a second) and leave a heartbeat while at it."""
         now = time.monotonic()
         if not self._cancelled and now - self._checked_at > 0.5:
             self._checked_at = now
-            self._cancelled = not Crawl.objects.filter(pk=self.crawl.pk, status=Crawl.Status.RUNNING).exists()
+            self._cancelled = not self.mine().filter(status=Crawl.Status.RUNNING).exists()
             self.save_progress()
         return self._cancelled
 
     def save_progress(self) -> None:
+        """Counters and heartbeat; also once cancelled (what was used counts for the daily budget), never once the
+        crawl is queued again or another worker's."""
         crawl = self.crawl
         crawl.seconds_used = self.seconds_before + time.monotonic() - self.started
         crawl.heartbeat = timezone.now()
-        Crawl.objects.filter(pk=crawl.pk).update(
+        saved = self.mine().exclude(status=Crawl.Status.QUEUED).update(
             pages_fetched=crawl.pages_fetched, bytes_fetched=crawl.bytes_fetched, images_found=crawl.images_found,
             images_kept=crawl.images_kept, seconds_used=crawl.seconds_used, heartbeat=crawl.heartbeat,
             notes=self.notes,
         )
+        if not saved:
+            self._cancelled = True  # the next budget check stops this worker
 
     def check_budgets(self, page: bool = False) -> None:
         crawl = self.crawl
@@ -193,7 +202,7 @@ class CrawlRun:
             if self.target is None:
                 self.note("The target picture is not processed yet: ranked by keywords only.")
         crawl.ranked_by_similarity = self.target is not None
-        Crawl.objects.filter(pk=crawl.pk).update(ranked_by_similarity=crawl.ranked_by_similarity)
+        self.mine().update(ranked_by_similarity=crawl.ranked_by_similarity)
         seeds = all_seeds(crawl, target)
         if not seeds:
             return "Nothing to crawl: no start pages and no configured sources."

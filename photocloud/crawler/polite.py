@@ -1,7 +1,8 @@
 """Being a good guest: robots.txt, a delay between requests to one host, few requests at once, and Retry-After.
 
 The delay and the concurrency limit are kept in the shared cache, so they hold across crawls and worker processes
-(with Redis configured, across machines too).
+(with Redis configured, across machines too). Across processes they are best effort unless PHOTOCLOUD_REDIS_URL is
+set: the default FileBasedCache's `add` is not atomic, so two workers can now and then take the same slot.
 """
 
 import time
@@ -25,7 +26,8 @@ def robots_token(user_agent: str) -> str:
 
 class HostGate:
     """Waits for a host's turn: `delay` seconds after the previous request started and ended, and at most
-    `concurrency` requests in flight. `pause(host, seconds)` honours a 429/503 Retry-After."""
+    `concurrency` requests in flight (best effort across processes unless PHOTOCLOUD_REDIS_URL is set: see the
+    module's docstring). `pause(host, seconds)` honours a 429/503 Retry-After."""
 
     def __init__(self, delay: float, concurrency: int, hold_seconds: float, should_stop=lambda: False):
         self.delay = delay

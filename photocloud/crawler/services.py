@@ -112,18 +112,16 @@ def run_crawl(crawl_id) -> None:
     if not claimed:
         return  # cancelled or deleted while waiting, or already taken
     crawl = Crawl.objects.select_related("owner").get(pk=crawl_id)
+    # Not cancelled meanwhile, nor queued again and taken by another worker (see CrawlRun.mine).
+    still_mine = Crawl.objects.filter(pk=crawl_id, status=Crawl.Status.RUNNING, attempts=crawl.attempts)
     try:
         outcome = CrawlRun(crawl).run()
     except Exception as exc:
         logger.exception("Crawl %s failed", crawl_id)
-        Crawl.objects.filter(pk=crawl_id, status=Crawl.Status.RUNNING).update(
-            status=Crawl.Status.FAILED, error=f"The crawl stopped on an error: {exc}"[:500], finished_at=timezone.now()
-        )
+        still_mine.update(status=Crawl.Status.FAILED, error=f"The crawl stopped on an error: {exc}"[:500],
+                          finished_at=timezone.now())
         return
-    Crawl.objects.filter(pk=crawl_id, status=Crawl.Status.RUNNING).update(
-        status=Crawl.Status.DONE, outcome=outcome[:300], finished_at=timezone.now()
-    )
-    Crawl.objects.filter(pk=crawl_id, finished_at__isnull=True).update(finished_at=timezone.now())
+    still_mine.update(status=Crawl.Status.DONE, outcome=outcome[:300], finished_at=timezone.now())
 
 
 def cancel_crawl(crawl: Crawl) -> bool:

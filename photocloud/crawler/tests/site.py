@@ -102,6 +102,7 @@ class Site:
     robots: bytes = ROBOTS
     robots_status: int = 200
     busy_left: int = 0  # /busy.html answers 429 this many times first
+    holds: dict[str, threading.Event] = field(default_factory=dict)  # the first request for a path waits for it
 
     @property
     def url(self) -> str:
@@ -140,6 +141,8 @@ def _handler(site: Site):
         def do_GET(self):  # noqa: C901 - one branch per kind of response, as a site would have
             path = self.path
             site.hits.append(Hit(path, self.headers.get("User-Agent", ""), time.monotonic()))
+            if (held := site.holds.pop(path, None)) is not None:
+                held.wait(10)
             if path == "/robots.txt":
                 return self.send(site.robots_status, site.robots, "text/plain")
             if path in site.redirects:

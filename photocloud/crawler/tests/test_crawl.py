@@ -268,6 +268,37 @@ def test_stalled_crawls_resume_once_then_fail(alice, site, settings):
     assert CrawlerConfig.recover_interrupted_work(None) is None  # a fresh heartbeat is left alone
 
 
+@pytest.mark.django_db(transaction=True)
+def test_a_worker_whose_crawl_was_taken_over_stops_without_writing(alice, site, settings):
+    """A worker goes silent (its page request hangs), recovery queues the crawl again and a second worker runs it.
+    When the first one wakes up it stops at once and leaves the second one's progress alone."""
+    configure(settings, TIMEOUT=10)
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.dummy.DummyBackend"}}
+    queued = services.start_crawl(alice, keywords="cat", start_pages=[f"{site.url}/cats.html"], max_depth=0)
+    release = site.holds["/cats.html"] = threading.Event()
+
+    def first_worker():
+        services.run_crawl(queued.pk)
+        connection.close()  # this thread's own connection
+
+    worker = threading.Thread(target=first_worker)
+    worker.start()
+    waited = time.monotonic() + 10
+    while "/cats.html" not in site.paths() and time.monotonic() < waited:
+        time.sleep(0.02)
+    Crawl.objects.filter(pk=queued.pk).update(heartbeat=timezone.now() - timedelta(hours=1))
+    assert services.recover_stalled() == (1, 0)
+    services.run_crawl(queued.pk)  # the second worker, start to end
+    second = Crawl.objects.get(pk=queued.pk)
+    assert (second.status, second.attempts, second.images_kept) == ("done", 2, 2)
+    release.set()
+    worker.join(15)
+    after = Crawl.objects.get(pk=queued.pk)
+    fields = ("status", "outcome", "pages_fetched", "images_found", "images_kept", "bytes_fetched", "notes")
+    assert [getattr(after, name) for name in fields] == [getattr(second, name) for name in fields]
+    assert site.paths().count("/img/cat.jpg") == 1  # the first worker fetched nothing more
+
+
 def test_crawls_queued_for_long_are_queued_again_or_failed(alice, site, settings):
     settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.dummy.DummyBackend"}}
     lost = services.start_crawl(alice, keywords="cat", start_pages=[f"{site.url}/cats.html"])
