@@ -251,3 +251,22 @@ def test_an_import_folder_on_the_server_is_imported(server, tmp_path):
         time.sleep(0.2)
     assert not (incoming / "dropped.jpg").exists() and (incoming / "bad.jpg").exists()  # rejected files stay
     assert server["process"].poll() is None
+
+
+def test_the_upload_rate_limit_slows_the_client_down_without_failing(tmp_path_factory, tmp_path, home):
+    """Starting and completing an upload count against the server's `upload` rate; the client waits out each 429 as
+    Retry-After asks, and every picture arrives."""
+    with running_server(tmp_path_factory.mktemp("throttled-serve-data"),
+                        extra_env={"PHOTOCLOUD_UPLOAD_RATE": "2/s"}) as server:
+        with api(server) as client:
+            answers = [client.post("/api/uploads/", json={}).status_code for _ in range(4)]
+        assert answers[-1] == 429, answers  # the limit is really there
+        folder = tmp_path / "Many"
+        pictures = [images.unique_jpeg(name) for name in ("coffee", "astronaut") * 4]
+        for index, data in enumerate(pictures):
+            write(folder / f"{index}.jpg", data)
+        assert min(map(len, pictures)) > 64 * 1024  # each goes up alone: start, chunk, complete
+        result = sync(server, folder, home, "--chunk-mb", "0.0625", "--quiet", timeout=240)
+        assert result.returncode == 0, result.stdout + result.stderr
+        assert "Uploaded: 8 · Already there: 0 · Rejected: 0" in result.stdout, result.stdout
+        assert {sha(data) for data in pictures} <= {p["sha256"] for p in my_photos(server)}

@@ -35,6 +35,7 @@ from .files import ChangeHandler, SettleTracker, readable, signature, walk
 LOOKUP_BATCH = 1000
 BATCH_FILES = 20  # small files per upload request (the server takes at most 100)
 HASH_BLOCK = 1024 * 1024
+THROTTLED_WAITS = 30  # 429 answers waited out per request before giving up (each wait at most a minute)
 MAX_CHUNK_MB = 16  # the server takes chunks of at most this size (photocloud.sync.services.MAX_CHUNK_BYTES)
 
 
@@ -122,7 +123,8 @@ def state_path(root: Path, server: str, username: str) -> Path:
 
 
 class Api:
-    """The REST API with retries: network errors, 429 and 5xx are retried with exponential backoff and jitter."""
+    """The REST API with retries: network errors and 5xx are retried with exponential backoff and jitter; a 429 (the
+    server's rate limit) is waited out as the server asks, and does not count as a failed attempt."""
 
     def __init__(self, server: str, token: str, attempts: int = 6, timeout: float = 120):
         self.server = server
@@ -132,8 +134,9 @@ class Api:
 
     def request(self, method: str, url: str, *, attempts: int | None = None, **kwargs) -> httpx.Response:
         attempts = attempts or self.attempts
-        for attempt in range(attempts):
-            delay = min(30.0, 0.5 * 2 ** attempt) * (1 + random.random() / 2)
+        failures = waits = 0
+        while True:
+            retry_after = ""
             try:
                 response = self.http.request(method, url, **kwargs)
             except httpx.TransportError as error:
@@ -146,13 +149,15 @@ class Api:
                 if response.status_code != 429 and response.status_code < 500:
                     return response
                 problem = f"the server answered {response.status_code} {_detail(response)}"
-                if (retry_after := response.headers.get("Retry-After", "").strip()).isdigit():
-                    # What the server asks, plus a little jitter so that the worker threads do not all come back at
-                    # the same moment and hit the rate limit together again.
-                    delay = min(60.0, float(retry_after)) + random.random() / 2
-            if attempt + 1 < attempts:
-                time.sleep(delay)
-        raise SyncError(f"{method} {url} failed {attempts} times: {problem}")
+                retry_after = response.headers.get("Retry-After", "").strip()
+                if response.status_code == 429 and waits < THROTTLED_WAITS:
+                    waits += 1
+                    time.sleep(_backoff(waits, retry_after))
+                    continue
+            failures += 1
+            if failures >= attempts:
+                raise SyncError(f"{method} {url} failed {failures} times: {problem}")
+            time.sleep(_backoff(failures, retry_after))
 
     def me(self) -> str:
         response = self.request("GET", "/api/me/", attempts=3)  # a wrong address should not take a minute
@@ -164,6 +169,14 @@ class Api:
         except (ValueError, KeyError, TypeError):
             raise SyncError(f"{self.server} does not look like a Photocloud server (GET /api/me/ answered "
                             f"{response.status_code}).") from None
+
+
+def _backoff(attempt: int, retry_after: str) -> float:
+    """Seconds to wait before trying again: what the server asks (Retry-After), else doubling from half a second;
+    plus jitter, so that the worker threads do not all come back at the same moment and collide again."""
+    if retry_after.isdigit():
+        return min(60.0, float(retry_after)) + random.random() / 2
+    return min(30.0, 0.5 * 2 ** (attempt - 1)) * (1 + random.random() / 2)
 
 
 def _json(response: httpx.Response) -> dict:

@@ -22,13 +22,13 @@ from photocloud.sync.files import ChangeHandler, SettleTracker, is_candidate, re
 
 @contextmanager
 def flaky(host="127.0.0.1"):
-    """Answers 503 (with Retry-After: 0) to the first `failures` requests, then `final` as JSON."""
-    state = {"failures": 2, "final": (200, {"username": "sam"}), "seen": 0}
+    """Answers `busy` (503, with Retry-After: 0) to the first `failures` requests, then `final` as JSON."""
+    state = {"failures": 2, "busy": 503, "final": (200, {"username": "sam"}), "seen": 0}
 
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self):
             state["seen"] += 1
-            code, body = (503, {"detail": "busy"}) if state["seen"] <= state["failures"] else state["final"]
+            code, body = (state["busy"], {"detail": "busy"}) if state["seen"] <= state["failures"] else state["final"]
             payload = json.dumps(body).encode()
             self.send_response(code)
             self.send_header("Content-Type", "application/json")
@@ -64,6 +64,12 @@ def test_retries_give_up_with_the_reason(flaky_server):
     with pytest.raises(SyncError, match="503 busy"):
         Api(url, "key", attempts=2).request("GET", "/api/me/")
     assert state["seen"] == 2
+
+
+def test_the_rate_limit_is_waited_out_not_counted_as_failures(flaky_server):
+    url, state = flaky_server
+    state["busy"], state["failures"] = 429, 4
+    assert Api(url, "key", attempts=2).me() == "sam" and state["seen"] == 5
 
 
 def test_a_refused_token_stops_at_once(flaky_server):
