@@ -214,6 +214,7 @@ def delete_comment(user, comment: Comment) -> int:
         raise SocialError("You may only delete your own comments, or comments on your albums and pictures.")
     if comment.author_id == user.pk and comment.replies.exists():
         Comment.objects.filter(pk=comment.pk).update(body="", deleted_at=timezone.now())
+        Notification.objects.filter(comment=comment).delete()  # they quoted the words that are gone
         return 0
     parent_id = comment.parent_id
     deleted, per_model = Comment.objects.filter(pk__in=descendants([comment.pk])).delete()

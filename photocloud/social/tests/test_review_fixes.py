@@ -120,6 +120,8 @@ def test_an_author_deleting_a_commented_comment_keeps_the_replies(alice, bob, ca
     bob_client.post(f"/social/comments/{comment.pk}/delete/")
     comment.refresh_from_db()
     assert comment.deleted_at is not None and comment.body == "" and Comment.objects.filter(pk=reply.pk).exists()
+    assert not Notification.objects.filter(comment=comment).exists()
+    assert Notification.objects.filter(comment=reply).exists()
     page = client_for(carol).get(target.get_absolute_url()).content.decode()
     assert "[deleted]" in page and "carol&#x27;s answer" in page and "bob&#x27;s words" not in page
     api = client_for(carol).get(f"/api/comments/{comment.pk}/").json()
