@@ -51,7 +51,8 @@ def part_path(session: UploadSession) -> Path:
 
 
 class _AssembledFile(File):
-    """The finished part file, shaped like one of Django's temporary uploads so ingest reads it in place."""
+    """A server-private file shaped like one of Django's temporary uploads, so ingest reads it in place (by name, more
+    than once: never hand it a path that someone else can write to or rename over)."""
 
     def temporary_file_path(self):
         return self.file.name
