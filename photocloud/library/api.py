@@ -9,7 +9,7 @@ from rest_framework import exceptions, mixins, permissions, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
-from rest_framework.throttling import ScopedRateThrottle
+from rest_framework.throttling import ScopedRateThrottle, UserRateThrottle
 from rest_framework.views import APIView
 from rest_framework.views import exception_handler as drf_exception_handler
 
@@ -98,6 +98,7 @@ class PhotoViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Upda
     serializer_class = PhotoSerializer
     permission_classes = [permissions.IsAuthenticatedOrReadOnly, IsOwnerOrReadOnly]
     parser_classes = [JSONParser, MultiPartParser, FormParser]
+    throttle_scope = None  # the upload action sets "upload" (ScopedRateThrottle)
 
     def get_queryset(self):
         # "analysis" is the vision app's one-to-one, read by PhotoSerializer: joined here, not one query per picture.
@@ -121,8 +122,8 @@ class PhotoViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Upda
         return Response(self.get_serializer(photo).data)
 
     @extend_schema(request=UploadSerializer, responses={201: UploadResponseSerializer, 400: UploadResponseSerializer})
-    @action(detail=False, methods=["post"], parser_classes=[MultiPartParser],
-            throttle_classes=[ScopedRateThrottle], permission_classes=[permissions.IsAuthenticated])
+    @action(detail=False, methods=["post"], parser_classes=[MultiPartParser], throttle_scope="upload",
+            throttle_classes=[UserRateThrottle, ScopedRateThrottle], permission_classes=[permissions.IsAuthenticated])
     def upload(self, request):
         """Upload pictures. Each file gets its own result: stored, duplicate, or rejected with the reason.
 
@@ -163,8 +164,6 @@ class PhotoViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Upda
         else:
             code = max(r.http_status for r in results)
         return Response(body, status=code)
-
-    upload.throttle_scope = "upload"
 
     @extend_schema(request=HashQuerySerializer, responses=HashAnswerSerializer)
     @action(detail=False, methods=["post"], permission_classes=[permissions.IsAuthenticated])

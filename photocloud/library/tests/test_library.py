@@ -58,6 +58,17 @@ def test_upload_without_album_goes_to_a_private_uploads_album(api, upload):
     assert photo.status == "ready"
 
 
+def test_uploads_have_their_own_rate_limit(api, upload, monkeypatch):
+    from rest_framework.throttling import ScopedRateThrottle
+
+    monkeypatch.setitem(ScopedRateThrottle.THROTTLE_RATES, "upload", "2/min")
+    assert upload(api, [("a.jpg", images.jpeg("cat"))]).status_code == 201
+    assert upload(api, [("b.jpg", images.jpeg("coffee"))]).status_code == 201
+    refused = upload(api, [("c.jpg", images.jpeg("rocket"))])
+    assert refused.status_code == 429 and "Retry-After" in refused.headers
+    assert Photo.objects.count() == 2
+
+
 def test_first_upload_becomes_the_cover_and_cover_can_change(api, upload, album):
     first, second = stored(api, upload, album, ("a.jpg", images.variant(seed=1)), ("b.jpg", images.variant(seed=2)))
     album.refresh_from_db()
