@@ -121,12 +121,12 @@ def fill(size: int):
             for i in range(first, min(size, first + 5000))
             for album in [albums[rng.randrange(len(albums))]]
         )
-        PhotoAnalysis.objects.bulk_create(
+        PhotoAnalysis.objects.bulk_create((
             PhotoAnalysis(photo=photo, features=b"\0" * 2560, category=rng.choice(CATEGORIES), confidence=0.8,
                           labels=[[label, 0.5] for label in rng.sample(LABELS, 2)], model_version="bench",
                           text=" ".join(rng.choices(WORDS, k=12)) if rng.random() < 0.1 else "")
             for photo in batch
-        )
+        ), batch_size=1000)  # MariaDB: stay under max_allowed_packet (16 MB by default)
         Photo.tags.through.objects.bulk_create(
             Photo.tags.through(photo_id=photo.pk, tag_id=tags[name].pk)
             for photo in batch for name in rng.sample(WORDS, rng.randint(0, 3))
