@@ -10,7 +10,7 @@ import threading
 from functools import lru_cache
 
 import numpy as np
-from django.db.models import Max
+from django.db.models import Count, Max, Min
 
 from .models import SearchTerm
 
@@ -72,11 +72,18 @@ def embed_missing_terms(limit: int | None = EMBED_BATCH) -> int:
     return len(rows)
 
 
+def vocabulary_version(terms) -> tuple:
+    """Changes whenever terms are added (they are only ever added; the names' extremes tell a database that was
+    emptied and filled again apart), for one cheap query per search instead of reading the vocabulary."""
+    return tuple(terms.aggregate(count=Count("pk"), last=Max("pk"), first_name=Min("name"),
+                                 last_name=Max("name")).values())
+
+
 def _vocabulary() -> tuple[list[str], np.ndarray]:
-    """All embedded terms and their vectors, reloaded only when terms were added or embedded."""
+    """All embedded terms and their vectors, reloaded only when that set changed."""
     global _matrix
     embedded = SearchTerm.objects.filter(vector__isnull=False)
-    version = (embedded.count(), embedded.aggregate(last=Max("pk"))["last"])
+    version = vocabulary_version(embedded)
     with _matrix_lock:
         if _matrix is None or _matrix[0] != version:
             names, vectors = [], []

@@ -96,8 +96,17 @@ def parse(text: str, *, expand: bool = True) -> ParsedQuery:
     return parsed
 
 
-def _vocabulary_words() -> set[str]:
-    return {word for name in SearchTerm.objects.values_list("name", flat=True).iterator() for word in tokens(name)}
+_words_cache: tuple[tuple, frozenset] = ((), frozenset())
+
+
+def _vocabulary_words() -> frozenset[str]:
+    """Every word of the vocabulary, read again only when it changed."""
+    global _words_cache
+    version = meaning.vocabulary_version(SearchTerm.objects.all())
+    if _words_cache[0] != version:
+        names = SearchTerm.objects.values_list("name", flat=True).iterator()
+        _words_cache = (version, frozenset(word for name in names for word in tokens(name)))
+    return _words_cache[1]
 
 
 def _add_spelling(parsed: ParsedQuery) -> None:
