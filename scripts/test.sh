@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Run the whole test suite: on SQLite (everything, including the end-to-end browser tests), then on PostgreSQL
-# and MariaDB (everything but the browser tests) where those servers answer. Extra arguments go to pytest:
+# and MariaDB (everything but the browser tests, side by side) where those servers answer. Extra arguments go to
+# pytest:
 #   bash scripts/test.sh -k upload -x
 #
 # Environment:
@@ -29,13 +30,12 @@ unset PHOTOCLOUD_STORAGE_DIR PHOTOCLOUD_DATA_DIR
 TMP_ROOT="$(mktemp -d "${TMPDIR:-/tmp}/photocloud-test.XXXXXX")"
 trap 'rm -rf "$TMP_ROOT"' EXIT
 
-SUMMARY=()
-FAILED=0
 T0=$SECONDS
 
+# Each run writes its summary line to a file, so that runs in the background report too.
 record() {  # name status detail seconds
-    SUMMARY+=("$(printf '  %-11s %-8s %-60s %5ss' "$1" "$2" "$3" "$4")")
-    [[ "$2" == FAILED ]] && FAILED=1
+    printf '  %-11s %-8s %-60s %5ss\n' "$1" "$2" "$3" "$4" > "$TMP_ROOT/$1.summary"
+    [[ "$2" == FAILED ]] && touch "$TMP_ROOT/FAILED"
     return 0
 }
 
@@ -66,10 +66,10 @@ except Exception as exc:  # noqa: BLE001 - any failure means "not usable"
 EOF
 }
 
-# run_suite NAME DATABASE_URL(empty = SQLite) [pytest args...]
+# run_suite NAME DATABASE_URL(empty = SQLite) LIVE(1 = output as it comes, 0 = into the log) [pytest args...]
 run_suite() {
-    local name="$1" url="$2"
-    shift 2
+    local name="$1" url="$2" live="$3"
+    shift 3
     local start=$SECONDS data="$TMP_ROOT/$name-data" log="$TMP_ROOT/$name.log" rc reason
     printf '\n[test] ===== %s =====\n' "$name"
     if [[ -n "$url" ]]; then
@@ -89,12 +89,14 @@ run_suite() {
         echo "[test] SQLite (DATABASE_URL unset)"
     fi
     mkdir -p "$data"
+    local out=/dev/stdout
+    ((live)) || out=/dev/null
     (
         if [[ -n "$url" ]]; then export DATABASE_URL="$url"; else unset DATABASE_URL; fi
         export PHOTOCLOUD_DATA_DIR="$data"
         set -x
         "$PY" -m pytest "${COLOR[@]}" "$@"
-    ) 2>&1 | tee "$log"
+    ) 2>&1 | tee "$log" > "$out"
     rc=${PIPESTATUS[0]}
     local line
     line="$(sed 's/\x1b\[[0-9;]*m//g' "$log" | grep -E '^=+ .* in [0-9.]+s.* =+$' | tail -n 1 | sed -E 's/^=+ //; s/ =+$//')"
@@ -106,18 +108,40 @@ run_suite() {
     rm -rf "$data"
 }
 
+# SQLite first, on its own (the browser tests want the CPU); then the database servers side by side, each into
+# its log, shown when both are done: most of their time is spent waiting on the servers, so this halves the wait.
+ORDER=()
+SERVER_RUNS=()
 for db in $DATABASES_TO_TEST; do
     case $db in
-        sqlite) run_suite SQLite "" "$@" ;;
-        postgres*) run_suite PostgreSQL "$POSTGRES_URL" -m "not e2e" "$@" ;;
-        mysql | mariadb) run_suite MariaDB "$MYSQL_URL" -m "not e2e" "$@" ;;
-        *) echo "[test] unknown database '$db' in PHOTOCLOUD_TEST_DATABASES" >&2; FAILED=1 ;;
+        sqlite) ORDER+=(SQLite); run_suite SQLite "" 1 "$@" ;;
+        postgres*) ORDER+=(PostgreSQL); SERVER_RUNS+=("PostgreSQL $POSTGRES_URL") ;;
+        mysql | mariadb) ORDER+=(MariaDB); SERVER_RUNS+=("MariaDB $MYSQL_URL") ;;
+        *) echo "[test] unknown database '$db' in PHOTOCLOUD_TEST_DATABASES" >&2; touch "$TMP_ROOT/FAILED" ;;
     esac
 done
+if ((${#SERVER_RUNS[@]})); then
+    names="${SERVER_RUNS[*]%% *}"
+    printf '\n[test] ===== %s side by side =====\n' "${names// / and }"
+    pids=()
+    for run in "${SERVER_RUNS[@]}"; do
+        run_suite "${run%% *}" "${run#* }" 0 -m "not e2e" "$@" &
+        pids+=($!)
+    done
+    wait "${pids[@]}"
+    for run in "${SERVER_RUNS[@]}"; do
+        name="${run%% *}"
+        printf '\n[test] ----- %s output -----\n' "$name"
+        [[ -f "$TMP_ROOT/$name.log" ]] && cat "$TMP_ROOT/$name.log"
+    done
+fi
 
 printf '\n[test] ===== summary (%ss) =====\n' $((SECONDS - T0))
-printf '%s\n' "${SUMMARY[@]}"
-if ((FAILED)); then
+for name in "${ORDER[@]}"; do
+    cat "$TMP_ROOT/$name.summary" 2>/dev/null || printf '  %-11s %-8s\n' "$name" "NO RESULT"
+    [[ -f "$TMP_ROOT/$name.summary" ]] || touch "$TMP_ROOT/FAILED"
+done
+if [[ -f "$TMP_ROOT/FAILED" ]]; then
     echo "[test] FAILED"
     exit 1
 fi
