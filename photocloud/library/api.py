@@ -208,8 +208,8 @@ class EventsView(_AutoAlbumView):
     @extend_schema(responses={200: dict}, operation_id="library_events_list")
     def get(self, request, year, month):
         events = selectors.events(request.user, year, month) if 1 <= month <= 12 else []
-        return Response([{"start": e.start, "end": e.end, "count": len(e.photos),
-                          "photos": [str(p.pk) for p in e.photos]} for e in events])
+        return Response([{"start": e.start, "end": e.end, "count": e.count,
+                          "photos": [str(pk) for pk in e.ids]} for e in events])
 
 
 class ThemesView(_AutoAlbumView):

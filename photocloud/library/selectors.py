@@ -5,6 +5,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from django.conf import settings
+from django.core.paginator import Paginator
 from django.db.models import Count, Exists, IntegerField, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -101,30 +102,52 @@ def _periods(user, periods: dict) -> list[tuple]:
 
 @dataclass
 class Event:
-    """A run of pictures taken close together in time (no gap longer than EVENT_GAP_HOURS)."""
+    """A run of pictures taken close together in time (no gap longer than EVENT_GAP_HOURS), in the order taken.
 
+    `ids` is the whole run; `photos` holds the pictures loaded for display, which may be only part of it when the
+    month is shown a page at a time (`continued`: the run began on an earlier page).
+    """
+
+    start: datetime
+    end: datetime
+    ids: list = field(default_factory=list)
     photos: list[Photo] = field(default_factory=list)
+    continued: bool = False
 
     @property
-    def start(self) -> datetime:
-        return self.photos[0].sort_date
-
-    @property
-    def end(self) -> datetime:
-        return self.photos[-1].sort_date
+    def count(self) -> int:
+        return len(self.ids)
 
 
 def events(user, year: int, month: int) -> list[Event]:
-    """Events within a month, newest first; each event's pictures in the order they were taken."""
+    """Events within a month, newest first, found from dates alone (one light query, no pictures loaded)."""
     gap = timedelta(hours=settings.PHOTOCLOUD["EVENT_GAP_HOURS"])
     start, end = _local(year, month), _local(year + month // 12, month % 12 + 1)
-    photos = library_photos(user).filter(sort_date__gte=start, sort_date__lt=end).order_by("sort_date", "pk")
+    rows = (Photo.objects.owned_by(user).filter(sort_date__gte=start, sort_date__lt=end)
+            .order_by("sort_date", "pk").values_list("pk", "sort_date"))
     found: list[Event] = []
-    for photo in photos:
-        if not found or photo.sort_date - found[-1].end > gap:
-            found.append(Event())
-        found[-1].photos.append(photo)
+    for pk, taken in rows:
+        if not found or taken - found[-1].end > gap:
+            found.append(Event(start=taken, end=taken))
+        found[-1].ids.append(pk)
+        found[-1].end = taken
     return list(reversed(found))
+
+
+def events_page(user, year: int, month: int, page_number, per_page: int) -> tuple:
+    """(page, events): a month's pictures `per_page` at a time in event order, regrouped into their events, so a
+    month of thousands of pictures is never one page of thousands of tiles."""
+    runs = events(user, year, month)
+    page = Paginator([(index, pk) for index, run in enumerate(runs) for pk in run.ids], per_page).get_page(page_number)
+    loaded = library_photos(user).in_bulk([pk for _, pk in page])
+    shown: list[Event] = []
+    for index, pk in page:
+        run = runs[index]
+        if not shown or shown[-1].ids is not run.ids:
+            shown.append(Event(start=run.start, end=run.end, ids=run.ids, continued=pk != run.ids[0]))
+        if pk in loaded:
+            shown[-1].photos.append(loaded[pk])
+    return page, shown
 
 
 def themes(user) -> list[dict]:

@@ -63,8 +63,9 @@ def dates_year(request, year):
 def dates_month(request, year, month):
     if not 1 <= month <= 12:
         raise Http404("No such month.")
-    events = selectors.events(request.user, year, month)
-    return render(request, "library/dates_month.html", {"year": year, "month": month, "events": events})
+    page, events = selectors.events_page(request.user, year, month, request.GET.get("page"),
+                                         settings.PHOTOCLOUD["PAGE_SIZE"] * 2)
+    return render(request, "library/dates_month.html", {"year": year, "month": month, "events": events, "page": page})
 
 
 @login_required

@@ -209,7 +209,7 @@ def test_photo_list_filters(api, upload, album, alice):
 # --- automatic albums ---------------------------------------------------------------------------------------------
 
 
-def test_dates_months_and_events(api, upload, album, alice):
+def test_dates_months_and_events(api, upload, album, alice, client, settings):
     taken = [
         datetime(2023, 12, 31, 22, 0),
         datetime(2024, 5, 17, 9, 0),
@@ -224,8 +224,19 @@ def test_dates_months_and_events(api, upload, album, alice):
     assert [(y["year"], y["count"]) for y in selectors.years(alice)] == [(2024, 4), (2023, 1)]
     assert [(m["month"], m["count"]) for m in selectors.months(alice, 2024)] == [(7, 1), (5, 3)]
     events = selectors.events(alice, 2024, 5)
-    assert [len(e.photos) for e in events] == [1, 2]  # newest event first
+    assert [e.count for e in events] == [1, 2]  # newest event first
     assert events[1].start.hour == 9 and events[1].end.hour == 10
+
+    # Shown a page at a time: an event cut by a page break goes on, marked "continued", on the next page.
+    page, shown = selectors.events_page(alice, 2024, 5, 1, per_page=2)
+    assert [(e.count, len(e.photos), e.continued) for e in shown] == [(1, 1, False), (2, 1, False)]
+    page, shown = selectors.events_page(alice, 2024, 5, 2, per_page=2)
+    assert [(e.count, len(e.photos), e.continued) for e in shown] == [(2, 1, True)]
+    assert [p.sort_date.hour for p in shown[0].photos] == [10] and not page.has_next()
+    settings.PHOTOCLOUD = {**settings.PHOTOCLOUD, "PAGE_SIZE": 1}  # the month page shows twice that
+    client.force_login(alice)
+    second = client.get("/library/dates/2024/5/?page=2").content.decode()
+    assert "2 pictures · continued" in second and "Page 2 of 2" in second
 
     assert api.get("/api/library/years/").json()[0]["year"] == 2024
     assert [e["count"] for e in api.get("/api/library/years/2024/5/").json()] == [1, 2]
