@@ -62,3 +62,17 @@ def upload(django_capture_on_commit_callbacks):
 @pytest.fixture
 def sample_jpeg():
     return images.jpeg()
+
+
+@pytest.fixture
+def vision_on(settings):
+    """Uploads run the whole pipeline inline, analysis with the real models included, against a fresh vector index.
+
+    Used by the tests about what the models see (mark them `vision`); elsewhere tests/settings.py turns vision off.
+    """
+    from photocloud.vision.search import reset_index
+
+    settings.PHOTOCLOUD = {**settings.PHOTOCLOUD, "VISION": True}
+    reset_index()
+    yield
+    reset_index()

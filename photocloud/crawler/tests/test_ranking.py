@@ -6,18 +6,9 @@ from photocloud.crawler import ranking, services
 from photocloud.crawler.models import Crawl
 from photocloud.library import services as library
 from photocloud.library.models import Photo
-from photocloud.vision.search import reset_index
 from tests import images
 
-pytestmark = [pytest.mark.vision, pytest.mark.usefixtures("crawler_settings")]
-
-
-@pytest.fixture(autouse=True)
-def vision_on(settings):
-    settings.PHOTOCLOUD = {**settings.PHOTOCLOUD, "VISION": True}
-    reset_index()
-    yield
-    reset_index()
+pytestmark = [pytest.mark.vision, pytest.mark.usefixtures("crawler_settings", "vision_on")]
 
 
 def test_similar_images_rank_first(alice, api, upload, site):

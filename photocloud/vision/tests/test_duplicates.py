@@ -13,13 +13,9 @@ from photocloud.vision.duplicates import find_groups, merge
 from photocloud.vision.models import PhotoAnalysis
 from tests import images
 
-pytestmark = pytest.mark.vision
+pytestmark = [pytest.mark.vision, pytest.mark.usefixtures("vision_on")]
 
 
-@pytest.fixture(autouse=True)
-def vision_on(settings):
-    """Uploads run the whole pipeline inline: metadata and renditions, then the analysis with the real models."""
-    settings.PHOTOCLOUD = {**settings.PHOTOCLOUD, "VISION": True}
 
 
 

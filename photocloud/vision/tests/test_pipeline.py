@@ -8,18 +8,9 @@ from PIL import Image, ImageOps
 from photocloud.library import services as library
 from photocloud.library.models import Photo
 from photocloud.vision.models import PhotoAnalysis
-from photocloud.vision.search import reset_index
 from tests import images
 
-pytestmark = pytest.mark.vision
-
-
-@pytest.fixture(autouse=True)
-def vision_on(settings):
-    settings.PHOTOCLOUD = {**settings.PHOTOCLOUD, "VISION": True}
-    reset_index()
-    yield
-    reset_index()
+pytestmark = [pytest.mark.vision, pytest.mark.usefixtures("vision_on")]
 
 
 def _upload(api, upload, album, files):

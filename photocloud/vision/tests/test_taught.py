@@ -10,12 +10,7 @@ from photocloud.vision import taught
 from photocloud.vision.models import PhotoAnalysis, TaughtClassifier
 from tests import images
 
-pytestmark = pytest.mark.vision
-
-
-@pytest.fixture(autouse=True)
-def vision_on(settings):
-    settings.PHOTOCLOUD = {**settings.PHOTOCLOUD, "VISION": True}
+pytestmark = [pytest.mark.vision, pytest.mark.usefixtures("vision_on")]
 
 
 def _shot(name: str, seed: int) -> bytes:
