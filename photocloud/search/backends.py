@@ -100,6 +100,22 @@ def _mysql_expression(required, phrases, label_phrases) -> str:
     return " ".join(parts)
 
 
+def _mysql_weights(required, phrases, label_phrases) -> tuple[str, list]:
+    """The column weights as SQL over one row's texts: whether each column holds a term, by a regular expression,
+    weighted like the other engines' columns. The full-text index finds and cuts the candidates once; these few
+    comparisons per candidate replace a separate full-text search per column (each one over the whole index)."""
+    words = [rf"\b{t}" + ("" if len(t) >= 3 else r"\b") for t in required]
+    words += [r"\b" + r"\W+".join(phrase) + r"\b" for phrase in phrases]
+    labels = [r"\b" + r"\W+".join(phrase) + r"\b" for phrase in label_phrases]
+    sql, params = [], []
+    for column, weight in zip(COLUMNS, (10, 4, 2, 1), strict=True):
+        alternatives = [*words, *labels] if column == "labels" else words
+        if alternatives:
+            sql.append(f"{weight} * (d.{column} REGEXP %s)")
+            params.append("(?i)" + "|".join(alternatives))
+    return " + ".join(sql) or "0", params
+
+
 def per_row(subquery_sql: str) -> str:
     """A correlated subquery the database should run per outer row (a few index lookups each). PostgreSQL would
     otherwise turn an EXISTS on the primary key into a hash of the whole subquery: every picture the viewer may see,
@@ -110,13 +126,22 @@ def per_row(subquery_sql: str) -> str:
 def ranked_sql(kind: str, terms: tuple, limit: int) -> tuple[str, list] | None:
     """SQL selecting (object_id, score) of the best `limit` matching documents. On SQLite the index ranks and cuts
     pictures on its own before any join (an album's document comes back with a NULL id, to skip); albums, a small
-    share of the documents, and the other databases rank after the join."""
+    share of the documents, and PostgreSQL rank after the join. MariaDB cuts the best `limit` by one search of the
+    combined index and weighs the columns of those rows only."""
     if connection.vendor == "sqlite" and kind == "photo":
         expression = _sqlite_expression(*terms)
         sql = (f"SELECT d.photo_id AS object_id, -r.rank AS score FROM (SELECT rowid AS id, "
                f"bm25(search_fts, {SQLITE_WEIGHTS}) AS rank FROM search_fts WHERE search_fts MATCH %s "
                f"ORDER BY rank LIMIT %s) r JOIN {TABLE} d ON d.id = r.id")
         return (sql, [expression, limit]) if expression else None
+    if connection.vendor == "mysql":
+        expression = _mysql_expression(*terms)
+        weights, weight_params = _mysql_weights(*terms)
+        every = f"MATCH({', '.join(COLUMNS)}) AGAINST (%s IN BOOLEAN MODE)"
+        sql = (f"SELECT d.{kind}_id AS object_id, {weights} + c.relevance / (c.relevance + 1) AS score FROM "
+               f"(SELECT id, {every} AS relevance FROM {TABLE} WHERE {every} AND {kind}_id IS NOT NULL "
+               f"ORDER BY relevance DESC LIMIT %s) c JOIN {TABLE} d ON d.id = c.id")
+        return (sql, [*weight_params, expression, expression, limit]) if expression else None
     match = match_sql(kind, *terms)
     if match is None:
         return None
@@ -143,12 +168,11 @@ def match_sql(kind: str, required: list[str], phrases: list[list[str]] = (),
         params = [expression, expression]
     elif vendor == "mysql":
         expression = _mysql_expression(*terms)
-        weighted = " + ".join(f"{weight} * MATCH(d.{c}) AGAINST (%s IN BOOLEAN MODE)"
-                              for c, weight in zip(COLUMNS, (10, 4, 2, 1), strict=True))
+        weights, weight_params = _mysql_weights(*terms)
         every = f"MATCH({', '.join('d.' + c for c in COLUMNS)}) AGAINST (%s IN BOOLEAN MODE)"
-        sql = (f"SELECT {column} AS object_id, {weighted} + {every} AS score FROM {TABLE} d "
+        sql = (f"SELECT {column} AS object_id, {weights} + {every} / ({every} + 1) AS score FROM {TABLE} d "
                f"WHERE {every} AND {column} IS NOT NULL")
-        params = [expression] * (len(COLUMNS) + 2)
+        params = [*weight_params, expression, expression, expression]
     else:
         raise NotImplementedError(f"Full-text search is not set up for {vendor}.")
     return (sql, params) if expression else None
