@@ -3,7 +3,6 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -11,6 +10,7 @@ from django.views.decorators.http import require_POST
 from django_ratelimit.decorators import ratelimit
 
 from photocloud.library.models import Photo
+from photocloud.library.pagination import page_of
 
 from . import ranking, selectors, services
 from .forms import CrawlForm, SaveForm
@@ -24,7 +24,7 @@ def _crawl(request, pk):
 
 @login_required
 def crawl_list(request):
-    page = Paginator(selectors.crawls_of(request.user), 30).get_page(request.GET.get("page"))
+    page = page_of(request, selectors.crawls_of(request.user), 30)
     return render(request, "crawler/list.html", {"page": page})
 
 
@@ -55,7 +55,7 @@ def crawl_detail(request, pk):
 
 
 def _detail(request, crawl, form, status=200):
-    page = Paginator(selectors.ranked_candidates(crawl), RESULTS_PER_PAGE).get_page(request.GET.get("page"))
+    page = page_of(request, selectors.ranked_candidates(crawl), RESULTS_PER_PAGE)
     context = {"crawl": crawl, "page": page, "form": form, "vision": ranking.vision_enabled(),
                "target": selectors.visible_target(crawl, request.user),
                "in_library": selectors.library_hashes(request.user, page.object_list)}
