@@ -20,7 +20,7 @@ from django.utils import timezone
 from . import imaging
 from .imaging import ImageRejected
 from .models import Album, Photo, Tag
-from .signals import labels_changed, photo_processed
+from .signals import labels_changed, photo_processed, photos_moved
 from .storage import local_copy, original_name, rendition_name
 from .uploads import local_file
 
@@ -88,6 +88,7 @@ def delete_album(album: Album, *, move_to: Album | None = None) -> int:
                 raise ValueError("Pictures can only move to another album of yours.")
             count = photos.update(album=move_to)
             album.delete()
+            photos_moved.send(sender=Album, album=move_to)
             return count
         hashes = list(photos.values_list("sha256", "format"))
         count = len(hashes)
@@ -170,13 +171,15 @@ PROVENANCE_FIELDS = {"source_url", "source_page_url", "retrieved_at", "credited_
                      "title", "description"}
 
 
-def ingest_upload(owner, album: Album, uploaded, provenance: dict | None = None) -> UploadResult:
+def ingest_upload(owner, album: Album, uploaded, provenance: dict | None = None, *,
+                  verified_sha256: str | None = None) -> UploadResult:
     """Validate one uploaded file by content, store it once, and queue its processing.
 
     Nothing is stored unless the whole file decodes; the same bytes already in the owner's library are reported as a
     duplicate of the existing picture. `provenance` sets the Photo's source fields (source_url, source_page_url,
     retrieved_at, credited_author, credit, copied_from, title, description) for pictures from the web or from
-    another user.
+    another user. `verified_sha256` spares reading a large file twice when the caller has just hashed these very
+    bytes itself; never pass a hash that a client announced and the server did not compute.
     """
     provenance = dict(provenance or {})
     unknown = set(provenance) - PROVENANCE_FIELDS
@@ -192,7 +195,7 @@ def ingest_upload(owner, album: Album, uploaded, provenance: dict | None = None)
         limit = settings.PHOTOCLOUD["MAX_UPLOAD_BYTES"] // (1024 * 1024)
         return UploadResult(name, "rejected", reason=f"The file is larger than {limit} MB.", code="too_large",
                             http_status=413)
-    sha256 = _sha256_of(uploaded)
+    sha256 = verified_sha256 or _sha256_of(uploaded)
     existing = Photo.objects.filter(owner=owner, sha256=sha256).first()
     if existing:
         return UploadResult(name, "duplicate", photo=existing, reason="Already in your library.", http_status=200)

@@ -9,20 +9,20 @@ class SearchConfig(AppConfig):
     label = "search"
 
     def ready(self):
-        from django.db.models.signals import m2m_changed, post_delete, post_save
+        from django.db.models.signals import m2m_changed, post_save
 
         from photocloud.library.models import Album, Photo
-        from photocloud.library.signals import labels_changed, photo_processed
+        from photocloud.library.signals import labels_changed, photo_processed, photos_moved
         from photocloud.vision.models import PhotoAnalysis
 
         post_save.connect(photo_saved, sender=Photo, dispatch_uid="search.photo_saved")
         post_save.connect(analysis_saved, sender=PhotoAnalysis, dispatch_uid="search.analysis_saved")
         post_save.connect(album_saved, sender=Album, dispatch_uid="search.album_saved")
-        post_delete.connect(album_deleted, sender=Album, dispatch_uid="search.album_deleted")
         m2m_changed.connect(photo_tags_changed, sender=Photo.tags.through, dispatch_uid="search.photo_tags")
         m2m_changed.connect(album_tags_changed, sender=Album.tags.through, dispatch_uid="search.album_tags")
         photo_processed.connect(photo_processed_handler, dispatch_uid="search.photo_processed")
         labels_changed.connect(labels_changed_handler, dispatch_uid="search.labels_changed")
+        photos_moved.connect(photos_moved_handler, dispatch_uid="search.photos_moved")
         # Deleting a picture or album deletes its document (cascade), and each database's index follows.
 
     def recover_interrupted_work(self):
@@ -62,11 +62,6 @@ def album_saved(sender, instance, created, raw=False, **kwargs):
         _queue_album_photos(instance.pk)
 
 
-def album_deleted(sender, instance, **kwargs):
-    """Its pictures may have moved to another album with a queryset update, which sends no signal of its own."""
-    _queue_owner_photos(instance.owner_id)
-
-
 def photo_tags_changed(sender, instance, action, reverse, pk_set, **kwargs):
     if action in ("post_add", "post_remove", "post_clear"):
         from .services import index_photos
@@ -97,6 +92,11 @@ def photo_processed_handler(sender, photo, **kwargs):
 
     colors.compute_for(photo)
     index_photos([photo.pk])
+
+
+def photos_moved_handler(sender, album, **kwargs):
+    """Only the pictures now in `album` carry a new album title and tags, not the owner's whole library."""
+    _queue_album_photos(album.pk)
 
 
 def labels_changed_handler(sender, owner, **kwargs):

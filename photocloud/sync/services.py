@@ -142,13 +142,15 @@ def complete_upload(session: UploadSession) -> library.UploadResult:
                           code="completing")
     path = part_path(session)
     try:
+        # Hashed once, here: ingest trusts this hash, as a complete session takes no more chunks into its file.
         if _file_sha256(path) != session.sha256:
             discard_upload(session, completing=True)
             raise UploadError("The bytes received do not match the announced SHA-256; send the file again.",
                               status=409, code="hash_mismatch")
         album = session.album if session.album_id else library.default_album(session.owner)
         with open(path, "rb") as handle:
-            result = library.ingest_upload(session.owner, album, _AssembledFile(handle, name=session.name))
+            result = library.ingest_upload(session.owner, album, _AssembledFile(handle, name=session.name),
+                                           verified_sha256=session.sha256)
     except BaseException:
         UploadSession.objects.filter(pk=session.pk).update(completing_since=None)
         raise

@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pytest
 
+from photocloud.crawler.tests.site import site  # noqa: F401 (a fixture, shared with the crawler's own tests)
+
 # Playwright's sync API runs an event loop in the test thread, which makes Django refuse ORM calls made from the test
 # itself ("You cannot call this from an async context"). The test thread never really runs async code: allow it.
 os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"

@@ -13,19 +13,11 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connections
 from playwright.sync_api import expect
 
-from photocloud.crawler.tests.site import serve
 from tests import images
 
 from .ui import create_album, register, wait_images_loaded
 
 pytestmark = pytest.mark.e2e
-
-
-@pytest.fixture
-def site():
-    server = serve("127.0.0.1")
-    yield server
-    server.stop()
 
 
 @pytest.fixture

@@ -1,6 +1,6 @@
 import pytest
 
-from .site import serve
+from .site import serve, site  # noqa: F401 (a fixture, shared with tests/e2e/test_crawler.py)
 
 
 @pytest.fixture
@@ -19,13 +19,6 @@ def crawler_settings(settings):
 
 def configure(settings, **values):
     settings.PHOTOCLOUD = {**settings.PHOTOCLOUD, "CRAWLER": {**settings.PHOTOCLOUD["CRAWLER"], **values}}
-
-
-@pytest.fixture
-def site():
-    server = serve("127.0.0.1")
-    yield server
-    server.stop()
 
 
 @pytest.fixture

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from functools import cache
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+import pytest
 from PIL import ImageOps
 
 from tests import images
@@ -213,3 +214,11 @@ def serve(host: str = "127.0.0.1") -> Site:
     site.server.handle_error = lambda request, address: None  # a crawler hanging up early is expected here
     threading.Thread(target=site.server.serve_forever, daemon=True).start()
     return site
+
+
+@pytest.fixture
+def site():
+    """The site on 127.0.0.1, for the crawler's tests (conftest.py) and its end-to-end test alike."""
+    server = serve("127.0.0.1")
+    yield server
+    server.stop()

@@ -148,6 +148,31 @@ def test_delete_album_moves_or_deletes_its_pictures(api, upload, album, alice, d
     assert not default_storage.exists(original_name(photos[0].sha256, "jpg"))
 
 
+@pytest.mark.django_db(transaction=True)  # MariaDB's full-text index only sees committed rows
+def test_delete_album_reindexes_only_the_pictures_it_moved(api, upload, album, alice, settings, monkeypatch):
+    from photocloud.search import selectors as search
+    from photocloud.search import services as search_services
+
+    settings.PHOTOCLOUD = {**settings.PHOTOCLOUD, "SEARCH": {"MEANING": False}}  # keywords only: no model to load
+    harbour = services.create_album(alice, title="Harbour", category="misc", access="private")
+    mountains = services.create_album(alice, title="Mountains", category="misc", access="private")
+    moved = stored(api, upload, album, ("a.jpg", images.variant(seed=5)), ("b.jpg", images.variant(seed=6)))
+    resident = stored(api, upload, harbour, ("c.jpg", images.variant(seed=7)))
+    stored(api, upload, mountains, ("d.jpg", images.variant(seed=8)))
+    indexed = []
+    index_photos = search_services.index_photos
+
+    def spy(photo_ids):
+        photo_ids = list(photo_ids)
+        indexed.extend(photo_ids)
+        return index_photos(photo_ids)
+
+    monkeypatch.setattr(search_services, "index_photos", spy)
+    services.delete_album(album, move_to=harbour)
+    assert sorted(indexed) == sorted(photo.pk for photo in moved + resident)  # not the pictures in Mountains
+    assert set(search.search(alice, q="harbour").results.ids) == {photo.pk for photo in moved + resident}
+
+
 def test_delete_album_page_says_what_happens(client, alice, api, upload, album):
     stored(api, upload, album, ("a.jpg", images.jpeg()))
     client.force_login(alice)

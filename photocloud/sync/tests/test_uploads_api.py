@@ -132,6 +132,24 @@ def test_upload_into_a_named_album(api, alice):
     assert Photo.objects.get(owner=alice).album == album
 
 
+def test_completing_hashes_the_file_once(api, alice, monkeypatch):
+    """Ingest is given the hash the server has just checked, so a large file is not read twice for it."""
+    data = images.large_png(3 * 1024 * 1024)
+    expected = hashlib.sha256(data).hexdigest()
+    upload_id = start(api, data).json()["id"]
+    send_all(api, upload_id, data, chunk=len(data))
+    started, real_sha256 = [], hashlib.sha256
+
+    def counted_sha256(*args, **kwargs):
+        started.append(real_sha256(*args, **kwargs))
+        return started[-1]
+
+    monkeypatch.setattr(hashlib, "sha256", counted_sha256)
+    assert api.post(f"/api/uploads/{upload_id}/complete/").status_code == 201
+    assert [digest.hexdigest() for digest in started].count(expected) == 1
+    assert Photo.objects.get(owner=alice).sha256 == expected
+
+
 def test_abandoned_uploads_are_removed(api):
     data = images.unique_jpeg("cat")
     upload_id = start(api, data).json()["id"]
