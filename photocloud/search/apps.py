@@ -14,6 +14,7 @@ class SearchConfig(AppConfig):
         from photocloud.library.models import Album, Photo
         from photocloud.library.signals import labels_changed, photo_processed, photos_moved
         from photocloud.vision.models import PhotoAnalysis
+        from photocloud.vision.signals import taught_suggestions_changed
 
         post_save.connect(photo_saved, sender=Photo, dispatch_uid="search.photo_saved")
         post_save.connect(analysis_saved, sender=PhotoAnalysis, dispatch_uid="search.analysis_saved")
@@ -23,6 +24,7 @@ class SearchConfig(AppConfig):
         photo_processed.connect(photo_processed_handler, dispatch_uid="search.photo_processed")
         labels_changed.connect(labels_changed_handler, dispatch_uid="search.labels_changed")
         photos_moved.connect(photos_moved_handler, dispatch_uid="search.photos_moved")
+        taught_suggestions_changed.connect(taught_suggestions_handler, dispatch_uid="search.taught_suggestions")
         # Deleting a picture or album deletes its document (cascade), and each database's index follows.
 
     def recover_interrupted_work(self):
@@ -92,6 +94,13 @@ def photo_processed_handler(sender, photo, **kwargs):
 
     colors.compute_for(photo)
     index_photos([photo.pk])
+
+
+def taught_suggestions_handler(sender, photo_ids, **kwargs):
+    """Indexed at once: the training or analysis that changed the suggestions already runs in the worker."""
+    from .services import index_photos
+
+    index_photos(photo_ids)
 
 
 def photos_moved_handler(sender, album, **kwargs):

@@ -1,7 +1,8 @@
 """Writes to the search index: the document of each picture and album, kept in sync by signals (apps.py).
 
 A picture's document carries its album's title, description, category and tags too, so an album edit re-indexes
-its pictures (in the background, tasks.py).
+its pictures (in the background, tasks.py); and the class the owner taught that the system suggests for it, so a
+retraining re-indexes the pictures whose suggestion changed.
 """
 
 from collections.abc import Iterable
@@ -30,6 +31,8 @@ def _photo_fields(photo: Photo) -> dict:
     keys = [photo.effective_category]
     if analysis is not None:
         terms += _category_terms("system category", analysis.category)
+        if analysis.taught_category != photo.effective_category:  # unless the owner gave that class already
+            terms += _category_terms("your class", analysis.taught_category)
         terms += [["automatic tag", name] for name in analysis.label_names]
         keys.append(analysis.category)
     return {

@@ -14,6 +14,7 @@ from django.db.models import Count
 from photocloud.library.models import Photo
 
 from .models import PhotoAnalysis, TaughtClassifier
+from .signals import taught_suggestions_changed
 
 MIN_EXAMPLES = 3  # pictures a category needs before it is learned
 MAX_EXAMPLES = 300  # per category, so training stays fast on huge libraries
@@ -97,9 +98,12 @@ def train(owner) -> TaughtClassifier | None:
     """
     by_label = {label: rows for label, rows in labelled_examples(owner).items() if len(rows) >= MIN_EXAMPLES}
     if len(by_label) < 2:
+        suggested = PhotoAnalysis.objects.filter(photo__owner=owner).exclude(taught_category="")
         with transaction.atomic():
             TaughtClassifier.objects.filter(owner=owner).delete()
-            PhotoAnalysis.objects.filter(photo__owner=owner).update(taught_category="", taught_confidence=0)
+            cleared = list(suggested.values_list("photo_id", flat=True))
+            suggested.update(taught_category="", taught_confidence=0)
+        _announce(cleared)
         return None
     categories = sorted(by_label)
     vectors = np.vstack([row.vector for label in categories for row in by_label[label]])
@@ -118,7 +122,7 @@ def train(owner) -> TaughtClassifier | None:
 
 def suggest(classifier: TaughtClassifier, analyses) -> None:
     """Write the classifier's suggestion (or none, when unsure) on these analyses."""
-    rows = list(analyses.only("id", "features"))
+    rows = list(analyses.only("id", "photo_id", "features", "taught_category"))
     if not rows:
         return
     packed = classifier.matrix()
@@ -128,13 +132,23 @@ def suggest(classifier: TaughtClassifier, analyses) -> None:
     indexes, confidences = predict(weights, vectors)
     unit = vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-6)
     closeness = (unit * centroids[indexes]).sum(axis=1)
+    changed = []
     with transaction.atomic():
         for row, index, confidence, near in zip(rows, indexes, confidences, closeness, strict=True):
             sure = confidence >= SUGGEST_ABOVE and near >= gates[index]
+            category = classifier.categories[index] if sure else ""
             PhotoAnalysis.objects.filter(pk=row.pk).update(
-                taught_category=classifier.categories[index] if sure else "",
-                taught_confidence=round(float(confidence), 4) if sure else 0,
+                taught_category=category, taught_confidence=round(float(confidence), 4) if sure else 0,
             )
+            if category != row.taught_category:
+                changed.append(row.photo_id)
+    _announce(changed)
+
+
+def _announce(photo_ids: list) -> None:
+    """Search indexes the suggested class; the queryset updates that wrote it send no signal of their own."""
+    if photo_ids:
+        taught_suggestions_changed.send(sender=TaughtClassifier, photo_ids=photo_ids)
 
 
 def refresh(owner, analyses) -> None:

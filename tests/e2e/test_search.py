@@ -1,5 +1,5 @@
 """Search in real Chromium: the header box, results that say why they matched, facets, filters, sorting, spelling
-and meaning, an empty state, access levels, keyboard use and a phone screen.
+and meaning, an empty state, access levels, keyboard use and a phone screen (results first, facets folded).
 
 Run: python -m pytest tests/e2e/test_search.py
 """
@@ -67,6 +67,7 @@ def test_search_the_library_by_words_meaning_facets_and_filters(new_context, mak
 
     # --- a facet narrows the results; its chip takes the filter off again ---------------------------------------
     facets = page.get_by_role("complementary", name="Refine")
+    expect(facets.locator("details.refine")).to_have_attribute("open", "")  # a wide screen: open beside the results
     facets.get_by_role("link", name=re.compile("blue")).click()
     page.wait_for_url(re.compile(r"color=blue"))
     expect(results).to_have_count(1)
@@ -97,10 +98,28 @@ def test_search_the_library_by_words_meaning_facets_and_filters(new_context, mak
     expect(page.get_by_test_id("empty")).to_contain_text("No pictures match “volcano”")
     screenshot(page, "search-empty")
 
-    # --- a phone screen: no sideways scrolling, facets below the results -----------------------------------------
+    # --- a phone screen: no sideways scrolling, the results first, the facets one tap (or key) away ---------------
     phone = new_context(viewport=PHONE).new_page()
     phone.goto("/search/?q=beach")
-    expect(phone.locator(".result")).to_have_count(2)  # anonymous: sam's public album only, never rita's
+    phone_results = phone.locator(".result")
+    expect(phone_results).to_have_count(2)  # anonymous: sam's public album only, never rita's
     width = phone.evaluate("document.documentElement.scrollWidth")
     assert width <= PHONE["width"] + 2
+    refine = phone.get_by_role("complementary", name="Refine")
+    blue = refine.get_by_role("link", name=re.compile("blue"))
+    expect(blue).to_be_hidden()
+    box = phone_results.first.bounding_box()
+    assert phone.evaluate("window.scrollY") == 0 and 0 <= box["y"] and box["y"] + box["height"] <= PHONE["height"]
     screenshot(phone, "search-phone")
+    phone.set_viewport_size({"width": 1024, "height": 768})  # turned sideways, or a wider window: beside the results
+    expect(blue).to_be_visible()
+    phone.set_viewport_size(PHONE)
+    expect(blue).to_be_hidden()
+    refine.locator(".refine > summary").focus()
+    phone.keyboard.press("Enter")
+    expect(blue).to_be_visible()
+    screenshot(phone, "search-phone-refine")
+    blue.click()
+    phone.wait_for_url(re.compile(r"color=blue"))
+    expect(phone_results).to_have_count(1)
+    expect(refine.get_by_role("link", name=re.compile("blue"))).to_be_visible()  # a filter is on: open to show it
