@@ -1,5 +1,5 @@
-"""The search index: one denormalised document per picture and per album, full-text indexed natively by each
-database (see backends.py), plus the vocabulary that meaning and spelling tolerance work with."""
+"""The search index: one denormalised document per picture and per album, its words as postings in one B-tree
+(see backends.py), plus the vocabulary that meaning and spelling tolerance work with."""
 
 import numpy as np
 from django.db import models
@@ -10,7 +10,7 @@ from photocloud.library.models import Album, Photo
 class SearchDocument(models.Model):
     """What a keyword can match for one picture (or one album), in columns of falling weight.
 
-    The integer key is the full-text index's row id (SQLite FTS5 needs one). `terms` keeps the labels as
+    Its words are indexed as postings (SearchPosting, below). `terms` keeps the labels as
     [kind, value] pairs so a result can say why it matched without reading the picture's relations again.
     """
 
@@ -25,11 +25,10 @@ class SearchDocument(models.Model):
 
     class Meta:
         constraints = [
-            models.CheckConstraint(
-                condition=models.Q(photo__isnull=False, album__isnull=True)
-                | models.Q(photo__isnull=True, album__isnull=False),
-                name="search_document_is_photo_or_album",
-            )
+            # At most one of the two, not exactly one: on MySQL and MariaDB, Django deletes a document that has
+            # postings by first setting its picture or album to NULL (they cannot defer foreign-key checks).
+            models.CheckConstraint(condition=~models.Q(photo__isnull=False, album__isnull=False),
+                                   name="search_document_photo_or_album"),
         ]
 
     def __str__(self):
@@ -48,3 +47,35 @@ class SearchTerm(models.Model):
     @property
     def array(self) -> np.ndarray:
         return np.frombuffer(bytes(self.vector), dtype=np.float32)
+
+
+class TermField(models.CharField):
+    """A word compared byte by byte on every database, so that the words starting with a prefix are one range of the
+    index whatever the database's default collation."""
+
+    BINARY_COLLATIONS = {"postgresql": "C", "mysql": "utf8mb4_bin"}  # SQLite compares bytes already
+
+    def db_parameters(self, connection):
+        parameters = super().db_parameters(connection)
+        parameters["collation"] = self.BINARY_COLLATIONS.get(connection.vendor)
+        return parameters
+
+
+class SearchPosting(models.Model):
+    """One word of one search document, with the columns that hold it (bits, see backends.COLUMN_BITS).
+
+    Written with the document (services.py) and read only through backends.py. The picture's or album's id is
+    copied here so that a query is answered from this table's index alone.
+    """
+
+    document = models.ForeignKey(SearchDocument, on_delete=models.CASCADE, related_name="postings")
+    is_album = models.BooleanField()
+    object_id = models.UUIDField(help_text="The picture's or the album's id")
+    term = TermField(max_length=60)
+    columns = models.PositiveSmallIntegerField()
+
+    class Meta:
+        indexes = [models.Index(fields=["is_album", "term", "columns", "object_id"], name="search_posting_lookup")]
+
+    def __str__(self):
+        return self.term

@@ -6,6 +6,7 @@ operators of the full-text languages, SQL and control characters are just separa
 
 import difflib
 import re
+import unicodedata
 from dataclasses import dataclass, field
 
 from django.conf import settings
@@ -17,6 +18,7 @@ MAX_QUERY_LENGTH = 500
 MAX_TOKENS = 12
 MAX_TOKEN_LENGTH = 60
 TOKEN = re.compile(r"[^\W_]+")
+LATIN_END = "\u0250"  # accents are dropped from letters before this (Latin scripts), kept on others
 # Cosine similarity of all-MiniLM-L6-v2 above which a label counts as "similar meaning" (puppy → golden retriever
 # 0.60, seaside → beach 0.73, paperwork → document 0.65; beach → harbour 0.51 and happiness → smile 0.54 stay out),
 # and how many such labels a query may bring in.
@@ -31,7 +33,19 @@ CLASS_NAMES_ZH = {
 
 
 def tokens(text: str) -> list[str]:
-    return [token[:MAX_TOKEN_LENGTH] for token in TOKEN.findall(text.lower())]
+    """The words of a text, lower-case, Latin letters without accents ("Café" gives "cafe"): documents and queries
+    alike."""
+    return [token[:MAX_TOKEN_LENGTH] for token in TOKEN.findall(_fold_accents(text.lower()))]
+
+
+def _fold_accents(text: str) -> str:
+    if text.isascii():
+        return text
+    kept = []
+    for char in unicodedata.normalize("NFKD", text):
+        if not (unicodedata.combining(char) and kept and kept[-1] < LATIN_END):
+            kept.append(char)
+    return unicodedata.normalize("NFKC", "".join(kept))
 
 
 @dataclass(frozen=True)

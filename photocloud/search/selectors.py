@@ -1,7 +1,7 @@
 """Reads: search pictures and albums by words, meaning, filters and example, always within what the viewer may see.
 
 Every result set, count and facet starts from `Photo.objects.visible_to()` (or `owned_by()` for "my library") and
-is only ever narrowed from there; the full-text index (backends.py) and the vector index only propose candidates.
+is only ever narrowed from there; the keyword index (backends.py) and the vector index only propose candidates.
 """
 
 import uuid
@@ -85,7 +85,7 @@ def _effective_category():
 def ranked_ids(allowed, parsed: ParsedQuery, limit: int, narrow: bool = False) -> list:
     """Ids of `allowed` rows (pictures or albums) that match, best first, at most `limit`.
 
-    The full-text index ranks the matches on its own and hands over the best few thousand, each checked against
+    The keyword index ranks the matches on its own and hands over the best few thousand, each checked against
     `allowed` in the same query (a correlated EXISTS: a few primary-key lookups per candidate). A viewer usually may
     see a good share of what matches, so that is enough. When not (narrow filters, a small scope), the database
     intersects every match with `allowed` instead, which is cheap exactly then, because `allowed` is small; `narrow`
@@ -164,7 +164,7 @@ def search(viewer, *, q: str = "", scope: str = "all", sort: str = "relevance", 
     parsed = parse(q)
     allowed = apply_filters(_scope(viewer, scope), viewer, filters or {})
     match = parsed.match_sql("photo") if parsed else None
-    if parsed and match is None:  # only words the database does not index (e.g. very short ones on MariaDB)
+    if parsed and match is None:  # nothing to look for
         matched = allowed.none()
     elif match is not None:
         matched = allowed.filter(pk__in=RawSQL(f"SELECT m.object_id FROM ({match[0]}) m", match[1]))

@@ -12,7 +12,8 @@ from django.db.models import Prefetch
 
 from photocloud.library.models import Album, Photo, Tag, category_label
 
-from .models import SearchDocument, SearchTerm
+from .backends import document_terms
+from .models import SearchDocument, SearchPosting, SearchTerm
 
 CHUNK = 1000
 TERM_LENGTH = SearchTerm._meta.get_field("name").max_length
@@ -81,10 +82,23 @@ def _save(kind: str, objects: Iterable, fields_of) -> int:
             changed.append(doc)
     with transaction.atomic():
         SearchDocument.objects.bulk_create(created, batch_size=500)
+        if created and created[0].pk is None:  # MySQL returns no ids from a bulk insert (the other databases do)
+            created = list(SearchDocument.objects.filter(**{f"{kind}__in": [obj.pk for obj in objects
+                                                                           if obj.pk not in existing]}))
         SearchDocument.objects.bulk_update(changed, ["labels", "names", "body", "text", "terms"], batch_size=500)
+        SearchPosting.objects.filter(document__in=changed).delete()
+        SearchPosting.objects.bulk_create(_postings([*created, *changed]), batch_size=2000)
         SearchTerm.objects.bulk_create([SearchTerm(name=name) for name in vocabulary if name],
                                        ignore_conflicts=True, batch_size=500)
     return len(created) + len(changed)
+
+
+def _postings(documents: list[SearchDocument]):
+    """The postings index rows of these documents (backends.py reads them)."""
+    for doc in documents:
+        for term, columns in document_terms(doc).items():
+            yield SearchPosting(document=doc, is_album=doc.album_id is not None, object_id=doc.album_id or doc.photo_id,
+                                term=term, columns=columns)
 
 
 def index_photos(photo_ids) -> int:
@@ -123,6 +137,7 @@ def index_missing() -> int:
 
 def rebuild(progress=None) -> dict:
     """Index every album and picture again from scratch (after restoring a database, or to recover from a bug)."""
+    SearchPosting.objects.all().delete()  # one statement, before the documents that would cascade to them in batches
     SearchDocument.objects.all().delete()
     counts = {"albums": 0, "photos": 0}
     album_ids = list(Album.objects.values_list("pk", flat=True))

@@ -1,22 +1,10 @@
 from django.db import migrations
 
-
-def set_up(apps, schema_editor):
-    from photocloud.search.backends import SETUP
-
-    for statement in SETUP[schema_editor.connection.vendor]:
-        schema_editor.execute(statement)
-
-
-def tear_down(apps, schema_editor):
-    from photocloud.search.backends import TEARDOWN
-
-    for statement in TEARDOWN[schema_editor.connection.vendor]:
-        schema_editor.execute(statement)
+from ._native_fulltext import set_up, tear_down
 
 
 class Migration(migrations.Migration):
-    """The native full-text index of each database over the search documents (see photocloud/search/backends.py)."""
+    """The native full-text index of each database over the search documents (removed again by 0003)."""
 
     dependencies = [("search", "0001_initial")]
 
