@@ -50,12 +50,15 @@ def source_query(crawl: Crawl, target: Photo | None) -> str:
     target as its owner may still see it, see selectors.visible_target)."""
     if crawl.keywords:
         return crawl.keywords
-    if target is None:
-        return ""
-    analysis = getattr(target, "analysis", None)  # the reverse one-to-one's "does not exist" is an AttributeError
+    return picture_words(target) if target is not None else ""
+
+
+def picture_words(photo: Photo) -> str:
+    """Words to look for a picture with on the web: its two best labels, else its title."""
+    analysis = getattr(photo, "analysis", None)  # the reverse one-to-one's "does not exist" is an AttributeError
     if analysis is not None and analysis.labels:
         return " ".join(analysis.label_names[:2])
-    return target.title
+    return photo.title
 
 
 def all_seeds(crawl: Crawl, target: Photo | None) -> list[str]:

@@ -4,8 +4,8 @@ from django.core.validators import MaxValueValidator
 
 from photocloud.library.models import Album, Photo
 
-from . import services
-from .models import MAX_ID, CrawlSource
+from . import selectors, services
+from .models import MAX_ID
 
 
 class CrawlForm(forms.Form):
@@ -30,7 +30,7 @@ class CrawlForm(forms.Form):
             self.fields[name].validators.append(MaxValueValidator(limit))
             self.fields[name].widget.attrs["max"] = limit
             self.fields[name].initial = min(default, limit)
-        if not CrawlSource.objects.filter(enabled=True).exists():
+        if not selectors.sources_configured():
             del self.fields["use_sources"]
 
     def clean_photo(self):

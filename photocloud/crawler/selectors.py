@@ -7,9 +7,10 @@ from django.utils import timezone
 
 from photocloud.library.models import Photo
 
-from .models import Candidate, Crawl
+from .models import Candidate, Crawl, CrawlSource
 
 USAGE_WINDOW = timedelta(days=1)
+RECENT = timedelta(days=7)  # how long a finished crawl's results stay offered as recommendations
 
 
 def crawls_of(owner):
@@ -56,3 +57,16 @@ def library_hashes(owner, candidates) -> set[str]:
 def ranked_candidates(crawl: Crawl):
     """Best first: similarity plus keyword match (see ranking.py), then the larger image."""
     return Candidate.objects.filter(crawl=crawl).order_by("-score", "-width", "pk")
+
+
+def sources_configured() -> bool:
+    """Whether an administrator gave the crawler anywhere to start from besides the user's own pages."""
+    return CrawlSource.objects.filter(enabled=True).exists()
+
+
+def recent_results(owner, limit: int) -> tuple[Crawl | None, list[Candidate]]:
+    """The owner's latest crawl that finished in the last RECENT days, with its best images not saved yet."""
+    crawl = crawls_of(owner).filter(status=Crawl.Status.DONE, finished_at__gte=timezone.now() - RECENT).first()
+    if crawl is None:
+        return None, []
+    return crawl, list(ranked_candidates(crawl).filter(saved_photo__isnull=True)[:limit])

@@ -4,9 +4,13 @@ from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import exceptions, permissions, status
 from rest_framework.response import Response
+from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from photocloud.accounts.models import User
+from photocloud.crawler.api import CrawlRefusedError
+from photocloud.crawler.serializers import CrawlSerializer
+from photocloud.crawler.services import CrawlRefused
 from photocloud.library.models import Album
 from photocloud.library.pagination import ApiPagination
 from photocloud.library.serializers import AlbumSerializer, PhotoSerializer
@@ -25,6 +29,7 @@ from .serializers import (
     NotificationSerializer,
     RecommendationsSerializer,
     UserRefSerializer,
+    WebFindsSerializer,
 )
 from .views import comment_rate_limited
 
@@ -227,6 +232,35 @@ class RecommendationsView(APIView):
         except ValueError:
             raise exceptions.ValidationError({"limit": "A whole number."}) from None
         return Response(RecommendationsSerializer(recommendations(request.user, limit, limit)).data)
+
+
+class WebFindsView(APIView):
+    """Recommendations from the web: the best unsaved finds of your latest crawl; POST starts a crawl for more like
+    the picture you last liked or collected (else your newest), within the crawler's budgets."""
+
+    permission_classes = [permissions.IsAuthenticated]
+    throttle_scope = "search"
+
+    def get_throttles(self):
+        """Starting a crawl counts like a search, as through /api/crawls/."""
+        if self.request.method == "POST":
+            return [*super().get_throttles(), ScopedRateThrottle()]
+        return super().get_throttles()
+
+    @extend_schema(responses=WebFindsSerializer)
+    def get(self, request):
+        return Response(WebFindsSerializer(selectors.web_finds(request.user)).data)
+
+    @extend_schema(request=None, responses={201: CrawlSerializer})
+    def post(self, request):
+        try:
+            crawl = services.find_on_the_web(request.user, selectors.web_target(request.user))
+        except services.SocialError as error:
+            raise _refused(error) from None
+        except CrawlRefused as refusal:
+            raise CrawlRefusedError(refusal) from None
+        crawl.refresh_from_db()
+        return Response(CrawlSerializer(crawl).data, status=status.HTTP_201_CREATED)
 
 
 class CopyView(APIView):

@@ -17,6 +17,7 @@ urlpatterns = [
     path("notifications/read/", api.NotificationReadView.as_view(), name="notifications-read"),
     path("feed/", api.FeedView.as_view(), name="feed"),
     path("recommendations/", api.RecommendationsView.as_view(), name="recommendations"),
+    path("recommendations/web/", api.WebFindsView.as_view(), name="recommendations-web"),
     path("users/<str:username>/followers/", api.PeopleView.as_view(direction="followers"), name="user-followers"),
     path("users/<str:username>/following/", api.PeopleView.as_view(direction="following"), name="user-following"),
 ]

@@ -9,12 +9,14 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404
 
 from photocloud.accounts.models import User
+from photocloud.crawler import selectors as crawler
 from photocloud.library.models import Album, Photo
 
 from .models import MAX_REPLY_DEPTH, Collect, Comment, Follow, Like, Notification
 from .services import descendants, target_fields
 
 KINDS = {"album": Album, "photo": Photo}
+WEB_FINDS = 6  # images of the latest crawl shown under "From the web"
 
 
 def target_for(viewer, kind: str, pk):
@@ -168,3 +170,26 @@ def feed_albums(viewer):
 def comments_on(target):
     """Comments on a target the viewer may see, oldest first; replies name their parent."""
     return Comment.objects.filter(**target_fields(target)).select_related("author").order_by("created_at", "id")
+
+
+def web_target(user) -> Photo | None:
+    """The picture to find more of on the web: the one the user most recently liked, else the newest of an album
+    they most recently liked or collected, as long as they may still see it; else their own newest picture."""
+    photos = Photo.objects.visible_to(user)
+    liked = Like.objects.filter(user=user, photo__in=photos).select_related("photo").order_by("-created_at", "-pk")
+    interests = [(mark.created_at, mark.photo) for mark in liked[:1]]
+    albums = Album.objects.visible_to(user).filter(photos__isnull=False)
+    for model in (Like, Collect):
+        marks = model.objects.filter(user=user, album__in=albums).order_by("-created_at", "-pk")
+        interests += [(mark.created_at, photos.filter(album_id=mark.album_id).first()) for mark in marks[:1]]
+    if interests:
+        return max(interests, key=lambda interest: interest[0])[1]
+    return photos.filter(owner=user).first()
+
+
+def web_finds(user) -> dict:
+    """The "From the web" part of the recommendations: whether a crawl can start at all, one still running, and the
+    best unsaved images of the latest finished one (their thumbnails are served to the crawl's owner only)."""
+    crawl, results = crawler.recent_results(user, WEB_FINDS)
+    return {"sources": crawler.sources_configured(), "running": crawler.active_crawls(user).first(), "crawl": crawl,
+            "results": results}

@@ -1,5 +1,6 @@
 from rest_framework import serializers
 
+from photocloud.crawler.serializers import CandidateSerializer, CrawlSerializer
 from photocloud.library.serializers import AlbumSerializer, PhotoSerializer
 
 from .forms import MAX_ID
@@ -99,6 +100,13 @@ class RecommendationSerializer(serializers.Serializer):
 class RecommendationsSerializer(serializers.Serializer):
     photos = RecommendationSerializer(many=True)
     albums = RecommendationSerializer(many=True)
+
+
+class WebFindsSerializer(serializers.Serializer):
+    sources = serializers.BooleanField(help_text="False until an administrator configures crawl sources.")
+    running = CrawlSerializer(allow_null=True, help_text="Your web crawl still running, if any.")
+    crawl = CrawlSerializer(allow_null=True, help_text="Your latest crawl that finished in the last week.")
+    results = CandidateSerializer(many=True, help_text="Its best images you have not saved yet.")
 
 
 class CopySerializer(serializers.Serializer):

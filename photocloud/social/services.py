@@ -12,6 +12,10 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from photocloud.crawler import services as crawler
+from photocloud.crawler.engine import picture_words
+from photocloud.crawler.models import Crawl
+from photocloud.crawler.selectors import sources_configured
 from photocloud.library import imaging
 from photocloud.library.access import can_see_location
 from photocloud.library.models import Album, Photo
@@ -291,3 +295,13 @@ def copy_to_album(user, photo: Photo, album: Album, source_page_url: str) -> Upl
         return ingest_upload(user, album, ContentFile(data, name=filename), provenance)
     with default_storage.open(name, "rb") as stored:
         return ingest_upload(user, album, File(stored.file, name=filename), provenance)
+
+
+def find_on_the_web(user, target: Photo | None) -> Crawl:
+    """Start a crawl for more pictures like `target` (selectors.web_target), searched for with its labels, from the
+    configured sources, within the crawler's budgets and checks. Raises SocialError, or crawler.CrawlRefused."""
+    if not sources_configured():
+        raise SocialError("An administrator must configure crawl sources first.")
+    if target is None:
+        raise SocialError("Like or upload a picture first: the crawl looks for more like it.")
+    return crawler.start_crawl(user, target=target, keywords=picture_words(target))

@@ -9,6 +9,7 @@ KIND = "<str:kind>/<uuid:pk>"
 urlpatterns = [
     path("feed/", views.feed, name="feed"),
     path("for-you/", views.for_you, name="for_you"),
+    path("for-you/web/", views.find_on_the_web, name="find_on_the_web"),
     path("notifications/", views.notifications, name="notifications"),
     path("notifications/read/", views.notifications_read, name="notifications_read"),
     path("collected/", views.collected, name="collected"),

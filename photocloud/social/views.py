@@ -8,8 +8,10 @@ from django.http import HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 from django_ratelimit.core import is_ratelimited
+from django_ratelimit.decorators import ratelimit
 
 from photocloud.accounts.models import User
+from photocloud.crawler.services import CrawlRefused
 from photocloud.library.pagination import page_of
 
 from . import selectors, services
@@ -188,7 +190,22 @@ def for_you(request):
     context = recommendations(request.user, photos=24, albums=8)
     context["copy_form"] = CopyForm(user=request.user)
     context["copyable"] = selectors.copyable_ids([rec.item.pk for rec in context["photos"]])
+    context["web"] = selectors.web_finds(request.user)
     return render(request, "social/for_you.html", context)
+
+
+@login_required
+@require_POST
+@ratelimit(key="user", rate="20/m", method="POST", block=True)
+def find_on_the_web(request):
+    """Start a crawl for more of what the user likes; its page shows the progress and saves the results."""
+    try:
+        crawl = services.find_on_the_web(request.user, selectors.web_target(request.user))
+    except (services.SocialError, CrawlRefused) as refusal:
+        messages.error(request, str(refusal))
+        return redirect("social:for_you")
+    messages.success(request, "Looking for more like it on the web; the best finds will also show under For you.")
+    return redirect(crawl)
 
 
 @login_required
