@@ -3,8 +3,8 @@ import pytest
 
 @pytest.fixture(autouse=True)
 def _committed_rows(transactional_db):
-    """MariaDB's FULLTEXT index only sees committed rows, so these tests commit (and the database is emptied after
-    each one) on every database alike."""
+    """Re-indexing after an album or a class changes runs once the transaction commits (on_commit, as in
+    production), so these tests commit, and the database is emptied after each one."""
 
 
 @pytest.fixture
