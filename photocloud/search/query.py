@@ -153,6 +153,15 @@ def _add_meaning(parsed: ParsedQuery) -> None:
     threshold = options.get("MEANING_THRESHOLD", MEANING_THRESHOLD)
     if set(text.split()) <= _vocabulary_words():
         threshold = max(threshold, options.get("MEANING_THRESHOLD_KNOWN", MEANING_THRESHOLD_KNOWN))
-    for term, score in meaning.close_terms(text, threshold, limit=options.get("MEANING_TERMS", MEANING_TERMS)):
-        if term not in known:
-            parsed.expansions.append(Expansion(term, "meaning", score))
+    limit = options.get("MEANING_TERMS", MEANING_TERMS)
+    close = [(term, score) for term, score in meaning.close_terms(text, threshold, limit=3 * limit)
+             if term not in known and _adds_meaning(parsed.required, tokens(term))]
+    parsed.expansions += [Expansion(term, "meaning", score) for term, score in close[:limit]]
+
+
+def _adds_meaning(required: list[str], words: list[str]) -> bool:
+    """Whether a label close in meaning brings in pictures the words typed would not, without dropping a word:
+    not "beach" for "beach sunset" (that only loosens the query), nor "hot dog" for "dog" (found by the word)."""
+    drops_a_word = set(words) <= set(required)
+    found_anyway = all(any(word.startswith(typed) for word in words) for typed in required)
+    return not (drops_a_word or found_anyway)

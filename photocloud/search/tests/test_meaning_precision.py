@@ -129,3 +129,10 @@ def test_stricter_threshold_for_known_words_halves_wrong_labels(vocabulary, sett
     assert wrong <= wrong_before / 2
     assert right >= 0.85 * right_before
     assert right / (right + wrong) >= 0.88
+
+
+def test_meanings_that_only_loosen_or_repeat_the_query_are_left_out(vocabulary):
+    loosened = [e.words for e in parse("beach sunset").expansions if e.kind == "meaning"]
+    assert ["beach"] not in loosened and ["sunset"] not in loosened
+    for_dog = [e.words for e in parse("dog").expansions if e.kind == "meaning"]
+    assert for_dog and not any("dog" in words for words in for_dog)  # "hot dog" is found by the word itself
