@@ -26,6 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 TARGET_MS = 100.0
 REPEAT = 7
+BASELINE_REPEAT = 3  # the baseline takes seconds a query on MariaDB
 WORDS = ("beach sunset harbour garden family birthday mountain lake forest street market bridge castle river snow "
          "dinner office meeting invoice receipt poster museum concert wedding festival island desert tower church "
          "station airport train bicycle flower autumn spring summer winter night morning city village farm").split()
@@ -80,8 +81,9 @@ def main():
         print(f"Filled {args.size:,} pictures in {filled - started:.0f} s, indexed {counts['photos']:,} pictures "
               f"and {counts['albums']} albums in {time.perf_counter() - filled:.0f} s.")
     refresh_planner_statistics()
-    print(f"Database: {connection.vendor}; {os.cpu_count()} CPUs. Median of {REPEAT} runs, in ms, as a follower "
-          "sees them.\n")
+    settle(connection)
+    print(f"Database: {connection.vendor}; {os.cpu_count()} CPUs. Median of {REPEAT} runs ({BASELINE_REPEAT} for the "
+          "baseline), in ms, as a follower sees them.\n")
 
     print(f"{'query':<24} {'matches':>8} {'search':>8} {'facets':>8} {'baseline':>9}")
     searches, baselines = [], []
@@ -96,6 +98,19 @@ def main():
     print(f"\nMedian over typical queries: {median_search:.1f} ms (baseline icontains: {median_base:.1f} ms, "
           f"{median_base / median_search:.0f}x slower). Slowest: {max(searches):.1f} ms. "
           f"Target ≤ {TARGET_MS:.0f} ms: {'met' if median_search <= TARGET_MS else 'missed'}.")
+
+
+def settle(connection):
+    """What the database's background maintenance does soon after a bulk fill (PostgreSQL's autovacuum, MariaDB's
+    persistent statistics), done now: fresh planner statistics, and on PostgreSQL the visibility map that lets a query
+    read the postings from their index alone."""
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("VACUUM ANALYZE")
+        elif connection.vendor == "mysql":
+            cursor.execute("SHOW TABLES")
+            cursor.execute("ANALYZE TABLE " + ", ".join(f"`{name}`" for (name,) in cursor.fetchall()))
+            cursor.fetchall()
 
 
 def fill(size: int):
@@ -142,9 +157,9 @@ def fill(size: int):
     return viewer
 
 
-def _median_ms(run) -> tuple[object, float]:
+def _median_ms(run, repeat=REPEAT) -> tuple[object, float]:
     samples, result = [], None
-    for attempt in range(REPEAT + 1):
+    for attempt in range(repeat + 1):
         started = time.perf_counter()
         result = run()
         if attempt:  # the first warms caches (and loads the sentence model)
@@ -191,7 +206,7 @@ def timed_baseline(viewer, text, filters):
         photos = photos.distinct().order_by("-sort_date")
         return list(photos[:PAGE_SIZE]), photos.count()
 
-    (_, total), ms = _median_ms(search)
+    (_, total), ms = _median_ms(search, BASELINE_REPEAT)
     return total, ms
 
 
