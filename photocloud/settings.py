@@ -152,10 +152,41 @@ STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "photocloud" / "static"]
 STATIC_ROOT = DATA_DIR / "static"
 STATIC_ROOT.mkdir(exist_ok=True)
+
+
+def s3_storage(environ) -> dict | None:
+    """The default storage in an S3-compatible bucket when PHOTOCLOUD_S3_BUCKET is set (a function so that the tests
+    build theirs the same way).
+
+    Objects stay private: no ACL is sent (the bucket's own, private, applies) and any URL would be signed; Photocloud
+    never hands out storage URLs anyway. Keys left unset fall back to the AWS_* environment and boto3's usual chain
+    (instance roles, ~/.aws). Files read back spill to FILE_UPLOAD_TEMP_DIR above 2.5 MB rather than fill memory.
+    """
+    bucket = environ.get("PHOTOCLOUD_S3_BUCKET", "").strip()
+    if not bucket:
+        return None
+    return {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": bucket,
+            "location": environ.get("PHOTOCLOUD_S3_PREFIX", "").strip("/"),
+            "endpoint_url": environ.get("PHOTOCLOUD_S3_ENDPOINT_URL") or None,
+            "region_name": environ.get("PHOTOCLOUD_S3_REGION") or None,
+            "access_key": environ.get("PHOTOCLOUD_S3_ACCESS_KEY") or None,
+            "secret_key": environ.get("PHOTOCLOUD_S3_SECRET_KEY") or None,
+            "default_acl": None,
+            "querystring_auth": True,
+            "signature_version": "s3v4",  # what every S3-compatible server speaks; some (Garage) speak no other
+            "file_overwrite": True,  # names are content hashes: the same name holds the same bytes
+            "max_memory_size": 2_621_440,
+        },
+    }
+
+
 # Originals and renditions are never public files: MEDIA is only a storage location, served by access-checked views.
 MEDIA_ROOT = Path(os.environ.get("PHOTOCLOUD_STORAGE_DIR", DATA_DIR / "media")).resolve()
 STORAGES = {
-    "default": {
+    "default": s3_storage(os.environ) or {
         "BACKEND": "photocloud.library.storage.AtomicFileSystemStorage",
         "OPTIONS": {"location": str(MEDIA_ROOT), "allow_overwrite": True},
     },

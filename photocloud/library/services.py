@@ -135,7 +135,7 @@ def _remove_unreferenced_files(hashes) -> None:
         for name in names:
             try:
                 default_storage.delete(name)
-            except OSError:
+            except Exception:  # a disk or an object store: a file left behind only wastes space, the picture is gone
                 logger.warning("Could not delete %s", name, exc_info=True)
 
 

@@ -205,7 +205,13 @@ def photo_retry(request, pk):
 
 @accepts_api_token
 def photo_file(request, pk, size):
-    """Thumbnails and originals, only ever through the access check."""
+    """Thumbnails and originals, only ever through the access check.
+
+    The bytes go through Django from whichever storage holds them, an S3 bucket too, rather than by a redirect to a
+    presigned URL: such a URL serves anyone who gets hold of it until it expires (so making an album private or
+    unfollowing would lag behind), the bucket's endpoint would have to be reachable from every browser, and others'
+    originals must be rewritten without their GPS position anyway. The price is the bytes passing through a worker.
+    """
     photo = get_object_or_404(Photo.objects.visible_to(request.user), pk=pk)
     if size == "original":
         response = _original_response(request, photo)
