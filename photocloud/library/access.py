@@ -30,24 +30,23 @@ def _visibility(user, prefix: str) -> Q:
     )
 
 
-class AlbumQuerySet(models.QuerySet):
+class OwnedQuerySet(models.QuerySet):
+    """Rows with an `owner`: also what the owner alone sees, such as their automatic albums of look-alikes."""
+
+    def owned_by(self, user):
+        if not user.is_authenticated:
+            return self.none()
+        return self.filter(owner=user)
+
+
+class AlbumQuerySet(OwnedQuerySet):
     def visible_to(self, user):
         return self.filter(_visibility(user, ""))
 
-    def owned_by(self, user):
-        if not user.is_authenticated:
-            return self.none()
-        return self.filter(owner=user)
 
-
-class PhotoQuerySet(models.QuerySet):
+class PhotoQuerySet(OwnedQuerySet):
     def visible_to(self, user):
         return self.filter(_visibility(user, "album__"))
-
-    def owned_by(self, user):
-        if not user.is_authenticated:
-            return self.none()
-        return self.filter(owner=user)
 
 
 def can_edit(user, obj) -> bool:

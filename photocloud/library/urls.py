@@ -10,6 +10,7 @@ urlpatterns = [
     path("library/dates/<int:year>/", views.dates_year, name="dates_year"),
     path("library/dates/<int:year>/<int:month>/", views.dates_month, name="dates_month"),
     path("library/themes/", views.themes, name="themes"),
+    path("library/themes/lookalikes/<int:pk>/", views.lookalike, name="lookalike"),
     path("library/themes/<str:name>/", views.theme, name="theme"),
     path("albums/", views.album_list, name="albums"),
     path("albums/new/", views.album_create, name="album_create"),

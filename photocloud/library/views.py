@@ -14,6 +14,8 @@ from django.views.decorators.http import require_POST
 
 from photocloud.accounts.authentication import accepts_api_token
 from photocloud.social.services import record_view
+from photocloud.vision import lookalikes
+from photocloud.vision.models import PhotoCluster
 
 from . import imaging, selectors, services
 from .access import can_edit, can_see_location
@@ -71,13 +73,20 @@ def dates_month(request, year, month):
 @login_required
 def themes(request):
     rows = [dict(row, label=category_label(row["theme"])) for row in selectors.themes(request.user)]
-    return render(request, "library/themes.html", {"themes": rows})
+    return render(request, "library/themes.html", {"themes": rows, "lookalikes": lookalikes.albums(request.user)})
 
 
 @login_required
 def theme(request, name):
     page = page_of(request, selectors.theme_photos(request.user, name))
     return _grid(request, "library/theme.html", {"page": page, "theme": category_label(name)})
+
+
+@login_required
+def lookalike(request, pk):
+    cluster = get_object_or_404(PhotoCluster.objects.owned_by(request.user), pk=pk)
+    page = page_of(request, lookalikes.photos(request.user, cluster))
+    return _grid(request, "library/lookalike.html", {"page": page, "cluster": cluster})
 
 
 # --- albums ------------------------------------------------------------------------------------------------------

@@ -2,6 +2,7 @@ import numpy as np
 from django.conf import settings
 from django.db import models
 
+from photocloud.library.access import OwnedQuerySet
 from photocloud.library.models import Photo, category_label
 
 
@@ -24,6 +25,9 @@ class PhotoAnalysis(models.Model):
     taught_confidence = models.FloatField(default=0)
     model_version = models.CharField(max_length=40)
     updated_at = models.DateTimeField(auto_now=True, db_index=True)
+    # Set by the look-alikes grouping (see vision/lookalikes.py) in queryset updates, which leave updated_at alone.
+    cluster = models.ForeignKey("PhotoCluster", on_delete=models.SET_NULL, null=True, blank=True,
+                                related_name="members")
 
     class Meta:
         indexes = [models.Index(fields=["category"])]
@@ -84,3 +88,30 @@ class DistinctPair(models.Model):
 
     def __str__(self):
         return f"{self.first_id} ≠ {self.second_id}"
+
+
+class PhotoCluster(models.Model):
+    """An automatic album of the owner's pictures that look alike (see vision/lookalikes.py); members point to it
+    from their PhotoAnalysis."""
+
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    name = models.CharField(max_length=100)
+    cover = models.ForeignKey(Photo, on_delete=models.SET_NULL, null=True, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = OwnedQuerySet.as_manager()
+
+    def __str__(self):
+        return f"{self.owner}: {self.name}"
+
+
+class ClusteringState(models.Model):
+    """When the owner's look-alikes were last grouped, so new pictures regroup them only once there are enough."""
+
+    owner = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    grouped_at = models.DateTimeField(null=True)
+    analysed = models.PositiveIntegerField(default=0, help_text="Analysed pictures when last grouped")
+    queued_at = models.DateTimeField(null=True, help_text="A regrouping is waiting in the task queue")
+
+    def __str__(self):
+        return f"{self.owner}: {self.analysed} pictures at {self.grouped_at}"

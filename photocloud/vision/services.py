@@ -16,7 +16,7 @@ from photocloud.library import services as library
 from photocloud.library.models import Photo
 from photocloud.library.uploads import local_file
 
-from . import classifier, faces, features, labels, ocr, taught
+from . import classifier, faces, features, labels, lookalikes, ocr, taught
 from .models import PhotoAnalysis
 
 MODEL_VERSION = "efficientnet-lite0/1"
@@ -62,6 +62,7 @@ def analyze_photos(photo_ids: Sequence) -> int:
     for owner_id in {photo.owner_id for photo in photos}:
         owned = [photo for photo in photos if photo.owner_id == owner_id]
         taught.refresh(owned[0].owner, PhotoAnalysis.objects.filter(photo__in=owned))
+        lookalikes.queue_if_stale(owned[0].owner)
     return len(photos)
 
 

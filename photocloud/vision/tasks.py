@@ -1,6 +1,6 @@
 from django_tasks import task
 
-from . import services, taught
+from . import lookalikes, services, taught
 
 
 @task()
@@ -16,3 +16,12 @@ def train_taught_classes(owner_id: int) -> None:
 
     if owner := User.objects.filter(pk=owner_id).first():
         taught.train(owner)
+
+
+@task()
+def group_lookalikes(owner_id: int) -> None:
+    """Regroup a user's look-alike albums once enough new pictures were analysed (see lookalikes.queue_if_stale)."""
+    from photocloud.accounts.models import User
+
+    if owner := User.objects.filter(pk=owner_id).first():
+        lookalikes.group(owner)
