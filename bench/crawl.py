@@ -52,11 +52,20 @@ def main():
         path = f"/img/gen-{index}.jpg"
         turned = images.photo(names[index % len(names)]).rotate(7 * index + 5, expand=True)  # distinct pictures
         pictures()[path] = (images.encode(turned, "JPEG", quality=88), "image/jpeg")
-        site.pages[f"/gen-{index}.html"] = (f'<title>Page {index}</title><img src="{path}" alt="photo {index}">'
-                                            f'<a href="/gen-{index + 1}.html">next</a>').encode()
-    settings.PHOTOCLOUD = {**settings.PHOTOCLOUD, "VISION": args.vision, "CRAWLER": {
-        **settings.PHOTOCLOUD["CRAWLER"], "ALLOW_NETWORKS": ["127.0.0.1/32"], "HOST_DELAY": 0.0,
-        "MAX_DEPTH": args.pages, "MAX_PAGES": args.pages + 10}}
+        site.pages[f"/gen-{index}.html"] = (
+            f'<title>Page {index}</title><img src="{path}" alt="photo {index}"><a href="/gen-{index + 1}.html">next</a>'
+        ).encode()
+    settings.PHOTOCLOUD = {
+        **settings.PHOTOCLOUD,
+        "VISION": args.vision,
+        "CRAWLER": {
+            **settings.PHOTOCLOUD["CRAWLER"],
+            "ALLOW_NETWORKS": ["127.0.0.1/32"],
+            "HOST_DELAY": 0.0,
+            "MAX_DEPTH": args.pages,
+            "MAX_PAGES": args.pages + 10,
+        },
+    }
     target = None
     if args.vision:
         from django.core.files.uploadedfile import SimpleUploadedFile
@@ -69,8 +78,9 @@ def main():
         library.process_photo(target.pk)
         analyze_photos([target.pk])  # also loads the model, once per worker: not part of a crawl
         target.refresh_from_db()
-    crawl = services.start_crawl(user, target=target, keywords="photo", start_pages=[f"{site.url}/gen-0.html"],
-                                 max_depth=args.pages)
+    crawl = services.start_crawl(
+        user, target=target, keywords="photo", start_pages=[f"{site.url}/gen-0.html"], max_depth=args.pages
+    )
     started = time.perf_counter()
     cpu_started = time.process_time()
     services.run_crawl(crawl.pk)
@@ -79,10 +89,14 @@ def main():
     site.stop()
     requests = crawl.pages_fetched + crawl.images_kept
     per_request = 1000 * elapsed / max(requests, 1)
-    print(f"crawl of {crawl.pages_fetched} pages, {crawl.images_kept} images kept "
-          f"({'vision on' if args.vision else 'keywords only'}): {elapsed:.2f} s, CPU {cpu:.2f} s")
-    print(f"  own work per request: {per_request:.0f} ms wall, {1000 * cpu / max(requests, 1):.0f} ms CPU "
-          f"(baseline to beat: the {POLITE_GAP_MS:.0f} ms polite gap between requests to one host)")
+    print(
+        f"crawl of {crawl.pages_fetched} pages, {crawl.images_kept} images kept "
+        f"({'vision on' if args.vision else 'keywords only'}): {elapsed:.2f} s, CPU {cpu:.2f} s"
+    )
+    print(
+        f"  own work per request: {per_request:.0f} ms wall, {1000 * cpu / max(requests, 1):.0f} ms CPU "
+        f"(baseline to beat: the {POLITE_GAP_MS:.0f} ms polite gap between requests to one host)"
+    )
     print(f"  {'OK' if per_request < POLITE_GAP_MS else 'TOO SLOW'}: politeness, not Photocloud, sets the pace")
 
 

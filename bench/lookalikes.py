@@ -25,8 +25,13 @@ def main():
     parser.add_argument("--sizes", default="1000,100000", help="library sizes, the first is the baseline")
     args = parser.parse_args()
     data = tempfile.mkdtemp(prefix="photocloud-bench-lookalikes-")
-    os.environ.update(PHOTOCLOUD_DATA_DIR=data, PHOTOCLOUD_VISION="false", PHOTOCLOUD_RATELIMIT="false",
-                      PHOTOCLOUD_ALLOWED_HOSTS="testserver", DJANGO_SETTINGS_MODULE="photocloud.settings")
+    os.environ.update(
+        PHOTOCLOUD_DATA_DIR=data,
+        PHOTOCLOUD_VISION="false",
+        PHOTOCLOUD_RATELIMIT="false",
+        PHOTOCLOUD_ALLOWED_HOSTS="testserver",
+        DJANGO_SETTINGS_MODULE="photocloud.settings",
+    )
     import django
 
     django.setup()
@@ -50,8 +55,10 @@ def main():
         for _ in range(10):
             client.get("/library/themes/")
         page_ms = (time.perf_counter() - started) * 100
-        print(f"{size:>7} pictures: grouped into {len(found)} albums in {seconds:.1f} s "
-              f"(peak memory +{grown:.0f} MB); themes page {page_ms:.0f} ms")
+        print(
+            f"{size:>7} pictures: grouped into {len(found)} albums in {seconds:.1f} s "
+            f"(peak memory +{grown:.0f} MB); themes page {page_ms:.0f} ms"
+        )
 
 
 def fill(size: int):
@@ -69,16 +76,24 @@ def fill(size: int):
     for start in range(0, size, 5000):
         count = min(5000, size - start)
         photos = Photo.objects.bulk_create(
-            Photo(owner=owner, album=album, sha256=f"{size:016x}{start + i:048x}", format="JPEG",
-                  mime_type="image/jpeg", file_size=1, width=10, height=10, status="ready",
-                  sort_date="2024-01-01T00:00:00Z")
+            Photo(
+                owner=owner,
+                album=album,
+                sha256=f"{size:016x}{start + i:048x}",
+                format="JPEG",
+                mime_type="image/jpeg",
+                file_size=1,
+                width=10,
+                height=10,
+                status="ready",
+                sort_date="2024-01-01T00:00:00Z",
+            )
             for i in range(count)
         )
         looks = rng.integers(0, LOOKS, count)
         vectors = (centres[looks] + rng.normal(0, 1.0, (count, 1280))).astype(np.float16)
         PhotoAnalysis.objects.bulk_create(
-            PhotoAnalysis(photo=photo, features=vector.tobytes(), labels=[[f"look {look}", 0.8]],
-                          model_version="bench")
+            PhotoAnalysis(photo=photo, features=vector.tobytes(), labels=[[f"look {look}", 0.8]], model_version="bench")
             for photo, vector, look in zip(photos, vectors, looks, strict=True)
         )
     return owner

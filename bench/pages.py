@@ -32,8 +32,13 @@ def main():
     sizes = [int(size) for size in args.sizes.split(",")]
 
     data = tempfile.mkdtemp(prefix="photocloud-bench-pages-")
-    os.environ.update(PHOTOCLOUD_DATA_DIR=data, PHOTOCLOUD_VISION="false", PHOTOCLOUD_RATELIMIT="false",
-                      PHOTOCLOUD_ALLOWED_HOSTS="testserver", DJANGO_SETTINGS_MODULE="photocloud.settings")
+    os.environ.update(
+        PHOTOCLOUD_DATA_DIR=data,
+        PHOTOCLOUD_VISION="false",
+        PHOTOCLOUD_RATELIMIT="false",
+        PHOTOCLOUD_ALLOWED_HOSTS="testserver",
+        DJANGO_SETTINGS_MODULE="photocloud.settings",
+    )
     import django
 
     django.setup()
@@ -60,8 +65,10 @@ def main():
         worst = max(worst, large[0])
         verdict = "ok" if large[0] <= TARGET_MS else "SLOW"
         print(f"{page:<34} {small[0]:7.1f} / {small[1]:5.1f} {large[0]:7.1f} / {large[1]:5.1f}   {verdict}")
-    print(f"\nSlowest median with {largest:,} pictures: {worst:.1f} ms "
-          f"({'meets' if worst <= TARGET_MS else 'misses'} the {TARGET_MS:.0f} ms target).")
+    print(
+        f"\nSlowest median with {largest:,} pictures: {worst:.1f} ms "
+        f"({'meets' if worst <= TARGET_MS else 'misses'} the {TARGET_MS:.0f} ms target)."
+    )
 
 
 def fill(size: int):
@@ -87,15 +94,32 @@ def fill(size: int):
     start = datetime(2015, 1, 1, tzinfo=UTC)
     for first in range(0, size, 5000):
         batch = Photo.objects.bulk_create(
-            Photo(owner=owner, album=albums[i % len(albums)], title=f"IMG_{i:06d}", sha256=f"{size:08x}{i:056x}",
-                  format="JPEG", mime_type="image/jpeg", file_size=rng.randint(500_000, 6_000_000), width=4000,
-                  height=3000, status="ready", sort_date=start + timedelta(minutes=i * 52 + rng.randint(0, 50)),
-                  camera_make="Canon", camera_model="EOS R6")
+            Photo(
+                owner=owner,
+                album=albums[i % len(albums)],
+                title=f"IMG_{i:06d}",
+                sha256=f"{size:08x}{i:056x}",
+                format="JPEG",
+                mime_type="image/jpeg",
+                file_size=rng.randint(500_000, 6_000_000),
+                width=4000,
+                height=3000,
+                status="ready",
+                sort_date=start + timedelta(minutes=i * 52 + rng.randint(0, 50)),
+                camera_make="Canon",
+                camera_model="EOS R6",
+            )
             for i in range(first, min(size, first + 5000))
         )
         PhotoAnalysis.objects.bulk_create(
-            PhotoAnalysis(photo=photo, features=b"\0" * 2560, category=rng.choice(categories),
-                          confidence=rng.random(), labels=[["seashore", 0.6]], model_version="bench")
+            PhotoAnalysis(
+                photo=photo,
+                features=b"\0" * 2560,
+                category=rng.choice(categories),
+                confidence=rng.random(),
+                labels=[["seashore", 0.6]],
+                model_version="bench",
+            )
             for photo in batch
         )
         Photo.tags.through.objects.bulk_create(

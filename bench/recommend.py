@@ -50,8 +50,11 @@ def main():
     parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args()
 
-    os.environ.update(PHOTOCLOUD_DATA_DIR=tempfile.mkdtemp(prefix="photocloud-bench-recommend-"),
-                      PHOTOCLOUD_VISION="false", DJANGO_SETTINGS_MODULE="photocloud.settings")
+    os.environ.update(
+        PHOTOCLOUD_DATA_DIR=tempfile.mkdtemp(prefix="photocloud-bench-recommend-"),
+        PHOTOCLOUD_VISION="false",
+        DJANGO_SETTINGS_MODULE="photocloud.settings",
+    )
     import django
 
     django.setup()
@@ -61,9 +64,11 @@ def main():
     call_command("migrate", verbosity=0)
     started = time.perf_counter()
     world = build(args.users, random.Random(args.seed), np.random.default_rng(args.seed))
-    print(f"Database: {connection.vendor}. {args.users} users, {len(world.photos)} pictures, "
-          f"{world.train_signals} training signals, {world.held_out_count} held-out pictures; "
-          f"built in {time.perf_counter() - started:.0f} s.\n")
+    print(
+        f"Database: {connection.vendor}. {args.users} users, {len(world.photos)} pictures, "
+        f"{world.train_signals} training signals, {world.held_out_count} held-out pictures; "
+        f"built in {time.perf_counter() - started:.0f} s.\n"
+    )
     evaluate(world, random.Random(args.seed + 1))
 
 
@@ -93,18 +98,38 @@ def build(n_users, rnd: random.Random, rng: np.random.Generator) -> World:
             category = rnd.randrange(len(CATEGORIES))
             style = rnd.randrange(STYLES)
             access = rnd.choices(["public", "followers", "private"], weights=[85, 10, 5])[0]
-            album = Album(owner=author, title=f"{CATEGORIES[category]} {style} by {author.username} #{n}",
-                          category=CATEGORIES[category], access=access)
+            album = Album(
+                owner=author,
+                title=f"{CATEGORIES[category]} {style} by {author.username} #{n}",
+                category=CATEGORIES[category],
+                access=access,
+            )
             albums.append(album)
             for m in range(PHOTOS_PER_ALBUM):
                 sha = hashlib.sha256(f"{album.pk}-{m}".encode()).hexdigest()
-                photo = Photo(owner=author, album=album, title=f"{album.title} / {m}", sha256=sha, format="JPEG",
-                              mime_type="image/jpeg", file_size=1, width=1, height=1, status=Photo.Status.READY,
-                              sort_date=now)
+                photo = Photo(
+                    owner=author,
+                    album=album,
+                    title=f"{album.title} / {m}",
+                    sha256=sha,
+                    format="JPEG",
+                    mime_type="image/jpeg",
+                    file_size=1,
+                    width=1,
+                    height=1,
+                    status=Photo.Status.READY,
+                    sort_date=now,
+                )
                 vector = style_centres[category, style] + 1.2 * rng.normal(size=DIM)
                 photos.append(photo)
-                analyses.append(PhotoAnalysis(photo=photo, features=vector.astype(np.float16).tobytes(),
-                                              category=CATEGORIES[category], model_version="bench"))
+                analyses.append(
+                    PhotoAnalysis(
+                        photo=photo,
+                        features=vector.astype(np.float16).tobytes(),
+                        category=CATEGORIES[category],
+                        model_version="bench",
+                    )
+                )
                 meta[photo.pk] = (category, style, float(rng.lognormal(0, 0.8)), album, access, author.pk)
     Album.objects.bulk_create(albums)
     Photo.objects.bulk_create(photos)
@@ -134,8 +159,12 @@ def build(n_users, rnd: random.Random, rng: np.random.Generator) -> World:
     world.users, world.photos, world.meta, world.held_out, world.taste = users, photo_ids, meta, {}, taste
     likes, views, comments, collects = [], [], [], []
     for user in users:
-        visible = [pk for pk in photo_ids if meta[pk][5] != user.pk and (
-            meta[pk][4] == "public" or (meta[pk][4] == "followers" and meta[pk][5] in followed[user.pk]))]
+        visible = [
+            pk
+            for pk in photo_ids
+            if meta[pk][5] != user.pk
+            and (meta[pk][4] == "public" or (meta[pk][4] == "followers" and meta[pk][5] in followed[user.pk]))
+        ]
         weights = np.array([taste[user.pk][meta[pk][0], meta[pk][1]] * meta[pk][2] + 0.01 for pk in visible])
         count = min(len(visible), rnd.randint(20, 60))
         opened = list(rng.choice(visible, size=count, replace=False, p=weights / weights.sum()))
@@ -173,8 +202,11 @@ def evaluate(world, rnd: random.Random):
     for user in world.users:
         held = world.held_out[user.pk]
         seen = set(histories([user.pk])[user.pk])
-        candidates = [pk for pk in Photo.objects.visible_to(user).exclude(owner=user).values_list("pk", flat=True)
-                      if pk not in seen]
+        candidates = [
+            pk
+            for pk in Photo.objects.visible_to(user).exclude(owner=user).values_list("pk", flat=True)
+            if pk not in seen
+        ]
         started = time.perf_counter()
         recommended = [rec.item.pk for rec in Recommender(user).photos(K)]
         timings.append(time.perf_counter() - started)
@@ -182,8 +214,10 @@ def evaluate(world, rnd: random.Random):
             "recommender": recommended,
             "popularity": sorted(candidates, key=lambda pk: (-popular.get(pk, 0), str(pk)))[:K],
             "random": rnd.sample(candidates, min(K, len(candidates))),
-            "oracle": sorted(candidates, key=lambda pk: -world.taste[user.pk][world.meta[pk][0], world.meta[pk][1]]
-                             * world.meta[pk][2])[:K],
+            "oracle": sorted(
+                candidates,
+                key=lambda pk: -world.taste[user.pk][world.meta[pk][0], world.meta[pk][1]] * world.meta[pk][2],
+            )[:K],
         }
         for name, items in ranked.items():
             hits = len(set(items) & held)
@@ -195,9 +229,11 @@ def evaluate(world, rnd: random.Random):
     print("(oracle: ranked by the hidden tastes and appeal that generated the behaviour, an upper reference)")
     ours = statistics.mean(methods["recommender"])
     best_baseline = max(statistics.mean(methods["popularity"]), statistics.mean(methods["random"]))
-    print(f"\nRecommender precision@10 is {ours / best_baseline:.1f}× the best baseline's "
-          f"({'beats' if ours > best_baseline else 'DOES NOT BEAT'} both). "
-          f"Median time per user: {statistics.median(timings) * 1000:.0f} ms.")
+    print(
+        f"\nRecommender precision@10 is {ours / best_baseline:.1f}× the best baseline's "
+        f"({'beats' if ours > best_baseline else 'DOES NOT BEAT'} both). "
+        f"Median time per user: {statistics.median(timings) * 1000:.0f} ms."
+    )
 
 
 if __name__ == "__main__":

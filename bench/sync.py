@@ -39,11 +39,30 @@ def make_folder(path: Path, count: int, tag: str) -> int:
 
 
 def timed_sync(server, folder: Path, home: Path, workers: int) -> float:
-    env = {**os.environ, "HOME": str(home), "XDG_CONFIG_HOME": str(home / "config"),
-           "XDG_STATE_HOME": str(home / "state")}
+    env = {
+        **os.environ,
+        "HOME": str(home),
+        "XDG_CONFIG_HOME": str(home / "config"),
+        "XDG_STATE_HOME": str(home / "state"),
+    }
     start = time.perf_counter()
-    result = subprocess.run([*CLI, "sync", str(folder), "--server", server["base"], "--token", server["key"],
-                             "--workers", str(workers), "--quiet"], env=env, capture_output=True, text=True)
+    result = subprocess.run(
+        [
+            *CLI,
+            "sync",
+            str(folder),
+            "--server",
+            server["base"],
+            "--token",
+            server["key"],
+            "--workers",
+            str(workers),
+            "--quiet",
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+    )
     elapsed = time.perf_counter() - start
     if result.returncode != 0:
         sys.exit(f"sync failed: {result.stdout}{result.stderr}")
@@ -53,8 +72,9 @@ def timed_sync(server, folder: Path, home: Path, workers: int) -> float:
 
 def naive_upload(server, folder: Path) -> float:
     start = time.perf_counter()
-    with httpx.Client(base_url=server["base"], headers={"Authorization": f"Token {server['key']}"},
-                      timeout=60) as client:
+    with httpx.Client(
+        base_url=server["base"], headers={"Authorization": f"Token {server['key']}"}, timeout=60
+    ) as client:
         for path in sorted(folder.rglob("*.jpg")):
             response = client.post("/api/photos/upload/", files=[("file", (path.name, path.read_bytes()))])
             assert response.status_code == 201, response.text
@@ -79,16 +99,22 @@ def main():
             again = timed_sync(server, tmp / "synced", tmp / "home", args.workers)
             fresh_state = timed_sync(server, tmp / "synced", tmp / "other-home", args.workers)
     rows = [
-        ("baseline: one upload request per picture, in turn", f"{args.count / baseline:6.1f} pictures/s "
-                                                               f"({megabytes / baseline:.1f} MB/s)"),
-        (f"photocloud sync, first run, {args.workers} workers", f"{args.count / first:6.1f} pictures/s "
-                                                              f"({megabytes / first:.1f} MB/s), "
-                                                              f"{baseline / first:.2f}x the baseline"),
+        (
+            "baseline: one upload request per picture, in turn",
+            f"{args.count / baseline:6.1f} pictures/s ({megabytes / baseline:.1f} MB/s)",
+        ),
+        (
+            f"photocloud sync, first run, {args.workers} workers",
+            f"{args.count / first:6.1f} pictures/s "
+            f"({megabytes / first:.1f} MB/s), "
+            f"{baseline / first:.2f}x the baseline",
+        ),
         ("re-run, nothing new", f"{again:6.2f} s (nothing read or sent)"),
         ("fresh state, all on the server already", f"{fresh_state:6.2f} s (hashed and looked up, nothing sent)"),
     ]
     for label, figure in rows:
         print(f"{label:<50} {figure}")
+
 
 if __name__ == "__main__":
     main()

@@ -111,9 +111,11 @@ def main() -> None:
     for name, rate in rows.items():
         print(f"{name:<52}{rate:>12.1f}")
     verdict = "met" if chosen >= TARGET else "NOT met"
-    print(f"full ingest of typical photos (metadata, thumbnails, features, tags, faces, text gate, category): "
-          f"{chosen:.1f} pictures/s with {args.workers} workers — target >= {TARGET:.0f}/s ({verdict}) — naive "
-          f"baseline: {naive:.1f}/s")
+    print(
+        f"full ingest of typical photos (metadata, thumbnails, features, tags, faces, text gate, category): "
+        f"{chosen:.1f} pictures/s with {args.workers} workers — target >= {TARGET:.0f}/s ({verdict}) — naive "
+        f"baseline: {naive:.1f}/s"
+    )
 
 
 if __name__ == "__main__":

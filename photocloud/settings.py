@@ -186,7 +186,8 @@ def s3_storage(environ) -> dict | None:
 # Originals and renditions are never public files: MEDIA is only a storage location, served by access-checked views.
 MEDIA_ROOT = Path(os.environ.get("PHOTOCLOUD_STORAGE_DIR", DATA_DIR / "media")).resolve()
 STORAGES = {
-    "default": s3_storage(os.environ) or {
+    "default": s3_storage(os.environ)
+    or {
         "BACKEND": "photocloud.library.storage.AtomicFileSystemStorage",
         "OPTIONS": {"location": str(MEDIA_ROOT), "allow_overwrite": True},
     },
@@ -311,6 +312,5 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("PHOTOCLOUD_LOG_LEVEL", "INFO")},
-    "loggers": {"django.request": {"level": "ERROR"}, "pyvips": {"level": "WARNING"},
-                "faiss": {"level": "WARNING"}},
+    "loggers": {"django.request": {"level": "ERROR"}, "pyvips": {"level": "WARNING"}, "faiss": {"level": "WARNING"}},
 }

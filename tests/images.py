@@ -84,8 +84,11 @@ def variant(name="cat", seed=0, fmt="JPEG") -> bytes:
     image = photo(name)
     w, h = image.size
     dx, dy = seed % 17, (seed // 17) % 13
-    return encode(image.crop((dx, dy, w - 17 + dx, h - 13 + dy)), fmt, quality=88) if fmt == "JPEG" else encode(
-        image.crop((dx, dy, w - 17 + dx, h - 13 + dy)), fmt)
+    return (
+        encode(image.crop((dx, dy, w - 17 + dx, h - 13 + dy)), fmt, quality=88)
+        if fmt == "JPEG"
+        else encode(image.crop((dx, dy, w - 17 + dx, h - 13 + dy)), fmt)
+    )
 
 
 # --- bad input ----------------------------------------------------------------------------------------------------

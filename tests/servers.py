@@ -11,7 +11,7 @@ import subprocess
 import sys
 import time
 import uuid
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -36,8 +36,13 @@ def server_database(url: str | None):
     if parsed.scheme.startswith("postgres"):
         import psycopg
 
-        admin = dict(host=parsed.hostname, port=parsed.port or 5432, user=parsed.username, dbname="postgres",
-                     autocommit=True)
+        admin = {
+            "host": parsed.hostname,
+            "port": parsed.port or 5432,
+            "user": parsed.username,
+            "dbname": "postgres",
+            "autocommit": True,
+        }
         with psycopg.connect(**admin) as conn:
             conn.execute(f'CREATE DATABASE "{name}"')
 
@@ -47,8 +52,12 @@ def server_database(url: str | None):
     else:
         import MySQLdb
 
-        admin = dict(host=parsed.hostname, port=parsed.port or 3306, user=parsed.username or "root",
-                     password=parsed.password or "")
+        admin = {
+            "host": parsed.hostname,
+            "port": parsed.port or 3306,
+            "user": parsed.username or "root",
+            "password": parsed.password or "",
+        }
         conn = MySQLdb.connect(**admin)
         conn.cursor().execute(f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4")
         conn.close()
@@ -57,8 +66,8 @@ def server_database(url: str | None):
             c = MySQLdb.connect(**admin)
             c.cursor().execute(f"DROP DATABASE IF EXISTS `{name}`")
             c.close()
-    return parsed._replace(path=f"/{name}").geturl(), drop
 
+    return parsed._replace(path=f"/{name}").geturl(), drop
 
 
 @contextmanager
@@ -81,11 +90,17 @@ def running_server(data_dir: Path, username: str = "sam", extra_env: dict | None
             f"u = User.objects.create_user({username!r}, password='a-long-Passw0rd!');"
             "print(ApiToken.issue(u, 'test')[1])"
         )
-        key = subprocess.run([*CLI, "shell", "-c", script], env=env, check=True, capture_output=True, text=True,
-                             timeout=120).stdout.strip().splitlines()[-1]
+        key = (
+            subprocess.run(
+                [*CLI, "shell", "-c", script], env=env, check=True, capture_output=True, text=True, timeout=120
+            )
+            .stdout.strip()
+            .splitlines()[-1]
+        )
         port = free_port()
-        process = subprocess.Popen([*CLI, "serve", "--port", str(port), "--web-workers", "1"], env=env,
-                                   start_new_session=True)
+        process = subprocess.Popen(
+            [*CLI, "serve", "--port", str(port), "--web-workers", "1"], env=env, start_new_session=True
+        )
         base = f"http://127.0.0.1:{port}"
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
@@ -100,12 +115,8 @@ def running_server(data_dir: Path, username: str = "sam", extra_env: dict | None
     finally:
         if process is not None:
             process.send_signal(signal.SIGTERM)
-            try:
+            with suppress(subprocess.TimeoutExpired):
                 process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                pass
-            try:
+            with suppress(ProcessLookupError):
                 os.killpg(process.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
         drop_database()

@@ -23,9 +23,11 @@ def server(tmp_path_factory):
 
 def test_upload_is_processed_by_the_background_worker(server):
     client = httpx.Client(base_url=server["base"], headers={"Authorization": f"Token {server['key']}"}, timeout=30)
-    files = [("file", ("cat.jpg", images.jpeg("cat"), "image/jpeg")),
-             ("file", ("coffee.png", images.encode(images.photo("coffee"), "PNG"), "image/png")),
-             ("file", ("broken.jpg", images.truncated_jpeg(), "image/jpeg"))]
+    files = [
+        ("file", ("cat.jpg", images.jpeg("cat"), "image/jpeg")),
+        ("file", ("coffee.png", images.encode(images.photo("coffee"), "PNG"), "image/png")),
+        ("file", ("broken.jpg", images.truncated_jpeg(), "image/jpeg")),
+    ]
     response = client.post("/api/photos/upload/", files=files)
     assert response.status_code == 201, response.text
     body = response.json()

@@ -36,10 +36,17 @@ def home(tmp_path):
 
 
 def client_env(home: Path) -> dict:
-    env = {key: value for key, value in os.environ.items()
-           if not key.startswith(("PHOTOCLOUD_", "DJANGO_", "XDG_")) and key != "DATABASE_URL"}
-    return {**env, "HOME": str(home), "XDG_CONFIG_HOME": str(home / ".config"),
-            "XDG_STATE_HOME": str(home / ".local/state")}
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("PHOTOCLOUD_", "DJANGO_", "XDG_")) and key != "DATABASE_URL"
+    }
+    return {
+        **env,
+        "HOME": str(home),
+        "XDG_CONFIG_HOME": str(home / ".config"),
+        "XDG_STATE_HOME": str(home / ".local/state"),
+    }
 
 
 def sync(server, folder, home, *extra, token=None, timeout=120):
@@ -147,8 +154,9 @@ def test_saved_configuration_is_private_and_used(server, tmp_path, home):
     config = home / ".config" / "photocloud" / "sync.json"
     assert stat.S_IMODE(config.stat().st_mode) == 0o600 and stat.S_IMODE(config.parent.stat().st_mode) == 0o700
     write(folder / "b.jpg", images.unique_jpeg("coffee"))
-    alone = subprocess.run([*CLI, "sync", str(folder), "--quiet"], env=client_env(home), capture_output=True,
-                           text=True, timeout=120)
+    alone = subprocess.run(
+        [*CLI, "sync", str(folder), "--quiet"], env=client_env(home), capture_output=True, text=True, timeout=120
+    )
     assert alone.returncode == 0 and "Uploaded: 1 · Already there: 1" in alone.stdout, alone.stdout + alone.stderr
 
 
@@ -160,8 +168,9 @@ def test_a_wrong_token_is_a_clear_error(server, tmp_path, home):
     assert "refused the token" in result.stderr and "Invalid or revoked token" in result.stderr
     assert "/accounts/tokens/" in result.stderr and "Traceback" not in result.stderr
     assert not (home / ".config" / "photocloud" / "sync.json").exists()  # a refused token is not saved
-    missing = subprocess.run([*CLI, "sync", str(folder)], env=client_env(home), capture_output=True, text=True,
-                             timeout=60)
+    missing = subprocess.run(
+        [*CLI, "sync", str(folder)], env=client_env(home), capture_output=True, text=True, timeout=60
+    )
     assert missing.returncode == 2 and "--server URL --token TOKEN" in missing.stderr
 
 
@@ -172,8 +181,22 @@ def test_a_killed_sync_resumes_without_losing_or_duplicating(server, tmp_path, h
     write(folder / "big.png", big)
     write(folder / "small.jpg", small)
     uploads = server["data_dir"] / "uploads"
-    args = [*CLI, "sync", str(folder), "--server", server["base"], "--token", server["key"], "--chunk-mb", "0.25",
-            "--max-rate", "0.5", "--workers", "1", "--quiet"]
+    args = [
+        *CLI,
+        "sync",
+        str(folder),
+        "--server",
+        server["base"],
+        "--token",
+        server["key"],
+        "--chunk-mb",
+        "0.25",
+        "--max-rate",
+        "0.5",
+        "--workers",
+        "1",
+        "--quiet",
+    ]
     process = subprocess.Popen(args, env=client_env(home), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     deadline = time.monotonic() + 60
     received = 0
@@ -197,10 +220,20 @@ def test_a_killed_sync_resumes_without_losing_or_duplicating(server, tmp_path, h
 def test_watch_mode_uploads_new_pictures_once_written(server, tmp_path, home):
     folder = tmp_path / "Watched"
     folder.mkdir()
-    args = [*CLI, "sync", str(folder), "--server", server["base"], "--token", server["key"], "--watch",
-            "--settle-seconds", "1.5", "--quiet"]
-    process = subprocess.Popen(args, env=client_env(home), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                               text=True)
+    args = [
+        *CLI,
+        "sync",
+        str(folder),
+        "--server",
+        server["base"],
+        "--token",
+        server["key"],
+        "--watch",
+        "--settle-seconds",
+        "1.5",
+        "--quiet",
+    ]
+    process = subprocess.Popen(args, env=client_env(home), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     output: list[str] = []
     reader = threading.Thread(target=lambda: output.extend(process.stdout), daemon=True)
     reader.start()
@@ -214,7 +247,7 @@ def test_watch_mode_uploads_new_pictures_once_written(server, tmp_path, home):
         target = folder / "new" / "slow.jpg"
         target.parent.mkdir()
         with open(target, "wb") as handle:
-            for part in (data[: len(data) // 3], data[len(data) // 3: 2 * len(data) // 3], data[2 * len(data) // 3:]):
+            for part in (data[: len(data) // 3], data[len(data) // 3 : 2 * len(data) // 3], data[2 * len(data) // 3 :]):
                 handle.write(part)
                 handle.flush()
                 time.sleep(0.7)
@@ -241,9 +274,11 @@ def test_an_import_folder_on_the_server_is_imported(server, tmp_path):
     incoming = tmp_path / "incoming"
     write(incoming / "dropped.jpg", dropped := images.unique_jpeg("rocket"))
     write(incoming / "bad.jpg", images.truncated_jpeg())
-    script = ("from photocloud.accounts.models import User; from photocloud.sync.models import ImportFolder;"
-              f"ImportFolder.objects.create(owner=User.objects.get(username='sam'), path={str(incoming)!r}, "
-              "mode='move')")
+    script = (
+        "from photocloud.accounts.models import User; from photocloud.sync.models import ImportFolder;"
+        f"ImportFolder.objects.create(owner=User.objects.get(username='sam'), path={str(incoming)!r}, "
+        "mode='move')"
+    )
     subprocess.run([*CLI, "shell", "-c", script], env=server["env"], check=True, timeout=120)
     assert wait_for_picture(server, sha(dropped), 45)
     deadline = time.monotonic() + 10
@@ -256,8 +291,9 @@ def test_an_import_folder_on_the_server_is_imported(server, tmp_path):
 def test_the_upload_rate_limit_slows_the_client_down_without_failing(tmp_path_factory, tmp_path, home):
     """Starting and completing an upload count against the server's `upload` rate; the client waits out each 429 as
     Retry-After asks, and every picture arrives."""
-    with running_server(tmp_path_factory.mktemp("throttled-serve-data"),
-                        extra_env={"PHOTOCLOUD_UPLOAD_RATE": "2/s"}) as server:
+    with running_server(
+        tmp_path_factory.mktemp("throttled-serve-data"), extra_env={"PHOTOCLOUD_UPLOAD_RATE": "2/s"}
+    ) as server:
         with api(server) as client:
             answers = [client.post("/api/uploads/", json={}).status_code for _ in range(4)]
         assert answers[-1] == 429, answers  # the limit is really there

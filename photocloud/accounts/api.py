@@ -20,8 +20,9 @@ class MeView(generics.RetrieveUpdateAPIView):
         return self.request.user
 
 
-class ApiTokenViewSet(mixins.ListModelMixin, mixins.CreateModelMixin, mixins.DestroyModelMixin,
-                      viewsets.GenericViewSet):
+class ApiTokenViewSet(
+    mixins.ListModelMixin, mixins.CreateModelMixin, mixins.DestroyModelMixin, viewsets.GenericViewSet
+):
     """Personal API tokens. The key is returned once, when the token is created."""
 
     serializer_class = ApiTokenSerializer

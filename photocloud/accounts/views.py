@@ -36,8 +36,9 @@ def register(request):
         login(request, user, backend="django.contrib.auth.backends.ModelBackend")
         messages.success(request, f"Welcome to Photocloud, {user.username}! Start by creating an album.")
         return redirect("library:album_create")
-    return render(request, "accounts/register.html", {"form": form, "title": "Create your account",
-                                                      "submit_label": "Sign up"})
+    return render(
+        request, "accounts/register.html", {"form": form, "title": "Create your account", "submit_label": "Sign up"}
+    )
 
 
 @method_decorator(ratelimit(key="ip", rate="10/m", method="POST", block=True), name="post")
@@ -63,8 +64,11 @@ def profile_edit(request):
         else:
             messages.success(request, "Profile saved.")
             return redirect("accounts:profile_edit")
-    return render(request, "form_page.html", {"form": form, "title": "Edit profile",
-                                              "cancel_url": reverse("people:profile", args=[request.user.username])})
+    return render(
+        request,
+        "form_page.html",
+        {"form": form, "title": "Edit profile", "cancel_url": reverse("people:profile", args=[request.user.username])},
+    )
 
 
 def avatar(request, username):

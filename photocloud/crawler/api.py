@@ -28,8 +28,7 @@ class CrawlRefusedError(exceptions.APIException):
         self.status_code = refusal.status
 
 
-class CrawlViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.DestroyModelMixin,
-                   viewsets.GenericViewSet):
+class CrawlViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.DestroyModelMixin, viewsets.GenericViewSet):
     """Your web crawls. Create one and poll it for progress; its candidates are ranked best first."""
 
     serializer_class = CrawlSerializer
@@ -62,9 +61,15 @@ class CrawlViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Dest
         except ValueError as problem:
             raise exceptions.ValidationError({"start_pages": [str(problem)]}) from None
         try:
-            crawl = services.start_crawl(request.user, target=target, keywords=data["keywords"],
-                                         start_pages=start_pages, use_sources=data["use_sources"],
-                                         max_pages=data.get("max_pages"), max_depth=data.get("max_depth"))
+            crawl = services.start_crawl(
+                request.user,
+                target=target,
+                keywords=data["keywords"],
+                start_pages=start_pages,
+                use_sources=data["use_sources"],
+                max_pages=data.get("max_pages"),
+                max_depth=data.get("max_depth"),
+            )
         except services.CrawlRefused as refusal:
             raise CrawlRefusedError(refusal) from None
         crawl.refresh_from_db()
@@ -106,8 +111,15 @@ class CrawlViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Dest
             "stored": sum(r.status == "stored" for r in results),
             "duplicates": sum(r.status == "duplicate" for r in results),
             "rejected": sum(r.status == "rejected" for r in results),
-            "results": [{"name": r.name, "status": r.status, "reason": r.reason, "code": r.code,
-                         "photo": PhotoSerializer(r.photo, context={"request": request}).data if r.photo else None}
-                        for r in results],
+            "results": [
+                {
+                    "name": r.name,
+                    "status": r.status,
+                    "reason": r.reason,
+                    "code": r.code,
+                    "photo": PhotoSerializer(r.photo, context={"request": request}).data if r.photo else None,
+                }
+                for r in results
+            ],
         }
         return Response(body)

@@ -96,17 +96,30 @@ class CrawlRun:
         self.seen_pages: set[str] = set()
         self.seen_images = set(crawl.candidates.values_list("image_url", flat=True))
         self.known_hashes = set(crawl.candidates.values_list("sha256", flat=True))
-        self.pictures = {pk: (int(picture, 16), (width, height)) for pk, picture, width, height
-                         in crawl.candidates.exclude(dhash="").values_list("pk", "dhash", "width", "height")}
+        self.pictures = {
+            pk: (int(picture, 16), (width, height))
+            for pk, picture, width, height in crawl.candidates.exclude(dhash="").values_list(
+                "pk", "dhash", "width", "height"
+            )
+        }
         self.notes = list(crawl.notes)
         self._checked_at = 0.0
         self._cancelled = False
         timeout = self.config["TIMEOUT"]
-        self.gate = HostGate(self.config["HOST_DELAY"], self.config["HOST_CONCURRENCY"],
-                             hold_seconds=3 * timeout + 5, should_stop=self.cancelled)
-        self.fetcher = Fetcher(allow=self.allow, user_agent=self.config["USER_AGENT"], timeout=timeout,
-                               max_redirects=self.config["MAX_REDIRECTS"], before_hop=self._hop,
-                               on_bytes=self._count_bytes)
+        self.gate = HostGate(
+            self.config["HOST_DELAY"],
+            self.config["HOST_CONCURRENCY"],
+            hold_seconds=3 * timeout + 5,
+            should_stop=self.cancelled,
+        )
+        self.fetcher = Fetcher(
+            allow=self.allow,
+            user_agent=self.config["USER_AGENT"],
+            timeout=timeout,
+            max_redirects=self.config["MAX_REDIRECTS"],
+            before_hop=self._hop,
+            on_bytes=self._count_bytes,
+        )
         self.robots = Robots(self.fetcher, self.config["USER_AGENT"], self.response_deadline)
 
     # --- bookkeeping ------------------------------------------------------------------------------------------------
@@ -162,10 +175,18 @@ class CrawlRun:
         crawl = self.crawl
         crawl.seconds_used = self.seconds_before + time.monotonic() - self.started
         crawl.heartbeat = timezone.now()
-        saved = self.mine().exclude(status=Crawl.Status.QUEUED).update(
-            pages_fetched=crawl.pages_fetched, bytes_fetched=crawl.bytes_fetched, images_found=crawl.images_found,
-            images_kept=crawl.images_kept, seconds_used=crawl.seconds_used, heartbeat=crawl.heartbeat,
-            notes=self.notes,
+        saved = (
+            self.mine()
+            .exclude(status=Crawl.Status.QUEUED)
+            .update(
+                pages_fetched=crawl.pages_fetched,
+                bytes_fetched=crawl.bytes_fetched,
+                images_found=crawl.images_found,
+                images_kept=crawl.images_kept,
+                seconds_used=crawl.seconds_used,
+                heartbeat=crawl.heartbeat,
+                notes=self.notes,
+            )
         )
         if not saved:
             self._cancelled = True  # the next budget check stops this worker
@@ -231,9 +252,13 @@ class CrawlRun:
         """Fetch one page and the images it offers; returns the links it has."""
         crawl = self.crawl
         try:
-            fetched = self.fetcher.get(url, max_bytes=self.limit(self.config["MAX_PAGE_BYTES"]),
-                                       deadline=self.response_deadline(), accept="text/html,application/xhtml+xml",
-                                       wanted=lambda kind: kind.startswith(HTML_TYPES))
+            fetched = self.fetcher.get(
+                url,
+                max_bytes=self.limit(self.config["MAX_PAGE_BYTES"]),
+                deadline=self.response_deadline(),
+                accept="text/html,application/xhtml+xml",
+                wanted=lambda kind: kind.startswith(HTML_TYPES),
+            )
         except Refused as refusal:  # nothing was sent: not a page fetched
             self.note(f"Skipped {url}: {refusal}")
             return []
@@ -280,8 +305,10 @@ class CrawlRun:
     def take_image(self, image, page_url: str, page_title: str) -> None:
         try:
             fetched = self.fetcher.get(
-                image.url, max_bytes=self.limit(self.config["MAX_IMAGE_BYTES"]),
-                deadline=self.response_deadline(), accept="image/*",
+                image.url,
+                max_bytes=self.limit(self.config["MAX_IMAGE_BYTES"]),
+                deadline=self.response_deadline(),
+                accept="image/*",
                 wanted=lambda kind: kind.startswith(("image/", "application/octet-stream")) or not kind,
             )
         except (Refused, FetchFailed) as problem:
@@ -325,8 +352,13 @@ class CrawlRun:
                 self.note(f"Not kept {image_url}: the same picture as {twin.image_url}, at a smaller size.")
                 return False
             similarity = ranking.similarity(self.target, thumbnail) if self.target is not None else None
-            keyword = ranking.keyword_score(self.keywords, alt=image.alt, caption=image.caption,
-                                            file=image_url.rsplit("/", 1)[-1], page_title=page_title)
+            keyword = ranking.keyword_score(
+                self.keywords,
+                alt=image.alt,
+                caption=image.caption,
+                file=image_url.rsplit("/", 1)[-1],
+                page_title=page_title,
+            )
             candidate = twin or Candidate(crawl=self.crawl)
             if twin is not None:
                 self.note(f"Kept {image_url} instead of {twin.image_url}: the same picture, larger.")

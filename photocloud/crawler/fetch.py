@@ -55,8 +55,9 @@ def address_allowed(address: str, allow: list[Network]) -> bool:
         embedded = ip.ipv4_mapped or ip.sixtofour or (ip.teredo[1] if ip.teredo else None)
         if embedded is not None:
             return address_allowed(str(embedded), allow)
-    return ip.is_global and not (ip.is_multicast or ip.is_reserved or ip.is_private or ip.is_loopback
-                                 or ip.is_link_local or ip.is_unspecified)
+    return ip.is_global and not (
+        ip.is_multicast or ip.is_reserved or ip.is_private or ip.is_loopback or ip.is_link_local or ip.is_unspecified
+    )
 
 
 def system_resolver(host: str, port: int) -> list[tuple[int, str]]:
@@ -179,8 +180,15 @@ class Fetcher:
     def __exit__(self, *exc):
         self.close()
 
-    def get(self, url: str, *, max_bytes: int, deadline: float, accept: str = "*/*",
-            wanted: Callable[[str], bool] = lambda content_type: True) -> Fetched:
+    def get(
+        self,
+        url: str,
+        *,
+        max_bytes: int,
+        deadline: float,
+        accept: str = "*/*",
+        wanted: Callable[[str], bool] = lambda content_type: True,
+    ) -> Fetched:
         """GET with redirects followed by hand (each hop checked), the body read only when the status is 200 and
         `wanted(content type)` says so. Raises Refused or FetchFailed."""
         current = check_url(url, self.allow)

@@ -12,10 +12,16 @@ class CrawlForm(forms.Form):
     """Start a crawl from a picture, keywords, or both; `photo` and `keywords` can come prefilled from a link."""
 
     photo = forms.UUIDField(required=False, widget=forms.HiddenInput)
-    keywords = forms.CharField(max_length=200, required=False, label="Keywords",
-                               help_text="Matched against the images' alt text, captions and page titles.")
+    keywords = forms.CharField(
+        max_length=200,
+        required=False,
+        label="Keywords",
+        help_text="Matched against the images' alt text, captions and page titles.",
+    )
     start_pages = forms.CharField(
-        required=False, label="Start pages", widget=forms.Textarea(attrs={"rows": 4, "placeholder": "https://"}),
+        required=False,
+        label="Start pages",
+        widget=forms.Textarea(attrs={"rows": 4, "placeholder": "https://"}),
         help_text=f"One http(s) URL per line, at most {services.MAX_SEED_URLS}.",
     )
     use_sources = forms.BooleanField(required=False, initial=True, label="Also start from the configured sources")
@@ -61,9 +67,13 @@ class CrawlForm(forms.Form):
         data = self.cleaned_data
         try:
             return services.start_crawl(
-                self.user, target=data.get("photo"), keywords=data.get("keywords", ""),
-                start_pages=data["start_pages"], use_sources=data.get("use_sources", False),
-                max_pages=data["max_pages"], max_depth=data["max_depth"],
+                self.user,
+                target=data.get("photo"),
+                keywords=data.get("keywords", ""),
+                start_pages=data["start_pages"],
+                use_sources=data.get("use_sources", False),
+                max_pages=data["max_pages"],
+                max_depth=data["max_depth"],
             )
         except services.CrawlRefused as refusal:
             self.add_error(None, refusal.message)
@@ -80,18 +90,23 @@ class CandidatesField(forms.ModelMultipleChoiceField):
             try:
                 id_field.clean(pk)
             except forms.ValidationError:
-                raise forms.ValidationError(self.error_messages["invalid_pk_value"], code="invalid_pk_value",
-                                            params={"pk": str(pk)[:30]}) from None
+                raise forms.ValidationError(
+                    self.error_messages["invalid_pk_value"], code="invalid_pk_value", params={"pk": str(pk)[:30]}
+                ) from None
         if value and len(value) > services.MAX_SAVE:
             raise forms.ValidationError(f"Select at most {services.MAX_SAVE} images at a time.")
         return super().clean(value)
 
 
 class SaveForm(forms.Form):
-    candidates = CandidatesField(queryset=None, widget=forms.CheckboxSelectMultiple,
-                                 error_messages={"required": "Select at least one image."})
-    album = forms.ModelChoiceField(queryset=None, empty_label=None, error_messages={
-        "required": "Choose an album.", "invalid_choice": "Choose one of your albums."})
+    candidates = CandidatesField(
+        queryset=None, widget=forms.CheckboxSelectMultiple, error_messages={"required": "Select at least one image."}
+    )
+    album = forms.ModelChoiceField(
+        queryset=None,
+        empty_label=None,
+        error_messages={"required": "Choose an album.", "invalid_choice": "Choose one of your albums."},
+    )
 
     def __init__(self, *args, crawl, user, **kwargs):
         super().__init__(*args, **kwargs)

@@ -68,8 +68,11 @@ class HostGate:
             yield
         finally:
             # The delay counts from the end of the request too, so a slow response never shortens the pause.
-            cache.set(self._key(host, "next"), max(time.time() + gap, cache.get(self._key(host, "next")) or 0),
-                      timeout=int(gap) + 60)
+            cache.set(
+                self._key(host, "next"),
+                max(time.time() + gap, cache.get(self._key(host, "next")) or 0),
+                timeout=int(gap) + 60,
+            )
             cache.delete(slot)
 
     def _take_slot(self, host: str) -> str | None:
@@ -98,8 +101,12 @@ class Robots:
         if origin not in self.rules:
             self.busy = True
             try:
-                answer = self.fetcher.get(f"{origin}/robots.txt", max_bytes=ROBOTS_MAX_BYTES,
-                                          deadline=self.deadline_for(), accept="text/plain")
+                answer = self.fetcher.get(
+                    f"{origin}/robots.txt",
+                    max_bytes=ROBOTS_MAX_BYTES,
+                    deadline=self.deadline_for(),
+                    accept="text/plain",
+                )
             except FetchFailed:
                 answer = None
             finally:

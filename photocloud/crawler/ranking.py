@@ -75,9 +75,8 @@ def target_vector(photo: Photo) -> np.ndarray | None:
     if vector is None:
         from django.core.files.storage import default_storage
 
-        with default_storage.open(library.ensure_rendition(photo, "m"), "rb") as handle:
-            with Image.open(handle) as image:
-                vector = features.analyze([image.convert("RGB")]).features[0]
+        with default_storage.open(library.ensure_rendition(photo, "m"), "rb") as handle, Image.open(handle) as image:
+            vector = features.analyze([image.convert("RGB")]).features[0]
     return _unit(np.asarray(vector, dtype=np.float32))
 
 

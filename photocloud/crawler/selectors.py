@@ -39,12 +39,17 @@ def usage_today(owner) -> dict[str, float]:
     still queued or running counts with its whole budget, so crawls started side by side cannot overspend, and
     deleted crawls count too, so deleting one does not give its budget back."""
     active = Q(status__in=Crawl.ACTIVE)
-    columns = (("pages", "pages_fetched", BigIntegerField()), ("bytes", "bytes_fetched", BigIntegerField()),
-               ("seconds", "seconds_used", FloatField()))
-    totals = Crawl.objects.filter(owner=owner, created_at__gte=timezone.now() - USAGE_WINDOW).aggregate(**{
-        name: Sum(Case(When(active, then=F(f"max_{name}")), default=F(used), output_field=kind))
-        for name, used, kind in columns
-    })
+    columns = (
+        ("pages", "pages_fetched", BigIntegerField()),
+        ("bytes", "bytes_fetched", BigIntegerField()),
+        ("seconds", "seconds_used", FloatField()),
+    )
+    totals = Crawl.objects.filter(owner=owner, created_at__gte=timezone.now() - USAGE_WINDOW).aggregate(
+        **{
+            name: Sum(Case(When(active, then=F(f"max_{name}")), default=F(used), output_field=kind))
+            for name, used, kind in columns
+        }
+    )
     return {name: value or 0 for name, value in totals.items()}
 
 

@@ -10,8 +10,12 @@ from .services import MAX_SAVE
 class CrawlCreateSerializer(serializers.Serializer):
     photo = serializers.UUIDField(required=False, allow_null=True, help_text="A picture you may see, to look for.")
     keywords = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
-    start_pages = serializers.ListField(child=serializers.CharField(max_length=2000), required=False, default=list,
-                                        help_text="http(s) URLs to start from.")
+    start_pages = serializers.ListField(
+        child=serializers.CharField(max_length=2000),
+        required=False,
+        default=list,
+        help_text="http(s) URLs to start from.",
+    )
     use_sources = serializers.BooleanField(default=True, help_text="Also start from the configured sources.")
     max_depth = serializers.IntegerField(min_value=0, required=False)
     max_pages = serializers.IntegerField(min_value=1, required=False)
@@ -23,10 +27,32 @@ class CrawlSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Crawl
-        fields = ["id", "url", "status", "target", "keywords", "seed_urls", "use_sources", "ranked_by_similarity",
-                  "pages_fetched", "bytes_fetched", "images_found", "images_kept", "seconds_used",
-                  "max_depth", "max_pages", "max_bytes", "max_seconds", "outcome", "error", "notes",
-                  "created_at", "started_at", "finished_at", "heartbeat"]
+        fields = [
+            "id",
+            "url",
+            "status",
+            "target",
+            "keywords",
+            "seed_urls",
+            "use_sources",
+            "ranked_by_similarity",
+            "pages_fetched",
+            "bytes_fetched",
+            "images_found",
+            "images_kept",
+            "seconds_used",
+            "max_depth",
+            "max_pages",
+            "max_bytes",
+            "max_seconds",
+            "outcome",
+            "error",
+            "notes",
+            "created_at",
+            "started_at",
+            "finished_at",
+            "heartbeat",
+        ]
         read_only_fields = fields
 
     def get_url(self, crawl) -> str:
@@ -39,9 +65,25 @@ class CandidateSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Candidate
-        fields = ["id", "image_url", "page_url", "page_title", "alt", "caption", "format", "width", "height",
-                  "bytes", "sha256", "similarity", "keyword_score", "score", "retrieved_at", "thumbnail",
-                  "saved_photo"]
+        fields = [
+            "id",
+            "image_url",
+            "page_url",
+            "page_title",
+            "alt",
+            "caption",
+            "format",
+            "width",
+            "height",
+            "bytes",
+            "sha256",
+            "similarity",
+            "keyword_score",
+            "score",
+            "retrieved_at",
+            "thumbnail",
+            "saved_photo",
+        ]
         read_only_fields = fields
 
     def get_thumbnail(self, candidate) -> str:
@@ -50,7 +92,9 @@ class CandidateSerializer(serializers.ModelSerializer):
 
 class SaveSerializer(serializers.Serializer):
     candidates = serializers.ListField(
-        child=serializers.IntegerField(min_value=1, max_value=MAX_ID), min_length=1, max_length=MAX_SAVE,
+        child=serializers.IntegerField(min_value=1, max_value=MAX_ID),
+        min_length=1,
+        max_length=MAX_SAVE,
         help_text=f"Candidate ids, at most {MAX_SAVE} per request.",
     )
     album = serializers.UUIDField(help_text="One of your albums.")

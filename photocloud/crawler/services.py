@@ -62,8 +62,16 @@ def clean_seed_urls(urls) -> list[str]:
     return cleaned
 
 
-def start_crawl(owner, *, target: Photo | None = None, keywords: str = "", start_pages: list[str] = (),
-                use_sources: bool = True, max_pages: int | None = None, max_depth: int | None = None) -> Crawl:
+def start_crawl(
+    owner,
+    *,
+    target: Photo | None = None,
+    keywords: str = "",
+    start_pages: list[str] = (),
+    use_sources: bool = True,
+    max_pages: int | None = None,
+    max_depth: int | None = None,
+) -> Crawl:
     """Create a crawl within the owner's budgets and queue it. The target must be a picture the owner may see, and
     `start_pages` come from `clean_seed_urls` (the form and the API call it, to show its message on the field; the
     fetcher checks every URL again anyway)."""
@@ -72,8 +80,10 @@ def start_crawl(owner, *, target: Photo | None = None, keywords: str = "", start
     if target is None and not keywords:
         raise CrawlRefused("Give a picture to look for, keywords, or both.")
     if selectors.active_crawls(owner).count() >= config["ACTIVE_PER_USER"]:
-        raise CrawlRefused(f"You already have {config['ACTIVE_PER_USER']} crawls running; wait for one to end or "
-                           "cancel it.", status=429)
+        raise CrawlRefused(
+            f"You already have {config['ACTIVE_PER_USER']} crawls running; wait for one to end or cancel it.",
+            status=429,
+        )
     used = selectors.usage_today(owner)
     pages_left = config["DAILY_PAGES"] - used["pages"]
     bytes_left = config["DAILY_BYTES"] - used["bytes"]
@@ -81,7 +91,10 @@ def start_crawl(owner, *, target: Photo | None = None, keywords: str = "", start
     if pages_left <= 0 or bytes_left <= 0 or seconds_left <= 0:
         raise CrawlRefused("You have used today's crawling budget. Try again tomorrow.", status=429)
     crawl = Crawl(
-        owner=owner, target=target, keywords=keywords, seed_urls=list(start_pages),
+        owner=owner,
+        target=target,
+        keywords=keywords,
+        seed_urls=list(start_pages),
         use_sources=use_sources,
         max_depth=min(max_depth if max_depth is not None else config["MAX_DEPTH"], config["MAX_DEPTH"]),
         max_pages=min(max_pages or config["MAX_PAGES"], config["MAX_PAGES"], pages_left),
@@ -106,7 +119,9 @@ def run_crawl(crawl_id) -> None:
     """The background job: claim the queued crawl (one worker only), crawl, and record how it ended."""
     now = timezone.now()
     claimed = Crawl.objects.filter(pk=crawl_id, status=Crawl.Status.QUEUED).update(
-        status=Crawl.Status.RUNNING, heartbeat=now, attempts=F("attempts") + 1,
+        status=Crawl.Status.RUNNING,
+        heartbeat=now,
+        attempts=F("attempts") + 1,
         started_at=Coalesce(F("started_at"), Value(now)),
     )
     if not claimed:
@@ -118,17 +133,20 @@ def run_crawl(crawl_id) -> None:
         outcome = CrawlRun(crawl).run()
     except Exception as exc:
         logger.exception("Crawl %s failed", crawl_id)
-        still_mine.update(status=Crawl.Status.FAILED, error=f"The crawl stopped on an error: {exc}"[:500],
-                          finished_at=timezone.now())
+        still_mine.update(
+            status=Crawl.Status.FAILED, error=f"The crawl stopped on an error: {exc}"[:500], finished_at=timezone.now()
+        )
         return
     still_mine.update(status=Crawl.Status.DONE, outcome=outcome[:300], finished_at=timezone.now())
 
 
 def cancel_crawl(crawl: Crawl) -> bool:
     """Stop a queued or running crawl; the worker sees it before its next request. False if it had ended."""
-    return bool(Crawl.objects.filter(pk=crawl.pk, status__in=Crawl.ACTIVE).update(
-        status=Crawl.Status.CANCELLED, outcome="Cancelled.", finished_at=timezone.now()
-    ))
+    return bool(
+        Crawl.objects.filter(pk=crawl.pk, status__in=Crawl.ACTIVE).update(
+            status=Crawl.Status.CANCELLED, outcome="Cancelled.", finished_at=timezone.now()
+        )
+    )
 
 
 def delete_crawl(crawl: Crawl) -> None:
@@ -159,18 +177,31 @@ def save_candidates(owner, crawl: Crawl, candidates, album: Album) -> list[libra
         path = candidate.original_path
         name = f"{candidate.title or 'web-image'}.{candidate.extension}"
         if candidate.saved_photo_id:
-            results.append(library.UploadResult(name, "duplicate", photo=candidate.saved_photo,
-                                                reason="Already saved.", http_status=200))
+            results.append(
+                library.UploadResult(
+                    name, "duplicate", photo=candidate.saved_photo, reason="Already saved.", http_status=200
+                )
+            )
             continue
         if not path.exists():
-            results.append(library.UploadResult(name, "rejected", reason="The downloaded file is gone.",
-                                                code="gone", http_status=410))
+            results.append(
+                library.UploadResult(
+                    name, "rejected", reason="The downloaded file is gone.", code="gone", http_status=410
+                )
+            )
             continue
         with open(path, "rb") as handle:
-            result = library.ingest_upload(owner, album, File(handle, name=name), provenance={
-                "source_url": candidate.image_url, "source_page_url": candidate.page_url,
-                "retrieved_at": candidate.retrieved_at, "title": candidate.title,
-            })
+            result = library.ingest_upload(
+                owner,
+                album,
+                File(handle, name=name),
+                provenance={
+                    "source_url": candidate.image_url,
+                    "source_page_url": candidate.page_url,
+                    "retrieved_at": candidate.retrieved_at,
+                    "title": candidate.title,
+                },
+            )
         if result.photo is not None:
             Candidate.objects.filter(pk=candidate.pk).update(saved_photo=result.photo)
             candidate.saved_photo = result.photo
@@ -190,19 +221,22 @@ def recover_stalled() -> tuple[int, int]:
     resumed = failed = 0
     waiting = Crawl.objects.filter(status=Crawl.Status.QUEUED, heartbeat__lt=now - QUEUED_GRACE)
     failed += waiting.filter(created_at__lt=now - NEVER_STARTED).update(
-        status=Crawl.Status.FAILED, finished_at=now, error="The crawl never started: no background worker took it.")
+        status=Crawl.Status.FAILED, finished_at=now, error="The crawl never started: no background worker took it."
+    )
     for crawl in waiting:
         if Crawl.objects.filter(pk=crawl.pk, status=Crawl.Status.QUEUED).update(heartbeat=now):
             enqueue(crawl)
             resumed += 1
     for crawl in Crawl.objects.filter(status=Crawl.Status.RUNNING, heartbeat__lt=stale):
         if crawl.attempts < MAX_ATTEMPTS:
-            if Crawl.objects.filter(pk=crawl.pk, status=Crawl.Status.RUNNING).update(status=Crawl.Status.QUEUED,
-                                                                                     heartbeat=now):
+            if Crawl.objects.filter(pk=crawl.pk, status=Crawl.Status.RUNNING).update(
+                status=Crawl.Status.QUEUED, heartbeat=now
+            ):
                 enqueue(crawl)
                 resumed += 1
         elif Crawl.objects.filter(pk=crawl.pk, status=Crawl.Status.RUNNING).update(
-            status=Crawl.Status.FAILED, finished_at=timezone.now(),
+            status=Crawl.Status.FAILED,
+            finished_at=timezone.now(),
             error="The worker running this crawl stopped twice; start a new crawl.",
         ):
             failed += 1

@@ -36,8 +36,14 @@ def crawl_new(request):
     if request.method == "POST" and form.is_valid() and (crawl := form.start()):
         return redirect(crawl)
     target = _visible_photo(request.user, form["photo"].value())
-    context = {"form": form, "target": target, "vision": ranking.vision_enabled(), "title": "New web crawl",
-               "submit_label": "Start crawl", "cancel_url": reverse("crawler:list")}
+    context = {
+        "form": form,
+        "target": target,
+        "vision": ranking.vision_enabled(),
+        "title": "New web crawl",
+        "submit_label": "Start crawl",
+        "cancel_url": reverse("crawler:list"),
+    }
     return render(request, "crawler/new.html", context)
 
 
@@ -56,9 +62,14 @@ def crawl_detail(request, pk):
 
 def _detail(request, crawl, form, status=200):
     page = page_of(request, selectors.ranked_candidates(crawl), RESULTS_PER_PAGE)
-    context = {"crawl": crawl, "page": page, "form": form, "vision": ranking.vision_enabled(),
-               "target": selectors.visible_target(crawl, request.user),
-               "in_library": selectors.library_hashes(request.user, page.object_list)}
+    context = {
+        "crawl": crawl,
+        "page": page,
+        "form": form,
+        "vision": ranking.vision_enabled(),
+        "target": selectors.visible_target(crawl, request.user),
+        "in_library": selectors.library_hashes(request.user, page.object_list),
+    }
     return render(request, "crawler/detail.html", context, status=status)
 
 
@@ -100,8 +111,11 @@ def crawl_save(request, pk):
     results = services.save_candidates(request.user, crawl, form.cleaned_data["candidates"], album)
     stored = sum(result.status == "stored" for result in results)
     duplicates = sum(result.status == "duplicate" for result in results)
-    messages.success(request, f"Saved {stored} image(s) into “{album.title}”"
-                              + (f"; {duplicates} already in your library." if duplicates else "."))
+    messages.success(
+        request,
+        f"Saved {stored} image(s) into “{album.title}”"
+        + (f"; {duplicates} already in your library." if duplicates else "."),
+    )
     for result in results:
         if result.status == "rejected":
             messages.error(request, f"{result.name}: {result.reason}")

@@ -23,11 +23,7 @@ def _visibility(user, prefix: str) -> Q:
     owner = f"{prefix}owner"
     if user is None or not user.is_authenticated:
         return Q(**{access: PUBLIC})
-    return (
-        Q(**{owner: user})
-        | Q(**{access: PUBLIC})
-        | (Q(**{access: FOLLOWERS}) & Q(_follows(user, owner)))
-    )
+    return Q(**{owner: user}) | Q(**{access: PUBLIC}) | (Q(**{access: FOLLOWERS}) & Q(_follows(user, owner)))
 
 
 class OwnedQuerySet(models.QuerySet):

@@ -80,8 +80,11 @@ class AlbumViewSet(viewsets.ModelViewSet):
     def perform_update(self, serializer):
         services.update_album(serializer.instance, **serializer.validated_data)
 
-    @extend_schema(parameters=[OpenApiParameter("move_to", str, description="Move the pictures to this album "
-                                                                           "instead of deleting them")])
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("move_to", str, description="Move the pictures to this album instead of deleting them")
+        ]
+    )
     def perform_destroy(self, album):
         move_to = None
         if target := self.request.query_params.get("move_to"):
@@ -93,8 +96,13 @@ class AlbumViewSet(viewsets.ModelViewSet):
 
 
 @extend_schema(parameters=[ListFilterSerializer])
-class PhotoViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.UpdateModelMixin,
-                   mixins.DestroyModelMixin, viewsets.GenericViewSet):
+class PhotoViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.UpdateModelMixin,
+    mixins.DestroyModelMixin,
+    viewsets.GenericViewSet,
+):
     serializer_class = PhotoSerializer
     permission_classes = [permissions.IsAuthenticatedOrReadOnly, IsOwnerOrReadOnly]
     parser_classes = [JSONParser, MultiPartParser, FormParser]
@@ -122,8 +130,14 @@ class PhotoViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Upda
         return Response(self.get_serializer(photo).data)
 
     @extend_schema(request=UploadSerializer, responses={201: UploadResponseSerializer, 400: UploadResponseSerializer})
-    @action(detail=False, methods=["post"], parser_classes=[MultiPartParser], throttle_scope="upload",
-            throttle_classes=[UserRateThrottle, ScopedRateThrottle], permission_classes=[permissions.IsAuthenticated])
+    @action(
+        detail=False,
+        methods=["post"],
+        parser_classes=[MultiPartParser],
+        throttle_scope="upload",
+        throttle_classes=[UserRateThrottle, ScopedRateThrottle],
+        permission_classes=[permissions.IsAuthenticated],
+    )
     def upload(self, request):
         """Upload pictures. Each file gets its own result: stored, duplicate, or rejected with the reason.
 
@@ -144,16 +158,25 @@ class PhotoViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Upda
             raise exceptions.ValidationError({"detail": "Send one or more pictures in `file` fields."})
         results = [services.ingest_upload(request.user, album, uploaded) for uploaded in files]
         limit_mb = settings.PHOTOCLOUD["MAX_UPLOAD_BYTES"] // (1024 * 1024)
-        results += [services.UploadResult(name, "rejected", reason=f"The file is larger than {limit_mb} MB.",
-                                          code="too_large", http_status=413) for name in skipped]
+        results += [
+            services.UploadResult(
+                name, "rejected", reason=f"The file is larger than {limit_mb} MB.", code="too_large", http_status=413
+            )
+            for name in skipped
+        ]
         counts = {state: sum(r.status == state for r in results) for state in ("stored", "duplicate", "rejected")}
         body = {
             "stored": counts["stored"],
             "duplicates": counts["duplicate"],
             "rejected": counts["rejected"],
             "results": [
-                {"name": r.name, "status": r.status, "reason": r.reason, "code": r.code,
-                 "photo": PhotoSerializer(r.photo, context={"request": request}).data if r.photo else None}
+                {
+                    "name": r.name,
+                    "status": r.status,
+                    "reason": r.reason,
+                    "code": r.code,
+                    "photo": PhotoSerializer(r.photo, context={"request": request}).data if r.photo else None,
+                }
                 for r in results
             ],
         }
@@ -190,16 +213,21 @@ class YearsView(_AutoAlbumView):
     @extend_schema(responses={200: dict}, operation_id="library_years_list")
     def get(self, request):
         rows = selectors.years(request.user)
-        return Response([{"year": r["year"], "count": r["count"], "cover": self._photo(r["cover"], request)}
-                         for r in rows])
+        return Response(
+            [{"year": r["year"], "count": r["count"], "cover": self._photo(r["cover"], request)} for r in rows]
+        )
 
 
 class MonthsView(_AutoAlbumView):
     @extend_schema(responses={200: dict}, operation_id="library_months_list")
     def get(self, request, year):
         rows = selectors.months(request.user, year)
-        return Response([{"year": year, "month": r["month"], "count": r["count"],
-                          "cover": self._photo(r["cover"], request)} for r in rows])
+        return Response(
+            [
+                {"year": year, "month": r["month"], "count": r["count"], "cover": self._photo(r["cover"], request)}
+                for r in rows
+            ]
+        )
 
 
 class EventsView(_AutoAlbumView):
@@ -208,8 +236,9 @@ class EventsView(_AutoAlbumView):
     @extend_schema(responses={200: dict}, operation_id="library_events_list")
     def get(self, request, year, month):
         events = selectors.events(request.user, year, month) if 1 <= month <= 12 else []
-        return Response([{"start": e.start, "end": e.end, "count": e.count,
-                          "photos": [str(pk) for pk in e.ids]} for e in events])
+        return Response(
+            [{"start": e.start, "end": e.end, "count": e.count, "photos": [str(pk) for pk in e.ids]} for e in events]
+        )
 
 
 class ThemesView(_AutoAlbumView):
@@ -217,5 +246,9 @@ class ThemesView(_AutoAlbumView):
 
     @extend_schema(responses={200: dict}, operation_id="library_themes_list")
     def get(self, request):
-        return Response([{"theme": r["theme"], "count": r["count"], "cover": self._photo(r["cover"], request)}
-                         for r in selectors.themes(request.user)])
+        return Response(
+            [
+                {"theme": r["theme"], "count": r["count"], "cover": self._photo(r["cover"], request)}
+                for r in selectors.themes(request.user)
+            ]
+        )

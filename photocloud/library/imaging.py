@@ -6,6 +6,7 @@ image size. HEIC and BMP, which the bundled libvips cannot read, go through Pill
 the pixel limit that `probe` enforces first.
 """
 
+import contextlib
 import io
 import logging
 import warnings
@@ -133,10 +134,8 @@ def _render_vips(path: str, ordered: list[tuple[str, int]], fail_on: str) -> dic
 
 def _flatten_vips(image: "pyvips.Image") -> "pyvips.Image":
     if image.interpretation not in ("srgb", "b-w"):
-        try:
+        with contextlib.suppress(pyvips.Error):
             image = image.colourspace("srgb")
-        except pyvips.Error:
-            pass
     if image.hasalpha():
         image = image.flatten(background=[255, 255, 255] if image.bands > 2 else [255])
     if image.format != "uchar":
@@ -218,9 +217,7 @@ def read_metadata(path: str, info: ImageInfo) -> Metadata:
     meta.lens = _text(sub.get(ExifTags.Base.LensModel), 150)
     exposure = _float(sub.get(ExifTags.Base.ExposureTime))
     if exposure:
-        meta.exposure_time = (
-            f"1/{round(1 / exposure)} s" if exposure < 1 else f"{exposure:g} s"
-        )
+        meta.exposure_time = f"1/{round(1 / exposure)} s" if exposure < 1 else f"{exposure:g} s"
     meta.f_number = _float(sub.get(ExifTags.Base.FNumber))
     meta.iso = _int(sub.get(ExifTags.Base.ISOSpeedRatings))
     meta.focal_length = _float(sub.get(ExifTags.Base.FocalLength))

@@ -18,7 +18,7 @@ DEFAULT_CATEGORIES = [
 
 
 def category_label(key: str) -> str:
-    """"illustration" -> "Anime / illustration"; the user's own categories read as they were written."""
+    """ "illustration" -> "Anime / illustration"; the user's own categories read as they were written."""
     return dict(DEFAULT_CATEGORIES).get(key, key)
 
 
@@ -120,8 +120,9 @@ class Photo(models.Model):
     source_url = models.URLField(max_length=2000, blank=True)
     source_page_url = models.URLField(max_length=2000, blank=True)
     retrieved_at = models.DateTimeField(null=True, blank=True)
-    credited_author = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                                        related_name="+")
+    credited_author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     credit = models.CharField(max_length=200, blank=True, help_text="The author's name as shown, kept if they leave.")
     copied_from = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="copies")
 

@@ -73,12 +73,15 @@ def years(user) -> list[dict]:
     local = timezone.get_current_timezone()
     found = range(last.astimezone(local).year, first.astimezone(local).year - 1, -1)
     periods = {year: (_local(year, 1), _local(year + 1, 1)) for year in found}
-    return [dict(year=year, count=count, cover=cover) for year, count, cover in _periods(user, periods)]
+    return [{"year": year, "count": count, "cover": cover} for year, count, cover in _periods(user, periods)]
 
 
 def months(user, year: int) -> list[dict]:
     periods = {month: (_local(year, month), _local(year + month // 12, month % 12 + 1)) for month in range(12, 0, -1)}
-    return [dict(year=year, month=month, count=count, cover=cover) for month, count, cover in _periods(user, periods)]
+    return [
+        {"year": year, "month": month, "count": count, "cover": cover}
+        for month, count, cover in _periods(user, periods)
+    ]
 
 
 def _local(year: int, month: int) -> datetime:
@@ -123,8 +126,12 @@ def events(user, year: int, month: int) -> list[Event]:
     """Events within a month, newest first, found from dates alone (one light query, no pictures loaded)."""
     gap = timedelta(hours=settings.PHOTOCLOUD["EVENT_GAP_HOURS"])
     start, end = _local(year, month), _local(year + month // 12, month % 12 + 1)
-    rows = (Photo.objects.owned_by(user).filter(sort_date__gte=start, sort_date__lt=end)
-            .order_by("sort_date", "pk").values_list("pk", "sort_date"))
+    rows = (
+        Photo.objects.owned_by(user)
+        .filter(sort_date__gte=start, sort_date__lt=end)
+        .order_by("sort_date", "pk")
+        .values_list("pk", "sort_date")
+    )
     found: list[Event] = []
     for pk, taken in rows:
         if not found or taken - found[-1].end > gap:
@@ -162,8 +169,10 @@ def themes(user) -> list[dict]:
     inherited = dict(mine.filter(category="").values_list("album_id").annotate(n=Count("album")))
     for album_id, category in Album.objects.filter(pk__in=inherited).values_list("pk", "category"):
         counts[category] += inherited[album_id]
-    return [dict(theme=theme, count=count, cover=theme_photos(user, theme).first())
-            for theme, count in sorted(counts.items(), key=lambda item: (-item[1], item[0]))]
+    return [
+        {"theme": theme, "count": count, "cover": theme_photos(user, theme).first()}
+        for theme, count in sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+    ]
 
 
 def theme_photos(user, theme: str):

@@ -35,8 +35,20 @@ class AlbumSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Album
-        fields = ["id", "owner", "title", "category", "tags", "description", "access", "cover", "photo_count",
-                  "created_at", "updated_at", "url"]
+        fields = [
+            "id",
+            "owner",
+            "title",
+            "category",
+            "tags",
+            "description",
+            "access",
+            "cover",
+            "photo_count",
+            "created_at",
+            "updated_at",
+            "url",
+        ]
         read_only_fields = ["id", "created_at", "updated_at"]
 
     def get_photo_count(self, album) -> int:
@@ -80,13 +92,45 @@ class PhotoSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Photo
-        fields = ["id", "owner", "album", "title", "description", "category", "effective_category", "tags",
-                  "sha256", "original_name", "format", "mime_type", "file_size", "width", "height",
-                  "status", "status_detail", "taken_at", "sort_date", "camera_make", "camera_model", "lens",
-                  "exposure_time", "f_number", "iso", "focal_length", "orientation", "latitude", "longitude",
-                  "thumbnails", "original", "url", "analysis", "created_at"]
-        read_only_fields = [name for name in fields if name not in ("album", "title", "description", "category",
-                                                                    "tags")]
+        fields = [
+            "id",
+            "owner",
+            "album",
+            "title",
+            "description",
+            "category",
+            "effective_category",
+            "tags",
+            "sha256",
+            "original_name",
+            "format",
+            "mime_type",
+            "file_size",
+            "width",
+            "height",
+            "status",
+            "status_detail",
+            "taken_at",
+            "sort_date",
+            "camera_make",
+            "camera_model",
+            "lens",
+            "exposure_time",
+            "f_number",
+            "iso",
+            "focal_length",
+            "orientation",
+            "latitude",
+            "longitude",
+            "thumbnails",
+            "original",
+            "url",
+            "analysis",
+            "created_at",
+        ]
+        read_only_fields = [
+            name for name in fields if name not in ("album", "title", "description", "category", "tags")
+        ]
 
     def _location_visible(self, photo) -> bool:
         return can_see_location(self.context["request"].user, photo)
@@ -113,9 +157,15 @@ class PhotoSerializer(serializers.ModelSerializer):
         seen = getattr(photo, "analysis", None)  # the vision app's one-to-one; missing until analysed
         if seen is None:
             return None
-        return {"category": seen.category, "confidence": seen.confidence, "labels": seen.labels, "text": seen.text,
-                "faces": len(seen.faces), "taught_category": seen.taught_category,
-                "taught_confidence": seen.taught_confidence}
+        return {
+            "category": seen.category,
+            "confidence": seen.confidence,
+            "labels": seen.labels,
+            "text": seen.text,
+            "faces": len(seen.faces),
+            "taught_category": seen.taught_category,
+            "taught_confidence": seen.taught_confidence,
+        }
 
     def validate_category(self, value):
         return " ".join(value.split()).lower()

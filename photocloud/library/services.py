@@ -31,7 +31,7 @@ logger = logging.getLogger(__name__)
 
 
 def parse_tags(text: str) -> list[str]:
-    """"Beach, sunset ,beach" -> ["beach", "sunset"]: trimmed, lower case, unique, in order."""
+    """ "Beach, sunset ,beach" -> ["beach", "sunset"]: trimmed, lower case, unique, in order."""
     seen: dict[str, None] = {}
     for raw in text.replace("，", ",").split(","):
         name = " ".join(raw.split()).lower()[:50]
@@ -50,9 +50,7 @@ def set_tags(obj, names: list[str]) -> None:
 
 @transaction.atomic
 def create_album(owner, *, title, category, access, description="", tags=()) -> Album:
-    album = Album.objects.create(
-        owner=owner, title=title, category=category, access=access, description=description
-    )
+    album = Album.objects.create(owner=owner, title=title, category=category, access=access, description=description)
     set_tags(album, list(tags))
     return album
 
@@ -167,12 +165,21 @@ def display_name(filename: str) -> str:
     return "".join(ch for ch in stem if ch.isprintable())[:255]
 
 
-PROVENANCE_FIELDS = {"source_url", "source_page_url", "retrieved_at", "credited_author", "credit", "copied_from",
-                     "title", "description"}
+PROVENANCE_FIELDS = {
+    "source_url",
+    "source_page_url",
+    "retrieved_at",
+    "credited_author",
+    "credit",
+    "copied_from",
+    "title",
+    "description",
+}
 
 
-def ingest_upload(owner, album: Album, uploaded, provenance: dict | None = None, *,
-                  verified_sha256: str | None = None) -> UploadResult:
+def ingest_upload(
+    owner, album: Album, uploaded, provenance: dict | None = None, *, verified_sha256: str | None = None
+) -> UploadResult:
     """Validate one uploaded file by content, store it once, and queue its processing.
 
     Nothing is stored unless the whole file decodes; the same bytes already in the owner's library are reported as a
@@ -193,8 +200,9 @@ def ingest_upload(owner, album: Album, uploaded, provenance: dict | None = None,
         return UploadResult(name, "rejected", reason="The file is empty.", code="empty", http_status=400)
     if size > settings.PHOTOCLOUD["MAX_UPLOAD_BYTES"]:
         limit = settings.PHOTOCLOUD["MAX_UPLOAD_BYTES"] // (1024 * 1024)
-        return UploadResult(name, "rejected", reason=f"The file is larger than {limit} MB.", code="too_large",
-                            http_status=413)
+        return UploadResult(
+            name, "rejected", reason=f"The file is larger than {limit} MB.", code="too_large", http_status=413
+        )
     sha256 = verified_sha256 or _sha256_of(uploaded)
     existing = Photo.objects.filter(owner=owner, sha256=sha256).first()
     if existing:
@@ -209,8 +217,9 @@ def ingest_upload(owner, album: Album, uploaded, provenance: dict | None = None,
                 with open(path, "rb") as handle:
                     default_storage.save(stored_name, File(handle))
     except ImageRejected as rejection:
-        return UploadResult(name, "rejected", reason=rejection.message, code=rejection.code,
-                            http_status=rejection.status)
+        return UploadResult(
+            name, "rejected", reason=rejection.message, code=rejection.code, http_status=rejection.status
+        )
     try:
         with transaction.atomic():
             photo = Photo.objects.create(
@@ -327,9 +336,9 @@ def refresh_planner_statistics() -> None:
 
 def requeue_stalled(older_than=timedelta(minutes=10)) -> int:
     """Queue again the pictures whose worker died mid-job (processing is idempotent, so a rare repeat is harmless)."""
-    stalled = Photo.objects.filter(
-        status=Photo.Status.PROCESSING, updated_at__lt=timezone.now() - older_than
-    ).only("pk")
+    stalled = Photo.objects.filter(status=Photo.Status.PROCESSING, updated_at__lt=timezone.now() - older_than).only(
+        "pk"
+    )
     count = 0
     for photo in stalled:
         Photo.objects.filter(pk=photo.pk).update(status=Photo.Status.PENDING, updated_at=timezone.now())

@@ -2,7 +2,7 @@
 
 import os
 import tempfile
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 
 from django.core.files.storage import FileSystemStorage, default_storage
 
@@ -29,10 +29,8 @@ class AtomicFileSystemStorage(FileSystemStorage):
                 os.chmod(tmp_path, 0o640)
             os.replace(tmp_path, full_path)
         except BaseException:
-            try:
+            with suppress(FileNotFoundError):
                 os.unlink(tmp_path)
-            except FileNotFoundError:
-                pass
             raise
         return str(name).replace("\\", "/")
 

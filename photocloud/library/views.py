@@ -65,8 +65,9 @@ def dates_year(request, year):
 def dates_month(request, year, month):
     if not 1 <= month <= 12:
         raise Http404("No such month.")
-    page, events = selectors.events_page(request.user, year, month, request.GET.get("page"),
-                                         settings.PHOTOCLOUD["PAGE_SIZE"] * 2)
+    page, events = selectors.events_page(
+        request.user, year, month, request.GET.get("page"), settings.PHOTOCLOUD["PAGE_SIZE"] * 2
+    )
     return render(request, "library/dates_month.html", {"year": year, "month": month, "events": events, "page": page})
 
 
@@ -104,8 +105,17 @@ def album_create(request):
         album = services.create_album(request.user, **form.cleaned_data)
         messages.success(request, f"Album “{album.title}” created. Add some pictures.")
         return redirect(album)
-    return render(request, "form_page.html", {"form": form, "categories": DEFAULT_CATEGORIES, "title": "New album",
-                                              "submit_label": "Create album", "cancel_url": reverse("library:albums")})
+    return render(
+        request,
+        "form_page.html",
+        {
+            "form": form,
+            "categories": DEFAULT_CATEGORIES,
+            "title": "New album",
+            "submit_label": "Create album",
+            "cancel_url": reverse("library:albums"),
+        },
+    )
 
 
 @login_required
@@ -116,8 +126,11 @@ def album_edit(request, pk):
         services.update_album(album, **form.cleaned_data)
         messages.success(request, "Album saved.")
         return redirect(album)
-    return render(request, "form_page.html", {"form": form, "categories": DEFAULT_CATEGORIES, "title": "Edit album",
-                                              "cancel_url": album.get_absolute_url()})
+    return render(
+        request,
+        "form_page.html",
+        {"form": form, "categories": DEFAULT_CATEGORIES, "title": "Edit album", "cancel_url": album.get_absolute_url()},
+    )
 
 
 @login_required
@@ -188,8 +201,16 @@ def photo_edit(request, pk):
         services.update_photo(photo, **form.cleaned_data)
         messages.success(request, "Picture saved.")
         return redirect(photo)
-    return render(request, "form_page.html", {"form": form, "categories": DEFAULT_CATEGORIES, "title": "Edit picture",
-                                              "cancel_url": photo.get_absolute_url()})
+    return render(
+        request,
+        "form_page.html",
+        {
+            "form": form,
+            "categories": DEFAULT_CATEGORIES,
+            "title": "Edit picture",
+            "cancel_url": photo.get_absolute_url(),
+        },
+    )
 
 
 @login_required
@@ -227,8 +248,9 @@ def photo_file(request, pk, size):
     else:
         if size not in settings.PHOTOCLOUD["THUMBNAIL_SIZES"] or photo.status != Photo.Status.READY:
             raise Http404("This rendition does not exist (yet).")
-        response = FileResponse(default_storage.open(services.ensure_rendition(photo, size), "rb"),
-                                content_type="image/jpeg")
+        response = FileResponse(
+            default_storage.open(services.ensure_rendition(photo, size), "rb"), content_type="image/jpeg"
+        )
     response["Cache-Control"] = "private, max-age=3600"
     response["ETag"] = f'"{photo.sha256[:32]}-{size}"'
     return response
@@ -241,8 +263,9 @@ def _original_response(request, photo: Photo):
     download = request.GET.get("download") == "1"
     filename = photo.original_name or f"{photo.pk}.{extension}"
     if not photo.has_location or can_see_location(request.user, photo):
-        return FileResponse(default_storage.open(name, "rb"), content_type=photo.mime_type, as_attachment=download,
-                            filename=filename)
+        return FileResponse(
+            default_storage.open(name, "rb"), content_type=photo.mime_type, as_attachment=download, filename=filename
+        )
     with local_copy(name) as path:
         data, content_type = imaging.without_location(path, imaging.probe(path))
     if content_type != photo.mime_type:

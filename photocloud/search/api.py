@@ -15,8 +15,12 @@ from photocloud.library.serializers import PhotoSerializer
 from . import selectors
 from .forms import SearchForm
 
-_TYPES = {forms.DateField: OpenApiTypes.DATE, forms.UUIDField: OpenApiTypes.UUID, forms.BooleanField: OpenApiTypes.BOOL,
-          forms.IntegerField: OpenApiTypes.INT}
+_TYPES = {
+    forms.DateField: OpenApiTypes.DATE,
+    forms.UUIDField: OpenApiTypes.UUID,
+    forms.BooleanField: OpenApiTypes.BOOL,
+    forms.IntegerField: OpenApiTypes.INT,
+}
 
 
 def _parameters() -> list[OpenApiParameter]:
@@ -24,8 +28,14 @@ def _parameters() -> list[OpenApiParameter]:
     params = []
     for name, field in SearchForm.base_fields.items():
         enum = [key for key, _ in field.choices if key] if isinstance(field, forms.ChoiceField) else None
-        params.append(OpenApiParameter(name, _TYPES.get(type(field), OpenApiTypes.STR), description=str(
-            field.help_text or field.label or ""), enum=enum))
+        params.append(
+            OpenApiParameter(
+                name,
+                _TYPES.get(type(field), OpenApiTypes.STR),
+                description=str(field.help_text or field.label or ""),
+                enum=enum,
+            )
+        )
     return params
 
 
@@ -34,17 +44,20 @@ class SearchResultSerializer(serializers.Serializer):
     reasons = serializers.ListField(child=serializers.CharField())
 
 
-_response = inline_serializer("SearchResponse", {
-    "count": serializers.IntegerField(help_text="Matching pictures, at most 1,000 (see capped)"),
-    "page": serializers.IntegerField(),
-    "pages": serializers.IntegerField(),
-    "results": SearchResultSerializer(many=True),
-    "albums": serializers.ListField(child=serializers.DictField()),
-    "facets": serializers.DictField(child=serializers.ListField(child=serializers.DictField())),
-    "capped": serializers.BooleanField(help_text="More pictures match than the best 1,000 returned (and counted)"),
-    "suggestion": serializers.CharField(),
-    "similar_meaning": serializers.ListField(child=serializers.CharField()),
-})
+_response = inline_serializer(
+    "SearchResponse",
+    {
+        "count": serializers.IntegerField(help_text="Matching pictures, at most 1,000 (see capped)"),
+        "page": serializers.IntegerField(),
+        "pages": serializers.IntegerField(),
+        "results": SearchResultSerializer(many=True),
+        "albums": serializers.ListField(child=serializers.DictField()),
+        "facets": serializers.DictField(child=serializers.ListField(child=serializers.DictField())),
+        "capped": serializers.BooleanField(help_text="More pictures match than the best 1,000 returned (and counted)"),
+        "suggestion": serializers.CharField(),
+        "similar_meaning": serializers.ListField(child=serializers.CharField()),
+    },
+)
 
 
 class SearchView(APIView):
@@ -63,22 +76,33 @@ class SearchView(APIView):
         similar_to = None
         if data["similar_to"]:
             similar_to = get_object_or_404(Photo.objects.visible_to(request.user), pk=data["similar_to"])
-        found = selectors.search(request.user, q=data["q"], scope=data["scope"], sort=data["sort"],
-                                 filters=form.filters(), similar_to=similar_to)
+        found = selectors.search(
+            request.user,
+            q=data["q"],
+            scope=data["scope"],
+            sort=data["sort"],
+            filters=form.filters(),
+            similar_to=similar_to,
+        )
         paginator = Paginator(found.results, selectors.PAGE_SIZE)
         page = paginator.page(min(data["page"] or 1, paginator.num_pages))
         reasons = found.reasons(page.object_list)
         context = {"request": request}
-        return Response({
-            "count": paginator.count,
-            "page": page.number,
-            "pages": paginator.num_pages,
-            "results": [{"photo": PhotoSerializer(photo, context=context).data, "reasons": reasons.get(photo.pk, [])}
-                        for photo in page.object_list],
-            "albums": [{"id": str(album.pk), "title": album.title, "owner": album.owner.username}
-                       for album in found.albums],
-            "facets": found.facets() if paginator.count else {},
-            "capped": found.capped,
-            "suggestion": found.parsed.suggestion,
-            "similar_meaning": [e.term for e in found.parsed.expansions if e.kind == "meaning"],
-        })
+        return Response(
+            {
+                "count": paginator.count,
+                "page": page.number,
+                "pages": paginator.num_pages,
+                "results": [
+                    {"photo": PhotoSerializer(photo, context=context).data, "reasons": reasons.get(photo.pk, [])}
+                    for photo in page.object_list
+                ],
+                "albums": [
+                    {"id": str(album.pk), "title": album.title, "owner": album.owner.username} for album in found.albums
+                ],
+                "facets": found.facets() if paginator.count else {},
+                "capped": found.capped,
+                "suggestion": found.parsed.suggestion,
+                "similar_meaning": [e.term for e in found.parsed.expansions if e.kind == "meaning"],
+            }
+        )

@@ -57,8 +57,11 @@ class _Word:
             score, score_params = ("p.columns * 2", []) if self.labels_only else ("p.columns * 4 + 2", [])
         if self.labels_only:
             where += f" AND p.columns >= {LABELS}"
-        return (f"SELECT p.object_id, {score} AS score, {position} AS position FROM {TABLE} p "
-                f"WHERE p.is_album = %s AND {where}", [*score_params, is_album, *params])
+        return (
+            f"SELECT p.object_id, {score} AS score, {position} AS position FROM {TABLE} p "
+            f"WHERE p.is_album = %s AND {where}",
+            [*score_params, is_album, *params],
+        )
 
 
 def _all_of(words: list[str], **options) -> list[_Word]:
@@ -72,15 +75,18 @@ def _all_of(words: list[str], **options) -> list[_Word]:
 def _grouped_sql(is_album: bool, words: list[_Word], *, all_needed: bool) -> tuple[str, list]:
     """(object_id, score) of the documents holding any of `words` (or, with `all_needed`, all of them)."""
     branches = [word.postings_sql(is_album, position) for position, word in enumerate(words)]
-    sql = (f"SELECT w.object_id, SUM(w.score) AS score FROM ({' UNION ALL '.join(sql for sql, _ in branches)}) w "
-           "GROUP BY w.object_id")
+    sql = (
+        f"SELECT w.object_id, SUM(w.score) AS score FROM ({' UNION ALL '.join(sql for sql, _ in branches)}) w "
+        "GROUP BY w.object_id"
+    )
     if all_needed and len(words) > 1:
         sql += f" HAVING COUNT(DISTINCT w.position) = {len(words)}"
     return sql, [param for _, params in branches for param in params]
 
 
-def match_sql(kind: str, required: list[str], phrases: list[list[str]] = (),
-              label_phrases: list[list[str]] = ()) -> tuple[str, list] | None:
+def match_sql(
+    kind: str, required: list[str], phrases: list[list[str]] = (), label_phrases: list[list[str]] = ()
+) -> tuple[str, list] | None:
     """SQL selecting (object_id, score) of the documents of `kind` ("photo" or "album") that hold all `required`
     words (as prefixes) anywhere, or all words of one of the `phrases` anywhere, or of one of the `label_phrases` in
     their labels; a document matching several alternatives adds their scores. None when there is nothing to look
@@ -95,8 +101,10 @@ def match_sql(kind: str, required: list[str], phrases: list[list[str]] = (),
     if len(parts) <= 1:
         return parts[0] if parts else None
     union = " UNION ALL ".join(sql for sql, _ in parts)
-    return (f"SELECT a.object_id, SUM(a.score) AS score FROM ({union}) a GROUP BY a.object_id",
-            [param for _, params in parts for param in params])
+    return (
+        f"SELECT a.object_id, SUM(a.score) AS score FROM ({union}) a GROUP BY a.object_id",
+        [param for _, params in parts for param in params],
+    )
 
 
 def ranked_sql(kind: str, terms: tuple, limit: int) -> tuple[str, list] | None:

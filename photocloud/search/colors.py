@@ -17,8 +17,17 @@ logger = logging.getLogger(__name__)
 
 PALETTE = ("red", "orange", "yellow", "green", "teal", "blue", "purple", "pink", "brown", "black", "white", "gray")
 # Upper hue bound (degrees) of each chromatic name, in order around the wheel; red wraps around 360.
-_HUES = ((15, "red"), (40, "orange"), (70, "yellow"), (165, "green"), (200, "teal"), (255, "blue"),
-         (290, "purple"), (345, "pink"), (360, "red"))
+_HUES = (
+    (15, "red"),
+    (40, "orange"),
+    (70, "yellow"),
+    (165, "green"),
+    (200, "teal"),
+    (255, "blue"),
+    (290, "purple"),
+    (345, "pink"),
+    (360, "red"),
+)
 
 
 def dominant_color(image: Image.Image) -> str:
@@ -28,8 +37,9 @@ def dominant_color(image: Image.Image) -> str:
     hue, saturation, value = hsv[:, 0] * 360 / 255, hsv[:, 1] / 255, hsv[:, 2] / 255
     names = np.empty(len(hsv), dtype=object)
     bounds = np.array([bound for bound, _ in _HUES])
-    names[:] = np.array([name for _, name in _HUES], dtype=object)[np.searchsorted(bounds, hue, side="right")
-                                                                   .clip(0, len(bounds) - 1)]
+    names[:] = np.array([name for _, name in _HUES], dtype=object)[
+        np.searchsorted(bounds, hue, side="right").clip(0, len(bounds) - 1)
+    ]
     names[(names == "orange") & (value < 0.6)] = "brown"
     names[(names == "red") & (value < 0.45) & (saturation < 0.7)] = "brown"
     grey = saturation < 0.18

@@ -36,35 +36,66 @@ class QueryField(forms.CharField):
 
 
 class SearchForm(forms.Form):
-    q = QueryField(required=False, label="Search for",
-                   help_text="Words: tags, categories, names, descriptions, text in pictures")
+    q = QueryField(
+        required=False, label="Search for", help_text="Words: tags, categories, names, descriptions, text in pictures"
+    )
     scope = forms.ChoiceField(required=False, choices=_choices(SCOPES, None), help_text="all, mine or web")
     sort = forms.ChoiceField(required=False, choices=_choices(SORTS, None), help_text="relevance, newest or oldest")
-    date_from = forms.DateField(required=False, label="From", widget=forms.DateInput(attrs={"type": "date"}),
-                                help_text="YYYY-MM-DD, taken (or uploaded) on or after")
-    date_to = forms.DateField(required=False, label="To", widget=forms.DateInput(attrs={"type": "date"}),
-                              help_text="YYYY-MM-DD, taken (or uploaded) on or before")
+    date_from = forms.DateField(
+        required=False,
+        label="From",
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text="YYYY-MM-DD, taken (or uploaded) on or after",
+    )
+    date_to = forms.DateField(
+        required=False,
+        label="To",
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text="YYYY-MM-DD, taken (or uploaded) on or before",
+    )
     category = forms.CharField(required=False, max_length=50, help_text="The owner's category")
-    system_category = forms.ChoiceField(required=False, label="System category",
-                                        choices=_choices(dict(DEFAULT_CATEGORIES)),
-                                        help_text="The category Photocloud recognised")
+    system_category = forms.ChoiceField(
+        required=False,
+        label="System category",
+        choices=_choices(dict(DEFAULT_CATEGORIES)),
+        help_text="The category Photocloud recognised",
+    )
     album = forms.UUIDField(required=False, widget=forms.HiddenInput, help_text="Album id")
     owner = forms.CharField(required=False, max_length=150, help_text="Owner's user name")
     make = forms.CharField(required=False, max_length=100, label="Camera make")
     model = forms.CharField(required=False, max_length=100, label="Camera model")
-    has_gps = forms.BooleanField(required=False, label="Has location",
-                                 help_text="Only pictures whose location you may see")
-    color = forms.ChoiceField(required=False, label="Colour", choices=_choices({name: name for name in PALETTE}),
-                              help_text="Dominant colour: " + ", ".join(PALETTE))
-    orientation = forms.ChoiceField(required=False, choices=_choices(ORIENTATIONS),
-                                    help_text="landscape, portrait or square")
+    has_gps = forms.BooleanField(
+        required=False, label="Has location", help_text="Only pictures whose location you may see"
+    )
+    color = forms.ChoiceField(
+        required=False,
+        label="Colour",
+        choices=_choices({name: name for name in PALETTE}),
+        help_text="Dominant colour: " + ", ".join(PALETTE),
+    )
+    orientation = forms.ChoiceField(
+        required=False, choices=_choices(ORIENTATIONS), help_text="landscape, portrait or square"
+    )
     size = forms.ChoiceField(required=False, choices=_choices(SIZES), help_text="small, medium or large")
-    similar_to = forms.UUIDField(required=False, widget=forms.HiddenInput,
-                                 help_text="Id of a picture: rank by visual similarity to it")
+    similar_to = forms.UUIDField(
+        required=False, widget=forms.HiddenInput, help_text="Id of a picture: rank by visual similarity to it"
+    )
     page = forms.IntegerField(required=False, min_value=1, max_value=10_000, widget=forms.HiddenInput)
 
-    FILTERS = ("date_from", "date_to", "category", "system_category", "album", "owner", "make", "model", "has_gps",
-               "color", "orientation", "size")
+    FILTERS = (
+        "date_from",
+        "date_to",
+        "category",
+        "system_category",
+        "album",
+        "owner",
+        "make",
+        "model",
+        "has_gps",
+        "color",
+        "orientation",
+        "size",
+    )
 
     def __init__(self, *args, user=None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -84,5 +115,8 @@ class SearchForm(forms.Form):
         return data
 
     def filters(self) -> dict:
-        return {name: self.cleaned_data[name] for name in self.FILTERS if self.cleaned_data.get(name) not in (None, "",
-                                                                                                               False)}
+        return {
+            name: self.cleaned_data[name]
+            for name in self.FILTERS
+            if self.cleaned_data.get(name) not in (None, "", False)
+        }

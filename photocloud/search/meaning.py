@@ -48,8 +48,9 @@ def embed(texts: list[str]) -> np.ndarray:
         threads = torch.get_num_threads()
         torch.set_num_threads(THREADS)
         try:
-            vectors = model.encode(texts, normalize_embeddings=True, batch_size=64, convert_to_numpy=True,
-                                   show_progress_bar=False)
+            vectors = model.encode(
+                texts, normalize_embeddings=True, batch_size=64, convert_to_numpy=True, show_progress_bar=False
+            )
         finally:
             torch.set_num_threads(threads)
     return vectors.astype(np.float32)
@@ -75,8 +76,9 @@ def embed_missing_terms(limit: int | None = EMBED_BATCH) -> int:
 def vocabulary_version(terms) -> tuple:
     """Changes whenever terms are added (they are only ever added; the names' extremes tell a database that was
     emptied and filled again apart), for one cheap query per search instead of reading the vocabulary."""
-    return tuple(terms.aggregate(count=Count("pk"), last=Max("pk"), first_name=Min("name"),
-                                 last_name=Max("name")).values())
+    return tuple(
+        terms.aggregate(count=Count("pk"), last=Max("pk"), first_name=Min("name"), last_name=Max("name")).values()
+    )
 
 
 def _vocabulary() -> tuple[list[str], np.ndarray]:

@@ -27,8 +27,9 @@ class SearchDocument(models.Model):
         constraints = [
             # At most one of the two, not exactly one: on MySQL and MariaDB, Django deletes a document that has
             # postings by first setting its picture or album to NULL (they cannot defer foreign-key checks).
-            models.CheckConstraint(condition=~models.Q(photo__isnull=False, album__isnull=False),
-                                   name="search_document_photo_or_album"),
+            models.CheckConstraint(
+                condition=~models.Q(photo__isnull=False, album__isnull=False), name="search_document_photo_or_album"
+            ),
         ]
 
     def __str__(self):

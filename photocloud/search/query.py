@@ -33,8 +33,13 @@ MEANING_THRESHOLD_KNOWN = 0.60
 
 # The Chinese names of the seven default classes, as in the founding paper.
 CLASS_NAMES_ZH = {
-    "人像": "portrait", "风景": "landscape", "美食": "food", "文档": "document",
-    "建筑": "architecture", "动物": "animal", "动漫": "illustration",
+    "人像": "portrait",
+    "风景": "landscape",
+    "美食": "food",
+    "文档": "document",
+    "建筑": "architecture",
+    "动物": "animal",
+    "动漫": "illustration",
 }
 
 
@@ -154,8 +159,11 @@ def _add_meaning(parsed: ParsedQuery) -> None:
     if set(text.split()) <= _vocabulary_words():
         threshold = max(threshold, options.get("MEANING_THRESHOLD_KNOWN", MEANING_THRESHOLD_KNOWN))
     limit = options.get("MEANING_TERMS", MEANING_TERMS)
-    close = [(term, score) for term, score in meaning.close_terms(text, threshold, limit=3 * limit)
-             if term not in known and _adds_meaning(parsed.required, tokens(term))]
+    close = [
+        (term, score)
+        for term, score in meaning.close_terms(text, threshold, limit=3 * limit)
+        if term not in known and _adds_meaning(parsed.required, tokens(term))
+    ]
     parsed.expansions += [Expansion(term, "meaning", score) for term, score in close[:limit]]
 
 

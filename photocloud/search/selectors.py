@@ -67,15 +67,21 @@ def apply_filters(photos, viewer, filters: dict):
         photos = photos.annotate(shape=_orientation()).filter(shape=orientation)
     if size := filters.get("size"):
         photos = photos.annotate(pixels=F("width") * F("height"))
-        photos = {"small": photos.filter(pixels__lt=MEGAPIXEL),
-                  "medium": photos.filter(pixels__gte=MEGAPIXEL, pixels__lt=8 * MEGAPIXEL),
-                  "large": photos.filter(pixels__gte=8 * MEGAPIXEL)}[size]
+        photos = {
+            "small": photos.filter(pixels__lt=MEGAPIXEL),
+            "medium": photos.filter(pixels__gte=MEGAPIXEL, pixels__lt=8 * MEGAPIXEL),
+            "large": photos.filter(pixels__gte=8 * MEGAPIXEL),
+        }[size]
     return photos
 
 
 def _orientation():
-    return Case(When(width__gt=F("height"), then=Value("landscape")), When(width__lt=F("height"),
-                then=Value("portrait")), When(width=F("height"), then=Value("square")), output_field=CharField())
+    return Case(
+        When(width__gt=F("height"), then=Value("landscape")),
+        When(width__lt=F("height"), then=Value("portrait")),
+        When(width=F("height"), then=Value("square")),
+        output_field=CharField(),
+    )
 
 
 def _effective_category():
@@ -96,19 +102,26 @@ def ranked_ids(allowed, parsed: ParsedQuery, limit: int, narrow: bool = False) -
     found, rows = [], []
     if not narrow:
         ranked, ranked_params = parsed.ranked_sql(kind, wanted)
-        exists, exists_params = allowed.filter(pk=RawSQL("c.object_id", [])).order_by().values("pk").query \
-            .sql_with_params()
+        exists, exists_params = (
+            allowed.filter(pk=RawSQL("c.object_id", [])).order_by().values("pk").query.sql_with_params()
+        )
         with connection.cursor() as cursor:
-            cursor.execute(f"SELECT c.object_id, EXISTS ({backends.per_row(exists)}) FROM ({ranked}) c "
-                           "ORDER BY c.score DESC, c.object_id", [*exists_params, *ranked_params])
+            cursor.execute(
+                f"SELECT c.object_id, EXISTS ({backends.per_row(exists)}) FROM ({ranked}) c "
+                "ORDER BY c.score DESC, c.object_id",
+                [*exists_params, *ranked_params],
+            )
             rows = cursor.fetchall()
         found = [pk for pk, visible in rows if visible][:limit]
     if narrow or (len(found) < limit and len(rows) == wanted):  # many matches, too few of the best visible
         match_sql, match_params = parsed.match_sql(kind)
         allowed_sql, allowed_params = allowed.values("pk").query.sql_with_params()
         with connection.cursor() as cursor:
-            cursor.execute(f"SELECT m.object_id FROM ({match_sql}) m WHERE m.object_id IN ({allowed_sql}) "
-                           "ORDER BY m.score DESC, m.object_id LIMIT %s", [*match_params, *allowed_params, limit])
+            cursor.execute(
+                f"SELECT m.object_id FROM ({match_sql}) m WHERE m.object_id IN ({allowed_sql}) "
+                "ORDER BY m.score DESC, m.object_id LIMIT %s",
+                [*match_params, *allowed_params, limit],
+            )
             found = [pk for (pk,) in cursor.fetchall()]
     return [uuid.UUID(str(pk)) for pk in found]
 
@@ -154,8 +167,15 @@ class SearchResults:
         return reasons(self.parsed, photos, self.distances)
 
 
-def search(viewer, *, q: str = "", scope: str = "all", sort: str = "relevance", filters: dict | None = None,
-           similar_to: Photo | None = None) -> SearchResults:
+def search(
+    viewer,
+    *,
+    q: str = "",
+    scope: str = "all",
+    sort: str = "relevance",
+    filters: dict | None = None,
+    similar_to: Photo | None = None,
+) -> SearchResults:
     """Pictures matching the words (and/or similar to a picture) that pass the filters, in the order asked for.
 
     Results stop at the best RESULT_LIMIT (`capped` says when there were more): nobody pages further, and it
@@ -176,9 +196,16 @@ def search(viewer, *, q: str = "", scope: str = "all", sort: str = "relevance", 
         ids, distances = ranked_ids(allowed, parsed, RESULT_LIMIT + 1, narrow=bool(filters)), {}
     else:
         order = ("sort_date", "created_at") if sort == "oldest" else ("-sort_date", "-created_at")
-        ids, distances = list(matched.order_by(*order).values_list("pk", flat=True)[:RESULT_LIMIT + 1]), {}
-    found = SearchResults(parsed, allowed, ResultList(ids[:RESULT_LIMIT]), capped=len(ids) > RESULT_LIMIT,
-                          similar_to=similar_to, distances=distances or {}, analysed=distances is not None)
+        ids, distances = list(matched.order_by(*order).values_list("pk", flat=True)[: RESULT_LIMIT + 1]), {}
+    found = SearchResults(
+        parsed,
+        allowed,
+        ResultList(ids[:RESULT_LIMIT]),
+        capped=len(ids) > RESULT_LIMIT,
+        similar_to=similar_to,
+        distances=distances or {},
+        analysed=distances is not None,
+    )
     if match is not None and not filters and similar_to is None:
         found.albums = ResultList(ranked_ids(_scope(viewer, scope, Album), parsed, 6), Album)[:]
     return found
@@ -197,8 +224,14 @@ def _similar_ids(viewer, scope: str, photo: Photo, matched) -> tuple[list, dict 
 
 
 FACETS = {
-    "category": "Category", "system_category": "System category", "album": "Album", "owner": "Owner",
-    "camera": "Camera", "color": "Colour", "orientation": "Orientation", "year": "Year",
+    "category": "Category",
+    "system_category": "System category",
+    "album": "Album",
+    "owner": "Owner",
+    "camera": "Camera",
+    "color": "Colour",
+    "orientation": "Orientation",
+    "year": "Year",
 }
 
 
@@ -206,10 +239,22 @@ def facets(photos) -> dict[str, list[dict]]:
     """Counts of these pictures by category, album, owner, camera, colour, orientation and year, most common first;
     each value carries the filter parameters that select it. One query, counted here: the set is at most
     RESULT_LIMIT pictures, and one pass over it is cheaper than a GROUP BY per facet."""
-    rows = photos.order_by().annotate(effective_category=_effective_category(), shape=_orientation(),
-                                      year=ExtractYear("sort_date")).values_list(
-        "effective_category", "analysis__category", "album_id", "album__title", "owner__username", "camera_make",
-        "camera_model", "dominant_color", "shape", "year")
+    rows = (
+        photos.order_by()
+        .annotate(effective_category=_effective_category(), shape=_orientation(), year=ExtractYear("sort_date"))
+        .values_list(
+            "effective_category",
+            "analysis__category",
+            "album_id",
+            "album__title",
+            "owner__username",
+            "camera_make",
+            "camera_model",
+            "dominant_color",
+            "shape",
+            "year",
+        )
+    )
     counters = {name: Counter() for name in FACETS}
     for category, system, album_id, album_title, owner, make, model, color, shape, year in rows:
         counters["category"][(category,)] += 1
@@ -232,11 +277,13 @@ def facets(photos) -> dict[str, list[dict]]:
     }
     result = {}
     for name, counter in counters.items():
-        common = sorted(((key, count) for key, count in counter.items() if count),
-                        key=lambda item: (-item[1], str(item[0])))[:FACET_VALUES]
+        common = sorted(
+            ((key, count) for key, count in counter.items() if count), key=lambda item: (-item[1], str(item[0]))
+        )[:FACET_VALUES]
         if common:
-            result[name] = [dict(zip(("label", "params"), describe[name](key), strict=True), count=count)
-                            for key, count in common]
+            result[name] = [
+                dict(zip(("label", "params"), describe[name](key), strict=True), count=count) for key, count in common
+            ]
     return result
 
 

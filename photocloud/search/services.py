@@ -67,8 +67,10 @@ def _photos_for_indexing(ids=None):
 def _save(kind: str, objects: Iterable, fields_of) -> int:
     """Create or update the documents of these pictures or albums, and add their labels to the vocabulary."""
     objects = list(objects)
-    existing = {getattr(doc, f"{kind}_id"): doc
-                for doc in SearchDocument.objects.filter(**{f"{kind}__in": [obj.pk for obj in objects]})}
+    existing = {
+        getattr(doc, f"{kind}_id"): doc
+        for doc in SearchDocument.objects.filter(**{f"{kind}__in": [obj.pk for obj in objects]})
+    }
     created, changed, vocabulary = [], [], set()
     for obj in objects:
         fields = fields_of(obj)
@@ -83,13 +85,15 @@ def _save(kind: str, objects: Iterable, fields_of) -> int:
     with transaction.atomic():
         SearchDocument.objects.bulk_create(created, batch_size=500)
         if created and created[0].pk is None:  # MySQL returns no ids from a bulk insert (the other databases do)
-            created = list(SearchDocument.objects.filter(**{f"{kind}__in": [obj.pk for obj in objects
-                                                                           if obj.pk not in existing]}))
+            created = list(
+                SearchDocument.objects.filter(**{f"{kind}__in": [obj.pk for obj in objects if obj.pk not in existing]})
+            )
         SearchDocument.objects.bulk_update(changed, ["labels", "names", "body", "text", "terms"], batch_size=500)
         SearchPosting.objects.filter(document__in=changed).delete()
         SearchPosting.objects.bulk_create(_postings([*created, *changed]), batch_size=2000)
-        SearchTerm.objects.bulk_create([SearchTerm(name=name) for name in vocabulary if name],
-                                       ignore_conflicts=True, batch_size=500)
+        SearchTerm.objects.bulk_create(
+            [SearchTerm(name=name) for name in vocabulary if name], ignore_conflicts=True, batch_size=500
+        )
     return len(created) + len(changed)
 
 
@@ -97,8 +101,13 @@ def _postings(documents: list[SearchDocument]):
     """The postings index rows of these documents (backends.py reads them)."""
     for doc in documents:
         for term, columns in document_terms(doc).items():
-            yield SearchPosting(document=doc, is_album=doc.album_id is not None, object_id=doc.album_id or doc.photo_id,
-                                term=term, columns=columns)
+            yield SearchPosting(
+                document=doc,
+                is_album=doc.album_id is not None,
+                object_id=doc.album_id or doc.photo_id,
+                term=term,
+                columns=columns,
+            )
 
 
 def index_photos(photo_ids) -> int:
@@ -106,7 +115,7 @@ def index_photos(photo_ids) -> int:
     ids = list(photo_ids)
     changed = 0
     for start in range(0, len(ids), CHUNK):
-        changed += _save("photo", _photos_for_indexing(ids[start:start + CHUNK]), _photo_fields)
+        changed += _save("photo", _photos_for_indexing(ids[start : start + CHUNK]), _photo_fields)
     return changed
 
 
@@ -125,13 +134,15 @@ def index_owner_photos(owner_id) -> int:
 
 def missing_documents() -> tuple[int, int]:
     """How many pictures and albums have no search document."""
-    return (Photo.objects.filter(search_doc__isnull=True).count(),
-            Album.objects.filter(search_doc__isnull=True).count())
+    return (
+        Photo.objects.filter(search_doc__isnull=True).count(),
+        Album.objects.filter(search_doc__isnull=True).count(),
+    )
 
 
 def index_missing() -> int:
     album_ids = list(Album.objects.filter(search_doc__isnull=True).values_list("pk", flat=True))
-    changed = sum(index_albums(album_ids[start:start + CHUNK]) for start in range(0, len(album_ids), CHUNK))
+    changed = sum(index_albums(album_ids[start : start + CHUNK]) for start in range(0, len(album_ids), CHUNK))
     return changed + index_photos(Photo.objects.filter(search_doc__isnull=True).values_list("pk", flat=True))
 
 
@@ -142,10 +153,10 @@ def rebuild(progress=None) -> dict:
     counts = {"albums": 0, "photos": 0}
     album_ids = list(Album.objects.values_list("pk", flat=True))
     for start in range(0, len(album_ids), CHUNK):
-        counts["albums"] += index_albums(album_ids[start:start + CHUNK])
+        counts["albums"] += index_albums(album_ids[start : start + CHUNK])
     photo_ids = list(Photo.objects.order_by("pk").values_list("pk", flat=True))
     for start in range(0, len(photo_ids), CHUNK):
-        counts["photos"] += index_photos(photo_ids[start:start + CHUNK])
+        counts["photos"] += index_photos(photo_ids[start : start + CHUNK])
         if progress:
             progress(counts["photos"], len(photo_ids))
     return counts

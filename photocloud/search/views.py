@@ -30,8 +30,9 @@ def results(request):
     if data["scope"] == "web":
         handover = _query_string({"q": data["q"], "photo": data["similar_to"]})
         return redirect(f"{reverse('crawler:new')}?{handover}")
-    found = selectors.search(request.user, q=data["q"], scope=data["scope"], sort=data["sort"],
-                             filters=form.filters(), similar_to=similar_to)
+    found = selectors.search(
+        request.user, q=data["q"], scope=data["scope"], sort=data["sort"], filters=form.filters(), similar_to=similar_to
+    )
     page = Paginator(found.results, selectors.PAGE_SIZE).get_page(data["page"])
     current = {key: value for key, value in data.items() if key != "page"}
     reasons = found.reasons(page.object_list)
@@ -49,11 +50,18 @@ def results(request):
         "meaning": [e.term for e in found.parsed.expansions if e.kind == "meaning"],
         "facets": _facet_links(found.facets(), current) if page.paginator.count else [],
         "capped": found.capped,
-        "active_filters": [{"name": form.fields[name].label or name.replace("_", " ").capitalize(),
-                            "value": value, "remove": "?" + _query_string(current, **{name: None})}
-                           for name, value in form.filters().items()],
-        "sorts": [{"key": key, "label": label, "url": "?" + _query_string(current, sort=key), "current": key ==
-                   data["sort"]} for key, label in SORTS.items()],
+        "active_filters": [
+            {
+                "name": form.fields[name].label or name.replace("_", " ").capitalize(),
+                "value": value,
+                "remove": "?" + _query_string(current, **{name: None}),
+            }
+            for name, value in form.filters().items()
+        ],
+        "sorts": [
+            {"key": key, "label": label, "url": "?" + _query_string(current, sort=key), "current": key == data["sort"]}
+            for key, label in SORTS.items()
+        ],
         "page_url": "?" + _query_string(current, page=None) + "&page=",
     }
     return render(request, "search/results.html", context)
@@ -62,9 +70,16 @@ def results(request):
 def _facet_links(facets: dict, current: dict) -> list[dict]:
     """Each facet value as a link that adds its filter to the current search (and goes back to page one)."""
     return [
-        {"name": selectors.FACETS[name], "values": [
-            {**value, "url": "?" + _query_string(current, **value["params"]),
-             "active": all(str(current.get(k) or "") == str(v) for k, v in value["params"].items())}
-            for value in values]}
+        {
+            "name": selectors.FACETS[name],
+            "values": [
+                {
+                    **value,
+                    "url": "?" + _query_string(current, **value["params"]),
+                    "active": all(str(current.get(k) or "") == str(v) for k, v in value["params"].items()),
+                }
+                for value in values
+            ],
+        }
         for name, values in facets.items()
     ]

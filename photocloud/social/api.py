@@ -164,8 +164,9 @@ class CommentDetailView(APIView):
     def delete(self, request, pk):
         comment = selectors.comment_for(request.user, pk)
         if not services.can_delete_comment(request.user, comment):
-            raise exceptions.PermissionDenied("You may only delete your own comments, or comments on your albums "
-                                              "and pictures.")
+            raise exceptions.PermissionDenied(
+                "You may only delete your own comments, or comments on your albums and pictures."
+            )
         services.delete_comment(request.user, comment)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
@@ -175,8 +176,10 @@ class NotificationListView(APIView):
 
     permission_classes = [permissions.IsAuthenticated]
 
-    @extend_schema(parameters=[OpenApiParameter("unread", bool, description="Only the unread ones.")],
-                   responses=NotificationSerializer(many=True))
+    @extend_schema(
+        parameters=[OpenApiParameter("unread", bool, description="Only the unread ones.")],
+        responses=NotificationSerializer(many=True),
+    )
     def get(self, request):
         notes = selectors.notifications_for(request.user)
         if request.query_params.get("unread") in ("1", "true"):
@@ -210,13 +213,15 @@ class FeedView(APIView):
         photos = selectors.feed_photos(request.user).select_related("analysis").prefetch_related("tags")
         page = paginator.paginate_queryset(photos, request, view=self)
         albums = selectors.feed_albums(request.user).prefetch_related("tags")[:20] if paginator.page.number == 1 else []
-        return Response({
-            "count": paginator.page.paginator.count,
-            "next": paginator.get_next_link(),
-            "previous": paginator.get_previous_link(),
-            "photos": PhotoSerializer(page, many=True, context=context).data,
-            "albums": AlbumSerializer(albums, many=True, context=context).data,
-        })
+        return Response(
+            {
+                "count": paginator.page.paginator.count,
+                "next": paginator.get_next_link(),
+                "previous": paginator.get_previous_link(),
+                "photos": PhotoSerializer(page, many=True, context=context).data,
+                "albums": AlbumSerializer(albums, many=True, context=context).data,
+            }
+        )
 
 
 class RecommendationsView(APIView):
@@ -224,8 +229,10 @@ class RecommendationsView(APIView):
 
     permission_classes = [permissions.IsAuthenticated]
 
-    @extend_schema(parameters=[OpenApiParameter("limit", int, description="At most 50 (default 10).")],
-                   responses=RecommendationsSerializer)
+    @extend_schema(
+        parameters=[OpenApiParameter("limit", int, description="At most 50 (default 10).")],
+        responses=RecommendationsSerializer,
+    )
     def get(self, request):
         try:
             limit = min(max(int(request.query_params.get("limit", 10)), 1), 50)
@@ -275,8 +282,9 @@ class CopyView(APIView):
         data.is_valid(raise_exception=True)
         album = get_object_or_404(Album.objects.owned_by(request.user), pk=data.validated_data["album"])
         try:
-            result = services.copy_to_album(request.user, photo, album,
-                                            request.build_absolute_uri(photo.get_absolute_url()))
+            result = services.copy_to_album(
+                request.user, photo, album, request.build_absolute_uri(photo.get_absolute_url())
+            )
         except services.CopyNotAllowed as error:
             raise exceptions.PermissionDenied(str(error)) from None
         except services.SocialError as error:

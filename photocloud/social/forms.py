@@ -6,8 +6,12 @@ from .models import COMMENT_MAX_LENGTH
 
 
 class CommentForm(forms.Form):
-    body = forms.CharField(max_length=COMMENT_MAX_LENGTH, widget=forms.Textarea(attrs={"rows": 3}),
-                           label="Comment", error_messages={"required": "Write something first."})
+    body = forms.CharField(
+        max_length=COMMENT_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        label="Comment",
+        error_messages={"required": "Write something first."},
+    )
     parent = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
 
 

@@ -111,8 +111,9 @@ class Notification(TargetMixin):
     class Meta:
         ordering = ["-created_at", "-id"]
         constraints = [
-            models.CheckConstraint(condition=ONE_TARGET | Q(album__isnull=True, photo__isnull=True),
-                                   name="notification_at_most_one_target"),
+            models.CheckConstraint(
+                condition=ONE_TARGET | Q(album__isnull=True, photo__isnull=True), name="notification_at_most_one_target"
+            ),
         ]
         indexes = [models.Index(fields=["recipient", "read_at"]), models.Index(fields=["recipient", "-created_at"])]
 

@@ -86,8 +86,9 @@ def histories(user_ids) -> dict[int, dict]:
     album_signals = []
     for user_id, photo_id, count in PhotoView.objects.filter(user__in=user_ids).values_list("user", "photo", "count"):
         add(user_id, photo_id, SIGNAL_WEIGHTS["viewed"] + min(count - 1, 1), "viewed")
-    for user_id, photo_id, album_id in Comment.objects.filter(author__in=user_ids).values_list("author", "photo",
-                                                                                                 "album"):
+    for user_id, photo_id, album_id in Comment.objects.filter(author__in=user_ids).values_list(
+        "author", "photo", "album"
+    ):
         add(user_id, photo_id, SIGNAL_WEIGHTS["commented on"], "commented on")
         if album_id:
             album_signals.append((user_id, album_id, "commented on"))
@@ -181,8 +182,9 @@ class Recommender:
         kept = set(visible.filter(pk__in=recent).values_list("pk", flat=True))
         self.profile = {pk: history[pk] for pk in recent if pk in kept}
         # A picture the user already copied counts as seen: the copy may be another file (location stripped).
-        self.seen = set(history) | set(Photo.objects.owned_by(user).filter(copied_from__isnull=False)
-                                       .values_list("copied_from", flat=True))
+        self.seen = set(history) | set(
+            Photo.objects.owned_by(user).filter(copied_from__isnull=False).values_list("copied_from", flat=True)
+        )
         self.followed = set(Follow.objects.filter(follower=user).values_list("followee", flat=True))
         self.own_files = set(Photo.objects.owned_by(user).values_list("sha256", flat=True))
         self.cold = not self.profile and not self.followed
@@ -204,8 +206,10 @@ class Recommender:
         ids = set(sorted(votes, key=votes.get, reverse=True)[:BEHAVIOUR_POOL])
         seeds = sorted(self.profile, key=lambda pk: self.profile[pk][0], reverse=True)
         for pk in [pk for pk in seeds if pk in profile_vectors][:SEARCH_SEEDS]:
-            ids.update(photo.pk for photo, _ in similar_photos(self.user, profile_vectors[pk], metric="cosine",
-                                                               limit=SEARCH_HITS))
+            ids.update(
+                photo.pk
+                for photo, _ in similar_photos(self.user, profile_vectors[pk], metric="cosine", limit=SEARCH_HITS)
+            )
         newest = self.visible.order_by("-created_at").values_list("pk", flat=True)
         ids.update(newest.filter(owner__in=self.followed)[:RECENT_POOL])
         ids.update(newest[:RECENT_POOL])
@@ -288,7 +292,7 @@ class Recommender:
             return scores, because
         top = max(self.profile[pk][0] for pk in mine)
         weights = np.array([0.6 + 0.4 * self.profile[pk][0] / top for pk in mine], dtype=np.float32)
-        similarity = (np.stack([vectors[ids[row]] for row in have]) @ np.stack([profile_vectors[pk] for pk in mine]).T)
+        similarity = np.stack([vectors[ids[row]] for row in have]) @ np.stack([profile_vectors[pk] for pk in mine]).T
         similarity = similarity * weights[None, :]
         best_few = -np.sort(-similarity, axis=1)[:, :CONTENT_NEIGHBOURS]
         best = similarity.argmax(axis=1)
@@ -299,19 +303,25 @@ class Recommender:
 
     def _popular(self) -> list[_Scored]:
         """Cold start: popular recent public pictures, then the newest public ones."""
-        return [_Scored(photo.pk, photo.album_id, photo.owner_id, score) for photo, score in
-                popular_photos(self.user, exclude=self.seen, files=self.own_files)]
+        return [
+            _Scored(photo.pk, photo.album_id, photo.owner_id, score)
+            for photo, score in popular_photos(self.user, exclude=self.seen, files=self.own_files)
+        ]
 
     # results -------------------------------------------------------------------------------------------------------
 
     def _explained(self, chosen: list[_Scored], albums: bool = False) -> list[Recommendation]:
         """The chosen pictures (or their albums) as Recommendations, with display data and the reason in words."""
         photos = Photo.objects.select_related("album", "owner").in_bulk(
-            [c.pk for c in chosen] + [c.because_id for c in chosen if c.because_id])
+            [c.pk for c in chosen] + [c.because_id for c in chosen if c.because_id]
+        )
         cards = {}
         if albums:  # what an album card shows
-            cards = Album.objects.select_related("cover", "owner").annotate(photo_count=Count("photos")).in_bulk(
-                [c.album_id for c in chosen])
+            cards = (
+                Album.objects.select_related("cover", "owner")
+                .annotate(photo_count=Count("photos"))
+                .in_bulk([c.album_id for c in chosen])
+            )
         result = []
         for candidate in chosen:
             photo, because = photos[candidate.pk], photos.get(candidate.because_id)
@@ -422,8 +432,9 @@ def popular_photos(viewer, *, exclude=(), files=(), limit: int = 200) -> list[tu
 
 
 def _cache_version(user) -> str:
-    return cache.get_or_set(f"social:recs-version:{user.pk}:{user.date_joined.timestamp()}", uuid.uuid4().hex,
-                            CACHE_SECONDS)
+    return cache.get_or_set(
+        f"social:recs-version:{user.pk}:{user.date_joined.timestamp()}", uuid.uuid4().hex, CACHE_SECONDS
+    )
 
 
 def forget_recommendations(user) -> None:
@@ -443,7 +454,14 @@ def recommendations(user, photos: int, albums: int) -> dict:
         return result
     visible = Photo.objects.visible_to(user).exclude(owner=user)
     shown_photos = set(visible.filter(pk__in=[rec.item.pk for rec in result["photos"]]).values_list("pk", flat=True))
-    shown_albums = set(Album.objects.visible_to(user).exclude(owner=user)
-                       .filter(pk__in=[rec.item.pk for rec in result["albums"]]).values_list("pk", flat=True))
-    return {"photos": [rec for rec in result["photos"] if rec.item.pk in shown_photos],
-            "albums": [rec for rec in result["albums"] if rec.item.pk in shown_albums], "cold": result["cold"]}
+    shown_albums = set(
+        Album.objects.visible_to(user)
+        .exclude(owner=user)
+        .filter(pk__in=[rec.item.pk for rec in result["albums"]])
+        .values_list("pk", flat=True)
+    )
+    return {
+        "photos": [rec for rec in result["photos"] if rec.item.pk in shown_photos],
+        "albums": [rec for rec in result["albums"] if rec.item.pk in shown_albums],
+        "cold": result["cold"],
+    }

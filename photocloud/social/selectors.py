@@ -58,8 +58,7 @@ def like_summary(viewer, target, shown: int = 12) -> dict:
 
 def collect_summary(viewer, album: Album) -> dict:
     collects = Collect.objects.filter(album=album)
-    return {"count": collects.count(),
-            "collected": viewer.is_authenticated and collects.filter(user=viewer).exists()}
+    return {"count": collects.count(), "collected": viewer.is_authenticated and collects.filter(user=viewer).exists()}
 
 
 def collected_albums(user):
@@ -191,5 +190,9 @@ def web_finds(user) -> dict:
     """The "From the web" part of the recommendations: whether a crawl can start at all, one still running, and the
     best unsaved images of the latest finished one (their thumbnails are served to the crawl's owner only)."""
     crawl, results = crawler.recent_results(user, WEB_FINDS)
-    return {"sources": crawler.sources_configured(), "running": crawler.active_crawls(user).first(), "crawl": crawl,
-            "results": results}
+    return {
+        "sources": crawler.sources_configured(),
+        "running": crawler.active_crawls(user).first(),
+        "crawl": crawl,
+        "results": results,
+    }

@@ -25,8 +25,12 @@ class CollectSummarySerializer(serializers.Serializer):
 
 class CommentSerializer(serializers.ModelSerializer):
     author = UserRefSerializer(read_only=True)
-    parent = serializers.IntegerField(source="parent_id", required=False, allow_null=True,
-                                      help_text="The comment this one replies to (same album or picture).")
+    parent = serializers.IntegerField(
+        source="parent_id",
+        required=False,
+        allow_null=True,
+        help_text="The comment this one replies to (same album or picture).",
+    )
     body = serializers.CharField(max_length=COMMENT_MAX_LENGTH, help_text="Plain text; shown escaped.")
     album = serializers.UUIDField(source="album_id", read_only=True)
     photo = serializers.UUIDField(source="photo_id", read_only=True)
@@ -36,7 +40,6 @@ class CommentSerializer(serializers.ModelSerializer):
         model = Comment
         fields = ["id", "author", "parent", "body", "album", "photo", "created_at", "edited_at", "deleted"]
         read_only_fields = ["id", "created_at", "edited_at"]
-
 
     def get_deleted(self, comment) -> bool:
         return comment.deleted_at is not None
@@ -69,8 +72,12 @@ class NotificationSerializer(serializers.ModelSerializer):
 
 
 class MarkReadSerializer(serializers.Serializer):
-    ids = serializers.ListField(child=serializers.IntegerField(min_value=1, max_value=MAX_ID), required=False,
-                                max_length=1000, help_text="Notifications to mark read; all of them when left out.")
+    ids = serializers.ListField(
+        child=serializers.IntegerField(min_value=1, max_value=MAX_ID),
+        required=False,
+        max_length=1000,
+        help_text="Notifications to mark read; all of them when left out.",
+    )
 
 
 class MarkReadResultSerializer(serializers.Serializer):

@@ -256,8 +256,11 @@ def record_view(user, photo: Photo) -> None:
 def can_copy(user, photo: Photo) -> bool:
     """Only public pictures may be copied: a copy lands in the copier's albums, which may be shared wider than the
     author shared the original (followers only, or private)."""
-    return (user.is_authenticated and photo.owner_id != user.pk
-            and Photo.objects.visible_to(None).filter(pk=photo.pk).exists())
+    return (
+        user.is_authenticated
+        and photo.owner_id != user.pk
+        and Photo.objects.visible_to(None).filter(pk=photo.pk).exists()
+    )
 
 
 def copy_to_album(user, photo: Photo, album: Album, source_page_url: str) -> UploadResult:
@@ -272,8 +275,9 @@ def copy_to_album(user, photo: Photo, album: Album, source_page_url: str) -> Upl
     if album.owner_id != user.pk:
         raise SocialError("Pictures can only be added to your own albums.")
     if not can_copy(user, photo):
-        raise CopyNotAllowed("Only public pictures can be added to your albums: the author shared this one with "
-                             "fewer people.")
+        raise CopyNotAllowed(
+            "Only public pictures can be added to your albums: the author shared this one with fewer people."
+        )
     extension = imaging.FORMATS[photo.format][1]
     filename = os.path.basename(photo.original_name or "") or f"{photo.pk}.{extension}"
     author = photo.credited_author or (None if photo.credit else photo.owner)

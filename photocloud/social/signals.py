@@ -15,6 +15,10 @@ def waiting_notifications(sender, request, user, **kwargs):
         return
     count = unread_count(user)
     if count:
-        text = format_html('You have <a href="{}">{} new notification{}</a>.', reverse("social:notifications"), count,
-                           "" if count == 1 else "s")
+        text = format_html(
+            'You have <a href="{}">{} new notification{}</a>.',
+            reverse("social:notifications"),
+            count,
+            "" if count == 1 else "s",
+        )
         messages.info(request, text, fail_silently=True)

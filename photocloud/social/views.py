@@ -72,8 +72,9 @@ def collect(request, pk):
 
 @login_required
 def collected(request):
-    return render(request, "social/collected.html", {"page": page_of(request, selectors.collected_albums(request.user),
-                                                                   24)})
+    return render(
+        request, "social/collected.html", {"page": page_of(request, selectors.collected_albums(request.user), 24)}
+    )
 
 
 @login_required
@@ -96,8 +97,9 @@ def people(request, username, direction):
     """Followers of a user, or the people they follow."""
     owner = get_object_or_404(User, username=username, is_active=True)
     users = selectors.followers(owner) if direction == "followers" else selectors.following(owner)
-    return render(request, "social/people.html", {"owner": owner, "direction": direction,
-                                                  "page": page_of(request, users, 50)})
+    return render(
+        request, "social/people.html", {"owner": owner, "direction": direction, "page": page_of(request, users, 50)}
+    )
 
 
 # --- comments ------------------------------------------------------------------------------------------------------
@@ -149,8 +151,11 @@ def comment_delete(request, pk):
         count = services.delete_comment(request.user, comment)
         messages.success(request, "Comment deleted." if count <= 1 else f"Comment and {count - 1} replies deleted.")
         return _back_to(target)
-    context = {"comment": comment, "keeps_replies": comment.author_id == request.user.pk,
-               "replies": len(services.descendants([comment.pk])) - 1}
+    context = {
+        "comment": comment,
+        "keeps_replies": comment.author_id == request.user.pk,
+        "replies": len(services.descendants([comment.pk])) - 1,
+    }
     return render(request, "social/comment_delete.html", context)
 
 
@@ -232,4 +237,3 @@ def copy_photo(request, pk):
     else:
         messages.success(request, f"Added to “{album.title}”, credited to {photo.owner.shown_name}.")
     return redirect(result.photo)
-

@@ -7,13 +7,30 @@ from .models import ImportEvent, ImportFolder, UploadSession
 @admin.register(ImportFolder)
 class ImportFolderAdmin(admin.ModelAdmin):
     form = ImportFolderForm
-    list_display = ["path", "owner", "album", "mode", "enabled", "imported_count", "duplicate_count",
-                    "rejected_count", "pending_count", "last_activity_at"]
+    list_display = [
+        "path",
+        "owner",
+        "album",
+        "mode",
+        "enabled",
+        "imported_count",
+        "duplicate_count",
+        "rejected_count",
+        "pending_count",
+        "last_activity_at",
+    ]
     list_filter = ["enabled", "mode"]
     search_fields = ["path", "owner__username"]
     raw_id_fields = ["owner", "album"]
-    readonly_fields = ["imported_count", "duplicate_count", "rejected_count", "pending_count", "last_scan_at",
-                       "last_activity_at", "last_error"]
+    readonly_fields = [
+        "imported_count",
+        "duplicate_count",
+        "rejected_count",
+        "pending_count",
+        "last_scan_at",
+        "last_activity_at",
+        "last_error",
+    ]
 
 
 @admin.register(ImportEvent)

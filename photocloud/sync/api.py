@@ -20,8 +20,14 @@ from .serializers import ChunkAnswerSerializer, UploadStartSerializer, UploadSta
 
 
 def _state(session: UploadSession) -> dict:
-    return {"status": "open", "id": session.pk, "offset": session.received, "size": session.size,
-            "max_chunk_bytes": services.MAX_CHUNK_BYTES, "photo": None}
+    return {
+        "status": "open",
+        "id": session.pk,
+        "offset": session.received,
+        "size": session.size,
+        "max_chunk_bytes": services.MAX_CHUNK_BYTES,
+        "photo": None,
+    }
 
 
 def _error(error: services.UploadError) -> Response:
@@ -46,8 +52,11 @@ class _UploadRate:
 
 
 class UploadStartView(_UploadRate, _SessionView):
-    @extend_schema(request=UploadStartSerializer, responses={200: UploadStateSerializer, 201: UploadStateSerializer},
-                   operation_id="uploads_start")
+    @extend_schema(
+        request=UploadStartSerializer,
+        responses={200: UploadStateSerializer, 201: UploadStateSerializer},
+        operation_id="uploads_start",
+    )
     def post(self, request):
         """Start sending a file, or resume the unfinished upload of the same bytes. Nothing is sent for bytes you
         already have (status "duplicate")."""
@@ -58,8 +67,16 @@ class UploadStartView(_UploadRate, _SessionView):
         except services.UploadError as error:
             return _error(error)
         if photo is not None:
-            return Response({"status": "duplicate", "id": None, "offset": photo.file_size, "size": photo.file_size,
-                             "max_chunk_bytes": services.MAX_CHUNK_BYTES, "photo": photo.pk})
+            return Response(
+                {
+                    "status": "duplicate",
+                    "id": None,
+                    "offset": photo.file_size,
+                    "size": photo.file_size,
+                    "max_chunk_bytes": services.MAX_CHUNK_BYTES,
+                    "photo": photo.pk,
+                }
+            )
         return Response(_state(session), status=status.HTTP_201_CREATED if session.received == 0 else 200)
 
 
@@ -71,9 +88,13 @@ class UploadView(_SessionView):
 
     @extend_schema(
         request={"application/octet-stream": OpenApiTypes.BINARY},
-        parameters=[OpenApiParameter("offset", int, required=True,
-                                     description="Where these bytes go; must equal the bytes received so far.")],
-        responses={200: ChunkAnswerSerializer, 409: ChunkAnswerSerializer}, operation_id="uploads_chunk",
+        parameters=[
+            OpenApiParameter(
+                "offset", int, required=True, description="Where these bytes go; must equal the bytes received so far."
+            )
+        ],
+        responses={200: ChunkAnswerSerializer, 409: ChunkAnswerSerializer},
+        operation_id="uploads_chunk",
     )
     def put(self, request, pk):
         """Send the next chunk (raw bytes, at most `max_chunk_bytes`). A wrong offset is answered with 409 and the
@@ -95,14 +116,20 @@ class UploadView(_SessionView):
         """Give up an unfinished upload and drop the bytes received (nothing in the library changes); not while a
         request is completing it."""
         if not services.discard_upload(self.session(pk)):
-            return _error(services.UploadError("This upload is being completed; it cannot be given up now.",
-                                               status=409, code="completing"))
+            return _error(
+                services.UploadError(
+                    "This upload is being completed; it cannot be given up now.", status=409, code="completing"
+                )
+            )
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 class UploadCompleteView(_UploadRate, _SessionView):
-    @extend_schema(request=None, responses={200: UploadResultSerializer, 201: UploadResultSerializer,
-                                            409: ChunkAnswerSerializer}, operation_id="uploads_complete")
+    @extend_schema(
+        request=None,
+        responses={200: UploadResultSerializer, 201: UploadResultSerializer, 409: ChunkAnswerSerializer},
+        operation_id="uploads_complete",
+    )
     def post(self, request, pk):
         """Check the received bytes against the announced SHA-256 and add the picture: stored (201), already there
         (200), or rejected with the reason (4xx)."""
@@ -110,6 +137,11 @@ class UploadCompleteView(_UploadRate, _SessionView):
             result = services.complete_upload(self.session(pk))
         except services.UploadError as error:
             return _error(error)
-        body = {"name": result.name, "status": result.status, "reason": result.reason, "code": result.code,
-                "photo": PhotoSerializer(result.photo, context={"request": request}).data if result.photo else None}
+        body = {
+            "name": result.name,
+            "status": result.status,
+            "reason": result.reason,
+            "code": result.code,
+            "photo": PhotoSerializer(result.photo, context={"request": request}).data if result.photo else None,
+        }
         return Response(body, status=result.http_status)

@@ -95,19 +95,24 @@ class State:
         path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         self.db = sqlite3.connect(path, check_same_thread=False, isolation_level=None, timeout=30)
         self.db.execute("PRAGMA journal_mode=WAL")
-        self.db.execute("CREATE TABLE IF NOT EXISTS files (path TEXT PRIMARY KEY, size INTEGER, mtime_ns INTEGER, "
-                        "sha256 TEXT, outcome TEXT, reason TEXT)")
+        self.db.execute(
+            "CREATE TABLE IF NOT EXISTS files (path TEXT PRIMARY KEY, size INTEGER, mtime_ns INTEGER, "
+            "sha256 TEXT, outcome TEXT, reason TEXT)"
+        )
         self.lock = threading.Lock()
 
     def get(self, relative: str):
         with self.lock:
-            return self.db.execute("SELECT size, mtime_ns, sha256, outcome, reason FROM files WHERE path = ?",
-                                   (relative,)).fetchone()
+            return self.db.execute(
+                "SELECT size, mtime_ns, sha256, outcome, reason FROM files WHERE path = ?", (relative,)
+            ).fetchone()
 
     def record(self, item: "Item", outcome: str | None = None, reason: str = "") -> None:
         with self.lock:
-            self.db.execute("INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?, ?, ?)",
-                            (item.relative, item.size, item.mtime_ns, item.sha256, outcome, reason))
+            self.db.execute(
+                "INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?, ?, ?)",
+                (item.relative, item.size, item.mtime_ns, item.sha256, outcome, reason),
+            )
 
     def forget(self, relative: str) -> None:
         with self.lock:
@@ -129,8 +134,12 @@ class Api:
     def __init__(self, server: str, token: str, attempts: int = 6, timeout: float = 120):
         self.server = server
         self.attempts = attempts
-        self.http = httpx.Client(base_url=server, timeout=timeout, follow_redirects=False,
-                                 headers={"Authorization": f"Token {token}", "User-Agent": "photocloud-sync"})
+        self.http = httpx.Client(
+            base_url=server,
+            timeout=timeout,
+            follow_redirects=False,
+            headers={"Authorization": f"Token {token}", "User-Agent": "photocloud-sync"},
+        )
 
     def request(self, method: str, url: str, *, attempts: int | None = None, **kwargs) -> httpx.Response:
         attempts = attempts or self.attempts
@@ -145,7 +154,8 @@ class Api:
                 if response.status_code == 401:
                     raise TokenRefused(
                         f"The server refused the token: {_detail(response)} Create a token at "
-                        f"{self.server}/accounts/tokens/ and pass it with --token (add --save to keep it).")
+                        f"{self.server}/accounts/tokens/ and pass it with --token (add --save to keep it)."
+                    )
                 if response.status_code != 429 and response.status_code < 500:
                     return response
                 problem = f"the server answered {response.status_code} {_detail(response)}"
@@ -162,13 +172,16 @@ class Api:
     def me(self) -> str:
         response = self.request("GET", "/api/me/", attempts=3)  # a wrong address should not take a minute
         if response.is_redirect:
-            raise SyncError(f"{self.server} redirects to {response.headers.get('Location')}: give --server the "
-                            "address it redirects to (e.g. https://).")
+            raise SyncError(
+                f"{self.server} redirects to {response.headers.get('Location')}: give --server the "
+                "address it redirects to (e.g. https://)."
+            )
         try:
             return response.json()["username"]
         except (ValueError, KeyError, TypeError):
-            raise SyncError(f"{self.server} does not look like a Photocloud server (GET /api/me/ answered "
-                            f"{response.status_code}).") from None
+            raise SyncError(
+                f"{self.server} does not look like a Photocloud server (GET /api/me/ answered {response.status_code})."
+            ) from None
 
 
 def _backoff(attempt: int, retry_after: str) -> float:
@@ -231,9 +244,11 @@ class Summary:
                 self.failed.append((relative, reason))
 
     def text(self) -> str:
-        lines = [f"Uploaded: {self.uploaded} · Already there: {self.present} · Rejected: {len(self.rejected)}"
-                 + (f" · Failed: {len(self.failed)}" if self.failed else "")
-                 + (f" · Resumed: {self.resumed}" if self.resumed else "")]
+        lines = [
+            f"Uploaded: {self.uploaded} · Already there: {self.present} · Rejected: {len(self.rejected)}"
+            + (f" · Failed: {len(self.failed)}" if self.failed else "")
+            + (f" · Resumed: {self.resumed}" if self.resumed else "")
+        ]
         lines += [f"  rejected {name}: {reason}" for name, reason in self.rejected]
         lines += [f"  failed {name}: {reason}" for name, reason in self.failed]
         return "\n".join(lines)
@@ -270,8 +285,19 @@ class Stopped(Exception):
 
 
 class Syncer:
-    def __init__(self, api: Api, root: Path, state: State, *, album: str | None, album_per_folder: bool,
-                 workers: int, chunk_bytes: int, rate: RateLimit, progress: bool):
+    def __init__(
+        self,
+        api: Api,
+        root: Path,
+        state: State,
+        *,
+        album: str | None,
+        album_per_folder: bool,
+        workers: int,
+        chunk_bytes: int,
+        rate: RateLimit,
+        progress: bool,
+    ):
         self.api, self.root, self.state = api, root, state
         self.album, self.album_per_folder = album, album_per_folder
         self.workers, self.chunk_bytes, self.rate, self.progress = workers, chunk_bytes, rate, progress
@@ -317,8 +343,16 @@ class Syncer:
     def _hash(self, items: list[Item], summary: Summary) -> None:
         if not items:
             return
-        with tqdm(total=sum(i.size for i in items), desc="Hashing", unit="B", unit_scale=True, unit_divisor=1024,
-                  disable=not self.progress, leave=False) as bar:
+        with tqdm(
+            total=sum(i.size for i in items),
+            desc="Hashing",
+            unit="B",
+            unit_scale=True,
+            unit_divisor=1024,
+            disable=not self.progress,
+            leave=False,
+        ) as bar:
+
             def one(item: Item) -> None:
                 digest = hashlib.sha256()
                 try:
@@ -344,8 +378,9 @@ class Syncer:
         present: set[str] = set()
         ordered = sorted(hashes)
         for start in range(0, len(ordered), LOOKUP_BATCH):
-            response = self.api.request("POST", "/api/photos/lookup/",
-                                        json={"sha256": ordered[start:start + LOOKUP_BATCH]})
+            response = self.api.request(
+                "POST", "/api/photos/lookup/", json={"sha256": ordered[start : start + LOOKUP_BATCH]}
+            )
             if response.status_code != 200:
                 raise SyncError(f"The server refused the hash lookup: {_detail(response)}")
             present.update(response.json()["present"])
@@ -360,8 +395,15 @@ class Syncer:
         if not groups:
             return
         firsts = [items[0] for items in groups.values()]
-        with tqdm(total=sum(i.size for i in firsts), desc="Uploading", unit="B", unit_scale=True, unit_divisor=1024,
-                  disable=not self.progress, dynamic_ncols=True) as bar:
+        with tqdm(
+            total=sum(i.size for i in firsts),
+            desc="Uploading",
+            unit="B",
+            unit_scale=True,
+            unit_divisor=1024,
+            disable=not self.progress,
+            dynamic_ncols=True,
+        ) as bar:
             done = [0]
             lock = threading.Lock()
 
@@ -405,8 +447,12 @@ class Syncer:
                 continue
             album = self._album_id(item)
             batch = open_batches.get(album)
-            if batch is None or len(batch) >= BATCH_FILES or sum(g[0].size for g in batch) + item.size > \
-                    self.chunk_bytes or any(g[0].path.name == item.path.name for g in batch):
+            if (
+                batch is None
+                or len(batch) >= BATCH_FILES
+                or sum(g[0].size for g in batch) + item.size > self.chunk_bytes
+                or any(g[0].path.name == item.path.name for g in batch)
+            ):
                 batch = open_batches[album] = []
                 jobs.append(batch)
             batch.append(items)
@@ -416,8 +462,9 @@ class Syncer:
         """Several small files in one POST /api/photos/upload/; returns each one's (outcome, reason)."""
         if self.stopping.is_set():
             raise Stopped
-        outcomes: list[tuple[str, str]] = [("failed", "the file changed while it was read; it goes up next time")] \
-            * len(items)
+        outcomes: list[tuple[str, str]] = [
+            ("failed", "the file changed while it was read; it goes up next time")
+        ] * len(items)
         files, sent = [], []
         for index, item in enumerate(items):
             data = item.path.read_bytes()
@@ -429,8 +476,9 @@ class Syncer:
         if files:
             self.rate.take(sum(len(f[1][1]) for f in files))
             album = self._album_id(items[0])
-            response = self.api.request("POST", "/api/photos/upload/", files=files,
-                                        data={"album": album} if album else {})
+            response = self.api.request(
+                "POST", "/api/photos/upload/", files=files, data={"album": album} if album else {}
+            )
             results = _json(response).get("results")
             if not isinstance(results, list) or [r.get("name") for r in results] != [f[1][0] for f in files]:
                 raise FileFailed(f"the server refused the upload: {_detail(response)}")
@@ -456,8 +504,12 @@ class Syncer:
     def _upload_file(self, item: Item, bar: tqdm, summary: Summary) -> tuple[str, str]:
         """Send one file in chunks, resuming what the server already holds; returns (outcome, reason)."""
         for _ in range(3):
-            body = {"sha256": item.sha256, "size": item.size, "name": readable(item.path.name),
-                    "album": self._album_id(item)}
+            body = {
+                "sha256": item.sha256,
+                "size": item.size,
+                "name": readable(item.path.name),
+                "album": self._album_id(item),
+            }
             response = self.api.request("POST", "/api/uploads/", json=body)
             session = _json(response)
             if response.status_code == 413 or session.get("code") == "empty":
@@ -472,8 +524,9 @@ class Syncer:
                 with summary.lock:
                     summary.resumed += 1
             bar.update(offset)
-            offset = self._send_chunks(item, session["id"], offset, min(self.chunk_bytes, session["max_chunk_bytes"]),
-                                       bar)
+            offset = self._send_chunks(
+                item, session["id"], offset, min(self.chunk_bytes, session["max_chunk_bytes"]), bar
+            )
             if offset is None:
                 continue  # the server dropped the upload (e.g. after a week): start again
             outcome = self._complete(item, session["id"])
@@ -491,8 +544,13 @@ class Syncer:
                 handle.seek(offset)
                 chunk = handle.read(min(chunk_bytes, item.size - offset))
                 self.rate.take(len(chunk))
-                response = self.api.request("PUT", f"/api/uploads/{upload_id}/", params={"offset": offset},
-                                            content=chunk, headers={"Content-Type": "application/octet-stream"})
+                response = self.api.request(
+                    "PUT",
+                    f"/api/uploads/{upload_id}/",
+                    params={"offset": offset},
+                    content=chunk,
+                    headers={"Content-Type": "application/octet-stream"},
+                )
                 if response.status_code == 404:
                     return None
                 answer = _json(response)
@@ -534,8 +592,9 @@ class Syncer:
                 self.albums = self._my_albums()
             if name not in self.albums:
                 category = " ".join(name.rsplit("/", 1)[-1].split()).lower()[:50] or "sync"
-                response = self.api.request("POST", "/api/albums/",
-                                            json={"title": name[:200], "category": category, "access": "private"})
+                response = self.api.request(
+                    "POST", "/api/albums/", json={"title": name[:200], "category": category, "access": "private"}
+                )
                 if response.status_code != 201:
                     raise SyncError(f"Cannot create the album “{name}”: {_detail(response)}")
                 self.albums[name] = response.json()["id"]
@@ -600,24 +659,43 @@ def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="photocloud sync",
         description="Upload every picture under DIR that your Photocloud library does not have yet. Nothing is ever "
-                    "deleted; a changed file is uploaded as a new picture (the earlier one stays).")
-    p.add_argument("dir", metavar="DIR", type=Path, help="the folder to sync, sub-folders included (hidden files and "
-                   "folders are left out)")
+        "deleted; a changed file is uploaded as a new picture (the earlier one stays).",
+    )
+    p.add_argument(
+        "dir",
+        metavar="DIR",
+        type=Path,
+        help="the folder to sync, sub-folders included (hidden files and folders are left out)",
+    )
     p.add_argument("--server", help="e.g. https://photos.example.org (or PHOTOCLOUD_SERVER; saved with --save)")
     p.add_argument("--token", help="a personal API token (or PHOTOCLOUD_TOKEN; saved with --save)")
-    p.add_argument("--save", action="store_true",
-                   help="remember the server and token (in ~/.config/photocloud/sync.json, readable only by you)")
+    p.add_argument(
+        "--save",
+        action="store_true",
+        help="remember the server and token (in ~/.config/photocloud/sync.json, readable only by you)",
+    )
     albums = p.add_mutually_exclusive_group()
     albums.add_argument("--album", metavar="NAME", help="put the pictures into this album (created if needed)")
-    albums.add_argument("--album-per-folder", action="store_true",
-                        help="one album per sub-folder, named by its path (pictures at the top go to “Uploads”)")
+    albums.add_argument(
+        "--album-per-folder",
+        action="store_true",
+        help="one album per sub-folder, named by its path (pictures at the top go to “Uploads”)",
+    )
     p.add_argument("--watch", action="store_true", help="keep running and upload new or changed pictures")
     p.add_argument("--workers", type=int, default=4, help="parallel uploads (default 4)")
-    p.add_argument("--chunk-mb", type=_chunk_mb, default=8,
-                   help=f"size of the pieces large files are sent in (default 8, at most {MAX_CHUNK_MB})")
+    p.add_argument(
+        "--chunk-mb",
+        type=_chunk_mb,
+        default=8,
+        help=f"size of the pieces large files are sent in (default 8, at most {MAX_CHUNK_MB})",
+    )
     p.add_argument("--max-rate", type=float, metavar="MB/S", help="cap the upload speed")
-    p.add_argument("--settle-seconds", type=float, default=2,
-                   help="watch mode: wait until a file has not changed for this long (it may still be written)")
+    p.add_argument(
+        "--settle-seconds",
+        type=float,
+        default=2,
+        help="watch mode: wait until a file has not changed for this long (it may still be written)",
+    )
     p.add_argument("--rescan-minutes", type=float, default=10, help="watch mode: look at the whole folder this often")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
     return p
@@ -629,8 +707,9 @@ def _chunk_mb(text: str) -> float:
     except ValueError:
         raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
     if not 0 < value <= MAX_CHUNK_MB:
-        raise argparse.ArgumentTypeError(f"give a size above 0 and at most {MAX_CHUNK_MB} (MB), the server's limit "
-                                         "for one piece")
+        raise argparse.ArgumentTypeError(
+            f"give a size above 0 and at most {MAX_CHUNK_MB} (MB), the server's limit for one piece"
+        )
     return value
 
 
@@ -662,23 +741,35 @@ def _run(args) -> int:
     server = (args.server or os.environ.get("PHOTOCLOUD_SERVER") or saved.get("server") or "").rstrip("/")
     token = args.token or os.environ.get("PHOTOCLOUD_TOKEN") or saved.get("token")
     if not server or not token:
-        raise SyncError("Which server, with which token? Give --server URL --token TOKEN (add --save to remember "
-                        "them for next time).")
+        raise SyncError(
+            "Which server, with which token? Give --server URL --token TOKEN (add --save to remember "
+            "them for next time)."
+        )
     if not server.startswith(("http://", "https://")):
         raise SyncError(f"The server must be an http:// or https:// address, not {server!r}.")
     if server.startswith("http://") and not _is_local(server):
-        print(f"photocloud sync: warning: {server} is plain http://, so your token and pictures cross the network "
-              "unencrypted and can be read or changed on the way. Use the server's https:// address.",
-              file=sys.stderr, flush=True)
+        print(
+            f"photocloud sync: warning: {server} is plain http://, so your token and pictures cross the network "
+            "unencrypted and can be read or changed on the way. Use the server's https:// address.",
+            file=sys.stderr,
+            flush=True,
+        )
     api = Api(server, token)
     username = api.me()  # checks the token before anything else
     if args.save:
         print(f"Saved the server and token in {save_config(server, token)} (readable only by you).")
     progress = not args.quiet
-    syncer = Syncer(api, root, State(state_path(root, server, username)), album=args.album,
-                    album_per_folder=args.album_per_folder, workers=max(1, args.workers),
-                    chunk_bytes=max(64 * 1024, int(args.chunk_mb * 1024 * 1024)),
-                    rate=RateLimit(args.max_rate * 1024 * 1024 if args.max_rate else None), progress=progress)
+    syncer = Syncer(
+        api,
+        root,
+        State(state_path(root, server, username)),
+        album=args.album,
+        album_per_folder=args.album_per_folder,
+        workers=max(1, args.workers),
+        chunk_bytes=max(64 * 1024, int(args.chunk_mb * 1024 * 1024)),
+        rate=RateLimit(args.max_rate * 1024 * 1024 if args.max_rate else None),
+        progress=progress,
+    )
     print(f"Syncing {root} to {server} as {username}.", flush=True)
     if args.watch:
         stop = threading.Event()

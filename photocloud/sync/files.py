@@ -10,8 +10,20 @@ from pathlib import Path
 
 from watchdog.events import FileSystemEventHandler
 
-PICTURE_SUFFIXES = {".jpg", ".jpeg", ".jpe", ".png", ".gif", ".webp", ".heic", ".heif", ".tif", ".tiff", ".bmp",
-                    ".avif"}
+PICTURE_SUFFIXES = {
+    ".jpg",
+    ".jpeg",
+    ".jpe",
+    ".png",
+    ".gif",
+    ".webp",
+    ".heic",
+    ".heif",
+    ".tif",
+    ".tiff",
+    ".bmp",
+    ".avif",
+}
 # Names that editors, browsers and copy tools give files while they are still being written.
 TEMPORARY_SUFFIXES = {".tmp", ".part", ".partial", ".crdownload", ".download", ".swp"}
 

@@ -40,8 +40,14 @@ class ImportFolder(models.Model):
 
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="import_folders")
     path = models.CharField(max_length=1000, help_text="An absolute path to a folder on the server.")
-    album = models.ForeignKey("library.Album", null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
-                              help_text="One of the owner's albums; empty means their “Uploads” album.")
+    album = models.ForeignKey(
+        "library.Album",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="One of the owner's albums; empty means their “Uploads” album.",
+    )
     mode = models.CharField(max_length=4, choices=Mode.choices, default=Mode.COPY)
     enabled = models.BooleanField(default=True)
     imported_count = models.PositiveIntegerField(default=0)

@@ -7,10 +7,15 @@ from photocloud.library.serializers import OwnedPrimaryKeyRelatedField
 class UploadStartSerializer(serializers.Serializer):
     sha256 = serializers.RegexField(r"^[0-9a-f]{64}$", error_messages={"invalid": "Not a SHA-256 hex digest."})
     size = serializers.IntegerField(min_value=1, help_text="The whole file's size in bytes.")
-    name = serializers.CharField(max_length=1000, required=False, allow_blank=True, default="",
-                                 help_text="The file's name, for display only.")
-    album = OwnedPrimaryKeyRelatedField(queryset=Album.objects.all(), required=False, allow_null=True,
-                                        help_text="One of your albums; empty means your “Uploads” album.")
+    name = serializers.CharField(
+        max_length=1000, required=False, allow_blank=True, default="", help_text="The file's name, for display only."
+    )
+    album = OwnedPrimaryKeyRelatedField(
+        queryset=Album.objects.all(),
+        required=False,
+        allow_null=True,
+        help_text="One of your albums; empty means your “Uploads” album.",
+    )
 
 
 class UploadStateSerializer(serializers.Serializer):

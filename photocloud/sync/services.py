@@ -86,8 +86,11 @@ def start_upload(owner, *, sha256: str, size: int, name: str, album=None) -> tup
             for oldest in UploadSession.objects.filter(owner=owner).order_by("-updated_at")[MAX_OPEN_UPLOADS:]:
                 discard_upload(oldest)  # one being completed stays: its bytes are being read
     if session.size != size:
-        raise UploadError("An unfinished upload of these bytes has another size: the hash or size is wrong.",
-                          status=409, code="size_mismatch")
+        raise UploadError(
+            "An unfinished upload of these bytes has another size: the hash or size is wrong.",
+            status=409,
+            code="size_mismatch",
+        )
     if (session.album_id, session.name) != (getattr(album, "pk", None), name):
         UploadSession.objects.filter(pk=session.pk).update(album=album, name=name)
         session.album, session.name = album, name
@@ -103,8 +106,9 @@ def receive_chunk(session: UploadSession, offset: int, stream, length: int) -> i
     if length <= 0:
         raise UploadError("Send the chunk's bytes in the request body.", code="empty_chunk")
     if length > MAX_CHUNK_BYTES:
-        raise UploadError(f"A chunk may hold at most {MAX_CHUNK_BYTES // (1024 * 1024)} MB.", status=413,
-                          code="chunk_too_large")
+        raise UploadError(
+            f"A chunk may hold at most {MAX_CHUNK_BYTES // (1024 * 1024)} MB.", status=413, code="chunk_too_large"
+        )
     if offset < 0 or offset + length > session.size:
         raise UploadError("The chunk does not fit in the file's announced size.", code="out_of_range")
     data = stream.read(length)
@@ -115,8 +119,12 @@ def receive_chunk(session: UploadSession, offset: int, stream, length: int) -> i
         if current is None:
             raise UploadError("This upload no longer exists; start it again.", status=404)
         if current.received != offset:
-            raise UploadError(f"Expected the bytes at offset {current.received}.", status=409, code="wrong_offset",
-                              offset=current.received)
+            raise UploadError(
+                f"Expected the bytes at offset {current.received}.",
+                status=409,
+                code="wrong_offset",
+                offset=current.received,
+            )
         path = part_path(current)
         with open(path, "r+b" if path.exists() else "wb") as handle:
             handle.truncate(offset)  # drop anything an interrupted write left after the committed offset
@@ -132,25 +140,37 @@ def receive_chunk(session: UploadSession, offset: int, stream, length: int) -> i
 def complete_upload(session: UploadSession) -> library.UploadResult:
     """Check the assembled bytes against the announced hash, then ingest them like any upload."""
     if session.received != session.size:
-        raise UploadError(f"Only {session.received} of {session.size} bytes have arrived.", status=409,
-                          code="incomplete", offset=session.received)
+        raise UploadError(
+            f"Only {session.received} of {session.size} bytes have arrived.",
+            status=409,
+            code="incomplete",
+            offset=session.received,
+        )
     now = timezone.now()
-    claimed = (UploadSession.objects.filter(pk=session.pk, received=session.size)
-               .exclude(completing_since__gt=now - COMPLETING_TIMEOUT).update(completing_since=now))
+    claimed = (
+        UploadSession.objects.filter(pk=session.pk, received=session.size)
+        .exclude(completing_since__gt=now - COMPLETING_TIMEOUT)
+        .update(completing_since=now)
+    )
     if not claimed:
-        raise UploadError("This upload is being completed by another request; ask again shortly.", status=409,
-                          code="completing")
+        raise UploadError(
+            "This upload is being completed by another request; ask again shortly.", status=409, code="completing"
+        )
     path = part_path(session)
     try:
         # Hashed once, here: ingest trusts this hash, as a complete session takes no more chunks into its file.
         if _file_sha256(path) != session.sha256:
             discard_upload(session, completing=True)
-            raise UploadError("The bytes received do not match the announced SHA-256; send the file again.",
-                              status=409, code="hash_mismatch")
+            raise UploadError(
+                "The bytes received do not match the announced SHA-256; send the file again.",
+                status=409,
+                code="hash_mismatch",
+            )
         album = session.album if session.album_id else library.default_album(session.owner)
         with open(path, "rb") as handle:
-            result = library.ingest_upload(session.owner, album, _AssembledFile(handle, name=session.name),
-                                           verified_sha256=session.sha256)
+            result = library.ingest_upload(
+                session.owner, album, _AssembledFile(handle, name=session.name), verified_sha256=session.sha256
+            )
     except BaseException:
         UploadSession.objects.filter(pk=session.pk).update(completing_since=None)
         raise
@@ -210,8 +230,11 @@ def pending_files(folder: ImportFolder) -> list[Path]:
     root = Path(folder.path)
     if not root.is_dir():
         return []
-    handled = set(ImportEvent.objects.filter(folder=folder).exclude(status=ImportEvent.Status.ERROR)
-                  .values_list("path_key", "size", "mtime_ns"))
+    handled = set(
+        ImportEvent.objects.filter(folder=folder)
+        .exclude(status=ImportEvent.Status.ERROR)
+        .values_list("path_key", "size", "mtime_ns")
+    )
     pending = []
     for path in walk(root):
         current = signature(path)
@@ -222,13 +245,17 @@ def pending_files(folder: ImportFolder) -> list[Path]:
 
 def _already_handled(folder: ImportFolder, relative_path: str, current: tuple[int, int]) -> bool:
     size, mtime_ns = current
-    return (ImportEvent.objects.filter(folder=folder, path_key=path_key(relative_path), size=size, mtime_ns=mtime_ns)
-            .exclude(status=ImportEvent.Status.ERROR).exists())
+    return (
+        ImportEvent.objects.filter(folder=folder, path_key=path_key(relative_path), size=size, mtime_ns=mtime_ns)
+        .exclude(status=ImportEvent.Status.ERROR)
+        .exists()
+    )
 
 
 def record_scan(folder: ImportFolder, pending: int, error: str = "") -> None:
-    ImportFolder.objects.filter(pk=folder.pk).update(pending_count=pending, last_scan_at=timezone.now(),
-                                                     last_error=error[:500])
+    ImportFolder.objects.filter(pk=folder.pk).update(
+        pending_count=pending, last_scan_at=timezone.now(), last_error=error[:500]
+    )
 
 
 def import_file(folder: ImportFolder, path: Path) -> ImportEvent | None:
@@ -258,10 +285,16 @@ def import_file(folder: ImportFolder, path: Path) -> ImportEvent | None:
                 source.copy_to(private, settings.PHOTOCLOUD["MAX_UPLOAD_BYTES"] + 1)  # one byte more: "too large"
                 private.flush()
                 private.seek(0)
-                result = library.ingest_upload(folder.owner, album or library.default_album(folder.owner),
-                                               _AssembledFile(private, name=readable(path.name)))
-            if (folder.mode == ImportFolder.Mode.MOVE and result.status in ("stored", "duplicate")
-                    and source.unchanged()):  # else it changed after it was read: imported again next scan
+                result = library.ingest_upload(
+                    folder.owner,
+                    album or library.default_album(folder.owner),
+                    _AssembledFile(private, name=readable(path.name)),
+                )
+            if (
+                folder.mode == ImportFolder.Mode.MOVE
+                and result.status in ("stored", "duplicate")
+                and source.unchanged()
+            ):  # else it changed after it was read: imported again next scan
                 source.unlink()
         status, reason, photo = result.status, result.reason, result.photo
     except (FileNotFoundError, FileChangedError):
@@ -273,9 +306,16 @@ def import_file(folder: ImportFolder, path: Path) -> ImportEvent | None:
         status, reason, photo = ImportEvent.Status.ERROR, f"Could not read or move the file: {error.strerror}.", None
     # A file that keeps failing (unreadable, say) is retried at every scan: one event tells about it, not one a minute.
     ImportEvent.objects.filter(folder=folder, path_key=path_key(relative), status=ImportEvent.Status.ERROR).delete()
-    event = ImportEvent.objects.create(folder=folder, relative_path=relative, path_key=path_key(relative),
-                                       size=current[0], mtime_ns=current[1], status=status, reason=reason[:500],
-                                       photo=photo)
+    event = ImportEvent.objects.create(
+        folder=folder,
+        relative_path=relative,
+        path_key=path_key(relative),
+        size=current[0],
+        mtime_ns=current[1],
+        status=status,
+        reason=reason[:500],
+        photo=photo,
+    )
     counter = {"stored": "imported_count", "duplicate": "duplicate_count", "rejected": "rejected_count"}.get(status)
     changes = {"last_activity_at": timezone.now()}
     if counter:

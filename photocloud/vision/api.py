@@ -30,8 +30,12 @@ class SimilarResultSerializer(serializers.Serializer):
 
 
 def _results(request, hits):
-    return Response([{"distance": distance, "photo": PhotoSerializer(photo, context={"request": request}).data}
-                     for photo, distance in hits])
+    return Response(
+        [
+            {"distance": distance, "photo": PhotoSerializer(photo, context={"request": request}).data}
+            for photo, distance in hits
+        ]
+    )
 
 
 class SimilarView(APIView):

@@ -21,9 +21,7 @@ GROUPS_PER_PAGE = 20
 @login_required
 def duplicates(request):
     page = Paginator(find_groups(request.user), GROUPS_PER_PAGE).get_page(request.GET.get("page"))
-    waiting = Photo.objects.owned_by(request.user).exclude(
-        pk__in=PhotoAnalysis.objects.values("photo_id")
-    ).count()
+    waiting = Photo.objects.owned_by(request.user).exclude(pk__in=PhotoAnalysis.objects.values("photo_id")).count()
     return render(request, "vision/duplicates.html", {"page": page, "waiting": waiting})
 
 
@@ -39,15 +37,18 @@ def duplicates_merge(request):
         return redirect(back)
     merge(keep, others)
     count = len(others)
-    messages.success(request, f"Kept “{keep.title or 'the picture'}”; {count} near-duplicate"
-                              f"{'s were' if count > 1 else ' was'} merged into it and deleted.")
+    messages.success(
+        request,
+        f"Kept “{keep.title or 'the picture'}”; {count} near-duplicate"
+        f"{'s were' if count > 1 else ' was'} merged into it and deleted.",
+    )
     return redirect(back)
 
 
 @login_required
 @require_POST
 def duplicates_distinct(request):
-    """"These are different pictures": the group is not shown again (new look-alikes can still join later)."""
+    """ "These are different pictures": the group is not shown again (new look-alikes can still join later)."""
     group = _owned_group(request)
     if len(group) > 1:
         mark_distinct(group)

@@ -74,8 +74,7 @@ def find_groups(user) -> list[DuplicateGroup]:
     state = analyses.aggregate(count=Count("id"), changed=Max("updated_at"))
     changed = state["changed"].timestamp() if state["changed"] else 0
     told = distinct.aggregate(count=Count("id"), last=Max("id"))
-    key = (f"photocloud:duplicates:{_CACHE_VERSION}:{user.pk}:{state['count']}:{changed}"
-           f":{told['count']}:{told['last']}")
+    key = f"photocloud:duplicates:{_CACHE_VERSION}:{user.pk}:{state['count']}:{changed}:{told['count']}:{told['last']}"
     found = cache.get(key)
     if found is None:
         found = _group_ids(analyses, set(distinct.values_list("first_id", "second_id")))
@@ -122,8 +121,9 @@ def _group_ids(analyses, distinct: set[tuple] = frozenset()) -> list[tuple[list[
     found = []
     for members in members_of.values():
         block = vectors[members] @ vectors[members].T
-        similarity = {ids[i]: {ids[j]: round(float(block[a, b]), 4) for b, j in enumerate(members)}
-                      for a, i in enumerate(members)}
+        similarity = {
+            ids[i]: {ids[j]: round(float(block[a, b]), 4) for b, j in enumerate(members)} for a, i in enumerate(members)
+        }
         found.append(([ids[i] for i in members], similarity))
     return found
 

@@ -83,8 +83,9 @@ def _centres(rows, ids: np.ndarray) -> np.ndarray:
 
     sample = _unit([blob for chunk in _chunks(rows, _sample(ids), "features") for (blob,) in chunk])
     k = int(np.clip(round(np.sqrt(len(ids) / 2)), 2, MAX_CLUSTERS))
-    kmeans = faiss.Kmeans(sample.shape[1], k, niter=20, spherical=True, seed=1, min_points_per_centroid=1,
-                          max_points_per_centroid=SAMPLE)
+    kmeans = faiss.Kmeans(
+        sample.shape[1], k, niter=20, spherical=True, seed=1, min_points_per_centroid=1, max_points_per_centroid=SAMPLE
+    )
     kmeans.train(sample)
     similarity, nearest = kmeans.index.search(sample, 1)
     kept = np.bincount(nearest[:, 0], minlength=k) >= min(MIN_MEMBERS, len(sample) // k)
@@ -113,8 +114,7 @@ def _assign(rows, ids: np.ndarray, centres: np.ndarray) -> list[_Group]:
     groups = [_Group() for _ in centres]
     for chunk in _chunks(rows, ids, "pk", "photo_id", "labels", "category", "features"):
         similarity, nearest = index.search(_unit([row[-1] for row in chunk]), 1)
-        for (pk, photo_id, labels, category, _), score, key in zip(chunk, similarity[:, 0], nearest[:, 0],
-                                                                   strict=True):
+        for (pk, photo_id, labels, category, _), score, key in zip(chunk, similarity[:, 0], nearest[:, 0], strict=True):
             found = groups[key]
             found.members.append(pk)
             found.tags.update(dict(labels))
@@ -180,8 +180,13 @@ def queue_if_stale(owner) -> bool:
 def albums(user):
     """The user's look-alike albums, largest first, with `photo_count` counted on the membership index (so pictures
     deleted since the grouping are not counted) rather than stored."""
-    count = (PhotoAnalysis.objects.filter(cluster=OuterRef("pk")).order_by().values("cluster")
-             .annotate(n=Count("*")).values("n"))
+    count = (
+        PhotoAnalysis.objects.filter(cluster=OuterRef("pk"))
+        .order_by()
+        .values("cluster")
+        .annotate(n=Count("*"))
+        .values("n")
+    )
     clusters = PhotoCluster.objects.owned_by(user).select_related("cover")
     clusters = clusters.annotate(photo_count=Coalesce(Subquery(count, output_field=IntegerField()), 0))
     return clusters.filter(photo_count__gt=0).order_by("-photo_count", "name")

@@ -26,8 +26,9 @@ class PhotoAnalysis(models.Model):
     model_version = models.CharField(max_length=40)
     updated_at = models.DateTimeField(auto_now=True, db_index=True)
     # Set by the look-alikes grouping (see vision/lookalikes.py) in queryset updates, which leave updated_at alone.
-    cluster = models.ForeignKey("PhotoCluster", on_delete=models.SET_NULL, null=True, blank=True,
-                                related_name="members")
+    cluster = models.ForeignKey(
+        "PhotoCluster", on_delete=models.SET_NULL, null=True, blank=True, related_name="members"
+    )
 
     class Meta:
         indexes = [models.Index(fields=["category"])]

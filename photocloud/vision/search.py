@@ -77,8 +77,11 @@ class _ProcessIndex:
             self._refresh()
             hits = self._tail.search(query, k, metric=metric, allowed=allowed)
             if self._snapshot is not None:
-                hits += [hit for hit in self._snapshot.search(query, k, metric=metric, allowed=allowed)
-                         if hit[0] not in self._tail_ids]  # the tail holds the newer vector of a re-analysed one
+                hits += [
+                    hit
+                    for hit in self._snapshot.search(query, k, metric=metric, allowed=allowed)
+                    if hit[0] not in self._tail_ids
+                ]  # the tail holds the newer vector of a re-analysed one
         return sorted(hits, key=lambda hit: hit[1])[:k]
 
     def _refresh(self) -> None:
@@ -141,8 +144,9 @@ def rebuild_snapshot(min_vectors: int = EXACT_LIMIT) -> str | None:
     return name
 
 
-def similar_photos(viewer, vector: np.ndarray, *, metric="l1", scope="all", limit=24, exclude: Photo | None = None,
-                   within=None):
+def similar_photos(
+    viewer, vector: np.ndarray, *, metric="l1", scope="all", limit=24, exclude: Photo | None = None, within=None
+):
     """[(photo, distance)] nearest first, among the pictures `viewer` may see (scope "all") or owns ("mine").
 
     `within`, a Photo queryset, narrows the candidates further (search filters); access is applied regardless.

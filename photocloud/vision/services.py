@@ -68,8 +68,16 @@ def analyze_photos(photo_ids: Sequence) -> int:
 
 def _face_boxes(found, scale: float) -> list[list]:
     """Boxes found on the rendition, in the original picture's pixels."""
-    return [[round(face.x * scale), round(face.y * scale), round(face.width * scale), round(face.height * scale),
-             round(float(face.score), 3)] for face in found]
+    return [
+        [
+            round(face.x * scale),
+            round(face.y * scale),
+            round(face.width * scale),
+            round(face.height * scale),
+            round(float(face.score), 3),
+        ]
+        for face in found
+    ]
 
 
 def analyze_waiting(photo_ids: Sequence) -> int:

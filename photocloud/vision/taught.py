@@ -23,8 +23,12 @@ GATE_MARGIN = 0.85  # how much less like the category's centroid than its least 
 
 
 def _normalised(vectors: np.ndarray) -> np.ndarray:
-    with_bias = np.hstack([vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-6),
-                           np.ones((len(vectors), 1), dtype=np.float32)])
+    with_bias = np.hstack(
+        [
+            vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-6),
+            np.ones((len(vectors), 1), dtype=np.float32),
+        ]
+    )
     return with_bias.astype(np.float32)
 
 
@@ -113,8 +117,11 @@ def train(owner) -> TaughtClassifier | None:
     packed = np.hstack([weights, centroids, gates[:, None]]).astype(np.float32)
     classifier, _ = TaughtClassifier.objects.update_or_create(
         owner=owner,
-        defaults={"categories": categories, "weights": packed.tobytes(),
-                  "examples": {label: len(by_label[label]) for label in categories}},
+        defaults={
+            "categories": categories,
+            "weights": packed.tobytes(),
+            "examples": {label: len(by_label[label]) for label in categories},
+        },
     )
     suggest(classifier, PhotoAnalysis.objects.filter(photo__owner=owner))
     return classifier
@@ -138,7 +145,8 @@ def suggest(classifier: TaughtClassifier, analyses) -> None:
             sure = confidence >= SUGGEST_ABOVE and near >= gates[index]
             category = classifier.categories[index] if sure else ""
             PhotoAnalysis.objects.filter(pk=row.pk).update(
-                taught_category=category, taught_confidence=round(float(confidence), 4) if sure else 0,
+                taught_category=category,
+                taught_confidence=round(float(confidence), 4) if sure else 0,
             )
             if category != row.taught_category:
                 changed.append(row.photo_id)

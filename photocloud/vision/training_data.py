@@ -326,12 +326,69 @@ def _lfw_faces(out: Path, rng: random.Random) -> None:
 
 # ---- documents -------------------------------------------------------------------------------------------
 
-WORDS = (
-    "invoice total amount date payment account customer order number item quantity price tax "
-    "report summary section figure table results method analysis data value system design page "
-    "meeting agenda minutes project budget contract agreement party terms shall notice address "
-    "the of and to in for with on by is are was be this that from as at or an it not which"
-).split()
+WORDS = [
+    "invoice",
+    "total",
+    "amount",
+    "date",
+    "payment",
+    "account",
+    "customer",
+    "order",
+    "number",
+    "item",
+    "quantity",
+    "price",
+    "tax",
+    "report",
+    "summary",
+    "section",
+    "figure",
+    "table",
+    "results",
+    "method",
+    "analysis",
+    "data",
+    "value",
+    "system",
+    "design",
+    "page",
+    "meeting",
+    "agenda",
+    "minutes",
+    "project",
+    "budget",
+    "contract",
+    "agreement",
+    "party",
+    "terms",
+    "shall",
+    "notice",
+    "address",
+    "the",
+    "of",
+    "and",
+    "to",
+    "in",
+    "for",
+    "with",
+    "on",
+    "by",
+    "is",
+    "are",
+    "was",
+    "be",
+    "this",
+    "that",
+    "from",
+    "as",
+    "at",
+    "or",
+    "an",
+    "it",
+    "not",
+    "which",
+]
 FONT_DIRS = ("/usr/share/fonts/truetype/dejavu", "/usr/share/fonts/truetype/liberation")
 
 

@@ -24,8 +24,14 @@ def similar(request, pk):
     options = form.options()
     vector = services.photo_vector(photo)
     results = [] if vector is None else similar_photos(request.user, vector, exclude=photo, limit=RESULTS, **options)
-    context = {"photo": photo, "form": form, "results": results, "analysed": vector is not None,
-               "metric_label": METRICS[options["metric"]], **options}
+    context = {
+        "photo": photo,
+        "form": form,
+        "results": results,
+        "analysed": vector is not None,
+        "metric_label": METRICS[options["metric"]],
+        **options,
+    }
     return render(request, "vision/similar.html", context)
 
 
@@ -57,8 +63,11 @@ def teach(request):
     form = TeachForm(request.POST or None, photos=choices.order_by("-created_at"))
     if request.method == "POST" and form.is_valid():
         count = library.set_category(request.user, form.cleaned_data["photos"], form.cleaned_data["name"])
-        messages.success(request, f"{count} picture(s) are now “{form.cleaned_data['name']}”. Photocloud is "
-                                  "learning it and will suggest it for your other pictures.")
+        messages.success(
+            request,
+            f"{count} picture(s) are now “{form.cleaned_data['name']}”. Photocloud is "
+            "learning it and will suggest it for your other pictures.",
+        )
         return redirect("vision:teach")
     classifier = TaughtClassifier.objects.filter(owner=request.user).first()
     context = {"form": form, "classifier": classifier, "min_examples": MIN_EXAMPLES}

@@ -26,8 +26,16 @@ def worker(settings):
     from django_tasks_db.management.commands.db_worker import Worker
 
     settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
-    running = Worker(queue_names=["default"], interval=0.1, batch=False, backend_name="default",
-                     startup_delay=False, max_tasks=None, worker_id="e2e-worker", excluded_queue_names=[])
+    running = Worker(
+        queue_names=["default"],
+        interval=0.1,
+        batch=False,
+        backend_name="default",
+        startup_delay=False,
+        max_tasks=None,
+        worker_id="e2e-worker",
+        excluded_queue_names=[],
+    )
 
     def run():
         try:
@@ -44,9 +52,15 @@ def worker(settings):
 
 @pytest.fixture
 def crawler_settings(settings):
-    settings.PHOTOCLOUD = {**settings.PHOTOCLOUD, "CRAWLER": {
-        **settings.PHOTOCLOUD["CRAWLER"], "ALLOW_NETWORKS": ["127.0.0.1/32"], "HOST_DELAY": 0.25, "TIMEOUT": 2.0,
-    }}
+    settings.PHOTOCLOUD = {
+        **settings.PHOTOCLOUD,
+        "CRAWLER": {
+            **settings.PHOTOCLOUD["CRAWLER"],
+            "ALLOW_NETWORKS": ["127.0.0.1/32"],
+            "HOST_DELAY": 0.25,
+            "TIMEOUT": 2.0,
+        },
+    }
 
 
 def _wait_ready(photo, timeout=30):
@@ -70,8 +84,9 @@ def test_crawl_from_a_picture_and_save_a_result(page, site, worker, crawler_sett
     register(page, "nadia")
     album_id = create_album(page, "Moodboard", category="animal", access="Only me")
     nadia = User.objects.get(username="nadia")
-    result = library.ingest_upload(nadia, Album.objects.get(pk=album_id),
-                                   SimpleUploadedFile("chelsea.jpg", images.jpeg("cat")))
+    result = library.ingest_upload(
+        nadia, Album.objects.get(pk=album_id), SimpleUploadedFile("chelsea.jpg", images.jpeg("cat"))
+    )
     _wait_ready(result.photo)
 
     # From the picture's page to a prefilled crawl form.

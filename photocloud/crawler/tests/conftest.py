@@ -6,14 +6,17 @@ from .site import serve, site  # noqa: F401 (a fixture, shared with tests/e2e/te
 @pytest.fixture
 def crawler_settings(settings):
     """Fast, small budgets, and the allow-list that lets the crawler reach the test site on 127.0.0.1 only."""
-    settings.PHOTOCLOUD = {**settings.PHOTOCLOUD, "CRAWLER": {
-        **settings.PHOTOCLOUD["CRAWLER"],
-        "ALLOW_NETWORKS": ["127.0.0.1/32"],
-        "HOST_DELAY": 0.0,
-        "TIMEOUT": 1.0,
-        "MAX_PAGE_BYTES": 256 * 1024,
-        "MAX_SECONDS": 60,
-    }}
+    settings.PHOTOCLOUD = {
+        **settings.PHOTOCLOUD,
+        "CRAWLER": {
+            **settings.PHOTOCLOUD["CRAWLER"],
+            "ALLOW_NETWORKS": ["127.0.0.1/32"],
+            "HOST_DELAY": 0.0,
+            "TIMEOUT": 1.0,
+            "MAX_PAGE_BYTES": 256 * 1024,
+            "MAX_SECONDS": 60,
+        },
+    }
     return settings.PHOTOCLOUD["CRAWLER"]
 
 

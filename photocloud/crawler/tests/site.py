@@ -43,8 +43,10 @@ def pictures() -> dict[str, tuple[bytes, str]]:
         "/img/bomb.png": (images.decompression_bomb_png(), "image/png"),
         "/img/icon.png": (images.encode(images.photo("cat", size=(16, 16)), "PNG"), "image/png"),
         # One photograph at two sizes: a page's thumbnail and the full picture it links to.
-        "/img/rocket-thumb.jpg": (images.encode(images.photo("rocket").resize((240, 160)), "JPEG", quality=80),
-                                  "image/jpeg"),
+        "/img/rocket-thumb.jpg": (
+            images.encode(images.photo("rocket").resize((240, 160)), "JPEG", quality=80),
+            "image/jpeg",
+        ),
         "/img/rocket-full.jpg": (images.encode(images.photo("rocket"), "JPEG", quality=92), "image/jpeg"),
     }
 
@@ -60,20 +62,32 @@ def _page(title: str, body: str) -> bytes:
 
 
 PAGES = {
-    "/": _page("Pets and things", """
+    "/": _page(
+        "Pets and things",
+        """
         <meta property="og:image" content="/img/rocket.png">
         <a href="/cats.html">Cats</a> <a href="/things.html">Things</a> <a href="/private/secret.html">Secret</a>
         <a href="/broken.html">Broken</a> <a href="ftp://127.0.0.1/file">FTP</a> <a href="/img/astronaut.gif">GIF</a>
-        <a href="/moved">Moved</a>"""),
-    "/cats.html": _page("Cats", """
+        <a href="/moved">Moved</a>""",
+    ),
+    "/cats.html": _page(
+        "Cats",
+        """
         <figure><img src="/img/cat.jpg" alt="A tabby cat"><figcaption>Chelsea the cat</figcaption></figure>
         <img srcset="/img/cat-small.png 300w, /img/cat-large.webp 1200w" src="/img/cat-small.png" alt="Cat again">
         <img src="/img/cat-copy.jpg" alt="Same cat"> <img src="/img/icon.png" alt="icon">
-        <a href="/deeper.html">Deeper</a>"""),
-    "/things.html": _page("Things", """
-        <img src="/img/coffee.jpg" alt="A cup of coffee"> <img src="/img/unlabelled" alt="rocket launch">"""),
-    "/gallery.html": _page("Gallery", """
-        <a href="/img/rocket-full.jpg" title="Launch pad"><img src="/img/rocket-thumb.jpg" alt="A rocket"></a>"""),
+        <a href="/deeper.html">Deeper</a>""",
+    ),
+    "/things.html": _page(
+        "Things",
+        """
+        <img src="/img/coffee.jpg" alt="A cup of coffee"> <img src="/img/unlabelled" alt="rocket launch">""",
+    ),
+    "/gallery.html": _page(
+        "Gallery",
+        """
+        <a href="/img/rocket-full.jpg" title="Launch pad"><img src="/img/rocket-thumb.jpg" alt="A rocket"></a>""",
+    ),
     "/deeper.html": _page("Deeper", '<a href="/deepest.html">Deepest</a>'),
     "/deepest.html": _page("Deepest", '<img src="/img/coffee.jpg">'),
     "/private/secret.html": _page("Secret", '<img src="/img/secret-cat.jpg" alt="cat">'),

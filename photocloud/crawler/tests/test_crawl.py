@@ -49,7 +49,11 @@ def test_crawl_collects_validated_images_and_obeys_robots(alice, site):
     # Each candidate keeps its page, words and a thumbnail; its bytes wait in the crawl's folder.
     cat = done.candidates.get(image_url=f"{site.url}/img/cat.jpg")
     assert (cat.page_url, cat.alt, cat.caption, cat.page_title) == (
-        f"{site.url}/cats.html", "A tabby cat", "Chelsea the cat", "Cats")
+        f"{site.url}/cats.html",
+        "A tabby cat",
+        "Chelsea the cat",
+        "Cats",
+    )
     assert cat.original_path.exists() and cat.thumbnail_path.exists()
     assert (cat.width, cat.height) == (451 - 17, 300 - 13)
     # Keyword ranking only (vision is off in these tests): the cat images come first.
@@ -193,13 +197,24 @@ def test_refuses_forbidden_targets(alice, site, other_loopback):
     assert done.status == "done"
     assert other_loopback.hits == []
     notes = "\n".join(done.notes)
-    for refused in ("169.254.169.254 is a private", "127.0.0.2 is a private", "::1 is a private",
-                    "Only http and https", "10.0.0.1 is a private"):
+    for refused in (
+        "169.254.169.254 is a private",
+        "127.0.0.2 is a private",
+        "::1 is a private",
+        "Only http and https",
+        "10.0.0.1 is a private",
+    ):
         assert refused in notes, notes
     assert done.images_kept == 0
     # Start pages that are refused before anything is sent.
-    for url in ("http://127.0.0.2/", "ftp://example.org/", "http://[::1]:8000/", "http://user:pw@example.org/",
-                "http://192.168.1.1/", "javascript:alert(1)"):
+    for url in (
+        "http://127.0.0.2/",
+        "ftp://example.org/",
+        "http://[::1]:8000/",
+        "http://user:pw@example.org/",
+        "http://192.168.1.1/",
+        "javascript:alert(1)",
+    ):
         with pytest.raises(ValueError):
             services.clean_seed_urls([url])
 
@@ -304,8 +319,9 @@ def test_crawls_queued_for_long_are_queued_again_or_failed(alice, site, settings
     lost = services.start_crawl(alice, keywords="cat", start_pages=[f"{site.url}/cats.html"])
     forgotten = services.start_crawl(alice, keywords="cat", start_pages=[f"{site.url}/cats.html"])
     Crawl.objects.filter(pk=lost.pk).update(heartbeat=timezone.now() - timedelta(hours=1))
-    Crawl.objects.filter(pk=forgotten.pk).update(heartbeat=timezone.now() - timedelta(days=2),
-                                                 created_at=timezone.now() - timedelta(days=2))
+    Crawl.objects.filter(pk=forgotten.pk).update(
+        heartbeat=timezone.now() - timedelta(days=2), created_at=timezone.now() - timedelta(days=2)
+    )
     settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
     assert services.recover_stalled() == (1, 1)
     assert Crawl.objects.get(pk=lost.pk).status == "done"
@@ -321,8 +337,11 @@ def test_save_into_an_album_records_provenance(alice, bob, site, django_capture_
     assert result.status == "stored"
     photo = result.photo
     photo.refresh_from_db()
-    assert (photo.source_url, photo.source_page_url, photo.retrieved_at) == (cat.image_url, cat.page_url,
-                                                                              cat.retrieved_at)
+    assert (photo.source_url, photo.source_page_url, photo.retrieved_at) == (
+        cat.image_url,
+        cat.page_url,
+        cat.retrieved_at,
+    )
     assert photo.album == album and photo.owner == alice and photo.status == "ready" and photo.title == "A tabby cat"
     assert not cat.original_path.exists() and cat.thumbnail_path.exists()
     assert Candidate.objects.get(pk=cat.pk).saved_photo == photo

@@ -11,11 +11,33 @@ from photocloud.crawler.polite import robots_token
 LOOPBACK_ONLY = parse_networks(["127.0.0.1/32"])
 
 
-@pytest.mark.parametrize("address", [
-    "127.0.0.2", "10.1.2.3", "172.16.5.4", "192.168.0.1", "169.254.169.254", "100.64.0.1", "0.0.0.0",
-    "224.0.0.1", "255.255.255.255", "240.0.0.1", "192.0.2.1", "::1", "::", "fe80::1", "fc00::1", "fd12::1",
-    "ff02::1", "::ffff:127.0.0.2", "::ffff:10.0.0.1", "2002:7f00:2::1", "64:ff9b::a00:1", "2001:db8::1",
-])
+@pytest.mark.parametrize(
+    "address",
+    [
+        "127.0.0.2",
+        "10.1.2.3",
+        "172.16.5.4",
+        "192.168.0.1",
+        "169.254.169.254",
+        "100.64.0.1",
+        "0.0.0.0",
+        "224.0.0.1",
+        "255.255.255.255",
+        "240.0.0.1",
+        "192.0.2.1",
+        "::1",
+        "::",
+        "fe80::1",
+        "fc00::1",
+        "fd12::1",
+        "ff02::1",
+        "::ffff:127.0.0.2",
+        "::ffff:10.0.0.1",
+        "2002:7f00:2::1",
+        "64:ff9b::a00:1",
+        "2001:db8::1",
+    ],
+)
 def test_internal_addresses_are_refused(address):
     assert not address_allowed(address, LOOPBACK_ONLY)
 
@@ -30,17 +52,27 @@ def test_nothing_internal_without_an_allow_list():
     assert address_allowed("10.9.8.7", parse_networks(["10.9.0.0/16"]))
 
 
-@pytest.mark.parametrize("url", ["ftp://example.org/", "file:///etc/passwd", "gopher://example.org/",
-                                 "http://user:secret@example.org/", "http:///nohost", "http://[::1]/",
-                                 "http://169.254.169.254/latest/"])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "ftp://example.org/",
+        "file:///etc/passwd",
+        "gopher://example.org/",
+        "http://user:secret@example.org/",
+        "http:///nohost",
+        "http://[::1]/",
+        "http://169.254.169.254/latest/",
+    ],
+)
 def test_urls_refused_before_anything_is_sent(url):
     with pytest.raises(Refused):
         check_url(url, LOOPBACK_ONLY)
 
 
 def _fetcher(resolver, **options):
-    return Fetcher(allow=LOOPBACK_ONLY, user_agent="PhotocloudBot/1.0", timeout=2, max_redirects=3,
-                   resolver=resolver, **options)
+    return Fetcher(
+        allow=LOOPBACK_ONLY, user_agent="PhotocloudBot/1.0", timeout=2, max_redirects=3, resolver=resolver, **options
+    )
 
 
 def test_names_are_checked_at_connect_time(site, other_loopback):

@@ -33,8 +33,11 @@ def bob_api(bob):
 
 
 def test_api_crawl_lifecycle(api, alice, site, target):
-    response = api.post("/api/crawls/", {"photo": str(target.pk), "keywords": "tabby cat",
-                                         "start_pages": [f"{site.url}/cats.html"], "max_depth": 0}, format="json")
+    response = api.post(
+        "/api/crawls/",
+        {"photo": str(target.pk), "keywords": "tabby cat", "start_pages": [f"{site.url}/cats.html"], "max_depth": 0},
+        format="json",
+    )
     assert response.status_code == 201, response.json()
     body = response.json()
     assert body["status"] == "done" and body["target"] == str(target.pk) and body["pages_fetched"] == 1
@@ -49,8 +52,9 @@ def test_api_crawl_lifecycle(api, alice, site, target):
     assert candidates[0]["thumbnail"] == f"/crawls/{crawl_id}/candidates/{candidates[0]['id']}.jpg"
 
     album = library.create_album(alice, title="Web finds", category="animal", access="private")
-    saved = api.post(f"/api/crawls/{crawl_id}/save/", {"candidates": [candidates[0]["id"]], "album": str(album.pk)},
-                     format="json")
+    saved = api.post(
+        f"/api/crawls/{crawl_id}/save/", {"candidates": [candidates[0]["id"]], "album": str(album.pk)}, format="json"
+    )
     assert saved.status_code == 200, saved.json()
     assert saved.json()["stored"] == 1
     photo = Photo.objects.get(pk=saved.json()["results"][0]["photo"]["id"])
@@ -63,18 +67,23 @@ def test_api_crawl_lifecycle(api, alice, site, target):
     assert Photo.objects.filter(pk=photo.pk).exists()  # saved pictures stay
 
 
-@pytest.mark.parametrize("payload, field", [
-    ({}, "non_field"),
-    ({"keywords": "cat"}, "non_field"),  # nowhere to start: no start pages, no configured sources
-    ({"keywords": "cat", "start_pages": ["ftp://example.org/"]}, "start_pages"),
-    ({"keywords": "cat", "start_pages": ["http://192.168.1.1/"]}, "start_pages"),
-    ({"keywords": "cat", "start_pages": "http://example.org/"}, "start_pages"),
-    ({"keywords": "cat", "start_pages": ["http://example.org/"] * 1 + [f"http://e{i}.org/" for i in range(25)]},
-     "start_pages"),
-    ({"photo": "5b3f8a2e-0000-4000-8000-000000000000", "start_pages": ["http://example.org/"]}, "photo"),
-    ({"photo": "not-a-uuid"}, "photo"),
-    ({"keywords": "cat", "start_pages": ["http://example.org/"], "max_pages": 0}, "max_pages"),
-])
+@pytest.mark.parametrize(
+    "payload, field",
+    [
+        ({}, "non_field"),
+        ({"keywords": "cat"}, "non_field"),  # nowhere to start: no start pages, no configured sources
+        ({"keywords": "cat", "start_pages": ["ftp://example.org/"]}, "start_pages"),
+        ({"keywords": "cat", "start_pages": ["http://192.168.1.1/"]}, "start_pages"),
+        ({"keywords": "cat", "start_pages": "http://example.org/"}, "start_pages"),
+        (
+            {"keywords": "cat", "start_pages": ["http://example.org/"] * 1 + [f"http://e{i}.org/" for i in range(25)]},
+            "start_pages",
+        ),
+        ({"photo": "5b3f8a2e-0000-4000-8000-000000000000", "start_pages": ["http://example.org/"]}, "photo"),
+        ({"photo": "not-a-uuid"}, "photo"),
+        ({"keywords": "cat", "start_pages": ["http://example.org/"], "max_pages": 0}, "max_pages"),
+    ],
+)
 def test_api_refuses_bad_requests_with_a_message(api, payload, field):
     response = api.post("/api/crawls/", payload, format="json")
     assert response.status_code == 400, response.json()
@@ -84,22 +93,25 @@ def test_api_refuses_bad_requests_with_a_message(api, payload, field):
 
 
 def test_crawls_are_private(api, bob_api, bob, site):
-    crawl_id = api.post("/api/crawls/", {"keywords": "cat", "start_pages": [f"{site.url}/cats.html"],
-                                         "max_depth": 0}, format="json").json()["id"]
+    crawl_id = api.post(
+        "/api/crawls/", {"keywords": "cat", "start_pages": [f"{site.url}/cats.html"], "max_depth": 0}, format="json"
+    ).json()["id"]
     candidate = api.get(f"/api/crawls/{crawl_id}/candidates/").json()["results"][0]["id"]
     bob_album = library.create_album(bob, title="Bob's", category="x", access="private")
-    for method, url, data in [("get", f"/api/crawls/{crawl_id}/", None),
-                              ("get", f"/api/crawls/{crawl_id}/candidates/", None),
-                              ("post", f"/api/crawls/{crawl_id}/cancel/", None),
-                              ("post", f"/api/crawls/{crawl_id}/save/", {"candidates": [candidate],
-                                                                         "album": str(bob_album.pk)}),
-                              ("delete", f"/api/crawls/{crawl_id}/", None)]:
+    for method, url, data in [
+        ("get", f"/api/crawls/{crawl_id}/", None),
+        ("get", f"/api/crawls/{crawl_id}/candidates/", None),
+        ("post", f"/api/crawls/{crawl_id}/cancel/", None),
+        ("post", f"/api/crawls/{crawl_id}/save/", {"candidates": [candidate], "album": str(bob_album.pk)}),
+        ("delete", f"/api/crawls/{crawl_id}/", None),
+    ]:
         assert getattr(bob_api, method)(url, data, format="json").status_code == 404, url
     assert bob_api.get("/api/crawls/").json()["results"] == []
     assert APIClient().get("/api/crawls/").status_code in (401, 403)
     # alice cannot save into bob's album either
-    response = api.post(f"/api/crawls/{crawl_id}/save/", {"candidates": [candidate], "album": str(bob_album.pk)},
-                        format="json")
+    response = api.post(
+        f"/api/crawls/{crawl_id}/save/", {"candidates": [candidate], "album": str(bob_album.pk)}, format="json"
+    )
     assert response.status_code == 404
 
 
@@ -114,8 +126,13 @@ def test_too_many_active_crawls_is_429(api, site, settings):
 
 def test_schema_lists_the_crawl_endpoints(api):
     schema = api.get("/api/schema/", HTTP_ACCEPT="application/json").content.decode()
-    for path in ("/api/crawls/", "/api/crawls/{id}/", "/api/crawls/{id}/cancel/", "/api/crawls/{id}/candidates/",
-                 "/api/crawls/{id}/save/"):
+    for path in (
+        "/api/crawls/",
+        "/api/crawls/{id}/",
+        "/api/crawls/{id}/cancel/",
+        "/api/crawls/{id}/candidates/",
+        "/api/crawls/{id}/save/",
+    ):
         assert path in schema, path
 
 
@@ -132,8 +149,13 @@ def test_new_crawl_form_is_prefilled_from_links(client, alice, target):
 def test_start_watch_save_and_delete_in_the_pages(client, alice, bob, site, target):
     client.force_login(alice)
     assert "No crawls yet" in client.get("/crawls/").content.decode()
-    form = {"photo": str(target.pk), "keywords": "cat", "start_pages": f"{site.url}/cats.html\n",
-            "max_depth": "0", "max_pages": "5"}
+    form = {
+        "photo": str(target.pk),
+        "keywords": "cat",
+        "start_pages": f"{site.url}/cats.html\n",
+        "max_depth": "0",
+        "max_pages": "5",
+    }
     response = client.post("/crawls/new/", form)
     crawl = Crawl.objects.get()
     assert response.status_code == 302 and response["Location"] == f"/crawls/{crawl.pk}/"
@@ -148,8 +170,9 @@ def test_start_watch_save_and_delete_in_the_pages(client, alice, bob, site, targ
     assert progress["HX-Refresh"] == "true" and 'data-testid="pages-fetched">1<' in progress.content.decode()
 
     album = library.create_album(alice, title="Web finds", category="animal", access="private")
-    response = client.post(f"/crawls/{crawl.pk}/save/", {"candidates": [candidate.pk], "album": str(album.pk)},
-                           follow=True)
+    response = client.post(
+        f"/crawls/{crawl.pk}/save/", {"candidates": [candidate.pk], "album": str(album.pk)}, follow=True
+    )
     assert "Saved 1 image(s) into “Web finds”." in response.content.decode()
     assert Photo.objects.filter(album=album, source_url=candidate.image_url).exists()
     response = client.post(f"/crawls/{crawl.pk}/save/", {"album": str(album.pk)}, follow=True)
@@ -162,8 +185,12 @@ def test_start_watch_save_and_delete_in_the_pages(client, alice, bob, site, targ
 
     # Another user sees none of it.
     client.force_login(bob)
-    for url in (f"/crawls/{crawl.pk}/", f"/crawls/{crawl.pk}/progress/", f"/crawls/{crawl.pk}/delete/",
-                f"/crawls/{crawl.pk}/candidates/{candidate.pk}.jpg"):
+    for url in (
+        f"/crawls/{crawl.pk}/",
+        f"/crawls/{crawl.pk}/progress/",
+        f"/crawls/{crawl.pk}/delete/",
+        f"/crawls/{crawl.pk}/candidates/{candidate.pk}.jpg",
+    ):
         assert client.get(url).status_code == 404, url
     assert client.post(f"/crawls/{crawl.pk}/cancel/").status_code == 404
     client.force_login(alice)
@@ -177,8 +204,10 @@ def test_form_errors_are_shown(client, alice):
     client.force_login(alice)
     page = client.post("/crawls/new/", {"keywords": "", "start_pages": "", "max_depth": "1", "max_pages": "5"})
     assert "Give a picture to look for, keywords, or both." in page.content.decode()
-    page = client.post("/crawls/new/", {"keywords": "cat", "start_pages": "http://169.254.169.254/\n",
-                                        "max_depth": "1", "max_pages": "5"})
+    page = client.post(
+        "/crawls/new/",
+        {"keywords": "cat", "start_pages": "http://169.254.169.254/\n", "max_depth": "1", "max_pages": "5"},
+    )
     assert "private, local or reserved" in page.content.decode()
     page = client.post("/crawls/new/", {"keywords": "cat", "start_pages": "", "max_depth": "9", "max_pages": "5"})
     assert "less than or equal to 2" in page.content.decode()
@@ -190,17 +219,20 @@ def test_configured_sources_are_offered_in_the_form(client, alice, site):
     assert "configured sources" not in client.get("/crawls/new/").content.decode()
     CrawlSource.objects.create(name="Site", url_template=f"{site.url}/cats.html")
     assert "configured sources" in client.get("/crawls/new/").content.decode()
-    response = client.post("/crawls/new/", {"keywords": "cat", "use_sources": "on", "max_depth": "0",
-                                            "max_pages": "3"})
+    response = client.post("/crawls/new/", {"keywords": "cat", "use_sources": "on", "max_depth": "0", "max_pages": "3"})
     assert response.status_code == 302 and Crawl.objects.get().images_kept == 2
 
 
 def test_words_from_crawled_pages_are_escaped(client, alice, site):
-    site.pages = {"/evil.html": b'<title>&lt;script&gt;alert("t")&lt;/script&gt;</title>'
-                                b'<img src="/img/coffee.jpg" alt="<img src=x onerror=alert(1)>">'}
+    site.pages = {
+        "/evil.html": b'<title>&lt;script&gt;alert("t")&lt;/script&gt;</title>'
+        b'<img src="/img/coffee.jpg" alt="<img src=x onerror=alert(1)>">'
+    }
     client.force_login(alice)
-    client.post("/crawls/new/", {"keywords": "coffee", "start_pages": f"{site.url}/evil.html", "max_depth": "0",
-                                 "max_pages": "2"})
+    client.post(
+        "/crawls/new/",
+        {"keywords": "coffee", "start_pages": f"{site.url}/evil.html", "max_depth": "0", "max_pages": "2"},
+    )
     page = client.get(Crawl.objects.get().get_absolute_url()).content.decode()
     assert "<img src=x onerror" not in page and "&lt;img src=x onerror=alert(1)&gt;" in page
     assert '<script>alert("t")' not in page and "&lt;script&gt;alert(&quot;t&quot;)" in page
@@ -208,8 +240,9 @@ def test_words_from_crawled_pages_are_escaped(client, alice, site):
 
 def test_results_show_live_while_running_and_become_selectable_at_the_end(client, alice, site):
     client.force_login(alice)
-    client.post("/crawls/new/", {"keywords": "cat", "start_pages": f"{site.url}/cats.html", "max_depth": "0",
-                                 "max_pages": "2"})
+    client.post(
+        "/crawls/new/", {"keywords": "cat", "start_pages": f"{site.url}/cats.html", "max_depth": "0", "max_pages": "2"}
+    )
     crawl = Crawl.objects.get()
     Crawl.objects.filter(pk=crawl.pk).update(status="running")
     page = client.get(crawl.get_absolute_url()).content.decode()
@@ -223,8 +256,9 @@ def test_results_show_live_while_running_and_become_selectable_at_the_end(client
 
 def test_notes_do_not_reveal_internal_addresses(api, client, alice, site, settings, caplog):
     configure(settings, ALLOW_NETWORKS=[])  # the test site's 127.0.0.1 is now internal, reached by a name
-    response = api.post("/api/crawls/", {"keywords": "cat", "start_pages": [f"http://localhost:{site.port}/"]},
-                        format="json")
+    response = api.post(
+        "/api/crawls/", {"keywords": "cat", "start_pages": [f"http://localhost:{site.port}/"]}, format="json"
+    )
     assert response.status_code == 201, response.json()
     notes = "\n".join(response.json()["notes"])
     assert "localhost resolves to a private or reserved address" in notes and "127.0.0.1" not in notes
@@ -236,14 +270,17 @@ def test_notes_do_not_reveal_internal_addresses(api, client, alice, site, settin
 
 def test_a_bad_picture_id_in_the_form_is_reported(client, alice):
     client.force_login(alice)
-    page = client.post("/crawls/new/", {"photo": "not-a-uuid", "keywords": "cat", "start_pages": "",
-                                        "max_depth": "1", "max_pages": "5"}).content.decode()
+    page = client.post(
+        "/crawls/new/",
+        {"photo": "not-a-uuid", "keywords": "cat", "start_pages": "", "max_depth": "1", "max_pages": "5"},
+    ).content.decode()
     assert "Enter a valid UUID." in page and not Crawl.objects.exists()
 
 
 def test_saving_refuses_huge_ids_and_too_many_at_once(api, client, alice, site, monkeypatch):
-    crawl_id = api.post("/api/crawls/", {"keywords": "cat", "start_pages": [f"{site.url}/cats.html"],
-                                         "max_depth": 0}, format="json").json()["id"]
+    crawl_id = api.post(
+        "/api/crawls/", {"keywords": "cat", "start_pages": [f"{site.url}/cats.html"], "max_depth": 0}, format="json"
+    ).json()["id"]
     candidate = api.get(f"/api/crawls/{crawl_id}/candidates/").json()["results"][0]["id"]
     album = str(library.create_album(alice, title="Web finds", category="animal", access="private").pk)
     url = f"/api/crawls/{crawl_id}/save/"
@@ -264,8 +301,9 @@ def test_saving_refuses_huge_ids_and_too_many_at_once(api, client, alice, site, 
     assert api.post(url, {"candidates": [candidate], "album": album}, format="json").status_code == 429
 
 
-def test_a_target_made_private_is_no_longer_shown_or_used(client, alice, bob, bob_api, upload, sample_jpeg, site,
-                                                          settings):
+def test_a_target_made_private_is_no_longer_shown_or_used(
+    client, alice, bob, bob_api, upload, sample_jpeg, site, settings
+):
     """Alice crawls for Bob's public picture; Bob then makes it private: its title leaves Alice's pages, and a crawl
     that runs afterwards neither ranks against it nor searches the sources for its words."""
     album = library.create_album(bob, title="Bob's", category="animal", access="public")
@@ -275,8 +313,16 @@ def test_a_target_made_private_is_no_longer_shown_or_used(client, alice, bob, bo
     settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.dummy.DummyBackend"}}
     CrawlSource.objects.create(name="Search", url_template=f"{site.url}/search?q={{query}}")
     client.force_login(alice)
-    client.post("/crawls/new/", {"photo": str(photo.pk), "start_pages": f"{site.url}/things.html",
-                                 "use_sources": "on", "max_depth": "0", "max_pages": "3"})
+    client.post(
+        "/crawls/new/",
+        {
+            "photo": str(photo.pk),
+            "start_pages": f"{site.url}/things.html",
+            "use_sources": "on",
+            "max_depth": "0",
+            "max_pages": "3",
+        },
+    )
     crawl = Crawl.objects.get()
     assert "Like “Secret plans”" in client.get("/crawls/").content.decode()
 

@@ -81,8 +81,7 @@ class World:
         self.originals: dict[str, bytes] = {}
 
     def add(self, access: str, seed: int = 0, data: bytes | None = None) -> Photo:
-        album = services.create_album(self.alice, title=f"Album {access} zq{seed}", category="landscape",
-                                      access=access)
+        album = services.create_album(self.alice, title=f"Album {access} zq{seed}", category="landscape", access=access)
         data = data or images.variant("cat", seed=seed * 3 + ACCESS_LEVELS.index(access))
         response = self.upload(self.alice_api, [(f"{access}.jpg", data)], album=album)
         assert response.status_code == 201, response.json()
@@ -284,11 +283,16 @@ def test_changing_the_album_access_applies_at_once(world):
     response = carol.get(f"/photos/{photo.pk}/original")
     assert response.status_code == 200
     assert _body(response) == world.originals["public"]
-    response = world.alice_api.patch(f"/api/albums/{world.albums['public'].pk}/", {"access": "private"},
-                                     format="json")
+    response = world.alice_api.patch(f"/api/albums/{world.albums['public'].pk}/", {"access": "private"}, format="json")
     assert response.status_code == 200
-    for url in (f"/photos/{photo.pk}/", f"/photos/{photo.pk}/tile/", f"/photos/{photo.pk}/s",
-                f"/photos/{photo.pk}/original", f"/api/photos/{photo.pk}/", f"/albums/{world.albums['public'].pk}/"):
+    for url in (
+        f"/photos/{photo.pk}/",
+        f"/photos/{photo.pk}/tile/",
+        f"/photos/{photo.pk}/s",
+        f"/photos/{photo.pk}/original",
+        f"/api/photos/{photo.pk}/",
+        f"/albums/{world.albums['public'].pk}/",
+    ):
         assert carol.get(url).status_code == 404, url
         assert APIClient().get(url).status_code == 404, url
 
@@ -452,16 +456,20 @@ def test_others_cannot_change_albums_or_pictures_through_the_api(world, viewer, 
     for client in (world.client(viewer), _token_client(world.user(viewer))):
         responses = [
             client.patch(f"/api/albums/{album.pk}/", {"title": "Mine now", "access": "public"}, format="json"),
-            client.put(f"/api/albums/{album.pk}/", {"title": "Mine now", "category": "food", "access": "public"},
-                       format="json"),
+            client.put(
+                f"/api/albums/{album.pk}/", {"title": "Mine now", "category": "food", "access": "public"}, format="json"
+            ),
             client.delete(f"/api/albums/{album.pk}/"),
             client.patch(f"/api/photos/{photo.pk}/", {"title": "Mine now"}, format="json"),
             client.delete(f"/api/photos/{photo.pk}/"),
             client.post(f"/api/photos/{photo.pk}/retry/"),
         ]
         for response in responses:
-            assert response.status_code in allowed, (response.request["REQUEST_METHOD"],
-                                                     response.request["PATH_INFO"], response.status_code)
+            assert response.status_code in allowed, (
+                response.request["REQUEST_METHOD"],
+                response.request["PATH_INFO"],
+                response.status_code,
+            )
     assert _album_state(album) == before_album
     assert _photo_state(photo) == before_photo
     assert Photo.objects.filter(pk=photo.pk).exists()
@@ -567,11 +575,13 @@ def test_errors_do_not_reveal_that_a_private_album_exists(world, upload):
     upload(bob, [("bob.jpg", images.variant("rocket", seed=3))], album=bobs_album)
     bobs_photo = Photo.objects.get(owner=world.bob)
     hidden = bob.patch(f"/api/photos/{bobs_photo.pk}/", {"album": str(world.albums["private"].pk)}, format="json")
-    unknown = bob.patch(f"/api/photos/{bobs_photo.pk}/", {"album": "0b0c5f27-9f3b-4a6e-a1a5-2d7f0f2b1c33"},
-                        format="json")
+    unknown = bob.patch(
+        f"/api/photos/{bobs_photo.pk}/", {"album": "0b0c5f27-9f3b-4a6e-a1a5-2d7f0f2b1c33"}, format="json"
+    )
     assert hidden.status_code == unknown.status_code == 400
-    assert hidden.json()["album"][0].replace(str(world.albums["private"].pk), "ID") == \
-        unknown.json()["album"][0].replace("0b0c5f27-9f3b-4a6e-a1a5-2d7f0f2b1c33", "ID")
+    assert hidden.json()["album"][0].replace(str(world.albums["private"].pk), "ID") == unknown.json()["album"][
+        0
+    ].replace("0b0c5f27-9f3b-4a6e-a1a5-2d7f0f2b1c33", "ID")
 
 
 def test_hash_lookup_only_answers_about_my_own_pictures(world):
@@ -583,8 +593,17 @@ def test_hash_lookup_only_answers_about_my_own_pictures(world):
 
 def test_owner_is_always_the_authenticated_user(world, django_capture_on_commit_callbacks):
     api = world.alice_api
-    response = api.post("/api/albums/", {"title": "Trip", "category": "landscape", "access": "private",
-                                         "owner": "bob", "id": "0b0c5f27-9f3b-4a6e-a1a5-2d7f0f2b1c33"}, format="json")
+    response = api.post(
+        "/api/albums/",
+        {
+            "title": "Trip",
+            "category": "landscape",
+            "access": "private",
+            "owner": "bob",
+            "id": "0b0c5f27-9f3b-4a6e-a1a5-2d7f0f2b1c33",
+        },
+        format="json",
+    )
     assert response.status_code == 201, response.json()
     album = Album.objects.get(pk=response.json()["id"])
     assert album.owner == world.alice
@@ -592,10 +611,16 @@ def test_owner_is_always_the_authenticated_user(world, django_capture_on_commit_
     assert str(album.pk) != "0b0c5f27-9f3b-4a6e-a1a5-2d7f0f2b1c33"
 
     with django_capture_on_commit_callbacks(execute=True):
-        response = api.post("/api/photos/upload/", {
-            "album": str(album.pk), "owner": "bob", "owner_id": str(world.bob.pk),
-            "file": [SimpleUploadedFile("trip.jpg", images.variant("coffee", seed=9))],
-        }, format="multipart")
+        response = api.post(
+            "/api/photos/upload/",
+            {
+                "album": str(album.pk),
+                "owner": "bob",
+                "owner_id": str(world.bob.pk),
+                "file": [SimpleUploadedFile("trip.jpg", images.variant("coffee", seed=9))],
+            },
+            format="multipart",
+        )
     assert response.status_code == 201
     photo = Photo.objects.get(pk=response.json()["results"][0]["photo"]["id"])
     assert photo.owner == world.alice
@@ -653,8 +678,9 @@ def test_session_api_post_without_csrf_token_is_refused(world):
     response = client.post("/api/albums/", {"title": "x", "category": "food", "access": "public"}, format="json")
     assert response.status_code == 403
     assert "CSRF" in response.json()["detail"]
-    response = client.post("/api/photos/upload/", {"file": [SimpleUploadedFile("a.jpg", images.unique_jpeg())]},
-                           format="multipart")
+    response = client.post(
+        "/api/photos/upload/", {"file": [SimpleUploadedFile("a.jpg", images.unique_jpeg())]}, format="multipart"
+    )
     assert response.status_code == 403
     response = client.patch(f"/api/albums/{world.albums['public'].pk}/", {"access": "private"}, format="json")
     assert response.status_code == 403
@@ -669,8 +695,9 @@ def test_session_api_post_with_csrf_token_is_accepted(world):
     client = _logged_in_with_csrf_checks(world.alice)
     assert client.get("/albums/new/").status_code == 200  # the form page sets the CSRF cookie
     token = client.cookies["csrftoken"].value
-    response = client.post("/api/albums/", {"title": "x", "category": "food", "access": "public"}, format="json",
-                           HTTP_X_CSRFTOKEN=token)
+    response = client.post(
+        "/api/albums/", {"title": "x", "category": "food", "access": "public"}, format="json", HTTP_X_CSRFTOKEN=token
+    )
     assert response.status_code == 201, response.json()
 
 

@@ -297,8 +297,9 @@ def test_upload_with_a_broken_multipart_body(api):
 
 def test_upload_into_an_unknown_album(api, upload, storage):
     unknown = "3f1e0e5c-61a4-4c1f-9d43-8a1f3f0b8e11"
-    response = api.post(UPLOAD_URL, {"album": unknown, "file": [SimpleUploadedFile("a.jpg", images.jpeg())]},
-                        format="multipart")
+    response = api.post(
+        UPLOAD_URL, {"album": unknown, "file": [SimpleUploadedFile("a.jpg", images.jpeg())]}, format="multipart"
+    )
     assert response.status_code == 404
     assert response.json()["detail"]
     assert not Photo.objects.exists()
@@ -306,8 +307,9 @@ def test_upload_into_an_unknown_album(api, upload, storage):
 
 
 def test_upload_into_a_malformed_album_id(api, storage):
-    response = api.post(UPLOAD_URL, {"album": "not-a-uuid", "file": [SimpleUploadedFile("a.jpg", images.jpeg())]},
-                        format="multipart")
+    response = api.post(
+        UPLOAD_URL, {"album": "not-a-uuid", "file": [SimpleUploadedFile("a.jpg", images.jpeg())]}, format="multipart"
+    )
     assert response.status_code in (400, 404)
     assert not Photo.objects.exists()
     storage.assert_nothing_left()
@@ -525,8 +527,9 @@ def pending_photo(api, album, django_capture_on_commit_callbacks):
     """A stored picture whose processing has not run yet (its on-commit job is captured, not executed)."""
     data = images.unique_jpeg("astronaut")
     with django_capture_on_commit_callbacks(execute=False):
-        response = api.post(UPLOAD_URL, {"album": str(album.pk), "file": [SimpleUploadedFile("job.jpg", data)]},
-                            format="multipart")
+        response = api.post(
+            UPLOAD_URL, {"album": str(album.pk), "file": [SimpleUploadedFile("job.jpg", data)]}, format="multipart"
+        )
     assert response.status_code == 201
     photo = Photo.objects.get()
     assert (photo.status, photo.attempts) == (Photo.Status.PENDING, 0)
@@ -540,8 +543,9 @@ def test_failed_processing_is_retried_then_marked_failed(pending_photo, api, mon
     photo, path, data = pending_photo
     path.write_bytes(b"this is no longer a picture " * 20)  # the stored original became unreadable
     queued = []
-    monkeypatch.setattr(services, "enqueue_processing",
-                        lambda photo, delay_seconds=0: queued.append((str(photo.pk), delay_seconds)))
+    monkeypatch.setattr(
+        services, "enqueue_processing", lambda photo, delay_seconds=0: queued.append((str(photo.pk), delay_seconds))
+    )
     max_attempts = settings.PHOTOCLOUD["INGEST_MAX_ATTEMPTS"]
     assert max_attempts >= 2
 
@@ -629,8 +633,9 @@ def test_storage_failure_while_writing_leaves_nothing(api, album, storage, monke
 
     monkeypatch.setattr("photocloud.library.storage.os.fsync", failing_fsync)
     api.raise_request_exception = False
-    response = api.post(UPLOAD_URL, {"album": str(album.pk), "file": [SimpleUploadedFile("full.jpg", data)]},
-                        format="multipart")
+    response = api.post(
+        UPLOAD_URL, {"album": str(album.pk), "file": [SimpleUploadedFile("full.jpg", data)]}, format="multipart"
+    )
     assert response.status_code >= 500  # the server's failure, not the file's
     assert not Photo.objects.exists()
     storage.assert_nothing_left(data)
@@ -646,8 +651,9 @@ def test_database_failure_after_storing_leaves_no_orphan_original(api, album, st
 
     monkeypatch.setattr(Photo.objects, "create", failing_create)
     api.raise_request_exception = False
-    response = api.post(UPLOAD_URL, {"album": str(album.pk), "file": [SimpleUploadedFile("lost.jpg", data)]},
-                        format="multipart")
+    response = api.post(
+        UPLOAD_URL, {"album": str(album.pk), "file": [SimpleUploadedFile("lost.jpg", data)]}, format="multipart"
+    )
     assert response.status_code == 500
     assert not Photo.objects.exists()
     storage.assert_nothing_left(data)

@@ -27,8 +27,13 @@ def stored(api, upload, album, *files):
 def test_album_crud_through_the_api(api):
     created = api.post(
         "/api/albums/",
-        {"title": "Cups", "category": "Food", "tags": ["Mug", " porcelain ", "mug"], "access": "followers",
-         "owner": "bob"},
+        {
+            "title": "Cups",
+            "category": "Food",
+            "tags": ["Mug", " porcelain ", "mug"],
+            "access": "followers",
+            "owner": "bob",
+        },
         format="json",
     )
     assert created.status_code == 201, created.json()
@@ -109,8 +114,14 @@ def test_edit_picture_tags_and_category_and_move_it(api, upload, album, alice, b
     target = services.create_album(alice, title="Best", category="animal", access="private")
     response = api.patch(
         f"/api/photos/{photo.pk}/",
-        {"title": "Chelsea", "tags": ["cat", "Tabby"], "category": "Animal", "album": str(target.pk),
-         "sha256": "0" * 64, "status": "failed"},
+        {
+            "title": "Chelsea",
+            "tags": ["cat", "Tabby"],
+            "category": "Animal",
+            "album": str(target.pk),
+            "sha256": "0" * 64,
+            "status": "failed",
+        },
         format="json",
     )
     assert response.status_code == 200, response.json()
@@ -201,8 +212,9 @@ def test_album_form_creates_and_edits(client, alice):
     assert sorted(t.name for t in album.tags.all()) == ["city", "night"]
     edit = client.get(f"/albums/{album.pk}/edit/").content.decode()
     assert 'value="city, night"' in edit
-    client.post(f"/albums/{album.pk}/edit/",
-                {"title": "Streets", "category": "my own", "tags": "", "access": "private"})
+    client.post(
+        f"/albums/{album.pk}/edit/", {"title": "Streets", "category": "my own", "tags": "", "access": "private"}
+    )
     album.refresh_from_db()
     assert (album.title, album.category, album.access, album.tags.count()) == ("Streets", "my own", "private", 0)
 
@@ -270,8 +282,11 @@ def test_dates_months_and_events(api, upload, album, alice, client, settings):
 def test_timeline_groups_by_day_and_scrolls(client, alice, api, upload, album, settings):
     settings.PHOTOCLOUD = {**settings.PHOTOCLOUD, "PAGE_SIZE": 2}
     for seed in range(3):
-        image = images.encode(images.photo("coffee").crop((seed, 0, 590, 390)), "JPEG",
-                              images.exif_for(taken=datetime(2024, 1, 1 + seed, 12)))
+        image = images.encode(
+            images.photo("coffee").crop((seed, 0, 590, 390)),
+            "JPEG",
+            images.exif_for(taken=datetime(2024, 1, 1 + seed, 12)),
+        )
         stored(api, upload, album, (f"{seed}.jpg", image))
     client.force_login(alice)
     page = client.get("/library/").content.decode()
@@ -302,7 +317,9 @@ def test_empty_states(client, alice):
 
 def test_picture_page_shows_metadata_and_neighbours(client, alice, api, upload, album):
     older, newer = stored(
-        api, upload, album,
+        api,
+        upload,
+        album,
         ("old.jpg", images.encode(images.photo("cat"), "JPEG", images.exif_for(taken=datetime(2020, 1, 1)))),
         ("new.jpg", images.jpeg("coffee", make="FUJIFILM", model="X-T5")),
     )
@@ -315,8 +332,15 @@ def test_picture_page_shows_metadata_and_neighbours(client, alice, api, upload, 
 
 def test_openapi_schema_lists_the_endpoints(client):
     schema = client.get("/api/schema/", HTTP_ACCEPT="application/json").json()
-    for path in ["/api/albums/", "/api/photos/upload/", "/api/photos/lookup/", "/api/tokens/", "/api/me/",
-                 "/api/users/{username}/follow/", "/api/library/themes/"]:
+    for path in [
+        "/api/albums/",
+        "/api/photos/upload/",
+        "/api/photos/lookup/",
+        "/api/tokens/",
+        "/api/me/",
+        "/api/users/{username}/follow/",
+        "/api/library/themes/",
+    ]:
         assert path in schema["paths"], path
     assert client.get("/api/docs/").status_code == 200
 
@@ -373,7 +397,7 @@ def test_originals_lose_their_gps_for_viewers_without_permission(api, upload, al
     assert Image.open(io.BytesIO(other_copy)).size == Image.open(io.BytesIO(data)).size
     if fmt == "JPEG":  # same pixels, same camera data: only the position is gone
         assert Image.open(io.BytesIO(other_copy)).getexif()[0x010F] == "Canon"
-        assert other_copy[other_copy.index(b"\xff\xda"):] == data[data.index(b"\xff\xda"):]
+        assert other_copy[other_copy.index(b"\xff\xda") :] == data[data.index(b"\xff\xda") :]
     else:
         assert response["Content-Disposition"].endswith('tower.jpg"')
 

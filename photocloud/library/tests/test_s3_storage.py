@@ -42,8 +42,11 @@ def s3_endpoint(tmp_path_factory):
     port = _free_port()
     log = tmp_path_factory.mktemp("moto") / "server.log"
     with open(log, "wb") as output:
-        server = subprocess.Popen([str(Path(sys.executable).with_name("moto_server")), "-H", "127.0.0.1",
-                                   "-p", str(port)], stdout=output, stderr=subprocess.STDOUT)
+        server = subprocess.Popen(
+            [str(Path(sys.executable).with_name("moto_server")), "-H", "127.0.0.1", "-p", str(port)],
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )
     try:
         deadline = time.monotonic() + 30
         while True:
@@ -83,14 +86,19 @@ class Bucket:
 @pytest.fixture
 def bucket(s3_endpoint, settings):
     bucket = Bucket(s3_endpoint)
-    settings.STORAGES = {**settings.STORAGES, "default": s3_storage({
-        "PHOTOCLOUD_S3_BUCKET": bucket.name,
-        "PHOTOCLOUD_S3_ENDPOINT_URL": s3_endpoint,
-        "PHOTOCLOUD_S3_REGION": CREDENTIALS["region_name"],
-        "PHOTOCLOUD_S3_ACCESS_KEY": CREDENTIALS["aws_access_key_id"],
-        "PHOTOCLOUD_S3_SECRET_KEY": CREDENTIALS["aws_secret_access_key"],
-        "PHOTOCLOUD_S3_PREFIX": f"/{PREFIX}/",
-    })}
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": s3_storage(
+            {
+                "PHOTOCLOUD_S3_BUCKET": bucket.name,
+                "PHOTOCLOUD_S3_ENDPOINT_URL": s3_endpoint,
+                "PHOTOCLOUD_S3_REGION": CREDENTIALS["region_name"],
+                "PHOTOCLOUD_S3_ACCESS_KEY": CREDENTIALS["aws_access_key_id"],
+                "PHOTOCLOUD_S3_SECRET_KEY": CREDENTIALS["aws_secret_access_key"],
+                "PHOTOCLOUD_S3_PREFIX": f"/{PREFIX}/",
+            }
+        ),
+    }
     return bucket
 
 
@@ -183,12 +191,14 @@ def test_duplicates_store_nothing_new(bucket, alice, bob, upload):
     assert bucket.keys() == stored
 
 
-def test_deleting_removes_the_objects_once_no_picture_refers_to_them(bucket, alice, bob, upload,
-                                                                     django_capture_on_commit_callbacks):
+def test_deleting_removes_the_objects_once_no_picture_refers_to_them(
+    bucket, alice, bob, upload, django_capture_on_commit_callbacks
+):
     data = images.unique_jpeg("cat")
     first, second = _upload(upload, alice, data), _upload(upload, bob, data)
-    names = [original_name(first.sha256, "jpg")] + [rendition_name(first.sha256, size)
-                                                    for size in django_settings.PHOTOCLOUD["EAGER_SIZES"]]
+    names = [original_name(first.sha256, "jpg")] + [
+        rendition_name(first.sha256, size) for size in django_settings.PHOTOCLOUD["EAGER_SIZES"]
+    ]
     for photo, left in ((first, True), (second, False)):
         with django_capture_on_commit_callbacks(execute=True):
             response = _client(photo.owner).post(f"/photos/{photo.pk}/delete/")
@@ -197,8 +207,9 @@ def test_deleting_removes_the_objects_once_no_picture_refers_to_them(bucket, ali
     assert bucket.keys() == {}
 
 
-def test_a_copy_of_a_public_picture_is_stored_without_gps(bucket, alice, bob, upload,
-                                                          django_capture_on_commit_callbacks):
+def test_a_copy_of_a_public_picture_is_stored_without_gps(
+    bucket, alice, bob, upload, django_capture_on_commit_callbacks
+):
     photo = _upload(upload, alice, images.jpeg("coffee", gps=(48.85, 2.35)), access="public")
     album = services.create_album(bob, title="Mine", category="landscape", access="private")
     with django_capture_on_commit_callbacks(execute=True):

@@ -15,17 +15,31 @@ _serial = itertools.count()
 
 
 def album(owner, access="public", title=None, category="travel", tags=(), description=""):
-    return library.create_album(owner, title=title or f"{owner.username} {access}", category=category, access=access,
-                                tags=tags, description=description)
+    return library.create_album(
+        owner,
+        title=title or f"{owner.username} {access}",
+        category=category,
+        access=access,
+        tags=tags,
+        description=description,
+    )
 
 
 def photo(album, title="", tags=(), description="", category="", taken=None, analysis=None, **fields) -> Photo:
     """A ready picture; `analysis` = dict(category=…, labels=[…], text=…, features=vector) adds what vision saw."""
     n = next(_serial)
     row = Photo.objects.create(
-        owner=album.owner, album=album, title=title or f"picture {n}", description=description, category=category,
-        sha256=hashlib.sha256(f"search-{n}".encode()).hexdigest(), format="JPEG", mime_type="image/jpeg",
-        file_size=1000, status=Photo.Status.READY, sort_date=taken or datetime(2024, 1, 1, tzinfo=UTC),
+        owner=album.owner,
+        album=album,
+        title=title or f"picture {n}",
+        description=description,
+        category=category,
+        sha256=hashlib.sha256(f"search-{n}".encode()).hexdigest(),
+        format="JPEG",
+        mime_type="image/jpeg",
+        file_size=1000,
+        status=Photo.Status.READY,
+        sort_date=taken or datetime(2024, 1, 1, tzinfo=UTC),
         **{"width": 400, "height": 300, **fields},
     )
     if tags:
@@ -33,8 +47,11 @@ def photo(album, title="", tags=(), description="", category="", taken=None, ana
     if analysis is not None:
         features = analysis.get("features")
         PhotoAnalysis.objects.create(
-            photo=row, category=analysis.get("category", ""), confidence=0.9,
-            labels=[[name, 0.5] for name in analysis.get("labels", [])], text=analysis.get("text", ""),
+            photo=row,
+            category=analysis.get("category", ""),
+            confidence=0.9,
+            labels=[[name, 0.5] for name in analysis.get("labels", [])],
+            text=analysis.get("text", ""),
             features=(features if features is not None else np.zeros(1280)).astype(np.float16).tobytes(),
             model_version="test",
         )

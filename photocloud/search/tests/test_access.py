@@ -22,8 +22,13 @@ def library(alice, make_user):
     made = {}
     for access in ("public", "followers", "private"):
         shelf = album(alice, access=access, title=f"Beach {access}", tags=["seashore"])
-        made[access] = photo(shelf, title=f"{access} picture", tags=["beach"], dominant_color="blue",
-                             analysis={"labels": ["sandbar"], "text": "beach", "features": VECTOR})
+        made[access] = photo(
+            shelf,
+            title=f"{access} picture",
+            tags=["beach"],
+            dominant_color="blue",
+            analysis={"labels": ["sandbar"], "text": "beach", "features": VECTOR},
+        )
     return made, carol
 
 
@@ -31,8 +36,12 @@ def _visible(found) -> set:
     return ids(found.results[0:100])
 
 
-EXPECTED = {"owner": {"public", "followers", "private"}, "carol": {"public", "followers"}, "bob": {"public"},
-            "anonymous": {"public"}}
+EXPECTED = {
+    "owner": {"public", "followers", "private"},
+    "carol": {"public", "followers"},
+    "bob": {"public"},
+    "anonymous": {"public"},
+}
 
 
 @pytest.mark.parametrize("who", list(EXPECTED))
@@ -48,7 +57,8 @@ def test_every_route_respects_access(library, alice, bob, who):
     assert _visible(selectors.search(viewer, q="", filters={"color": "blue"})) == allowed
     for level, picture in made.items():  # naming a hidden album in a filter reveals nothing
         assert _visible(selectors.search(viewer, filters={"album": picture.album_id})) == (
-            {picture.pk} if level in EXPECTED[who] else set())
+            {picture.pk} if level in EXPECTED[who] else set()
+        )
     facets = selectors.search(viewer, q="beach").facets()
     assert facets["owner"][0]["count"] == len(allowed)
     assert {value["label"] for value in facets["album"]}.isdisjoint(hidden_albums)
@@ -67,8 +77,9 @@ def test_page_and_api_hide_what_the_viewer_may_not_see(library, bob):
     client.force_authenticate(bob)
     body = client.get("/api/search/", {"q": "beach"}).json()
     assert [row["photo"]["id"] for row in body["results"]] == [str(made["public"].pk)]
-    assert body["facets"]["album"] == [{"label": "Beach public", "count": 1,
-                                        "params": {"album": str(made["public"].album_id)}}]
+    assert body["facets"]["album"] == [
+        {"label": "Beach public", "count": 1, "params": {"album": str(made["public"].album_id)}}
+    ]
     assert client.get("/api/search/", {"similar_to": str(made["private"].pk)}).status_code == 404
     client.force_login(bob)
     page = client.get(reverse("search:results"), {"q": "beach"}).content.decode()

@@ -42,9 +42,18 @@ def test_weak_matches_stay_out(alice, pictures):
     assert pictures["beach"].pk not in _found(alice, "puppy")
 
 
-@pytest.mark.parametrize("chinese, key", [("人像", "portrait"), ("风景", "scenery"), ("美食", "food"),
-                                          ("文档", "document"), ("建筑", "tower"), ("动物", "dog"),
-                                          ("动漫", "manga")])
+@pytest.mark.parametrize(
+    "chinese, key",
+    [
+        ("人像", "portrait"),
+        ("风景", "scenery"),
+        ("美食", "food"),
+        ("文档", "document"),
+        ("建筑", "tower"),
+        ("动物", "dog"),
+        ("动漫", "manga"),
+    ],
+)
 def test_chinese_names_of_the_default_classes(alice, pictures, chinese, key):
     assert pictures[key].pk in _found(alice, chinese)
 

@@ -14,10 +14,58 @@ from photocloud.search.query import MEANING_THRESHOLD, parse, tokens
 from photocloud.vision.labels import names
 
 # The tags and labels bench/search_text.py fills its library with, frozen here so the figures stay comparable.
-TAGS = ("beach sunset harbour garden family birthday mountain lake forest street market bridge castle river snow "
-        "dinner office meeting invoice receipt poster museum concert wedding festival island desert tower church "
-        "station airport train bicycle flower autumn spring summer winter night morning city village farm smile "
-        "seashore alp website passenger car streetcar").split()
+TAGS = [
+    "beach",
+    "sunset",
+    "harbour",
+    "garden",
+    "family",
+    "birthday",
+    "mountain",
+    "lake",
+    "forest",
+    "street",
+    "market",
+    "bridge",
+    "castle",
+    "river",
+    "snow",
+    "dinner",
+    "office",
+    "meeting",
+    "invoice",
+    "receipt",
+    "poster",
+    "museum",
+    "concert",
+    "wedding",
+    "festival",
+    "island",
+    "desert",
+    "tower",
+    "church",
+    "station",
+    "airport",
+    "train",
+    "bicycle",
+    "flower",
+    "autumn",
+    "spring",
+    "summer",
+    "winter",
+    "night",
+    "morning",
+    "city",
+    "village",
+    "farm",
+    "smile",
+    "seashore",
+    "alp",
+    "website",
+    "passenger",
+    "car",
+    "streetcar",
+]
 DOGS, CATS, ANIMALS = set(names()[151:269]), set(names()[281:286]), set(names()[:398])
 BIRDS = set(names()[7:25] + names()[80:101] + names()[127:147])
 # query: (right labels, wrong labels). Labels sharing a word with the query are found by keyword, so never judged.
@@ -32,22 +80,61 @@ JUDGED = {
     "kitten": (CATS | {"animal"}, {"teddy bear", "otter", "rooster"}),
     "cat": ({"animal", "egyptian mau"}, {"hamster", "beagle"}),
     "dog": (DOGS | {"animal"}, set()),
-    "car": ({"jeep", "limousine", "pickup truck", "convertible", "minivan", "taxicab", "station wagon"},
-            {"recreational vehicle"}),
-    "automobile": ({"sports car", "race car", "jeep", "limousine", "convertible", "minivan", "taxicab",
-                    "pickup truck", "station wagon"}, {"railroad car", "freight car", "car wheel"}),
-    "boat": ({"motorboat", "schooner", "fireboat", "lifeboat", "kayak", "canoe", "speedboat", "catamaran",
-              "trimaran", "gondola", "container ship"}, set()),
+    "car": (
+        {"jeep", "limousine", "pickup truck", "convertible", "minivan", "taxicab", "station wagon"},
+        {"recreational vehicle"},
+    ),
+    "automobile": (
+        {
+            "sports car",
+            "race car",
+            "jeep",
+            "limousine",
+            "convertible",
+            "minivan",
+            "taxicab",
+            "pickup truck",
+            "station wagon",
+        },
+        {"railroad car", "freight car", "car wheel"},
+    ),
+    "boat": (
+        {
+            "motorboat",
+            "schooner",
+            "fireboat",
+            "lifeboat",
+            "kayak",
+            "canoe",
+            "speedboat",
+            "catamaran",
+            "trimaran",
+            "gondola",
+            "container ship",
+        },
+        set(),
+    ),
     "ship": ({"schooner", "ocean liner", "aircraft carrier", "fireboat", "motorboat", "lifeboat"}, {"freight car"}),
     "coffee": ({"espresso", "coffeepot", "espresso machine"}, {"burrito", "ice cream", "pizza"}),
-    "meal": ({"dinner", "food", "restaurant", "dining table", "pizza", "plate", "mashed potatoes", "soup bowl",
-              "cheeseburger"}, set()),
+    "meal": (
+        {
+            "dinner",
+            "food",
+            "restaurant",
+            "dining table",
+            "pizza",
+            "plate",
+            "mashed potatoes",
+            "soup bowl",
+            "cheeseburger",
+        },
+        set(),
+    ),
     "bird": (BIRDS | {"animal"}, set()),
     "tree": ({"forest"}, {"treeing walker coonhound", "tower"}),
     "flowers": ({"flower", "daisy", "garden"}, {"perfume", "candle", "necklace", "cauliflower"}),
     "sand": ({"beach", "desert", "sandbar", "seashore"}, {"sandal", "rock crab"}),
-    "football": ({"soccer ball", "rugby ball"}, {"basketball", "baseball", "television", "sports car",
-                                                  "volleyball"}),
+    "football": ({"soccer ball", "rugby ball"}, {"basketball", "baseball", "television", "sports car", "volleyball"}),
     "skyscraper": ({"tower", "city"}, set()),
     "cathedral": ({"church", "monastery"}, set()),
     "countryside": ({"landscape", "village", "valley", "farm"}, set()),
@@ -90,8 +177,7 @@ def vocabulary():
 
 def _meanings(query: str) -> list[str]:
     """Labels the query brings in by meaning, but not those its own words find anyway."""
-    return [e.term for e in parse(query).expansions
-            if e.kind == "meaning" and not set(e.words) & set(tokens(query))]
+    return [e.term for e in parse(query).expansions if e.kind == "meaning" and not set(e.words) & set(tokens(query))]
 
 
 def _judge() -> tuple[int, int]:

@@ -62,10 +62,27 @@ def test_filters_combine_with_keywords(alice, bob):
     trips = album(alice, title="Trips", category="travel")
     home = album(alice, title="Home", category="family")
     day = datetime(2023, 5, 1, tzinfo=UTC)
-    a = photo(trips, tags=["beach"], taken=day, camera_make="Canon", camera_model="EOS 5D", latitude=1.0,
-              longitude=2.0, dominant_color="blue", width=6000, height=4000)
-    b = photo(home, tags=["beach"], taken=datetime(2021, 5, 1, tzinfo=UTC), width=300, height=600,
-              dominant_color="red", analysis={"category": "portrait"})
+    a = photo(
+        trips,
+        tags=["beach"],
+        taken=day,
+        camera_make="Canon",
+        camera_model="EOS 5D",
+        latitude=1.0,
+        longitude=2.0,
+        dominant_color="blue",
+        width=6000,
+        height=4000,
+    )
+    b = photo(
+        home,
+        tags=["beach"],
+        taken=datetime(2021, 5, 1, tzinfo=UTC),
+        width=300,
+        height=600,
+        dominant_color="red",
+        analysis={"category": "portrait"},
+    )
     c = photo(trips, tags=["beach"], category="family", width=500, height=500)
     assert ids(found(alice, "beach", filters={"date_from": day.date(), "date_to": day.date()})) == {a.pk}
     assert ids(found(alice, "beach", filters={"category": "family"})) == {b.pk, c.pk}
@@ -159,10 +176,40 @@ def test_api_returns_results_reasons_and_facets(api, alice):
 
 
 HOSTILE = [
-    "", "   ", '"', "'", "*", "(((", ")", "a OR b NOT c", "NEAR(beach sunset)", "labels: beach", "beach*", "-beach",
-    "+beach", "~beach", "<beach>", "@beach", "'; DROP TABLE library_photo; --", '" OR 1=1 --', "%_%", "\\", "\x00",
-    "beach\x00sunset", "a:*", "!!!", "&|!<->", "{labels}: x", "^beach", "日本語のテキスト", "🏖️ beach", "x" * 5000,
-    " ".join(["beach"] * 400), "ab", "the", "a b c d e f g h i j k l m n o p q r s t u v w x y z",
+    "",
+    "   ",
+    '"',
+    "'",
+    "*",
+    "(((",
+    ")",
+    "a OR b NOT c",
+    "NEAR(beach sunset)",
+    "labels: beach",
+    "beach*",
+    "-beach",
+    "+beach",
+    "~beach",
+    "<beach>",
+    "@beach",
+    "'; DROP TABLE library_photo; --",
+    '" OR 1=1 --',
+    "%_%",
+    "\\",
+    "\x00",
+    "beach\x00sunset",
+    "a:*",
+    "!!!",
+    "&|!<->",
+    "{labels}: x",
+    "^beach",
+    "日本語のテキスト",
+    "🏖️ beach",
+    "x" * 5000,
+    " ".join(["beach"] * 400),
+    "ab",
+    "the",
+    "a b c d e f g h i j k l m n o p q r s t u v w x y z",
 ]
 
 

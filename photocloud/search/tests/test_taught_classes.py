@@ -84,7 +84,9 @@ def test_a_new_upload_classed_by_the_real_models_is_found(alice, api, upload, cl
         chosen = [str(p.pk) for p in Photo.objects.filter(owner=alice, original_name__startswith=subject)]
         assert client.post("/library/teach/", {"name": name, "photos": chosen}).status_code == 302
 
-    (new,) = [Photo.objects.get(pk=r["photo"]["id"])
-              for r in upload(api, [("IMG_0042.jpg", _shot("cat", 11))], roll).json()["results"]]
+    (new,) = [
+        Photo.objects.get(pk=r["photo"]["id"])
+        for r in upload(api, [("IMG_0042.jpg", _shot("cat", 11))], roll).json()["results"]
+    ]
     assert new.pk in _found(alice, "pets")
     assert "your class “pets”" in _reasons(alice, "pets", new)

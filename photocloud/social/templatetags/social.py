@@ -28,7 +28,8 @@ def social_panel(context, target):
         "comment_form": CommentForm(),
     }
     panel["comments"], panel["hidden_comments"] = selectors.comment_thread(
-        target, limit=None if panel["all_comments"] else SHOWN_THREADS)
+        target, limit=None if panel["all_comments"] else SHOWN_THREADS
+    )
     if kind == "album":
         panel["collects"] = selectors.collect_summary(user, target)
     elif services.can_copy(user, target):

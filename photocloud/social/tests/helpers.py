@@ -21,9 +21,16 @@ def album(owner, access="public", title=None, category="landscape"):
 def photo(album, title="", features: np.ndarray | None = None) -> Photo:
     n = next(_serial)
     row = Photo.objects.create(
-        owner=album.owner, album=album, title=title or f"picture {n}",
+        owner=album.owner,
+        album=album,
+        title=title or f"picture {n}",
         sha256=hashlib.sha256(str(n).encode()).hexdigest(),
-        format="JPEG", mime_type="image/jpeg", file_size=1000, width=10, height=10, status=Photo.Status.READY,
+        format="JPEG",
+        mime_type="image/jpeg",
+        file_size=1000,
+        width=10,
+        height=10,
+        status=Photo.Status.READY,
         sort_date=timezone.now(),
     )
     if features is not None:

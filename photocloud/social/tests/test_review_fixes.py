@@ -140,8 +140,10 @@ def test_owner_moderation_removes_the_whole_thread_and_counts_every_level(alice,
     grandchild = services.add_comment(bob, target, "two", parent=child)
     services.add_comment(carol, target, "three", parent=grandchild)
     alice_client = client_for(alice)
-    assert "Its 3 replies will be deleted too" in alice_client.get(f"/social/comments/{comment.pk}/delete/")\
-        .content.decode()
+    assert (
+        "Its 3 replies will be deleted too"
+        in alice_client.get(f"/social/comments/{comment.pk}/delete/").content.decode()
+    )
     response = alice_client.post(f"/social/comments/{comment.pk}/delete/", follow=True)
     assert "Comment and 3 replies deleted." in response.content.decode()
     assert not Comment.objects.exists()
@@ -177,14 +179,14 @@ def test_followers_only_pictures_cannot_be_copied(uploaded, alice, bob):
 
 def test_a_copy_of_a_copy_credits_the_original(uploaded, alice, bob, carol, django_capture_on_commit_callbacks):
     original = uploaded["public"]
-    Photo.objects.filter(pk=original.pk).update(credit="Jane Doe", source_url="https://example.org/cup.jpg",
-                                               source_page_url="https://example.org/cups")
+    Photo.objects.filter(pk=original.pk).update(
+        credit="Jane Doe", source_url="https://example.org/cup.jpg", source_page_url="https://example.org/cups"
+    )
     for user, source in ((bob, original), (carol, None)):
         source = source or Photo.objects.get(owner=bob)
         album = make_album(user, "public", title="Mine")
         with django_capture_on_commit_callbacks(execute=True):
-            response = client_for(user).post(f"/api/photos/{source.pk}/copy/", {"album": str(album.pk)},
-                                             format="json")
+            response = client_for(user).post(f"/api/photos/{source.pk}/copy/", {"album": str(album.pk)}, format="json")
         assert response.status_code == 201, response.content
     copy = Photo.objects.get(owner=carol)
     assert copy.copied_from_id == original.pk and copy.credited_author is None and copy.credit == "Jane Doe"
@@ -196,7 +198,9 @@ def test_a_copy_of_a_users_copy_credits_that_user(uploaded, alice, bob, carol, d
     for user, source in ((bob, original), (carol, None)):
         source = source or Photo.objects.get(owner=bob)
         with django_capture_on_commit_callbacks(execute=True):
-            services.copy_to_album(user, source, make_album(user, "public"), f"http://testserver{source.get_absolute_url()}")
+            services.copy_to_album(
+                user, source, make_album(user, "public"), f"http://testserver{source.get_absolute_url()}"
+            )
     copy = Photo.objects.get(owner=carol)
     assert copy.copied_from == original and copy.credited_author == alice and copy.credit == alice.shown_name
     assert copy.source_page_url.endswith(original.get_absolute_url())
@@ -262,13 +266,12 @@ def test_neighbours_are_counted_in_the_database(make_user):
     recommender = Recommender(bob)
     with CaptureQueriesContext(connection) as queries:
         from photocloud.social.recommend import _neighbours
+
         assert _neighbours(bob, recommender.profile)[:2] == [others[1].pk, others[2].pk]
     assert all("COUNT(" in query["sql"].upper() for query in queries.captured_queries)
 
 
 # --- 9. API query counts ------------------------------------------------------------------------------------------
-
-
 
 
 @pytest.mark.parametrize("route", ["/api/feed/", "/api/collected/"])

@@ -66,9 +66,13 @@ def test_like_page_and_htmx_swap(world, bob):
 def test_hidden_items_cannot_be_liked_commented_or_collected(world, carol):
     albums, photos = world
     client = client_for(carol)
-    for url in (f"/social/like/photo/{photos['followers'].pk}/", f"/social/like/album/{albums['private'].pk}/",
-                f"/social/collect/{albums['followers'].pk}/", f"/social/comments/photo/{photos['private'].pk}/",
-                f"/social/like/nonsense/{photos['public'].pk}/"):
+    for url in (
+        f"/social/like/photo/{photos['followers'].pk}/",
+        f"/social/like/album/{albums['private'].pk}/",
+        f"/social/collect/{albums['followers'].pk}/",
+        f"/social/comments/photo/{photos['private'].pk}/",
+        f"/social/like/nonsense/{photos['public'].pk}/",
+    ):
         assert client.post(url, {"body": "hi"}).status_code == 404, url
     assert not Like.objects.exists() and not Collect.objects.exists() and not Comment.objects.exists()
 
@@ -101,7 +105,9 @@ def test_followers_and_following_lists(world, alice, bob, carol):
     assert "bob" in page and "carol" in page
     assert "alice" in APIClient().get("/social/people/bob/following/").content.decode()
     assert [row["username"] for row in APIClient().get("/api/users/alice/followers/").json()["results"]] == [
-        "carol", "bob"]
+        "carol",
+        "bob",
+    ]
     profile = client_for(bob).get("/u/alice/").content.decode()
     assert "/social/people/alice/followers/" in profile
     notes = Notification.objects.filter(recipient=alice, verb="follow")
@@ -135,8 +141,10 @@ def test_comments_replies_escape_edit_delete_and_moderation(world, alice, bob, c
     assert comment.body == "edited" and comment.edited_at is not None
     carol_client.post(f"/social/comments/{comment.pk}/delete/")
     assert Comment.objects.filter(pk=comment.pk).exists()
-    assert "Its 1 reply will be deleted too" in client_for(alice).get(f"/social/comments/{comment.pk}/delete/")\
-        .content.decode()
+    assert (
+        "Its 1 reply will be deleted too"
+        in client_for(alice).get(f"/social/comments/{comment.pk}/delete/").content.decode()
+    )
     client_for(alice).post(f"/social/comments/{comment.pk}/delete/")
     assert not Comment.objects.exists()
 
@@ -176,7 +184,11 @@ def test_notifications_for_each_action_and_mark_read(world, alice, bob, carol):
     services.add_comment(alice, albums["public"], "thank you", parent=comment)  # a reply to carol
     services.like(alice, photos["public"])  # nobody is told about their own actions
     assert sorted(Notification.objects.filter(recipient=alice).values_list("verb", flat=True)) == [
-        "collect", "comment", "follow", "like"]
+        "collect",
+        "comment",
+        "follow",
+        "like",
+    ]
     assert list(Notification.objects.filter(recipient=carol).values_list("verb", flat=True)) == ["reply"]
 
     client = client_for(alice)
@@ -188,8 +200,10 @@ def test_notifications_for_each_action_and_mark_read(world, alice, bob, carol):
     client.post("/notifications/read/", {"id": first.pk})
     assert selectors.unread_count(alice) == 3
     client.post("/notifications/read/")
-    assert selectors.unread_count(alice) == 0 and 'data-testid="unread-count"' not in client.get("/library/")\
-        .content.decode()
+    assert (
+        selectors.unread_count(alice) == 0
+        and 'data-testid="unread-count"' not in client.get("/library/").content.decode()
+    )
 
 
 def test_notifications_never_reveal_what_the_recipient_may_no_longer_see(world, alice, bob):
@@ -263,8 +277,15 @@ def test_api_likes_collects_comments(world, alice, bob, carol):
 
 def test_api_schema_lists_the_social_routes(db):
     schema = APIClient().get("/api/schema/?format=json").json()
-    for route in ("/api/{kind}/{id}/likes/", "/api/albums/{id}/collect/", "/api/notifications/", "/api/feed/",
-                  "/api/recommendations/", "/api/photos/{id}/copy/", "/api/comments/{id}/"):
+    for route in (
+        "/api/{kind}/{id}/likes/",
+        "/api/albums/{id}/collect/",
+        "/api/notifications/",
+        "/api/feed/",
+        "/api/recommendations/",
+        "/api/photos/{id}/copy/",
+        "/api/comments/{id}/",
+    ):
         assert route in schema["paths"], route
 
 
@@ -355,8 +376,10 @@ def test_copy_to_my_album_credits_the_author(alice, bob, upload, django_capture_
     assert client.post(f"/api/photos/{original.pk}/copy/", {"album": str(mine.pk)}, format="json").status_code == 200
     assert "Originally by" in client.get(copy.get_absolute_url()).content.decode()
     carol_album = make_album(alice, "private", title="not bob's")
-    assert client.post(f"/api/photos/{original.pk}/copy/", {"album": str(carol_album.pk)},
-                       format="json").status_code == 404
+    assert (
+        client.post(f"/api/photos/{original.pk}/copy/", {"album": str(carol_album.pk)}, format="json").status_code
+        == 404
+    )
     # The form on the picture page does the same.
     page = client.get(original.get_absolute_url()).content.decode()
     assert "Add to my album" in page
@@ -369,8 +392,12 @@ def test_bad_input_answers_4xx(world, bob):
     _, photos = world
     client = client_for(bob)
     assert client.post(f"/api/photos/{photos['public'].pk}/comments/", {"body": ""}, format="json").status_code == 400
-    assert client.post(f"/api/photos/{photos['public'].pk}/comments/", {"body": "x", "parent": 999999},
-                       format="json").status_code == 404
+    assert (
+        client.post(
+            f"/api/photos/{photos['public'].pk}/comments/", {"body": "x", "parent": 999999}, format="json"
+        ).status_code
+        == 404
+    )
     assert client.get("/api/recommendations/?limit=abc").status_code == 400
     assert client.post("/api/notifications/read/", {"ids": ["x"]}, format="json").status_code == 400
     assert client.post(f"/social/photos/{photos['public'].pk}/copy/", {"album": "nope"}).status_code == 302

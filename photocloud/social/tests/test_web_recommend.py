@@ -26,8 +26,12 @@ def source(site):  # noqa: F811 (the fixture imported above)
 
 def labelled(album, title, labels):
     photo = make_photo(album, title)
-    PhotoAnalysis.objects.create(photo=photo, features=np.zeros(4, np.float16).tobytes(), model_version="test",
-                                 labels=[[label, 0.9] for label in labels])
+    PhotoAnalysis.objects.create(
+        photo=photo,
+        features=np.zeros(4, np.float16).tobytes(),
+        model_version="test",
+        labels=[[label, 0.9] for label in labels],
+    )
     return photo
 
 

@@ -8,7 +8,7 @@ import subprocess
 import sys
 import threading
 import time
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -103,12 +103,15 @@ def test_a_file_is_ready_once_it_stops_changing(tmp_path):
 
 def test_the_client_needs_no_django_settings_nor_data_folder(tmp_path):
     """Loading settings would create a data folder: the client runs on computers that have none."""
-    code = ("import sys; from photocloud.cli import main; sys.argv = ['photocloud', 'sync', '--help'];\n"
-            "try:\n    main()\nexcept SystemExit:\n    pass\n"
-            "assert not [m for m in sys.modules if m.startswith('django')], 'Django was imported'")
+    code = (
+        "import sys; from photocloud.cli import main; sys.argv = ['photocloud', 'sync', '--help'];\n"
+        "try:\n    main()\nexcept SystemExit:\n    pass\n"
+        "assert not [m for m in sys.modules if m.startswith('django')], 'Django was imported'"
+    )
     env = {key: value for key, value in os.environ.items() if not key.startswith(("DJANGO_", "PHOTOCLOUD_"))}
-    result = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, env=env, capture_output=True, text=True,
-                            timeout=60)
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60
+    )
     assert result.returncode == 0, result.stderr
     assert "photocloud sync" in result.stdout and list(tmp_path.iterdir()) == []
 
@@ -135,10 +138,8 @@ def test_the_watcher_hands_out_no_symbolic_link(tmp_path):
         seen = set()
         deadline = time.monotonic() + 10
         while root / "real.jpg" not in seen and time.monotonic() < deadline:
-            try:
+            with suppress(queue.Empty):
                 seen.add(found.get(timeout=0.2))
-            except queue.Empty:
-                pass
     finally:
         observer.stop()
         observer.join(5)

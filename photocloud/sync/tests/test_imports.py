@@ -140,11 +140,14 @@ def test_staff_set_up_import_folders_in_the_admin(client, make_user, tmp_path):
     admin = make_user("root", is_staff=True, is_superuser=True)
     client.force_login(admin)
     assert client.get("/admin/sync/importfolder/add/").status_code == 200
-    response = client.post("/admin/sync/importfolder/add/", {"owner": admin.pk, "path": str(tmp_path / "nope"),
-                                                             "mode": "copy", "enabled": "on"})
+    response = client.post(
+        "/admin/sync/importfolder/add/",
+        {"owner": admin.pk, "path": str(tmp_path / "nope"), "mode": "copy", "enabled": "on"},
+    )
     assert response.status_code == 200 and "No folder exists" in response.content.decode()
-    response = client.post("/admin/sync/importfolder/add/", {"owner": admin.pk, "path": str(tmp_path),
-                                                             "mode": "copy", "enabled": "on"})
+    response = client.post(
+        "/admin/sync/importfolder/add/", {"owner": admin.pk, "path": str(tmp_path), "mode": "copy", "enabled": "on"}
+    )
     assert response.status_code == 302
     assert ImportFolder.objects.get().path == str(tmp_path)
     assert client.get("/admin/sync/importevent/").status_code == 200

@@ -29,7 +29,7 @@ def put(api, upload_id, offset, chunk):
 
 def send_all(api, upload_id, data, offset=0, chunk=20_000):
     while offset < len(data):
-        response = put(api, upload_id, offset, data[offset:offset + chunk])
+        response = put(api, upload_id, offset, data[offset : offset + chunk])
         assert response.status_code == 200, response.content
         offset = response.json()["offset"]
     return offset
@@ -99,8 +99,10 @@ def test_bad_requests_get_clear_errors(api, settings):
     upload_id = start(api, data).json()["id"]
     beyond = put(api, upload_id, 0, data + b"more")
     assert beyond.status_code == 400 and "size" in beyond.json()["detail"]
-    assert api.put(f"/api/uploads/{upload_id}/?offset=x", data=b"1",
-                   content_type="application/octet-stream").status_code == 400
+    assert (
+        api.put(f"/api/uploads/{upload_id}/?offset=x", data=b"1", content_type="application/octet-stream").status_code
+        == 400
+    )
     assert put(api, upload_id, 0, b"").status_code == 400
     early = api.post(f"/api/uploads/{upload_id}/complete/")
     assert early.status_code == 409 and early.json()["offset"] == 0
@@ -175,8 +177,13 @@ def test_one_request_at_a_time_completes_an_upload(api, alice):
 
 def test_the_upload_endpoints_are_in_the_openapi_schema(client):
     schema = client.get("/api/schema/", HTTP_ACCEPT="application/json").json()
-    assert {"/api/uploads/", "/api/uploads/{id}/", "/api/uploads/{id}/complete/",
-            "/api/photos/lookup/", "/api/albums/"} <= set(schema["paths"])
+    assert {
+        "/api/uploads/",
+        "/api/uploads/{id}/",
+        "/api/uploads/{id}/complete/",
+        "/api/photos/lookup/",
+        "/api/albums/",
+    } <= set(schema["paths"])
 
 
 def test_a_user_keeps_a_bounded_number_of_unfinished_uploads(api, alice, monkeypatch):
@@ -188,7 +195,6 @@ def test_a_user_keeps_a_bounded_number_of_unfinished_uploads(api, alice, monkeyp
         put(api, ids[-1], 0, data[:100])
     assert set(map(str, UploadSession.objects.values_list("pk", flat=True))) == set(ids[1:])
     assert len(list(services.uploads_dir().glob("*.part"))) == 2
-
 
 
 def test_an_upload_being_completed_is_neither_evicted_nor_given_up(api, alice, monkeypatch):

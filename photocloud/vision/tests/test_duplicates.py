@@ -16,11 +16,6 @@ from tests import images
 pytestmark = [pytest.mark.vision, pytest.mark.usefixtures("vision_on")]
 
 
-
-
-
-
-
 def _copies(name: str) -> dict[str, bytes]:
     """What people keep next to an original: a smaller copy, a re-compressed one, a slight crop, a quarter turn."""
     image = images.photo(name)
@@ -88,8 +83,9 @@ def test_another_users_pictures_are_never_grouped_with_mine(alices, bobs_cat, bo
     assert {photo.pk for photo in bobs.photos} == {photo.pk for photo in bobs_cat.values()}
 
 
-def test_merge_carries_tags_description_category_and_cover_then_deletes(alices, api, upload, bobs_cat,
-                                                                          django_capture_on_commit_callbacks):
+def test_merge_carries_tags_description_category_and_cover_then_deletes(
+    alices, api, upload, bobs_cat, django_capture_on_commit_callbacks
+):
     album, photos = alices
     edits = library.create_album(album.owner, title="Edits", category="misc", access="private")
     turned = _upload(api, upload, edits, {"cat-turned": images.encode(images.photo("cat").rotate(-90, expand=True))})
@@ -132,8 +128,12 @@ def test_merge_through_the_page_and_never_someone_elses(alices, bobs_cat, client
     client.force_login(alice)
     theirs = {"keep": str(photos["cat"].pk), "merge": [str(photos["cat-resized"].pk), str(bobs_cat["cat"].pk)]}
     assert client.post("/library/duplicates/merge/", theirs).status_code == 404
-    assert client.post("/library/duplicates/merge/", {"keep": str(bobs_cat["cat"].pk),
-                                                      "merge": [str(photos["cat"].pk)]}).status_code == 404
+    assert (
+        client.post(
+            "/library/duplicates/merge/", {"keep": str(bobs_cat["cat"].pk), "merge": [str(photos["cat"].pk)]}
+        ).status_code
+        == 404
+    )
     assert Photo.objects.filter(pk__in=[photos["cat-resized"].pk, bobs_cat["cat"].pk]).count() == 2
 
     mine = {"keep": str(photos["coffee"].pk), "merge": [str(photos["coffee"].pk), str(photos["coffee-rotated"].pk)]}
@@ -148,8 +148,12 @@ def test_a_group_said_to_be_different_is_not_shown_again(alices, bobs_cat, clien
     coffees = [photos["coffee"], photos["coffee-rotated"]]
     client.force_login(alice)
     # Never someone else's pictures.
-    assert client.post("/library/duplicates/distinct/",
-                       {"merge": [str(coffees[0].pk), str(bobs_cat["cat"].pk)]}).status_code == 404
+    assert (
+        client.post(
+            "/library/duplicates/distinct/", {"merge": [str(coffees[0].pk), str(bobs_cat["cat"].pk)]}
+        ).status_code
+        == 404
+    )
     response = client.post("/library/duplicates/distinct/", {"merge": [str(photo.pk) for photo in coffees]})
     assert response.status_code == 302
     groups = [{photo.pk for photo in group.photos} for group in find_groups(alice)]

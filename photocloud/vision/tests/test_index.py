@@ -113,7 +113,7 @@ def test_allowed_keeps_the_ranking(make_index, data, metric, monkeypatch):
     hits = 0
     for query in queries:
         found = index.search(query, 10, metric, allowed=large)
-        assert set(i for i, _ in found) <= set(large.tolist()) and len(found) == 10
+        assert {i for i, _ in found} <= set(large.tolist()) and len(found) == 10
         hits += len({i for i, _ in found} & {i for i, _ in brute_force(ids, vectors, query, 10, metric, large)})
     assert hits / (10 * len(queries)) >= 0.95
 
@@ -137,7 +137,7 @@ def test_removed_ids_never_come_back(make_index, data, metric):
     assert len(index) == 2000
     for query in queries:
         found = index.search(query, 50, metric)
-        assert not set(i for i, _ in found) & set(removed.tolist())
+        assert not {i for i, _ in found} & set(removed.tolist())
         assert len(found) == 50
     assert index.search(queries[0], 5000, metric).__len__() == 2000
 
@@ -283,8 +283,18 @@ def analysed(db, alice):
     rng = np.random.default_rng(7)
     centres = rng.random((20, 1280)).astype(np.float32) * 3
     photos = Photo.objects.bulk_create(
-        Photo(owner=alice, album=album, sha256=f"{i:064x}", format="JPEG", mime_type="image/jpeg", file_size=1,
-              width=10, height=10, status="ready", sort_date="2024-01-01T00:00:00Z")
+        Photo(
+            owner=alice,
+            album=album,
+            sha256=f"{i:064x}",
+            format="JPEG",
+            mime_type="image/jpeg",
+            file_size=1,
+            width=10,
+            height=10,
+            status="ready",
+            sort_date="2024-01-01T00:00:00Z",
+        )
         for i in range(300)
     )
     vectors = (centres[np.arange(300) % 20] + rng.normal(0, 0.3, (300, 1280))).astype(np.float32)
@@ -311,9 +321,16 @@ def test_snapshot_and_tail_stay_correct_as_pictures_come_and_go(analysed, bob, s
     newcomer = library.create_album(photos[0].owner, title="New", category="misc", access="public")
     from photocloud.library.models import Photo
 
-    fresh = Photo.objects.create(owner=photos[0].owner, album=newcomer, sha256="f" * 64, format="JPEG",
-                                 mime_type="image/jpeg", file_size=1, status="ready",
-                                 sort_date="2024-01-01T00:00:00Z")
+    fresh = Photo.objects.create(
+        owner=photos[0].owner,
+        album=newcomer,
+        sha256="f" * 64,
+        format="JPEG",
+        mime_type="image/jpeg",
+        file_size=1,
+        status="ready",
+        sort_date="2024-01-01T00:00:00Z",
+    )
     PhotoAnalysis.objects.create(photo=fresh, features=vectors[0].astype(np.float16).tobytes(), model_version="t")
     top = search.similar_photos(bob, vectors[0], limit=3)
     assert fresh.pk in [p.pk for p, _ in top]
@@ -336,7 +353,6 @@ def test_within_narrows_the_candidates_and_never_widens_access(analysed, bob, ma
     found = [p.pk for p, _ in search.similar_photos(bob, vectors[0], limit=10, within=chosen)]
     assert found and set(found) <= {p.pk for p in photos[1::20]}
     # `within` may name pictures the viewer cannot see; they still never come back.
-    stranger_album = Album.objects.create(owner=make_user("carol"), title="Mine",
-                                                              category="misc", access="private")
+    stranger_album = Album.objects.create(owner=make_user("carol"), title="Mine", category="misc", access="private")
     Photo.objects.filter(pk=photos[1].pk).update(album=stranger_album)
     assert photos[1].pk not in [p.pk for p, _ in search.similar_photos(bob, vectors[1], limit=10, within=chosen)]

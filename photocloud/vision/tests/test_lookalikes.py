@@ -34,8 +34,9 @@ def _pictures(owner, tag: str, count: int, seed: int = 0) -> list:
 
 
 def _grouped(owner) -> dict[str, set]:
-    return {cluster.name: {photo.pk for photo in lookalikes.photos(owner, cluster)}
-            for cluster in lookalikes.albums(owner)}
+    return {
+        cluster.name: {photo.pk for photo in lookalikes.photos(owner, cluster)} for cluster in lookalikes.albums(owner)
+    }
 
 
 def test_three_looks_become_three_albums_named_by_their_tag(alice):
@@ -60,7 +61,9 @@ def test_a_look_too_small_is_left_out_and_names_do_not_repeat(alice):
     lookalikes.group(alice)
     assert list(_grouped(alice)) == ["golden retriever"]
     assert lookalikes._names([lookalikes._Group(tags=Counter(cup=1)), lookalikes._Group(tags=Counter(cup=2))]) == [
-        "cup", "cup (2)"]
+        "cup",
+        "cup (2)",
+    ]
 
 
 def test_nobody_sees_another_users_lookalikes(client, alice, bob):

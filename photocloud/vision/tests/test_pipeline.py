@@ -79,13 +79,15 @@ def test_search_by_uploaded_picture_is_not_stored(library_of_photos, api):
     _, photos = library_of_photos
     before = Photo.objects.count()
     query = SimpleUploadedFile("q.jpg", _edited_copy("coffee"))
-    response = api.post("/api/search/image/", {"picture": query, "metric": "cosine", "scope": "mine"},
-                        format="multipart")
+    response = api.post(
+        "/api/search/image/", {"picture": query, "metric": "cosine", "scope": "mine"}, format="multipart"
+    )
     assert response.status_code == 200, response.json()
     assert response.json()[0]["photo"]["id"] == str(photos["coffee"].pk)
     assert Photo.objects.count() == before
-    broken = api.post("/api/search/image/", {"picture": SimpleUploadedFile("x.jpg", images.truncated_jpeg())},
-                      format="multipart")
+    broken = api.post(
+        "/api/search/image/", {"picture": SimpleUploadedFile("x.jpg", images.truncated_jpeg())}, format="multipart"
+    )
     assert broken.status_code == 400 and "damaged" in str(broken.json())
 
 
@@ -126,7 +128,6 @@ def test_analysis_never_overwrites_the_users_category(library_of_photos, api):
     call_command("analyze", redo=True)
     photo = Photo.objects.get(pk=photos["cat"].pk)
     assert photo.category == "pets" and photo.analysis.category == "animal"
-
 
 
 def test_a_burst_of_uploads_is_analysed_in_batches(alice, api, upload, settings, monkeypatch):

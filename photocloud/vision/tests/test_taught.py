@@ -36,11 +36,13 @@ def test_fit_learns_separable_classes():
     assert list(predicted) == [0, 1, 2] and (confidence > 0.5).all()
 
 
-def test_a_user_teaches_two_categories_and_gets_suggestions(alice, api, upload, client,
-                                                            django_capture_on_commit_callbacks):
+def test_a_user_teaches_two_categories_and_gets_suggestions(
+    alice, api, upload, client, django_capture_on_commit_callbacks
+):
     album = library.create_album(alice, title="Camera roll", category="misc", access="private")
-    shots = [(f"cat{i}.jpg", _shot("cat", i)) for i in range(4)] + [(f"coffee{i}.jpg", _shot("coffee", i))
-                                                                     for i in range(4)]
+    shots = [(f"cat{i}.jpg", _shot("cat", i)) for i in range(4)] + [
+        (f"coffee{i}.jpg", _shot("coffee", i)) for i in range(4)
+    ]
     response = upload(api, shots, album)
     assert response.json()["stored"] == 8
     by_name = {photo.original_name: photo for photo in Photo.objects.filter(owner=alice)}
@@ -50,8 +52,9 @@ def test_a_user_teaches_two_categories_and_gets_suggestions(alice, api, upload, 
         client.post("/library/teach/", {"name": "Pets", "photos": [str(by_name[f"cat{i}.jpg"].pk) for i in range(3)]})
     assert not TaughtClassifier.objects.filter(owner=alice).exists()  # it takes two categories
     with django_capture_on_commit_callbacks(execute=True):
-        response = client.post("/library/teach/",
-                               {"name": "drinks", "photos": [str(by_name[f"coffee{i}.jpg"].pk) for i in range(3)]})
+        response = client.post(
+            "/library/teach/", {"name": "drinks", "photos": [str(by_name[f"coffee{i}.jpg"].pk) for i in range(3)]}
+        )
     assert response.status_code == 302
     classifier = TaughtClassifier.objects.get(owner=alice)
     assert classifier.examples == {"pets": 3, "drinks": 3}
@@ -62,14 +65,18 @@ def test_a_user_teaches_two_categories_and_gets_suggestions(alice, api, upload, 
     assert Photo.objects.get(pk=by_name["cat3.jpg"].pk).category == ""  # never written into the user's field
 
     # New pictures are suggested as they arrive.
-    (new,) = [Photo.objects.get(pk=r["photo"]["id"]) for r in upload(api, [("new.jpg", _shot("cat", 11))],
-                                                                         album).json()["results"]]
+    (new,) = [
+        Photo.objects.get(pk=r["photo"]["id"])
+        for r in upload(api, [("new.jpg", _shot("cat", 11))], album).json()["results"]
+    ]
     assert api.get(f"/api/photos/{new.pk}/").json()["analysis"]["taught_category"] == "pets"
     page = client.get(f"/photos/{new.pk}/").content.decode()
     assert "Your categories suggest" in page and "pets" in page
     # A picture like none of them gets no suggestion.
-    (other,) = [Photo.objects.get(pk=r["photo"]["id"]) for r in upload(api, [("a.jpg", images.jpeg("astronaut"))],
-                                                                           album).json()["results"]]
+    (other,) = [
+        Photo.objects.get(pk=r["photo"]["id"])
+        for r in upload(api, [("a.jpg", images.jpeg("astronaut"))], album).json()["results"]
+    ]
     assert PhotoAnalysis.objects.get(photo=other).taught_category == ""
 
 

@@ -16,14 +16,29 @@ class Command(BaseCommand):
         parser.add_argument("--host", default=os.environ.get("PHOTOCLOUD_HOST", "127.0.0.1"))
         parser.add_argument("--port", type=int, default=int(os.environ.get("PHOTOCLOUD_PORT", "8000")))
         parser.add_argument("--web-workers", type=int, default=int(os.environ.get("PHOTOCLOUD_WEB_WORKERS", "2")))
-        parser.add_argument("--task-workers", type=int, default=int(os.environ.get("PHOTOCLOUD_TASK_WORKERS", "1")),
-                            help="Background workers (0 when they run elsewhere).")
+        parser.add_argument(
+            "--task-workers",
+            type=int,
+            default=int(os.environ.get("PHOTOCLOUD_TASK_WORKERS", "1")),
+            help="Background workers (0 when they run elsewhere).",
+        )
 
     def handle(self, *args, host, port, web_workers, task_workers, **options):
         web = [
-            sys.executable, "-m", "gunicorn", "photocloud.wsgi:application",
-            "--bind", f"{host}:{port}", "--workers", str(web_workers), "--threads", "4",
-            "--timeout", "300", "--access-logfile", "-",
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "photocloud.wsgi:application",
+            "--bind",
+            f"{host}:{port}",
+            "--workers",
+            str(web_workers),
+            "--threads",
+            "4",
+            "--timeout",
+            "300",
+            "--access-logfile",
+            "-",
             "--no-control-socket",  # its default path is per user, so two instances would remove each other's
         ]
         worker = [sys.executable, "-m", "photocloud.cli", "db_worker", "--interval", "0.5", "--no-startup-delay"]
@@ -33,8 +48,10 @@ class Command(BaseCommand):
             self._recover_interrupted_work()
         children = [subprocess.Popen(web)] + [subprocess.Popen(worker) for _ in range(task_workers)]
         if task_workers:
-            children += [subprocess.Popen([sys.executable, "-m", "photocloud.cli", command])
-                         for command in self._background_commands()]
+            children += [
+                subprocess.Popen([sys.executable, "-m", "photocloud.cli", command])
+                for command in self._background_commands()
+            ]
         self.stdout.write(f"Photocloud is running at http://{host}:{port}/ ({task_workers} background worker(s)).")
 
         def stop(*_):
@@ -73,9 +90,8 @@ class Command(BaseCommand):
 
         refresh_planner_statistics()
         for config in apps.get_app_configs():
-            if recover := getattr(config, "recover_interrupted_work", None):
-                if report := recover():
-                    self.stdout.write(report)
+            if (recover := getattr(config, "recover_interrupted_work", None)) and (report := recover()):
+                self.stdout.write(report)
         close_old_connections()
 
     @staticmethod
@@ -83,8 +99,11 @@ class Command(BaseCommand):
         """Long-running management commands apps ask to run beside the workers (AppConfig.background_command)."""
         from django.apps import apps
 
-        return [config.background_command for config in apps.get_app_configs()
-                if getattr(config, "background_command", None)]
+        return [
+            config.background_command
+            for config in apps.get_app_configs()
+            if getattr(config, "background_command", None)
+        ]
 
     def _maybe_rebuild_index(self, builder):
         """One background build of the search-by-image snapshot at a time, when it pays off (see vision/search.py)."""

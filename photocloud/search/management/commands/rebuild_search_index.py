@@ -12,15 +12,20 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("--all-colors", action="store_true", dest="recolor",
-                            help="Recompute every dominant colour, not only the missing ones.")
+        parser.add_argument(
+            "--all-colors",
+            action="store_true",
+            dest="recolor",
+            help="Recompute every dominant colour, not only the missing ones.",
+        )
 
     def handle(self, *args, recolor: bool, **options):
         pending = Photo.objects.filter(status=Photo.Status.READY)
         if not recolor:
             pending = pending.filter(dominant_color="")
-        coloured = sum(1 for photo in pending.only("pk", "sha256").iterator(chunk_size=500)
-                       if colors.compute_for(photo))
+        coloured = sum(
+            1 for photo in pending.only("pk", "sha256").iterator(chunk_size=500) if colors.compute_for(photo)
+        )
         self.stdout.write(f"Dominant colour set for {coloured} picture(s).")
 
         def progress(done, total):

@@ -18,14 +18,24 @@ RELOAD_SECONDS = 5
 
 
 class Command(BaseCommand):
-    help = ("Import the pictures dropped into the watched import folders (run by `photocloud serve`; keeps running, "
-            "idle when no folder is configured).")
+    help = (
+        "Import the pictures dropped into the watched import folders (run by `photocloud serve`; keeps running, "
+        "idle when no folder is configured)."
+    )
 
     def add_arguments(self, parser):
-        parser.add_argument("--rescan-seconds", type=float, default=60,
-                            help="Full scan of every folder this often, for changes the file events missed.")
-        parser.add_argument("--settle-seconds", type=float, default=2,
-                            help="A file is imported once its size and time stopped changing for this long.")
+        parser.add_argument(
+            "--rescan-seconds",
+            type=float,
+            default=60,
+            help="Full scan of every folder this often, for changes the file events missed.",
+        )
+        parser.add_argument(
+            "--settle-seconds",
+            type=float,
+            default=2,
+            help="A file is imported once its size and time stopped changing for this long.",
+        )
         parser.add_argument("--once", action="store_true", help="Import what the folders hold now, then stop.")
 
     def handle(self, *args, rescan_seconds, settle_seconds, once, **options):
