@@ -21,3 +21,8 @@ STORAGES["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.storage.Static
 # The real models run in the tests that are about them (photocloud/vision/tests, marked "vision", and the flows
 # that show their results); elsewhere uploads stop after metadata and thumbnails, which keeps the suite fast.
 PHOTOCLOUD = {**PHOTOCLOUD, "VISION": False}  # noqa: F405
+
+if DATABASES["default"]["ENGINE"].endswith("sqlite3"):  # noqa: F405
+    # A file, as in production (WAL, IMMEDIATE transactions): an in-memory database shared between threads answers
+    # "database table is locked" instead of waiting, so tests of concurrent writers could not run on it.
+    DATABASES["default"]["TEST"] = {"NAME": str(DATA_DIR / "test-db.sqlite3")}  # noqa: F405

@@ -1,9 +1,14 @@
+import time
+
 from django.apps import AppConfig
+
+SWEEP_EVERY_SECONDS = 6 * 3600
 
 
 class LibraryConfig(AppConfig):
     name = "photocloud.library"
     label = "library"
+    next_sweep = 0.0  # monotonic time of the next storage sweep; the first call of each process sweeps
 
     def ready(self):
         # HEIC/HEIF (and AVIF where Pillow lacks it) become ordinary Pillow formats.
@@ -12,9 +17,19 @@ class LibraryConfig(AppConfig):
         pillow_heif.register_heif_opener()
 
     def recover_interrupted_work(self):
-        """Called by `photocloud serve` at start and every few minutes."""
+        """Called by `photocloud serve` at start and every few minutes: pictures whose processing was interrupted are
+        queued again, and what killed processes left (temporary files at once; stored files no picture refers to, by
+        a background sweep at start and every few hours) is removed."""
         from .services import requeue_stalled
+        from .stored_files import remove_stale_temporary_files
+        from .tasks import sweep_storage
 
+        if time.monotonic() >= self.next_sweep:
+            sweep_storage.enqueue()
+            self.next_sweep = time.monotonic() + SWEEP_EVERY_SECONDS
+        lines = []
         if count := requeue_stalled():
-            return f"Queued {count} picture(s) again whose processing was interrupted."
-        return None
+            lines.append(f"Queued {count} picture(s) again whose processing was interrupted.")
+        if count := remove_stale_temporary_files():
+            lines.append(f"Removed {count} temporary file(s) left by interrupted work.")
+        return " ".join(lines) or None

@@ -69,6 +69,23 @@ class Album(models.Model):
         return category_label(self.category)
 
 
+class StoredFile(models.Model):
+    """One original as stored, shared by every picture of the same bytes, whoever uploaded them.
+
+    Its row lock is what storing and removing the file serialize on (stored_files.py): an upload claims the row, and
+    writes the file again if it is gone, in the transaction that inserts its Photo; the file is removed only by a job
+    that holds the same lock and finds no Photo of the hash left.
+    """
+
+    sha256 = models.CharField(max_length=64, primary_key=True)
+    format = models.CharField(max_length=10, blank=True, help_text="As Photo.format; it names the file's extension.")
+    size = models.BigIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self):
+        return self.sha256
+
+
 class Photo(models.Model):
     class Status(models.TextChoices):
         PENDING = "pending", "Waiting"

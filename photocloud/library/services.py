@@ -11,13 +11,12 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
-from django.core.files import File
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
-from . import imaging
+from . import imaging, stored_files
 from .imaging import ImageRejected
 from .models import Album, Photo, Tag
 from .signals import labels_changed, photo_processed, photos_moved
@@ -88,11 +87,10 @@ def delete_album(album: Album, *, move_to: Album | None = None) -> int:
             album.delete()
             photos_moved.send(sender=Album, album=move_to)
             return count
-        hashes = list(photos.values_list("sha256", "format"))
-        count = len(hashes)
+        hashes = list(photos.values_list("sha256", flat=True))
         album.delete()
-    transaction.on_commit(lambda: _remove_unreferenced_files(hashes))
-    return count
+    transaction.on_commit(lambda: stored_files.release(hashes))
+    return len(hashes)
 
 
 @transaction.atomic
@@ -117,24 +115,12 @@ def set_category(owner, photos, category: str) -> int:
 
 
 def delete_photo(photo: Photo) -> None:
-    hashes = [(photo.sha256, photo.format)]
+    """Delete a picture for good. Its files are shared by content: they go after commit, in the background, once no
+    picture of anyone refers to them any more (stored_files.release)."""
+    sha256 = photo.sha256
     with transaction.atomic():
         photo.delete()
-    transaction.on_commit(lambda: _remove_unreferenced_files(hashes))
-
-
-def _remove_unreferenced_files(hashes) -> None:
-    """Originals are shared by content; a file goes only when no picture of anyone refers to it any more."""
-    for sha256, fmt in hashes:
-        if Photo.objects.filter(sha256=sha256).exists():
-            continue
-        names = [rendition_name(sha256, size) for size in settings.PHOTOCLOUD["THUMBNAIL_SIZES"]]
-        names.append(original_name(sha256, imaging.FORMATS.get(fmt, ("", "bin"))[1]))
-        for name in names:
-            try:
-                default_storage.delete(name)
-            except Exception:  # a disk or an object store: a file left behind only wastes space, the picture is gone
-                logger.warning("Could not delete %s", name, exc_info=True)
+    transaction.on_commit(lambda: stored_files.release([sha256]))
 
 
 # --- upload -------------------------------------------------------------------------------------------------------
@@ -207,52 +193,64 @@ def ingest_upload(
     existing = Photo.objects.filter(owner=owner, sha256=sha256).first()
     if existing:
         return UploadResult(name, "duplicate", photo=existing, reason="Already in your library.", http_status=200)
+    wrote = False
     try:
         with local_file(uploaded) as path:
             info = imaging.probe(path)
             imaging.verify(path, info)
             stored_name = original_name(sha256, info.extension)
-            wrote = not default_storage.exists(stored_name)  # else another picture already shares these bytes
-            if wrote:
-                with open(path, "rb") as handle:
-                    default_storage.save(stored_name, File(handle))
+            if not default_storage.exists(stored_name):  # else another picture already shares these bytes
+                # Written before the transaction, so that no lock is held while it is: the claim checks it again.
+                stored_files.save_original(stored_name, path)
+                wrote = True
+
+            def insert():
+                stored_files.claim(sha256, info.format, size, path)
+                photo = Photo.objects.create(
+                    owner=owner,
+                    album=album,
+                    title=provenance.get("title") or display_name(name),
+                    original_name=name,
+                    sha256=sha256,
+                    format=info.format,
+                    mime_type=info.mime_type,
+                    file_size=size,
+                    width=info.width,
+                    height=info.height,
+                    sort_date=timezone.now(),
+                    **{field: value for field, value in provenance.items() if field != "title"},
+                )
+                if album.cover_id is None:
+                    Album.objects.filter(pk=album.pk, cover__isnull=True).update(cover=photo)
+                transaction.on_commit(lambda: enqueue_processing(photo))
+                return photo
+
+            photo = stored_files.in_transaction(insert)
     except ImageRejected as rejection:
         return UploadResult(
             name, "rejected", reason=rejection.message, code=rejection.code, http_status=rejection.status
         )
-    try:
-        with transaction.atomic():
-            photo = Photo.objects.create(
-                owner=owner,
-                album=album,
-                title=provenance.pop("title", None) or display_name(name),
-                original_name=name,
-                sha256=sha256,
-                format=info.format,
-                mime_type=info.mime_type,
-                file_size=size,
-                width=info.width,
-                height=info.height,
-                sort_date=timezone.now(),
-                **provenance,
-            )
-            if album.cover_id is None:
-                Album.objects.filter(pk=album.pk, cover__isnull=True).update(cover=photo)
-            transaction.on_commit(lambda: enqueue_processing(photo))
     except IntegrityError:
-        # Two uploads of the same bytes racing: the unique constraint keeps one; the other is a duplicate.
+        # Two uploads of the same bytes by one owner racing: the unique constraint keeps one; the other is a duplicate.
         existing = Photo.objects.filter(owner=owner, sha256=sha256).first()
         if existing:
             return UploadResult(name, "duplicate", photo=existing, reason="Already in your library.", http_status=200)
-        if wrote:
-            _remove_unreferenced_files([(sha256, info.format)])
+        _forget_written(wrote, sha256)
         raise
     except BaseException:
         # Any other failure (database down, request aborted): leave no original that no picture refers to.
-        if wrote:
-            _remove_unreferenced_files([(sha256, info.format)])
+        _forget_written(wrote, sha256)
         raise
     return UploadResult(name, "stored", photo=photo)
+
+
+def _forget_written(wrote: bool, sha256: str) -> None:
+    """Remove the original a failed upload wrote, unless a picture refers to it by now (else the sweep will)."""
+    if wrote:
+        try:
+            stored_files.purge(sha256)
+        except Exception:
+            logger.warning("Could not remove the unclaimed original %s", sha256, exc_info=True)
 
 
 # --- background processing ----------------------------------------------------------------------------------------
@@ -316,9 +314,14 @@ def ensure_rendition(photo: Photo, size: str) -> str:
     """The stored name of a rendition of a processed picture, made now if it was left for first use."""
     name = rendition_name(photo.sha256, size)
     if not default_storage.exists(name):
-        with local_copy(original_name(photo.sha256, imaging.FORMATS[photo.format][1])) as path:
-            _store_renditions(photo, path, imaging.probe(path), [size])
+        store_renditions(photo, [size])
     return name
+
+
+def store_renditions(photo: Photo, sizes) -> None:
+    """(Re)make renditions of a picture from its original: on first use, or when `check-storage` finds them missing."""
+    with local_copy(original_name(photo.sha256, imaging.FORMATS[photo.format][1])) as path:
+        _store_renditions(photo, path, imaging.probe(path), sizes)
 
 
 def refresh_planner_statistics() -> None:

@@ -4,7 +4,11 @@ import os
 import tempfile
 from contextlib import contextmanager, suppress
 
+from django.conf import settings
 from django.core.files.storage import FileSystemStorage, default_storage
+
+# Half-written files in the storage folders start with this; a killed writer's are swept (stored_files.py).
+TEMPORARY_PREFIX = ".incoming-"
 
 
 class AtomicFileSystemStorage(FileSystemStorage):
@@ -14,7 +18,7 @@ class AtomicFileSystemStorage(FileSystemStorage):
         full_path = self.path(name)
         directory = os.path.dirname(full_path)
         os.makedirs(directory, exist_ok=True)
-        fd, tmp_path = tempfile.mkstemp(dir=directory, prefix=".incoming-")
+        fd, tmp_path = tempfile.mkstemp(dir=directory, prefix=TEMPORARY_PREFIX)
         try:
             with os.fdopen(fd, "wb") as handle:
                 if hasattr(content, "seek"):
@@ -46,13 +50,16 @@ def rendition_name(sha256: str, size: str) -> str:
 @contextmanager
 def local_copy(name: str):
     """A filesystem path to a stored file: the file itself on local storage (libvips streams from it), else a
-    temporary copy (object storage)."""
+    temporary copy (object storage) in the upload temporary folder, where one that a killed process left is swept."""
     try:
         yield default_storage.path(name)
         return
     except NotImplementedError:
         pass
-    with default_storage.open(name, "rb") as remote, tempfile.NamedTemporaryFile(suffix=".img") as tmp:
+    with (
+        default_storage.open(name, "rb") as remote,
+        tempfile.NamedTemporaryFile(suffix=".img", dir=settings.FILE_UPLOAD_TEMP_DIR) as tmp,
+    ):
         for chunk in remote.chunks():
             tmp.write(chunk)
         tmp.flush()

@@ -1,9 +1,22 @@
 from django_tasks import task
 
-from . import services
+from . import services, stored_files
 
 
 @task()
 def process_photo(photo_id: str) -> None:
     """Background ingest of one picture: metadata and renditions (vision comes later in the same pipeline)."""
     services.process_photo(photo_id)
+
+
+@task()
+def remove_unreferenced_files(hashes: list[str]) -> None:
+    """After deletions: the files of these hashes go if, under their lock, no picture refers to them any more."""
+    for sha256 in hashes:
+        stored_files.purge(sha256)
+
+
+@task()
+def sweep_storage() -> None:
+    """Originals and renditions that no picture refers to, and half-written files, left by killed processes."""
+    stored_files.sweep_storage()
