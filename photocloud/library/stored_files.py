@@ -8,6 +8,7 @@ points at a missing file.
 """
 
 import hashlib
+import itertools
 import logging
 import os
 import posixpath
@@ -139,12 +140,13 @@ class StoredObject:
 
 
 def list_files(prefix: str):
-    """Every file under `prefix` (a folder of the default storage), with its size and time: one walk of a local folder,
-    or paginated listings of an S3 bucket (not one request per sub-folder)."""
+    """Every file under `prefix` (a folder of the default storage) with its size and time, in name order: one walk of
+    a local folder, or the paginated listing of an S3 bucket (a request per thousand files, not one per folder)."""
     if isinstance(default_storage, FileSystemStorage):
         root = Path(default_storage.path(prefix))
-        for folder, _, files in os.walk(root):
-            for name in files:
+        for folder, folders, files in os.walk(root):
+            folders.sort()
+            for name in sorted(files):
                 path = Path(folder, name)
                 try:
                     stat = path.stat()
@@ -159,6 +161,12 @@ def list_files(prefix: str):
     root = f"{location}/" if location else ""
     for item in default_storage.bucket.objects.filter(Prefix=f"{root}{prefix}/"):
         yield StoredObject(item.key.removeprefix(root), item.size, item.last_modified)
+
+
+def _by_shard(prefix: str):
+    """(shard, {name: file}) for each first folder ("ab" of originals/ab/cd/...) under `prefix`, in order."""
+    for shard, items in itertools.groupby(list_files(prefix), key=lambda item: item.name.split("/")[1]):
+        yield shard, {item.name: item for item in items}
 
 
 # --- checking and sweeping ----------------------------------------------------------------------------------------
@@ -177,40 +185,57 @@ class StorageReport:
     # sha256 -> sizes missing for its processed pictures
     missing_renditions: dict[str, list[str]] = field(default_factory=dict)
 
+    def orphan_lines(self) -> list[str]:
+        """The orphan files, and the records of hashes that have neither a picture nor a file."""
+        return [
+            line
+            for sha256, names in self.orphans.items()
+            for line in names or [f"{sha256} (a stored-file record without a picture or a file)"]
+        ]
+
     @property
     def problems(self) -> int:
         renditions = sum(len(sizes) for sizes in self.missing_renditions.values())
         return (
             len(self.missing_originals)
             + len(self.corrupt_originals)
-            + len(self.orphans)
+            + len(self.orphan_lines())
             + len(self.temporary)
             + renditions
         )
 
 
 def inspect_storage(*, hashes: bool = False, now: datetime | None = None) -> StorageReport:
-    """Compare what is stored with what the pictures need, one of 256 hash prefixes at a time (bounded memory).
+    """Compare what is stored with what the pictures need, one of 256 hash prefixes at a time (bounded memory), reading
+    each listing once.
 
     Files younger than GRACE are not counted as orphans or litter: an upload may be writing or claiming them.
     """
     now = now or timezone.now()
     report = StorageReport()
+    listings = [_by_shard("originals"), _by_shard("renditions")]
+    heads = [next(listing, None) for listing in listings]
     for shard in (f"{number:02x}" for number in range(256)):
-        _inspect_shard(shard, report, hashes=hashes, old=now - GRACE)
+        files = {}
+        for index, listing in enumerate(listings):
+            while heads[index] is not None and heads[index][0] <= shard:
+                if heads[index][0] == shard:
+                    files.update(heads[index][1])
+                heads[index] = next(listing, None)
+        _inspect_shard(shard, files, report, hashes=hashes, old=now - GRACE)
     return report
 
 
-def _inspect_shard(shard: str, report: StorageReport, *, hashes: bool, old: datetime) -> None:
+def _inspect_shard(shard: str, files: dict, report: StorageReport, *, hashes: bool, old: datetime) -> None:
     # Ranges, not LIKE: they use the sha256 index on every database (every hex digit sorts before "g").
     in_shard = {"sha256__gte": shard, "sha256__lt": f"{shard}g"}
     pictures: dict[str, list[tuple[str, str, str]]] = defaultdict(list)
-    for pk, sha256, fmt, status in Photo.objects.filter(**in_shard).values_list("pk", "sha256", "format", "status"):
+    photos = Photo.objects.filter(**in_shard).order_by().values_list("pk", "sha256", "format", "status")
+    for pk, sha256, fmt, status in photos:
         pictures[sha256].append((str(pk), fmt, status))
         report.pictures += 1
     rows = set(StoredFile.objects.filter(**in_shard).values_list("sha256", flat=True))
     report.stored_files += len(rows)
-    files = {item.name: item for kind in ("originals", "renditions") for item in list_files(f"{kind}/{shard}")}
 
     for name, item in files.items():
         base = posixpath.basename(name)
@@ -246,24 +271,30 @@ def _sha256_of(name: str) -> str:
     return digest.hexdigest()
 
 
-def remove_orphans(report: StorageReport) -> int:
-    """Remove the orphans and left-over temporary files a report found; each hash is checked again under its lock."""
-    removed = 0
+def remove_orphans(report: StorageReport) -> tuple[int, int]:
+    """Remove the orphans and half-written files a report found (each hash checked again under its lock, so one that a
+    picture has claimed since stays); returns how many hashes and files went, and how many could not be removed."""
+    removed = failed = 0
     for sha256 in report.orphans:
         try:
             removed += purge(sha256)
         except Exception:
             logger.warning("Could not remove the stored files of %s", sha256, exc_info=True)
+            failed += 1
     for name in report.temporary:
-        default_storage.delete(name)
-        removed += 1
-    return removed
+        try:
+            default_storage.delete(name)
+            removed += 1
+        except OSError:
+            logger.warning("Could not remove %s", name, exc_info=True)
+            failed += 1
+    return removed, failed
 
 
 def sweep_storage() -> int:
     """Files no picture refers to (an upload or a job killed half-way, a deleted account) and half-written files are
     removed once older than GRACE; returns how many hashes and files went."""
-    return remove_orphans(inspect_storage())
+    return remove_orphans(inspect_storage())[0]
 
 
 def remove_stale_temporary_files(now: float | None = None) -> int:

@@ -10,18 +10,21 @@ import subprocess
 import sys
 import time
 import uuid
+from datetime import timedelta
 from pathlib import Path
 
 import boto3
 import pytest
 from django.conf import settings as django_settings
 from django.core.files.storage import default_storage
+from django.utils import timezone
 from PIL import Image
 from rest_framework.test import APIClient
 
-from photocloud.library import services
+from photocloud.library import services, stored_files
 from photocloud.library.models import Photo
 from photocloud.library.storage import original_name, rendition_name
+from photocloud.library.tests.test_stored_files import check_storage, race_deletes_against_uploads
 from photocloud.settings import s3_storage
 from photocloud.social import services as social
 from tests import images
@@ -218,3 +221,32 @@ def test_a_copy_of_a_public_picture_is_stored_without_gps(
     copied = bucket.read(original_name(result.photo.sha256, "jpg"))
     with Image.open(io.BytesIO(copied)) as image:
         assert dict(image.getexif().get_ifd(0x8825)) == {}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_deleting_while_others_upload_the_same_bytes_never_loses_an_object(bucket, make_user):
+    """The race of test_stored_files on the bucket: removals and re-writes serialize on the database lock there too."""
+    assert race_deletes_against_uploads(make_user, seconds=6, most=15) >= 3
+
+
+def test_check_storage_reads_the_bucket(bucket, alice, upload, django_capture_on_commit_callbacks):
+    lost, damaged, thumbless = (_upload(upload, alice, images.unique_jpeg("cat")) for _ in range(3))
+    out, error = check_storage("--hashes")
+    assert error is None and "Checked 3 picture(s) and 3 stored original(s)." in out
+
+    bucket.client.delete_object(Bucket=bucket.name, Key=f"{PREFIX}/{original_name(lost.sha256, 'jpg')}")
+    bucket.client.put_object(
+        Bucket=bucket.name, Key=f"{PREFIX}/{original_name(damaged.sha256, 'jpg')}", Body=images.unique_jpeg("cat")
+    )
+    bucket.client.delete_object(Bucket=bucket.name, Key=f"{PREFIX}/{rendition_name(thumbless.sha256, 's')}")
+    orphan = original_name("0" * 64, "png")
+    bucket.client.put_object(Bucket=bucket.name, Key=f"{PREFIX}/{orphan}", Body=b"no picture refers to me")
+    later = stored_files.inspect_storage(hashes=True, now=timezone.now() + timedelta(hours=2))
+    assert list(later.missing_originals) == [original_name(lost.sha256, "jpg")]
+    assert later.corrupt_originals == [original_name(damaged.sha256, "jpg")]
+    assert later.orphan_lines() == [orphan] and later.missing_renditions == {thumbless.sha256: ["s"]}
+    assert stored_files.remove_orphans(later) == (1, 0) and not bucket.has(orphan)
+
+    out, error = check_storage("--hashes", "--repair-renditions")
+    assert error == "2 problem(s) found."  # the lost and the damaged originals; the rendition is made again
+    assert bucket.has(rendition_name(thumbless.sha256, "s"))
