@@ -90,10 +90,11 @@ class Racers:
 # --- the race -----------------------------------------------------------------------------------------------------
 
 
-def race_deletes_against_uploads(make_user, seconds=8.0, most=40) -> int:
+def race_deletes_against_uploads(make_user, seconds=8.0, least=10, most=40) -> None:
     """One user deletes a picture while two others upload the same bytes, round after round, in real threads on the
     real database; the deletion's file removal runs at once on commit here (as the worker would run it a moment later).
-    Returns how many rounds ran; every picture row must still have its original, byte for byte."""
+    At least `least` rounds, then more until `seconds` have passed (a busy machine runs fewer, none are skipped).
+    Every picture row must still have its original, byte for byte."""
     users = [make_user(name) for name in ("alice", "bob", "carol")]
     albums = [services.create_album(user, title="Race", category="misc", access="private") for user in users]
     racers = Racers(
@@ -103,7 +104,7 @@ def race_deletes_against_uploads(make_user, seconds=8.0, most=40) -> int:
     )
     deadline, rounds = time.monotonic() + seconds, 0
     try:
-        while rounds < most and time.monotonic() < deadline:
+        while rounds < least or (rounds < most and time.monotonic() < deadline):
             data = small_jpeg(f"race {rounds}")
             _, *uploads = racers.run({"data": data, "victim": upload(users[0], albums[0], data).photo})
             assert [result.status for result in uploads] == ["stored", "stored"]
@@ -112,13 +113,12 @@ def race_deletes_against_uploads(make_user, seconds=8.0, most=40) -> int:
         racers.stop()
     assert Photo.objects.count() == 2 * rounds
     assert_every_picture_has_its_bytes()
-    return rounds
 
 
 @pytest.mark.django_db(transaction=True)
 def test_deleting_while_two_users_upload_the_same_bytes_never_loses_a_file(make_user):
     """The old code (remove the file once no row refers to it; skip writing a file that exists) lost about half."""
-    assert race_deletes_against_uploads(make_user) >= 5
+    race_deletes_against_uploads(make_user)
 
 
 # --- one interleaving at a time ----------------------------------------------------------------------------------
