@@ -89,7 +89,7 @@ def delete_album(album: Album, *, move_to: Album | None = None) -> int:
             return count
         hashes = list(photos.values_list("sha256", flat=True))
         album.delete()
-    transaction.on_commit(lambda: stored_files.release(hashes))
+    transaction.on_commit(lambda: stored_files.release(hashes), robust=True)
     return len(hashes)
 
 
@@ -116,11 +116,11 @@ def set_category(owner, photos, category: str) -> int:
 
 def delete_photo(photo: Photo) -> None:
     """Delete a picture for good. Its files are shared by content: they go after commit, in the background, once no
-    picture of anyone refers to them any more (stored_files.release)."""
+    picture of anyone refers to them any more (stored_files.release; if that cannot be queued, the sweep does it)."""
     sha256 = photo.sha256
     with transaction.atomic():
         photo.delete()
-    transaction.on_commit(lambda: stored_files.release([sha256]))
+    transaction.on_commit(lambda: stored_files.release([sha256]), robust=True)
 
 
 # --- upload -------------------------------------------------------------------------------------------------------
