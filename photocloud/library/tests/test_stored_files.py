@@ -6,6 +6,7 @@ import io
 import os
 import threading
 import time
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -91,14 +92,14 @@ class Racers:
 
 
 def race_deletes_against_uploads(make_user, seconds=8.0, least=10, most=40) -> None:
-    """One user deletes a picture while two others upload the same bytes, round after round, in real threads on the
-    real database; the deletion's file removal runs at once on commit here (as the worker would run it a moment later).
-    At least `least` rounds, then more until `seconds` have passed (a busy machine runs fewer, none are skipped).
-    Every picture row must still have its original, byte for byte."""
+    """One user deletes a picture (or its album) while two others upload the same bytes, round after round, in real
+    threads on the real database; the deletion's file removal runs at once on commit here (as the worker would run it a
+    moment later). At least `least` rounds, then more until `seconds` have passed (a busy machine runs fewer, none are
+    skipped). Every picture row must still have its original, byte for byte."""
     users = [make_user(name) for name in ("alice", "bob", "carol")]
     albums = [services.create_album(user, title="Race", category="misc", access="private") for user in users]
     racers = Racers(
-        lambda state: services.delete_photo(state["victim"]),
+        lambda state: state["delete"](),
         lambda state: upload(users[1], albums[1], state["data"]),
         lambda state: upload(users[2], albums[2], state["data"]),
     )
@@ -106,7 +107,14 @@ def race_deletes_against_uploads(make_user, seconds=8.0, least=10, most=40) -> N
     try:
         while rounds < least or (rounds < most and time.monotonic() < deadline):
             data = small_jpeg(f"race {rounds}")
-            _, *uploads = racers.run({"data": data, "victim": upload(users[0], albums[0], data).photo})
+            victim = upload(users[0], albums[0], data).photo
+            if rounds % 2:  # every other round, the picture goes with its album
+                victim.album = services.create_album(users[0], title="Doomed", category="misc", access="private")
+                services.update_photo(victim, album=victim.album)
+                delete = partial(services.delete_album, victim.album)
+            else:
+                delete = partial(services.delete_photo, victim)
+            _, *uploads = racers.run({"data": data, "delete": delete})
             assert [result.status for result in uploads] == ["stored", "stored"]
             rounds += 1
     finally:
