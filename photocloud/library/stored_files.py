@@ -157,10 +157,24 @@ def list_files(prefix: str):
         return
     if not hasattr(default_storage, "bucket"):
         raise NotImplementedError("Listing is implemented for local folders and S3 buckets.")
-    location = default_storage.location.strip("/")
-    root = f"{location}/" if location else ""
+    root = _bucket_root()
     for item in default_storage.bucket.objects.filter(Prefix=f"{root}{prefix}/"):
         yield StoredObject(item.key.removeprefix(root), item.size, item.last_modified)
+
+
+def _bucket_root() -> str:
+    location = default_storage.location.strip("/")
+    return f"{location}/" if location else ""
+
+
+def _unfinished_uploads(old: datetime) -> list[tuple[str, str]]:
+    """(name, upload id) of the S3 multipart uploads that a killed writer began before `old` and never finished: not
+    listed as objects, but stored (and billed) until aborted."""
+    if isinstance(default_storage, FileSystemStorage):
+        return []
+    root = _bucket_root()
+    uploads = default_storage.bucket.multipart_uploads.filter(Prefix=root)
+    return [(item.key.removeprefix(root), item.id) for item in uploads if item.initiated < old]
 
 
 def _by_shard(prefix: str):
@@ -181,7 +195,8 @@ class StorageReport:
     corrupt_originals: list[str] = field(default_factory=list)
     # files (and StoredFile rows without a file) that no picture refers to, by hash
     orphans: dict[str, list[str]] = field(default_factory=dict)
-    temporary: list[str] = field(default_factory=list)
+    # half-written files: (name, S3 multipart upload id or "" for a file)
+    temporary: list[tuple[str, str]] = field(default_factory=list)
     # sha256 -> sizes missing for its processed pictures
     missing_renditions: dict[str, list[str]] = field(default_factory=dict)
 
@@ -223,6 +238,7 @@ def inspect_storage(*, hashes: bool = False, now: datetime | None = None) -> Sto
                     files.update(heads[index][1])
                 heads[index] = next(listing, None)
         _inspect_shard(shard, files, report, hashes=hashes, old=now - GRACE)
+    report.temporary += _unfinished_uploads(now - GRACE)
     return report
 
 
@@ -241,7 +257,7 @@ def _inspect_shard(shard: str, files: dict, report: StorageReport, *, hashes: bo
         base = posixpath.basename(name)
         if base.startswith(TEMPORARY_PREFIX):
             if item.modified < old:
-                report.temporary.append(name)
+                report.temporary.append((name, ""))
         elif base[:64] not in pictures and item.modified < old:
             report.orphans.setdefault(base[:64], []).append(name)
     for sha256 in rows - set(
@@ -281,11 +297,15 @@ def remove_orphans(report: StorageReport) -> tuple[int, int]:
         except Exception:
             logger.warning("Could not remove the stored files of %s", sha256, exc_info=True)
             failed += 1
-    for name in report.temporary:
+    for name, upload_id in report.temporary:
         try:
-            default_storage.delete(name)
+            if upload_id:
+                key = _bucket_root() + name
+                default_storage.connection.MultipartUpload(default_storage.bucket_name, key, upload_id).abort()
+            else:
+                default_storage.delete(name)
             removed += 1
-        except OSError:
+        except Exception:
             logger.warning("Could not remove %s", name, exc_info=True)
             failed += 1
     return removed, failed

@@ -247,6 +247,14 @@ def test_check_storage_reads_the_bucket(bucket, alice, upload, django_capture_on
     assert later.orphan_lines() == [orphan] and later.missing_renditions == {thumbless.sha256: ["s"]}
     assert stored_files.remove_orphans(later) == (1, 0) and not bucket.has(orphan)
 
+    # A large original whose writer was killed half-way: a multipart upload begun and never completed.
+    half = original_name("1" * 64, "tif")
+    bucket.client.create_multipart_upload(Bucket=bucket.name, Key=f"{PREFIX}/{half}")
+    later = stored_files.inspect_storage(now=timezone.now() + timedelta(hours=2))  # (moto dates every one in 2010)
+    assert [name for name, _ in later.temporary] == [half]
+    assert stored_files.remove_orphans(later) == (1, 0)
+    assert bucket.client.list_multipart_uploads(Bucket=bucket.name).get("Uploads", []) == []
+
     out, error = check_storage("--hashes", "--repair-renditions")
     assert error == "2 problem(s) found."  # the lost and the damaged originals; the rendition is made again
     assert bucket.has(rendition_name(thumbless.sha256, "s"))

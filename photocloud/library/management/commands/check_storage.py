@@ -34,7 +34,10 @@ class Command(BaseCommand):
         if hashes:
             self._list("Originals whose bytes do not match their SHA-256", report.corrupt_originals)
         self._list("Files no picture refers to", report.orphan_lines())
-        self._list("Half-written files", report.temporary)
+        self._list(
+            "Half-written files",
+            [f"{name} (an unfinished upload)" if upload_id else name for name, upload_id in report.temporary],
+        )
         self._list(
             "Missing renditions",
             [f"{sha256} ({', '.join(sizes)})" for sha256, sizes in report.missing_renditions.items()],
