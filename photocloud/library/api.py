@@ -13,7 +13,7 @@ from rest_framework.throttling import ScopedRateThrottle, UserRateThrottle
 from rest_framework.views import APIView
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from . import selectors, services
+from . import selectors, services, trash
 from .access import can_edit
 from .models import Album, Photo
 from .serializers import (
@@ -22,6 +22,9 @@ from .serializers import (
     HashQuerySerializer,
     ListFilterSerializer,
     PhotoSerializer,
+    TrashCountSerializer,
+    TrashedPhotoSerializer,
+    TrashIdsSerializer,
     UploadResponseSerializer,
     UploadSerializer,
 )
@@ -67,7 +70,7 @@ class AlbumViewSet(viewsets.ModelViewSet):
     permission_classes = [permissions.IsAuthenticatedOrReadOnly, IsOwnerOrReadOnly]
 
     def get_queryset(self):
-        queryset = Album.objects.visible_to(self.request.user).select_related("owner").prefetch_related("tags")
+        queryset = Album.objects.visible_to(self.request.user).select_related("owner", "cover").prefetch_related("tags")
         # Explicit unique ordering so pages never repeat or skip albums.
         queryset = selectors.with_photo_count(queryset).order_by("-created_at", "pk")
         return _filtered(self.request, queryset)
@@ -82,13 +85,18 @@ class AlbumViewSet(viewsets.ModelViewSet):
 
     @extend_schema(
         parameters=[
-            OpenApiParameter("move_to", str, description="Move the pictures to this album instead of deleting them")
+            OpenApiParameter(
+                "move_to", str, description="Move the pictures to this album instead of to the Trash with the album"
+            )
         ]
     )
     def perform_destroy(self, album):
-        move_to = None
-        if target := self.request.query_params.get("move_to"):
-            move_to = get_object_or_404(Album.objects.owned_by(self.request.user), pk=target)
+        """The album goes to the Trash with its pictures (restorable), unless they move to `move_to`."""
+        target = self.request.query_params.get("move_to")
+        if not target:
+            trash.trash_album(album)
+            return
+        move_to = get_object_or_404(Album.objects.owned_by(self.request.user), pk=target)
         try:
             services.delete_album(album, move_to=move_to)
         except ValueError as error:
@@ -117,7 +125,8 @@ class PhotoViewSet(
         services.update_photo(serializer.instance, **serializer.validated_data)
 
     def perform_destroy(self, photo):
-        services.delete_photo(photo)
+        """The picture goes to its owner's Trash (see /api/trash/)."""
+        trash.trash_photos(self.request.user, [photo.pk])
 
     @action(detail=True, methods=["post"])
     def retry(self, request, pk=None):
@@ -197,6 +206,48 @@ class PhotoViewSet(
         hashes = set(query.validated_data["sha256"])
         present = dict(Photo.objects.owned_by(request.user).filter(sha256__in=hashes).values_list("sha256", "id"))
         return Response({"present": present, "missing": sorted(hashes - present.keys())})
+
+
+class TrashViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+    """My Trash: deleted pictures, restorable until their purge date, after which they are deleted for good."""
+
+    serializer_class = TrashedPhotoSerializer
+    permission_classes = [permissions.IsAuthenticated]
+
+    def get_queryset(self):
+        return selectors.trash_photos(self.request.user)
+
+    def _ids(self):
+        ids = TrashIdsSerializer(data=self.request.data)
+        ids.is_valid(raise_exception=True)
+        return ids.validated_data
+
+    @extend_schema(request=TrashIdsSerializer, responses=TrashCountSerializer)
+    def create(self, request):
+        """Move these pictures of mine to the Trash (a selection); others' or unknown ids are ignored."""
+        return Response({"count": len(trash.trash_photos(request.user, self._ids()["photos"]))})
+
+    @extend_schema(request=TrashIdsSerializer, responses=TrashCountSerializer)
+    @action(detail=False, methods=["post"])
+    def restore(self, request):
+        """Put pictures back into their albums (recreating deleted albums), or whole deleted albums."""
+        ids = self._ids()
+        return Response({"count": trash.restore(request.user, photo_ids=ids["photos"], album_ids=ids["albums"])})
+
+    @extend_schema(request=TrashIdsSerializer, responses=TrashCountSerializer)
+    @action(detail=False, methods=["post"], url_path="delete")
+    def delete_forever(self, request):
+        """Delete these pictures of the Trash for good. This cannot be undone."""
+        photos = self._ids()["photos"]
+        if not photos:
+            raise exceptions.ValidationError({"photos": "Name the pictures to delete for good."})
+        return Response({"count": trash.delete_forever(request.user, photos)})
+
+    @extend_schema(request=None, responses=TrashCountSerializer)
+    @action(detail=False, methods=["post"])
+    def empty(self, request):
+        """Delete everything in my Trash for good. This cannot be undone."""
+        return Response({"count": trash.delete_forever(request.user)})
 
 
 class _AutoAlbumView(APIView):

@@ -21,14 +21,16 @@ def library_photos(user):
 
 
 def album_photos(album: Album):
-    return Photo.objects.filter(album=album).select_related(*DISPLAY_FIELDS)
+    """The pictures of an album the caller has already looked up through access.py."""
+    return Photo.objects.live().filter(album=album).select_related(*DISPLAY_FIELDS)
 
 
 def with_photo_count(albums):
     """Annotate `photo_count` by a correlated count per album row (an index range each), not a GROUP BY join: with
     100,000 pictures the join sorts them all, while this only counts the albums of the page shown. COUNT(*), not of
-    the uuid key, so that the album index alone answers."""
-    count = Photo.objects.filter(album=OuterRef("pk")).order_by().values("album").annotate(n=Count("*")).values("n")
+    the uuid key, so that the album index alone answers. Pictures in the Trash are not counted."""
+    live = Photo.objects.live().filter(album=OuterRef("pk"))
+    count = live.order_by().values("album").annotate(n=Count("*")).values("n")
     return albums.annotate(photo_count=Coalesce(Subquery(count, output_field=IntegerField()), 0))
 
 
@@ -39,7 +41,7 @@ def albums_for_profile(viewer, owner):
 
 def public_albums():
     """The public home page: recent public albums that have at least one picture."""
-    albums = Album.objects.filter(access="public").filter(Exists(Photo.objects.filter(album=OuterRef("pk"))))
+    albums = Album.objects.visible_to(None).filter(Exists(Photo.objects.live().filter(album=OuterRef("pk"))))
     return with_photo_count(albums.select_related("cover", "owner")).order_by("-updated_at")
 
 
@@ -173,6 +175,16 @@ def themes(user) -> list[dict]:
         {"theme": theme, "count": count, "cover": theme_photos(user, theme).first()}
         for theme, count in sorted(counts.items(), key=lambda item: (-item[1], item[0]))
     ]
+
+
+def trash_photos(owner):
+    """The owner's Trash, most recently deleted first."""
+    return Photo.objects.in_trash_of(owner).select_related("album").order_by("-trashed_at", "-sort_date", "pk")
+
+
+def trash_albums(owner):
+    """Albums deleted with their pictures, which restoring brings back."""
+    return Album.objects.in_trash_of(owner).order_by("-trashed_at", "pk")
 
 
 def theme_photos(user, theme: str):

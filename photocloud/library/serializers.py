@@ -1,3 +1,5 @@
+from datetime import datetime
+
 from django.conf import settings
 from django.urls import reverse
 from rest_framework import serializers
@@ -5,6 +7,7 @@ from rest_framework import serializers
 from .access import can_see_location
 from .models import Album, Photo
 from .services import parse_tags
+from .trash import purge_date
 
 
 class OwnedPrimaryKeyRelatedField(serializers.PrimaryKeyRelatedField):
@@ -12,6 +15,16 @@ class OwnedPrimaryKeyRelatedField(serializers.PrimaryKeyRelatedField):
 
     def get_queryset(self):
         return super().get_queryset().owned_by(self.context["request"].user)
+
+
+class CoverField(OwnedPrimaryKeyRelatedField):
+    """An album's cover: shown only while it is a live picture of that album (access.shown_cover)."""
+
+    def use_pk_only_optimization(self):
+        return False
+
+    def get_attribute(self, album):
+        return album.shown_cover
 
 
 class TagListField(serializers.ListField):
@@ -29,7 +42,7 @@ class TagListField(serializers.ListField):
 class AlbumSerializer(serializers.ModelSerializer):
     owner = serializers.CharField(source="owner.username", read_only=True)
     tags = TagListField(required=False)
-    cover = OwnedPrimaryKeyRelatedField(queryset=Photo.objects.all(), required=False, allow_null=True)
+    cover = CoverField(queryset=Photo.objects.all(), required=False, allow_null=True)
     photo_count = serializers.SerializerMethodField()
     url = serializers.SerializerMethodField()
 
@@ -212,3 +225,55 @@ class ListFilterSerializer(serializers.Serializer):
     mine = serializers.BooleanField(required=False, default=False, help_text="Only mine")
     album = serializers.UUIDField(required=False, help_text="Only pictures of this album")
     status = serializers.ChoiceField(choices=Photo.Status.choices, required=False, help_text="Processing state")
+
+
+class TrashedPhotoSerializer(serializers.ModelSerializer):
+    """A picture in the owner's Trash: where it came from and when it will be deleted for good."""
+
+    album_title = serializers.CharField(source="album.title", read_only=True)
+    album_deleted = serializers.SerializerMethodField()
+    purge_at = serializers.SerializerMethodField()
+    thumbnail = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Photo
+        fields = [
+            "id",
+            "title",
+            "album",
+            "album_title",
+            "album_deleted",
+            "sha256",
+            "trashed_at",
+            "purge_at",
+            "thumbnail",
+        ]
+        read_only_fields = fields
+
+    def get_album_deleted(self, photo) -> bool:
+        return photo.album.trashed_at is not None
+
+    def get_purge_at(self, photo) -> datetime:
+        return purge_date(photo.trashed_at)
+
+    def get_thumbnail(self, photo) -> str | None:
+        if photo.status != Photo.Status.READY:
+            return None
+        path = reverse("library:trash_file", args=[photo.pk, "s"])
+        request = self.context.get("request")
+        return request.build_absolute_uri(path) if request else path
+
+
+class TrashIdsSerializer(serializers.Serializer):
+    photos = serializers.ListField(child=serializers.UUIDField(), max_length=1000, required=False, default=list)
+    albums = serializers.ListField(
+        child=serializers.UUIDField(),
+        max_length=100,
+        required=False,
+        default=list,
+        help_text="Albums deleted with their pictures: restored with every picture deleted with them.",
+    )
+
+
+class TrashCountSerializer(serializers.Serializer):
+    count = serializers.IntegerField(help_text="How many pictures")

@@ -86,6 +86,7 @@ def delete_album(album: Album, *, move_to: Album | None = None) -> int:
                 raise ValueError("Pictures can only move to another album of yours.")
             count = photos.update(album=move_to)
             album.delete()
+            fix_covers([move_to.pk])
             photos_moved.send(sender=Album, album=move_to)
             return count
         hashes = list(photos.values_list("sha256", "format"))
@@ -95,12 +96,27 @@ def delete_album(album: Album, *, move_to: Album | None = None) -> int:
     return count
 
 
+def fix_covers(album_ids) -> None:
+    """Keep each album's cover a picture of that album outside the Trash (its newest one instead, or none), so that
+    a picture moved to another album or trashed never stays on show as a cover (see access.shown_cover)."""
+    live = Photo.objects.live()
+    for album in Album.objects.filter(pk__in=list(album_ids)).only("pk", "cover_id"):
+        if album.cover_id and live.filter(pk=album.cover_id, album=album).exists():
+            continue
+        newest = live.filter(album=album).values_list("pk", flat=True).first()
+        if newest != album.cover_id:
+            Album.objects.filter(pk=album.pk).update(cover=newest)
+
+
 @transaction.atomic
 def update_photo(photo: Photo, *, tags=None, **fields) -> Photo:
     relabelled = any(fields.get(name, getattr(photo, name)) != getattr(photo, name) for name in ("category", "album"))
+    left = photo.album_id
     for name, value in fields.items():
         setattr(photo, name, value)
     photo.save()
+    if photo.album_id != left:
+        fix_covers([left, photo.album_id])
     if tags is not None:
         set_tags(photo, list(tags))
     if relabelled:
@@ -206,6 +222,11 @@ def ingest_upload(
     sha256 = verified_sha256 or _sha256_of(uploaded)
     existing = Photo.objects.filter(owner=owner, sha256=sha256).first()
     if existing:
+        if existing.trashed_at is not None:  # the same file again: the owner wants it back, not a second copy
+            from .trash import restore_by_content
+
+            existing = restore_by_content(owner, sha256)
+            return UploadResult(name, "duplicate", photo=existing, reason="Restored from the Trash.", http_status=200)
         return UploadResult(name, "duplicate", photo=existing, reason="Already in your library.", http_status=200)
     try:
         with local_file(uploaded) as path:

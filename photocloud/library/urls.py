@@ -24,4 +24,9 @@ urlpatterns = [
     path("photos/<uuid:pk>/delete/", views.photo_delete, name="photo_delete"),
     path("photos/<uuid:pk>/retry/", views.photo_retry, name="photo_retry"),
     re_path(r"^photos/(?P<pk>[0-9a-f-]{36})/(?P<size>original|s|m|l)$", views.photo_file, name="photo_file"),
+    path("trash/", views.trash_page, name="trash"),
+    path("trash/restore/", views.trash_restore, name="trash_restore"),
+    path("trash/delete/", views.trash_delete, name="trash_delete"),
+    path("trash/empty/", views.trash_empty, name="trash_empty"),
+    re_path(r"^trash/(?P<pk>[0-9a-f-]{36})/(?P<size>s|m)$", views.trash_file, name="trash_file"),
 ]
