@@ -62,7 +62,7 @@ def library_hashes(owner, candidates) -> set[str]:
 def ranked_candidates(crawl: Crawl):
     """Best first: similarity plus keyword match (see ranking.py), then the larger image; `saved_id` is the picture
     saved from it while that picture is in the owner's library (not in the Trash)."""
-    saved = Photo.objects.owned_by(crawl.owner).filter(pk=OuterRef("saved_photo_id")).values("pk")
+    saved = Photo.objects.live().filter(pk=OuterRef("saved_photo_id")).values("pk")  # saved into an own album
     candidates = Candidate.objects.filter(crawl=crawl).annotate(saved_id=Subquery(saved[:1]))
     return candidates.order_by("-score", "-width", "pk")
 

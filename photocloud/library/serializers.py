@@ -6,6 +6,7 @@ from rest_framework import serializers
 
 from .access import can_see_location
 from .models import Album, Photo
+from .selectors import album_photos
 from .services import parse_tags
 from .trash import purge_date
 
@@ -66,7 +67,7 @@ class AlbumSerializer(serializers.ModelSerializer):
 
     def get_photo_count(self, album) -> int:
         count = getattr(album, "photo_count", None)
-        return album.photos.count() if count is None else count
+        return album_photos(album).count() if count is None else count
 
     def get_url(self, album) -> str:
         return album.get_absolute_url()

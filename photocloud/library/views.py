@@ -138,7 +138,7 @@ def album_edit(request, pk):
 def album_delete(request, pk):
     album = _owned_album(request, pk)
     form = DeleteAlbumForm(request.POST or None, album=album)
-    count = album.photos.count()
+    count = selectors.album_photos(album).count()
     if request.method == "POST" and form.is_valid():
         move_to = form.cleaned_data["move_to"] if form.cleaned_data["pictures"] == "move" else None
         if move_to:
