@@ -21,6 +21,7 @@ from .serializers import (
     HashAnswerSerializer,
     HashQuerySerializer,
     ListFilterSerializer,
+    MarksSerializer,
     PhotoSerializer,
     TrashCountSerializer,
     TrashedPhotoSerializer,
@@ -196,6 +197,31 @@ class PhotoViewSet(
         else:
             code = max(r.http_status for r in results)
         return Response(body, status=code)
+
+    def _marked(self, photos):
+        page = self.paginate_queryset(photos.select_related("analysis").prefetch_related("tags"))
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
+    @extend_schema(parameters=[], responses=PhotoSerializer(many=True))
+    @action(detail=False, permission_classes=[permissions.IsAuthenticated])
+    def favourites(self, request):
+        """My favourites, newest first."""
+        return self._marked(selectors.favourite_photos(request.user))
+
+    @extend_schema(parameters=[], responses=PhotoSerializer(many=True))
+    @action(detail=False, permission_classes=[permissions.IsAuthenticated])
+    def archived(self, request):
+        """My archive: pictures left out of my timeline and automatic albums, newest first."""
+        return self._marked(selectors.archived_photos(request.user))
+
+    @extend_schema(request=MarksSerializer, responses=TrashCountSerializer)
+    @action(detail=False, methods=["post"], permission_classes=[permissions.IsAuthenticated])
+    def marks(self, request):
+        """Archive or unarchive, favourite or unfavourite a selection of my pictures (others' ids are ignored)."""
+        query = MarksSerializer(data=request.data)
+        query.is_valid(raise_exception=True)
+        marks = {name: value for name, value in query.validated_data.items() if name != "photos"}
+        return Response({"count": services.set_marks(request.user, query.validated_data["photos"], **marks)})
 
     @extend_schema(request=HashQuerySerializer, responses=HashAnswerSerializer)
     @action(detail=False, methods=["post"], permission_classes=[permissions.IsAuthenticated])

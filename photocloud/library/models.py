@@ -136,6 +136,10 @@ class Photo(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
     # Set while the picture is in its owner's Trash (see access.py and trash.py); everything else about it is kept.
     trashed_at = models.DateTimeField(null=True, blank=True)
+    # The owner's own marks: archived pictures stay in their albums and in search but leave the timeline and the
+    # automatic albums; favourites have a view of their own. Nobody else sees either mark.
+    archived = models.BooleanField(default=False)
+    favourite = models.BooleanField(default=False)
 
     objects = PhotoQuerySet.as_manager()
 
@@ -144,12 +148,16 @@ class Photo(models.Model):
         constraints = [models.UniqueConstraint(fields=["owner", "sha256"], name="unique_photo_per_owner")]
         # Each listing's order in full (sort_date then created_at), so a page is an index range, never a sort; and
         # the category ones for the theme counts. Every listing asks for "trashed_at IS NULL", an equality that keeps
-        # the range; the Trash and its purge read the same indexes with trashed_at set.
+        # the range; the Trash and its purge read the same indexes with trashed_at set. The timeline and automatic
+        # albums ask for "archived = false" too.
         indexes = [
-            models.Index(fields=["owner", "trashed_at", "-sort_date", "-created_at"], name="photo_owner_order"),
+            models.Index(
+                fields=["owner", "trashed_at", "archived", "-sort_date", "-created_at"], name="photo_owner_order"
+            ),
+            models.Index(fields=["owner", "favourite", "trashed_at", "-sort_date"], name="photo_owner_favourites"),
             models.Index(fields=["album", "trashed_at", "-sort_date", "-created_at"], name="photo_album_order"),
             models.Index(fields=["trashed_at", "-sort_date", "-created_at"], name="photo_order"),
-            models.Index(fields=["owner", "trashed_at", "category", "album"], name="photo_owner_category"),
+            models.Index(fields=["owner", "trashed_at", "archived", "category", "album"], name="photo_owner_category"),
             models.Index(fields=["sha256"]),
         ]
 

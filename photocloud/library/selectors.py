@@ -15,9 +15,23 @@ from .models import Album, Photo
 DISPLAY_FIELDS = ("album", "owner")
 
 
+def _timeline(user):
+    """The user's own pictures that the timeline and the automatic albums show: all but the archived ones."""
+    return Photo.objects.owned_by(user).filter(archived=False)
+
+
 def library_photos(user):
-    """The user's own pictures, newest first, with what the grid shows."""
-    return Photo.objects.owned_by(user).select_related(*DISPLAY_FIELDS)
+    """The user's timeline, newest first, with what the grid shows."""
+    return _timeline(user).select_related(*DISPLAY_FIELDS)
+
+
+def archived_photos(user):
+    return Photo.objects.owned_by(user).filter(archived=True).select_related(*DISPLAY_FIELDS)
+
+
+def favourite_photos(user):
+    """The user's favourites, archived ones included, newest first."""
+    return Photo.objects.owned_by(user).filter(favourite=True).select_related(*DISPLAY_FIELDS)
 
 
 def album_photos(album: Album):
@@ -68,7 +82,7 @@ def neighbours(photo: Photo, viewer) -> tuple[Photo | None, Photo | None]:
 
 def years(user) -> list[dict]:
     """[{year, count, cover}], newest year first."""
-    mine = Photo.objects.owned_by(user).order_by("sort_date").values_list("sort_date", flat=True)
+    mine = _timeline(user).order_by("sort_date").values_list("sort_date", flat=True)
     first, last = mine.first(), mine.last()  # two index seeks (an aggregate of both scans)
     if first is None:
         return []
@@ -99,7 +113,7 @@ def _periods(user, periods: dict) -> list[tuple]:
     """
     rows = []
     for key, (start, end) in periods.items():
-        within = Photo.objects.owned_by(user).filter(sort_date__gte=start, sort_date__lt=end)
+        within = _timeline(user).filter(sort_date__gte=start, sort_date__lt=end)
         if count := within.count():
             rows.append((key, count, within.order_by("-sort_date", "-created_at").first()))
     return rows
@@ -129,7 +143,7 @@ def events(user, year: int, month: int) -> list[Event]:
     gap = timedelta(hours=settings.PHOTOCLOUD["EVENT_GAP_HOURS"])
     start, end = _local(year, month), _local(year + month // 12, month % 12 + 1)
     rows = (
-        Photo.objects.owned_by(user)
+        _timeline(user)
         .filter(sort_date__gte=start, sort_date__lt=end)
         .order_by("sort_date", "pk")
         .values_list("pk", "sort_date")
@@ -165,7 +179,7 @@ def themes(user) -> list[dict]:
     Counted in two index-only groupings (pictures with their own category; the rest per album, which lends its
     category) rather than one grouping over the picture-album join, which reads every row.
     """
-    mine = Photo.objects.owned_by(user).order_by()
+    mine = _timeline(user).order_by()
     # Count("album"), not the uuid primary key, so that the (owner, category, album) index alone answers.
     counts = Counter(dict(mine.exclude(category="").values_list("category").annotate(n=Count("album"))))
     inherited = dict(mine.filter(category="").values_list("album_id").annotate(n=Count("album")))

@@ -4,7 +4,7 @@ from django.conf import settings
 from django.urls import reverse
 from rest_framework import serializers
 
-from .access import can_see_location
+from .access import can_edit, can_see_location
 from .models import Album, Photo
 from .selectors import album_photos
 from .services import parse_tags
@@ -140,11 +140,25 @@ class PhotoSerializer(serializers.ModelSerializer):
             "original",
             "url",
             "analysis",
+            "archived",
+            "favourite",
             "created_at",
         ]
         read_only_fields = [
-            name for name in fields if name not in ("album", "title", "description", "category", "tags")
+            name
+            for name in fields
+            if name not in ("album", "title", "description", "category", "tags", "archived", "favourite")
         ]
+        extra_kwargs = {
+            "archived": {"help_text": "Left out of your timeline and automatic albums; null on others' pictures"},
+            "favourite": {"help_text": "In your Favourites; null on others' pictures"},
+        }
+
+    def to_representation(self, photo):
+        data = super().to_representation(photo)
+        if not can_edit(self.context["request"].user, photo):  # the owner's private marks
+            data["archived"] = data["favourite"] = None
+        return data
 
     def _location_visible(self, photo) -> bool:
         return can_see_location(self.context["request"].user, photo)
@@ -263,6 +277,17 @@ class TrashedPhotoSerializer(serializers.ModelSerializer):
         path = reverse("library:trash_file", args=[photo.pk, "s"])
         request = self.context.get("request")
         return request.build_absolute_uri(path) if request else path
+
+
+class MarksSerializer(serializers.Serializer):
+    photos = serializers.ListField(child=serializers.UUIDField(), max_length=1000)
+    archived = serializers.BooleanField(required=False)
+    favourite = serializers.BooleanField(required=False)
+
+    def validate(self, data):
+        if "archived" not in data and "favourite" not in data:
+            raise serializers.ValidationError("Give `archived` and/or `favourite`.")
+        return data
 
 
 class TrashIdsSerializer(serializers.Serializer):

@@ -124,6 +124,15 @@ def update_photo(photo: Photo, *, tags=None, **fields) -> Photo:
     return photo
 
 
+def set_marks(owner, photo_ids, **marks) -> int:
+    """Archive or unarchive, favourite or unfavourite (marks `archived`, `favourite`: True or False) the owner's
+    pictures among `photo_ids`; returns how many pictures there were."""
+    unknown = set(marks) - {"archived", "favourite"}
+    if unknown or not marks:
+        raise ValueError(f"Marks are `archived` and `favourite`, not {sorted(unknown)}.")
+    return Photo.objects.owned_by(owner).filter(pk__in=list(photo_ids)).update(**marks)
+
+
 def set_category(owner, photos, category: str) -> int:
     """Give many of the owner's pictures one category of their own (teaching); returns how many changed."""
     changed = Photo.objects.owned_by(owner).filter(pk__in=[photo.pk for photo in photos]).update(category=category)

@@ -53,6 +53,18 @@ def timeline(request):
 
 
 @login_required
+def archive(request):
+    page = page_of(request, selectors.archived_photos(request.user))
+    return _grid(request, "library/marked.html", {"page": page, "mark": "archived"})
+
+
+@login_required
+def favourites(request):
+    page = page_of(request, selectors.favourite_photos(request.user))
+    return _grid(request, "library/marked.html", {"page": page, "mark": "favourite"})
+
+
+@login_required
 def dates(request):
     return render(request, "library/dates.html", {"years": selectors.years(request.user)})
 
@@ -227,6 +239,26 @@ def photo_delete(request, pk):
     return render(
         request, "library/photo_delete.html", {"photo": photo, "trash_days": settings.PHOTOCLOUD["TRASH_DAYS"]}
     )
+
+
+@login_required
+@require_POST
+def photo_marks(request, pk):
+    """Archive or favourite one picture (a form button on its page): `archived` or `favourite` set to "1" or "0"."""
+    photo = _owned_photo(request, pk)
+    marks = {name: request.POST[name] == "1" for name in ("archived", "favourite") if name in request.POST}
+    if not marks:
+        messages.error(request, "Say what to mark.")
+        return redirect(photo)
+    services.set_marks(request.user, [photo.pk], **marks)
+    if "archived" in marks:
+        messages.success(
+            request,
+            "Archived: the picture stays in its album and in search, but leaves your library and automatic albums."
+            if marks["archived"]
+            else "The picture is back in your library.",
+        )
+    return redirect(photo)
 
 
 @login_required
