@@ -41,12 +41,12 @@ def trash_photos(owner, photo_ids) -> list:
 
 
 @transaction.atomic
-def trash_album(album: Album) -> int:
-    """Move an album and its pictures to the Trash; returns how many pictures went. An album that never held a
-    picture has nothing to restore and is deleted at once."""
+def trash_album(album: Album) -> int | None:
+    """Move an album and its pictures to the Trash; returns how many pictures went. An album that holds no picture,
+    not even in the Trash, has nothing to restore: it is deleted at once (None)."""
     if not Photo.objects.filter(album=album).exists():
         services.delete_album(album)
-        return 0
+        return None
     now = timezone.now()
     count = Photo.objects.live().filter(album=album).update(trashed_at=now)
     Album.objects.filter(pk=album.pk).update(trashed_at=now)
@@ -107,9 +107,12 @@ def _delete(photos) -> int:
     """Each picture through services.delete_photo (one transaction each, files released after commit), then the
     trashed albums left without any picture."""
     count = 0
-    for photo in photos.order_by("trashed_at", "pk").iterator():
-        services.delete_photo(photo)
-        count += 1
+    for pk in list(photos.order_by("trashed_at", "pk").values_list("pk", flat=True)):
+        with transaction.atomic():  # locked and checked again: a picture restored meanwhile stays
+            photo = Photo.objects.select_for_update().filter(pk=pk, trashed_at__isnull=False).first()
+            if photo is not None:
+                services.delete_photo(photo)
+                count += 1
     for album in _empty_trashed_albums():
         services.delete_album(album)
     return count

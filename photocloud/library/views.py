@@ -156,10 +156,10 @@ def album_delete(request, pk):
         if move_to:
             services.delete_album(album, move_to=move_to)
             messages.success(request, f"Album deleted; its {count} pictures are now in “{move_to.title}”.")
-        elif trash.trash_album(album):
-            undo.offer(request, f"Album “{album.title}” and its {count} picture{pluralize(count)}", albums=[album.pk])
-        else:
+        elif trash.trash_album(album) is None:
             messages.success(request, f"Album “{album.title}” deleted.")
+        else:
+            undo.offer(request, f"Album “{album.title}” and its {count} picture{pluralize(count)}", albums=[album.pk])
         return redirect("library:albums")
     context = {"album": album, "form": form, "count": count, "trash_days": settings.PHOTOCLOUD["TRASH_DAYS"]}
     return render(request, "library/album_delete.html", context)

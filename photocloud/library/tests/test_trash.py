@@ -276,3 +276,12 @@ def test_a_cover_is_always_a_picture_of_its_album_the_viewer_may_see(world, view
         assert str(cover.pk) not in client.get(route).content.decode(), route
     if viewer != "anonymous":
         assert client.get(f"/api/albums/{album.pk}/").json()["cover"] is None
+
+
+def test_a_picture_restored_while_the_purge_runs_is_kept(world):
+    photo = world.add("public")
+    trash.trash_photos(world.alice, [photo.pk])
+    chosen = Photo.objects.filter(pk=photo.pk)  # what the purge read before the owner pressed Restore
+    trash.restore(world.alice, photo_ids=[photo.pk])
+    assert trash._delete(chosen) == 0
+    assert Photo.objects.visible_to(None).get() == photo
