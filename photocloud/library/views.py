@@ -282,9 +282,9 @@ def photo_file(request, pk, size):
     return _file_response(request, get_object_or_404(Photo.objects.visible_to(request.user), pk=pk), size)
 
 
-@login_required
+@accepts_api_token
 def trash_file(request, pk, size):
-    """Thumbnails of the pictures in the owner's Trash, for the Trash page: nobody else, nothing larger."""
+    """Thumbnails of the pictures in the owner's Trash (the Trash page, /api/trash/): nobody else, nothing larger."""
     return _file_response(request, get_object_or_404(Photo.objects.in_trash_of(request.user), pk=pk), size)
 
 

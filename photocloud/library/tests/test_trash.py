@@ -122,8 +122,10 @@ def test_the_owner_finds_it_in_the_trash_and_nobody_else(trashed_world):
     trashed_at = Photo.objects.get(pk=world.gone.pk).trashed_at
     assert row["purge_at"].startswith(str((trashed_at + timedelta(days=30)).date()))
     assert row["album_title"] == world.albums["public"].title and row["album_deleted"] is False
-    response = owner.get(row["thumbnail"])
-    assert response.status_code == 200 and _body(response).startswith(b"\xff\xd8")
+    for client in (owner, world.alice_api):  # the page's session, or the API's token
+        response = client.get(row["thumbnail"])
+        assert response.status_code == 200 and _body(response).startswith(b"\xff\xd8")
+    assert world.client("anonymous").get(row["thumbnail"]).status_code == 404
     page = owner.get("/trash/").content.decode()
     assert str(world.gone.pk) in page and "Purged on" in page
     for viewer in ("follower", "other"):
