@@ -123,7 +123,12 @@ class PhotoViewSet(
         return _filtered(self.request, queryset.prefetch_related("tags"))
 
     def perform_update(self, serializer):
-        services.update_photo(serializer.instance, **serializer.validated_data)
+        fields = dict(serializer.validated_data)
+        marks = {name: fields.pop(name) for name in ("archived", "favourite") if name in fields}
+        services.update_photo(serializer.instance, **fields)
+        if marks:  # after the save above, which writes the whole row
+            services.set_marks(self.request.user, [serializer.instance.pk], **marks)
+            serializer.instance.refresh_from_db()
 
     def perform_destroy(self, photo):
         """The picture goes to its owner's Trash (see /api/trash/)."""

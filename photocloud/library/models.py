@@ -136,10 +136,11 @@ class Photo(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
     # Set while the picture is in its owner's Trash (see access.py and trash.py); everything else about it is kept.
     trashed_at = models.DateTimeField(null=True, blank=True)
-    # The owner's own marks: archived pictures stay in their albums and in search but leave the timeline and the
-    # automatic albums; favourites have a view of their own. Nobody else sees either mark.
-    archived = models.BooleanField(default=False)
-    favourite = models.BooleanField(default=False)
+    # The owner's own marks, set when given: archived pictures stay in their albums and in search but leave the
+    # timeline and the automatic albums; favourites have a view of their own. Nobody else sees either mark. Moments
+    # rather than booleans: "IS NULL" is an equality an index range keeps, where Django writes "= false" as "NOT x".
+    archived_at = models.DateTimeField(null=True, blank=True)
+    favourite_at = models.DateTimeField(null=True, blank=True)
 
     objects = PhotoQuerySet.as_manager()
 
@@ -149,15 +150,17 @@ class Photo(models.Model):
         # Each listing's order in full (sort_date then created_at), so a page is an index range, never a sort; and
         # the category ones for the theme counts. Every listing asks for "trashed_at IS NULL", an equality that keeps
         # the range; the Trash and its purge read the same indexes with trashed_at set. The timeline and automatic
-        # albums ask for "archived = false" too.
+        # albums ask for "archived_at IS NULL" too.
         indexes = [
             models.Index(
-                fields=["owner", "trashed_at", "archived", "-sort_date", "-created_at"], name="photo_owner_order"
+                fields=["owner", "trashed_at", "archived_at", "-sort_date", "-created_at"], name="photo_owner_order"
             ),
-            models.Index(fields=["owner", "favourite", "trashed_at", "-sort_date"], name="photo_owner_favourites"),
+            models.Index(fields=["owner", "trashed_at", "favourite_at"], name="photo_owner_favourites"),
             models.Index(fields=["album", "trashed_at", "-sort_date", "-created_at"], name="photo_album_order"),
             models.Index(fields=["trashed_at", "-sort_date", "-created_at"], name="photo_order"),
-            models.Index(fields=["owner", "trashed_at", "archived", "category", "album"], name="photo_owner_category"),
+            models.Index(
+                fields=["owner", "trashed_at", "archived_at", "category", "album"], name="photo_owner_category"
+            ),
             models.Index(fields=["sha256"]),
         ]
 
@@ -174,6 +177,14 @@ class Photo(models.Model):
     @property
     def category_label(self) -> str:
         return category_label(self.effective_category)
+
+    @property
+    def archived(self) -> bool:
+        return self.archived_at is not None
+
+    @property
+    def favourite(self) -> bool:
+        return self.favourite_at is not None
 
     @property
     def has_location(self) -> bool:

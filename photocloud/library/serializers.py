@@ -99,6 +99,10 @@ class PhotoSerializer(serializers.ModelSerializer):
     thumbnails = serializers.SerializerMethodField()
     original = serializers.SerializerMethodField()
     url = serializers.SerializerMethodField()
+    archived = serializers.BooleanField(
+        required=False, help_text="Left out of your timeline and automatic albums; null on others' pictures"
+    )
+    favourite = serializers.BooleanField(required=False, help_text="In your Favourites; null on others' pictures")
     analysis = serializers.SerializerMethodField(
         help_text="What Photocloud sees (system category, confidence, labels, text, faces); null until analysed. "
         "A suggestion beside the user's own category, never replacing it."
@@ -149,10 +153,6 @@ class PhotoSerializer(serializers.ModelSerializer):
             for name in fields
             if name not in ("album", "title", "description", "category", "tags", "archived", "favourite")
         ]
-        extra_kwargs = {
-            "archived": {"help_text": "Left out of your timeline and automatic albums; null on others' pictures"},
-            "favourite": {"help_text": "In your Favourites; null on others' pictures"},
-        }
 
     def to_representation(self, photo):
         data = super().to_representation(photo)

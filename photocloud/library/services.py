@@ -130,7 +130,9 @@ def set_marks(owner, photo_ids, **marks) -> int:
     unknown = set(marks) - {"archived", "favourite"}
     if unknown or not marks:
         raise ValueError(f"Marks are `archived` and `favourite`, not {sorted(unknown)}.")
-    return Photo.objects.owned_by(owner).filter(pk__in=list(photo_ids)).update(**marks)
+    now = timezone.now()
+    moments = {f"{name}_at": now if value else None for name, value in marks.items()}
+    return Photo.objects.owned_by(owner).filter(pk__in=list(photo_ids)).update(**moments)
 
 
 def set_category(owner, photos, category: str) -> int:

@@ -92,3 +92,13 @@ def test_favourites_on_a_picture_and_on_a_selection(world, make_user):
     assert world.client("follower").post(f"/photos/{photo.pk}/marks/", {"favourite": "1"}).status_code == 404
     assert not Photo.objects.get(pk=photo.pk).favourite
     assert _ids(dave.get("/api/photos/favourites/")) == set()
+
+
+def test_a_patch_changes_marks_and_fields_together(world):
+    photo = world.archived
+    response = world.alice_api.patch(
+        f"/api/photos/{photo.pk}/", {"archived": True, "title": "Old rocket"}, format="json"
+    ).json()
+    assert (response["archived"], response["favourite"], response["title"]) == (True, False, "Old rocket")
+    photo.refresh_from_db()
+    assert photo.archived and photo.title == "Old rocket"
