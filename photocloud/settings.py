@@ -99,6 +99,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "photocloud.social.context_processors.notifications",
+                "photocloud.library.undo.context",
             ],
         },
     },
@@ -218,6 +219,8 @@ PHOTOCLOUD = {
     "EVENT_GAP_HOURS": float(os.environ.get("PHOTOCLOUD_EVENT_GAP_HOURS", "3")),
     "INGEST_MAX_ATTEMPTS": 3,
     "PAGE_SIZE": 60,
+    # Deleted pictures and albums wait this many days in their owner's Trash before a background job purges them.
+    "TRASH_DAYS": float(os.environ.get("PHOTOCLOUD_TRASH_DAYS", "30")),
     # Automatic understanding of pictures (features, tags, text, faces, category) after ingest.
     "VISION": env_bool("PHOTOCLOUD_VISION", True),
     # Web crawler (photocloud/crawler): politeness, budgets and the networks it may reach besides the public internet.

@@ -12,6 +12,7 @@ from photocloud.vision import api as vision_api
 router = DefaultRouter()
 router.register("albums", library_api.AlbumViewSet, basename="album")
 router.register("photos", library_api.PhotoViewSet, basename="photo")
+router.register("trash", library_api.TrashViewSet, basename="trash")
 router.register("tokens", accounts_api.ApiTokenViewSet, basename="token")
 router.register("users", accounts_api.UserViewSet, basename="user")
 

@@ -60,8 +60,11 @@ def library_hashes(owner, candidates) -> set[str]:
 
 
 def ranked_candidates(crawl: Crawl):
-    """Best first: similarity plus keyword match (see ranking.py), then the larger image."""
-    return Candidate.objects.filter(crawl=crawl).order_by("-score", "-width", "pk")
+    """Best first: similarity plus keyword match (see ranking.py), then the larger image; `saved_id` is the picture
+    saved from it while that picture is in the owner's library (not in the Trash)."""
+    saved = Photo.objects.live().filter(pk=OuterRef("saved_photo_id")).values("pk")  # saved into an own album
+    candidates = Candidate.objects.filter(crawl=crawl).annotate(saved_id=Subquery(saved[:1]))
+    return candidates.order_by("-score", "-width", "pk")
 
 
 def sources_configured() -> bool:
@@ -74,4 +77,4 @@ def recent_results(owner, limit: int) -> tuple[Crawl | None, list[Candidate]]:
     crawl = crawls_of(owner).filter(status=Crawl.Status.DONE, finished_at__gte=timezone.now() - RECENT).first()
     if crawl is None:
         return None, []
-    return crawl, list(ranked_candidates(crawl).filter(saved_photo__isnull=True)[:limit])
+    return crawl, list(ranked_candidates(crawl).filter(saved_id__isnull=True)[:limit])

@@ -61,7 +61,7 @@ class CrawlSerializer(serializers.ModelSerializer):
 
 class CandidateSerializer(serializers.ModelSerializer):
     thumbnail = serializers.SerializerMethodField()
-    saved_photo = serializers.UUIDField(source="saved_photo_id", allow_null=True, read_only=True)
+    saved_photo = serializers.UUIDField(source="saved_id", allow_null=True, read_only=True)
 
     class Meta:
         model = Candidate

@@ -17,6 +17,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from photocloud.library import services as library
+from photocloud.library import trash
 from photocloud.library.models import Album, Photo
 
 from . import selectors
@@ -177,10 +178,12 @@ def save_candidates(owner, crawl: Crawl, candidates, album: Album) -> list[libra
         path = candidate.original_path
         name = f"{candidate.title or 'web-image'}.{candidate.extension}"
         if candidate.saved_photo_id:
+            trashed = candidate.saved_photo.trashed_at is not None  # saving it again brings it back
+            if trashed:
+                trash.restore(owner, photo_ids=[candidate.saved_photo_id])
+            reason = "Restored from the Trash." if trashed else "Already saved."
             results.append(
-                library.UploadResult(
-                    name, "duplicate", photo=candidate.saved_photo, reason="Already saved.", http_status=200
-                )
+                library.UploadResult(name, "duplicate", photo=candidate.saved_photo, reason=reason, http_status=200)
             )
             continue
         if not path.exists():

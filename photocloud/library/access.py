@@ -2,7 +2,8 @@
 
 Every page, API endpoint, thumbnail and original goes through `visible_to()`; a picture follows its album's access
 level. Write views so that the object is looked up *through* these querysets: then a forgotten check is a 404, not a
-leak.
+leak. Pictures and albums in the Trash are left out of `visible_to()` and `owned_by()` alike, so no listing, count,
+search or feed can show them: only `in_trash_of()` (the owner's Trash) reaches them.
 """
 
 from django.db import models
@@ -35,14 +36,35 @@ class OwnedQuerySet(models.QuerySet):
         return self.filter(owner=user)
 
 
-class AlbumQuerySet(OwnedQuerySet):
-    def visible_to(self, user):
-        return self.filter(_visibility(user, ""))
+class TrashableQuerySet(OwnedQuerySet):
+    """Albums and pictures, which the Trash holds for a while before they are deleted for good."""
+
+    def live(self):
+        """Outside the Trash. Only for rows already reached through an access check (an album's pictures)."""
+        return self.filter(trashed_at__isnull=True)
+
+    def owned_by(self, user):
+        return super().owned_by(user).live()
+
+    def in_trash_of(self, user):
+        return super().owned_by(user).filter(trashed_at__isnull=False)
 
 
-class PhotoQuerySet(OwnedQuerySet):
+class AlbumQuerySet(TrashableQuerySet):
     def visible_to(self, user):
-        return self.filter(_visibility(user, "album__"))
+        return self.live().filter(_visibility(user, ""))
+
+
+class PhotoQuerySet(TrashableQuerySet):
+    def visible_to(self, user):
+        return self.live().filter(_visibility(user, "album__"))
+
+
+def shown_cover(album):
+    """The album's cover, only while it is a picture of that album outside the Trash: whoever may see the album may
+    then see it. A cover left pointing at a picture moved to another (maybe private) album or trashed shows nothing."""
+    cover = album.cover if album.cover_id else None
+    return cover if cover is not None and cover.album_id == album.pk and cover.trashed_at is None else None
 
 
 def can_edit(user, obj) -> bool:

@@ -13,7 +13,7 @@ from rest_framework.throttling import ScopedRateThrottle, UserRateThrottle
 from rest_framework.views import APIView
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from . import selectors, services
+from . import selectors, services, trash
 from .access import can_edit
 from .models import Album, Photo
 from .serializers import (
@@ -21,7 +21,11 @@ from .serializers import (
     HashAnswerSerializer,
     HashQuerySerializer,
     ListFilterSerializer,
+    MarksSerializer,
     PhotoSerializer,
+    TrashCountSerializer,
+    TrashedPhotoSerializer,
+    TrashIdsSerializer,
     UploadResponseSerializer,
     UploadSerializer,
 )
@@ -67,7 +71,7 @@ class AlbumViewSet(viewsets.ModelViewSet):
     permission_classes = [permissions.IsAuthenticatedOrReadOnly, IsOwnerOrReadOnly]
 
     def get_queryset(self):
-        queryset = Album.objects.visible_to(self.request.user).select_related("owner").prefetch_related("tags")
+        queryset = Album.objects.visible_to(self.request.user).select_related("owner", "cover").prefetch_related("tags")
         # Explicit unique ordering so pages never repeat or skip albums.
         queryset = selectors.with_photo_count(queryset).order_by("-created_at", "pk")
         return _filtered(self.request, queryset)
@@ -82,13 +86,18 @@ class AlbumViewSet(viewsets.ModelViewSet):
 
     @extend_schema(
         parameters=[
-            OpenApiParameter("move_to", str, description="Move the pictures to this album instead of deleting them")
+            OpenApiParameter(
+                "move_to", str, description="Move the pictures to this album instead of to the Trash with the album"
+            )
         ]
     )
     def perform_destroy(self, album):
-        move_to = None
-        if target := self.request.query_params.get("move_to"):
-            move_to = get_object_or_404(Album.objects.owned_by(self.request.user), pk=target)
+        """The album goes to the Trash with its pictures (restorable), unless they move to `move_to`."""
+        target = self.request.query_params.get("move_to")
+        if not target:
+            trash.trash_album(album)
+            return
+        move_to = get_object_or_404(Album.objects.owned_by(self.request.user), pk=target)
         try:
             services.delete_album(album, move_to=move_to)
         except ValueError as error:
@@ -114,10 +123,16 @@ class PhotoViewSet(
         return _filtered(self.request, queryset.prefetch_related("tags"))
 
     def perform_update(self, serializer):
-        services.update_photo(serializer.instance, **serializer.validated_data)
+        fields = dict(serializer.validated_data)
+        marks = {name: fields.pop(name) for name in ("archived", "favourite") if name in fields}
+        services.update_photo(serializer.instance, **fields)
+        if marks:  # after the save above, which writes the whole row
+            services.set_marks(self.request.user, [serializer.instance.pk], **marks)
+            serializer.instance.refresh_from_db()
 
     def perform_destroy(self, photo):
-        services.delete_photo(photo)
+        """The picture goes to its owner's Trash (see /api/trash/)."""
+        trash.trash_photos(self.request.user, [photo.pk])
 
     @action(detail=True, methods=["post"])
     def retry(self, request, pk=None):
@@ -188,6 +203,31 @@ class PhotoViewSet(
             code = max(r.http_status for r in results)
         return Response(body, status=code)
 
+    def _marked(self, photos):
+        page = self.paginate_queryset(photos.select_related("analysis").prefetch_related("tags"))
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
+    @extend_schema(parameters=[], responses=PhotoSerializer(many=True))
+    @action(detail=False, permission_classes=[permissions.IsAuthenticated])
+    def favourites(self, request):
+        """My favourites, newest first."""
+        return self._marked(selectors.favourite_photos(request.user))
+
+    @extend_schema(parameters=[], responses=PhotoSerializer(many=True))
+    @action(detail=False, permission_classes=[permissions.IsAuthenticated])
+    def archived(self, request):
+        """My archive: pictures left out of my timeline and automatic albums, newest first."""
+        return self._marked(selectors.archived_photos(request.user))
+
+    @extend_schema(request=MarksSerializer, responses=TrashCountSerializer)
+    @action(detail=False, methods=["post"], permission_classes=[permissions.IsAuthenticated])
+    def marks(self, request):
+        """Archive or unarchive, favourite or unfavourite a selection of my pictures (others' ids are ignored)."""
+        query = MarksSerializer(data=request.data)
+        query.is_valid(raise_exception=True)
+        marks = {name: value for name, value in query.validated_data.items() if name != "photos"}
+        return Response({"count": services.set_marks(request.user, query.validated_data["photos"], **marks)})
+
     @extend_schema(request=HashQuerySerializer, responses=HashAnswerSerializer)
     @action(detail=False, methods=["post"], permission_classes=[permissions.IsAuthenticated])
     def lookup(self, request):
@@ -197,6 +237,48 @@ class PhotoViewSet(
         hashes = set(query.validated_data["sha256"])
         present = dict(Photo.objects.owned_by(request.user).filter(sha256__in=hashes).values_list("sha256", "id"))
         return Response({"present": present, "missing": sorted(hashes - present.keys())})
+
+
+class TrashViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+    """My Trash: deleted pictures, restorable until their purge date, after which they are deleted for good."""
+
+    serializer_class = TrashedPhotoSerializer
+    permission_classes = [permissions.IsAuthenticated]
+
+    def get_queryset(self):
+        return selectors.trash_photos(self.request.user)
+
+    def _ids(self):
+        ids = TrashIdsSerializer(data=self.request.data)
+        ids.is_valid(raise_exception=True)
+        return ids.validated_data
+
+    @extend_schema(request=TrashIdsSerializer, responses=TrashCountSerializer)
+    def create(self, request):
+        """Move these pictures of mine to the Trash (a selection); others' or unknown ids are ignored."""
+        return Response({"count": len(trash.trash_photos(request.user, self._ids()["photos"]))})
+
+    @extend_schema(request=TrashIdsSerializer, responses=TrashCountSerializer)
+    @action(detail=False, methods=["post"])
+    def restore(self, request):
+        """Put pictures back into their albums (recreating deleted albums), or whole deleted albums."""
+        ids = self._ids()
+        return Response({"count": trash.restore(request.user, photo_ids=ids["photos"], album_ids=ids["albums"])})
+
+    @extend_schema(request=TrashIdsSerializer, responses=TrashCountSerializer)
+    @action(detail=False, methods=["post"], url_path="delete")
+    def delete_forever(self, request):
+        """Delete these pictures of the Trash for good. This cannot be undone."""
+        photos = self._ids()["photos"]
+        if not photos:
+            raise exceptions.ValidationError({"photos": "Name the pictures to delete for good."})
+        return Response({"count": trash.delete_forever(request.user, photos)})
+
+    @extend_schema(request=None, responses=TrashCountSerializer)
+    @action(detail=False, methods=["post"])
+    def empty(self, request):
+        """Delete everything in my Trash for good. This cannot be undone."""
+        return Response({"count": trash.delete_forever(request.user)})
 
 
 class _AutoAlbumView(APIView):

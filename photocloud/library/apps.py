@@ -18,11 +18,12 @@ class LibraryConfig(AppConfig):
 
     def recover_interrupted_work(self):
         """Called by `photocloud serve` at start and every few minutes: pictures whose processing was interrupted are
-        queued again, and what killed processes left (temporary files at once; stored files no picture refers to, by
-        a background sweep at start and every few hours) is removed."""
+        queued again; what killed processes left (temporary files at once; stored files no picture refers to, by a
+        background sweep at start and every few hours) is removed; the Trash is purged of what passed its retention."""
         from .services import requeue_stalled
         from .stored_files import remove_stale_temporary_files
-        from .tasks import sweep_storage
+        from .tasks import purge_trash, sweep_storage
+        from .trash import expired_exist
 
         if time.monotonic() >= self.next_sweep:
             sweep_storage.enqueue()
@@ -32,4 +33,7 @@ class LibraryConfig(AppConfig):
             lines.append(f"Queued {count} picture(s) again whose processing was interrupted.")
         if count := remove_stale_temporary_files():
             lines.append(f"Removed {count} temporary file(s) left by interrupted work.")
+        if expired_exist():
+            purge_trash.enqueue()
+            lines.append("Queued the purge of the Trash.")
         return " ".join(lines) or None

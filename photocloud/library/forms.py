@@ -1,3 +1,5 @@
+import uuid
+
 from django import forms
 
 from .models import DEFAULT_CATEGORIES, Album, Photo
@@ -70,7 +72,7 @@ class DeleteAlbumForm(forms.Form):
     """Say what happens to the pictures: deleted with the album, or moved to another album."""
 
     pictures = forms.ChoiceField(
-        choices=[("delete", "Delete the pictures too"), ("move", "Move the pictures to another album")],
+        choices=[("delete", "Move the pictures to the Trash too"), ("move", "Move the pictures to another album")],
         widget=forms.RadioSelect,
         initial="delete",
     )
@@ -78,7 +80,7 @@ class DeleteAlbumForm(forms.Form):
 
     def __init__(self, *args, album: Album, **kwargs):
         super().__init__(*args, **kwargs)
-        others = Album.objects.filter(owner=album.owner).exclude(pk=album.pk)
+        others = Album.objects.owned_by(album.owner).exclude(pk=album.pk)
         self.fields["move_to"].queryset = others
         if others.exists():
             self.fields["pictures"].initial = "move"  # the safe choice first
@@ -91,3 +93,26 @@ class DeleteAlbumForm(forms.Form):
         if data.get("pictures") == "move" and not data.get("move_to") and "move_to" in self.fields:
             self.add_error("move_to", "Choose the album that receives the pictures.")
         return data
+
+
+class IdListField(forms.Field):
+    """Many ids sent under one name (checkboxes, hidden inputs); at most MAX of them."""
+
+    widget = forms.MultipleHiddenInput
+    MAX = 1000
+
+    def to_python(self, value):
+        values = value if isinstance(value, list | tuple) else [value] if value else []
+        if len(values) > self.MAX:
+            raise forms.ValidationError(f"At most {self.MAX} at a time.")
+        try:
+            return [uuid.UUID(str(item)) for item in values]
+        except ValueError:
+            raise forms.ValidationError("Not a valid id.") from None
+
+
+class IdsForm(forms.Form):
+    """Pictures and albums chosen on the Trash page or named by an Undo button."""
+
+    photos = IdListField(required=False)
+    albums = IdListField(required=False)

@@ -4,7 +4,7 @@ from django.conf import settings
 from django.db import models
 from django.urls import reverse
 
-from .access import AlbumQuerySet, PhotoQuerySet
+from .access import AlbumQuerySet, PhotoQuerySet, shown_cover
 
 DEFAULT_CATEGORIES = [
     ("portrait", "Portrait"),
@@ -51,6 +51,8 @@ class Album(models.Model):
     cover = models.ForeignKey("Photo", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # Set when the album was deleted with its pictures: it waits in the Trash with them, so restoring brings it back.
+    trashed_at = models.DateTimeField(null=True, blank=True)
 
     objects = AlbumQuerySet.as_manager()
 
@@ -67,6 +69,10 @@ class Album(models.Model):
     @property
     def category_label(self) -> str:
         return category_label(self.category)
+
+    @property
+    def shown_cover(self):
+        return shown_cover(self)
 
 
 class StoredFile(models.Model):
@@ -145,6 +151,13 @@ class Photo(models.Model):
 
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # Set while the picture is in its owner's Trash (see access.py and trash.py); everything else about it is kept.
+    trashed_at = models.DateTimeField(null=True, blank=True)
+    # The owner's own marks, set when given: archived pictures stay in their albums and in search but leave the
+    # timeline and the automatic albums; favourites have a view of their own. Nobody else sees either mark. Moments
+    # rather than booleans: "IS NULL" is an equality an index range keeps, where Django writes "= false" as "NOT x".
+    archived_at = models.DateTimeField(null=True, blank=True)
+    favourite_at = models.DateTimeField(null=True, blank=True)
 
     objects = PhotoQuerySet.as_manager()
 
@@ -152,12 +165,19 @@ class Photo(models.Model):
         ordering = ["-sort_date", "-created_at"]
         constraints = [models.UniqueConstraint(fields=["owner", "sha256"], name="unique_photo_per_owner")]
         # Each listing's order in full (sort_date then created_at), so a page is an index range, never a sort; and
-        # the category ones for the theme counts.
+        # the category ones for the theme counts. Every listing asks for "trashed_at IS NULL", an equality that keeps
+        # the range; the Trash and its purge read the same indexes with trashed_at set. The timeline and automatic
+        # albums ask for "archived_at IS NULL" too.
         indexes = [
-            models.Index(fields=["owner", "-sort_date", "-created_at"], name="photo_owner_order"),
-            models.Index(fields=["album", "-sort_date", "-created_at"], name="photo_album_order"),
-            models.Index(fields=["-sort_date", "-created_at"], name="photo_order"),
-            models.Index(fields=["owner", "category", "album"], name="photo_owner_category"),
+            models.Index(
+                fields=["owner", "trashed_at", "archived_at", "-sort_date", "-created_at"], name="photo_owner_order"
+            ),
+            models.Index(fields=["owner", "trashed_at", "favourite_at"], name="photo_owner_favourites"),
+            models.Index(fields=["album", "trashed_at", "-sort_date", "-created_at"], name="photo_album_order"),
+            models.Index(fields=["trashed_at", "-sort_date", "-created_at"], name="photo_order"),
+            models.Index(
+                fields=["owner", "trashed_at", "archived_at", "category", "album"], name="photo_owner_category"
+            ),
             models.Index(fields=["sha256"]),
         ]
 
@@ -174,6 +194,14 @@ class Photo(models.Model):
     @property
     def category_label(self) -> str:
         return category_label(self.effective_category)
+
+    @property
+    def archived(self) -> bool:
+        return self.archived_at is not None
+
+    @property
+    def favourite(self) -> bool:
+        return self.favourite_at is not None
 
     @property
     def has_location(self) -> bool:

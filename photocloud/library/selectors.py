@@ -15,20 +15,38 @@ from .models import Album, Photo
 DISPLAY_FIELDS = ("album", "owner")
 
 
+def _timeline(user):
+    """The user's own pictures that the timeline and the automatic albums show: all but the archived ones."""
+    return Photo.objects.owned_by(user).filter(archived_at__isnull=True)
+
+
 def library_photos(user):
-    """The user's own pictures, newest first, with what the grid shows."""
-    return Photo.objects.owned_by(user).select_related(*DISPLAY_FIELDS)
+    """The user's timeline, newest first, with what the grid shows."""
+    return _timeline(user).select_related(*DISPLAY_FIELDS)
+
+
+def archived_photos(user):
+    return Photo.objects.owned_by(user).filter(archived_at__isnull=False).select_related(*DISPLAY_FIELDS)
+
+
+def favourite_photos(user):
+    """The user's favourites, archived ones included, the most recently marked first: the order of the favourites
+    index, so a few favourites among a large library are found without walking it."""
+    favourites = Photo.objects.owned_by(user).filter(favourite_at__isnull=False)
+    return favourites.select_related(*DISPLAY_FIELDS).order_by("-favourite_at", "-sort_date", "pk")
 
 
 def album_photos(album: Album):
-    return Photo.objects.filter(album=album).select_related(*DISPLAY_FIELDS)
+    """The pictures of an album the caller has already looked up through access.py."""
+    return Photo.objects.live().filter(album=album).select_related(*DISPLAY_FIELDS)
 
 
 def with_photo_count(albums):
     """Annotate `photo_count` by a correlated count per album row (an index range each), not a GROUP BY join: with
     100,000 pictures the join sorts them all, while this only counts the albums of the page shown. COUNT(*), not of
-    the uuid key, so that the album index alone answers."""
-    count = Photo.objects.filter(album=OuterRef("pk")).order_by().values("album").annotate(n=Count("*")).values("n")
+    the uuid key, so that the album index alone answers. Pictures in the Trash are not counted."""
+    live = Photo.objects.live().filter(album=OuterRef("pk"))
+    count = live.order_by().values("album").annotate(n=Count("*")).values("n")
     return albums.annotate(photo_count=Coalesce(Subquery(count, output_field=IntegerField()), 0))
 
 
@@ -39,7 +57,7 @@ def albums_for_profile(viewer, owner):
 
 def public_albums():
     """The public home page: recent public albums that have at least one picture."""
-    albums = Album.objects.filter(access="public").filter(Exists(Photo.objects.filter(album=OuterRef("pk"))))
+    albums = Album.objects.visible_to(None).filter(Exists(Photo.objects.live().filter(album=OuterRef("pk"))))
     return with_photo_count(albums.select_related("cover", "owner")).order_by("-updated_at")
 
 
@@ -66,7 +84,7 @@ def neighbours(photo: Photo, viewer) -> tuple[Photo | None, Photo | None]:
 
 def years(user) -> list[dict]:
     """[{year, count, cover}], newest year first."""
-    mine = Photo.objects.owned_by(user).order_by("sort_date").values_list("sort_date", flat=True)
+    mine = _timeline(user).order_by("sort_date").values_list("sort_date", flat=True)
     first, last = mine.first(), mine.last()  # two index seeks (an aggregate of both scans)
     if first is None:
         return []
@@ -97,7 +115,7 @@ def _periods(user, periods: dict) -> list[tuple]:
     """
     rows = []
     for key, (start, end) in periods.items():
-        within = Photo.objects.owned_by(user).filter(sort_date__gte=start, sort_date__lt=end)
+        within = _timeline(user).filter(sort_date__gte=start, sort_date__lt=end)
         if count := within.count():
             rows.append((key, count, within.order_by("-sort_date", "-created_at").first()))
     return rows
@@ -127,7 +145,7 @@ def events(user, year: int, month: int) -> list[Event]:
     gap = timedelta(hours=settings.PHOTOCLOUD["EVENT_GAP_HOURS"])
     start, end = _local(year, month), _local(year + month // 12, month % 12 + 1)
     rows = (
-        Photo.objects.owned_by(user)
+        _timeline(user)
         .filter(sort_date__gte=start, sort_date__lt=end)
         .order_by("sort_date", "pk")
         .values_list("pk", "sort_date")
@@ -163,7 +181,7 @@ def themes(user) -> list[dict]:
     Counted in two index-only groupings (pictures with their own category; the rest per album, which lends its
     category) rather than one grouping over the picture-album join, which reads every row.
     """
-    mine = Photo.objects.owned_by(user).order_by()
+    mine = _timeline(user).order_by()
     # Count("album"), not the uuid primary key, so that the (owner, category, album) index alone answers.
     counts = Counter(dict(mine.exclude(category="").values_list("category").annotate(n=Count("album"))))
     inherited = dict(mine.filter(category="").values_list("album_id").annotate(n=Count("album")))
@@ -173,6 +191,16 @@ def themes(user) -> list[dict]:
         {"theme": theme, "count": count, "cover": theme_photos(user, theme).first()}
         for theme, count in sorted(counts.items(), key=lambda item: (-item[1], item[0]))
     ]
+
+
+def trash_photos(owner):
+    """The owner's Trash, most recently deleted first."""
+    return Photo.objects.in_trash_of(owner).select_related("album").order_by("-trashed_at", "-sort_date", "pk")
+
+
+def trash_albums(owner):
+    """Albums deleted with their pictures, which restoring brings back."""
+    return Album.objects.in_trash_of(owner).order_by("-trashed_at", "pk")
 
 
 def theme_photos(user, theme: str):

@@ -1,10 +1,14 @@
+from datetime import datetime
+
 from django.conf import settings
 from django.urls import reverse
 from rest_framework import serializers
 
-from .access import can_see_location
+from .access import can_edit, can_see_location
 from .models import Album, Photo
+from .selectors import album_photos
 from .services import parse_tags
+from .trash import purge_date
 
 
 class OwnedPrimaryKeyRelatedField(serializers.PrimaryKeyRelatedField):
@@ -12,6 +16,16 @@ class OwnedPrimaryKeyRelatedField(serializers.PrimaryKeyRelatedField):
 
     def get_queryset(self):
         return super().get_queryset().owned_by(self.context["request"].user)
+
+
+class CoverField(OwnedPrimaryKeyRelatedField):
+    """An album's cover: shown only while it is a live picture of that album (access.shown_cover)."""
+
+    def use_pk_only_optimization(self):
+        return False
+
+    def get_attribute(self, album):
+        return album.shown_cover
 
 
 class TagListField(serializers.ListField):
@@ -29,7 +43,7 @@ class TagListField(serializers.ListField):
 class AlbumSerializer(serializers.ModelSerializer):
     owner = serializers.CharField(source="owner.username", read_only=True)
     tags = TagListField(required=False)
-    cover = OwnedPrimaryKeyRelatedField(queryset=Photo.objects.all(), required=False, allow_null=True)
+    cover = CoverField(queryset=Photo.objects.all(), required=False, allow_null=True)
     photo_count = serializers.SerializerMethodField()
     url = serializers.SerializerMethodField()
 
@@ -53,7 +67,7 @@ class AlbumSerializer(serializers.ModelSerializer):
 
     def get_photo_count(self, album) -> int:
         count = getattr(album, "photo_count", None)
-        return album.photos.count() if count is None else count
+        return album_photos(album).count() if count is None else count
 
     def get_url(self, album) -> str:
         return album.get_absolute_url()
@@ -85,6 +99,10 @@ class PhotoSerializer(serializers.ModelSerializer):
     thumbnails = serializers.SerializerMethodField()
     original = serializers.SerializerMethodField()
     url = serializers.SerializerMethodField()
+    archived = serializers.BooleanField(
+        required=False, help_text="Left out of your timeline and automatic albums; null on others' pictures"
+    )
+    favourite = serializers.BooleanField(required=False, help_text="In your Favourites; null on others' pictures")
     analysis = serializers.SerializerMethodField(
         help_text="What Photocloud sees (system category, confidence, labels, text, faces); null until analysed. "
         "A suggestion beside the user's own category, never replacing it."
@@ -126,11 +144,21 @@ class PhotoSerializer(serializers.ModelSerializer):
             "original",
             "url",
             "analysis",
+            "archived",
+            "favourite",
             "created_at",
         ]
         read_only_fields = [
-            name for name in fields if name not in ("album", "title", "description", "category", "tags")
+            name
+            for name in fields
+            if name not in ("album", "title", "description", "category", "tags", "archived", "favourite")
         ]
+
+    def to_representation(self, photo):
+        data = super().to_representation(photo)
+        if not can_edit(self.context["request"].user, photo):  # the owner's private marks
+            data["archived"] = data["favourite"] = None
+        return data
 
     def _location_visible(self, photo) -> bool:
         return can_see_location(self.context["request"].user, photo)
@@ -212,3 +240,66 @@ class ListFilterSerializer(serializers.Serializer):
     mine = serializers.BooleanField(required=False, default=False, help_text="Only mine")
     album = serializers.UUIDField(required=False, help_text="Only pictures of this album")
     status = serializers.ChoiceField(choices=Photo.Status.choices, required=False, help_text="Processing state")
+
+
+class TrashedPhotoSerializer(serializers.ModelSerializer):
+    """A picture in the owner's Trash: where it came from and when it will be deleted for good."""
+
+    album_title = serializers.CharField(source="album.title", read_only=True)
+    album_deleted = serializers.SerializerMethodField()
+    purge_at = serializers.SerializerMethodField()
+    thumbnail = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Photo
+        fields = [
+            "id",
+            "title",
+            "album",
+            "album_title",
+            "album_deleted",
+            "sha256",
+            "trashed_at",
+            "purge_at",
+            "thumbnail",
+        ]
+        read_only_fields = fields
+
+    def get_album_deleted(self, photo) -> bool:
+        return photo.album.trashed_at is not None
+
+    def get_purge_at(self, photo) -> datetime:
+        return purge_date(photo.trashed_at)
+
+    def get_thumbnail(self, photo) -> str | None:
+        if photo.status != Photo.Status.READY:
+            return None
+        path = reverse("library:trash_file", args=[photo.pk, "s"])
+        request = self.context.get("request")
+        return request.build_absolute_uri(path) if request else path
+
+
+class MarksSerializer(serializers.Serializer):
+    photos = serializers.ListField(child=serializers.UUIDField(), max_length=1000)
+    archived = serializers.BooleanField(required=False)
+    favourite = serializers.BooleanField(required=False)
+
+    def validate(self, data):
+        if "archived" not in data and "favourite" not in data:
+            raise serializers.ValidationError("Give `archived` and/or `favourite`.")
+        return data
+
+
+class TrashIdsSerializer(serializers.Serializer):
+    photos = serializers.ListField(child=serializers.UUIDField(), max_length=1000, required=False, default=list)
+    albums = serializers.ListField(
+        child=serializers.UUIDField(),
+        max_length=100,
+        required=False,
+        default=list,
+        help_text="Albums deleted with their pictures: restored with every picture deleted with them.",
+    )
+
+
+class TrashCountSerializer(serializers.Serializer):
+    count = serializers.IntegerField(help_text="How many pictures")

@@ -85,6 +85,7 @@ def delete_album(album: Album, *, move_to: Album | None = None) -> int:
                 raise ValueError("Pictures can only move to another album of yours.")
             count = photos.update(album=move_to)
             album.delete()
+            fix_covers([move_to.pk])
             photos_moved.send(sender=Album, album=move_to)
             return count
         hashes = list(photos.values_list("sha256", flat=True))
@@ -93,17 +94,43 @@ def delete_album(album: Album, *, move_to: Album | None = None) -> int:
     return len(hashes)
 
 
+def fix_covers(album_ids) -> None:
+    """Keep each album's cover a picture of that album outside the Trash (its newest one instead, or none), so that
+    a picture moved to another album or trashed never stays on show as a cover (see access.shown_cover)."""
+    live = Photo.objects.live()
+    for album in Album.objects.filter(pk__in=list(album_ids)).only("pk", "cover_id"):
+        if album.cover_id and live.filter(pk=album.cover_id, album=album).exists():
+            continue
+        newest = live.filter(album=album).values_list("pk", flat=True).first()
+        if newest != album.cover_id:
+            Album.objects.filter(pk=album.pk).update(cover=newest)
+
+
 @transaction.atomic
 def update_photo(photo: Photo, *, tags=None, **fields) -> Photo:
     relabelled = any(fields.get(name, getattr(photo, name)) != getattr(photo, name) for name in ("category", "album"))
+    left = photo.album_id
     for name, value in fields.items():
         setattr(photo, name, value)
     photo.save()
+    if photo.album_id != left:
+        fix_covers([left, photo.album_id])
     if tags is not None:
         set_tags(photo, list(tags))
     if relabelled:
         labels_changed.send(sender=Photo, owner=photo.owner)
     return photo
+
+
+def set_marks(owner, photo_ids, **marks) -> int:
+    """Archive or unarchive, favourite or unfavourite (marks `archived`, `favourite`: True or False) the owner's
+    pictures among `photo_ids`; returns how many pictures there were."""
+    unknown = set(marks) - {"archived", "favourite"}
+    if unknown or not marks:
+        raise ValueError(f"Marks are `archived` and `favourite`, not {sorted(unknown)}.")
+    now = timezone.now()
+    moments = {f"{name}_at": now if value else None for name, value in marks.items()}
+    return Photo.objects.owned_by(owner).filter(pk__in=list(photo_ids)).update(**moments)
 
 
 def set_category(owner, photos, category: str) -> int:
@@ -192,6 +219,11 @@ def ingest_upload(
     sha256 = verified_sha256 or _sha256_of(uploaded)
     existing = Photo.objects.filter(owner=owner, sha256=sha256).first()
     if existing:
+        if existing.trashed_at is not None:  # the same file again: the owner wants it back, not a second copy
+            from .trash import restore_by_content
+
+            existing = restore_by_content(owner, sha256)
+            return UploadResult(name, "duplicate", photo=existing, reason="Restored from the Trash.", http_status=200)
         return UploadResult(name, "duplicate", photo=existing, reason="Already in your library.", http_status=200)
     wrote = False
     try:

@@ -20,3 +20,11 @@ def remove_unreferenced_files(hashes: list[str]) -> None:
 def sweep_storage() -> None:
     """Originals and renditions that no picture refers to, and half-written files, left by killed processes."""
     stored_files.sweep_storage()
+
+
+@task()
+def purge_trash() -> None:
+    """Delete for good what has been in the Trash longer than PHOTOCLOUD_TRASH_DAYS (queued by LibraryConfig)."""
+    from . import trash
+
+    trash.purge_expired()

@@ -8,6 +8,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.files.storage import default_storage
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.defaultfilters import pluralize
 from django.urls import reverse
 from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_POST
@@ -17,9 +18,9 @@ from photocloud.social.services import record_view
 from photocloud.vision import lookalikes
 from photocloud.vision.models import PhotoCluster
 
-from . import imaging, selectors, services
+from . import imaging, selectors, services, trash, undo
 from .access import can_edit, can_see_location
-from .forms import AlbumForm, DeleteAlbumForm, PhotoForm
+from .forms import AlbumForm, DeleteAlbumForm, IdsForm, PhotoForm
 from .imaging import FORMATS
 from .models import DEFAULT_CATEGORIES, Album, Photo, category_label
 from .pagination import page_of
@@ -49,6 +50,18 @@ def home(request):
 def timeline(request):
     page = page_of(request, selectors.library_photos(request.user))
     return _grid(request, "library/timeline.html", {"page": page, "group_by_day": True})
+
+
+@login_required
+def archive(request):
+    page = page_of(request, selectors.archived_photos(request.user))
+    return _grid(request, "library/marked.html", {"page": page, "mark": "archived"})
+
+
+@login_required
+def favourites(request):
+    page = page_of(request, selectors.favourite_photos(request.user))
+    return _grid(request, "library/marked.html", {"page": page, "mark": "favourite"})
 
 
 @login_required
@@ -137,16 +150,19 @@ def album_edit(request, pk):
 def album_delete(request, pk):
     album = _owned_album(request, pk)
     form = DeleteAlbumForm(request.POST or None, album=album)
-    count = album.photos.count()
+    count = selectors.album_photos(album).count()
     if request.method == "POST" and form.is_valid():
         move_to = form.cleaned_data["move_to"] if form.cleaned_data["pictures"] == "move" else None
-        services.delete_album(album, move_to=move_to)
         if move_to:
+            services.delete_album(album, move_to=move_to)
             messages.success(request, f"Album deleted; its {count} pictures are now in “{move_to.title}”.")
+        elif trash.trash_album(album) is None:
+            messages.success(request, f"Album “{album.title}” deleted.")
         else:
-            messages.success(request, f"Album “{album.title}” and its {count} pictures were deleted.")
+            undo.offer(request, f"Album “{album.title}” and its {count} picture{pluralize(count)}", albums=[album.pk])
         return redirect("library:albums")
-    return render(request, "library/album_delete.html", {"album": album, "form": form, "count": count})
+    context = {"album": album, "form": form, "count": count, "trash_days": settings.PHOTOCLOUD["TRASH_DAYS"]}
+    return render(request, "library/album_delete.html", context)
 
 
 def album_detail(request, pk):
@@ -163,7 +179,7 @@ def album_detail(request, pk):
 @require_POST
 def album_cover(request, pk, photo_pk):
     album = _owned_album(request, pk)
-    photo = get_object_or_404(Photo.objects.filter(album=album), pk=photo_pk)
+    photo = get_object_or_404(selectors.album_photos(album), pk=photo_pk)
     services.update_album(album, cover=photo)
     messages.success(request, "Cover changed.")
     return redirect(photo)
@@ -217,11 +233,32 @@ def photo_edit(request, pk):
 def photo_delete(request, pk):
     photo = _owned_photo(request, pk)
     if request.method == "POST":
-        album = photo.album
-        services.delete_photo(photo)
-        messages.success(request, "Picture deleted.")
-        return redirect(album)
-    return render(request, "library/photo_delete.html", {"photo": photo})
+        trash.trash_photos(request.user, [photo.pk])
+        undo.offer(request, f"“{photo.title or 'The picture'}”", photos=[photo.pk])
+        return redirect(photo.album)
+    return render(
+        request, "library/photo_delete.html", {"photo": photo, "trash_days": settings.PHOTOCLOUD["TRASH_DAYS"]}
+    )
+
+
+@login_required
+@require_POST
+def photo_marks(request, pk):
+    """Archive or favourite one picture (a form button on its page): `archived` or `favourite` set to "1" or "0"."""
+    photo = _owned_photo(request, pk)
+    marks = {name: request.POST[name] == "1" for name in ("archived", "favourite") if name in request.POST}
+    if not marks:
+        messages.error(request, "Say what to mark.")
+        return redirect(photo)
+    services.set_marks(request.user, [photo.pk], **marks)
+    if "archived" in marks:
+        messages.success(
+            request,
+            "Archived: the picture stays in its album and in search, but leaves your library and automatic albums."
+            if marks["archived"]
+            else "The picture is back in your library.",
+        )
+    return redirect(photo)
 
 
 @login_required
@@ -242,7 +279,16 @@ def photo_file(request, pk, size):
     unfollowing would lag behind), the bucket's endpoint would have to be reachable from every browser, and others'
     originals must be rewritten without their GPS position anyway. The price is the bytes passing through a worker.
     """
-    photo = get_object_or_404(Photo.objects.visible_to(request.user), pk=pk)
+    return _file_response(request, get_object_or_404(Photo.objects.visible_to(request.user), pk=pk), size)
+
+
+@accepts_api_token
+def trash_file(request, pk, size):
+    """Thumbnails of the pictures in the owner's Trash (the Trash page, /api/trash/): nobody else, nothing larger."""
+    return _file_response(request, get_object_or_404(Photo.objects.in_trash_of(request.user), pk=pk), size)
+
+
+def _file_response(request, photo, size):
     if size == "original":
         response = _original_response(request, photo)
     else:
@@ -273,3 +319,60 @@ def _original_response(request, photo: Photo):
     response = HttpResponse(data, content_type=content_type)
     response["Content-Disposition"] = content_disposition_header(download, filename)
     return response
+
+
+# --- the Trash -----------------------------------------------------------------------------------------------------
+
+
+@login_required
+def trash_page(request):
+    page = page_of(request, selectors.trash_photos(request.user))
+    for photo in page:
+        photo.purge_at = trash.purge_date(photo.trashed_at)
+    albums = list(selectors.trash_albums(request.user))
+    for album in albums:
+        album.purge_at = trash.purge_date(album.trashed_at)
+    context = {"page": page, "albums": albums, "trash_days": settings.PHOTOCLOUD["TRASH_DAYS"]}
+    return render(request, "library/trash.html", context)
+
+
+@login_required
+@require_POST
+def trash_restore(request):
+    form = IdsForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Choose the pictures to restore.")
+        return redirect("library:trash")
+    photos, albums = form.cleaned_data["photos"], form.cleaned_data["albums"]
+    count = trash.restore(request.user, photo_ids=photos, album_ids=albums)
+    messages.success(request, f"{count} picture{pluralize(count)} restored to {pluralize(count, 'its,their')} album.")
+    if len(albums) == 1 and not photos:
+        return redirect("library:album", pk=albums[0])
+    if len(photos) == 1 and not albums and count:
+        return redirect("library:photo", pk=photos[0])
+    return redirect("library:trash")
+
+
+@login_required
+def trash_delete(request):
+    """Delete chosen pictures of the Trash for good, after a confirmation page."""
+    form = IdsForm(request.POST or None)
+    if request.method != "POST" or not form.is_valid() or not form.cleaned_data["photos"]:
+        messages.error(request, "Choose the pictures to delete for good.")
+        return redirect("library:trash")
+    photos = list(selectors.trash_photos(request.user).filter(pk__in=form.cleaned_data["photos"]))
+    if request.POST.get("confirm") != "yes":
+        return render(request, "library/trash_confirm.html", {"photos": photos, "count": len(photos)})
+    count = trash.delete_forever(request.user, [photo.pk for photo in photos])
+    messages.success(request, f"{count} picture{pluralize(count)} deleted for good.")
+    return redirect("library:trash")
+
+
+@login_required
+def trash_empty(request):
+    count = selectors.trash_photos(request.user).count()
+    if request.method == "POST":
+        count = trash.delete_forever(request.user)
+        messages.success(request, f"Trash emptied: {count} picture{pluralize(count)} deleted for good.")
+        return redirect("library:trash")
+    return render(request, "library/trash_confirm.html", {"count": count, "empty": True})

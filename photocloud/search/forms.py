@@ -12,6 +12,7 @@ SCOPES = {"all": "Everything I may see", "mine": "My library", "web": "The inter
 SORTS = {"relevance": "Relevance", "newest": "Newest first", "oldest": "Oldest first"}
 ORIENTATIONS = {"landscape": "Landscape", "portrait": "Portrait", "square": "Square"}
 SIZES = {"small": "Small (under 1 MP)", "medium": "Medium (1–8 MP)", "large": "Large (8 MP and more)"}
+ARCHIVED = {"hide": "Left out", "only": "Only archived"}
 
 
 def _choices(options: dict, blank: str | None = "Any") -> list[tuple[str, str]]:
@@ -77,6 +78,12 @@ class SearchForm(forms.Form):
         required=False, choices=_choices(ORIENTATIONS), help_text="landscape, portrait or square"
     )
     size = forms.ChoiceField(required=False, choices=_choices(SIZES), help_text="small, medium or large")
+    archived = forms.ChoiceField(
+        required=False,
+        label="My archive",
+        choices=_choices(ARCHIVED, "Included"),
+        help_text="hide or only: your own archived pictures (others' are not affected)",
+    )
     similar_to = forms.UUIDField(
         required=False, widget=forms.HiddenInput, help_text="Id of a picture: rank by visual similarity to it"
     )
@@ -95,6 +102,7 @@ class SearchForm(forms.Form):
         "color",
         "orientation",
         "size",
+        "archived",
     )
 
     def __init__(self, *args, user=None, **kwargs):
@@ -104,6 +112,7 @@ class SearchForm(forms.Form):
             del scopes["web"]
         if user is None or not user.is_authenticated:
             del scopes["mine"]
+            del self.fields["archived"]
         self.fields["scope"].choices = _choices(scopes, None)
 
     def clean(self):

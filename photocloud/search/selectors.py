@@ -61,6 +61,9 @@ def apply_filters(photos, viewer, filters: dict):
         # Only where the viewer may see the location: filtering must not reveal that a hidden one exists.
         shared = Q(owner__share_location=True) | (Q(owner=viewer) if viewer.is_authenticated else Q(pk__in=[]))
         photos = photos.filter(shared, latitude__isnull=False, longitude__isnull=False)
+    if (archived := filters.get("archived")) and viewer.is_authenticated:  # a private mark: only the viewer's own
+        mine = Q(owner=viewer, archived_at__isnull=False)
+        photos = photos.filter(mine) if archived == "only" else photos.exclude(mine)
     if color := filters.get("color"):
         photos = photos.filter(dominant_color=color)
     if orientation := filters.get("orientation"):

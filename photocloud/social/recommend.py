@@ -30,6 +30,7 @@ from django.db.models import Count
 from django.utils import timezone
 
 from photocloud.library.models import Album, Photo
+from photocloud.library.selectors import with_photo_count
 from photocloud.vision.models import PhotoAnalysis
 from photocloud.vision.search import similar_photos
 
@@ -317,10 +318,8 @@ class Recommender:
         )
         cards = {}
         if albums:  # what an album card shows
-            cards = (
-                Album.objects.select_related("cover", "owner")
-                .annotate(photo_count=Count("photos"))
-                .in_bulk([c.album_id for c in chosen])
+            cards = with_photo_count(Album.objects.select_related("cover", "owner")).in_bulk(
+                [c.album_id for c in chosen]
             )
         result = []
         for candidate in chosen:

@@ -4,13 +4,14 @@ out at read time."""
 
 import uuid
 
-from django.db.models import Count, Exists, OuterRef, Q, Subquery
+from django.db.models import Exists, OuterRef, Q, Subquery
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 
 from photocloud.accounts.models import User
 from photocloud.crawler import selectors as crawler
 from photocloud.library.models import Album, Photo
+from photocloud.library.selectors import with_photo_count
 
 from .models import MAX_REPLY_DEPTH, Collect, Comment, Follow, Like, Notification
 from .services import descendants, target_fields
@@ -64,10 +65,10 @@ def collect_summary(viewer, album: Album) -> dict:
 def collected_albums(user):
     """The albums the user collected and may still see, most recently collected first."""
     mine = Collect.objects.filter(user=user, album=OuterRef("pk"))
+    albums = Album.objects.visible_to(user).filter(Exists(mine))
     return (
-        Album.objects.visible_to(user)
-        .filter(Exists(mine))
-        .annotate(collected_at=Subquery(mine.values("created_at")[:1]), photo_count=Count("photos"))
+        with_photo_count(albums)
+        .annotate(collected_at=Subquery(mine.values("created_at")[:1]))
         .select_related("cover", "owner")
         .order_by("-collected_at", "pk")
     )
@@ -157,13 +158,8 @@ def feed_photos(viewer):
 
 def feed_albums(viewer):
     """Recent albums, visible to the viewer, of the people they follow."""
-    return (
-        Album.objects.visible_to(viewer)
-        .filter(owner__in=_followees(viewer))
-        .select_related("cover", "owner")
-        .annotate(photo_count=Count("photos"))
-        .order_by("-created_at", "pk")
-    )
+    albums = Album.objects.visible_to(viewer).filter(owner__in=_followees(viewer))
+    return with_photo_count(albums).select_related("cover", "owner").order_by("-created_at", "pk")
 
 
 def comments_on(target):
@@ -177,7 +173,7 @@ def web_target(user) -> Photo | None:
     photos = Photo.objects.visible_to(user)
     liked = Like.objects.filter(user=user, photo__in=photos).select_related("photo").order_by("-created_at", "-pk")
     interests = [(mark.created_at, mark.photo) for mark in liked[:1]]
-    albums = Album.objects.visible_to(user).filter(photos__isnull=False)
+    albums = Album.objects.visible_to(user).filter(Exists(photos.filter(album=OuterRef("pk"))))
     for model in (Like, Collect):
         marks = model.objects.filter(user=user, album__in=albums).order_by("-created_at", "-pk")
         interests += [(mark.created_at, photos.filter(album_id=mark.album_id).first()) for mark in marks[:1]]

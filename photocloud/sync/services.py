@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from photocloud.library import services as library
 from photocloud.library.models import Photo
+from photocloud.library.trash import restore_by_content
 
 from .files import FileChangedError, NotInside, SourceFile, readable, signature, walk
 from .models import ImportEvent, ImportFolder, UploadSession
@@ -64,9 +65,10 @@ class _AssembledFile(File):
 def start_upload(owner, *, sha256: str, size: int, name: str, album=None) -> tuple[UploadSession | None, Photo | None]:
     """The session to send these bytes into: the owner's unfinished one for the same content, or a new one.
 
-    Returns (None, photo) when the owner already has a picture with these bytes: nothing needs sending.
+    Returns (None, photo) when the owner already has a picture with these bytes (restored if it was in the Trash):
+    nothing needs sending.
     """
-    existing = Photo.objects.owned_by(owner).filter(sha256=sha256).first()
+    existing = restore_by_content(owner, sha256)
     if existing:
         return None, existing
     limit = settings.PHOTOCLOUD["MAX_UPLOAD_BYTES"]

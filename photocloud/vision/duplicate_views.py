@@ -10,6 +10,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
+from photocloud.library import undo
 from photocloud.library.models import Photo
 
 from .duplicates import find_groups, mark_distinct, merge
@@ -37,10 +38,10 @@ def duplicates_merge(request):
         return redirect(back)
     merge(keep, others)
     count = len(others)
-    messages.success(
+    undo.offer(
         request,
-        f"Kept “{keep.title or 'the picture'}”; {count} near-duplicate"
-        f"{'s were' if count > 1 else ' was'} merged into it and deleted.",
+        f"Kept “{keep.title or 'the picture'}”; {count} near-duplicate{'s' if count > 1 else ''} merged into it and",
+        photos=[photo.pk for photo in others],
     )
     return redirect(back)
 

@@ -31,6 +31,7 @@ from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
 from photocloud.library import services as library
+from photocloud.library import trash
 from photocloud.library.models import Album, Photo, Tag
 from photocloud.library.storage import rendition_name
 
@@ -244,7 +245,7 @@ def _difference_hash(image: Image.Image) -> np.ndarray:
 
 @transaction.atomic
 def merge(keep: Photo, others: list[Photo]) -> None:
-    """Fold `others` into `keep`, then delete them (their files go when no picture of anyone refers to them).
+    """Fold `others` into `keep`, then move them to the Trash (restorable until it is purged).
 
     Carried over: every tag; each description `keep` does not already contain, appended; the user's own category
     when `keep` has none. Albums: a picture is in exactly one album, so `keep` stays in its own and nothing else is
@@ -265,5 +266,4 @@ def merge(keep: Photo, others: list[Photo]) -> None:
     category = keep.category or next((photo.category for photo in others if photo.category), "")
     library.update_photo(keep, tags=tags, description="\n\n".join(descriptions)[:5000], category=category)
     Album.objects.filter(pk=keep.album_id, cover__in=others).update(cover=keep)
-    for photo in others:
-        library.delete_photo(photo)
+    trash.trash_photos(keep.owner, [photo.pk for photo in others])

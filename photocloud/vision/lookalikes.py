@@ -179,9 +179,9 @@ def queue_if_stale(owner) -> bool:
 
 def albums(user):
     """The user's look-alike albums, largest first, with `photo_count` counted on the membership index (so pictures
-    deleted since the grouping are not counted) rather than stored."""
+    deleted, trashed or archived since the grouping are not counted) rather than stored."""
     count = (
-        PhotoAnalysis.objects.filter(cluster=OuterRef("pk"))
+        PhotoAnalysis.objects.filter(cluster=OuterRef("pk"), photo__in=library_photos(user).values("pk"))
         .order_by()
         .values("cluster")
         .annotate(n=Count("*"))

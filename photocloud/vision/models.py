@@ -105,6 +105,11 @@ class PhotoCluster(models.Model):
     def __str__(self):
         return f"{self.owner}: {self.name}"
 
+    @property
+    def shown_cover(self) -> Photo | None:
+        """The cover, unless it has gone to the Trash since the grouping."""
+        return self.cover if self.cover is not None and self.cover.trashed_at is None else None
+
 
 class ClusteringState(models.Model):
     """When the owner's look-alikes were last grouped, so new pictures regroup them only once there are enough."""

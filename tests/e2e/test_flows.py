@@ -395,16 +395,45 @@ def test_delete_album_moving_its_pictures(page, tmp_path, screenshot):
     assert not Album.objects.filter(pk=old).exists()
     assert set(Photo.objects.filter(album_id=keep).values_list("pk", flat=True)) == moved
 
-    # Deleting the other album with its pictures removes them and their files.
+    # Deleting the other album with its pictures moves them to the Trash, with an Undo toast for a few seconds.
     page.get_by_role("link", name="Delete", exact=True).click()
-    page.get_by_label("Delete the pictures too").check()
+    assert "cannot be" not in page.locator("main").inner_text()
+    page.get_by_label("Move the pictures to the Trash too").check()
     page.get_by_role("button", name="Delete album").click()
     page.wait_for_url("**/albums/")
-    page.get_by_text("Album “Keepers” and its 2 pictures were deleted.").wait_for()
+    toast = page.get_by_test_id("undo-toast")
+    expect(toast).to_contain_text("Album “Keepers” and its 2 pictures moved to the Trash.")
     assert page.get_by_text("You have no albums yet.").is_visible()
-    assert not Photo.objects.filter(owner__username="jon").exists()
+    assert not Photo.objects.visible_to(Album.objects.get(pk=keep).owner).exists()
     for pk in moved:
         assert status_of(page.context, f"/photos/{pk}/s") == 404
+    screenshot(page, "15-undo-toast")
+    toast.get_by_role("button", name="Undo").click()
+    page.wait_for_url(f"**/albums/{keep}/")
+    page.get_by_text("2 pictures restored to their album.").wait_for()
+    assert wait_images_loaded(page, TILES) == 2
+
+    # Deleted again, the toast goes away by itself; the Trash page (in the Tools menu) restores the album.
+    page.get_by_role("link", name="Delete", exact=True).click()
+    page.get_by_label("Move the pictures to the Trash too").check()
+    page.get_by_role("button", name="Delete album").click()
+    page.wait_for_url("**/albums/")
+    expect(page.get_by_test_id("undo-toast")).to_be_hidden(timeout=15_000)
+    page.get_by_text("Tools", exact=True).click()
+    page.get_by_role("link", name="Trash", exact=True).click()
+    page.wait_for_url("**/trash/")
+    assert page.get_by_test_id("trashed-photo").count() == 2
+    assert "Purged on" in page.get_by_test_id("trashed-photo").first.inner_text()
+    assert wait_images_loaded(page, ".trash-item img") == 2
+    screenshot(page, "16-trash")
+    album_row = page.get_by_test_id("trashed-album")
+    expect(album_row).to_contain_text("Keepers")
+    album_row.get_by_role("button", name="Restore album").click()
+    page.wait_for_url(f"**/albums/{keep}/")
+    assert wait_images_loaded(page, TILES) == 2
+    assert set(Photo.objects.filter(album_id=keep, trashed_at__isnull=True).values_list("pk", flat=True)) == moved
+    page.goto("/trash/")
+    page.get_by_text("The Trash is empty.").wait_for()
 
 
 @pytest.mark.vision

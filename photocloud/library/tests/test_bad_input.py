@@ -420,8 +420,9 @@ def test_same_bytes_from_two_users_share_one_original(
     renditions = storage.new_renditions()
     assert len(renditions) == len(django_settings.PHOTOCLOUD["EAGER_SIZES"])  # the others are made on first view
 
-    with django_capture_on_commit_callbacks(execute=True):
+    with django_capture_on_commit_callbacks(execute=True):  # to the Trash, then deleted for good
         assert api.delete(f"/api/photos/{alices.pk}/").status_code == 204
+        assert api.post("/api/trash/empty/").json() == {"count": 1}
     assert not Photo.objects.filter(pk=alices.pk).exists()
     assert path.read_bytes() == data
     response = bob_api.get(f"/photos/{bobs.pk}/original")
@@ -434,6 +435,7 @@ def test_same_bytes_from_two_users_share_one_original(
     # When the last picture referring to the bytes goes, the file and its renditions go too.
     with django_capture_on_commit_callbacks(execute=True):
         assert bob_api.delete(f"/api/photos/{bobs.pk}/").status_code == 204
+        assert bob_api.post("/api/trash/empty/").json() == {"count": 1}
     assert not path.exists()
     assert all(not rendition.exists() for rendition in renditions)
 

@@ -138,13 +138,21 @@ def test_category_follows_the_album_unless_set(api, upload, album):
     assert api.get(f"/api/photos/{photo.pk}/").json()["effective_category"] == "landscape"
 
 
-def test_delete_picture_removes_files_no_one_else_uses(api, upload, album):
+def test_delete_picture_goes_to_the_trash_and_delete_forever_removes_its_files(
+    api, upload, album, django_capture_on_commit_callbacks
+):
     (photo,) = stored(api, upload, album, ("a.jpg", images.jpeg()))
     names = [original_name(photo.sha256, "jpg"), rendition_name(photo.sha256, "s")]
     assert all(default_storage.exists(name) for name in names)
-    with_callbacks = api.delete(f"/api/photos/{photo.pk}/")
-    assert with_callbacks.status_code == 204
+    with django_capture_on_commit_callbacks(execute=True):
+        assert api.delete(f"/api/photos/{photo.pk}/").status_code == 204
+    assert Photo.objects.get(pk=photo.pk).trashed_at is not None
+    assert all(default_storage.exists(name) for name in names)  # the Trash keeps the files
+    with django_capture_on_commit_callbacks(execute=True):
+        response = api.post("/api/trash/delete/", {"photos": [str(photo.pk)]}, format="json")
+    assert response.json() == {"count": 1}
     assert not Photo.objects.filter(pk=photo.pk).exists()
+    assert not any(default_storage.exists(name) for name in names)
 
 
 def test_delete_album_moves_or_deletes_its_pictures(api, upload, album, alice, django_capture_on_commit_callbacks):
@@ -155,7 +163,12 @@ def test_delete_album_moves_or_deletes_its_pictures(api, upload, album, alice, d
 
     with django_capture_on_commit_callbacks(execute=True):
         assert api.delete(f"/api/albums/{keep.pk}/").status_code == 204
-    assert not Photo.objects.exists()
+    assert not Photo.objects.visible_to(alice).exists() and not Album.objects.visible_to(alice).exists()
+    assert set(Photo.objects.in_trash_of(alice)) == set(photos)  # with the album: restorable
+    assert default_storage.exists(original_name(photos[0].sha256, "jpg"))
+    with django_capture_on_commit_callbacks(execute=True):
+        assert api.post("/api/trash/empty/").json() == {"count": 2}
+    assert not Photo.objects.exists() and not Album.objects.filter(pk=keep.pk).exists()
     assert not default_storage.exists(original_name(photos[0].sha256, "jpg"))
 
 
@@ -188,16 +201,16 @@ def test_delete_album_page_says_what_happens(client, alice, api, upload, album):
     stored(api, upload, album, ("a.jpg", images.jpeg()))
     client.force_login(alice)
     page = client.get(f"/albums/{album.pk}/delete/").content.decode()
-    assert "1 picture" in page and "Delete the pictures too" in page and "Move the pictures" not in page  # nowhere to
+    assert "1 picture" in page and "Move the pictures to the Trash too" in page and "another album" not in page
     services.create_album(alice, title="Elsewhere", category="misc", access="private")
     page = client.get(f"/albums/{album.pk}/delete/").content.decode()
-    assert "Move the pictures" in page and re.search(r'value="move"[^>]* checked', page)  # the safe default
+    assert "another album" in page and re.search(r'value="move"[^>]* checked', page)  # the safe default
     assert Album.objects.filter(pk=album.pk).exists()  # a GET deletes nothing
     response = client.post(f"/albums/{album.pk}/delete/", {"pictures": "move"})
     assert response.status_code == 200 and "Choose the album" in response.content.decode()
     response = client.post(f"/albums/{album.pk}/delete/", {"pictures": "delete"})
     assert response.status_code == 302
-    assert not Album.objects.filter(pk=album.pk).exists() and not Photo.objects.exists()
+    assert Album.objects.in_trash_of(alice).get() == album and Photo.objects.in_trash_of(alice).count() == 1
 
 
 def test_album_form_creates_and_edits(client, alice):

@@ -203,8 +203,10 @@ def test_deleting_removes_the_objects_once_no_picture_refers_to_them(
         rendition_name(first.sha256, size) for size in django_settings.PHOTOCLOUD["EAGER_SIZES"]
     ]
     for photo, left in ((first, True), (second, False)):
-        with django_capture_on_commit_callbacks(execute=True):
+        with django_capture_on_commit_callbacks(execute=True):  # to the Trash, then deleted for good
             response = _client(photo.owner).post(f"/photos/{photo.pk}/delete/")
+            assert bucket.has(names[0])
+            _client(photo.owner).post("/trash/empty/")
         assert response.status_code == 302
         assert all(bucket.has(name) == left for name in names)
     assert bucket.keys() == {}

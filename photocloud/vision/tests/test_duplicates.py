@@ -6,6 +6,7 @@ from django.core.files.storage import default_storage
 from PIL import Image
 
 from photocloud.library import services as library
+from photocloud.library import trash
 from photocloud.library.models import Album, Photo
 from photocloud.library.storage import rendition_name
 from photocloud.vision import duplicates
@@ -105,6 +106,10 @@ def test_merge_carries_tags_description_category_and_cover_then_deletes(
     assert keep.category == "pets" and keep.album == album
     assert Album.objects.get(pk=album.pk).cover == keep
     assert Album.objects.get(pk=edits.pk).cover is None
+    assert set(Photo.objects.in_trash_of(album.owner)) == {small, turned}  # restorable
+    assert default_storage.exists(rendition_name(small.sha256, "s"))
+    with django_capture_on_commit_callbacks(execute=True):
+        trash.delete_forever(album.owner)
     assert not Photo.objects.filter(pk__in=[small.pk, turned.pk]).exists()
     assert not default_storage.exists(rendition_name(small.sha256, "s"))  # nobody else refers to these bytes
     with pytest.raises(ValueError):
@@ -139,8 +144,9 @@ def test_merge_through_the_page_and_never_someone_elses(alices, bobs_cat, client
     mine = {"keep": str(photos["coffee"].pk), "merge": [str(photos["coffee"].pk), str(photos["coffee-rotated"].pk)]}
     response = client.post("/library/duplicates/merge/", mine, follow=True)
     assert response.redirect_chain[-1][0].startswith("/library/duplicates/")
-    assert "merged into it and deleted" in response.content.decode()
-    assert not Photo.objects.filter(pk=photos["coffee-rotated"].pk).exists()
+    assert "merged into it and moved to the Trash" in response.content.decode()
+    assert "Undo" in response.content.decode()
+    assert list(Photo.objects.in_trash_of(alice)) == [photos["coffee-rotated"]]
 
 
 def test_a_group_said_to_be_different_is_not_shown_again(alices, bobs_cat, client, alice):

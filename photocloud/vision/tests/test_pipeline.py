@@ -6,6 +6,7 @@ from django.core.management import call_command
 from PIL import Image, ImageOps
 
 from photocloud.library import services as library
+from photocloud.library import trash
 from photocloud.library.models import Photo
 from photocloud.vision.models import PhotoAnalysis
 from tests import images
@@ -104,6 +105,22 @@ def test_similar_results_respect_access_levels(library_of_photos, bob, api, uplo
     library.delete_photo(photos["coffee"])
     owner_results = api.get(f"/api/photos/{photos['cat'].pk}/similar/?scope=mine").json()
     assert str(photos["coffee"].pk) not in [r["photo"]["id"] for r in owner_results]
+
+
+def test_a_trashed_picture_is_never_similar_nor_found_by_image(library_of_photos, api, upload, client, bob):
+    album, photos = library_of_photos
+    (copy,) = _upload(api, upload, album, [("cat-edit.jpg", _edited_copy("cat"))])
+    assert api.get(f"/api/photos/{photos['cat'].pk}/similar/").json()[0]["photo"]["id"] == str(copy.pk)
+    trash.trash_photos(album.owner, [copy.pk])
+    client.force_login(bob)
+    for viewer in (api, client):
+        for scope in ("all", "mine"):
+            results = viewer.get(f"/api/photos/{photos['cat'].pk}/similar/?scope={scope}").json()
+            assert str(copy.pk) not in [r["photo"]["id"] for r in results]
+        assert viewer.get(f"/api/photos/{copy.pk}/similar/").status_code == 404
+        query = SimpleUploadedFile("q.jpg", _edited_copy("cat"))
+        found = viewer.post("/api/search/image/", {"picture": query, "scope": "all"}, format="multipart").json()
+        assert found and str(copy.pk) not in [r["photo"]["id"] for r in found]
 
 
 def test_search_page_for_an_uploaded_picture(library_of_photos, client, alice):

@@ -1,0 +1,122 @@
+"""The Trash: deleting pictures, or an album with its pictures, moves them here instead of deleting them.
+
+A trashed picture keeps everything (album, tags, category, comments, likes, analysis, files); access.py hides it
+from everyone but its owner's Trash. An album deleted with its pictures waits in the Trash too, so that restoring
+any of them brings it back. Only "delete forever", "empty the Trash" and the purge after PHOTOCLOUD_TRASH_DAYS
+remove anything, through `services.delete_photo`, which removes a file only when no other picture refers to it.
+"""
+
+import logging
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Exists, OuterRef
+from django.utils import timezone
+
+from . import services
+from .models import Album, Photo
+
+logger = logging.getLogger(__name__)
+
+
+def retention() -> timedelta:
+    return timedelta(days=settings.PHOTOCLOUD["TRASH_DAYS"])
+
+
+def purge_date(trashed_at: datetime) -> datetime:
+    """When a picture or album trashed at `trashed_at` is deleted for good."""
+    return trashed_at + retention()
+
+
+@transaction.atomic
+def trash_photos(owner, photo_ids) -> list:
+    """Move the owner's pictures among `photo_ids` to their Trash; returns the ids moved (others are ignored)."""
+    chosen = Photo.objects.owned_by(owner).filter(pk__in=list(photo_ids))
+    ids = list(chosen.values_list("pk", flat=True))
+    albums = set(chosen.values_list("album_id", flat=True))
+    Photo.objects.filter(pk__in=ids).update(trashed_at=timezone.now())
+    services.fix_covers(albums)
+    return ids
+
+
+@transaction.atomic
+def trash_album(album: Album) -> int | None:
+    """Move an album and its pictures to the Trash; returns how many pictures went. An album that holds no picture,
+    not even in the Trash, has nothing to restore: it is deleted at once (None)."""
+    if not Photo.objects.filter(album=album).exists():
+        services.delete_album(album)
+        return None
+    now = timezone.now()
+    count = Photo.objects.live().filter(album=album).update(trashed_at=now)
+    Album.objects.filter(pk=album.pk).update(trashed_at=now)
+    return count
+
+
+@transaction.atomic
+def restore(owner, photo_ids=(), album_ids=()) -> int:
+    """Bring pictures back from the owner's Trash into their albums, with the albums themselves when they were
+    deleted; `album_ids` restores such albums with every picture deleted with them. Returns how many pictures."""
+    trashed = Photo.objects.in_trash_of(owner)
+    count = 0
+    albums = set()
+    for album in Album.objects.in_trash_of(owner).filter(pk__in=list(album_ids)):
+        count += trashed.filter(album=album, trashed_at__gte=album.trashed_at).update(trashed_at=None)
+        albums.add(album.pk)
+    chosen = trashed.filter(pk__in=list(photo_ids))
+    albums |= set(chosen.values_list("album_id", flat=True))
+    count += chosen.update(trashed_at=None)
+    Album.objects.filter(pk__in=albums, trashed_at__isnull=False).update(trashed_at=None)
+    services.fix_covers(albums)
+    return count
+
+
+def restore_by_content(owner, sha256: str) -> Photo | None:
+    """The owner's picture of these bytes, brought back from the Trash if it was there (an upload of the same file
+    restores it rather than storing a second copy); None when the owner has no such picture."""
+    photo = Photo.objects.filter(owner=owner, sha256=sha256).first()
+    if photo is not None and photo.trashed_at is not None:
+        restore(owner, photo_ids=[photo.pk])
+        photo.refresh_from_db()
+    return photo
+
+
+def delete_forever(owner, photo_ids=None) -> int:
+    """Delete pictures of the owner's Trash for good (all of them when `photo_ids` is None); returns how many."""
+    photos = Photo.objects.in_trash_of(owner)
+    if photo_ids is not None:
+        photos = photos.filter(pk__in=list(photo_ids))
+    return _delete(photos)
+
+
+def purge_expired(now: datetime | None = None) -> int:
+    """Delete for good what has been in anyone's Trash longer than PHOTOCLOUD_TRASH_DAYS (the background job)."""
+    cutoff = (now or timezone.now()) - retention()
+    count = _delete(Photo.objects.filter(trashed_at__lt=cutoff))
+    if count:
+        logger.info("Purged %d picture(s) from the Trash after %s days.", count, settings.PHOTOCLOUD["TRASH_DAYS"])
+    return count
+
+
+def expired_exist(now: datetime | None = None) -> bool:
+    cutoff = (now or timezone.now()) - retention()
+    return Photo.objects.filter(trashed_at__lt=cutoff).exists() or _empty_trashed_albums().exists()
+
+
+def _delete(photos) -> int:
+    """Each picture through services.delete_photo (one transaction each, files released after commit), then the
+    trashed albums left without any picture."""
+    count = 0
+    for pk in list(photos.order_by("trashed_at", "pk").values_list("pk", flat=True)):
+        with transaction.atomic():  # locked and checked again: a picture restored meanwhile stays
+            photo = Photo.objects.select_for_update().filter(pk=pk, trashed_at__isnull=False).first()
+            if photo is not None:
+                services.delete_photo(photo)
+                count += 1
+    for album in _empty_trashed_albums():
+        services.delete_album(album)
+    return count
+
+
+def _empty_trashed_albums():
+    return Album.objects.filter(trashed_at__isnull=False).exclude(Exists(Photo.objects.filter(album=OuterRef("pk"))))
