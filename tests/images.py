@@ -203,3 +203,197 @@ def document_page(lines=None, size=(1240, 1754)) -> Image.Image:
     for row, line in enumerate(lines):
         draw.text((110, 140 + row * 70), line, fill=(20, 20, 20), font=font)
     return page
+
+
+# --- the formats designers and photographers use (issue 14) -----------------------------------------------------
+
+_TIFF_TYPES = {1: "B", 2: "B", 3: "H", 4: "I", 5: "I", 7: "B", 9: "i", 10: "i"}
+
+
+class TiffBuilder:
+    """A little-endian TIFF laid out tag by tag, for layouts that no library here writes (DNG, old-style JPEG)."""
+
+    def __init__(self):
+        self.data = bytearray(b"II*\x00\x00\x00\x00\x00")
+
+    def blob(self, payload: bytes) -> int:
+        if len(self.data) % 2:
+            self.data += b"\x00"
+        offset = len(self.data)
+        self.data += payload
+        return offset
+
+    def ifd(self, entries: dict, first=False) -> int:
+        """Write one directory of {tag: (TIFF type, value or values)}; `first` makes it the file's IFD0."""
+        packed = []
+        for tag, (kind, values) in sorted(entries.items()):
+            if isinstance(values, str):
+                values = values.encode() + b"\x00"
+            values = list(values) if isinstance(values, list | tuple | bytes) else [values]
+            raw = struct.pack(f"<{len(values)}{_TIFF_TYPES[kind]}", *values)
+            count = len(values) // 2 if kind in (5, 10) else len(values)
+            field = raw.ljust(4, b"\x00") if len(raw) <= 4 else struct.pack("<I", self.blob(raw))
+            packed.append(struct.pack("<HHI", tag, kind, count) + field)
+        offset = self.blob(struct.pack("<H", len(packed)) + b"".join(packed) + b"\x00\x00\x00\x00")
+        if first:
+            self.data[4:8] = struct.pack("<I", offset)
+        return offset
+
+
+# XYZ (D65) -> linear sRGB, as DNG's ColorMatrix1 (SRATIONAL): the mosaic's colours are the photograph's sRGB ones.
+_XYZ_TO_SRGB = (32406, -15372, -4986, -9689, 18758, 415, 557, -2040, 10570)
+
+
+def dng(name="cat", preview=True, orientation=1, taken: datetime = datetime(2024, 5, 17, 14, 30, 5)) -> bytes:
+    """A camera RAW file (DNG 1.4, written per Adobe's specification): the photograph as a 12-bit RGGB Bayer mosaic.
+
+    With `preview`, IFD0 holds a full-size JPEG preview (as cameras and Lightroom write it) and the mosaic sits in
+    a SubIFD; without it, IFD0 is the mosaic itself and only a demosaic gives the picture.
+    """
+    rgb = np.asarray(photo(name), dtype=np.uint16)
+    height, width = rgb.shape[0] // 2 * 2, rgb.shape[1] // 2 * 2
+    rgb = rgb[:height, :width]
+    mosaic = np.empty((height, width), np.uint16)
+    mosaic[0::2, 0::2] = rgb[0::2, 0::2, 0]
+    mosaic[0::2, 1::2] = rgb[0::2, 1::2, 1]
+    mosaic[1::2, 0::2] = rgb[1::2, 0::2, 1]
+    mosaic[1::2, 1::2] = rgb[1::2, 1::2, 2]
+    tiff = TiffBuilder()
+    exif = tiff.ifd({0x9003: (2, taken.strftime("%Y:%m:%d %H:%M:%S"))})
+    strip = tiff.blob((mosaic * 16).astype("<u2").tobytes())
+    raw = {
+        254: (4, 0), 256: (4, width), 257: (4, height), 258: (3, 16), 259: (3, 1), 262: (3, 32803), 273: (4, strip),
+        277: (3, 1), 278: (4, height), 279: (4, mosaic.nbytes), 284: (3, 1),
+        33421: (3, (2, 2)), 33422: (1, (0, 1, 1, 2)), 50714: (4, 0), 50717: (4, 4095),
+    }  # fmt: skip
+    common = {
+        271: (2, "Canon"), 272: (2, "EOS R6"), 274: (3, orientation), 34665: (4, exif),
+        50706: (1, (1, 4, 0, 0)), 50707: (1, (1, 1, 0, 0)), 50708: (2, "Canon EOS R6"),
+        50721: (10, tuple(v for x in _XYZ_TO_SRGB for v in (x, 10000))), 50778: (3, 21), 50728: (5, (1, 1) * 3),
+    }  # fmt: skip
+    if not preview:
+        tiff.ifd({**common, **raw}, first=True)
+        return bytes(tiff.data)
+    raw_ifd = tiff.ifd(raw)
+    jpeg_data = encode(Image.fromarray(rgb.astype(np.uint8)), "JPEG", quality=90)
+    strip = tiff.blob(jpeg_data)
+    tiff.ifd(
+        {
+            **common, 254: (4, 1), 256: (4, width), 257: (4, height), 258: (3, (8, 8, 8)), 259: (3, 7),
+            262: (3, 6), 273: (4, strip), 277: (3, 3), 278: (4, height), 279: (4, len(jpeg_data)), 284: (3, 1),
+            330: (4, raw_ifd),
+        },
+        first=True,
+    )  # fmt: skip
+    return bytes(tiff.data)
+
+
+def psd(name="coffee", version=1) -> bytes:
+    """A Photoshop document (PSD, or PSB with `version=2`) written by psd-tools, with its merged composite."""
+    from psd_tools import PSDImage
+    from psd_tools.constants import Compression
+
+    # Uncompressed image data is laid out alike in both; the header's version makes psd-tools write PSB's lengths.
+    document = PSDImage.frompil(photo(name), compression=Compression.RAW if version == 2 else Compression.RLE)
+    document._record.header.version = version
+    buffer = io.BytesIO()
+    document.save(buffer)
+    return buffer.getvalue()
+
+
+def jpeg_xl(name="rocket") -> bytes:
+    import pillow_jxl  # noqa: F401  (registers the JPEG XL plugin with Pillow)
+
+    return encode(photo(name), "JXL", quality=90)
+
+
+def tiff_variant(kind: str, name="astronaut") -> bytes:
+    """Valid TIFFs in the layouts cameras, scanners and design tools write (tifffile and Pillow write them)."""
+    import tifffile
+
+    image = photo(name, size=(300, 200))
+    rgb = np.asarray(image)
+    buffer = io.BytesIO()
+    if kind == "16-bit":
+        tifffile.imwrite(buffer, rgb.astype(np.uint16) * 257, photometric="rgb")
+    elif kind == "16-bit grey":
+        tifffile.imwrite(buffer, np.asarray(image.convert("L"), dtype=np.uint16) * 257, photometric="minisblack")
+    elif kind == "float":
+        tifffile.imwrite(buffer, rgb.astype(np.float32) / 255, photometric="rgb")
+    elif kind == "planar":
+        tifffile.imwrite(buffer, np.moveaxis(rgb, 2, 0), photometric="rgb", planarconfig="separate")
+    elif kind == "tiled":
+        tifffile.imwrite(buffer, rgb, photometric="rgb", tile=(64, 64), compression="zlib")
+    elif kind == "LAB":
+        image.convert("LAB").save(buffer, "TIFF")
+    elif kind == "CMYK":
+        image.convert("CMYK").save(buffer, "TIFF", compression="tiff_lzw")
+    elif kind == "multi-page":
+        image.save(buffer, "TIFF", save_all=True, append_images=[photo("rocket", size=(200, 300))])
+    elif kind == "old-style JPEG":
+        return old_style_jpeg_tiff(image)
+    else:
+        raise ValueError(kind)
+    return buffer.getvalue()
+
+
+def old_style_jpeg_tiff(image: Image.Image) -> bytes:
+    """TIFF with Compression=6 (the 1992 "old-style" JPEG): a whole JFIF stream that the IFD points into."""
+    jpeg_data = encode(image, "JPEG", quality=90, subsampling=0)
+    tiff = TiffBuilder()
+    start = tiff.blob(jpeg_data)
+    width, height = image.size
+    tiff.ifd(
+        {
+            256: (4, width), 257: (4, height), 258: (3, (8, 8, 8)), 259: (3, 6), 262: (3, 6), 273: (4, start),
+            277: (3, 3), 278: (4, height), 279: (4, len(jpeg_data)), 284: (3, 1),
+            513: (4, start), 514: (4, len(jpeg_data)), 530: (3, (1, 1)),
+        },
+        first=True,
+    )  # fmt: skip
+    return bytes(tiff.data)
+
+
+def animated(fmt: str, name="rocket") -> bytes:
+    """Three frames of different photographs; the first is the rocket."""
+    frames = [photo(sample, size=(240, 160)) for sample in (name, "cat", "coffee")]
+    if fmt == "GIF":
+        frames = [frame.quantize(256) for frame in frames]
+    buffer = io.BytesIO()
+    frames[0].save(buffer, fmt, save_all=True, append_images=frames[1:], duration=200, loop=0)
+    return buffer.getvalue()
+
+
+# --- valid files that strict decoders refuse (tolerant decoding) ------------------------------------------------
+
+
+def jpeg_with_stray_bytes(prefix=b"\x00\x00\r\nGARBAGE\x00") -> bytes:
+    """A few bytes before the JPEG's start marker, as some phones, scanners and broken downloads leave them."""
+    return prefix + jpeg("coffee", orientation=6)
+
+
+def jpeg_with_broken_exif() -> bytes:
+    """An EXIF block whose IFD claims more entries than it holds, with offsets pointing outside the block."""
+    data = jpeg("astronaut")
+    broken = b"Exif\x00\x00II*\x00\x08\x00\x00\x00\xff\x7f" + b"\x0f\x01\x02\x00\xff\xff\xff\x7f\xee\xee\xee\x7e" * 3
+    segment = b"\xff\xe1" + struct.pack(">H", len(broken) + 2) + broken
+    return _replace_app_segments(data, 0xE1, segment)
+
+
+def jpeg_with_broken_icc() -> bytes:
+    """An ICC_PROFILE block that holds no valid profile."""
+    payload = b"ICC_PROFILE\x00\x01\x01" + b"\x00\x00\x02\x00" + b"not a colour profile" * 20
+    segment = b"\xff\xe2" + struct.pack(">H", len(payload) + 2) + payload
+    return _replace_app_segments(jpeg("rocket"), 0xE2, segment)
+
+
+def _replace_app_segments(data: bytes, marker: int, segment: bytes) -> bytes:
+    """The JPEG with its APPn segments of `marker` dropped and `segment` inserted right after SOI."""
+    out, pos = [data[:2], segment], 2
+    while data[pos] == 0xFF and data[pos + 1] != 0xDA:
+        length = struct.unpack(">H", data[pos + 2 : pos + 4])[0]
+        if data[pos + 1] != marker:
+            out.append(data[pos : pos + 2 + length])
+        pos += 2 + length
+    out.append(data[pos:])
+    return b"".join(out)

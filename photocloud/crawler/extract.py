@@ -10,7 +10,9 @@ from urllib.parse import urldefrag, urljoin
 
 from selectolax.lexbor import LexborHTMLParser
 
-IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".gif", ".webp", ".avif", ".heic", ".heif", ".tif", ".tiff", ".bmp")
+from photocloud.sync.files import PICTURE_SUFFIXES
+
+IMAGE_EXTENSIONS = tuple(PICTURE_SUFFIXES)
 MAX_TEXT = 300
 LAZY_SOURCES = ("data-src", "data-original", "data-lazy-src", "src")
 MAX_LINKS = 500

@@ -1,26 +1,32 @@
 """Reading pictures: what a file really is, whether it decodes, its metadata, and its renditions.
 
-Formats are recognised by content (Pillow's header parsers), never by the file name. Decoding goes through libvips
-where it can: it streams, shrinks JPEGs while decoding them, and so keeps time and memory bounded whatever the
-image size. HEIC and BMP, which the bundled libvips cannot read, go through Pillow (with pillow-heif), bounded by
-the pixel limit that `probe` enforces first.
+Formats are recognised by content (signatures and Pillow's header parsers), never by the file name. Decoding goes
+through libvips where it can: it streams, shrinks JPEGs while decoding them, and so keeps time and memory bounded
+whatever the image size. What libvips cannot read goes through Pillow (HEIC, BMP, JPEG 2000, JPEG XL, and TIFF
+layouts or animated AVIF that libvips refuses), camera RAW through LibRaw (rawpy) and Photoshop documents through
+psd-tools, each bounded by the pixel limit that `probe` enforces from the header first. A file is "damaged" only
+when no decoder can produce the image.
 """
 
 import contextlib
 import io
 import logging
+import struct
 import warnings
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
 from fractions import Fraction
 
+import numpy as np
+import pillow_jxl  # noqa: F401  (registers Pillow's JPEG XL opener)
 import pyvips
+import rawpy
 from django.conf import settings
-from PIL import ExifTags, Image, ImageOps
+from PIL import ExifTags, Image, ImageCms, ImageOps, TiffImagePlugin
 
 logger = logging.getLogger(__name__)
 
-# Pillow format name -> (MIME type, stored extension)
+# Format name -> (MIME type, stored extension). Pillow's names, plus the RAW and Photoshop kinds recognised here.
 FORMATS = {
     "JPEG": ("image/jpeg", "jpg"),
     "MPO": ("image/jpeg", "jpg"),  # multi-picture JPEG from some cameras; the first frame is an ordinary JPEG
@@ -31,11 +37,29 @@ FORMATS = {
     "AVIF": ("image/avif", "avif"),
     "TIFF": ("image/tiff", "tif"),
     "BMP": ("image/bmp", "bmp"),
+    "JPEG2000": ("image/jp2", "jp2"),
+    "JXL": ("image/jxl", "jxl"),
+    "PSD": ("image/vnd.adobe.photoshop", "psd"),
+    "PSB": ("image/vnd.adobe.photoshop", "psb"),
+    "DNG": ("image/x-adobe-dng", "dng"),
+    "CR2": ("image/x-canon-cr2", "cr2"),
+    "CR3": ("image/x-canon-cr3", "cr3"),
+    "NEF": ("image/x-nikon-nef", "nef"),
+    "ARW": ("image/x-sony-arw", "arw"),
+    "ORF": ("image/x-olympus-orf", "orf"),
+    "RAF": ("image/x-fuji-raf", "raf"),
+    "RW2": ("image/x-panasonic-rw2", "rw2"),
 }
-# Pillow openers to try (MPO is not an opener: the JPEG opener answers MPO for multi-picture files).
-OPENERS = [name for name in FORMATS if name != "MPO"]
+RAW_FORMATS = {"DNG", "CR2", "CR3", "NEF", "ARW", "ORF", "RAF", "RW2"}
+# Pillow openers to try (MPO is not an opener: the JPEG opener answers MPO for multi-picture files). Pillow's own
+# PSD reader is left out: psd-tools reads every depth and PSB too.
+OPENERS = [name for name in FORMATS if name not in RAW_FORMATS | {"MPO", "PSD", "PSB"}]
 VIPS_FORMATS = {"JPEG", "MPO", "PNG", "GIF", "WEBP", "TIFF", "AVIF"}
 RENDITION_QUALITY = 82
+SUPPORTED = "JPEG, PNG, GIF, WebP, HEIC/HEIF, AVIF, TIFF, BMP, JPEG 2000, JPEG XL, PSD/PSB and camera RAW"
+# How far into a file the start of a JPEG is looked for, past bytes some phones and scanners leave before it.
+STRAY_BYTES_LIMIT = 4096
+TIFF_MAGIC = (b"II*\x00", b"MM\x00*")
 
 
 class ImageRejected(Exception):
@@ -55,34 +79,36 @@ class ImageInfo:
     extension: str
     width: int
     height: int
+    offset: int = 0  # where the image starts in the file (stray bytes before a JPEG)
 
 
 def _max_pixels() -> int:
     return settings.PHOTOCLOUD["MAX_PIXELS"]
 
 
+def _unsupported() -> ImageRejected:
+    return ImageRejected(
+        f"This is not a picture Photocloud can read. Supported: {SUPPORTED}.", "unsupported_format", 415
+    )
+
+
 def probe(path: str) -> ImageInfo:
     """Identify the file from its header and check the limits, without decoding the pixels."""
     max_pixels = _max_pixels()
     Image.MAX_IMAGE_PIXELS = max_pixels  # larger images raise DecompressionBombWarning/Error instead of loading
+    with open(path, "rb") as handle:
+        head = handle.read(STRAY_BYTES_LIMIT + 16)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
-            with Image.open(path, formats=OPENERS) as image:
-                fmt, (width, height) = image.format, image.size
+            fmt, width, height, offset = _identify(path, head)
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
         raise ImageRejected(
             f"The image has too many pixels (the limit is {max_pixels // 1_000_000} megapixels).",
             "too_many_pixels",
             413,
         ) from None
-    except Image.UnidentifiedImageError:
-        raise ImageRejected(
-            "This is not a picture Photocloud can read. Supported: JPEG, PNG, GIF, WebP, HEIC/HEIF, AVIF, TIFF, BMP.",
-            "unsupported_format",
-            415,
-        ) from None
-    except (OSError, ValueError, SyntaxError, EOFError) as exc:
+    except (OSError, ValueError, SyntaxError, EOFError, struct.error, rawpy.LibRawError) as exc:
         raise ImageRejected(f"The picture is damaged: {exc}", "corrupt") from None
     if width <= 0 or height <= 0:
         raise ImageRejected("The picture has no pixels.", "corrupt")
@@ -93,7 +119,134 @@ def probe(path: str) -> ImageInfo:
             413,
         )
     mime_type, extension = FORMATS[fmt]
-    return ImageInfo(fmt, mime_type, extension, width, height)
+    return ImageInfo(fmt, mime_type, extension, width, height, offset)
+
+
+def _identify(path: str, head: bytes) -> tuple[str, int, int, int]:
+    """(format, width, height, offset) from the headers only; ImageRejected(415) when nothing recognises it."""
+    raw_kind = _raw_kind(path, head)
+    if raw_kind:
+        try:
+            with rawpy.imread(path) as raw:  # parses the metadata; the sensor data is read only when decoding
+                return raw_kind, raw.sizes.width, raw.sizes.height, 0
+        except rawpy.LibRawFileUnsupportedError:
+            if not head.startswith(TIFF_MAGIC):
+                raise _unsupported() from None
+            # A TIFF from a camera maker that LibRaw does not take for RAW (an in-camera TIFF): an ordinary TIFF.
+    if head[:4] == b"8BPS" and head[4:6] in (b"\x00\x01", b"\x00\x02"):
+        height, width = struct.unpack(">II", head[14:22])
+        return ("PSD" if head[5] == 1 else "PSB"), width, height, 0
+    if head.startswith(b"\xff\x0a") or head[4:12] == b"JXL \r\n\x87\n":
+        width, height = _jxl_size(path)  # Pillow's JPEG XL opener decodes the whole image: size it first
+        return "JXL", width, height, 0
+    try:
+        with Image.open(path, formats=OPENERS) as image:
+            return image.format, image.width, image.height, 0
+    except Image.UnidentifiedImageError:
+        pass
+    except (OSError, ValueError, SyntaxError) as exc:
+        if not head.startswith(TIFF_MAGIC):
+            raise
+        logger.info("Pillow cannot read the TIFF %s (%s); trying libvips", path, exc)
+    if head.startswith(TIFF_MAGIC):
+        try:
+            image = pyvips.Image.new_from_file(path, access="sequential")
+        except pyvips.Error:
+            raise _unsupported() from None
+        if image.get("vips-loader") != "tiffload":
+            raise _unsupported()
+        return "TIFF", image.width, image.height, 0
+    offset = head.find(b"\xff\xd8\xff", 1, STRAY_BYTES_LIMIT)
+    if offset > 0:
+        try:
+            with Image.open(io.BytesIO(head[offset:]), formats=["JPEG"]) as image:
+                return image.format, image.width, image.height, offset
+        except (Image.UnidentifiedImageError, OSError, SyntaxError):
+            pass
+    raise _unsupported()
+
+
+def _raw_kind(path: str, head: bytes) -> str | None:
+    """The camera RAW format from the file's signature (and, for TIFF-based ones, IFD0's tags)."""
+    if head[4:12] == b"ftypcrx ":
+        return "CR3"
+    if head.startswith(b"FUJIFILMCCD-RAW"):
+        return "RAF"
+    if head[:4] in (b"IIRO", b"IIRS", b"MMOR"):
+        return "ORF"
+    if head[:4] == b"IIU\x00":
+        return "RW2"
+    if not head.startswith(TIFF_MAGIC):
+        return None
+    if head[8:10] == b"CR":
+        return "CR2"
+    ifd0 = _tiff_ifd0(path, head)
+    if ifd0 is None:
+        return None
+    if 50706 in ifd0:  # DNGVersion
+        return "DNG"
+    make = _text(ifd0.get(271), 40).upper()
+    if make.startswith("NIKON"):
+        return "NEF"
+    if make.startswith("SONY"):
+        return "ARW"
+    return None
+
+
+def _tiff_ifd0(path: str, head: bytes) -> dict | None:
+    """IFD0's tags (the directory only: values too large to hold inline are read when asked for, not here)."""
+    try:
+        with open(path, "rb") as handle, warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            ifd = TiffImagePlugin.ImageFileDirectory_v2(head[:8])
+            handle.seek(ifd.next)
+            ifd.load(handle)
+            return {tag: ifd[tag] for tag in (271, 50706) if tag in ifd}
+    except Exception:  # not a readable directory: not a RAW file we recognise
+        return None
+
+
+def _jxl_size(path: str) -> tuple[int, int]:
+    """Width and height from a JPEG XL SizeHeader (ISO/IEC 18181-1 §D.2), in a bare codestream or a container."""
+    with open(path, "rb") as handle:
+        data = handle.read(1 << 16)
+    if data[:2] != b"\xff\x0a":
+        pos, codestream = 0, b""
+        while pos + 8 <= len(data) and not codestream:
+            size, kind = struct.unpack(">I4s", data[pos : pos + 8])
+            header = 8
+            if size == 1:
+                size, header = struct.unpack(">Q", data[pos + 8 : pos + 16])[0], 16
+            body = data[pos + header : pos + size if size else len(data)]
+            if kind == b"jxlc":
+                codestream = body
+            elif kind == b"jxlp":
+                codestream = body[4:]
+            if size < header and size != 0:
+                raise ValueError("bad JPEG XL box")
+            pos = pos + size if size else len(data)
+        data = codestream
+    if data[:2] != b"\xff\x0a":
+        raise ValueError("no JPEG XL codestream")
+    bits = int.from_bytes(data[2:16], "little")
+    position = 0
+
+    def read(count: int) -> int:
+        nonlocal position
+        value = (bits >> position) & ((1 << count) - 1)
+        position += count
+        return value
+
+    def u32() -> int:
+        return read((9, 13, 18, 30)[read(2)]) + 1
+
+    small = read(1)
+    height = (read(5) + 1) * 8 if small else u32()
+    ratio = read(3)
+    if ratio:
+        numerator, denominator = ((1, 1), (12, 10), (4, 3), (3, 2), (16, 9), (5, 4), (2, 1))[ratio - 1]
+        return height * numerator // denominator, height
+    return ((read(5) + 1) * 8 if small else u32()), height
 
 
 def verify(path: str, info: ImageInfo) -> None:
@@ -116,14 +269,29 @@ def render_renditions(path: str, info: ImageInfo, sizes: dict[str, int]) -> dict
 def _render(path: str, info: ImageInfo, sizes: dict[str, int], fail_on="truncated") -> dict[str, bytes]:
     ordered = sorted(sizes.items(), key=lambda item: -item[1])
     if info.format in VIPS_FORMATS:
-        return _render_vips(path, ordered, fail_on)
-    return _render_pillow(path, ordered)
+        try:
+            return _render_vips(_vips_source(path, info), ordered, fail_on)
+        except pyvips.Error as exc:
+            if info.format in ("JPEG", "MPO"):
+                raise  # libjpeg through Pillow would paint corrupt data instead of refusing it
+            # libvips refuses some valid layouts libtiff reads (old-style JPEG, 8-bit CIELAB), and animated AVIF.
+            logger.info("libvips cannot read %s (%s); decoding it with Pillow", path, str(exc).strip())
+    return _render_pillow(decode(path, info, ordered[0][1]), ordered)
 
 
-def _render_vips(path: str, ordered: list[tuple[str, int]], fail_on: str) -> dict[str, bytes]:
+def _vips_source(path: str, info: ImageInfo) -> str | bytes:
+    if not info.offset:
+        return path
+    with open(path, "rb") as handle:
+        handle.seek(info.offset)
+        return handle.read()
+
+
+def _render_vips(source: str | bytes, ordered: list[tuple[str, int]], fail_on: str) -> dict[str, bytes]:
     largest = ordered[0][1]
     # thumbnail() shrinks while loading and streams the rest; `fail_on` turns damage into an error.
-    base = pyvips.Image.thumbnail(path, largest, height=largest, size="down", fail_on=fail_on)
+    thumbnail = pyvips.Image.thumbnail_buffer if isinstance(source, bytes) else pyvips.Image.thumbnail
+    base = thumbnail(source, largest, height=largest, size="down", fail_on=fail_on)
     base = _flatten_vips(base).copy_memory()  # at most largest² pixels, whatever the original size
     out = {}
     for name, size in ordered:
@@ -143,30 +311,109 @@ def _flatten_vips(image: "pyvips.Image") -> "pyvips.Image":
     return image
 
 
-def _render_pillow(path: str, ordered: list[tuple[str, int]]) -> dict[str, bytes]:
+def decode(path: str, info: ImageInfo, largest: int) -> Image.Image:
+    """The picture as an upright 8-bit RGB Pillow image, at least `largest` pixels on its long side where the
+    decoder can shrink while decoding (JPEG, RAW previews, half-size demosaic)."""
+    if info.format in RAW_FORMATS:
+        image = _decode_raw(path, largest)
+    elif info.format in ("PSD", "PSB"):
+        from psd_tools import PSDImage  # imported here: psd-tools pulls in scipy and scikit-image
+
+        # The merged image Photoshop saved ("maximise compatibility"), else the layers composed.
+        image = PSDImage.open(path).composite()
+    else:
+        with _open_pillow(path, info) as opened:
+            opened.draft("RGB", (largest, largest))
+            opened.load()
+            image = ImageOps.exif_transpose(opened)
+    return _to_rgb(image)
+
+
+@contextlib.contextmanager
+def _open_pillow(path: str, info: ImageInfo):
+    """The file through Pillow (its first frame or page), past any stray bytes before the image."""
+    if info.offset:
+        with open(path, "rb") as handle:
+            handle.seek(info.offset)
+            source = io.BytesIO(handle.read())
+    else:
+        source = path
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # Pillow warns about broken EXIF and the like; they never stop a picture
+        with Image.open(source, formats=[info.format if info.format != "MPO" else "JPEG"]) as image:
+            yield image
+
+
+# LibRaw's `flip` -> the EXIF orientation it stands for; EXIF orientation -> the transposition that undoes it.
+_RAW_FLIP_ORIENTATION = {3: 3, 5: 8, 6: 6}
+_UPRIGHT = {
+    2: Image.Transpose.FLIP_LEFT_RIGHT,
+    3: Image.Transpose.ROTATE_180,
+    4: Image.Transpose.FLIP_TOP_BOTTOM,
+    5: Image.Transpose.TRANSPOSE,
+    6: Image.Transpose.ROTATE_270,
+    7: Image.Transpose.TRANSVERSE,
+    8: Image.Transpose.ROTATE_90,
+}
+
+
+def _decode_raw(path: str, largest: int) -> Image.Image:
+    """The embedded JPEG preview when it is large enough for `largest` (fast, and the camera's own rendering),
+    else a half-size demosaic; the camera's orientation applied either way."""
+    with rawpy.imread(path) as raw:
+        orientation = _RAW_FLIP_ORIENTATION.get(raw.sizes.flip, 1)
+        needed = min(largest, max(raw.sizes.width, raw.sizes.height))
+        try:
+            thumb = raw.extract_thumb()
+        except (rawpy.LibRawNoThumbnailError, rawpy.LibRawUnsupportedThumbnailError, rawpy.LibRawDataError):
+            thumb = None
+        if thumb is not None and thumb.format == rawpy.ThumbFormat.JPEG:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                preview = Image.open(io.BytesIO(thumb.data), formats=["JPEG"])
+                if max(preview.size) >= needed and preview.width * preview.height <= _max_pixels():
+                    preview.draft("RGB", (needed, needed))
+                    preview.load()
+                    # The preview's own tags are ignored: the RAW's orientation is the one cameras set.
+                    return preview.transpose(_UPRIGHT[orientation]) if orientation != 1 else preview
+        if thumb is not None and thumb.format == rawpy.ThumbFormat.BITMAP and max(thumb.data.shape[:2]) >= needed:
+            preview = Image.fromarray(thumb.data)
+            return preview.transpose(_UPRIGHT[orientation]) if orientation != 1 else preview
+        # LibRaw applies the orientation itself when demosaicing.
+        return Image.fromarray(raw.postprocess(half_size=True, use_camera_wb=True, output_bps=8))
+
+
+def _to_rgb(image: Image.Image) -> Image.Image:
+    """8-bit RGB: alpha flattened onto white, high bit depths scaled (not clipped), CIELAB converted to sRGB."""
+    if image.mode in ("RGBA", "LA", "P", "PA", "RGBa", "La"):
+        image = image.convert("RGBA")
+        background = Image.new("RGB", image.size, "white")
+        background.paste(image, mask=image.getchannel("A"))
+        return background
+    if image.mode == "LAB":
+        transform = ImageCms.buildTransform(ImageCms.createProfile("LAB"), ImageCms.createProfile("sRGB"), "LAB", "RGB")
+        return ImageCms.applyTransform(image, transform)
+    if image.mode.startswith("I") or image.mode == "F":
+        values = np.asarray(image, dtype=np.float64)
+        top = values.max(initial=0)
+        peak = 1.0 if image.mode == "F" and top <= 1.0 else 65535.0 if top > 255 else 255.0
+        image = Image.fromarray(np.clip(values * (255 / peak), 0, 255).astype(np.uint8), "L")
+    return image if image.mode == "RGB" else image.convert("RGB")
+
+
+def _render_pillow(image: Image.Image, ordered: list[tuple[str, int]]) -> dict[str, bytes]:
     largest = ordered[0][1]
-    with Image.open(path, formats=OPENERS) as image:
-        image.draft("RGB", (largest, largest))
-        image.load()
-        image = ImageOps.exif_transpose(image)
-        if image.mode in ("RGBA", "LA", "P", "PA"):
-            image = image.convert("RGBA")
-            background = Image.new("RGB", image.size, "white")
-            background.paste(image, mask=image.getchannel("A"))
-            image = background
-        elif image.mode != "RGB":
-            image = image.convert("RGB")
-        image.thumbnail((largest, largest), Image.Resampling.LANCZOS)
-        out = {}
-        for name, size in ordered:
-            rendition = image
-            if size < largest:
-                rendition = image.copy()
-                rendition.thumbnail((size, size), Image.Resampling.LANCZOS)
-            buffer = io.BytesIO()
-            rendition.save(buffer, "JPEG", quality=RENDITION_QUALITY)
-            out[name] = buffer.getvalue()
-        return out
+    image.thumbnail((largest, largest), Image.Resampling.LANCZOS)
+    out = {}
+    for name, size in ordered:
+        rendition = image
+        if size < largest:
+            rendition = image.copy()
+            rendition.thumbnail((size, size), Image.Resampling.LANCZOS)
+        buffer = io.BytesIO()
+        rendition.save(buffer, "JPEG", quality=RENDITION_QUALITY)
+        out[name] = buffer.getvalue()
+    return out
 
 
 # --- metadata -------------------------------------------------------------------------------------------------
@@ -191,15 +438,13 @@ class Metadata:
 
 def read_metadata(path: str, info: ImageInfo) -> Metadata:
     """EXIF date, camera, lens, exposure, GPS and orientation; dimensions as displayed (orientation applied)."""
-    with Image.open(path, formats=OPENERS) as image:
-        try:
-            exif = image.getexif()
-        except Exception:  # broken EXIF blocks are common and never a reason to refuse a picture
-            logger.info("Unreadable EXIF in %s", path, exc_info=True)
-            exif = Image.Exif()
+    exif = _read_exif(path, info)
     orientation = _int(exif.get(ExifTags.Base.Orientation)) or 1
-    if orientation not in range(1, 9):
+    if orientation not in range(1, 9) or info.format in ("PSD", "PSB"):  # psd-tools composes the pixels as stored
         orientation = 1
+    if info.format in RAW_FORMATS:
+        with rawpy.imread(path) as raw:  # LibRaw's orientation is the one the renditions follow
+            orientation = _RAW_FLIP_ORIENTATION.get(raw.sizes.flip, 1)
     width, height = info.width, info.height
     if orientation in (5, 6, 7, 8):
         width, height = height, width
@@ -230,6 +475,53 @@ def read_metadata(path: str, info: ImageInfo) -> Metadata:
     if meta.latitude is None or meta.longitude is None:
         meta.latitude = meta.longitude = None
     return meta
+
+
+# How much of a RAW file is read for its EXIF: cameras write their directories at the start.
+RAW_EXIF_BYTES = 4 << 20
+
+
+def _read_exif(path: str, info: ImageInfo) -> Image.Exif:
+    """The EXIF directories wherever the format keeps them; empty when they are unreadable (never a reason to
+    refuse a picture: broken EXIF blocks are common)."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            if info.format in RAW_FORMATS:
+                return _raw_exif(path)
+            if info.format in ("PSD", "PSB"):
+                from psd_tools import PSDImage
+                from psd_tools.constants import Resource
+
+                exif = Image.Exif()
+                exif.load(PSDImage.open(path).image_resources.get_data(Resource.EXIF_DATA_1) or b"")
+                return exif
+            with _open_pillow(path, info) as image:
+                return image.getexif()
+    except Exception:
+        logger.info("Unreadable EXIF in %s", path, exc_info=True)
+        return Image.Exif()
+
+
+def _raw_exif(path: str) -> Image.Exif:
+    """TIFF-based RAW files (all but RAF and CR3; ORF and RW2 with their own magic number) hold EXIF directories
+    like a TIFF; the others carry it in their embedded JPEG preview."""
+    with open(path, "rb") as handle:
+        data = handle.read(RAW_EXIF_BYTES)
+    if data[:4] in (b"IIRO", b"IIRS", b"IIU\x00"):
+        data = b"II*\x00" + data[4:]
+    elif data[:4] == b"MMOR":
+        data = b"MM\x00*" + data[4:]
+    exif = Image.Exif()
+    if data.startswith(TIFF_MAGIC):
+        exif.load(data)
+        return exif
+    with rawpy.imread(path) as raw:
+        thumb = raw.extract_thumb()
+    if thumb.format == rawpy.ThumbFormat.JPEG:
+        with Image.open(io.BytesIO(thumb.data), formats=["JPEG"]) as preview:
+            return preview.getexif()
+    return exif
 
 
 def _text(value, limit: int) -> str:
@@ -292,14 +584,15 @@ def _gps_coordinate(value, ref, limit: float) -> float | None:
 def render_square(path: str, info: ImageInfo, size: int) -> bytes:
     """A centre-cropped square JPEG (avatars)."""
     if info.format in VIPS_FORMATS:
-        image = pyvips.Image.thumbnail(path, size, height=size, crop="centre", fail_on="truncated")
-        return _flatten_vips(image).jpegsave_buffer(Q=RENDITION_QUALITY, keep="none")
-    with Image.open(path, formats=OPENERS) as image:
-        image.draft("RGB", (size, size))
-        image = ImageOps.fit(ImageOps.exif_transpose(image).convert("RGB"), (size, size))
-        buffer = io.BytesIO()
-        image.save(buffer, "JPEG", quality=RENDITION_QUALITY)
-        return buffer.getvalue()
+        with contextlib.suppress(pyvips.Error):
+            source = _vips_source(path, info)
+            thumbnail = pyvips.Image.thumbnail_buffer if isinstance(source, bytes) else pyvips.Image.thumbnail
+            image = thumbnail(source, size, height=size, crop="centre", fail_on="truncated")
+            return _flatten_vips(image).jpegsave_buffer(Q=RENDITION_QUALITY, keep="none")
+    image = ImageOps.fit(decode(path, info, size), (size, size))
+    buffer = io.BytesIO()
+    image.save(buffer, "JPEG", quality=RENDITION_QUALITY)
+    return buffer.getvalue()
 
 
 # --- privacy -----------------------------------------------------------------------------------------------------

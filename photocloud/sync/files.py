@@ -23,6 +23,20 @@ PICTURE_SUFFIXES = {
     ".tiff",
     ".bmp",
     ".avif",
+    ".jp2",
+    ".j2k",
+    ".jxl",
+    ".psd",
+    ".psb",
+    # camera RAW
+    ".dng",
+    ".cr2",
+    ".cr3",
+    ".nef",
+    ".arw",
+    ".orf",
+    ".raf",
+    ".rw2",
 }
 # Names that editors, browsers and copy tools give files while they are still being written.
 TEMPORARY_SUFFIXES = {".tmp", ".part", ".partial", ".crdownload", ".download", ".swp"}
