@@ -23,6 +23,8 @@ import pyvips
 import rawpy
 from django.conf import settings
 from PIL import ExifTags, Image, ImageCms, ImageOps, TiffImagePlugin
+from psd_tools import PSDImage
+from psd_tools.constants import Resource
 
 logger = logging.getLogger(__name__)
 
@@ -290,14 +292,21 @@ def _vips_source(path: str, info: ImageInfo) -> str | bytes:
 def _render_vips(source: str | bytes, ordered: list[tuple[str, int]], fail_on: str) -> dict[str, bytes]:
     largest = ordered[0][1]
     # thumbnail() shrinks while loading and streams the rest; `fail_on` turns damage into an error.
-    thumbnail = pyvips.Image.thumbnail_buffer if isinstance(source, bytes) else pyvips.Image.thumbnail
-    base = thumbnail(source, largest, height=largest, size="down", fail_on=fail_on)
+    base = _vips_thumbnail(source, largest, size="down", fail_on=fail_on)
     base = _flatten_vips(base).copy_memory()  # at most largest² pixels, whatever the original size
     out = {}
     for name, size in ordered:
         image = base if size >= largest else base.thumbnail_image(size, height=size, size="down")
         out[name] = image.jpegsave_buffer(Q=RENDITION_QUALITY, keep="none")
     return out
+
+
+def _vips_thumbnail(source: str | bytes, box: int, **options) -> "pyvips.Image":
+    if isinstance(source, bytes):
+        # The buffer loader takes `fail_on` only as a load option.
+        fail_on = options.pop("fail_on")
+        return pyvips.Image.thumbnail_buffer(source, box, height=box, option_string=f"fail_on={fail_on}", **options)
+    return pyvips.Image.thumbnail(source, box, height=box, **options)
 
 
 def _flatten_vips(image: "pyvips.Image") -> "pyvips.Image":
@@ -317,8 +326,7 @@ def decode(path: str, info: ImageInfo, largest: int) -> Image.Image:
     if info.format in RAW_FORMATS:
         image = _decode_raw(path, largest)
     elif info.format in ("PSD", "PSB"):
-        from psd_tools import PSDImage  # imported here: psd-tools pulls in scipy and scikit-image
-
+        _check_psd_complete(path)
         # The merged image Photoshop saved ("maximise compatibility"), else the layers composed.
         image = PSDImage.open(path).composite()
     else:
@@ -327,6 +335,38 @@ def decode(path: str, info: ImageInfo, largest: int) -> Image.Image:
             opened.load()
             image = ImageOps.exif_transpose(opened)
     return _to_rgb(image)
+
+
+def _check_psd_complete(path: str) -> None:
+    """psd-tools reads a cut file as if the missing bytes were black: check that every section, and the merged
+    image's data, lies within the file (Adobe's file format specification, "File header section" onward)."""
+    with open(path, "rb") as handle:
+        size = handle.seek(0, io.SEEK_END)
+        handle.seek(0)
+        header = handle.read(26)
+        version, channels, height, width, depth = struct.unpack(">4xH6xHIIH2x", header)
+        wide = version == 2  # PSB: 8-byte layer section length, 4-byte RLE row counts
+        position = 26
+        for length_size in (4, 4, 8 if wide else 4):  # colour mode data, image resources, layers and masks
+            handle.seek(position)
+            length = int.from_bytes(handle.read(length_size), "big")
+            position += length_size + length
+        handle.seek(position)
+        compression = int.from_bytes(handle.read(2), "big")
+        position += 2
+        rows = channels * height
+        if compression == 0:
+            needed = rows * ((width * depth + 7) // 8)
+        elif compression == 1:
+            count_size = 4 if wide else 2
+            counts = handle.read(rows * count_size)
+            if len(counts) < rows * count_size:
+                raise ValueError("truncated Photoshop document")
+            needed = len(counts) + int(np.frombuffer(counts, ">u4" if wide else ">u2").sum(dtype=np.int64))
+        else:
+            needed = 1  # ZIP-compressed data: its decompressor reports truncation
+        if position + needed > size:
+            raise ValueError("truncated Photoshop document")
 
 
 @contextlib.contextmanager
@@ -379,8 +419,10 @@ def _decode_raw(path: str, largest: int) -> Image.Image:
         if thumb is not None and thumb.format == rawpy.ThumbFormat.BITMAP and max(thumb.data.shape[:2]) >= needed:
             preview = Image.fromarray(thumb.data)
             return preview.transpose(_UPRIGHT[orientation]) if orientation != 1 else preview
-        # LibRaw applies the orientation itself when demosaicing.
-        return Image.fromarray(raw.postprocess(half_size=True, use_camera_wb=True, output_bps=8))
+        # Half size (each 2×2 block of the mosaic one pixel, no interpolation) when that is large enough: 4× less
+        # memory and time. LibRaw applies the orientation itself when demosaicing.
+        half = max(raw.sizes.width, raw.sizes.height) // 2 >= needed
+        return Image.fromarray(raw.postprocess(half_size=half, use_camera_wb=True, output_bps=8))
 
 
 def _to_rgb(image: Image.Image) -> Image.Image:
@@ -490,9 +532,6 @@ def _read_exif(path: str, info: ImageInfo) -> Image.Exif:
             if info.format in RAW_FORMATS:
                 return _raw_exif(path)
             if info.format in ("PSD", "PSB"):
-                from psd_tools import PSDImage
-                from psd_tools.constants import Resource
-
                 exif = Image.Exif()
                 exif.load(PSDImage.open(path).image_resources.get_data(Resource.EXIF_DATA_1) or b"")
                 return exif
@@ -585,9 +624,7 @@ def render_square(path: str, info: ImageInfo, size: int) -> bytes:
     """A centre-cropped square JPEG (avatars)."""
     if info.format in VIPS_FORMATS:
         with contextlib.suppress(pyvips.Error):
-            source = _vips_source(path, info)
-            thumbnail = pyvips.Image.thumbnail_buffer if isinstance(source, bytes) else pyvips.Image.thumbnail
-            image = thumbnail(source, size, height=size, crop="centre", fail_on="truncated")
+            image = _vips_thumbnail(_vips_source(path, info), size, crop="centre", fail_on="truncated")
             return _flatten_vips(image).jpegsave_buffer(Q=RENDITION_QUALITY, keep="none")
     image = ImageOps.fit(decode(path, info, size), (size, size))
     buffer = io.BytesIO()
