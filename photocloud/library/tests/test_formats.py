@@ -204,3 +204,21 @@ def test_probe_reads_only_headers_of_a_raw_file(tmp_path):
     path.write_bytes(images.dng("cat", preview=False))
     info = imaging.probe(str(path))
     assert (info.format, info.extension, info.width, info.height) == ("DNG", "dng", 450, 300)
+
+
+@pytest.mark.vision
+@pytest.mark.usefixtures("vision_on")
+def test_raw_and_psd_are_analysed_and_grouped_with_their_jpeg(api, alice, album, upload):
+    """Vision and the duplicate finder see the new formats through the same renditions as any JPEG."""
+    from photocloud.vision.duplicates import find_groups
+    from photocloud.vision.models import PhotoAnalysis
+
+    files = [("cat.jpg", images.jpeg("cat")), ("cat.dng", images.dng("cat")), ("coffee.psd", images.psd("coffee"))]
+    response = upload(api, files, album=album)
+    assert response.status_code == 201, response.json()
+    photos = {r["name"]: Photo.objects.get(pk=r["photo"]["id"]) for r in response.json()["results"]}
+    raw = PhotoAnalysis.objects.get(photo=photos["cat.dng"])
+    assert raw.category == "animal" and any("cat" in label for label in raw.label_names)
+    assert PhotoAnalysis.objects.get(photo=photos["coffee.psd"]).category == "food"
+    groups = [{photo.pk for photo in group.photos} for group in find_groups(alice)]
+    assert groups == [{photos["cat.jpg"].pk, photos["cat.dng"].pk}]
