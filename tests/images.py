@@ -397,3 +397,20 @@ def _replace_app_segments(data: bytes, marker: int, segment: bytes) -> bytes:
         pos += 2 + length
     out.append(data[pos:])
     return b"".join(out)
+
+
+def xmp_packet(**dates: str) -> bytes:
+    """An XMP packet as Lightroom and phones write it: each date an attribute, e.g. exif_DateTimeOriginal=…"""
+    attributes = " ".join(f'{name.replace("_", ":", 1)}="{value}"' for name, value in dates.items())
+    return (
+        b'<?xpacket begin="\xef\xbb\xbf" id="W5M0MpCehiHzreSzNTczkc9d"?>'
+        b'<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">'
+        b'<rdf:Description rdf:about="" xmlns:exif="http://ns.adobe.com/exif/1.0/" xmlns:xmp="http://ns.adobe.com/xap/1.0/"'
+        b' xmlns:photoshop="http://ns.adobe.com/photoshop/1.0/" ' + attributes.encode() + b"/>"
+        b'</rdf:RDF></x:xmpmeta><?xpacket end="w"?>'
+    )
+
+
+def jpeg_with_xmp_date(**dates: str) -> bytes:
+    """A JPEG whose only date is in XMP (an export that dropped the EXIF block)."""
+    return encode(photo("coffee"), "JPEG", quality=90, xmp=xmp_packet(**dates))

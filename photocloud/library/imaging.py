@@ -11,6 +11,7 @@ when no decoder can produce the image.
 import contextlib
 import io
 import logging
+import re
 import struct
 import warnings
 from dataclasses import dataclass
@@ -480,7 +481,7 @@ class Metadata:
 
 def read_metadata(path: str, info: ImageInfo) -> Metadata:
     """EXIF date, camera, lens, exposure, GPS and orientation; dimensions as displayed (orientation applied)."""
-    exif = _read_exif(path, info)
+    exif, xmp = _read_tags(path, info)
     orientation = _int(exif.get(ExifTags.Base.Orientation)) or 1
     if orientation not in range(1, 9) or info.format in ("PSD", "PSB"):  # psd-tools composes the pixels as stored
         orientation = 1
@@ -497,9 +498,12 @@ def read_metadata(path: str, info: ImageInfo) -> Metadata:
         sub = exif.get_ifd(ExifTags.IFD.Exif)
     except Exception:
         sub = {}
-    meta.taken_at = _exif_datetime(
-        sub.get(ExifTags.Base.DateTimeOriginal) or exif.get(ExifTags.Base.DateTime),
-        sub.get(ExifTags.Base.OffsetTimeOriginal),
+    # As ExifTool ranks them: when the shutter fired, when the file was made, then XMP's, then the last edit.
+    meta.taken_at = (
+        _exif_datetime(sub.get(ExifTags.Base.DateTimeOriginal), sub.get(ExifTags.Base.OffsetTimeOriginal))
+        or _exif_datetime(sub.get(ExifTags.Base.DateTimeDigitized), sub.get(ExifTags.Base.OffsetTimeDigitized))
+        or _xmp_datetime(xmp)
+        or _exif_datetime(exif.get(ExifTags.Base.DateTime), sub.get(ExifTags.Base.OffsetTime))
     )
     meta.lens = _text(sub.get(ExifTags.Base.LensModel), 150)
     exposure = _float(sub.get(ExifTags.Base.ExposureTime))
@@ -523,23 +527,56 @@ def read_metadata(path: str, info: ImageInfo) -> Metadata:
 RAW_EXIF_BYTES = 4 << 20
 
 
-def _read_exif(path: str, info: ImageInfo) -> Image.Exif:
-    """The EXIF directories wherever the format keeps them; empty when they are unreadable (never a reason to
-    refuse a picture: broken EXIF blocks are common)."""
+def _read_tags(path: str, info: ImageInfo) -> tuple[Image.Exif, bytes]:
+    """The EXIF directories and the XMP packet wherever the format keeps them; empty when they are unreadable
+    (never a reason to refuse a picture: broken EXIF blocks are common)."""
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             if info.format in RAW_FORMATS:
-                return _raw_exif(path)
+                exif = _raw_exif(path)
+                return exif, _bytes(exif.get(ExifTags.Base.XMLPacket))
             if info.format in ("PSD", "PSB"):
+                resources = PSDImage.open(path).image_resources
                 exif = Image.Exif()
-                exif.load(PSDImage.open(path).image_resources.get_data(Resource.EXIF_DATA_1) or b"")
-                return exif
+                exif.load(resources.get_data(Resource.EXIF_DATA_1) or b"")
+                return exif, _bytes(resources.get_data(Resource.XMP_METADATA))
             with _open_pillow(path, info) as image:
-                return image.getexif()
+                exif = image.getexif()
+                xmp = image.info.get("xmp") or image.info.get("XML:com.adobe.xmp") or exif.get(ExifTags.Base.XMLPacket)
+                return exif, _bytes(xmp)
     except Exception:
         logger.info("Unreadable EXIF in %s", path, exc_info=True)
-        return Image.Exif()
+        return Image.Exif(), b""
+
+
+def _bytes(value) -> bytes:
+    if isinstance(value, str):
+        return value.encode("utf-8", "replace")
+    return bytes(value) if isinstance(value, bytes | bytearray | tuple) else b""
+
+
+# An XMP date property, as an attribute (exif:DateTimeOriginal="…") or an element (<xmp:CreateDate>…<).
+_XMP_DATE = re.compile(
+    rb"(exif:DateTimeOriginal|xmp:CreateDate|photoshop:DateCreated)\s*(?:=\s*[\"']([^\"'<>]{4,40})[\"']|>\s*([^<]{4,40})<)"
+)
+
+
+def _xmp_datetime(xmp: bytes) -> datetime | None:
+    """The first of exif:DateTimeOriginal, xmp:CreateDate, photoshop:DateCreated (ISO 8601, offset kept)."""
+    found: dict[bytes, bytes] = {}
+    for match in _XMP_DATE.finditer(xmp[: 1 << 20]):
+        found.setdefault(match[1], (match[2] or match[3]).strip())
+    for name in (b"exif:DateTimeOriginal", b"xmp:CreateDate", b"photoshop:DateCreated"):
+        if name not in found:
+            continue
+        try:
+            value = datetime.fromisoformat(found[name].decode("ascii"))
+        except (ValueError, UnicodeDecodeError):
+            continue
+        if 1900 <= value.year <= 2200:
+            return value if value.tzinfo else value.replace(tzinfo=UTC)
+    return None
 
 
 def _raw_exif(path: str) -> Image.Exif:

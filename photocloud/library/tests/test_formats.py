@@ -6,6 +6,7 @@ limits still hold for hostile files of the new formats."""
 import hashlib
 import io
 import struct
+from datetime import UTC, datetime
 
 import numpy as np
 import pytest
@@ -222,3 +223,34 @@ def test_raw_and_psd_are_analysed_and_grouped_with_their_jpeg(api, alice, album,
     assert PhotoAnalysis.objects.get(photo=photos["coffee.psd"]).category == "food"
     groups = [{photo.pk for photo in group.photos} for group in find_groups(alice)]
     assert groups == [{photos["cat.jpg"].pk, photos["cat.dng"].pk}]
+
+
+# --- dates from XMP -----------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "dates, expected",
+    [
+        ({"exif_DateTimeOriginal": "2023-07-01T09:15:00+02:00"}, datetime(2023, 7, 1, 7, 15, tzinfo=UTC)),
+        ({"xmp_CreateDate": "2022-01-02T03:04:05"}, datetime(2022, 1, 2, 3, 4, 5, tzinfo=UTC)),
+        (
+            {"photoshop_DateCreated": "2021-12-24T18:00:00Z", "xmp_CreateDate": "2021-12-25T10:00:00Z"},
+            datetime(2021, 12, 25, 10, 0, tzinfo=UTC),  # xmp:CreateDate ranks before photoshop:DateCreated
+        ),
+        ({"xmp_CreateDate": "not a date"}, None),
+    ],
+)
+def test_date_taken_from_xmp(dates, expected, api, album, upload):
+    upload(api, [("export.jpg", images.jpeg_with_xmp_date(**dates))], album=album)
+    photo = Photo.objects.get()
+    assert photo.status == Photo.Status.READY
+    assert photo.taken_at == expected
+    assert photo.sort_date == (expected or photo.created_at)
+
+
+def test_exif_date_wins_over_xmp(api, album, upload):
+    data = images.encode(
+        images.photo("rocket"), "JPEG", images.exif_for(), xmp=images.xmp_packet(xmp_CreateDate="2001-01-01T00:00:00")
+    )
+    upload(api, [("camera.jpg", data)], album=album)
+    assert Photo.objects.get().taken_at == datetime(2024, 5, 17, 14, 30, 5, tzinfo=UTC)
