@@ -81,8 +81,8 @@ def test_a_refused_token_stops_at_once(flaky_server):
 
 
 def test_only_pictures_that_are_not_hidden_or_temporary():
-    assert is_candidate(Path("a/IMG_1.JPG")) and is_candidate(Path("b.heic"))
-    for name in (".hidden.jpg", "~lock.jpg", "x.jpg~", "x.jpg.part", "x.tmp.png", "notes.txt", "raw.cr2"):
+    assert is_candidate(Path("a/IMG_1.JPG")) and is_candidate(Path("b.heic")) and is_candidate(Path("raw.CR2"))
+    for name in (".hidden.jpg", "~lock.jpg", "x.jpg~", "x.jpg.part", "x.tmp.png", "notes.txt", "drawing.svg"):
         assert not is_candidate(Path(name)), name
     assert readable("caf\udce9.jpg") == "caf\ufffd.jpg"
 
