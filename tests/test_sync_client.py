@@ -125,6 +125,18 @@ def test_sync_uploads_what_is_missing_and_nothing_twice(server, tmp_path, home):
     assert {p["sha256"] for p in my_photos(server)} - before == hashes | {sha(added), sha(changed)}
 
 
+def test_sync_uploads_camera_raw_photoshop_and_jpeg_xl_files(server, tmp_path, home):
+    folder = tmp_path / "Shoot"
+    files = {"IMG_0001.DNG": images.dng("cat"), "mood board.psd": images.psd("coffee"), "export.jxl": images.jpeg_xl()}
+    for name, data in files.items():
+        write(folder / name, data)
+    result = sync(server, folder, home, "--quiet")
+    assert result.returncode == 0, result.stderr
+    assert "Rejected: 0" in result.stdout, result.stdout
+    library = {p["sha256"]: p for p in my_photos(server)}
+    assert [library[sha(data)]["format"] for data in files.values()] == ["DNG", "PSD", "JXL"]
+
+
 def test_albums_by_name_or_per_folder(server, tmp_path, home):
     folder = tmp_path / "Shoot"
     top, inner = images.unique_jpeg("cat"), images.unique_jpeg("coffee")
