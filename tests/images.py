@@ -34,6 +34,7 @@ def exif_for(
     model="EOS R6",
     orientation=1,
     gps: tuple[float, float] | None = None,
+    offset: str | None = None,
 ) -> Image.Exif:
     exif = Image.Exif()
     exif[0x010F] = make
@@ -42,6 +43,8 @@ def exif_for(
     sub = exif.get_ifd(0x8769)
     if taken:
         sub[0x9003] = taken.strftime("%Y:%m:%d %H:%M:%S")
+    if offset:
+        sub[0x9011] = offset  # OffsetTimeOriginal, "+09:00"
     sub[0x829A] = 1 / 250  # exposure time
     sub[0x829D] = 2.8  # f-number
     sub[0x8827] = 400  # ISO

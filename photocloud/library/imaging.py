@@ -468,6 +468,7 @@ class Metadata:
     height: int
     orientation: int = 1
     taken_at: datetime | None = None
+    taken_offset: int | None = None  # minutes east of UTC, when the file records the camera's zone
     camera_make: str = ""
     camera_model: str = ""
     lens: str = ""
@@ -481,7 +482,8 @@ class Metadata:
 
 def read_metadata(path: str, info: ImageInfo) -> Metadata:
     """EXIF date, camera, lens, exposure, GPS and orientation; dimensions as displayed (orientation applied)."""
-    exif, xmp = _read_tags(path, info)
+    exif, packet = _read_tags(path, info)
+    xmp = _xmp_properties(packet)
     orientation = _int(exif.get(ExifTags.Base.Orientation)) or 1
     if orientation not in range(1, 9) or info.format in ("PSD", "PSB"):  # psd-tools composes the pixels as stored
         orientation = 1
@@ -499,12 +501,14 @@ def read_metadata(path: str, info: ImageInfo) -> Metadata:
     except Exception:
         sub = {}
     # As ExifTool ranks them: when the shutter fired, when the file was made, then XMP's, then the last edit.
-    meta.taken_at = (
+    taken = (
         _exif_datetime(sub.get(ExifTags.Base.DateTimeOriginal), sub.get(ExifTags.Base.OffsetTimeOriginal))
         or _exif_datetime(sub.get(ExifTags.Base.DateTimeDigitized), sub.get(ExifTags.Base.OffsetTimeDigitized))
         or _xmp_datetime(xmp)
         or _exif_datetime(exif.get(ExifTags.Base.DateTime), sub.get(ExifTags.Base.OffsetTime))
     )
+    if taken:
+        meta.taken_at, meta.taken_offset = taken
     meta.lens = _text(sub.get(ExifTags.Base.LensModel), 150)
     exposure = _float(sub.get(ExifTags.Base.ExposureTime))
     if exposure:
@@ -518,6 +522,9 @@ def read_metadata(path: str, info: ImageInfo) -> Metadata:
         gps = {}
     meta.latitude = _gps_coordinate(gps.get(ExifTags.GPS.GPSLatitude), gps.get(ExifTags.GPS.GPSLatitudeRef), 90)
     meta.longitude = _gps_coordinate(gps.get(ExifTags.GPS.GPSLongitude), gps.get(ExifTags.GPS.GPSLongitudeRef), 180)
+    if meta.latitude is None or meta.longitude is None:
+        meta.latitude = _xmp_coordinate(xmp.get("exif:GPSLatitude"), 90)
+        meta.longitude = _xmp_coordinate(xmp.get("exif:GPSLongitude"), 180)
     if meta.latitude is None or meta.longitude is None:
         meta.latitude = meta.longitude = None
     return meta
@@ -556,27 +563,49 @@ def _bytes(value) -> bytes:
     return bytes(value) if isinstance(value, bytes | bytearray | tuple) else b""
 
 
-# An XMP date property, as an attribute (exif:DateTimeOriginal="…") or an element (<xmp:CreateDate>…<).
-_XMP_DATE = re.compile(
-    rb"(exif:DateTimeOriginal|xmp:CreateDate|photoshop:DateCreated)\s*(?:=\s*[\"']([^\"'<>]{4,40})[\"']|>\s*([^<]{4,40})<)"
+# The XMP properties read, each as an attribute (exif:DateTimeOriginal="…") or an element (<xmp:CreateDate>…<).
+_XMP_PROPERTY = re.compile(
+    rb"(exif:DateTimeOriginal|xmp:CreateDate|photoshop:DateCreated|exif:GPSLatitude|exif:GPSLongitude)"
+    rb"\s*(?:=\s*[\"']([^\"'<>]{1,40})[\"']|>\s*([^<]{1,40})<)"
 )
 
 
-def _xmp_datetime(xmp: bytes) -> datetime | None:
+def _xmp_properties(xmp: bytes) -> dict[str, str]:
+    found: dict[str, str] = {}
+    for match in _XMP_PROPERTY.finditer(xmp[: 1 << 20]):
+        found.setdefault(match[1].decode(), (match[2] or match[3]).strip().decode("ascii", "replace"))
+    return found
+
+
+def _xmp_datetime(xmp: dict[str, str]) -> tuple[datetime, int | None] | None:
     """The first of exif:DateTimeOriginal, xmp:CreateDate, photoshop:DateCreated (ISO 8601, offset kept)."""
-    found: dict[bytes, bytes] = {}
-    for match in _XMP_DATE.finditer(xmp[: 1 << 20]):
-        found.setdefault(match[1], (match[2] or match[3]).strip())
-    for name in (b"exif:DateTimeOriginal", b"xmp:CreateDate", b"photoshop:DateCreated"):
-        if name not in found:
-            continue
+    for name in ("exif:DateTimeOriginal", "xmp:CreateDate", "photoshop:DateCreated"):
         try:
-            value = datetime.fromisoformat(found[name].decode("ascii"))
-        except (ValueError, UnicodeDecodeError):
+            value = datetime.fromisoformat(xmp[name])
+        except (KeyError, ValueError):
             continue
-        if 1900 <= value.year <= 2200:
-            return value if value.tzinfo else value.replace(tzinfo=UTC)
+        if not 1900 <= value.year <= 2200:
+            continue
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC), None
+        return value.astimezone(UTC), round(value.utcoffset().total_seconds() / 60)
     return None
+
+
+def _xmp_coordinate(value: str | None, limit: float) -> float | None:
+    """XMP's GPSCoordinate: "DDD,MM,SSk" or "DDD,MM.mmk", k being N, S, E or W."""
+    if not value or value[-1].upper() not in "NSEW":
+        return None
+    try:
+        parts = [float(part) for part in value[:-1].split(",")]
+    except ValueError:
+        return None
+    if len(parts) not in (2, 3):
+        return None
+    degrees = parts[0] + parts[1] / 60 + (parts[2] / 3600 if len(parts) == 3 else 0)
+    if value[-1].upper() in "SW":
+        degrees = -degrees
+    return round(degrees, 7) if abs(degrees) <= limit else None
 
 
 def _raw_exif(path: str) -> Image.Exif:
@@ -625,7 +654,8 @@ def _int(value) -> int | None:
         return None
 
 
-def _exif_datetime(value, offset) -> datetime | None:
+def _exif_datetime(value, offset) -> tuple[datetime, int | None] | None:
+    """(when, offset in minutes or None) from an EXIF date and its OffsetTime* companion."""
     text = _text(value, 40)
     try:
         naive = datetime.strptime(text[:19], "%Y:%m:%d %H:%M:%S")
@@ -633,16 +663,13 @@ def _exif_datetime(value, offset) -> datetime | None:
         return None
     if not 1900 <= naive.year <= 2200:
         return None
-    tz = UTC
     offset = _text(offset, 10)
-    if len(offset) == 6 and offset[0] in "+-" and offset[3] == ":":
-        try:
-            delta = timedelta(hours=int(offset[1:3]), minutes=int(offset[4:6]))
-            tz = timezone(delta if offset[0] == "+" else -delta)
-        except ValueError:
-            pass
-    # Without an offset, the camera's wall-clock time is shown as taken (stored as UTC, displayed as UTC).
-    return naive.replace(tzinfo=tz)
+    if len(offset) == 6 and offset[0] in "+-" and offset[3] == ":" and offset[1:3].isdigit() and offset[4:].isdigit():
+        minutes = (int(offset[1:3]) * 60 + int(offset[4:6])) * (1 if offset[0] == "+" else -1)
+        if abs(minutes) <= 18 * 60:
+            return naive.replace(tzinfo=timezone(timedelta(minutes=minutes))).astimezone(UTC), minutes
+    # Without an offset, the camera's wall-clock time is all there is: stored as if UTC, shown as is.
+    return naive.replace(tzinfo=UTC), None
 
 
 def _gps_coordinate(value, ref, limit: float) -> float | None:

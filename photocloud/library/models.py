@@ -1,4 +1,5 @@
 import uuid
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import models
@@ -121,8 +122,14 @@ class Photo(models.Model):
     status_detail = models.CharField(max_length=500, blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)
 
+    # When the photo was taken: the UTC instant when the camera recorded its time zone (taken_offset), else the
+    # camera's wall-clock time stored as if it were UTC.
     taken_at = models.DateTimeField(null=True, blank=True)
-    # taken_at when known, else the upload time: what the timeline sorts and groups by.
+    taken_offset = models.SmallIntegerField(
+        null=True, blank=True, help_text="Minutes east of UTC of the camera's clock, when the file records it."
+    )
+    # The local wall-clock time taken (as if UTC) when known, else the upload time: what the timeline sorts and groups
+    # by, so a photo taken at 23:30 in Tokyo sorts and groups into that evening wherever it is viewed.
     sort_date = models.DateTimeField()
     camera_make = models.CharField(max_length=100, blank=True)
     camera_model = models.CharField(max_length=100, blank=True)
@@ -202,6 +209,21 @@ class Photo(models.Model):
     @property
     def favourite(self) -> bool:
         return self.favourite_at is not None
+
+    @property
+    def taken_local(self) -> datetime | None:
+        """The wall-clock time on the camera when the photo was taken (naive: shown as is, in no viewer's zone)."""
+        if self.taken_at is None:
+            return None
+        return (self.taken_at + timedelta(minutes=self.taken_offset or 0)).replace(tzinfo=None)
+
+    @property
+    def taken_zone(self) -> str:
+        """ "UTC+02:00" when the file recorded the camera's time zone, else ""."""
+        if self.taken_at is None or self.taken_offset is None:
+            return ""
+        hours, minutes = divmod(abs(self.taken_offset), 60)
+        return f"UTC{'-' if self.taken_offset < 0 else '+'}{hours:02d}:{minutes:02d}"
 
     @property
     def has_location(self) -> bool:

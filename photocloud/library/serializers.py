@@ -103,6 +103,10 @@ class PhotoSerializer(serializers.ModelSerializer):
         required=False, help_text="Left out of your timeline and automatic albums; null on others' pictures"
     )
     favourite = serializers.BooleanField(required=False, help_text="In your Favourites; null on others' pictures")
+    taken_local = serializers.SerializerMethodField(
+        help_text="The camera's wall-clock time when the photo was taken, ISO 8601 without a zone (taken_at is the "
+        "instant; taken_offset, in minutes, the camera's zone when the file records it)."
+    )
     analysis = serializers.SerializerMethodField(
         help_text="What Photocloud sees (system category, confidence, labels, text, faces); null until analysed. "
         "A suggestion beside the user's own category, never replacing it."
@@ -129,6 +133,8 @@ class PhotoSerializer(serializers.ModelSerializer):
             "status",
             "status_detail",
             "taken_at",
+            "taken_offset",
+            "taken_local",
             "sort_date",
             "camera_make",
             "camera_model",
@@ -162,6 +168,9 @@ class PhotoSerializer(serializers.ModelSerializer):
 
     def _location_visible(self, photo) -> bool:
         return can_see_location(self.context["request"].user, photo)
+
+    def get_taken_local(self, photo) -> str | None:
+        return photo.taken_local.isoformat() if photo.taken_local else None
 
     def get_latitude(self, photo) -> float | None:
         return photo.latitude if self._location_visible(photo) else None

@@ -332,7 +332,9 @@ def _extract_from(photo: Photo, path: str) -> dict:
     meta = imaging.read_metadata(path, info)
     _store_renditions(photo, path, info, settings.PHOTOCLOUD["EAGER_SIZES"])
     fields = vars(meta)
-    fields["sort_date"] = meta.taken_at or photo.created_at
+    # The timeline sorts and groups by the wall-clock time on the camera (see Photo.sort_date).
+    taken = meta.taken_at
+    fields["sort_date"] = taken + timedelta(minutes=meta.taken_offset or 0) if taken else photo.created_at
     return fields
 
 

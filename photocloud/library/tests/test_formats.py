@@ -6,12 +6,13 @@ limits still hold for hostile files of the new formats."""
 import hashlib
 import io
 import struct
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import numpy as np
 import pytest
 from django.conf import settings as django_settings
 from PIL import Image, ImageOps
+from rest_framework.test import APIClient
 
 from photocloud.library import imaging, services
 from photocloud.library.models import Photo
@@ -229,23 +230,52 @@ def test_raw_and_psd_are_analysed_and_grouped_with_their_jpeg(api, alice, album,
 
 
 @pytest.mark.parametrize(
-    "dates, expected",
+    "dates, instant, offset",
     [
-        ({"exif_DateTimeOriginal": "2023-07-01T09:15:00+02:00"}, datetime(2023, 7, 1, 7, 15, tzinfo=UTC)),
-        ({"xmp_CreateDate": "2022-01-02T03:04:05"}, datetime(2022, 1, 2, 3, 4, 5, tzinfo=UTC)),
+        ({"exif_DateTimeOriginal": "2023-07-01T09:15:00+02:00"}, datetime(2023, 7, 1, 7, 15, tzinfo=UTC), 120),
+        ({"xmp_CreateDate": "2022-01-02T03:04:05"}, datetime(2022, 1, 2, 3, 4, 5, tzinfo=UTC), None),
         (
-            {"photoshop_DateCreated": "2021-12-24T18:00:00Z", "xmp_CreateDate": "2021-12-25T10:00:00Z"},
-            datetime(2021, 12, 25, 10, 0, tzinfo=UTC),  # xmp:CreateDate ranks before photoshop:DateCreated
+            {"photoshop_DateCreated": "2021-12-24T18:00:00Z", "xmp_CreateDate": "2021-12-25T10:00:00-05:30"},
+            datetime(2021, 12, 25, 15, 30, tzinfo=UTC),  # xmp:CreateDate ranks before photoshop:DateCreated
+            -330,
         ),
-        ({"xmp_CreateDate": "not a date"}, None),
+        ({"xmp_CreateDate": "not a date"}, None, None),
     ],
 )
-def test_date_taken_from_xmp(dates, expected, api, album, upload):
+def test_date_taken_from_xmp(dates, instant, offset, api, album, upload):
     upload(api, [("export.jpg", images.jpeg_with_xmp_date(**dates))], album=album)
     photo = Photo.objects.get()
     assert photo.status == Photo.Status.READY
-    assert photo.taken_at == expected
-    assert photo.sort_date == (expected or photo.created_at)
+    assert (photo.taken_at, photo.taken_offset) == (instant, offset)
+    if instant is None:
+        assert photo.sort_date == photo.created_at
+    else:  # sorted by the wall-clock time on the camera
+        assert photo.sort_date == instant + timedelta(minutes=offset or 0)
+
+
+def test_offset_time_original_is_kept_and_the_local_time_shown(api, alice, album, upload):
+    """Taken at 23:30 in Tokyo: stored as 14:30 UTC, shown and sorted as 23:30 on 17 May, the day it was."""
+    upload(api, [("tokyo.jpg", images.jpeg("cat", taken=datetime(2024, 5, 17, 23, 30), offset="+09:00"))], album)
+    photo = Photo.objects.get()
+    assert photo.taken_at == datetime(2024, 5, 17, 14, 30, tzinfo=UTC)
+    assert photo.taken_offset == 540
+    assert photo.sort_date == datetime(2024, 5, 17, 23, 30, tzinfo=UTC)
+    body = api.get(f"/api/photos/{photo.pk}/").json()
+    assert body["taken_local"] == "2024-05-17T23:30:00"
+    assert body["taken_offset"] == 540
+    assert body["taken_at"].startswith("2024-05-17T14:30:00")
+    client = APIClient()
+    client.force_login(alice)
+    page = client.get(f"/photos/{photo.pk}/").content.decode()
+    assert "17 May 2024, 23:30" in page and "UTC+09:00" in page
+
+
+def test_position_from_xmp(api, album, upload):
+    data = images.jpeg_with_xmp_date(exif_GPSLatitude="48,51.0000N", exif_GPSLongitude="2,21,0W")
+    upload(api, [("walk.jpg", data)], album=album)
+    photo = Photo.objects.get()
+    assert photo.latitude == pytest.approx(48.85, abs=1e-6)
+    assert photo.longitude == pytest.approx(-2.35, abs=1e-6)
 
 
 def test_exif_date_wins_over_xmp(api, album, upload):
