@@ -18,8 +18,9 @@ die() { printf '[install] ERROR: %s\n' "$*" >&2; exit 1; }
 
 # --- Debian packages ---------------------------------------------------------------------------------------
 # chromium: the browser for the end-to-end tests; libmariadb-dev + pkg-config: to build mysqlclient;
-# fonts-dejavu-core: fonts for rendering pages (and text in images).
-APT_PACKAGES=(chromium libmariadb-dev pkg-config fonts-dejavu-core)
+# fonts-dejavu-core: fonts for rendering pages (and text in images); libimage-exiftool-perl: ExifTool, the reference
+# the metadata agreement test (bench/metadata.py) compares Photocloud's metadata with.
+APT_PACKAGES=(chromium libmariadb-dev pkg-config fonts-dejavu-core libimage-exiftool-perl)
 if command -v dpkg-query >/dev/null 2>&1; then
     missing=()
     for pkg in "${APT_PACKAGES[@]}"; do

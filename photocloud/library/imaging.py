@@ -550,6 +550,9 @@ def _read_tags(path: str, info: ImageInfo) -> tuple[Image.Exif, bytes]:
                 return exif, _bytes(resources.get_data(Resource.XMP_METADATA))
             with _open_pillow(path, info) as image:
                 exif = image.getexif()
+                for ifd in (ExifTags.IFD.Exif, ExifTags.IFD.GPSInfo):  # read now: a TIFF's are read from the file
+                    with contextlib.suppress(Exception):
+                        exif.get_ifd(ifd)
                 xmp = image.info.get("xmp") or image.info.get("XML:com.adobe.xmp") or exif.get(ExifTags.Base.XMLPacket)
                 return exif, _bytes(xmp)
     except Exception:

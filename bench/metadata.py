@@ -1,0 +1,200 @@
+"""Metadata agreement with ExifTool: what Photocloud reads (photocloud.library.imaging.read_metadata) against
+`exiftool -n` on the same files, field by field, and the cost per picture of each.
+
+The corpus is made with the libraries the tests use (tests/images.py): camera JPEGs with every orientation, GPS in
+all four quadrants and time-zone offsets; exports whose only date and position are in XMP; DNGs with and without a
+preview; HEIC, AVIF, WebP, PNG and TIFF with EXIF; PSD, JPEG 2000 and JPEG XL without. Fields: date taken (the
+camera's wall-clock time and its offset), make, model, GPS (within 1e-4°), orientation and displayed size.
+ExifTool is Debian's libimage-exiftool-perl. Run from the repository root:  python bench/metadata.py
+"""
+
+import json
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import datetime, timedelta
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from django.conf import settings  # noqa: E402
+
+if not settings.configured:
+    settings.configure(PHOTOCLOUD={"MAX_PIXELS": 120_000_000})
+
+from photocloud.library import imaging  # noqa: E402
+from tests import images  # noqa: E402
+
+FIELDS = ("date taken", "make", "model", "GPS", "orientation", "displayed size")
+EXIFTOOL_TAGS = [
+    "-EXIF:DateTimeOriginal", "-EXIF:CreateDate", "-EXIF:OffsetTimeOriginal", "-EXIF:OffsetTimeDigitized",
+    "-XMP:DateTimeOriginal", "-XMP:CreateDate", "-XMP:DateCreated", "-EXIF:ModifyDate", "-EXIF:OffsetTime",
+    "-Make", "-Model", "-Composite:GPSLatitude", "-Composite:GPSLongitude", "-XMP:GPSLatitude", "-XMP:GPSLongitude",
+    "-Orientation", "-Composite:ImageSize",
+]  # fmt: skip
+
+
+def corpus(folder: Path) -> list[Path]:
+    """The files, written to `folder`."""
+    files = {}
+    quadrants = [(48.8566, 2.3522), (-33.8688, 151.2093), (40.7128, -74.006), (-22.9068, -43.1729)]
+    for orientation in range(1, 9):
+        name = ("cat", "coffee", "rocket", "astronaut")[orientation % 4]
+        files[f"camera-{orientation}.jpg"] = images.encode(
+            images.photo(name),
+            "JPEG",
+            images.exif_for(
+                taken=datetime(2024, orientation, 10 + orientation, 8 + orientation, 5, 30),
+                make=("Canon", "NIKON CORPORATION", "SONY", "Apple")[orientation % 4],
+                model=f"Model {orientation}",
+                orientation=orientation,
+                gps=quadrants[orientation % 4],
+                offset=("+02:00", "-05:00", "+09:00", "+05:30", None)[orientation % 5],
+            ),
+            quality=85,
+        )
+    files["xmp-only.jpg"] = images.jpeg_with_xmp_date(
+        exif_DateTimeOriginal="2023-07-01T09:15:00+02:00",
+        exif_GPSLatitude="48,51.3960N",
+        exif_GPSLongitude="2,21,7.92E",
+    )
+    files["xmp-create-date.jpg"] = images.jpeg_with_xmp_date(xmp_CreateDate="2022-01-02T03:04:05")
+    files["photoshop-date.jpg"] = images.jpeg_with_xmp_date(photoshop_DateCreated="2021-12-24T18:00:00-05:00")
+    files["no-date.png"] = images.encode(images.photo("rocket"), "PNG")
+    files["stray-bytes.jpg"] = images.jpeg_with_stray_bytes()
+    exif = images.exif_for(make="Apple", model="iPhone 15", gps=(51.5074, -0.1278), offset="+01:00")
+    for fmt, extension in (("HEIF", "heic"), ("AVIF", "avif"), ("WEBP", "webp"), ("TIFF", "tif"), ("PNG", "png")):
+        files[f"phone.{extension}"] = images.encode(images.photo("coffee"), fmt, exif)
+    for orientation in (1, 3, 6, 8):
+        files[f"raw-{orientation}.dng"] = images.dng("cat", orientation=orientation)
+    files["raw-demosaic.dng"] = images.dng("coffee", preview=False, orientation=6)
+    files["design.psd"] = images.psd()
+    files["export.jp2"] = images.in_format("JPEG2000")
+    files["export.jxl"] = images.jpeg_xl()
+    paths = []
+    for name, data in files.items():
+        path = folder / name
+        path.write_bytes(data)
+        paths.append(path)
+    return paths
+
+
+def ours(path: Path) -> dict:
+    info = imaging.probe(str(path))
+    meta = imaging.read_metadata(str(path), info)
+    taken = None
+    if meta.taken_at:
+        local = meta.taken_at + timedelta(minutes=meta.taken_offset or 0)
+        taken = (local.strftime("%Y:%m:%d %H:%M:%S"), meta.taken_offset)
+    gps = (meta.latitude, meta.longitude) if meta.latitude is not None else None
+    return {
+        "date taken": taken,
+        "make": meta.camera_make or None,
+        "model": meta.camera_model or None,
+        "GPS": gps,
+        "orientation": meta.orientation,
+        "displayed size": (meta.width, meta.height),
+    }
+
+
+def _offset_minutes(text) -> int | None:
+    if not isinstance(text, str) or len(text) != 6 or text[0] not in "+-":
+        return None
+    minutes = int(text[1:3]) * 60 + int(text[4:6])
+    return minutes if text[0] == "+" else -minutes
+
+
+def _xmp_date(text) -> tuple[str, int | None] | None:
+    """ExifTool prints XMP dates as "2023:07:01 09:15:00+02:00" (or without time zone)."""
+    text = str(text)
+    wall, zone = text[:19], text[19:]
+    if zone == "Z":
+        zone = "+00:00"
+    return wall, _offset_minutes(zone)
+
+
+def theirs(record: dict) -> dict:
+    """The same fields from one `exiftool -j -n -G` record, as ExifTool ranks the dates."""
+    taken = None
+    for tag, offset in (
+        ("EXIF:DateTimeOriginal", "EXIF:OffsetTimeOriginal"),
+        ("EXIF:CreateDate", "EXIF:OffsetTimeDigitized"),
+    ):
+        if tag in record:
+            taken = (str(record[tag])[:19], _offset_minutes(record.get(offset)))
+            break
+    else:
+        for tag in ("XMP:DateTimeOriginal", "XMP:CreateDate", "XMP:DateCreated"):
+            if tag in record:
+                taken = _xmp_date(record[tag])
+                break
+        else:
+            if "EXIF:ModifyDate" in record:
+                taken = (str(record["EXIF:ModifyDate"])[:19], _offset_minutes(record.get("EXIF:OffsetTime")))
+    latitude = record.get("Composite:GPSLatitude", record.get("XMP:GPSLatitude"))
+    longitude = record.get("Composite:GPSLongitude", record.get("XMP:GPSLongitude"))
+    orientation = next((value for key, value in record.items() if key.endswith(":Orientation")), 1)
+    width, height = (int(part) for part in str(record["Composite:ImageSize"]).replace("x", " ").split())
+    if orientation in (5, 6, 7, 8):
+        width, height = height, width
+    make = next((value for key, value in record.items() if key.endswith(":Make")), None)
+    model = next((value for key, value in record.items() if key.endswith(":Model")), None)
+    return {
+        "date taken": taken,
+        "make": str(make).strip() if make else None,
+        "model": str(model).strip() if model else None,
+        "GPS": (float(latitude), float(longitude)) if latitude is not None and longitude is not None else None,
+        "orientation": int(orientation),
+        "displayed size": (width, height),
+    }
+
+
+def agree(field: str, a, b) -> bool:
+    if field == "GPS" and a is not None and b is not None:
+        return abs(a[0] - b[0]) <= 1e-4 and abs(a[1] - b[1]) <= 1e-4
+    return a == b
+
+
+def compare(folder: Path) -> tuple[dict[str, float], list[tuple], dict[str, float]]:
+    """({field: share of files that agree}, [(file, field, ours, exiftool) for each disagreement], {ms/picture})."""
+    paths = corpus(folder)
+    start = time.perf_counter()
+    mine = {path.name: ours(path) for path in paths}
+    ours_ms = (time.perf_counter() - start) * 1000 / len(paths)
+    start = time.perf_counter()
+    command = ["exiftool", "-j", "-n", "-G", "-m", *EXIFTOOL_TAGS, *map(str, paths)]
+    output = subprocess.run(command, capture_output=True, text=True, check=False).stdout
+    exiftool_ms = (time.perf_counter() - start) * 1000 / len(paths)
+    reference = {Path(record["SourceFile"]).name: theirs(record) for record in json.loads(output)}
+    shares, differences = {}, []
+    for field in FIELDS:
+        agreeing = 0
+        for name, values in mine.items():
+            if agree(field, values[field], reference[name][field]):
+                agreeing += 1
+            else:
+                differences.append((name, field, values[field], reference[name][field]))
+        shares[field] = agreeing / len(mine)
+    return shares, differences, {"photocloud": ours_ms, "exiftool": exiftool_ms, "files": len(paths)}
+
+
+def main() -> None:
+    if not shutil.which("exiftool"):
+        sys.exit("exiftool is not installed (Debian: libimage-exiftool-perl)")
+    with tempfile.TemporaryDirectory(prefix="photocloud-metadata-") as tmp:
+        shares, differences, cost = compare(Path(tmp))
+    print(f"{'field':16} agreement with exiftool -n over {cost['files']} files")
+    for field, share in shares.items():
+        print(f"{field:16} {share:7.1%}")
+    for name, field, mine, theirs_ in differences:
+        print(f"  differs: {name} {field}: photocloud {mine!r}, exiftool {theirs_!r}")
+    print(
+        f"cost per picture: photocloud read_metadata {cost['photocloud']:.1f} ms, "
+        f"exiftool (one batch process, startup included) {cost['exiftool']:.1f} ms"
+    )
+
+
+if __name__ == "__main__":
+    main()
