@@ -32,8 +32,9 @@ EXIFTOOL_TAGS = [
     "-EXIF:DateTimeOriginal", "-EXIF:CreateDate", "-EXIF:OffsetTimeOriginal", "-EXIF:OffsetTimeDigitized",
     "-XMP:DateTimeOriginal", "-XMP:CreateDate", "-XMP:DateCreated", "-EXIF:ModifyDate", "-EXIF:OffsetTime",
     "-Make", "-Model", "-Composite:GPSLatitude", "-Composite:GPSLongitude", "-XMP:GPSLatitude", "-XMP:GPSLongitude",
-    "-Orientation", "-Composite:ImageSize",
+    "-Orientation", "-Composite:ImageSize", "-QuickTime:Rotation",
 ]  # fmt: skip
+NOT_COMPARED = "not compared"
 
 
 def corpus(folder: Path) -> list[Path]:
@@ -67,6 +68,11 @@ def corpus(folder: Path) -> list[Path]:
     exif = images.exif_for(make="Apple", model="iPhone 15", gps=(51.5074, -0.1278), offset="+01:00")
     for fmt, extension in (("HEIF", "heic"), ("AVIF", "avif"), ("WEBP", "webp"), ("TIFF", "tif"), ("PNG", "png")):
         files[f"phone.{extension}"] = images.encode(images.photo("coffee"), fmt, exif)
+    turned = images.exif_for(orientation=6)
+    for fmt, extension in (("HEIF", "heic"), ("AVIF", "avif"), ("WEBP", "webp"), ("TIFF", "tif")):
+        # Even sizes: a HEIC encoder pads odd ones and crops them back with a `clap` box, which ExifTool's ImageSize
+        # (the padded `ispe`) does not apply.
+        files[f"turned.{extension}"] = images.encode(images.photo("cat", size=(450, 300)), fmt, turned)
     for orientation in (1, 3, 6, 8):
         files[f"raw-{orientation}.dng"] = images.dng("cat", orientation=orientation)
     files["raw-demosaic.dng"] = images.dng("coffee", preview=False, orientation=6)
@@ -137,7 +143,13 @@ def theirs(record: dict) -> dict:
     longitude = record.get("Composite:GPSLongitude", record.get("XMP:GPSLongitude"))
     orientation = next((value for key, value in record.items() if key.endswith(":Orientation")), 1)
     width, height = (int(part) for part in str(record["Composite:ImageSize"]).replace("x", " ").split())
-    if orientation in (5, 6, 7, 8):
+    if "QuickTime:Rotation" in record:
+        # HEIF and AVIF turn the picture with an `irot` box (ExifTool's Rotation), not with EXIF's Orientation,
+        # and decoders differ in whether they turn the pixels themselves: only the displayed size compares.
+        turned, orientation = record["QuickTime:Rotation"] in (90, 270), NOT_COMPARED
+    else:
+        turned = orientation in (5, 6, 7, 8)
+    if turned:
         width, height = height, width
     make = next((value for key, value in record.items() if key.endswith(":Make")), None)
     model = next((value for key, value in record.items() if key.endswith(":Model")), None)
@@ -146,7 +158,7 @@ def theirs(record: dict) -> dict:
         "make": str(make).strip() if make else None,
         "model": str(model).strip() if model else None,
         "GPS": (float(latitude), float(longitude)) if latitude is not None and longitude is not None else None,
-        "orientation": int(orientation),
+        "orientation": orientation if orientation is NOT_COMPARED else int(orientation),
         "displayed size": (width, height),
     }
 
@@ -170,13 +182,11 @@ def compare(folder: Path) -> tuple[dict[str, float], list[tuple], dict[str, floa
     reference = {Path(record["SourceFile"]).name: theirs(record) for record in json.loads(output)}
     shares, differences = {}, []
     for field in FIELDS:
-        agreeing = 0
-        for name, values in mine.items():
-            if agree(field, values[field], reference[name][field]):
-                agreeing += 1
-            else:
-                differences.append((name, field, values[field], reference[name][field]))
-        shares[field] = agreeing / len(mine)
+        compared = [name for name in mine if reference[name][field] is not NOT_COMPARED]
+        for name in compared:
+            if not agree(field, mine[name][field], reference[name][field]):
+                differences.append((name, field, mine[name][field], reference[name][field]))
+        shares[field] = 1 - sum(1 for difference in differences if difference[1] == field) / len(compared)
     return shares, differences, {"photocloud": ours_ms, "exiftool": exiftool_ms, "files": len(paths)}
 
 

@@ -144,7 +144,10 @@ def _identify(path: str, head: bytes) -> tuple[str, int, int, int]:
         return "JXL", width, height, 0
     try:
         with Image.open(path, formats=OPENERS) as image:
-            return image.format, image.width, image.height, 0
+            width, height = image.size
+            if image.format == "TIFF" and image.tag_v2.get(ExifTags.Base.Orientation) in (5, 6, 7, 8):
+                width, height = height, width  # Pillow gives a TIFF's size as displayed; this is the stored one
+            return image.format, width, height, 0
     except Image.UnidentifiedImageError:
         pass
     except (OSError, ValueError, SyntaxError) as exc:

@@ -56,6 +56,11 @@ NEW_FORMATS = {
         )
         for kind in ("16-bit", "16-bit grey", "float", "planar", "tiled", "LAB", "CMYK", "multi-page", "old-style JPEG")
     },
+    "TIFF turned a quarter (Orientation 6)": (
+        lambda: images.encode(images.photo("astronaut", size=(300, 200)), "TIFF", images.exif_for(orientation=6)),
+        "TIFF", "image/tiff", "tif",
+        lambda: images.photo("astronaut", size=(300, 200)).transpose(Image.Transpose.ROTATE_270),
+    ),
     **{
         f"animated {fmt}": (
             lambda fmt=fmt: images.animated(fmt), fmt, f"image/{fmt.lower()}", fmt.lower(),
