@@ -304,6 +304,24 @@ def psd(name="coffee", version=1) -> bytes:
     return buffer.getvalue()
 
 
+def psd_layers_only(layers=3) -> bytes:
+    """A PSD saved without "Maximize compatibility": no merged image, only layers (the cat over the coffee,
+    each layer larger than the 300×200 canvas)."""
+    from psd_tools import PSDImage
+    from psd_tools.api.layers import PixelLayer
+    from psd_tools.constants import Resource
+    from psd_tools.psd.image_resources import ImageResource, VersionInfo
+
+    document = PSDImage.frompil(photo("coffee", size=(300, 200)))
+    for index in range(layers):
+        document.append(PixelLayer.frompil(photo("cat", size=(600, 400)), document, name=f"Layer {index}"))
+    no_composite = VersionInfo(has_composite=False, writer="Adobe Photoshop", reader="Adobe Photoshop")
+    document.image_resources[Resource.VERSION_INFO] = ImageResource(key=Resource.VERSION_INFO, data=no_composite)
+    buffer = io.BytesIO()
+    document.save(buffer)
+    return buffer.getvalue()
+
+
 def jpeg_xl(name="rocket") -> bytes:
     import pillow_jxl  # noqa: F401  (registers the JPEG XL plugin with Pillow)
 

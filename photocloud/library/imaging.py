@@ -330,15 +330,30 @@ def decode(path: str, info: ImageInfo, largest: int) -> Image.Image:
     if info.format in RAW_FORMATS:
         image = _decode_raw(path, largest)
     elif info.format in ("PSD", "PSB"):
-        _check_psd_complete(path)
-        # The merged image Photoshop saved ("maximise compatibility"), else the layers composed.
-        image = PSDImage.open(path).composite()
+        image = _decode_psd(path)
     else:
         with _open_pillow(path, info) as opened:
             opened.draft("RGB", (largest, largest))
             opened.load()
             image = ImageOps.exif_transpose(opened)
     return _to_rgb(image)
+
+
+def _decode_psd(path: str) -> Image.Image:
+    """The merged image Photoshop saved ("maximise compatibility"), else the layers composed, within the pixel
+    limit: a small file can hold many large layers, and composing costs time for each."""
+    _check_psd_complete(path)
+    document = PSDImage.open(path)
+    if not document.has_preview():
+        area = sum(layer.width * layer.height for layer in document.descendants())
+        if area > 4 * _max_pixels():
+            raise ImageRejected(
+                "The Photoshop document has no merged image and too many layer pixels to compose; save it with "
+                '"Maximize compatibility".',
+                "too_many_pixels",
+                413,
+            )
+    return document.composite()
 
 
 def _check_psd_complete(path: str) -> None:

@@ -200,6 +200,28 @@ def test_hostile_file_of_a_new_format_is_refused_and_leaves_nothing(kind, api, a
     storage.assert_nothing_left(data)
 
 
+def test_psd_without_merged_image_is_composed_within_the_pixel_limit(api, album, upload, settings):
+    data = images.psd_layers_only()
+    response = upload(api, [("layers.psd", data)], album=album)
+    assert response.status_code == 201, response.json()
+    photo = Photo.objects.get()
+    assert (photo.width, photo.height) == (300, 200)
+    with Image.open(io.BytesIO(_body(api.get(f"/photos/{photo.pk}/s")))) as thumb:
+        # The top layer's corner that the canvas shows, not the backdrop.
+        assert _resembles(thumb, images.photo("cat", size=(600, 400)).crop((0, 0, 300, 200))) > 0.9
+    Photo.objects.all().delete()
+
+    # Three 600×400 layers are 0.72 MP to compose: over four times a 0.15 MP limit, under the canvas's 0.06 MP.
+    settings.PHOTOCLOUD = {**settings.PHOTOCLOUD, "MAX_PIXELS": 150_000}
+    from photocloud.library.tests.test_bad_input import StorageSnapshot
+
+    storage = StorageSnapshot()
+    other = images.psd_layers_only(layers=4)
+    result = _assert_rejected(upload(api, [("layers.psd", other)], album=album), "too_many_pixels", 413)
+    assert "Maximize compatibility" in result["reason"]
+    storage.assert_nothing_left(other)
+
+
 def test_supported_formats_are_named_in_the_refusal(api, album, upload):
     result = _assert_rejected(upload(api, [("notes.txt", b"just some text " * 40)], album=album), "unsupported_format")
     for name in ("JPEG 2000", "JPEG XL", "PSD", "RAW"):
