@@ -95,6 +95,12 @@ def test_new_format_is_stored_byte_exact_and_shown_upright(kind, api, album, upl
     assert f"work.{extension}" in original["Content-Disposition"]
     assert _body(original) == data
 
+    browser = APIClient()
+    browser.force_login(photo.owner)
+    page = browser.get(f"/photos/{photo.pk}/")
+    assert page.status_code == 200
+    assert f"/photos/{photo.pk}/original?download=1" in page.content.decode()
+
     for size, box in django_settings.PHOTOCLOUD["THUMBNAIL_SIZES"].items():
         with Image.open(io.BytesIO(_body(api.get(f"/photos/{photo.pk}/{size}")))) as thumb:
             assert thumb.format == "JPEG"
