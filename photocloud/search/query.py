@@ -5,8 +5,10 @@ operators of the full-text languages, SQL and control characters are just separa
 """
 
 import difflib
+import itertools
 import re
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from django.conf import settings
@@ -30,6 +32,7 @@ MEANING_TERMS = 5
 # (tests/test_meaning_precision.py): wrong labels brought in 14 → 7, right ones 64 → 57. A margin below the best
 # match was measured too and left out: it dropped more right labels (boat → lifeboat, meal → restaurant) than wrong.
 MEANING_THRESHOLD_KNOWN = 0.60
+SPELLING_CANDIDATES = 5  # close spellings tried, best first, until one is a label the viewer may see
 
 # The Chinese names of the seven default classes, as in the founding paper.
 CLASS_NAMES_ZH = {
@@ -62,7 +65,7 @@ def _fold_accents(text: str) -> str:
 @dataclass(frozen=True)
 class Expansion:
     term: str
-    kind: str  # "meaning", "spelling" or "class"
+    kind: str  # "meaning", "spelling", "class" or "label" (searched among labels, as meanings and classes are)
     score: float = 1.0
 
     @property
@@ -105,8 +108,21 @@ class ParsedQuery:
         return ranked_sql(kind, self.terms, limit)
 
 
-def parse(text: str, *, expand: bool = True) -> ParsedQuery:
-    """Tokens that must all match, and alternatives: class names, close spellings and close meanings."""
+# Whether the viewer may see a picture or album labelled with all these words (selectors.visible_labels).
+LabelCheck = Callable[[tuple[str, ...]], bool]
+
+
+def _any_label(words: tuple[str, ...]) -> bool:
+    return True
+
+
+def parse(text: str, *, expand: bool = True, visible: LabelCheck = _any_label) -> ParsedQuery:
+    """Tokens that must all match, and alternatives: class names, close spellings and close meanings.
+
+    The vocabulary behind spellings and meanings holds every user's labels, so each label it proposes is kept only
+    when `visible` says the viewer may see something it labels: a suggestion must not reveal another user's private
+    tag, nor one that was removed. Without `visible`, the whole vocabulary answers (tools and tests of the model).
+    """
     text = " ".join((text or "")[:MAX_QUERY_LENGTH].split())
     parsed = ParsedQuery(text=text)
     for token in tokens(text)[:MAX_TOKENS]:
@@ -116,8 +132,8 @@ def parse(text: str, *, expand: bool = True) -> ParsedQuery:
                 parsed.expansions.append(Expansion(key, "class"))
         parsed.required.append(token)
     if expand and parsed.required:
-        _add_spelling(parsed)
-        _add_meaning(parsed)
+        _add_spelling(parsed, visible)
+        _add_meaning(parsed, visible)
     return parsed
 
 
@@ -134,19 +150,25 @@ def _vocabulary_words() -> frozenset[str]:
     return _words_cache[1]
 
 
-def _add_spelling(parsed: ParsedQuery) -> None:
-    """A word the vocabulary does not know, but one it knows is spelt almost alike: search that too, and say so."""
-    words = _vocabulary_words()
+def _known(word: str, visible: LabelCheck) -> bool:
+    """Whether `word` is a label the viewer may see (a label they may not see counts as unknown, as it must look)."""
+    return word in _vocabulary_words() and visible((word,))
+
+
+def _add_spelling(parsed: ParsedQuery, visible: LabelCheck) -> None:
+    """A word the viewer's labels do not hold, but one they hold is spelt almost alike: search that too, and say so."""
     corrected = []
     for token in parsed.required:
-        close = [] if token in words or len(token) < 4 else difflib.get_close_matches(token, words, n=1, cutoff=0.8)
-        corrected.append(close[0] if close else token)
+        close = []
+        if len(token) >= 4 and not _known(token, visible):
+            close = difflib.get_close_matches(token, _vocabulary_words(), n=SPELLING_CANDIDATES, cutoff=0.8)
+        corrected.append(next((word for word in close if visible((word,))), token))
     if corrected != parsed.required:
         parsed.suggestion = " ".join(corrected)
         parsed.expansions.append(Expansion(parsed.suggestion, "spelling"))
 
 
-def _add_meaning(parsed: ParsedQuery) -> None:
+def _add_meaning(parsed: ParsedQuery, visible: LabelCheck) -> None:
     """Labels close in meaning to the whole query; a closer meaning is asked of words the vocabulary already has."""
     options = settings.PHOTOCLOUD.get("SEARCH", {})
     if not options.get("MEANING", True):
@@ -156,15 +178,15 @@ def _add_meaning(parsed: ParsedQuery) -> None:
         return
     known = {" ".join(parsed.required)} | {e.term for e in parsed.expansions}
     threshold = options.get("MEANING_THRESHOLD", MEANING_THRESHOLD)
-    if set(text.split()) <= _vocabulary_words():
+    if all(_known(word, visible) for word in text.split()):
         threshold = max(threshold, options.get("MEANING_THRESHOLD_KNOWN", MEANING_THRESHOLD_KNOWN))
     limit = options.get("MEANING_TERMS", MEANING_TERMS)
-    close = [
+    close = (
         (term, score)
         for term, score in meaning.close_terms(text, threshold, limit=3 * limit)
-        if term not in known and _adds_meaning(parsed.required, tokens(term))
-    ]
-    parsed.expansions += [Expansion(term, "meaning", score) for term, score in close[:limit]]
+        if term not in known and _adds_meaning(parsed.required, tokens(term)) and visible(tuple(tokens(term)))
+    )
+    parsed.expansions += [Expansion(term, "meaning", score) for term, score in itertools.islice(close, limit)]
 
 
 def _adds_meaning(required: list[str], words: list[str]) -> bool:

@@ -4,6 +4,7 @@ Every result set, count and facet starts from `Photo.objects.visible_to()` (or `
 is only ever narrowed from there; the keyword index (backends.py) and the vector index only propose candidates.
 """
 
+import functools
 import uuid
 from collections import Counter
 from dataclasses import dataclass, field
@@ -19,7 +20,7 @@ from photocloud.library.models import Album, Photo, category_label
 
 from . import backends
 from .models import SearchDocument
-from .query import ParsedQuery, parse, tokens
+from .query import Expansion, LabelCheck, ParsedQuery, parse, tokens
 
 PAGE_SIZE = 24
 SIMILAR_LIMIT = 240  # search by image: the nearest pictures (ten pages) among those passing words and filters
@@ -129,6 +130,20 @@ def ranked_ids(allowed, parsed: ParsedQuery, limit: int, narrow: bool = False) -
     return [uuid.UUID(str(pk)) for pk in found]
 
 
+def visible_labels(viewer, scope: str = "all") -> LabelCheck:
+    """Whether a picture or an album in the viewer's scope carries a label made of these words: spelling and meaning
+    suggestions come only from those. The index answers from the label's own postings, each checked against access
+    (see ranked_ids), so the cost follows the few labels proposed, not the vocabulary."""
+    scopes = (_scope(viewer, scope), _scope(viewer, scope, Album))
+
+    @functools.cache
+    def check(words: tuple[str, ...]) -> bool:
+        label = ParsedQuery(" ".join(words), expansions=[Expansion(" ".join(words), "label")])
+        return any(ranked_ids(allowed, label, 1) for allowed in scopes)
+
+    return check
+
+
 class ResultList:
     """Ranked ids that a Paginator slices; only the slice's rows are read, in rank order."""
 
@@ -184,7 +199,7 @@ def search(
     Results stop at the best RESULT_LIMIT (`capped` says when there were more): nobody pages further, and it
     bounds the work of a search that matches most of a large library.
     """
-    parsed = parse(q)
+    parsed = parse(q, visible=visible_labels(viewer, scope))
     allowed = apply_filters(_scope(viewer, scope), viewer, filters or {})
     match = parsed.match_sql("photo") if parsed else None
     if parsed and match is None:  # nothing to look for
