@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 
-from . import meaning
+from . import cjk, meaning
 from .models import SearchTerm
 
 MAX_QUERY_LENGTH = 500
@@ -34,22 +34,14 @@ MEANING_TERMS = 5
 MEANING_THRESHOLD_KNOWN = 0.60
 SPELLING_CANDIDATES = 5  # close spellings tried, best first, until one is a label the viewer may see
 
-# The Chinese names of the seven default classes, as in the founding paper.
-CLASS_NAMES_ZH = {
-    "人像": "portrait",
-    "风景": "landscape",
-    "美食": "food",
-    "文档": "document",
-    "建筑": "architecture",
-    "动物": "animal",
-    "动漫": "illustration",
-}
-
 
 def tokens(text: str) -> list[str]:
-    """The words of a text, lower-case, Latin letters without accents ("Café" gives "cafe"): documents and queries
-    alike."""
-    return [token[:MAX_TOKEN_LENGTH] for token in TOKEN.findall(_fold_accents(text.lower()))]
+    """The words of a text, lower-case, Latin letters without accents ("Café" gives "cafe"), Chinese, Japanese and
+    Korean cut into words (cjk.py): documents and queries alike."""
+    found = []
+    for token in TOKEN.findall(_fold_accents(text.lower())):
+        found += cjk.words(token) if cjk.has_cjk(token) else [token]
+    return [token[:MAX_TOKEN_LENGTH] for token in found]
 
 
 def _fold_accents(text: str) -> str:
@@ -125,12 +117,7 @@ def parse(text: str, *, expand: bool = True, visible: LabelCheck = _any_label) -
     """
     text = " ".join((text or "")[:MAX_QUERY_LENGTH].split())
     parsed = ParsedQuery(text=text)
-    for token in tokens(text)[:MAX_TOKENS]:
-        for chinese, key in CLASS_NAMES_ZH.items():
-            if chinese in token:
-                token = key if token == chinese else token
-                parsed.expansions.append(Expansion(key, "class"))
-        parsed.required.append(token)
+    parsed.required = list(dict.fromkeys(tokens(text)))[:MAX_TOKENS]
     if expand and parsed.required:
         _add_spelling(parsed, visible)
         _add_meaning(parsed, visible)
@@ -141,12 +128,13 @@ _words_cache: tuple[tuple, frozenset] = ((), frozenset())
 
 
 def _vocabulary_words() -> frozenset[str]:
-    """Every word of the vocabulary, read again only when it changed."""
+    """Every word of the vocabulary, read again only when it changed. Spelling is a matter of letters: Chinese,
+    Japanese and Korean words are left out (services.py keeps them out of the vocabulary, older rows aside)."""
     global _words_cache
     version = meaning.vocabulary_version(SearchTerm.objects.all())
     if _words_cache[0] != version:
         names = SearchTerm.objects.values_list("name", flat=True).iterator()
-        _words_cache = (version, frozenset(word for name in names for word in tokens(name)))
+        _words_cache = (version, frozenset(word for name in names for word in tokens(name) if not cjk.has_cjk(word)))
     return _words_cache[1]
 
 
@@ -160,7 +148,7 @@ def _add_spelling(parsed: ParsedQuery, visible: LabelCheck) -> None:
     corrected = []
     for token in parsed.required:
         close = []
-        if len(token) >= 4 and not _known(token, visible):
+        if len(token) >= 4 and not cjk.has_cjk(token) and not _known(token, visible):
             close = difflib.get_close_matches(token, _vocabulary_words(), n=SPELLING_CANDIDATES, cutoff=0.8)
         corrected.append(next((word for word in close if visible((word,))), token))
     if corrected != parsed.required:
@@ -169,9 +157,11 @@ def _add_spelling(parsed: ParsedQuery, visible: LabelCheck) -> None:
 
 
 def _add_meaning(parsed: ParsedQuery, visible: LabelCheck) -> None:
-    """Labels close in meaning to the whole query; a closer meaning is asked of words the vocabulary already has."""
+    """Labels close in meaning to the whole query; a closer meaning is asked of words the vocabulary already has.
+    The sentence model knows English only: a query with Chinese, Japanese or Korean words is not expanded (a meaning
+    of its other words would drop them), nor proposes such labels; the automatic tags have Chinese names instead."""
     options = settings.PHOTOCLOUD.get("SEARCH", {})
-    if not options.get("MEANING", True):
+    if not options.get("MEANING", True) or any(cjk.has_cjk(token) for token in parsed.required):
         return
     text = " ".join(token for token in parsed.required if not token.isdigit())
     if len(text) < 3:
@@ -184,7 +174,10 @@ def _add_meaning(parsed: ParsedQuery, visible: LabelCheck) -> None:
     close = (
         (term, score)
         for term, score in meaning.close_terms(text, threshold, limit=3 * limit)
-        if term not in known and _adds_meaning(parsed.required, tokens(term)) and visible(tuple(tokens(term)))
+        if term not in known
+        and not cjk.has_cjk(term)
+        and _adds_meaning(parsed.required, tokens(term))
+        and visible(tuple(tokens(term)))
     )
     parsed.expansions += [Expansion(term, "meaning", score) for term, score in itertools.islice(close, limit)]
 

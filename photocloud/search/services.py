@@ -12,6 +12,7 @@ from django.db.models import Prefetch
 
 from photocloud.library.models import Album, Photo, Tag, category_label
 
+from . import cjk
 from .backends import document_terms
 from .models import SearchDocument, SearchPosting, SearchTerm
 
@@ -20,7 +21,14 @@ TERM_LENGTH = SearchTerm._meta.get_field("name").max_length
 
 
 def _category_terms(kind: str, key: str) -> list[list[str]]:
-    return [[kind, category_label(key)]] if key else []
+    """A category by its name, and a default one by its Chinese names too (人像 finds portraits)."""
+    return [[kind, name] for name in [category_label(key), *cjk.category_names(key)]] if key else []
+
+
+def _automatic_tag_terms(names: list[str]) -> list[list[str]]:
+    """Automatic tags by their English and Chinese names (猫 finds a tabby and a Persian cat), each name once."""
+    found = [name for label in names for name in [label, *cjk.label_names(label)]]
+    return [["automatic tag", name] for name in dict.fromkeys(found)]
 
 
 def _photo_fields(photo: Photo) -> dict:
@@ -34,7 +42,7 @@ def _photo_fields(photo: Photo) -> dict:
         terms += _category_terms("system category", analysis.category)
         if analysis.taught_category != photo.effective_category:  # unless the owner gave that class already
             terms += _category_terms("your class", analysis.taught_category)
-        terms += [["automatic tag", name] for name in analysis.label_names]
+        terms += _automatic_tag_terms(analysis.label_names)
         keys.append(analysis.category)
     return {
         "labels": " , ".join([*(value for _, value in terms), *filter(None, keys)]),
@@ -71,10 +79,10 @@ def _save(kind: str, objects: Iterable, fields_of) -> int:
         getattr(doc, f"{kind}_id"): doc
         for doc in SearchDocument.objects.filter(**{f"{kind}__in": [obj.pk for obj in objects]})
     }
-    created, changed, vocabulary = [], [], set()
+    created, changed, vocabulary = [], [], set()  # the vocabulary of spellings and English meanings (query.py)
     for obj in objects:
         fields = fields_of(obj)
-        vocabulary.update(value.lower()[:TERM_LENGTH] for _, value in fields["terms"])
+        vocabulary.update(value.lower()[:TERM_LENGTH] for _, value in fields["terms"] if not cjk.has_cjk(value))
         doc = existing.get(obj.pk)
         if doc is None:
             created.append(SearchDocument(**{kind: obj}, **fields))
