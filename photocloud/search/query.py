@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 
-from . import cjk, meaning
+from . import cjk, meaning, people
 from .models import SearchTerm
 
 MAX_QUERY_LENGTH = 500
@@ -54,10 +54,14 @@ def _fold_accents(text: str) -> str:
     return unicodedata.normalize("NFKC", "".join(kept))
 
 
+EVERYWHERE = {"spelling", "people"}
+
+
 @dataclass(frozen=True)
 class Expansion:
     term: str
-    kind: str  # "meaning", "spelling", "class" or "label" (searched among labels, as meanings and classes are)
+    # "spelling" and "people" are searched everywhere; "meaning" and "label" among labels only
+    kind: str
     score: float = 1.0
 
     @property
@@ -77,13 +81,13 @@ class ParsedQuery:
 
     @property
     def phrases(self) -> list[list[str]]:
-        """Alternatives searched everywhere: the query spelt right."""
-        return [e.words for e in self.expansions if e.kind == "spelling" and e.words]
+        """Alternatives searched everywhere: the query spelt right, people words as faces."""
+        return [e.words for e in self.expansions if e.kind in EVERYWHERE and e.words]
 
     @property
     def label_phrases(self) -> list[list[str]]:
-        """Alternatives searched among labels only: close meanings and class names."""
-        return [e.words for e in self.expansions if e.kind != "spelling" and e.words]
+        """Alternatives searched among labels only: close meanings."""
+        return [e.words for e in self.expansions if e.kind not in EVERYWHERE and e.words]
 
     @property
     def terms(self) -> tuple:
@@ -109,7 +113,7 @@ def _any_label(words: tuple[str, ...]) -> bool:
 
 
 def parse(text: str, *, expand: bool = True, visible: LabelCheck = _any_label) -> ParsedQuery:
-    """Tokens that must all match, and alternatives: class names, close spellings and close meanings.
+    """Tokens that must all match, and alternatives: people words as faces, close spellings and close meanings.
 
     The vocabulary behind spellings and meanings holds every user's labels, so each label it proposes is kept only
     when `visible` says the viewer may see something it labels: a suggestion must not reveal another user's private
@@ -118,6 +122,7 @@ def parse(text: str, *, expand: bool = True, visible: LabelCheck = _any_label) -
     text = " ".join((text or "")[:MAX_QUERY_LENGTH].split())
     parsed = ParsedQuery(text=text)
     parsed.required = list(dict.fromkeys(tokens(text)))[:MAX_TOKENS]
+    parsed.expansions += [Expansion(" ".join(words), "people") for words in people.alternatives(parsed.required)]
     if expand and parsed.required:
         _add_spelling(parsed, visible)
         _add_meaning(parsed, visible)
@@ -148,7 +153,7 @@ def _add_spelling(parsed: ParsedQuery, visible: LabelCheck) -> None:
     corrected = []
     for token in parsed.required:
         close = []
-        if len(token) >= 4 and not cjk.has_cjk(token) and not _known(token, visible):
+        if len(token) >= 4 and not cjk.has_cjk(token) and token not in people.WORDS and not _known(token, visible):
             close = difflib.get_close_matches(token, _vocabulary_words(), n=SPELLING_CANDIDATES, cutoff=0.8)
         corrected.append(next((word for word in close if visible((word,))), token))
     if corrected != parsed.required:

@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from photocloud.library.models import Album, Photo, category_label
 
-from . import backends
+from . import backends, people
 from .models import SearchDocument
 from .query import Expansion, LabelCheck, ParsedQuery, parse, tokens
 
@@ -339,6 +339,10 @@ def _document_reasons(parsed: ParsedQuery, doc: SearchDocument) -> list[str]:
         if column:
             found.append(REASON_LABELS[column])
     for expansion in parsed.expansions:
+        if expansion.kind == "people" and expansion.words[-1] != people.PORTRAIT:  # a marker, never shown
+            if people.FACES in tokens(doc.labels):
+                found.append("faces in the picture")
+            continue
         term = next((term for term in doc.terms if _contains(term[1], expansion.words, prefix=False)), None)
         if term is None:
             continue

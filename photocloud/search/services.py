@@ -12,7 +12,7 @@ from django.db.models import Prefetch
 
 from photocloud.library.models import Album, Photo, Tag, category_label
 
-from . import cjk
+from . import cjk, people
 from .backends import document_terms
 from .models import SearchDocument, SearchPosting, SearchTerm
 
@@ -43,7 +43,7 @@ def _photo_fields(photo: Photo) -> dict:
         if analysis.taught_category != photo.effective_category:  # unless the owner gave that class already
             terms += _category_terms("your class", analysis.taught_category)
         terms += _automatic_tag_terms(analysis.label_names)
-        keys.append(analysis.category)
+        keys += [analysis.category, *people.markers(analysis.faces, photo.width, photo.height)]
     return {
         "labels": " , ".join([*(value for _, value in terms), *filter(None, keys)]),
         "names": " , ".join(filter(None, [photo.title, photo.original_name, album.title])),

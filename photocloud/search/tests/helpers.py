@@ -26,7 +26,8 @@ def album(owner, access="public", title=None, category="travel", tags=(), descri
 
 
 def photo(album, title="", tags=(), description="", category="", taken=None, analysis=None, **fields) -> Photo:
-    """A ready picture; `analysis` = dict(category=…, labels=[…], text=…, features=vector) adds what vision saw."""
+    """A ready picture; `analysis` = dict(category=…, labels=[…], text=…, faces=[…], features=vector) adds what vision
+    saw."""
     n = next(_serial)
     row = Photo.objects.create(
         owner=album.owner,
@@ -52,6 +53,7 @@ def photo(album, title="", tags=(), description="", category="", taken=None, ana
             confidence=0.9,
             labels=[[name, 0.5] for name in analysis.get("labels", [])],
             text=analysis.get("text", ""),
+            faces=analysis.get("faces", []),
             features=(features if features is not None else np.zeros(1280)).astype(np.float16).tobytes(),
             model_version="test",
         )
