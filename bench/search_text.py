@@ -3,8 +3,8 @@
 DESIGN.md / issue 4 ask for keyword search in ≤ 100 ms on a library of 100,000 pictures. This fills a throw-away
 database (SQLite by default, or DATABASE_URL: an empty PostgreSQL or MariaDB database) with 100,000 pictures of
 several owners at every access level, each with tags, automatic tags, a system category, a description (a fifth
-in Chinese) and sometimes text found in it (English or Chinese), builds the search index through the real indexing code (`services.rebuild`), and then
-times typical queries as a follower of the main owner sees them:
+in Chinese) and sometimes text found in it (English or Chinese), builds the search index through the real indexing
+code (`services.rebuild`), and then times typical queries as a follower of the main owner sees them:
 - "search": the ranked first page and the total count (what the API and page need before facets);
 - "facets": the eight facet counts over the same matches;
 - "baseline": the same first page and count with a naive OR of `icontains` over the same fields.
