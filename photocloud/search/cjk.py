@@ -1,4 +1,4 @@
-"""Chinese, Japanese and Korean words, and the Chinese names of the automatic tags and default categories.
+"""Chinese, Japanese and Korean words.
 
 These scripts do not put spaces between words, so a run of characters is one token to a simple tokenizer and only a
 query typed as the whole run would find it. Chinese is cut into words by jieba in search mode, which gives the long
@@ -7,18 +7,15 @@ a word found anywhere in a name, description, tag or text read from a picture ma
 overlapping pairs of characters, as Lucene's CJK analyser does. Documents and queries are cut the same way.
 """
 
-import csv
 import logging
 import re
 import threading
 from functools import cache
-from pathlib import Path
 
 HAN = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002fa1f"
 KANA_HANGUL = "\u3040-\u30ff\u31f0-\u31ff\u1100-\u11ff\u3130-\u318f\uac00-\ud7af"
 ANY = re.compile(f"[{HAN}{KANA_HANGUL}]")
 RUNS = re.compile(f"([{HAN}]+)|([{KANA_HANGUL}]+)|([^{HAN}{KANA_HANGUL}]+)")
-DATA = Path(__file__).parent / "data"
 
 _jieba_lock = threading.Lock()
 
@@ -51,21 +48,3 @@ def _jieba():
         jieba.setLogLevel(logging.WARNING)
         jieba.initialize()
         return jieba.dt
-
-
-@cache
-def _names(file: str) -> dict[str, list[str]]:
-    """{key: [Chinese names]} from one of the reviewed tables in data/ (see data/README.md)."""
-    with (DATA / file).open(encoding="utf-8") as table:
-        rows = [row for row in csv.reader(table, delimiter="\t") if row and not row[0].startswith("#")]
-    return {row[-2]: row[-1].split(",") for row in rows}
-
-
-def label_names(label: str) -> list[str]:
-    """The Chinese names of an automatic tag ("tabby cat" → 虎斑猫, 猫), none for a name the table lacks."""
-    return _names("labels_zh.tsv").get(label, [])
-
-
-def category_names(key: str) -> list[str]:
-    """The Chinese names of a default category ("portrait" → 人像, 人物); a user's own category has none."""
-    return _names("categories_zh.tsv").get(key, [])

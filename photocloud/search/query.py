@@ -13,7 +13,9 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 
-from . import cjk, meaning, people
+from photocloud.library.models import DEFAULT_CATEGORIES
+
+from . import cjk, meaning, names, people
 from .models import SearchTerm
 
 MAX_QUERY_LENGTH = 500
@@ -32,6 +34,8 @@ MEANING_TERMS = 5
 # (tests/test_meaning_precision.py): wrong labels brought in 14 → 7, right ones 64 → 57. A margin below the best
 # match was measured too and left out: it dropped more right labels (boat → lifeboat, meal → restaurant) than wrong.
 MEANING_THRESHOLD_KNOWN = 0.60
+# The seven default categories: too broad a meaning, unless the closest one.
+BROAD = {label.lower() for _, label in DEFAULT_CATEGORIES}
 SPELLING_CANDIDATES = 5  # close spellings tried, best first, until one is a label the viewer may see
 
 
@@ -173,18 +177,23 @@ def _add_meaning(parsed: ParsedQuery, visible: LabelCheck) -> None:
         return
     known = {" ".join(parsed.required)} | {e.term for e in parsed.expansions}
     threshold = options.get("MEANING_THRESHOLD", MEANING_THRESHOLD)
-    if all(_known(word, visible) for word in text.split()):
+    known_words = all(_known(word, visible) for word in text.split())
+    if known_words:
         threshold = max(threshold, options.get("MEANING_THRESHOLD_KNOWN", MEANING_THRESHOLD_KNOWN))
     limit = options.get("MEANING_TERMS", MEANING_TERMS)
-    close = (
+    close = [
         (term, score)
         for term, score in meaning.close_terms(text, threshold, limit=3 * limit)
-        if term not in known
-        and not cjk.has_cjk(term)
-        and _adds_meaning(parsed.required, tokens(term))
-        and visible(tuple(tokens(term)))
-    )
-    parsed.expansions += [Expansion(term, "meaning", score) for term, score in itertools.islice(close, limit)]
+        if term not in known and not cjk.has_cjk(term) and _adds_meaning(parsed.required, tokens(term))
+    ]
+
+    # A broader label would bring in every picture of its kind: a category only when it is the closest meaning
+    # ("paperwork" → document, but "kitten" → cat, not every animal), and for a word the labels hold already, neither
+    # a category nor a generic word ("dog" → not "cat", nor "animal").
+    closest = close[0][0] if close else None
+    broad = BROAD | names.generic_words() if known_words else BROAD - {closest}
+    chosen = list(itertools.islice((c for c in close if c[0] not in broad and visible(tuple(tokens(c[0])))), limit))
+    parsed.expansions += [Expansion(term, "meaning", score) for term, score in chosen]
 
 
 def _adds_meaning(required: list[str], words: list[str]) -> bool:

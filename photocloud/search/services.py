@@ -12,44 +12,54 @@ from django.db.models import Prefetch
 
 from photocloud.library.models import Album, Photo, Tag, category_label
 
-from . import cjk, people
+from . import cjk, names, people
 from .backends import document_terms
 from .models import SearchDocument, SearchPosting, SearchTerm
 
 CHUNK = 1000
 TERM_LENGTH = SearchTerm._meta.get_field("name").max_length
+# An automatic tag at least this probable is something the picture shows (a label); below, a guess (top_labels keeps
+# those from 0.1). On scikit-image's samples the right tags scored 0.33-0.94 (espresso, tripod, missile, egyptian mau)
+# and the wrong ones 0.10-0.29 (bobsleigh on the astronaut, golf ball on coins, bubble on the Hubble deep field).
+SURE_TAG = 0.3
 
 
 def _category_terms(kind: str, key: str) -> list[list[str]]:
     """A category by its name, and a default one by its Chinese names too (人像 finds portraits)."""
-    return [[kind, name] for name in [category_label(key), *cjk.category_names(key)]] if key else []
+    return [[kind, name] for name in [category_label(key), *names.category_names(key)]] if key else []
 
 
-def _automatic_tag_terms(names: list[str]) -> list[list[str]]:
-    """Automatic tags by their English and Chinese names (猫 finds a tabby and a Persian cat), each name once."""
-    found = [name for label in names for name in [label, *cjk.label_names(label)]]
+def _automatic_tag_terms(tags: list[str]) -> list[list[str]]:
+    """Automatic tags by their own names and their other names (猫 and cat find a tabby and a Persian cat), each name
+    once."""
+    found = [name for tag in tags for name in [tag, *names.label_names(tag)]]
     return [["automatic tag", name] for name in dict.fromkeys(found)]
 
 
 def _photo_fields(photo: Photo) -> dict:
+    """What the picture itself shows goes into the labels: its tags and categories, the automatic tags the classifier
+    is fairly sure of, faces. What only its album says (title, description, tags) and the classifier's faint guesses
+    weigh as a description: they still find it, after the pictures that show the word, and close meanings (looked for
+    among labels) do not bring in every picture of an album tagged "pets" or a dog guessed to be a cat."""
     album = photo.album
     analysis = getattr(photo, "analysis", None)
-    terms = [["tag", tag.name] for tag in photo.tags.all()]
-    terms += [["album tag", tag.name] for tag in album.tags.all() if ["tag", tag.name] not in terms]
-    terms += _category_terms("category", photo.effective_category)
-    keys = [photo.effective_category]
+    own = [["tag", tag.name] for tag in photo.tags.all()]
+    own += _category_terms("category", photo.effective_category)
+    keys, weak = [photo.effective_category], []
     if analysis is not None:
-        terms += _category_terms("system category", analysis.category)
+        own += _category_terms("system category", analysis.category)
         if analysis.taught_category != photo.effective_category:  # unless the owner gave that class already
-            terms += _category_terms("your class", analysis.taught_category)
-        terms += _automatic_tag_terms(analysis.label_names)
+            own += _category_terms("your class", analysis.taught_category)
+        own += _automatic_tag_terms([name for name, score in analysis.labels if score >= SURE_TAG])
+        weak = _automatic_tag_terms([name for name, score in analysis.labels if score < SURE_TAG])
         keys += [analysis.category, *people.markers(analysis.faces, photo.width, photo.height)]
+    weak += [["album tag", tag.name] for tag in album.tags.all() if ["tag", tag.name] not in own]
     return {
-        "labels": " , ".join([*(value for _, value in terms), *filter(None, keys)]),
-        "names": " , ".join(filter(None, [photo.title, photo.original_name, album.title])),
-        "body": "\n".join(filter(None, [photo.description, album.description])),
+        "labels": " , ".join([*(value for _, value in own), *filter(None, keys)]),
+        "names": " , ".join(filter(None, [photo.title, photo.original_name])),
+        "body": "\n".join(filter(None, [photo.description, album.title, album.description, *(v for _, v in weak)])),
         "text": analysis.text if analysis is not None else "",
-        "terms": terms,
+        "terms": own + weak,
     }
 
 

@@ -26,8 +26,8 @@ def album(owner, access="public", title=None, category="travel", tags=(), descri
 
 
 def photo(album, title="", tags=(), description="", category="", taken=None, analysis=None, **fields) -> Photo:
-    """A ready picture; `analysis` = dict(category=…, labels=[…], text=…, faces=[…], features=vector) adds what vision
-    saw."""
+    """A ready picture; `analysis` = dict(category=…, labels=[name or [name, score], …], text=…, faces=[…],
+    features=vector) adds what vision saw."""
     n = next(_serial)
     row = Photo.objects.create(
         owner=album.owner,
@@ -51,7 +51,7 @@ def photo(album, title="", tags=(), description="", category="", taken=None, ana
             photo=row,
             category=analysis.get("category", ""),
             confidence=0.9,
-            labels=[[name, 0.5] for name in analysis.get("labels", [])],
+            labels=[label if isinstance(label, list) else [label, 0.5] for label in analysis.get("labels", [])],
             text=analysis.get("text", ""),
             faces=analysis.get("faces", []),
             features=(features if features is not None else np.zeros(1280)).astype(np.float16).tobytes(),
