@@ -115,6 +115,21 @@ def ranked_sql(kind: str, terms: tuple, limit: int) -> tuple[str, list] | None:
     return f"SELECT * FROM ({match[0]}) m ORDER BY m.score DESC, m.object_id LIMIT %s", [*match[1], limit]
 
 
+def labelled_sql(kind: str, words: list[str]) -> tuple[str, list]:
+    """SQL selecting, unranked, the ids of documents of `kind` that hold all `words` in their labels (`p.object_id`,
+    to be narrowed further): the first word's range of the index, and one index lookup per row for each other word.
+    Cheap to stop at the first row, as a check whether anything visible carries a label is."""
+    sql = f"SELECT p.object_id FROM {TABLE} p WHERE p.is_album = %s AND p.term = %s AND p.columns >= {LABELS}"
+    params = [kind == "album", words[0]]
+    for word in words[1:]:
+        sql += (
+            f" AND EXISTS (SELECT 1 FROM {TABLE} o WHERE o.is_album = p.is_album AND o.term = %s"
+            f" AND o.columns >= {LABELS} AND o.object_id = p.object_id)"
+        )
+        params.append(word)
+    return sql, params
+
+
 def per_row(subquery_sql: str) -> str:
     """A correlated subquery the database should run per outer row (a few index lookups each). PostgreSQL would
     otherwise turn an EXISTS on the primary key into a hash of the whole subquery: every picture the viewer may see,

@@ -64,7 +64,7 @@ EVERYWHERE = {"spelling", "people"}
 @dataclass(frozen=True)
 class Expansion:
     term: str
-    # "spelling" and "people" are searched everywhere; "meaning" and "label" among labels only
+    # "spelling" and "people" are searched everywhere, "meaning" among labels only
     kind: str
     score: float = 1.0
 

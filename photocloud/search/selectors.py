@@ -20,7 +20,7 @@ from photocloud.library.models import Album, Photo, category_label
 
 from . import backends, people
 from .models import SearchDocument
-from .query import Expansion, LabelCheck, ParsedQuery, parse, tokens
+from .query import LabelCheck, ParsedQuery, parse, tokens
 
 PAGE_SIZE = 24
 SIMILAR_LIMIT = 240  # search by image: the nearest pictures (ten pages) among those passing words and filters
@@ -132,14 +132,26 @@ def ranked_ids(allowed, parsed: ParsedQuery, limit: int, narrow: bool = False) -
 
 def visible_labels(viewer, scope: str = "all") -> LabelCheck:
     """Whether a picture or an album in the viewer's scope carries a label made of these words: spelling and meaning
-    suggestions come only from those. The index answers from the label's own postings, each checked against access
-    (see ranked_ids), so the cost follows the few labels proposed, not the vocabulary."""
-    scopes = (_scope(viewer, scope), _scope(viewer, scope, Album))
+    suggestions come only from those. The label's own postings are read until one belongs to something the viewer
+    may see (a primary-key lookup each), so the cost follows the few labels proposed, not the vocabulary."""
+    scopes = {"photo": _scope(viewer, scope), "album": _scope(viewer, scope, Album)}
 
     @functools.cache
     def check(words: tuple[str, ...]) -> bool:
-        label = ParsedQuery(" ".join(words), expansions=[Expansion(" ".join(words), "label")])
-        return any(ranked_ids(allowed, label, 1) for allowed in scopes)
+        if not words:
+            return False
+        for kind, allowed in scopes.items():
+            labelled, labelled_params = backends.labelled_sql(kind, list(words))
+            exists, exists_params = (
+                allowed.filter(pk=RawSQL("p.object_id", [])).order_by().values("pk").query.sql_with_params()
+            )
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    f"{labelled} AND EXISTS ({backends.per_row(exists)}) LIMIT 1", [*labelled_params, *exists_params]
+                )
+                if cursor.fetchone():
+                    return True
+        return False
 
     return check
 
