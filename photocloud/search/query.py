@@ -142,8 +142,8 @@ def _vocabulary_words() -> frozenset[str]:
     global _words_cache
     version = meaning.vocabulary_version(SearchTerm.objects.all())
     if _words_cache[0] != version:
-        names = SearchTerm.objects.values_list("name", flat=True).iterator()
-        _words_cache = (version, frozenset(word for name in names for word in tokens(name) if not cjk.has_cjk(word)))
+        labels = SearchTerm.objects.values_list("name", flat=True).iterator()
+        _words_cache = (version, frozenset(word for label in labels for word in tokens(label) if not cjk.has_cjk(word)))
     return _words_cache[1]
 
 
