@@ -346,7 +346,7 @@ def trash_restore(request):
     photos, albums = form.cleaned_data["photos"], form.cleaned_data["albums"]
     count = trash.restore(request.user, photo_ids=photos, album_ids=albums)
     messages.success(request, f"{count} picture{pluralize(count)} restored to {pluralize(count, 'its,their')} album.")
-    if len(albums) == 1 and not photos:
+    if len(albums) == 1 and not photos and count:
         return redirect("library:album", pk=albums[0])
     if len(photos) == 1 and not albums and count:
         return redirect("library:photo", pk=photos[0])
