@@ -71,9 +71,9 @@ def server_database(url: str | None):
 
 
 @contextmanager
-def running_server(data_dir: Path, username: str = "sam", extra_env: dict | None = None):
-    """Migrate, create `username` with an API token, start `photocloud serve`; yields base, key, data_dir, env and
-    process (env runs more commands, e.g. `photocloud shell`, against the same database and data folder).
+def running_server(data_dir: Path, username: str = "sam", extra_env: dict | None = None, web_workers: int = 1):
+    """Migrate, create `username` with an API token, start `photocloud serve`; yields base, key, data_dir, env, port
+    and process (env runs more commands, e.g. `photocloud shell`, against the same database and data folder).
     `extra_env` sets PHOTOCLOUD_* variables of the server (e.g. PHOTOCLOUD_TASK_WORKERS)."""
     database_url, drop_database = server_database(os.environ.get("DATABASE_URL"))
     env = {key: value for key, value in os.environ.items() if not key.startswith(("PHOTOCLOUD_", "DJANGO_"))}
@@ -99,7 +99,7 @@ def running_server(data_dir: Path, username: str = "sam", extra_env: dict | None
         )
         port = free_port()
         process = subprocess.Popen(
-            [*CLI, "serve", "--port", str(port), "--web-workers", "1"], env=env, start_new_session=True
+            [*CLI, "serve", "--port", str(port), "--web-workers", str(web_workers)], env=env, start_new_session=True
         )
         base = f"http://127.0.0.1:{port}"
         deadline = time.monotonic() + 60
@@ -111,7 +111,7 @@ def running_server(data_dir: Path, username: str = "sam", extra_env: dict | None
                 time.sleep(0.3)
         else:
             pytest.fail("photocloud serve did not answer within 60 s")
-        yield {"base": base, "key": key, "data_dir": data_dir, "env": env, "process": process}
+        yield {"base": base, "key": key, "data_dir": data_dir, "env": env, "port": port, "process": process}
     finally:
         if process is not None:
             process.send_signal(signal.SIGTERM)

@@ -1,7 +1,10 @@
 """The resumable upload API on the real database (SQLite, PostgreSQL, MariaDB through DATABASE_URL)."""
 
 import hashlib
+import os
+import time
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from django.apps import apps
@@ -152,14 +155,22 @@ def test_completing_hashes_the_file_once(api, alice, monkeypatch):
     assert Photo.objects.get(owner=alice).sha256 == expected
 
 
-def test_abandoned_uploads_are_removed(api):
+def test_abandoned_uploads_and_temporary_files_are_removed(api, settings):
     data = images.unique_jpeg("cat")
     upload_id = start(api, data).json()["id"]
     put(api, upload_id, 0, data[:1000])
     UploadSession.objects.filter(pk=upload_id).update(updated_at=timezone.now() - timedelta(days=8))
-    assert apps.get_app_config("sync").recover_interrupted_work() == "Removed 1 abandoned upload(s)."  # run by serve
+    # A request killed while its upload spilled to disk leaves its temporary file; one of a live request stays.
+    temporary = Path(settings.FILE_UPLOAD_TEMP_DIR)
+    (temporary / "left.upload").write_bytes(b"x")
+    os.utime(temporary / "left.upload", (time.time() - 7200,) * 2)
+    (temporary / "live.upload").write_bytes(b"x")
+    report = apps.get_app_config("sync").recover_interrupted_work()  # run by serve
+    assert report == "Removed 2 abandoned upload(s) and temporary file(s)."
     assert not UploadSession.objects.exists() and not list(services.uploads_dir().glob("*.part"))
+    assert sorted(path.name for path in temporary.iterdir()) == ["live.upload"]
     assert services.remove_stale_uploads() == 0
+    (temporary / "live.upload").unlink()
 
 
 def test_one_request_at_a_time_completes_an_upload(api, alice):
@@ -169,8 +180,10 @@ def test_one_request_at_a_time_completes_an_upload(api, alice):
     UploadSession.objects.filter(pk=upload_id).update(completing_since=timezone.now())  # another request is at it
     busy = api.post(f"/api/uploads/{upload_id}/complete/")
     assert busy.status_code == 409 and busy.json()["code"] == "completing"
-    # A completion that died long ago (a killed web worker) does not block the upload for ever.
-    UploadSession.objects.filter(pk=upload_id).update(completing_since=timezone.now() - timedelta(hours=1))
+    # A completing request refreshes its claim while it works: one not refreshed for a little while died (a killed
+    # web worker), and the client's retry, which waits 30 s, finishes the upload.
+    lapsed = timezone.now() - services.CLAIM_LAPSED - timedelta(seconds=1)
+    UploadSession.objects.filter(pk=upload_id).update(completing_since=lapsed)
     assert api.post(f"/api/uploads/{upload_id}/complete/").status_code == 201
     assert Photo.objects.filter(owner=alice).count() == 1
 

@@ -1,0 +1,37 @@
+"""gunicorn's configuration for `photocloud serve` (`--config python:photocloud.core.web`).
+
+The application and the models the web pages run (the sentence model for meaning search, the CNN for search by
+image) are loaded once in gunicorn's master, before it forks: the workers share those pages instead of holding a
+copy each, and no request waits for a model to load (bench/footprint.py). Each app may define `warm_up()` on its
+AppConfig for this.
+"""
+
+import os
+import signal
+
+from photocloud.core.supervisor import die_with_parent
+
+preload_app = True
+threads = 4
+timeout = 300
+accesslog = "-"
+control_socket_disable = True  # its default path is per user, so two instances would remove each other's
+# One thread per model run in the web server: concurrency comes from gunicorn's threads, many threads per run
+# spin against each other on a busy server (5 s instead of 0.2 s measured for one picture), and the OpenMP thread
+# pool of a run before the fork does not survive it (the workers' first run would hang).
+os.environ["PHOTOCLOUD_VISION_THREADS"] = "1"
+
+
+def when_ready(server):
+    from django.apps import apps
+    from django.db import connections
+
+    for config in apps.get_app_configs():
+        if warm_up := getattr(config, "warm_up", None):
+            warm_up()
+    connections.close_all()  # a connection must not be shared with the forked workers
+
+
+def post_fork(server, worker):
+    """A worker goes when its master goes, even after a `kill -9` (the master's death signal is not inherited)."""
+    die_with_parent(signal.SIGKILL, server.pid)
