@@ -18,6 +18,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
+from contextlib import suppress
 from dataclasses import dataclass, field
 
 logger = logging.getLogger(__name__)
@@ -86,10 +87,8 @@ class Child:
 
     def signal_group(self, sig: int) -> None:
         if self.process is not None:
-            try:
+            with suppress(ProcessLookupError):
                 os.killpg(self.process.pid, sig)
-            except ProcessLookupError:
-                pass
 
 
 class Supervisor:
@@ -151,8 +150,6 @@ class Supervisor:
             child.signal_group(signal.SIGTERM)
         deadline = time.monotonic() + STOP_SECONDS
         for child in running:
-            try:
+            with suppress(subprocess.TimeoutExpired):
                 child.process.wait(timeout=max(0.1, deadline - time.monotonic()))
-            except subprocess.TimeoutExpired:
-                pass
             child.signal_group(signal.SIGKILL)
