@@ -25,41 +25,23 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import httpx  # noqa: E402
 
 from tests import images  # noqa: E402
-from tests.servers import running_server  # noqa: E402
+from tests.servers import command_line, process_tree, running_server  # noqa: E402
 
 BASELINE_GB = 3.1
 TARGET_GB = 1.5
 FIRST_SEARCH_SECONDS = 1.0
 
 
-def process_tree(root: int) -> list[int]:
-    parents = {}
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                stat = (entry / "stat").read_text()
-            except OSError:
-                continue
-            parents[int(entry.name)] = int(stat.rsplit(")", 1)[1].split()[1])
-    tree, frontier = [root], [root]
-    while frontier:
-        children = [pid for pid, parent in parents.items() if parent in frontier]
-        tree += children
-        frontier = children
-    return tree
-
-
 def memory(pid: int) -> dict:
     """RSS and PSS in bytes, what the process is, and whether it mapped torch."""
     proc = Path(f"/proc/{pid}")
     rollup = dict(line.split(":", 1) for line in (proc / "smaps_rollup").read_text().splitlines()[1:])
-    command = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
     return {
         "pid": pid,
         "rss": int(rollup["Rss"].split()[0]) * 1024,
         "pss": int(rollup["Pss"].split()[0]) * 1024,
         "torch": "libtorch_cpu" in (proc / "maps").read_text(),
-        "what": describe(command),
+        "what": describe(command_line(pid)),
     }
 
 

@@ -14,12 +14,14 @@ from photocloud.core.supervisor import die_with_parent
 preload_app = True
 threads = 4
 timeout = 300
+graceful_timeout = 10  # on stop, requests still running get this long
 accesslog = "-"
 control_socket_disable = True  # its default path is per user, so two instances would remove each other's
 # One thread per model run in the web server: concurrency comes from gunicorn's threads, many threads per run
 # spin against each other on a busy server (5 s instead of 0.2 s measured for one picture), and the OpenMP thread
-# pool of a run before the fork does not survive it (the workers' first run would hang).
-os.environ["PHOTOCLOUD_VISION_THREADS"] = "1"
+# pool of a run before the fork does not survive it (the workers' first run, and their exit, would hang).
+# Set before the application (and torch) is imported.
+os.environ["OMP_NUM_THREADS"] = os.environ["PHOTOCLOUD_VISION_THREADS"] = "1"
 
 
 def when_ready(server):

@@ -8,20 +8,18 @@ import uuid
 
 from django.core.management.base import BaseCommand, CommandError
 
+from photocloud.core.checks import WITHOUT_URLS
 from photocloud.core.supervisor import Child, PortTaken, Supervisor, die_with_parent, listen
 
 RECOVER_SECONDS = 300  # apps' recovery of half-done work, and the search-by-image snapshot
 WORKER_CHECK_SECONDS = 10  # tasks of workers that stopped beating (core/workers.py)
-
-# Every check but the URL one: it imports every view, and with them the models, which this process never runs.
-CHECKS = ["admin", "caches", "compatibility", "database", "files", "models", "security", "signals", "templates"]
 
 
 class Command(BaseCommand):
     help = (
         "Run Photocloud: the web server (gunicorn), background worker(s) and the import-folder watcher, kept running."
     )
-    requires_system_checks = CHECKS
+    requires_system_checks = WITHOUT_URLS
 
     def add_arguments(self, parser):
         parser.add_argument("--host", default=os.environ.get("PHOTOCLOUD_HOST", "127.0.0.1"))
@@ -36,6 +34,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, host, port, web_workers, task_workers, **options):
         logging.getLogger("photocloud.core").setLevel(logging.INFO)
+        sys.stdout.reconfigure(line_buffering=True)  # what it reports shows at once, also in a log file
         try:
             sock = listen(host, port)
         except PortTaken as taken:
