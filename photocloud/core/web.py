@@ -6,8 +6,10 @@ copy each, and no request waits for a model to load (bench/footprint.py). Each a
 AppConfig for this.
 """
 
+import gc
 import os
 import signal
+import sys
 
 from photocloud.core.supervisor import die_with_parent
 
@@ -32,8 +34,21 @@ def when_ready(server):
         if warm_up := getattr(config, "warm_up", None):
             warm_up()
     connections.close_all()  # a connection must not be shared with the forked workers
+    # The collector would write into every object it scans, copying the shared pages into each worker: what exists
+    # now lives as long as the process anyway.
+    gc.freeze()
 
 
 def post_fork(server, worker):
     """A worker goes when its master goes, even after a `kill -9` (the master's death signal is not inherited)."""
     die_with_parent(signal.SIGKILL, server.pid)
+
+
+def worker_exit(server, worker):
+    """A worker that served leaves without tearing down the objects shared with the master: that writes to each of
+    them, copying every shared page first (seconds of work, and memory) for a process that is going away. (gunicorn
+    also calls this in the master for a worker found gone, and a worker that failed to boot must report it.)"""
+    if os.getpid() == worker.pid and worker.booted:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(0)
