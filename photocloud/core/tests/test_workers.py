@@ -71,6 +71,7 @@ def test_the_sweep_finds_tasks_of_workers_that_died_before_noting_them():
     assert (status(orphan), status(kept)) == (TaskResultStatus.READY, TaskResultStatus.RUNNING)
 
 
+@pytest.mark.django_db(transaction=True)  # the worker closes connections between tasks, as in production
 def test_a_real_worker_beats_and_notes_its_task(settings):
     settings.TASKS = {**settings.TASKS, "db": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
     result = process_photo.using(backend="db").enqueue("00000000-0000-0000-0000-000000000000")
