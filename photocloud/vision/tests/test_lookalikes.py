@@ -59,7 +59,7 @@ def test_an_album_keeps_its_link_across_regroupings(client, alice):
     before = {cluster.name: cluster.pk for cluster in lookalikes.group(alice)}
     # More pictures of both looks and a new look arrive; one espresso goes.
     _pictures(alice, "golden retriever", 4, seed=7)
-    _pictures(alice, "seashore", 8, seed=2)
+    _pictures(alice, "seashore", 10, seed=2)
     made["espresso"][0].delete()
     after = {cluster.name: cluster.pk for cluster in lookalikes.group(alice)}
     assert {tag: after[tag] for tag in before} == before
