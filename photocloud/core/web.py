@@ -32,7 +32,10 @@ def when_ready(server):
 
     for config in apps.get_app_configs():
         if warm_up := getattr(config, "warm_up", None):
-            warm_up()
+            try:
+                warm_up()
+            except Exception:  # e.g. the database is not there yet: the site still starts, and loads on first use
+                server.log.exception("Warming up %s failed", config.label)
     connections.close_all()  # a connection must not be shared with the forked workers
     # The collector would write into every object it scans, copying the shared pages into each worker: what exists
     # now lives as long as the process anyway.

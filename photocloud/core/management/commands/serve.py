@@ -12,7 +12,6 @@ from photocloud.core.checks import WITHOUT_URLS
 from photocloud.core.supervisor import Child, PortTaken, Supervisor, die_with_parent, listen
 
 RECOVER_SECONDS = 300  # apps' recovery of half-done work, and the search-by-image snapshot
-WORKER_CHECK_SECONDS = 10  # tasks of workers that stopped beating (core/workers.py)
 
 
 class Command(BaseCommand):
@@ -66,27 +65,20 @@ class Command(BaseCommand):
             children += [
                 Child(command.replace("_", " "), [*python, command]) for command in self._background_commands()
             ]
-            ticks = [(WORKER_CHECK_SECONDS, self._requeue_dead_work), (RECOVER_SECONDS, self._recover_and_index)]
+            ticks = [(RECOVER_SECONDS, self._recover_and_index)]
         self.index_builder = None
         self.stdout.write(f"Photocloud is running at http://{host}:{port}/ ({task_workers} background worker(s)).")
         Supervisor(children, ticks).run()
 
     def _worker_died(self, child: Child) -> None:
-        """Its task goes back to the queue now, not when its heartbeat goes stale; it starts again with a new id."""
+        """Its task goes back to the queue now, not when its heartbeat goes stale (live workers catch that within
+        DEAD_AFTER, core/workers.py); it starts again with a new id."""
         from photocloud.core.workers import requeue_dead_work
 
         worker_id = child.argv[-1]
         child.argv[-1] = uuid.uuid4().hex
         if count := requeue_dead_work((worker_id,)):
             self.stdout.write(f"Queued {count} task(s) of the stopped worker again.")
-
-    def _requeue_dead_work(self) -> None:
-        from django.db import close_old_connections
-
-        from photocloud.core.workers import requeue_dead_work
-
-        requeue_dead_work()
-        close_old_connections()
 
     def _recover_and_index(self) -> None:
         self._recover_interrupted_work()
