@@ -10,10 +10,9 @@ class SyncConfig(AppConfig):
     background_command = "watch_imports"
 
     def recover_interrupted_work(self):
-        """Uploads abandoned for a week, part files without an upload and temporary files of killed requests are
-        removed from the data folder."""
+        """Uploads abandoned for a week (and part files without an upload) are removed from the data folder."""
         from .services import remove_stale_uploads
 
         if removed := remove_stale_uploads():
-            return f"Removed {removed} abandoned upload(s) and temporary file(s)."
+            return f"Removed {removed} abandoned upload(s)."
         return None

@@ -9,7 +9,7 @@ import logging
 import os
 import tempfile
 import threading
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
 
@@ -237,21 +237,17 @@ def discard_upload(session: UploadSession, *, completing: bool = False) -> bool:
 
 
 def remove_stale_uploads() -> int:
-    """Sessions nobody touched for a week, part files without a session, and temporary files a killed request
-    left in FILE_UPLOAD_TEMP_DIR (uploads spilled to disk, imports' private copies) go; returns how many."""
+    """Sessions nobody touched for a week, and part files without a session, go; returns how many."""
     stale = UploadSession.objects.filter(updated_at__lt=timezone.now() - STALE_AFTER)
     removed = sum(discard_upload(session) for session in stale)
     known = {str(pk) for pk in UploadSession.objects.values_list("pk", flat=True)}
-    # A part file may be a moment older than its session's commit; no request lives an hour (gunicorn's timeout).
-    cutoff = timezone.now().timestamp() - 3600
-    leftovers = [path for path in uploads_dir().glob("*.part") if path.stem not in known]
-    leftovers += [path for path in Path(settings.FILE_UPLOAD_TEMP_DIR).iterdir() if path.is_file()]
-    for path in leftovers:
-        with suppress(FileNotFoundError):
-            if path.stat().st_mtime < cutoff:
-                path.unlink()
-                removed += 1
-    return removed
+    orphans = 0
+    cutoff = timezone.now().timestamp() - 3600  # a part file may be a moment older than its session's commit
+    for path in uploads_dir().glob("*.part"):
+        if path.stem not in known and path.stat().st_mtime < cutoff:
+            path.unlink(missing_ok=True)
+            orphans += 1
+    return removed + orphans
 
 
 # --- watched import folders ---------------------------------------------------------------------------------------
