@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_tasks",
+    "photocloud.core",  # before django_tasks_db: its `db_worker` (with a heartbeat) replaces the package's
     "django_tasks_db",
     "photocloud.accounts",
     "photocloud.social",
@@ -74,6 +75,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "photocloud.core.net.ClientAddressMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -279,7 +281,14 @@ if env_bool("PHOTOCLOUD_HTTPS", False):
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 
+# Proxies whose X-Forwarded-For is believed (comma-separated addresses or networks): the client address that rate
+# limits and logs see is REMOTE_ADDR otherwise, whatever a client writes in the header (core/net.py).
+TRUSTED_PROXIES = [
+    value.strip() for value in os.environ.get("PHOTOCLOUD_TRUSTED_PROXIES", "").split(",") if value.strip()
+]
+
 REST_FRAMEWORK = {
+    "NUM_PROXIES": 0,  # throttles key on REMOTE_ADDR, which ClientAddressMiddleware set from trusted proxies only
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "photocloud.accounts.authentication.ApiTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",

@@ -21,6 +21,38 @@ import pytest
 CLI = [sys.executable, "-m", "photocloud.cli"]
 
 
+def process_tree(root: int) -> list[int]:
+    """`root` and every process below it, from /proc."""
+    parents = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            with suppress(OSError):
+                parents[int(entry.name)] = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+    tree, frontier = [root], [root]
+    while frontier:
+        frontier = [pid for pid, parent in parents.items() if parent in frontier]
+        tree += frontier
+    return tree
+
+
+def command_line(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+    except OSError:
+        return ""
+
+
+def wait_until_answering(base: str, seconds: float = 90) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(base + "/", timeout=2).status_code == 200:
+                return
+        except httpx.TransportError:
+            time.sleep(0.3)
+    pytest.fail(f"photocloud serve did not answer within {seconds:.0f} s")
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -71,10 +103,11 @@ def server_database(url: str | None):
 
 
 @contextmanager
-def running_server(data_dir: Path, username: str = "sam", extra_env: dict | None = None):
-    """Migrate, create `username` with an API token, start `photocloud serve`; yields base, key, data_dir, env and
-    process (env runs more commands, e.g. `photocloud shell`, against the same database and data folder).
-    `extra_env` sets PHOTOCLOUD_* variables of the server (e.g. PHOTOCLOUD_TASK_WORKERS)."""
+def running_server(data_dir: Path, username: str = "sam", extra_env: dict | None = None, web_workers: int = 1):
+    """Migrate, create `username` with an API token, start `photocloud serve`; yields base, key, data_dir, env, port,
+    process and log (env runs more commands, e.g. `photocloud shell`, against the same database and data folder;
+    log is the file holding serve's output). `extra_env` sets PHOTOCLOUD_* variables of the server (e.g.
+    PHOTOCLOUD_TASK_WORKERS)."""
     database_url, drop_database = server_database(os.environ.get("DATABASE_URL"))
     env = {key: value for key, value in os.environ.items() if not key.startswith(("PHOTOCLOUD_", "DJANGO_"))}
     env["PHOTOCLOUD_DATA_DIR"] = str(data_dir)
@@ -98,20 +131,17 @@ def running_server(data_dir: Path, username: str = "sam", extra_env: dict | None
             .splitlines()[-1]
         )
         port = free_port()
+        log = data_dir / "serve.log"
         process = subprocess.Popen(
-            [*CLI, "serve", "--port", str(port), "--web-workers", "1"], env=env, start_new_session=True
+            [*CLI, "serve", "--port", str(port), "--web-workers", str(web_workers)],
+            env=env,
+            start_new_session=True,
+            stdout=log.open("w"),
+            stderr=subprocess.STDOUT,
         )
         base = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(base + "/", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                time.sleep(0.3)
-        else:
-            pytest.fail("photocloud serve did not answer within 60 s")
-        yield {"base": base, "key": key, "data_dir": data_dir, "env": env, "process": process}
+        wait_until_answering(base)
+        yield {"base": base, "key": key, "data_dir": data_dir, "env": env, "port": port, "process": process, "log": log}
     finally:
         if process is not None:
             process.send_signal(signal.SIGTERM)

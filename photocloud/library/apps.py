@@ -20,7 +20,7 @@ class LibraryConfig(AppConfig):
         """Called by `photocloud serve` at start and every few minutes: pictures whose processing was interrupted are
         queued again; what killed processes left (temporary files at once; stored files no picture refers to, by a
         background sweep at start and every few hours) is removed; the Trash is purged of what passed its retention."""
-        from .services import requeue_stalled
+        from .services import refresh_planner_statistics, requeue_stalled
         from .stored_files import remove_stale_temporary_files
         from .tasks import purge_trash, sweep_storage
         from .trash import expired_exist
@@ -28,6 +28,7 @@ class LibraryConfig(AppConfig):
         if time.monotonic() >= self.next_sweep:
             sweep_storage.enqueue()
             self.next_sweep = time.monotonic() + SWEEP_EVERY_SECONDS
+        refresh_planner_statistics()
         lines = []
         if count := requeue_stalled():
             lines.append(f"Queued {count} picture(s) again whose processing was interrupted.")

@@ -27,6 +27,14 @@ class SearchConfig(AppConfig):
         taught_suggestions_changed.connect(taught_suggestions_handler, dispatch_uid="search.taught_suggestions")
         # Deleting a picture or album deletes its document (cascade), and each database's index follows.
 
+    def warm_up(self):
+        """Called by the web server before it forks (core/web.py): the sentence model is loaded and run once, and
+        the vocabulary of meanings read, so that the workers share them and no first search waits for them."""
+        from .meaning import close_terms, embed
+
+        embed(["photo"])
+        close_terms("photo", threshold=1.0, limit=1)
+
     def recover_interrupted_work(self):
         """Called by `photocloud serve`: pictures and albums without a document (made before this app was installed,
         or whose indexing failed) are indexed in the background."""

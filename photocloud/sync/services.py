@@ -8,12 +8,14 @@ import hashlib
 import logging
 import os
 import tempfile
+import threading
+from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
 
 from django.conf import settings
 from django.core.files import File
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -30,7 +32,10 @@ MAX_CHUNK_BYTES = 16 * 1024 * 1024
 # Unfinished uploads kept per user (the least recently used go first): bounds the disk one user's partial files take.
 MAX_OPEN_UPLOADS = 20
 STALE_AFTER = timedelta(days=7)
-COMPLETING_TIMEOUT = timedelta(minutes=15)
+# A request completing an upload refreshes its claim every CLAIM_BEAT; a claim older than CLAIM_LAPSED died with its
+# process (a crash, a killed web worker), so the client's retry, which waits 30 s, takes it over and finishes.
+CLAIM_BEAT = timedelta(seconds=5)
+CLAIM_LAPSED = timedelta(seconds=20)
 
 
 class UploadError(Exception):
@@ -151,7 +156,7 @@ def complete_upload(session: UploadSession) -> library.UploadResult:
     now = timezone.now()
     claimed = (
         UploadSession.objects.filter(pk=session.pk, received=session.size)
-        .exclude(completing_since__gt=now - COMPLETING_TIMEOUT)
+        .exclude(completing_since__gt=now - CLAIM_LAPSED)
         .update(completing_since=now)
     )
     if not claimed:
@@ -160,24 +165,49 @@ def complete_upload(session: UploadSession) -> library.UploadResult:
         )
     path = part_path(session)
     try:
-        # Hashed once, here: ingest trusts this hash, as a complete session takes no more chunks into its file.
-        if _file_sha256(path) != session.sha256:
-            discard_upload(session, completing=True)
-            raise UploadError(
-                "The bytes received do not match the announced SHA-256; send the file again.",
-                status=409,
-                code="hash_mismatch",
-            )
-        album = session.album if session.album_id else library.default_album(session.owner)
-        with open(path, "rb") as handle:
-            result = library.ingest_upload(
-                session.owner, album, _AssembledFile(handle, name=session.name), verified_sha256=session.sha256
-            )
+        with _claim_kept(session):
+            # Hashed once, here: ingest trusts this hash, as a complete session takes no more chunks into its file.
+            if _file_sha256(path) != session.sha256:
+                discard_upload(session, completing=True)
+                raise UploadError(
+                    "The bytes received do not match the announced SHA-256; send the file again.",
+                    status=409,
+                    code="hash_mismatch",
+                )
+            album = session.album if session.album_id else library.default_album(session.owner)
+            with open(path, "rb") as handle:
+                result = library.ingest_upload(
+                    session.owner, album, _AssembledFile(handle, name=session.name), verified_sha256=session.sha256
+                )
     except BaseException:
         UploadSession.objects.filter(pk=session.pk).update(completing_since=None)
         raise
     discard_upload(session, completing=True)
     return result
+
+
+@contextmanager
+def _claim_kept(session: UploadSession):
+    """Refresh the session's completion claim from a thread while the block runs, so it lapses soon after a crash
+    but never while a long ingest is still working."""
+    done = threading.Event()
+
+    def refresh():
+        try:
+            while not done.wait(CLAIM_BEAT.total_seconds()):
+                UploadSession.objects.filter(pk=session.pk).update(completing_since=timezone.now())
+        except Exception:  # the claim lapses and a retry takes over: no worse than a crash
+            logger.exception("Could not refresh the completion claim of upload %s", session.pk)
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=refresh, name=f"claim-{session.pk}", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        done.set()
+        thread.join()
 
 
 def _file_sha256(path: Path) -> str | None:
@@ -195,11 +225,11 @@ def discard_upload(session: UploadSession, *, completing: bool = False) -> bool:
     """Drop an unfinished upload and its bytes; nothing in the library changes. Returns whether it was dropped.
 
     An upload that a request is completing is left alone (its part file is being read, by name, by the ingest), unless
-    that request itself drops it (`completing`). A completion older than COMPLETING_TIMEOUT died with its worker.
+    that request itself drops it (`completing`). A claim not refreshed for CLAIM_LAPSED died with its process.
     """
     sessions = UploadSession.objects.filter(pk=session.pk)
     if not completing:
-        sessions = sessions.exclude(completing_since__gt=timezone.now() - COMPLETING_TIMEOUT)
+        sessions = sessions.exclude(completing_since__gt=timezone.now() - CLAIM_LAPSED)
     if not sessions.delete()[0]:
         return False
     part_path(session).unlink(missing_ok=True)

@@ -7,6 +7,17 @@ class VisionConfig(AppConfig):
     name = "photocloud.vision"
     label = "vision"
 
+    def warm_up(self):
+        """Called by the web server before it forks (core/web.py): the CNN that search by image runs is loaded and
+        run once, and the search-by-image index read, so that the workers share them and no first search waits."""
+        from PIL import Image
+
+        from .features import INPUT_SIZE, analyze
+        from .search import load_index
+
+        analyze([Image.new("RGB", (INPUT_SIZE, INPUT_SIZE))])
+        load_index()
+
     def ready(self):
         from photocloud.library.signals import labels_changed, photo_processed
 

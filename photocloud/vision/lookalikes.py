@@ -51,19 +51,42 @@ def _analyses(owner):
 
 
 def group(owner) -> list[PhotoCluster]:
-    """Regroup the owner's analysed pictures, replacing their previous look-alike albums."""
+    """Regroup the owner's analysed pictures, replacing their previous look-alike albums; a new group that shares
+    most of its pictures with an old one keeps that album's id, so links to it keep working."""
     started = timezone.now()
     rows = _analyses(owner)
     ids = np.array(rows.order_by("pk").values_list("pk", flat=True), dtype=np.int64)
     groups = _assign(rows, ids, _centres(rows, ids)) if len(ids) >= MIN_PICTURES else []
     groups.sort(key=lambda found: -len(found.members))
     with transaction.atomic():
-        PhotoCluster.objects.filter(owner=owner).delete()
-        created = [_store(owner, found, name) for found, name in zip(groups, _names(groups), strict=True)]
+        kept = _successors(rows, groups)
+        PhotoCluster.objects.filter(owner=owner).exclude(pk__in=list(kept.values())).delete()
+        rows.filter(cluster__in=list(kept.values())).update(cluster=None)
+        created = [
+            _store(owner, found, name, kept.get(index))
+            for index, (found, name) in enumerate(zip(groups, _names(groups), strict=True))
+        ]
         ClusteringState.objects.update_or_create(
             owner=owner, defaults={"grouped_at": started, "analysed": len(ids), "queued_at": None}
         )
     return created
+
+
+def _successors(rows, groups: list[_Group]) -> dict[int, int]:
+    """New group (by index) -> the old album whose id it keeps: the pairs sharing the most pictures first, each old
+    album at most once, and only for more than half of the pictures of the old album or of the new group."""
+    old = dict(rows.filter(cluster__isnull=False).values_list("pk", "cluster_id"))
+    sizes = Counter(old.values())
+    pairs = []
+    for index, found in enumerate(groups):
+        for cluster_id, shared in Counter(old[pk] for pk in found.members if pk in old).items():
+            if 2 * shared > min(sizes[cluster_id], len(found.members)):
+                pairs.append((shared, index, cluster_id))
+    kept: dict[int, int] = {}
+    for _, index, cluster_id in sorted(pairs, reverse=True):
+        if index not in kept and cluster_id not in kept.values():
+            kept[index] = cluster_id
+    return kept
 
 
 def _chunks(rows, ids: np.ndarray, *fields):
@@ -137,8 +160,13 @@ def _names(groups: list[_Group]) -> list[str]:
     return names
 
 
-def _store(owner, found: _Group, name: str) -> PhotoCluster:
-    cluster = PhotoCluster.objects.create(owner=owner, name=name[:100], cover_id=found.cover[1])
+def _store(owner, found: _Group, name: str, keep: int | None) -> PhotoCluster:
+    if keep is None:
+        cluster = PhotoCluster.objects.create(owner=owner, name=name[:100], cover_id=found.cover[1])
+    else:
+        cluster = PhotoCluster.objects.get(pk=keep)
+        cluster.name, cluster.cover_id = name[:100], found.cover[1]
+        cluster.save(update_fields=["name", "cover"])
     for start in range(0, len(found.members), CHUNK):
         PhotoAnalysis.objects.filter(pk__in=found.members[start : start + CHUNK]).update(cluster=cluster)
     return cluster

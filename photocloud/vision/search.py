@@ -107,6 +107,11 @@ class _ProcessIndex:
 _process_index = _ProcessIndex()
 
 
+def load_index() -> None:
+    """Read the snapshot and the vectors added since into this process now (see VisionConfig.warm_up)."""
+    _process_index.tail_size()
+
+
 def reset_index() -> None:
     """Forget the in-memory index (tests, or after restoring a database)."""
     with _process_index._lock:

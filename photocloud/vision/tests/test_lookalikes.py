@@ -54,6 +54,24 @@ def test_three_looks_become_three_albums_named_by_their_tag(alice):
     assert {c.name: c.photo_count for c in lookalikes.albums(alice)}["espresso"] == 9
 
 
+def test_an_album_keeps_its_link_across_regroupings(client, alice):
+    made = {tag: _pictures(alice, tag, 10, seed) for seed, tag in enumerate(GROUPS)}
+    before = {cluster.name: cluster.pk for cluster in lookalikes.group(alice)}
+    assert set(before) == set(GROUPS)
+    # More pictures of one look arrive, one of another goes, and a third look goes entirely.
+    _pictures(alice, "golden retriever", 4, seed=7)
+    made["espresso"][0].delete()
+    Photo.objects.filter(pk__in=[photo.pk for photo in made["seashore"]]).delete()
+    after = {cluster.name: cluster.pk for cluster in lookalikes.group(alice)}
+    assert after == {tag: before[tag] for tag in ("golden retriever", "espresso")}
+    client.force_login(alice)
+    page = client.get(f"/library/themes/lookalikes/{before['golden retriever']}/")
+    assert page.status_code == 200 and len(page.context["page"]) == 14
+    # The look that is gone took its album with it: its link answers 404.
+    assert not PhotoCluster.objects.filter(pk=before["seashore"]).exists()
+    assert client.get(f"/library/themes/lookalikes/{before['seashore']}/").status_code == 404
+
+
 def test_a_look_too_small_is_left_out_and_names_do_not_repeat(alice):
     _pictures(alice, "golden retriever", 12)
     _pictures(alice, "espresso", 2, seed=1)

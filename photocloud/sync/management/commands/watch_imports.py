@@ -8,6 +8,7 @@ from django.core.management.base import BaseCommand
 from django.db import close_old_connections
 from watchdog.observers import Observer
 
+from photocloud.core.checks import WITHOUT_URLS
 from photocloud.sync import services
 from photocloud.sync.files import ChangeHandler, SettleTracker
 from photocloud.sync.models import ImportFolder
@@ -18,6 +19,7 @@ RELOAD_SECONDS = 5
 
 
 class Command(BaseCommand):
+    requires_system_checks = WITHOUT_URLS  # no view, no model: see core/checks.py
     help = (
         "Import the pictures dropped into the watched import folders (run by `photocloud serve`; keeps running, "
         "idle when no folder is configured)."

@@ -1,0 +1,9 @@
+"""System checks for the long-running commands that run no model (the supervisor, the import-folder watcher).
+
+Every check but the URL one: it imports every view, and with them torch, which would cost such a process
+about 250 MB for nothing (bench/footprint.py). `photocloud serve`'s web server imports the URLs anyway.
+"""
+
+from django.core import checks
+
+WITHOUT_URLS = [tag for name, tag in vars(checks.Tags).items() if not name.startswith("_") and tag != checks.Tags.urls]
