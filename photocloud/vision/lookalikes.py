@@ -109,7 +109,13 @@ def _centres(rows, ids: np.ndarray) -> np.ndarray:
     kmeans = faiss.Kmeans(
         sample.shape[1], k, niter=20, spherical=True, seed=1, min_points_per_centroid=1, max_points_per_centroid=SAMPLE
     )
-    kmeans.train(sample)
+    # One thread: faiss sums in thread order, and a different order under load gave different groups.
+    threads = faiss.omp_get_max_threads()
+    faiss.omp_set_num_threads(1)
+    try:
+        kmeans.train(sample)
+    finally:
+        faiss.omp_set_num_threads(threads)
     similarity, nearest = kmeans.index.search(sample, 1)
     kept = np.bincount(nearest[:, 0], minlength=k) >= min(MIN_MEMBERS, len(sample) // k)
     return _merged(kmeans.centroids[kept], float(similarity.mean()))
