@@ -103,7 +103,11 @@ def rankers(vectors: np.ndarray, workdir: Path) -> dict:
     exact.add(ids, vectors)
     approximate = FaissIndex(workdir, train_at=len(vectors))
     approximate.add(ids, vectors)
-    found = {"Manhattan, raw features (old)": lambda query, k: raw_l1(vectors, query, k)}
+    unit = vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
+    found = {
+        "Manhattan, raw features (old)": lambda query, k: raw_l1(vectors, query, k),
+        "Cosine, unit vectors (old)": lambda query, k: list(np.argsort(-(unit @ query))[:k]),
+    }
     for metric, name in (("l1", "Manhattan"), ("cosine", "Cosine")):
         found[f"{name}, exact scan"] = lambda query, k, m=metric: [i for i, _ in exact.search(query, k, metric=m)]
         found[f"{name}, FAISS snapshot"] = lambda query, k, m=metric: [

@@ -74,7 +74,7 @@ def test_edited_copies_are_grouped_with_their_original_and_nothing_else(alices, 
     for photo in group.others:  # why each was grouped, and how alike, in words and a percentage
         percent, reasons = group.likeness[photo.pk]
         assert 90 <= percent <= 100 and reasons
-    assert "Turned 90°" in group.likeness[photos["cat-rotated"].pk][1]
+    assert "Turned a quarter" in group.likeness[photos["cat-rotated"].pk][1]
     assert "Cropped" in group.likeness[photos["cat-cropped"].pk][1]
 
     # What large libraries do (compare within k-means buckets) finds the same groups here; its recall is measured
