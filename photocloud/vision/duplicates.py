@@ -4,8 +4,8 @@ A near-duplicate is the same picture, not a picture of the same kind: different 
 one document layout, two dialogs of one application or two apples on similar backgrounds have close CNN features
 and must never be proposed for merging. So a pair needs all of:
 
-- close CNN features (cosine >= CANDIDATE_SIMILARITY; low, because a quarter turn alone brings a copy down to 0.41): this
-  only chooses which pairs to look at, among each picture's nearest neighbours;
+- close CNN features (cosine >= CANDIDATE_SIMILARITY; low, as a quarter turn alone brings a copy down to 0.41):
+  this only chooses which pairs to look at, among each picture's nearest neighbours;
 - the same pixels: grey thumbnails of the small renditions that line up, under one of the four right-angle turns
   and a crop of at most 15 % of each side (geometry: the shapes must agree up to that crop), with a normalised
   correlation >= MIN_MATCH and the same edges (correlation of edge maps >= MIN_STRUCTURE, which is what tells
