@@ -205,7 +205,7 @@ def main() -> None:
     parser.add_argument("--split", choices=("tune", "report", "all"), default="report")
     args = parser.parse_args()
     pairs = build(args.folder)
-    MANIFEST.write_text(json.dumps(pairs, indent=0) + "\n")
+    MANIFEST.write_text("[\n" + ",\n".join(json.dumps(pair) for pair in pairs) + "\n]\n")  # a pair a line
     pairs = [pair for pair in pairs if args.split in ("all", pair["split"])]
     names = sorted({name for pair in pairs for name in (pair["first"], pair["second"])})
     seen = {name: Seen(picture(args.folder, name)) for name in names}
