@@ -23,7 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import faiss  # noqa: E402
 import numpy as np  # noqa: E402
 
-from photocloud.vision.index import METRICS, FaissIndex, _distances, _top_k  # noqa: E402
+from photocloud.vision.index import METRICS, FaissIndex, _distances, _top_k, prepared  # noqa: E402
 
 DIM = 1280
 CENTRES = 2000
@@ -66,15 +66,11 @@ def write_dataset(features: Features, n: int, path: Path) -> np.memmap:
 
 def ground_truth(data: np.ndarray, queries: np.ndarray, metric: str) -> np.ndarray:
     """Exact top-k ids per query (float32, FAISS brute force in chunks merged by distance)."""
-    faiss_metric, xq = faiss.METRIC_L1, queries
-    if metric == "cosine":
-        faiss_metric, xq = faiss.METRIC_INNER_PRODUCT, queries / np.linalg.norm(queries, axis=1, keepdims=True)
+    faiss_metric, xq = (faiss.METRIC_INNER_PRODUCT if metric == "cosine" else faiss.METRIC_L1), prepared(queries)
     best_d = np.full((len(queries), K), np.inf, dtype=np.float32)
     best_i = np.zeros((len(queries), K), dtype=np.int64)
     for start in range(0, len(data), 4 * CHUNK):
-        xb = np.array(data[start : start + 4 * CHUNK])
-        if metric == "cosine":
-            xb /= np.maximum(np.linalg.norm(xb, axis=1, keepdims=True), 1e-12)
+        xb = prepared(data[start : start + 4 * CHUNK])  # both metrics compare prepared vectors (vision/index.py)
         d, i = faiss.knn(xq, xb, K, metric=faiss_metric)
         d = -d if metric == "cosine" else d
         all_d, all_i = np.hstack([best_d, d]), np.hstack([best_i, i + start])

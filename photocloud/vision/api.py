@@ -25,14 +25,19 @@ class ImageQuerySerializer(SimilarityQuerySerializer):
 
 
 class SimilarResultSerializer(serializers.Serializer):
-    distance = serializers.FloatField()
+    distance = serializers.FloatField(help_text="In the chosen metric, smaller is closer")
+    similarity = serializers.IntegerField(help_text="How alike the pictures look, 0-100 %, whatever the metric")
     photo = PhotoSerializer()
 
 
 def _results(request, hits):
     return Response(
         [
-            {"distance": distance, "photo": PhotoSerializer(photo, context={"request": request}).data}
+            {
+                "distance": distance,
+                "similarity": photo.similarity.percent,
+                "photo": PhotoSerializer(photo, context={"request": request}).data,
+            }
             for photo, distance in hits
         ]
     )

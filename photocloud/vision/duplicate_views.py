@@ -30,11 +30,14 @@ def duplicates(request):
 @require_POST
 def duplicates_merge(request):
     owned = Photo.objects.owned_by(request.user)
-    keep = get_object_or_404(owned, pk=_uuid(request.POST.get("keep")))
-    others = _owned_group(request, exclude=keep)
     back = _back_to_page(request)
+    if not request.POST.get("keep"):
+        messages.error(request, "Choose the picture to keep first.")
+        return redirect(back)
+    keep = get_object_or_404(owned, pk=_uuid(request.POST.get("keep")))
+    others = _owned(request, "merge", exclude=keep)
     if not others:
-        messages.info(request, "Nothing to merge.")
+        messages.info(request, "Nothing to merge: tick the pictures to merge into the one you keep.")
         return redirect(back)
     merge(keep, others)
     count = len(others)
@@ -50,16 +53,17 @@ def duplicates_merge(request):
 @require_POST
 def duplicates_distinct(request):
     """ "These are different pictures": the group is not shown again (new look-alikes can still join later)."""
-    group = _owned_group(request)
+    group = _owned(request, "member")
     if len(group) > 1:
         mark_distinct(group)
         messages.success(request, f"Marked {len(group)} pictures as different; they will not be grouped again.")
     return redirect(_back_to_page(request))
 
 
-def _owned_group(request, exclude: Photo | None = None) -> list[Photo]:
-    """The posted group's pictures ("merge" ids), all of them the user's own, else 404."""
-    wanted = {_uuid(value) for value in request.POST.getlist("merge")} - {exclude.pk if exclude else None}
+def _owned(request, name: str, exclude: Photo | None = None) -> list[Photo]:
+    """The pictures posted under `name` ("member": the whole group, "merge": those ticked to merge), all of them the
+    user's own, else 404."""
+    wanted = {_uuid(value) for value in request.POST.getlist(name)} - {exclude.pk if exclude else None}
     photos = list(Photo.objects.owned_by(request.user).filter(pk__in=wanted))
     if len(photos) != len(wanted):
         raise Http404("No such picture.")

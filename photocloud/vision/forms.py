@@ -6,8 +6,9 @@ from .search import METRICS, SCOPES
 class SimilarityForm(forms.Form):
     DEFAULTS = {"metric": "l1", "scope": "all"}
 
-    metric = forms.ChoiceField(choices=METRICS.items(), initial="l1", required=False, label="Distance")
+    # Where to look comes first; the distance is a detail with a good default (both rank alike, see vision/index.py).
     scope = forms.ChoiceField(choices=SCOPES.items(), initial="all", required=False, label="Search in")
+    metric = forms.ChoiceField(choices=METRICS.items(), initial="l1", required=False, label="Ranked by")
 
     def options(self) -> dict:
         data = self.cleaned_data if self.is_valid() else {}

@@ -25,12 +25,12 @@ from django.utils import timezone
 
 from photocloud.library.models import Photo
 
-from .index import EXACT_LIMIT, ExactIndex, FaissIndex
+from .index import EXACT_LIMIT, ExactIndex, FaissIndex, prepared
 from .models import PhotoAnalysis
 
 logger = logging.getLogger(__name__)
 
-METRICS = {"l1": "Manhattan", "cosine": "Cosine"}
+METRICS = {"l1": "Manhattan distance (default)", "cosine": "Cosine distance"}
 SCOPES = {"mine": "My library", "all": "Everything I may see"}
 SYNC_OVERLAP = timedelta(seconds=5)  # re-read rows committed around a watermark by slower transactions
 CHUNK = 2000
@@ -152,7 +152,8 @@ def rebuild_snapshot(min_vectors: int = EXACT_LIMIT) -> str | None:
 def similar_photos(
     viewer, vector: np.ndarray, *, metric="l1", scope="all", limit=24, exclude: Photo | None = None, within=None
 ):
-    """[(photo, distance)] nearest first, among the pictures `viewer` may see (scope "all") or owns ("mine").
+    """[(photo, distance)] nearest first, among the pictures `viewer` may see (scope "all") or owns ("mine"); each
+    photo carries its `similarity` to the query (a Similarity) for display.
 
     `within`, a Photo queryset, narrows the candidates further (search filters); access is applied regardless.
     """
@@ -169,4 +170,27 @@ def similar_photos(
         return []
     hits = _process_index.search(vector.astype(np.float32), limit, metric, allowed)
     analyses = PhotoAnalysis.objects.select_related("photo__album", "photo__owner").in_bulk([pk for pk, _ in hits])
-    return [(analyses[pk].photo, distance) for pk, distance in hits if pk in analyses]
+    found = [(analyses[pk], distance) for pk, distance in hits if pk in analyses]
+    if not found:
+        return []
+    similarity = prepared(np.vstack([analysis.vector for analysis, _ in found])) @ prepared(vector)
+    for (analysis, _), value in zip(found, similarity, strict=True):
+        analysis.photo.similarity = Similarity(float(value))
+    return [(analysis.photo, distance) for analysis, distance in found]
+
+
+class Similarity(float):
+    """Cosine similarity of two pictures' prepared features (vision/index.py), shown to people as a percentage and a
+    word whatever the metric that ranked them. On the labelled set of bench/similar_quality.py: edited copies 0.88
+    and up (95 %, median 0.97); the 10 nearest of the same kind 0.64-0.85 (middle half), of another kind 0.53-0.64;
+    two pictures taken at random 0.33 (median)."""
+
+    WORDS = ((0.88, "Near-identical"), (0.7, "Very similar"), (0.55, "Similar"), (-1.0, "Somewhat alike"))
+
+    @property
+    def percent(self) -> int:
+        return max(0, round(self * 100))
+
+    @property
+    def word(self) -> str:
+        return next(word for floor, word in self.WORDS if self >= floor)

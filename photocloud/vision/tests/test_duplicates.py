@@ -1,15 +1,18 @@
 """Near-duplicates with the real model on real photographs: grouping edited copies, merging, the review page."""
 
+import re
+
 import pytest
 from django.core.cache import cache
 from django.core.files.storage import default_storage
-from PIL import Image
+from PIL import Image, PngImagePlugin
+from skimage import data as samples
 
 from photocloud.library import services as library
 from photocloud.library import trash
 from photocloud.library.models import Album, Photo
 from photocloud.library.storage import rendition_name
-from photocloud.vision import duplicates
+from photocloud.vision import duplicates, faces
 from photocloud.vision.duplicates import find_groups, merge
 from photocloud.vision.models import PhotoAnalysis
 from tests import images
@@ -67,8 +70,12 @@ def test_edited_copies_are_grouped_with_their_original_and_nothing_else(alices, 
     group = groups[cats]
     pixels = [(photo.width * photo.height, photo.file_size) for photo in group.photos]
     assert pixels[0] == max(pixels)  # the suggestion: most pixels, then the largest file
-    assert group.similarity[group.keep.pk] == 1.0
-    assert all(0 < group.similarity[photo.pk] <= 1 for photo in group.others)
+    assert group.keep.pk not in group.likeness and not group.identical
+    for photo in group.others:  # why each was grouped, and how alike, in words and a percentage
+        percent, reasons = group.likeness[photo.pk]
+        assert 90 <= percent <= 100 and reasons
+    assert "Turned a quarter" in group.likeness[photos["cat-rotated"].pk][1]
+    assert "Cropped" in group.likeness[photos["cat-cropped"].pk][1]
 
     # What large libraries do (compare within k-means buckets) finds the same groups here; its recall is measured
     # on 20k vectors instead.
@@ -121,7 +128,8 @@ def test_review_page_for_the_owner_only(alices, bobs_cat, client, alice, bob):
     assert client.get("/library/duplicates/").status_code == 302  # to the login page
     client.force_login(alice)
     page = client.get("/library/duplicates/").content.decode()
-    assert "Keep selected, merge the rest" in page and str(alices[1]["cat-rotated"].pk) in page
+    assert "Merge the ticked pictures into the kept one" in page and str(alices[1]["cat-rotated"].pk) in page
+    assert "checked" not in page  # nothing is chosen for deletion: these are copies, not the same pixels
     assert str(bobs_cat["cat"].pk) not in page and str(alices[1]["rocket"].pk) not in page
     client.force_login(bob)
     PhotoAnalysis.objects.filter(photo=bobs_cat["cat-copy"]).delete()
@@ -156,13 +164,71 @@ def test_a_group_said_to_be_different_is_not_shown_again(alices, bobs_cat, clien
     # Never someone else's pictures.
     assert (
         client.post(
-            "/library/duplicates/distinct/", {"merge": [str(coffees[0].pk), str(bobs_cat["cat"].pk)]}
+            "/library/duplicates/distinct/", {"member": [str(coffees[0].pk), str(bobs_cat["cat"].pk)]}
         ).status_code
         == 404
     )
-    response = client.post("/library/duplicates/distinct/", {"merge": [str(photo.pk) for photo in coffees]})
+    response = client.post("/library/duplicates/distinct/", {"member": [str(photo.pk) for photo in coffees]})
     assert response.status_code == 302
     groups = [{photo.pk for photo in group.photos} for group in find_groups(alice)]
     assert {photo.pk for photo in coffees} not in groups
     assert any(photos["cat"].pk in group for group in groups)  # other groups stay
     assert Photo.objects.filter(pk__in=[photo.pk for photo in coffees]).count() == 2  # nothing deleted
+
+
+def _page(lines: list[str]) -> Image.Image:
+    return images.document_page(lines, size=(620, 877))
+
+
+def test_pictures_of_the_same_kind_are_never_grouped(alice, api, upload):
+    """Pages of one layout with other words, and different faces framed alike, are different pictures; a smaller
+    copy of a page is the same one."""
+    album = library.create_album(alice, title="Kinds", category="misc", access="private")
+    invoice = ["INVOICE No. 2024-0117", "Date: 17 May 2024", "Photo book, A4     2     48.00", "Total due   138.40"]
+    other = ["INVOICE No. 2024-0342", "Date: 2 June 2024", "Canvas print      1     35.50", "Total due    42.40"]
+    faces = samples.lfw_subset()
+    portraits = {
+        f"face-{n}": Image.fromarray((faces[n] * 255).astype("uint8")).resize((300, 300)).convert("RGB")
+        for n in (0, 50, 120)  # three different people, framed alike
+    }
+    files = {
+        "invoice": images.encode(_page(invoice), "PNG"),
+        "invoice-small": images.encode(_page(invoice).resize((310, 438), Image.Resampling.LANCZOS), quality=85),
+        "other-invoice": images.encode(_page(other), "PNG"),
+        **{name: images.encode(picture, quality=92) for name, picture in portraits.items()},
+    }
+    photos = _upload(api, upload, album, files)
+    groups = [{photo.pk for photo in group.photos} for group in find_groups(alice)]
+    assert groups == [{photos["invoice"].pk, photos["invoice-small"].pk}]
+
+
+def test_only_the_same_pixels_are_preselected(alice, api, upload, client):
+    """The same pixels in two files (a PNG saved again with a note) are ticked for merging; nothing else is."""
+    album = library.create_album(alice, title="Same", category="misc", access="private")
+    note = PngImagePlugin.PngInfo()
+    note.add_text("Comment", "saved again")
+    picture = images.photo("rocket")
+    photos = _upload(
+        api,
+        upload,
+        album,
+        {"rocket": images.encode(picture, "PNG"), "rocket-again": images.encode(picture, "PNG", pnginfo=note)},
+    )
+    (group,) = find_groups(alice)
+    assert group.identical and group.likeness[group.others[0].pk] == (100, "The same pixels")
+    client.force_login(alice)
+    page = client.get("/library/duplicates/").content.decode()
+    assert "2 identical pictures" in page
+    ticked = re.findall(r'name="merge" value="([^"]+)" checked', page)
+    assert ticked == [str(group.others[0].pk)] and str(group.keep.pk) != ticked[0]
+    assert set(photos) == {"rocket", "rocket-again"}
+
+
+def test_faces_must_be_the_same_people():
+    astronaut = images.photo("astronaut")
+    same = faces.identities(astronaut)
+    assert len(same) == 1
+    assert faces.same_people(
+        same, faces.identities(astronaut.resize((256, 256)).rotate(90, expand=True).rotate(-90, expand=True))
+    )
+    assert not faces.same_people(same, faces.identities(images.photo("rocket")))  # a face against none

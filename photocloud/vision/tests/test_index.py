@@ -24,11 +24,12 @@ def brute_force(ids, vectors, query, k, metric, allowed=None):
     if allowed is not None:
         keep = np.isin(ids, allowed)
         ids, vectors = ids[keep], vectors[keep]
-    if metric == "l1":
-        distances = np.abs(vectors.astype(np.float64) - query).sum(axis=1)
-    else:
-        unit = vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
-        distances = 1 - unit.astype(np.float64) @ (query / np.linalg.norm(query))
+    # Both metrics compare prepared vectors: signed square roots, scaled to unit length.
+    roots = np.sign(vectors.astype(np.float64)) * np.sqrt(np.abs(vectors.astype(np.float64)))
+    rows = roots / np.linalg.norm(roots, axis=1, keepdims=True)
+    root = np.sign(query.astype(np.float64)) * np.sqrt(np.abs(query.astype(np.float64)))
+    query = root / np.linalg.norm(root)
+    distances = np.abs(rows - query).sum(axis=1) if metric == "l1" else 1 - rows @ query
     order = np.lexsort((ids, distances))[:k]
     return [(int(ids[i]), float(distances[i])) for i in order]
 
@@ -229,10 +230,10 @@ def realistic(tmp_path_factory):
     rng = np.random.default_rng(6)
     picked = vectors[rng.choice(20_000, 40, replace=False)]
     queries = np.maximum(picked + rng.normal(0, 0.05, picked.shape), 0).astype(np.float32)
-    unit = lambda x: x / np.linalg.norm(x, axis=1, keepdims=True)  # noqa: E731
+    root = lambda x: np.sqrt(x) / np.linalg.norm(np.sqrt(x), axis=1, keepdims=True)  # noqa: E731  (prepared)
     truth = {
-        "l1": faiss.knn(queries, vectors, 10, metric=faiss.METRIC_L1)[1],
-        "cosine": faiss.knn(unit(queries), unit(vectors), 10, metric=faiss.METRIC_INNER_PRODUCT)[1],
+        "l1": faiss.knn(root(queries), root(vectors), 10, metric=faiss.METRIC_L1)[1],
+        "cosine": faiss.knn(root(queries), root(vectors), 10, metric=faiss.METRIC_INNER_PRODUCT)[1],
     }
     return approximate, queries, truth
 

@@ -1,5 +1,7 @@
 """Vision in the product, with the real models: ingest → analysis → picture page, search by image, backfill."""
 
+import re
+
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
@@ -69,6 +71,7 @@ def test_similar_finds_the_edited_copy_first(library_of_photos, api, upload, cli
     (copy,) = _upload(api, upload, album, [("cat-edit.jpg", _edited_copy("cat"))])
     results = api.get(f"/api/photos/{photos['cat'].pk}/similar/?metric={metric}").json()
     assert results[0]["photo"]["id"] == str(copy.pk)
+    assert results[0]["similarity"] > results[-1]["similarity"] > 0  # a percentage people understand
     assert [r["distance"] for r in results] == sorted(r["distance"] for r in results)
     assert str(photos["cat"].pk) not in [r["photo"]["id"] for r in results]  # not the query itself
 
@@ -123,11 +126,17 @@ def test_a_trashed_picture_is_never_similar_nor_found_by_image(library_of_photos
         assert found and str(copy.pk) not in [r["photo"]["id"] for r in found]
 
 
-def test_search_page_for_an_uploaded_picture(library_of_photos, client, alice):
+@pytest.mark.parametrize("metric", ["l1", "cosine"])
+def test_search_page_for_an_uploaded_picture(library_of_photos, client, alice, metric):
+    """An edited copy finds its original first with either metric; people see how alike, not a raw distance."""
     client.force_login(alice)
     picture = SimpleUploadedFile("q.jpg", _edited_copy("rocket"))
-    page = client.post("/search/image/", {"picture": picture, "metric": "l1", "scope": "mine"}).content.decode()
-    assert page.index("Manhattan") and str(library_of_photos[1]["rocket"].pk) in page
+    page = client.post("/search/image/", {"picture": picture, "metric": metric, "scope": "mine"}).content.decode()
+    rocket = str(library_of_photos[1]["rocket"].pk)
+    others = [str(photo.pk) for name, photo in library_of_photos[1].items() if name != "rocket"]
+    assert rocket in page and all(page.index(rocket) < page.index(other) for other in others if other in page)
+    caption = page[page.index(rocket) :].split("<figcaption>", 1)[1].split("</figcaption>", 1)[0]
+    assert re.search(r">(Near-identical|Very similar|Similar) · \d{1,3}%</span>", caption), caption
 
 
 def test_backfill_command_analyses_what_is_missing_and_resumes(library_of_photos, capsys):
