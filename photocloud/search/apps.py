@@ -89,7 +89,8 @@ def _queue_album_photos(album_id):
 
 def photo_processed_handler(sender, photo, **kwargs):
     """Metadata and renditions exist now: the dominant colour can be computed, and the file's details indexed."""
-    from . import colors
+    from photocloud.library import colors
+
     from .services import index_photos
 
     colors.compute_for(photo)

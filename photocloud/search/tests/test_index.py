@@ -6,9 +6,10 @@ import pytest
 from django.core.management import call_command
 from PIL import Image
 
+from photocloud.library import colors
 from photocloud.library import services as library
 from photocloud.library.models import Photo
-from photocloud.search import colors, selectors
+from photocloud.search import selectors
 from photocloud.search.models import SearchDocument
 from photocloud.search.tests.helpers import album, ids, photo
 from photocloud.vision.models import PhotoAnalysis

@@ -1,7 +1,8 @@
 from django.core.management.base import BaseCommand
 
+from photocloud.library import colors
 from photocloud.library.models import Photo
-from photocloud.search import colors, meaning, services
+from photocloud.search import meaning, services
 
 
 class Command(BaseCommand):
