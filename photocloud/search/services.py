@@ -1,8 +1,9 @@
-"""Writes to the search index: the document of each picture and album, kept in sync by signals (apps.py).
+"""Writes to the search index: the document of each picture and album, the "search index" stage of the pipeline
+(library/pipeline.py), which runs in the background after the changes the library and vision announce.
 
 A picture's document carries its album's title, description, category and tags too, so an album edit re-indexes
-its pictures (in the background, tasks.py); and the class the owner taught that the system suggests for it, so a
-retraining re-indexes the pictures whose suggestion changed.
+its pictures; and the class the owner taught that the system suggests for it, so a retraining re-indexes the
+pictures whose suggestion changed.
 """
 
 from collections.abc import Iterable
@@ -142,12 +143,14 @@ def index_albums(album_ids) -> int:
     return _save("album", albums, _album_fields)
 
 
-def index_album_photos(album_id) -> int:
-    return index_photos(Photo.objects.filter(album_id=album_id).values_list("pk", flat=True))
-
-
-def index_owner_photos(owner_id) -> int:
-    return index_photos(Photo.objects.filter(owner_id=owner_id).values_list("pk", flat=True))
+def index_changes(photo_ids=(), album_ids=(), album_photo_ids=()) -> int:
+    """One pass over what changed: these albums, these pictures and every picture of `album_photo_ids` (each once)."""
+    changed = index_albums(album_ids) if album_ids else 0
+    ids = dict.fromkeys(str(pk) for pk in photo_ids)
+    if album_photo_ids:
+        in_albums = Photo.objects.filter(album_id__in=list(album_photo_ids)).values_list("pk", flat=True)
+        ids.update(dict.fromkeys(str(pk) for pk in in_albums))
+    return changed + (index_photos(ids) if ids else 0)
 
 
 def missing_documents() -> tuple[int, int]:

@@ -174,6 +174,14 @@ def queue_if_stale(owner) -> bool:
     return True
 
 
+def queue_for_pictures(photo_ids) -> None:
+    """The groupings stage of the pipeline (library/pipeline.py): after these pictures were analysed."""
+    from photocloud.accounts.models import User
+
+    for owner in User.objects.filter(photos__pk__in=list(photo_ids)).distinct():
+        queue_if_stale(owner)
+
+
 # --- reading them -------------------------------------------------------------------------------------------------
 
 

@@ -9,14 +9,15 @@ from collections.abc import Sequence
 
 import numpy as np
 from django.core.files.storage import default_storage
+from django.db import transaction
 from PIL import Image
 
-from photocloud.library import imaging
+from photocloud.library import imaging, pipeline
 from photocloud.library import services as library
 from photocloud.library.models import Photo
 from photocloud.library.uploads import local_file
 
-from . import classifier, faces, features, labels, lookalikes, ocr, taught
+from . import classifier, faces, features, labels, ocr, taught
 from .models import PhotoAnalysis
 
 MODEL_VERSION = "efficientnet-lite0/1"
@@ -59,10 +60,11 @@ def analyze_photos(photo_ids: Sequence) -> int:
                 "model_version": MODEL_VERSION,
             },
         )
-    for owner_id in {photo.owner_id for photo in photos}:
-        owned = [photo for photo in photos if photo.owner_id == owner_id]
-        taught.refresh(owned[0].owner, PhotoAnalysis.objects.filter(photo__in=owned))
-        lookalikes.queue_if_stale(owned[0].owner)
+    with transaction.atomic():  # one search index pass for the analysed pictures and any retrained suggestions
+        for owner_id in {photo.owner_id for photo in photos}:
+            owned = [photo for photo in photos if photo.owner_id == owner_id]
+            taught.refresh(owned[0].owner, PhotoAnalysis.objects.filter(photo__in=owned))
+        pipeline.stage_done("analysis", [photo.pk for photo in photos])
     return len(photos)
 
 
