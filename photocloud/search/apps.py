@@ -17,11 +17,14 @@ class SearchConfig(AppConfig):
 
     def recover_interrupted_work(self):
         """Called by `photocloud serve`: pictures and albums without a document (made before this app was installed,
-        or whose indexing failed) are indexed in the background."""
+        or whose indexing failed) are indexed in the background, and labels not embedded yet are embedded."""
         from .services import missing_documents
         from .tasks import index_missing
 
-        photos, albums = missing_documents()
+        photos, albums, terms = missing_documents()
+        if terms and not (photos or albums):
+            index_missing.enqueue()
+            return f"Queued embedding of {terms} search term(s)."
         if photos or albums:
             index_missing.enqueue()
             return f"Queued search indexing of {photos} picture(s) and {albums} album(s) missing from the index."

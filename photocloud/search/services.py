@@ -13,7 +13,7 @@ from django.db.models import Prefetch
 
 from photocloud.library.models import Album, Photo, Tag, category_label
 
-from . import cjk, names, people
+from . import cjk, meaning, names, people
 from .backends import document_terms
 from .models import SearchDocument, SearchPosting, SearchTerm
 
@@ -150,21 +150,28 @@ def index_changes(photo_ids=(), album_ids=(), album_photo_ids=()) -> int:
     if album_photo_ids:
         in_albums = Photo.objects.filter(album_id__in=list(album_photo_ids)).values_list("pk", flat=True)
         ids.update(dict.fromkeys(str(pk) for pk in in_albums))
-    return changed + (index_photos(ids) if ids else 0)
+    changed += index_photos(ids) if ids else 0
+    if meaning.enabled():  # here, in the background, so that a search never writes
+        meaning.embed_missing_terms()
+    return changed
 
 
-def missing_documents() -> tuple[int, int]:
-    """How many pictures and albums have no search document."""
+def missing_documents() -> tuple[int, int, int]:
+    """How many pictures and albums have no search document, and how many labels have no meaning vector."""
     return (
         Photo.objects.filter(search_doc__isnull=True).count(),
         Album.objects.filter(search_doc__isnull=True).count(),
+        SearchTerm.objects.filter(vector__isnull=True).count() if meaning.enabled() else 0,
     )
 
 
 def index_missing() -> int:
     album_ids = list(Album.objects.filter(search_doc__isnull=True).values_list("pk", flat=True))
     changed = sum(index_albums(album_ids[start : start + CHUNK]) for start in range(0, len(album_ids), CHUNK))
-    return changed + index_photos(Photo.objects.filter(search_doc__isnull=True).values_list("pk", flat=True))
+    changed += index_photos(Photo.objects.filter(search_doc__isnull=True).values_list("pk", flat=True))
+    if meaning.enabled():
+        meaning.embed_missing_terms()
+    return changed
 
 
 def rebuild(progress=None) -> dict:

@@ -1,4 +1,5 @@
-"""The index follows every change (library/pipeline.py), computes dominant colours from real renditions, and can be rebuilt."""
+"""The index follows every change (library/pipeline.py), computes dominant colours from real renditions, and can be
+rebuilt."""
 
 import io
 
