@@ -13,7 +13,7 @@ PUBLIC, FOLLOWERS, PRIVATE = "public", "followers", "private"
 
 
 def _follows(user, owner_ref: str):
-    from photocloud.social.models import Follow
+    from photocloud.accounts.models import Follow
 
     return Exists(Follow.objects.filter(follower=user, followee=OuterRef(owner_ref)))
 

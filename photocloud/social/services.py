@@ -12,6 +12,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from photocloud.accounts.models import Follow
 from photocloud.crawler import services as crawler
 from photocloud.crawler.engine import picture_words
 from photocloud.crawler.models import Crawl
@@ -22,7 +23,7 @@ from photocloud.library.models import Album, Photo
 from photocloud.library.services import UploadResult, ingest_upload
 from photocloud.library.storage import local_copy, original_name
 
-from .models import COMMENT_MAX_LENGTH, MAX_REPLY_DEPTH, Collect, Comment, Follow, Like, Notification, PhotoView
+from .models import COMMENT_MAX_LENGTH, MAX_REPLY_DEPTH, Collect, Comment, Like, Notification, PhotoView
 from .recommend import forget_recommendations
 
 Verb = Notification.Verb
