@@ -143,10 +143,6 @@ def unfollow(follower, followee) -> bool:
     return bool(deleted)
 
 
-def is_following(follower, followee) -> bool:
-    return follower.is_authenticated and Follow.objects.filter(follower=follower, followee=followee).exists()
-
-
 # --- comments ------------------------------------------------------------------------------------------------------
 
 
