@@ -243,8 +243,8 @@ def search(
 
 def _similar_ids(viewer, scope: str, photo: Photo, matched) -> tuple[list, dict | None]:
     """Ids of the pictures nearest to `photo` among `matched`, and their distances (None: `photo` not analysed)."""
-    from photocloud.vision.search import similar_photos
     from photocloud.vision.services import photo_vector
+    from photocloud.vision.similar import similar_photos
 
     vector = photo_vector(photo)
     if vector is None:

@@ -33,7 +33,7 @@ from photocloud.accounts.models import Follow
 from photocloud.library.models import Album, Photo
 from photocloud.library.selectors import with_photo_count
 from photocloud.vision.models import PhotoAnalysis
-from photocloud.vision.search import similar_photos
+from photocloud.vision.similar import similar_photos
 
 from .models import Collect, Comment, Like, PhotoView
 
