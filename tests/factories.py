@@ -13,7 +13,7 @@ import numpy as np
 from photocloud.library import pipeline
 from photocloud.library import services as library
 from photocloud.library.models import Photo
-from photocloud.vision.models import PhotoAnalysis
+from photocloud.vision.models import PhotoAnalysis, encode_features
 
 _serial = itertools.count()
 
@@ -63,7 +63,7 @@ def photo(
             labels=[label if isinstance(label, list) else [label, 0.5] for label in analysis.get("labels", [])],
             text=analysis.get("text", ""),
             faces=analysis.get("faces", []),
-            features=(vector if vector is not None else np.zeros(1280)).astype(np.float16).tobytes(),
+            features=encode_features(vector if vector is not None else np.zeros(1280)),
             model_version="test",
         )
     pipeline.pictures_changed([row.pk], "created")

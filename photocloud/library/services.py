@@ -326,7 +326,7 @@ def process_photo(photo_id) -> None:
 
 
 def _extract(photo: Photo) -> dict:
-    with local_copy(original_name(photo.sha256, imaging.FORMATS[photo.format][1])) as path:
+    with local_copy(original_name(photo.sha256, imaging.extension_of(photo.format))) as path:
         return _extract_from(photo, path)
 
 
@@ -361,7 +361,7 @@ def ensure_rendition(photo: Photo, size: str) -> str:
 
 def store_renditions(photo: Photo, sizes) -> None:
     """(Re)make renditions of a picture from its original: on first use, or when `check-storage` finds them missing."""
-    with local_copy(original_name(photo.sha256, imaging.FORMATS[photo.format][1])) as path:
+    with local_copy(original_name(photo.sha256, imaging.extension_of(photo.format))) as path:
         _store_renditions(photo, path, imaging.probe(path), sizes)
 
 

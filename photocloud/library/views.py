@@ -18,7 +18,6 @@ from photocloud.accounts.authentication import accepts_api_token
 from . import imaging, selectors, services, trash, undo
 from .access import can_edit, can_see_location
 from .forms import AlbumForm, DeleteAlbumForm, IdsForm, PhotoForm
-from .imaging import FORMATS
 from .models import DEFAULT_CATEGORIES, Album, Photo, category_label
 from .pagination import page_of
 from .storage import local_copy, original_name
@@ -52,13 +51,13 @@ def timeline(request):
 @login_required
 def archive(request):
     page = page_of(request, selectors.archived_photos(request.user))
-    return _grid(request, "library/marked.html", {"page": page, "mark": "archived"})
+    return render_grid(request, "library/marked.html", {"page": page, "mark": "archived"})
 
 
 @login_required
 def favourites(request):
     page = page_of(request, selectors.favourite_photos(request.user))
-    return _grid(request, "library/marked.html", {"page": page, "mark": "favourite"})
+    return render_grid(request, "library/marked.html", {"page": page, "mark": "favourite"})
 
 
 @login_required
@@ -273,7 +272,7 @@ def _file_response(request, photo, size):
 
 def _original_response(request, photo: Photo):
     """The original, byte-exact; without its GPS position for viewers the owner has not shared locations with."""
-    extension = FORMATS[photo.format][1]
+    extension = imaging.extension_of(photo.format)
     name = original_name(photo.sha256, extension)
     download = request.GET.get("download") == "1"
     filename = photo.original_name or f"{photo.pk}.{extension}"

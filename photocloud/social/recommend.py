@@ -32,7 +32,7 @@ from django.utils import timezone
 from photocloud.accounts.models import Follow
 from photocloud.library.models import Album, Photo
 from photocloud.library.selectors import with_photo_count
-from photocloud.vision.models import PhotoAnalysis
+from photocloud.vision.models import PhotoAnalysis, decode_features
 from photocloud.vision.similar import similar_photos
 
 from .models import Collect, Comment, Like, PhotoView
@@ -131,7 +131,7 @@ def _features(photo_ids) -> dict:
     rows = PhotoAnalysis.objects.filter(photo_id__in=list(photo_ids)).values_list("photo_id", "features")
     vectors = {}
     for photo_id, data in rows:
-        vector = np.frombuffer(bytes(data), dtype=np.float16).astype(np.float32)
+        vector = decode_features([data])[0]
         norm = float(np.linalg.norm(vector))
         if norm > 0:
             vectors[photo_id] = vector / norm

@@ -275,7 +275,7 @@ def copy_to_album(user, photo: Photo, album: Album, source_page_url: str) -> Upl
         raise CopyNotAllowed(
             "Only public pictures can be added to your albums: the author shared this one with fewer people."
         )
-    extension = imaging.FORMATS[photo.format][1]
+    extension = imaging.extension_of(photo.format)
     filename = os.path.basename(photo.original_name or "") or f"{photo.pk}.{extension}"
     author = photo.credited_author or (None if photo.credit else photo.owner)
     provenance = {

@@ -35,7 +35,7 @@ from photocloud.library import trash
 from photocloud.library.models import Album, Photo, Tag
 from photocloud.library.storage import rendition_name
 
-from .models import DistinctPair, PhotoAnalysis
+from .models import DistinctPair, PhotoAnalysis, decode_features
 
 SURE_SIMILARITY = 0.85
 CANDIDATE_SIMILARITY = 0.35
@@ -104,7 +104,7 @@ def _group_ids(analyses, distinct: set[tuple] = frozenset()) -> list[tuple[list[
         return []
     ids = [row[0] for row in rows]
     shas = [row[1] for row in rows]
-    vectors = np.vstack([np.frombuffer(bytes(row[2]), dtype=np.float16) for row in rows]).astype(np.float32)
+    vectors = decode_features(row[2] for row in rows)
     vectors /= np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
     first, second, similarity = _candidate_pairs(vectors)
     accepted = similarity >= SURE_SIMILARITY

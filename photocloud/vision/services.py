@@ -18,7 +18,7 @@ from photocloud.library.models import Photo
 from photocloud.library.uploads import local_file
 
 from . import classifier, faces, features, labels, ocr, taught
-from .models import PhotoAnalysis
+from .models import PhotoAnalysis, encode_features
 
 MODEL_VERSION = "efficientnet-lite0/1"
 BATCH = 16  # pictures per forward pass: several times faster per picture than one at a time (bench/vision.py)
@@ -51,7 +51,7 @@ def analyze_photos(photo_ids: Sequence) -> int:
         PhotoAnalysis.objects.update_or_create(
             photo=photo,
             defaults={
-                "features": seen.features[index].astype(np.float16).tobytes(),
+                "features": encode_features(seen.features[index]),
                 "category": category,
                 "confidence": round(float(confidence), 4),
                 "labels": [[name, round(float(score), 4)] for name, score in tags],
