@@ -51,7 +51,7 @@ def test_one_upload_is_indexed_once(api, album, django_capture_on_commit_callbac
     request, background, passes = measure(django_capture_on_commit_callbacks, upload)
     assert Photo.objects.get().status == Photo.Status.READY and Photo.objects.get().search_doc
     assert passes == 1
-    assert request <= 10  # token, user, album, duplicate check, savepoints, insert, cover, upload throttle
+    assert request <= 14  # token, user, album, duplicate and trash checks, savepoints, insert, cover, throttle
     assert background <= 13  # processing (with the dominant colour) and one index pass
 
 
