@@ -34,7 +34,7 @@ def viewers(alice, bob, make_user):
     photo(album(alice, "private"), tags=["golden retriever"])
     photo(album(alice, "followers"), tags=["seashore"])
     removed = photo(album(alice, "public", title="Coast"), tags=["lighthouse"])
-    library.set_tags(removed, [])
+    library.update_photo(removed, tags=[])
     return {"owner": alice, "follower": carol, "stranger": bob, "anonymous": None}
 
 
