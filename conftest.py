@@ -70,7 +70,7 @@ def vision_on(settings):
 
     Used by the tests about what the models see (mark them `vision`); elsewhere tests/settings.py turns vision off.
     """
-    from photocloud.vision.search import reset_index
+    from photocloud.vision.similar import reset_index
 
     settings.PHOTOCLOUD = {**settings.PHOTOCLOUD, "VISION": True}
     reset_index()

@@ -75,8 +75,8 @@ def fill(size: int):
     """A fresh owner with `size` pictures (and a viewer who follows them); returns (owner, viewer)."""
     from django.contrib.auth import get_user_model
 
+    from photocloud.accounts.models import Follow
     from photocloud.library.models import Album, Photo, Tag
-    from photocloud.social.models import Follow
     from photocloud.vision.models import PhotoAnalysis
 
     user_model = get_user_model()

@@ -80,9 +80,9 @@ def build(n_users, rnd: random.Random, rng: np.random.Generator) -> World:
     from django.contrib.auth.hashers import make_password
     from django.utils import timezone
 
-    from photocloud.accounts.models import User
+    from photocloud.accounts.models import Follow, User
     from photocloud.library.models import Album, Photo
-    from photocloud.social.models import Collect, Comment, Follow, Like, PhotoView
+    from photocloud.social.models import Collect, Comment, Like, PhotoView
     from photocloud.vision.models import PhotoAnalysis
 
     password = make_password(None)

@@ -167,7 +167,7 @@ def main():
         viewer = fill(args.size)
         filled = time.perf_counter()
         counts = services.rebuild()
-        meaning.embed_missing_terms(limit=None)
+        meaning.embed_missing_terms()
         print(
             f"Filled {args.size:,} pictures in {filled - started:.0f} s, indexed {counts['photos']:,} pictures "
             f"and {counts['albums']} albums in {time.perf_counter() - filled:.0f} s."
@@ -215,8 +215,8 @@ def fill(size: int):
     """Pictures of four owners (the main one has half), albums at every access level; returns a follower."""
     from django.contrib.auth import get_user_model
 
+    from photocloud.accounts.models import Follow
     from photocloud.library.models import Album, Photo, Tag
-    from photocloud.social.models import Follow
     from photocloud.vision.models import PhotoAnalysis
 
     rng = random.Random(42)

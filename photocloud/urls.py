@@ -3,9 +3,11 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
+from photocloud import pages
 from photocloud.accounts import api as accounts_api
 from photocloud.accounts import views as accounts_views
 from photocloud.library import api as library_api
+from photocloud.library import urls as library_urls
 from photocloud.social import views as social_views
 from photocloud.vision import api as vision_api
 
@@ -49,5 +51,5 @@ urlpatterns = [
     path("sync/", include("photocloud.sync.urls")),
     path("", include("photocloud.social.urls")),
     path("", include("photocloud.vision.urls")),
-    path("", include("photocloud.library.urls")),
+    path("", include(([*pages.library_urlpatterns, *library_urls.urlpatterns], "library"))),
 ]

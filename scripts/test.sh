@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
-# Run the whole test suite: on SQLite (everything, including the end-to-end browser tests), then on PostgreSQL
-# and MariaDB (everything but the browser tests, side by side) where those servers answer. Extra arguments go to
-# pytest:
+# Run the checks (ruff lint and format, migrations up to date, import rules), then the whole test suite: on SQLite
+# (everything, including the end-to-end browser tests), then on PostgreSQL and MariaDB (everything but the browser
+# tests, side by side) where those servers answer. A failed check fails the run before any test. Tests run in
+# PHOTOCLOUD_TEST_WORKERS processes (pytest-xdist, default 2; 0 = in this process). Extra arguments go to pytest:
 #   bash scripts/test.sh -k upload -x
 #
 # Environment:
 #   CI=true                          a database server that does not answer is a failure, not a skip
 #   PHOTOCLOUD_TEST_DATABASES        which runs to do (default "sqlite postgres mysql")
+#   PHOTOCLOUD_TEST_WORKERS          test processes per run (default 2; 0 runs the tests in the pytest process)
 #   PHOTOCLOUD_TEST_POSTGRES_URL     default postgres://postgres@127.0.0.1:5432/photocloud
 #   PHOTOCLOUD_TEST_MYSQL_URL        default mysql://root@127.0.0.1:3306/photocloud
 # (pytest-django creates and drops a test_<name> database on each server.)
@@ -31,6 +33,29 @@ TMP_ROOT="$(mktemp -d "${TMPDIR:-/tmp}/photocloud-test.XXXXXX")"
 trap 'rm -rf "$TMP_ROOT"' EXIT
 
 T0=$SECONDS
+
+# The checks: each must pass, before any test runs.
+printf '\n[test] ===== checks =====\n'
+CHECKS_FAILED=()
+check() {  # name command...
+    local name="$1"
+    shift
+    echo "[test] $name: $*"
+    "$@" || CHECKS_FAILED+=("$name")
+}
+check "ruff check" .venv/bin/ruff check .
+check "ruff format" .venv/bin/ruff format --check .
+check "migrations" env PHOTOCLOUD_DATA_DIR="$TMP_ROOT/checks" "$PY" manage.py makemigrations --check --dry-run
+check "import rules" env PYTHONPATH="$PWD" .venv/bin/lint-imports
+if ((${#CHECKS_FAILED[@]})); then
+    printf '[test] FAILED: %s\n' "${CHECKS_FAILED[@]}"
+    exit 1
+fi
+
+WORKERS="${PHOTOCLOUD_TEST_WORKERS:-2}"
+PARALLEL=()
+# Whole test files per worker: module fixtures (servers, browsers) start once; each worker has its own test database.
+((WORKERS > 0)) && PARALLEL=(-n "$WORKERS" --dist loadfile)
 
 # Each run writes its summary line to a file, so that runs in the background report too.
 record() {  # name status detail seconds
@@ -95,7 +120,7 @@ run_suite() {
         if [[ -n "$url" ]]; then export DATABASE_URL="$url"; else unset DATABASE_URL; fi
         export PHOTOCLOUD_DATA_DIR="$data"
         set -x
-        "$PY" -m pytest "${COLOR[@]}" "$@"
+        "$PY" -m pytest "${COLOR[@]}" "${PARALLEL[@]}" "$@"
     ) 2>&1 | tee "$log" > "$out"
     rc=${PIPESTATUS[0]}
     local line

@@ -7,6 +7,11 @@ import os
 import tempfile
 
 os.environ.setdefault("PHOTOCLOUD_DATA_DIR", tempfile.mkdtemp(prefix="photocloud-test-"))
+if worker := os.environ.get("PYTEST_XDIST_WORKER"):
+    # Tests in parallel (pytest-xdist): each worker has its own files, as it has its own test database; files are
+    # shared by content, so a test deleting a picture in one worker must not remove a file a test in another uses.
+    os.environ["PHOTOCLOUD_DATA_DIR"] = os.path.join(os.environ["PHOTOCLOUD_DATA_DIR"], worker)
+    os.makedirs(os.environ["PHOTOCLOUD_DATA_DIR"], exist_ok=True)
 os.environ.setdefault("PHOTOCLOUD_TASK_BACKEND", "django_tasks.backends.immediate.ImmediateBackend")
 
 from photocloud.settings import *  # noqa: E402,F403

@@ -20,6 +20,25 @@ class User(AbstractUser):
         return self.display_name or self.username
 
 
+class Follow(models.Model):
+    """`follower` follows `followee`; followers may see albums shared with "my followers"."""
+
+    follower = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="following")
+    followee = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="followers")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["follower", "followee"], name="unique_follow"),
+            models.CheckConstraint(condition=~models.Q(follower=models.F("followee")), name="no_self_follow"),
+        ]
+        indexes = [models.Index(fields=["followee", "follower"])]
+        db_table = "social_follow"  # moved from the social app without moving data (accounts/migrations/0002)
+
+    def __str__(self):
+        return f"{self.follower} → {self.followee}"
+
+
 class ApiToken(models.Model):
     """A personal token for clients (sync client, scripts). Only a hash is stored; the key is shown once."""
 

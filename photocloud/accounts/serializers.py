@@ -1,6 +1,7 @@
 from rest_framework import serializers
 
 from .models import ApiToken, User
+from .selectors import is_following
 
 
 class MeSerializer(serializers.ModelSerializer):
@@ -21,8 +22,6 @@ class UserSerializer(serializers.ModelSerializer):
         fields = ["username", "display_name", "bio", "avatar", "followers", "following", "is_following"]
 
     def get_is_following(self, user) -> bool:
-        from photocloud.social.services import is_following
-
         return is_following(self.context["request"].user, user)
 
     def get_avatar(self, user) -> str | None:

@@ -15,11 +15,11 @@ from django_ratelimit.decorators import ratelimit
 from photocloud.library import selectors
 from photocloud.library.imaging import ImageRejected
 from photocloud.library.pagination import page_of
-from photocloud.social.services import is_following
 
 from . import services
 from .forms import ProfileForm, RegisterForm, TokenForm
 from .models import ApiToken, User
+from .selectors import is_following
 
 
 def rate_limited(request, exception):

@@ -130,9 +130,9 @@ class Candidate(models.Model):
 
     @property
     def extension(self) -> str:
-        from photocloud.library.imaging import FORMATS
+        from photocloud.library.imaging import extension_of
 
-        return FORMATS[self.format][1]
+        return extension_of(self.format)
 
     @property
     def original_path(self) -> Path:

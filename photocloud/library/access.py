@@ -13,7 +13,7 @@ PUBLIC, FOLLOWERS, PRIVATE = "public", "followers", "private"
 
 
 def _follows(user, owner_ref: str):
-    from photocloud.social.models import Follow
+    from photocloud.accounts.models import Follow
 
     return Exists(Follow.objects.filter(follower=user, followee=OuterRef(owner_ref)))
 
@@ -75,3 +75,9 @@ def can_edit(user, obj) -> bool:
 def can_see_location(user, photo) -> bool:
     """GPS is private to the owner unless the owner chose to share it."""
     return can_edit(user, photo) or photo.owner.share_location
+
+
+def location_visible(user) -> Q:
+    """The same rule as can_see_location, as a filter on pictures."""
+    shared = Q(owner__share_location=True)
+    return shared | Q(owner=user) if user.is_authenticated else shared

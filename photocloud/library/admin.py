@@ -1,6 +1,11 @@
 from django.contrib import admin
 
+from . import pipeline
 from .models import Album, Photo, Tag
+
+
+def _what(form) -> str:
+    return "category" if {"category", "album"} & set(form.changed_data) else "fields"
 
 
 @admin.register(Album)
@@ -9,6 +14,12 @@ class AlbumAdmin(admin.ModelAdmin):
     list_filter = ["access", "category"]
     search_fields = ["title", "owner__username"]
     raw_id_fields = ["owner", "cover"]
+
+    def save_related(self, request, form, formsets, change):
+        """An edit here is announced to the pipeline like one through the services (search follows)."""
+        super().save_related(request, form, formsets, change)
+        album = form.instance
+        pipeline.albums_changed([album.pk], _what(form) if change else "created", owner_ids=[album.owner_id])
 
 
 @admin.register(Photo)
@@ -19,6 +30,12 @@ class PhotoAdmin(admin.ModelAdmin):
     raw_id_fields = ["owner", "album"]
     readonly_fields = ["sha256", "file_size", "width", "height", "attempts"]
     actions = ["reprocess"]
+
+    def save_related(self, request, form, formsets, change):
+        """An edit here is announced to the pipeline like one through the services (search follows)."""
+        super().save_related(request, form, formsets, change)
+        photo = form.instance
+        pipeline.pictures_changed([photo.pk], _what(form) if change else "created", owner_ids=[photo.owner_id])
 
     @admin.action(description="Process the selected pictures again")
     def reprocess(self, request, queryset):

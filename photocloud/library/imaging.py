@@ -57,6 +57,13 @@ RAW_FORMATS = {"DNG", "CR2", "CR3", "NEF", "ARW", "ORF", "RAF", "RW2"}
 # Pillow openers to try (MPO is not an opener: the JPEG opener answers MPO for multi-picture files). Pillow's own
 # PSD reader is left out: psd-tools reads every depth and PSB too.
 OPENERS = [name for name in FORMATS if name not in RAW_FORMATS | {"MPO", "PSD", "PSB"}]
+
+
+def extension_of(fmt: str) -> str:
+    """The file extension an original of this format is stored under ("bin" for a format no longer supported)."""
+    return FORMATS.get(fmt, ("", "bin"))[1]
+
+
 VIPS_FORMATS = {"JPEG", "MPO", "PNG", "GIF", "WEBP", "TIFF", "AVIF"}
 RENDITION_QUALITY = 82
 SUPPORTED = "JPEG, PNG, GIF, WebP, HEIC/HEIF, AVIF, TIFF, BMP, JPEG 2000, JPEG XL, PSD/PSB and camera RAW"

@@ -16,10 +16,9 @@ from django.core.files.storage import default_storage
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
-from . import imaging, stored_files
+from . import colors, imaging, pipeline, stored_files
 from .imaging import ImageRejected
 from .models import Album, Photo, Tag
-from .signals import labels_changed, photo_processed, photos_moved
 from .storage import local_copy, original_name, rendition_name
 from .uploads import local_file
 
@@ -51,6 +50,7 @@ def set_tags(obj, names: list[str]) -> None:
 def create_album(owner, *, title, category, access, description="", tags=()) -> Album:
     album = Album.objects.create(owner=owner, title=title, category=category, access=access, description=description)
     set_tags(album, list(tags))
+    pipeline.albums_changed([album.pk], "created")
     return album
 
 
@@ -65,8 +65,8 @@ def update_album(album: Album, *, tags=None, **fields) -> Album:
     album.save()
     if tags is not None:
         set_tags(album, list(tags))
-    if relabelled:
-        labels_changed.send(sender=Album, owner=album.owner)
+    if tags is not None or set(fields) - {"cover"}:  # the cover is in no search document
+        pipeline.albums_changed([album.pk], "category" if relabelled else "fields", owner_ids=[album.owner_id])
     return album
 
 
@@ -86,7 +86,8 @@ def delete_album(album: Album, *, move_to: Album | None = None) -> int:
             count = photos.update(album=move_to)
             album.delete()
             fix_covers([move_to.pk])
-            photos_moved.send(sender=Album, album=move_to)
+            # Only the pictures now in `move_to` carry a new album title and tags, not the owner's whole library.
+            pipeline.albums_changed([move_to.pk], "album", owner_ids=[album.owner_id])
             return count
         hashes = list(photos.values_list("sha256", flat=True))
         album.delete()
@@ -108,7 +109,9 @@ def fix_covers(album_ids) -> None:
 
 @transaction.atomic
 def update_photo(photo: Photo, *, tags=None, **fields) -> Photo:
-    relabelled = any(fields.get(name, getattr(photo, name)) != getattr(photo, name) for name in ("category", "album"))
+    relabelled = fields.get("category", photo.category) != photo.category or (
+        "album" in fields and fields["album"].pk != photo.album_id
+    )
     left = photo.album_id
     for name, value in fields.items():
         setattr(photo, name, value)
@@ -117,8 +120,7 @@ def update_photo(photo: Photo, *, tags=None, **fields) -> Photo:
         fix_covers([left, photo.album_id])
     if tags is not None:
         set_tags(photo, list(tags))
-    if relabelled:
-        labels_changed.send(sender=Photo, owner=photo.owner)
+    pipeline.pictures_changed([photo.pk], "category" if relabelled else "fields", owner_ids=[photo.owner_id])
     return photo
 
 
@@ -137,7 +139,7 @@ def set_category(owner, photos, category: str) -> int:
     """Give many of the owner's pictures one category of their own (teaching); returns how many changed."""
     changed = Photo.objects.owned_by(owner).filter(pk__in=[photo.pk for photo in photos]).update(category=category)
     if changed:
-        labels_changed.send(sender=Photo, owner=owner)
+        pipeline.pictures_changed([photo.pk for photo in photos], "category", owner_ids=[owner.pk])
     return changed
 
 
@@ -317,31 +319,36 @@ def process_photo(photo_id) -> None:
             enqueue_processing(photo, delay_seconds=10 * 2**photo.attempts)
         else:
             Photo.objects.filter(pk=photo.pk).update(status=Photo.Status.FAILED, status_detail=str(exc)[:500])
+            pipeline.stage_done("failed", [photo.pk])
         return
     Photo.objects.filter(pk=photo.pk).update(status=Photo.Status.READY, status_detail="", **fields)
-    photo_processed.send(sender=Photo, photo=photo)
+    pipeline.stage_done("metadata", [photo.pk])
 
 
 def _extract(photo: Photo) -> dict:
-    with local_copy(original_name(photo.sha256, imaging.FORMATS[photo.format][1])) as path:
+    with local_copy(original_name(photo.sha256, imaging.extension_of(photo.format))) as path:
         return _extract_from(photo, path)
 
 
 def _extract_from(photo: Photo, path: str) -> dict:
     info = imaging.probe(path)  # header only; stored dimensions already have the orientation applied
     meta = imaging.read_metadata(path, info)
-    _store_renditions(photo, path, info, settings.PHOTOCLOUD["EAGER_SIZES"])
+    renditions = _store_renditions(photo, path, info, settings.PHOTOCLOUD["EAGER_SIZES"])
     fields = vars(meta)
     # The timeline sorts and groups by the wall-clock time on the camera (see Photo.sort_date).
     taken = meta.taken_at
     fields["sort_date"] = taken + timedelta(minutes=meta.taken_offset or 0) if taken else photo.created_at
+    if "s" in renditions:  # for the colour filter and facet of search
+        fields["dominant_color"] = colors.of_rendition(renditions["s"], photo.pk)
     return fields
 
 
-def _store_renditions(photo: Photo, path: str, info, names) -> None:
+def _store_renditions(photo: Photo, path: str, info, names) -> dict[str, bytes]:
     sizes = {name: settings.PHOTOCLOUD["THUMBNAIL_SIZES"][name] for name in names}
-    for size, data in imaging.render_renditions(path, info, sizes).items():
+    renditions = imaging.render_renditions(path, info, sizes)
+    for size, data in renditions.items():
         default_storage.save(rendition_name(photo.sha256, size), ContentFile(data))
+    return renditions
 
 
 def ensure_rendition(photo: Photo, size: str) -> str:
@@ -354,7 +361,7 @@ def ensure_rendition(photo: Photo, size: str) -> str:
 
 def store_renditions(photo: Photo, sizes) -> None:
     """(Re)make renditions of a picture from its original: on first use, or when `check-storage` finds them missing."""
-    with local_copy(original_name(photo.sha256, imaging.FORMATS[photo.format][1])) as path:
+    with local_copy(original_name(photo.sha256, imaging.extension_of(photo.format))) as path:
         _store_renditions(photo, path, imaging.probe(path), sizes)
 
 

@@ -82,7 +82,7 @@ def claim(sha256: str, fmt: str, size: int, path: str) -> None:
     holds the bytes to write it from. Until this transaction commits, no job can remove the file again.
     """
     _lock(sha256, format=fmt, size=size)
-    name = original_name(sha256, imaging.FORMATS[fmt][1])
+    name = original_name(sha256, imaging.extension_of(fmt))
     if not default_storage.exists(name):
         save_original(name, path)
 
@@ -267,7 +267,7 @@ def _inspect_shard(shard: str, files: dict, report: StorageReport, *, hashes: bo
 
     sizes = settings.PHOTOCLOUD["EAGER_SIZES"]
     for sha256, photos in pictures.items():
-        name = original_name(sha256, imaging.FORMATS[photos[0][1]][1])
+        name = original_name(sha256, imaging.extension_of(photos[0][1]))
         if name not in files:
             report.missing_originals[name] = [pk for pk, _, _ in photos]
             continue

@@ -2,6 +2,7 @@ from django.urls import path, re_path
 
 from . import views
 
+# The themes, look-alike and picture pages combine apps: photocloud/pages.py adds them to this namespace.
 app_name = "library"
 urlpatterns = [
     path("", views.home, name="home"),
@@ -11,8 +12,6 @@ urlpatterns = [
     path("library/dates/", views.dates, name="dates"),
     path("library/dates/<int:year>/", views.dates_year, name="dates_year"),
     path("library/dates/<int:year>/<int:month>/", views.dates_month, name="dates_month"),
-    path("library/themes/", views.themes, name="themes"),
-    path("library/themes/lookalikes/<int:pk>/", views.lookalike, name="lookalike"),
     path("library/themes/<str:name>/", views.theme, name="theme"),
     path("albums/", views.album_list, name="albums"),
     path("albums/new/", views.album_create, name="album_create"),
@@ -20,7 +19,6 @@ urlpatterns = [
     path("albums/<uuid:pk>/edit/", views.album_edit, name="album_edit"),
     path("albums/<uuid:pk>/delete/", views.album_delete, name="album_delete"),
     path("albums/<uuid:pk>/cover/<uuid:photo_pk>/", views.album_cover, name="album_cover"),
-    path("photos/<uuid:pk>/", views.photo_detail, name="photo"),
     path("photos/<uuid:pk>/tile/", views.photo_tile, name="photo_tile"),
     path("photos/<uuid:pk>/edit/", views.photo_edit, name="photo_edit"),
     path("photos/<uuid:pk>/delete/", views.photo_delete, name="photo_delete"),

@@ -14,20 +14,16 @@ from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_POST
 
 from photocloud.accounts.authentication import accepts_api_token
-from photocloud.social.services import record_view
-from photocloud.vision import lookalikes
-from photocloud.vision.models import PhotoCluster
 
 from . import imaging, selectors, services, trash, undo
 from .access import can_edit, can_see_location
 from .forms import AlbumForm, DeleteAlbumForm, IdsForm, PhotoForm
-from .imaging import FORMATS
 from .models import DEFAULT_CATEGORIES, Album, Photo, category_label
 from .pagination import page_of
 from .storage import local_copy, original_name
 
 
-def _grid(request, template, context):
+def render_grid(request, template, context):
     """Full page, or only the next run of grid items when htmx asks for more (infinite scroll)."""
     if request.headers.get("HX-Request") and "page" in request.GET:
         template = "library/_grid_items.html"
@@ -49,19 +45,19 @@ def home(request):
 @login_required
 def timeline(request):
     page = page_of(request, selectors.library_photos(request.user))
-    return _grid(request, "library/timeline.html", {"page": page, "group_by_day": True})
+    return render_grid(request, "library/timeline.html", {"page": page, "group_by_day": True})
 
 
 @login_required
 def archive(request):
     page = page_of(request, selectors.archived_photos(request.user))
-    return _grid(request, "library/marked.html", {"page": page, "mark": "archived"})
+    return render_grid(request, "library/marked.html", {"page": page, "mark": "archived"})
 
 
 @login_required
 def favourites(request):
     page = page_of(request, selectors.favourite_photos(request.user))
-    return _grid(request, "library/marked.html", {"page": page, "mark": "favourite"})
+    return render_grid(request, "library/marked.html", {"page": page, "mark": "favourite"})
 
 
 @login_required
@@ -85,22 +81,9 @@ def dates_month(request, year, month):
 
 
 @login_required
-def themes(request):
-    rows = [dict(row, label=category_label(row["theme"])) for row in selectors.themes(request.user)]
-    return render(request, "library/themes.html", {"themes": rows, "lookalikes": lookalikes.albums(request.user)})
-
-
-@login_required
 def theme(request, name):
     page = page_of(request, selectors.theme_photos(request.user, name))
-    return _grid(request, "library/theme.html", {"page": page, "theme": category_label(name)})
-
-
-@login_required
-def lookalike(request, pk):
-    cluster = get_object_or_404(PhotoCluster.objects.owned_by(request.user), pk=pk)
-    page = page_of(request, lookalikes.photos(request.user, cluster))
-    return _grid(request, "library/lookalike.html", {"page": page, "cluster": cluster})
+    return render_grid(request, "library/theme.html", {"page": page, "theme": category_label(name)})
 
 
 # --- albums ------------------------------------------------------------------------------------------------------
@@ -172,7 +155,7 @@ def album_detail(request, pk):
     if context["is_owner"]:
         context["upload_limit_mb"] = settings.PHOTOCLOUD["MAX_UPLOAD_BYTES"] // (1024 * 1024)
         context["vision"] = settings.PHOTOCLOUD["VISION"]
-    return _grid(request, "library/album_detail.html", context)
+    return render_grid(request, "library/album_detail.html", context)
 
 
 @login_required
@@ -186,21 +169,6 @@ def album_cover(request, pk, photo_pk):
 
 
 # --- pictures ------------------------------------------------------------------------------------------------------
-
-
-def photo_detail(request, pk):
-    photo = get_object_or_404(Photo.objects.visible_to(request.user).select_related("album", "owner"), pk=pk)
-    newer, older = selectors.neighbours(photo, request.user)
-    record_view(request.user, photo)
-    context = {
-        "photo": photo,
-        "newer": newer,
-        "older": older,
-        "is_owner": can_edit(request.user, photo),
-        "show_location": photo.has_location and can_see_location(request.user, photo),
-        "tags": photo.tags.all(),
-    }
-    return render(request, "library/photo_detail.html", context)
 
 
 def photo_tile(request, pk):
@@ -304,7 +272,7 @@ def _file_response(request, photo, size):
 
 def _original_response(request, photo: Photo):
     """The original, byte-exact; without its GPS position for viewers the owner has not shared locations with."""
-    extension = FORMATS[photo.format][1]
+    extension = imaging.extension_of(photo.format)
     name = original_name(photo.sha256, extension)
     download = request.GET.get("download") == "1"
     filename = photo.original_name or f"{photo.pk}.{extension}"

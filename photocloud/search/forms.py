@@ -3,9 +3,9 @@
 from django import forms
 from django.urls import NoReverseMatch, reverse
 
+from photocloud.library.colors import PALETTE
 from photocloud.library.models import DEFAULT_CATEGORIES
 
-from .colors import PALETTE
 from .query import MAX_QUERY_LENGTH
 
 SCOPES = {"all": "Everything I may see", "mine": "My library", "web": "The internet"}

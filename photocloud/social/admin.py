@@ -1,8 +1,7 @@
 from django.contrib import admin
 
-from .models import Collect, Comment, Follow, Like, Notification, PhotoView
+from .models import Collect, Comment, Like, Notification, PhotoView
 
-admin.site.register(Follow, list_display=["follower", "followee", "created_at"], raw_id_fields=["follower", "followee"])
 admin.site.register(
     Like, list_display=["user", "album", "photo", "created_at"], raw_id_fields=["user", "album", "photo"]
 )

@@ -7,24 +7,6 @@ COMMENT_MAX_LENGTH = 2000
 MAX_REPLY_DEPTH = 3  # a top-level comment is at depth 0; deeper replies join the level above (services.add_comment)
 
 
-class Follow(models.Model):
-    """`follower` follows `followee`; followers may see albums shared with "my followers"."""
-
-    follower = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="following")
-    followee = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="followers")
-    created_at = models.DateTimeField(auto_now_add=True)
-
-    class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=["follower", "followee"], name="unique_follow"),
-            models.CheckConstraint(condition=~models.Q(follower=models.F("followee")), name="no_self_follow"),
-        ]
-        indexes = [models.Index(fields=["followee", "follower"])]
-
-    def __str__(self):
-        return f"{self.follower} → {self.followee}"
-
-
 # Likes, comments and notifications point at an album or a picture through two explicit foreign keys (exactly one
 # set, enforced by the database) rather than a generic relation, so that access filters stay plain joins.
 ONE_TARGET = Q(album__isnull=False, photo__isnull=True) | Q(album__isnull=True, photo__isnull=False)

@@ -29,12 +29,13 @@ from django.core.cache import cache
 from django.db.models import Count
 from django.utils import timezone
 
+from photocloud.accounts.models import Follow
 from photocloud.library.models import Album, Photo
 from photocloud.library.selectors import with_photo_count
-from photocloud.vision.models import PhotoAnalysis
-from photocloud.vision.search import similar_photos
+from photocloud.vision.models import PhotoAnalysis, decode_features
+from photocloud.vision.similar import similar_photos
 
-from .models import Collect, Comment, Follow, Like, PhotoView
+from .models import Collect, Comment, Like, PhotoView
 
 # What a user did to a picture, and to an album (spread on each of its pictures).
 SIGNAL_WEIGHTS = {"liked": 3.0, "commented on": 2.0, "viewed": 1.0}
@@ -130,7 +131,7 @@ def _features(photo_ids) -> dict:
     rows = PhotoAnalysis.objects.filter(photo_id__in=list(photo_ids)).values_list("photo_id", "features")
     vectors = {}
     for photo_id, data in rows:
-        vector = np.frombuffer(bytes(data), dtype=np.float16).astype(np.float32)
+        vector = decode_features([data])[0]
         norm = float(np.linalg.norm(vector))
         if norm > 0:
             vectors[photo_id] = vector / norm

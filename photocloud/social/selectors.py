@@ -8,12 +8,12 @@ from django.db.models import Exists, OuterRef, Q, Subquery
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 
-from photocloud.accounts.models import User
+from photocloud.accounts.models import Follow, User
 from photocloud.crawler import selectors as crawler
 from photocloud.library.models import Album, Photo
 from photocloud.library.selectors import with_photo_count
 
-from .models import MAX_REPLY_DEPTH, Collect, Comment, Follow, Like, Notification
+from .models import MAX_REPLY_DEPTH, Collect, Comment, Like, Notification
 from .services import descendants, target_fields
 
 KINDS = {"album": Album, "photo": Photo}

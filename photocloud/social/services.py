@@ -12,6 +12,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from photocloud.accounts.models import Follow
 from photocloud.crawler import services as crawler
 from photocloud.crawler.engine import picture_words
 from photocloud.crawler.models import Crawl
@@ -22,7 +23,7 @@ from photocloud.library.models import Album, Photo
 from photocloud.library.services import UploadResult, ingest_upload
 from photocloud.library.storage import local_copy, original_name
 
-from .models import COMMENT_MAX_LENGTH, MAX_REPLY_DEPTH, Collect, Comment, Follow, Like, Notification, PhotoView
+from .models import COMMENT_MAX_LENGTH, MAX_REPLY_DEPTH, Collect, Comment, Like, Notification, PhotoView
 from .recommend import forget_recommendations
 
 Verb = Notification.Verb
@@ -140,10 +141,6 @@ def unfollow(follower, followee) -> bool:
     if deleted:
         _withdraw(follower, followee, Verb.FOLLOW)
     return bool(deleted)
-
-
-def is_following(follower, followee) -> bool:
-    return follower.is_authenticated and Follow.objects.filter(follower=follower, followee=followee).exists()
 
 
 # --- comments ------------------------------------------------------------------------------------------------------
@@ -278,7 +275,7 @@ def copy_to_album(user, photo: Photo, album: Album, source_page_url: str) -> Upl
         raise CopyNotAllowed(
             "Only public pictures can be added to your albums: the author shared this one with fewer people."
         )
-    extension = imaging.FORMATS[photo.format][1]
+    extension = imaging.extension_of(photo.format)
     filename = os.path.basename(photo.original_name or "") or f"{photo.pk}.{extension}"
     author = photo.credited_author or (None if photo.credit else photo.owner)
     provenance = {

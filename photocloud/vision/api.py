@@ -11,7 +11,7 @@ from photocloud.library.models import Photo
 from photocloud.library.serializers import PhotoSerializer
 
 from . import services
-from .search import METRICS, SCOPES, similar_photos
+from .similar import METRICS, SCOPES, similar_photos
 
 
 class SimilarityQuerySerializer(serializers.Serializer):

@@ -13,35 +13,22 @@ class VisionConfig(AppConfig):
         from PIL import Image
 
         from .features import INPUT_SIZE, analyze
-        from .search import load_index
+        from .similar import load_index
 
         analyze([Image.new("RGB", (INPUT_SIZE, INPUT_SIZE))])
         load_index()
 
     def ready(self):
-        from photocloud.library.signals import labels_changed, photo_processed
+        from django.conf import settings
 
-        photo_processed.connect(queue_analysis, dispatch_uid="vision.queue_analysis")
-        labels_changed.connect(queue_training, dispatch_uid="vision.queue_training")
+        from photocloud.library import pipeline
 
+        from . import tasks
 
-def queue_analysis(sender, photo, **kwargs):
-    """Analyse each picture once its renditions exist (the models load in the worker, never in the web server)."""
-    from django.conf import settings
-    from django.db import transaction
+        def vision_on():
+            return settings.PHOTOCLOUD["VISION"]
 
-    if settings.PHOTOCLOUD["VISION"]:
-        from .tasks import analyze_photos
-
-        transaction.on_commit(lambda: analyze_photos.enqueue([str(photo.pk)]))
-
-
-def queue_training(sender, owner, **kwargs):
-    """Relearn the user's own classes when the categories they gave their pictures change."""
-    from django.conf import settings
-    from django.db import transaction
-
-    if settings.PHOTOCLOUD["VISION"]:
-        from .tasks import train_taught_classes
-
-        transaction.on_commit(lambda: train_taught_classes.enqueue(owner.pk))
+        # The stages of the picture pipeline this app runs (the models load in the worker, never in the web server).
+        pipeline.register("analysis", tasks.analyze_photos.enqueue, vision_on)
+        pipeline.register("groupings", tasks.update_groupings.enqueue, vision_on)
+        pipeline.register("training", tasks.train_taught_classes.enqueue, vision_on)

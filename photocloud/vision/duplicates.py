@@ -42,7 +42,7 @@ from photocloud.library.models import Album, Photo, Tag
 from photocloud.library.storage import rendition_name
 
 from . import faces
-from .models import DistinctPair, PhotoAnalysis
+from .models import DistinctPair, PhotoAnalysis, decode_features
 
 CANDIDATE_SIMILARITY = 0.35  # CNN feature cosine: a quarter turn alone can bring a copy down to 0.41
 MIN_MATCH = 0.95  # pixel correlation of the aligned grey thumbnails (chosen on the bench's tune split)
@@ -122,7 +122,7 @@ def _group_ids(analyses, distinct: set[tuple] = frozenset()) -> list[tuple[list[
     if len(rows) < 2:
         return []
     ids = [row[0] for row in rows]
-    vectors = np.vstack([np.frombuffer(bytes(row[2]), dtype=np.float16) for row in rows]).astype(np.float32)
+    vectors = decode_features(row[2] for row in rows)
     vectors /= np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
     first, second, similarity = _candidate_pairs(vectors)
     thumbnails = _thumbnails({rows[i][1] for i in np.concatenate([first, second])})

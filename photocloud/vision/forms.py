@@ -1,6 +1,6 @@
 from django import forms
 
-from .search import METRICS, SCOPES
+from .similar import METRICS, SCOPES
 
 
 class SimilarityForm(forms.Form):

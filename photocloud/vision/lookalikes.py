@@ -26,7 +26,7 @@ from django.utils import timezone
 from photocloud.library.models import Photo, category_label
 from photocloud.library.selectors import library_photos
 
-from .models import ClusteringState, PhotoAnalysis, PhotoCluster
+from .models import ClusteringState, PhotoAnalysis, PhotoCluster, decode_features
 
 MIN_PICTURES = 8  # analysed pictures before there is anything to group
 MIN_MEMBERS = 4  # smaller groups are dropped
@@ -96,7 +96,7 @@ def _chunks(rows, ids: np.ndarray, *fields):
 
 
 def _unit(features: list[bytes]) -> np.ndarray:
-    vectors = np.vstack([np.frombuffer(bytes(blob), dtype=np.float16) for blob in features]).astype(np.float32)
+    vectors = decode_features(features)
     return vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-6)
 
 
@@ -206,6 +206,14 @@ def queue_if_stale(owner) -> bool:
         task = task.using(run_after=now + DEBOUNCE)
     transaction.on_commit(lambda: task.enqueue(owner.pk))
     return True
+
+
+def queue_for_pictures(photo_ids) -> None:
+    """The groupings stage of the pipeline (library/pipeline.py): after these pictures were analysed."""
+    from photocloud.accounts.models import User
+
+    for owner in User.objects.filter(photos__pk__in=list(photo_ids)).distinct():
+        queue_if_stale(owner)
 
 
 # --- reading them -------------------------------------------------------------------------------------------------

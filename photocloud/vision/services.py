@@ -9,15 +9,16 @@ from collections.abc import Sequence
 
 import numpy as np
 from django.core.files.storage import default_storage
+from django.db import transaction
 from PIL import Image
 
-from photocloud.library import imaging
+from photocloud.library import imaging, pipeline
 from photocloud.library import services as library
 from photocloud.library.models import Photo
 from photocloud.library.uploads import local_file
 
-from . import classifier, faces, features, labels, lookalikes, ocr, taught
-from .models import PhotoAnalysis
+from . import classifier, faces, features, labels, ocr, taught
+from .models import PhotoAnalysis, encode_features
 
 MODEL_VERSION = "efficientnet-lite0/1"
 BATCH = 16  # pictures per forward pass: several times faster per picture than one at a time (bench/vision.py)
@@ -50,7 +51,7 @@ def analyze_photos(photo_ids: Sequence) -> int:
         PhotoAnalysis.objects.update_or_create(
             photo=photo,
             defaults={
-                "features": seen.features[index].astype(np.float16).tobytes(),
+                "features": encode_features(seen.features[index]),
                 "category": category,
                 "confidence": round(float(confidence), 4),
                 "labels": [[name, round(float(score), 4)] for name, score in tags],
@@ -59,10 +60,11 @@ def analyze_photos(photo_ids: Sequence) -> int:
                 "model_version": MODEL_VERSION,
             },
         )
-    for owner_id in {photo.owner_id for photo in photos}:
-        owned = [photo for photo in photos if photo.owner_id == owner_id]
-        taught.refresh(owned[0].owner, PhotoAnalysis.objects.filter(photo__in=owned))
-        lookalikes.queue_if_stale(owned[0].owner)
+    with transaction.atomic():  # one search index pass for the analysed pictures and any retrained suggestions
+        for owner_id in {photo.owner_id for photo in photos}:
+            owned = [photo for photo in photos if photo.owner_id == owner_id]
+            taught.refresh(owned[0].owner, PhotoAnalysis.objects.filter(photo__in=owned))
+        pipeline.stage_done("analysis", [photo.pk for photo in photos])
     return len(photos)
 
 

@@ -10,11 +10,17 @@ def analyze_photos(photo_ids: list[str]) -> None:
 
 
 @task()
-def train_taught_classes(owner_id: int) -> None:
-    """Retrain a user's own classes after their labels changed (see taught.train)."""
+def update_groupings(photo_ids: list[str]) -> None:
+    """The groupings stage of the pipeline: regroup the owners' look-alikes once enough new pictures were analysed."""
+    lookalikes.queue_for_pictures(photo_ids)
+
+
+@task()
+def train_taught_classes(owner_ids: list[int]) -> None:
+    """Retrain the user's own classes after the categories they gave their pictures changed (see taught.train)."""
     from photocloud.accounts.models import User
 
-    if owner := User.objects.filter(pk=owner_id).first():
+    for owner in User.objects.filter(pk__in=owner_ids):
         taught.train(owner)
 
 

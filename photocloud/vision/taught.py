@@ -11,10 +11,10 @@ import numpy as np
 from django.db import transaction
 from django.db.models import Count
 
+from photocloud.library import pipeline
 from photocloud.library.models import Photo
 
 from .models import PhotoAnalysis, TaughtClassifier
-from .signals import taught_suggestions_changed
 
 MIN_EXAMPLES = 3  # pictures a category needs before it is learned
 MAX_EXAMPLES = 300  # per category, so training stays fast on huge libraries
@@ -154,9 +154,9 @@ def suggest(classifier: TaughtClassifier, analyses) -> None:
 
 
 def _announce(photo_ids: list) -> None:
-    """Search indexes the suggested class; the queryset updates that wrote it send no signal of their own."""
+    """Search indexes the suggested class (the queryset updates that wrote it announce nothing by themselves)."""
     if photo_ids:
-        taught_suggestions_changed.send(sender=TaughtClassifier, photo_ids=photo_ids)
+        pipeline.pictures_changed(photo_ids, "suggestions")
 
 
 def refresh(owner, analyses) -> None:

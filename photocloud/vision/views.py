@@ -12,7 +12,7 @@ from photocloud.library.models import Photo
 from . import services
 from .forms import ImageQueryForm, SimilarityForm, TeachForm
 from .models import TaughtClassifier
-from .search import METRICS, similar_photos
+from .similar import METRICS, similar_photos
 from .taught import MIN_EXAMPLES
 
 RESULTS = 48

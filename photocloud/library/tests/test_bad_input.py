@@ -13,7 +13,10 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings as django_settings
+from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from PIL import Image
 from rest_framework.test import APIClient
 
@@ -617,10 +620,15 @@ def test_missing_original_fails_with_a_reason(pending_photo):
     assert photo.status_detail
 
 
-def test_processing_a_deleted_picture_is_a_no_op(pending_photo):
+def test_processing_a_deleted_picture_is_a_no_op(pending_photo, django_capture_on_commit_callbacks):
+    """The picture was deleted while its job waited: the job looks it up, writes nothing and queues nothing."""
     photo, _, _ = pending_photo
     Photo.objects.filter(pk=photo.pk).delete()
-    services.process_photo(photo.pk)  # no exception
+    with CaptureQueriesContext(connection) as queries, django_capture_on_commit_callbacks() as queued:
+        services.process_photo(photo.pk)
+    assert [query["sql"].split()[0] for query in queries.captured_queries] == ["SELECT"]
+    assert queued == []
+    assert not default_storage.exists(rendition_name(photo.sha256, "s"))
 
 
 # --- interrupted uploads --------------------------------------------------------------------------------------------

@@ -193,7 +193,7 @@ def test_delete_album_reindexes_only_the_pictures_it_moved(api, upload, album, a
 
     monkeypatch.setattr(search_services, "index_photos", spy)
     services.delete_album(album, move_to=harbour)
-    assert sorted(indexed) == sorted(photo.pk for photo in moved + resident)  # not the pictures in Mountains
+    assert sorted(indexed) == sorted(str(photo.pk) for photo in moved + resident)  # not the pictures in Mountains
     assert set(search.search(alice, q="harbour").results.ids) == {photo.pk for photo in moved + resident}
 
 

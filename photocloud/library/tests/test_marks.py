@@ -11,14 +11,15 @@ from tests import images
 
 
 @pytest.fixture
-def world(make_user, upload):
+def world(make_user, upload, django_capture_on_commit_callbacks):
     world = World(make_user, upload)
     world.add("public", seed=1)
     album = world.albums["public"]
     response = upload(world.alice_api, [("old.jpg", images.variant("rocket", seed=3))], album=album)
     archived = Photo.objects.get(pk=response.json()["results"][0]["photo"]["id"])
-    for photo in (world.photos["public"], archived):
-        services.update_photo(photo, description="quokka")
+    with django_capture_on_commit_callbacks(execute=True):  # committed, so the search index follows
+        for photo in (world.photos["public"], archived):
+            services.update_photo(photo, description="quokka")
     world.archived = archived
     return world
 

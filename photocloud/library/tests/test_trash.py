@@ -50,14 +50,15 @@ def test_access_matrix_trashed_column(world, viewer, access, surface):
 
 
 @pytest.fixture
-def trashed_world(world):
+def trashed_world(world, django_capture_on_commit_callbacks):
     """alice's public album holds a picture she keeps and one she trashed, which bob liked and commented on."""
     kept = world.add("public", seed=1)
     album = world.albums["public"]
     gone = world.upload(world.alice_api, [("gone.jpg", images.variant("rocket", seed=7))], album=album)
     gone = Photo.objects.get(pk=gone.json()["results"][0]["photo"]["id"])
-    services.update_photo(gone, description="zebracorn on the beach", tags=["zebracorn"])
-    services.update_photo(kept, description="zebracorn at home")
+    with django_capture_on_commit_callbacks(execute=True):  # committed, so the search index follows
+        services.update_photo(gone, description="zebracorn on the beach", tags=["zebracorn"])
+        services.update_photo(kept, description="zebracorn at home")
     social.like(world.bob, gone)
     social.add_comment(world.bob, gone, "Lovely zebracorn")
     services.update_album(album, cover=gone)

@@ -7,9 +7,9 @@ from django.contrib.auth.models import AnonymousUser
 from django.urls import reverse
 from rest_framework.test import APIClient
 
+from photocloud.accounts.models import Follow
 from photocloud.search import selectors
-from photocloud.search.tests.helpers import album, ids, photo
-from photocloud.social.models import Follow
+from tests.factories import album, ids, photo
 
 VECTOR = np.random.default_rng(7).random(1280).astype(np.float32)
 

@@ -6,8 +6,8 @@ from django.core.management import call_command
 
 from photocloud.search import cjk, names, selectors
 from photocloud.search.query import parse, tokens
-from photocloud.search.tests.helpers import album, ids, photo
 from photocloud.vision.labels import names as tag_names
+from tests.factories import album, ids, photo
 
 
 @pytest.fixture

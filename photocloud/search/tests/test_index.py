@@ -1,4 +1,5 @@
-"""The index follows every change (signals), computes dominant colours from real renditions, and can be rebuilt."""
+"""The index follows every change (library/pipeline.py), computes dominant colours from real renditions, and can be
+rebuilt."""
 
 import io
 
@@ -6,13 +7,14 @@ import pytest
 from django.core.management import call_command
 from PIL import Image
 
+from photocloud.library import colors, pipeline
 from photocloud.library import services as library
 from photocloud.library.models import Photo
-from photocloud.search import colors, selectors
+from photocloud.search import selectors
 from photocloud.search.models import SearchDocument
-from photocloud.search.tests.helpers import album, ids, photo
 from photocloud.vision.models import PhotoAnalysis
 from tests import images
+from tests.factories import album, ids, photo
 
 pytestmark = pytest.mark.usefixtures("no_meaning")
 
@@ -72,9 +74,10 @@ def test_changes_are_followed(alice):
     PhotoAnalysis.objects.create(
         photo=picture, features=b"\0" * 2560, labels=[["coral reef", 0.8]], text="NO FISHING", model_version="test"
     )
+    pipeline.stage_done("analysis", [picture.pk])  # as vision.services.analyze_photos reports it
     assert _found(alice, "coral reef") == _found(alice, "fishing") == {picture.pk}
 
-    library.set_category(alice, [picture], "snorkelling")  # a queryset update: labels_changed re-indexes
+    library.set_category(alice, [picture], "snorkelling")  # a queryset update, announced by the service
     assert _found(alice, "snorkelling") == {picture.pk}
 
     elsewhere = album(alice, title="Elsewhere")

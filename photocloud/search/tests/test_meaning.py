@@ -5,7 +5,7 @@ import pytest
 
 from photocloud.search import selectors
 from photocloud.search.query import parse
-from photocloud.search.tests.helpers import album, ids, photo
+from tests.factories import album, ids, photo
 
 
 @pytest.fixture

@@ -4,7 +4,7 @@ portrait category, closest faces first, and combine with the other words of the 
 import pytest
 
 from photocloud.search import selectors
-from photocloud.search.tests.helpers import album, photo
+from tests.factories import album, photo
 
 
 def _faces(*shares, width=400, height=300):

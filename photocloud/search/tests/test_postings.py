@@ -7,7 +7,7 @@ from photocloud.library import services as library
 from photocloud.search import selectors
 from photocloud.search.backends import LABELS, document_terms
 from photocloud.search.models import SearchDocument, SearchPosting
-from photocloud.search.tests.helpers import album, ids, photo
+from tests.factories import album, ids, photo
 
 pytestmark = pytest.mark.usefixtures("no_meaning")
 

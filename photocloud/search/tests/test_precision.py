@@ -5,7 +5,7 @@ close meanings do not bring in every picture of an album."""
 import pytest
 
 from photocloud.search import selectors
-from photocloud.search.tests.helpers import album, photo
+from tests.factories import album, photo
 
 
 @pytest.fixture

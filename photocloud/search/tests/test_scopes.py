@@ -3,7 +3,7 @@
 import pytest
 from django.urls import NoReverseMatch, reverse
 
-from photocloud.search.tests.helpers import album, photo
+from tests.factories import album, photo
 
 pytestmark = pytest.mark.usefixtures("no_meaning")
 

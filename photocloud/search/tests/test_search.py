@@ -6,7 +6,7 @@ import pytest
 from django.urls import reverse
 
 from photocloud.search import selectors
-from photocloud.search.tests.helpers import album, ids, photo
+from tests.factories import album, ids, photo
 
 pytestmark = pytest.mark.usefixtures("no_meaning")
 

@@ -6,9 +6,9 @@ import pytest
 from django.test import Client
 from rest_framework.test import APIClient
 
+from photocloud.accounts.models import Follow
 from photocloud.library import services as library
-from photocloud.search.tests.helpers import album, photo
-from photocloud.social.models import Follow
+from tests.factories import album, photo
 
 # (query, what it proposes when the viewer may see the label): a typo for the suggestion, a synonym for the meaning.
 MARKERS = {
@@ -34,7 +34,7 @@ def viewers(alice, bob, make_user):
     photo(album(alice, "private"), tags=["golden retriever"])
     photo(album(alice, "followers"), tags=["seashore"])
     removed = photo(album(alice, "public", title="Coast"), tags=["lighthouse"])
-    library.set_tags(removed, [])
+    library.update_photo(removed, tags=[])
     return {"owner": alice, "follower": carol, "stranger": bob, "anonymous": None}
 
 

@@ -7,10 +7,10 @@ import pytest
 from photocloud.library import services as library
 from photocloud.library.models import Photo
 from photocloud.search import selectors
-from photocloud.search.tests.helpers import album, ids, photo
 from photocloud.vision import taught
 from photocloud.vision.models import PhotoAnalysis
 from photocloud.vision.tests.test_taught import _shot
+from tests.factories import album, ids, photo
 
 pytestmark = pytest.mark.usefixtures("no_meaning")
 

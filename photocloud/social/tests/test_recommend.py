@@ -8,9 +8,8 @@ from rest_framework.test import APIClient
 from photocloud.library.models import Photo
 from photocloud.social import services
 from photocloud.social.recommend import Recommender
-
-from .helpers import album as make_album
-from .helpers import photo as make_photo
+from tests.factories import album as make_album
+from tests.factories import photo as make_photo
 
 RNG = np.random.default_rng(3)
 CUPS, CARS = RNG.normal(size=1280), RNG.normal(size=1280)

@@ -19,9 +19,8 @@ from photocloud.social import selectors, services
 from photocloud.social.models import MAX_REPLY_DEPTH, Comment, Like, Notification, PhotoView
 from photocloud.social.recommend import Recommender, recommendations
 from tests import images
-
-from .helpers import album as make_album
-from .helpers import photo as make_photo
+from tests.factories import album as make_album
+from tests.factories import photo as make_photo
 
 
 @pytest.fixture(autouse=True)

@@ -12,9 +12,8 @@ from photocloud.social import selectors, services
 from photocloud.social.models import Collect, Comment, Like, Notification, PhotoView
 from photocloud.social.recommend import Recommender
 from tests import images
-
-from .helpers import album as make_album
-from .helpers import photo as make_photo
+from tests.factories import album as make_album
+from tests.factories import photo as make_photo
 
 
 @pytest.fixture

@@ -9,9 +9,8 @@ from photocloud.crawler.tests.conftest import crawler_settings  # noqa: F401 (a 
 from photocloud.crawler.tests.site import site  # noqa: F401 (a fixture)
 from photocloud.social import services
 from photocloud.vision.models import PhotoAnalysis
-
-from .helpers import album as make_album
-from .helpers import photo as make_photo
+from tests.factories import album as make_album
+from tests.factories import photo as make_photo
 
 # Transactional: crawls are queued on commit, and the test task backend then runs them at once.
 pytestmark = [pytest.mark.usefixtures("crawler_settings"), pytest.mark.django_db(transaction=True)]

@@ -268,7 +268,7 @@ def test_allowed_with_dense_ids_at_scale(realistic, metric, monkeypatch):
     assert hits / 200 >= 0.95
 
 
-# --- the snapshot + tail arrangement of vision/search.py, against the database --------------------------------
+# --- the snapshot + tail arrangement of vision/similar.py, against the database --------------------------------
 
 
 @pytest.fixture
@@ -277,7 +277,7 @@ def analysed(db, alice):
     from photocloud.library import services as library
     from photocloud.library.models import Photo
     from photocloud.vision.models import PhotoAnalysis
-    from photocloud.vision.search import reset_index
+    from photocloud.vision.similar import reset_index
 
     reset_index()
     album = library.create_album(alice, title="Many", category="misc", access="public")
@@ -309,14 +309,14 @@ def analysed(db, alice):
 
 def test_snapshot_and_tail_stay_correct_as_pictures_come_and_go(analysed, bob, settings, tmp_path):
     from photocloud.library import services as library
-    from photocloud.vision import search
+    from photocloud.vision import similar
     from photocloud.vision.models import PhotoAnalysis
 
     settings.DATA_DIR = tmp_path
     photos, vectors = analysed
-    exact_before = [p.pk for p, _ in search.similar_photos(bob, vectors[0], limit=10)]
-    assert search.rebuild_snapshot(min_vectors=100)  # an approximate snapshot of all 300
-    assert [p.pk for p, _ in search.similar_photos(bob, vectors[0], limit=10)] == exact_before
+    exact_before = [p.pk for p, _ in similar.similar_photos(bob, vectors[0], limit=10)]
+    assert similar.rebuild_snapshot(min_vectors=100)  # an approximate snapshot of all 300
+    assert [p.pk for p, _ in similar.similar_photos(bob, vectors[0], limit=10)] == exact_before
 
     # A picture analysed after the snapshot is found through the tail; a deleted one never comes back.
     newcomer = library.create_album(photos[0].owner, title="New", category="misc", access="public")
@@ -333,27 +333,27 @@ def test_snapshot_and_tail_stay_correct_as_pictures_come_and_go(analysed, bob, s
         sort_date="2024-01-01T00:00:00Z",
     )
     PhotoAnalysis.objects.create(photo=fresh, features=vectors[0].astype(np.float16).tobytes(), model_version="t")
-    top = search.similar_photos(bob, vectors[0], limit=3)
+    top = similar.similar_photos(bob, vectors[0], limit=3)
     assert fresh.pk in [p.pk for p, _ in top]
     photos[0].delete()
-    assert photos[0].pk not in [p.pk for p, _ in search.similar_photos(bob, vectors[0], limit=10)]
+    assert photos[0].pk not in [p.pk for p, _ in similar.similar_photos(bob, vectors[0], limit=10)]
 
     # Restarting the process (a new in-memory index) loads the published snapshot and gives the same answers.
-    before_restart = [p.pk for p, _ in search.similar_photos(bob, vectors[5], metric="cosine", limit=10)]
-    search.reset_index()
-    assert [p.pk for p, _ in search.similar_photos(bob, vectors[5], metric="cosine", limit=10)] == before_restart
+    before_restart = [p.pk for p, _ in similar.similar_photos(bob, vectors[5], metric="cosine", limit=10)]
+    similar.reset_index()
+    assert [p.pk for p, _ in similar.similar_photos(bob, vectors[5], metric="cosine", limit=10)] == before_restart
     assert (tmp_path / "vector-index" / "CURRENT").exists()
 
 
 def test_within_narrows_the_candidates_and_never_widens_access(analysed, bob, make_user):
     from photocloud.library.models import Album, Photo
-    from photocloud.vision import search
+    from photocloud.vision import similar
 
     photos, vectors = analysed
     chosen = Photo.objects.filter(pk__in=[p.pk for p in photos[1::20]])  # one per cluster, none from cluster 0
-    found = [p.pk for p, _ in search.similar_photos(bob, vectors[0], limit=10, within=chosen)]
+    found = [p.pk for p, _ in similar.similar_photos(bob, vectors[0], limit=10, within=chosen)]
     assert found and set(found) <= {p.pk for p in photos[1::20]}
     # `within` may name pictures the viewer cannot see; they still never come back.
     stranger_album = Album.objects.create(owner=make_user("carol"), title="Mine", category="misc", access="private")
     Photo.objects.filter(pk=photos[1].pk).update(album=stranger_album)
-    assert photos[1].pk not in [p.pk for p, _ in search.similar_photos(bob, vectors[1], limit=10, within=chosen)]
+    assert photos[1].pk not in [p.pk for p, _ in similar.similar_photos(bob, vectors[1], limit=10, within=chosen)]

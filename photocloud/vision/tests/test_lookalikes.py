@@ -10,11 +10,11 @@ from django.utils import timezone
 
 from photocloud.library import services as library
 from photocloud.library.models import Photo
-from photocloud.social.tests.helpers import album as make_album
-from photocloud.social.tests.helpers import photo as make_photo
 from photocloud.vision import lookalikes
 from photocloud.vision.models import ClusteringState, PhotoAnalysis, PhotoCluster
 from tests import images
+from tests.factories import album as make_album
+from tests.factories import photo as make_photo
 
 GROUPS = {"golden retriever": 0, "espresso": 1, "seashore": 2}
 

@@ -107,7 +107,7 @@ class Command(BaseCommand):
         ]
 
     def _maybe_rebuild_index(self):
-        """One background build of the search-by-image snapshot at a time, when it pays off (see vision/search.py)."""
+        """One background build of the search-by-image snapshot at a time, when it pays off (see vision/similar.py)."""
         if self.index_builder is None or self.index_builder.poll() is not None:
             self.index_builder = subprocess.Popen(
                 [sys.executable, "-m", "photocloud.cli", "build_vector_index", "--if-due"],

@@ -1,13 +1,14 @@
 from django.core.management.base import BaseCommand
 
+from photocloud.library import colors
 from photocloud.library.models import Photo
-from photocloud.search import colors, meaning, services
+from photocloud.search import meaning, services
 
 
 class Command(BaseCommand):
     help = (
         "Rebuild the search index of every album and picture, compute missing dominant colours, and embed the "
-        "vocabulary for similar-meaning matches. Signals keep the index current; this is for existing data, "
+        "vocabulary for similar-meaning matches. The pipeline keeps the index current; this is for existing data, "
         "restored databases, or after a change to what is indexed."
     )
 
@@ -34,5 +35,5 @@ class Command(BaseCommand):
 
         counts = services.rebuild(progress)
         self.stdout.write(f"Indexed {counts['albums']} album(s) and {counts['photos']} picture(s).")
-        embedded = meaning.embed_missing_terms(limit=None)
+        embedded = meaning.embed_missing_terms()
         self.stdout.write(f"Embedded {embedded} new vocabulary term(s).")

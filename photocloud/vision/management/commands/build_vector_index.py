@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from photocloud.vision.search import rebuild_snapshot, snapshot_is_due
+from photocloud.vision.similar import rebuild_snapshot, snapshot_is_due
 
 
 class Command(BaseCommand):

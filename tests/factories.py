@@ -1,15 +1,19 @@
-"""Pictures made directly in the database with the labels search works on (their bytes play no part in keyword
-search; the pipeline test in test_index.py uploads real files)."""
+"""Albums and ready pictures made directly in the database, for tests about what search, social and vision do with
+them (their bytes play no part there; the tests of the pipeline upload real files, see tests/images.py).
+
+The rows skip the upload pipeline, so they are announced to it as new (library/pipeline.py), which indexes them.
+"""
 
 import hashlib
 import itertools
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import numpy as np
 
+from photocloud.library import pipeline
 from photocloud.library import services as library
 from photocloud.library.models import Photo
-from photocloud.vision.models import PhotoAnalysis
+from photocloud.vision.models import PhotoAnalysis, encode_features
 
 _serial = itertools.count()
 
@@ -25,9 +29,12 @@ def album(owner, access="public", title=None, category="travel", tags=(), descri
     )
 
 
-def photo(album, title="", tags=(), description="", category="", taken=None, analysis=None, **fields) -> Photo:
-    """A ready picture; `analysis` = dict(category=…, labels=[name or [name, score], …], text=…, faces=[…],
-    features=vector) adds what vision saw."""
+def photo(
+    album, title="", tags=(), description="", category="", taken=None, analysis=None, features=None, **fields
+) -> Photo:
+    """A ready picture, taken in 2024 one second after the one made before unless `taken` says otherwise.
+    `analysis` = dict(category=…, labels=[name or [name, score], …], text=…, faces=[…], features=vector) adds what
+    vision saw; `features` alone adds an analysis with only those."""
     n = next(_serial)
     row = Photo.objects.create(
         owner=album.owner,
@@ -35,18 +42,20 @@ def photo(album, title="", tags=(), description="", category="", taken=None, ana
         title=title or f"picture {n}",
         description=description,
         category=category,
-        sha256=hashlib.sha256(f"search-{n}".encode()).hexdigest(),
+        sha256=hashlib.sha256(f"factory-{n}".encode()).hexdigest(),
         format="JPEG",
         mime_type="image/jpeg",
         file_size=1000,
         status=Photo.Status.READY,
-        sort_date=taken or datetime(2024, 1, 1, tzinfo=UTC),
+        sort_date=taken or datetime(2024, 1, 1, tzinfo=UTC) + timedelta(seconds=n),
         **{"width": 400, "height": 300, **fields},
     )
     if tags:
         library.set_tags(row, list(tags))
+    if analysis is None and features is not None:
+        analysis = {"features": features}
     if analysis is not None:
-        features = analysis.get("features")
+        vector = analysis.get("features")
         PhotoAnalysis.objects.create(
             photo=row,
             category=analysis.get("category", ""),
@@ -54,9 +63,10 @@ def photo(album, title="", tags=(), description="", category="", taken=None, ana
             labels=[label if isinstance(label, list) else [label, 0.5] for label in analysis.get("labels", [])],
             text=analysis.get("text", ""),
             faces=analysis.get("faces", []),
-            features=(features if features is not None else np.zeros(1280)).astype(np.float16).tobytes(),
+            features=encode_features(vector if vector is not None else np.zeros(1280)),
             model_version="test",
         )
+    pipeline.pictures_changed([row.pk], "created")
     return row
 
 

@@ -4,14 +4,15 @@ Computed from the 320 px rendition reduced to 48 px: every pixel votes for a pal
 brightness, and the most common name wins.
 """
 
+import io
 import logging
 
 import numpy as np
 from django.core.files.storage import default_storage
 from PIL import Image
 
-from photocloud.library.models import Photo
-from photocloud.library.storage import rendition_name
+from .models import Photo
+from .storage import rendition_name
 
 logger = logging.getLogger(__name__)
 
@@ -49,16 +50,24 @@ def dominant_color(image: Image.Image) -> str:
     return str(found[np.argmax(counts)])
 
 
+def of_rendition(data: bytes, photo_id) -> str:
+    """The dominant colour of a picture from its small rendition's bytes; "" when they do not decode."""
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            return dominant_color(image)
+    except (OSError, Image.DecompressionBombError):
+        logger.warning("No dominant colour for picture %s: unreadable rendition", photo_id)
+        return ""
+
+
 def compute_for(photo: Photo) -> str:
-    """Compute and store the dominant colour of a processed picture; "" when its small rendition is missing."""
+    """Compute and store the dominant colour of a processed picture (photocloud rebuild_search_index, for pictures
+    processed before colours were); "" when its small rendition is missing. New pictures get theirs in processing."""
     name = rendition_name(photo.sha256, "s")
     if not default_storage.exists(name):
         return ""
-    try:
-        with default_storage.open(name, "rb") as handle, Image.open(handle) as image:
-            color = dominant_color(image)
-    except (OSError, Image.DecompressionBombError):
-        logger.warning("No dominant colour for picture %s: unreadable rendition", photo.pk)
-        return ""
-    Photo.objects.filter(pk=photo.pk).update(dominant_color=color)
+    with default_storage.open(name, "rb") as handle:
+        color = of_rendition(handle.read(), photo.pk)
+    if color:
+        Photo.objects.filter(pk=photo.pk).update(dominant_color=color)
     return color

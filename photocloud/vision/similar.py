@@ -26,7 +26,7 @@ from django.utils import timezone
 from photocloud.library.models import Photo
 
 from .index import EXACT_LIMIT, ExactIndex, FaissIndex, prepared
-from .models import PhotoAnalysis
+from .models import PhotoAnalysis, decode_features
 
 logger = logging.getLogger(__name__)
 
@@ -47,13 +47,13 @@ def _rows_since(since: datetime | None):
     batch_ids, batch_vectors, newest = [], [], since
     for pk, features, updated_at in rows.values_list("id", "features", "updated_at").iterator(chunk_size=CHUNK):
         batch_ids.append(pk)
-        batch_vectors.append(np.frombuffer(bytes(features), dtype=np.float16))
+        batch_vectors.append(features)
         newest = updated_at
         if len(batch_ids) == CHUNK:
-            yield np.asarray(batch_ids, dtype=np.int64), np.vstack(batch_vectors).astype(np.float32), newest
+            yield np.asarray(batch_ids, dtype=np.int64), decode_features(batch_vectors), newest
             batch_ids, batch_vectors = [], []
     if batch_ids:
-        yield np.asarray(batch_ids, dtype=np.int64), np.vstack(batch_vectors).astype(np.float32), newest
+        yield np.asarray(batch_ids, dtype=np.int64), decode_features(batch_vectors), newest
 
 
 def _current_snapshot() -> str | None:

@@ -1,0 +1,51 @@
+"""Pages that combine apps (the site layer, docs/ARCHITECTURE.md): they live above the apps they combine, so that
+the library never imports vision or social. Their URLs keep the library's names (photocloud/urls.py)."""
+
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import get_object_or_404, render
+from django.urls import path
+
+from photocloud.library import selectors
+from photocloud.library.access import can_edit, can_see_location
+from photocloud.library.models import Photo, category_label
+from photocloud.library.pagination import page_of
+from photocloud.library.views import render_grid
+from photocloud.social.services import record_view
+from photocloud.vision import lookalikes
+from photocloud.vision.models import PhotoCluster
+
+
+@login_required
+def themes(request):
+    rows = [dict(row, label=category_label(row["theme"])) for row in selectors.themes(request.user)]
+    return render(request, "library/themes.html", {"themes": rows, "lookalikes": lookalikes.albums(request.user)})
+
+
+@login_required
+def lookalike(request, pk):
+    cluster = get_object_or_404(PhotoCluster.objects.owned_by(request.user), pk=pk)
+    page = page_of(request, lookalikes.photos(request.user, cluster))
+    return render_grid(request, "library/lookalike.html", {"page": page, "cluster": cluster})
+
+
+def photo_detail(request, pk):
+    photo = get_object_or_404(Photo.objects.visible_to(request.user).select_related("album", "owner"), pk=pk)
+    newer, older = selectors.neighbours(photo, request.user)
+    record_view(request.user, photo)
+    context = {
+        "photo": photo,
+        "newer": newer,
+        "older": older,
+        "is_owner": can_edit(request.user, photo),
+        "show_location": photo.has_location and can_see_location(request.user, photo),
+        "tags": photo.tags.all(),
+    }
+    return render(request, "library/photo_detail.html", context)
+
+
+# Before the library's own URLs: "library/themes/lookalikes/<pk>/" must win over "library/themes/<name>/".
+library_urlpatterns = [
+    path("library/themes/", themes, name="themes"),
+    path("library/themes/lookalikes/<int:pk>/", lookalike, name="lookalike"),
+    path("photos/<uuid:pk>/", photo_detail, name="photo"),
+]
