@@ -11,6 +11,8 @@ from photocloud.library import urls as library_urls
 from photocloud.social import views as social_views
 from photocloud.vision import api as vision_api
 
+handler404 = library_api.not_found
+
 router = DefaultRouter()
 router.register("albums", library_api.AlbumViewSet, basename="album")
 router.register("photos", library_api.PhotoViewSet, basename="photo")

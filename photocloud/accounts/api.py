@@ -4,6 +4,7 @@ from rest_framework import exceptions, generics, mixins, permissions, status, vi
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from photocloud.library.schema import refusal
 from photocloud.social import services as social
 
 from .models import ApiToken, User
@@ -53,7 +54,7 @@ class UserViewSet(viewsets.GenericViewSet):
     def retrieve(self, request, username=None):
         return Response(self.get_serializer(self.get_object()).data)
 
-    @extend_schema(request=None, responses=UserSerializer)
+    @extend_schema(request=None, responses={200: UserSerializer, 400: refusal("You cannot follow yourself.")})
     @action(detail=True, methods=["post", "delete"], permission_classes=[permissions.IsAuthenticated])
     def follow(self, request, username=None):
         """POST follows this user, DELETE unfollows."""

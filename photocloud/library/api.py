@@ -3,8 +3,10 @@
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig, SuspiciousOperation, TooManyFilesSent
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import JsonResponse
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from django.views.defaults import page_not_found
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import exceptions, mixins, permissions, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
@@ -16,18 +18,25 @@ from rest_framework.views import exception_handler as drf_exception_handler
 from . import selectors, services, trash
 from .access import can_edit
 from .models import Album, Photo
+from .schema import refusal
 from .serializers import (
+    AlbumDeleteSerializer,
+    AlbumFilterSerializer,
     AlbumSerializer,
+    EventSerializer,
     HashAnswerSerializer,
     HashQuerySerializer,
-    ListFilterSerializer,
     MarksSerializer,
+    MonthSerializer,
+    PhotoFilterSerializer,
     PhotoSerializer,
+    ThemeSerializer,
     TrashCountSerializer,
     TrashedPhotoSerializer,
     TrashIdsSerializer,
     UploadResponseSerializer,
     UploadSerializer,
+    YearSerializer,
 )
 from .uploads import oversized_files
 
@@ -44,14 +53,21 @@ def exception_handler(exc, context):
     return drf_exception_handler(exc, context)
 
 
+def not_found(request, exception):
+    """Django's 404 for a URL no route matches: DRF's JSON error format under /api/, the 404 page elsewhere."""
+    if request.path_info.startswith("/api/"):
+        return JsonResponse({"detail": "Not found."}, status=404)
+    return page_not_found(request, exception)
+
+
 class IsOwnerOrReadOnly(permissions.BasePermission):
     def has_object_permission(self, request, view, obj):
         return request.method in permissions.SAFE_METHODS or can_edit(request.user, obj)
 
 
-def _filtered(request, queryset):
-    """Apply the list filters of the query string, refusing malformed values with a 400."""
-    params = ListFilterSerializer(data=request.query_params)
+def _filtered(request, queryset, filters_class):
+    """Apply the list filters of the query string, refusing malformed values and unknown filters with a 400."""
+    params = filters_class(data=request.query_params)
     params.is_valid(raise_exception=True)
     filters = params.validated_data
     if owner := filters.get("owner"):
@@ -65,7 +81,10 @@ def _filtered(request, queryset):
     return queryset
 
 
-@extend_schema(parameters=[ListFilterSerializer])
+@extend_schema_view(
+    list=extend_schema(parameters=[AlbumFilterSerializer]),
+    destroy=extend_schema(parameters=[AlbumDeleteSerializer]),
+)
 class AlbumViewSet(viewsets.ModelViewSet):
     serializer_class = AlbumSerializer
     permission_classes = [permissions.IsAuthenticatedOrReadOnly, IsOwnerOrReadOnly]
@@ -74,7 +93,7 @@ class AlbumViewSet(viewsets.ModelViewSet):
         queryset = Album.objects.visible_to(self.request.user).select_related("owner", "cover").prefetch_related("tags")
         # Explicit unique ordering so pages never repeat or skip albums.
         queryset = selectors.with_photo_count(queryset).order_by("-created_at", "pk")
-        return _filtered(self.request, queryset)
+        return _filtered(self.request, queryset, AlbumFilterSerializer) if self.action == "list" else queryset
 
     def perform_create(self, serializer):
         data = dict(serializer.validated_data)
@@ -84,16 +103,11 @@ class AlbumViewSet(viewsets.ModelViewSet):
     def perform_update(self, serializer):
         services.update_album(serializer.instance, **serializer.validated_data)
 
-    @extend_schema(
-        parameters=[
-            OpenApiParameter(
-                "move_to", str, description="Move the pictures to this album instead of to the Trash with the album"
-            )
-        ]
-    )
     def perform_destroy(self, album):
         """The album goes to the Trash with its pictures (restorable), unless they move to `move_to`."""
-        target = self.request.query_params.get("move_to")
+        params = AlbumDeleteSerializer(data=self.request.query_params)
+        params.is_valid(raise_exception=True)
+        target = params.validated_data.get("move_to")
         if not target:
             trash.trash_album(album)
             return
@@ -104,7 +118,7 @@ class AlbumViewSet(viewsets.ModelViewSet):
             raise exceptions.ValidationError({"move_to": str(error)}) from None
 
 
-@extend_schema(parameters=[ListFilterSerializer])
+@extend_schema_view(list=extend_schema(parameters=[PhotoFilterSerializer]))
 class PhotoViewSet(
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
@@ -120,7 +134,8 @@ class PhotoViewSet(
     def get_queryset(self):
         # "analysis" is the vision app's one-to-one, read by PhotoSerializer: joined here, not one query per picture.
         queryset = Photo.objects.visible_to(self.request.user).select_related("owner", "album", "analysis")
-        return _filtered(self.request, queryset.prefetch_related("tags"))
+        queryset = queryset.prefetch_related("tags")
+        return _filtered(self.request, queryset, PhotoFilterSerializer) if self.action == "list" else queryset
 
     def perform_update(self, serializer):
         fields = dict(serializer.validated_data)
@@ -134,6 +149,7 @@ class PhotoViewSet(
         """The picture goes to its owner's Trash (see /api/trash/)."""
         trash.trash_photos(self.request.user, [photo.pk])
 
+    @extend_schema(request=None, responses=PhotoSerializer)
     @action(detail=True, methods=["post"])
     def retry(self, request, pk=None):
         """Process a picture again (for one that failed)."""
@@ -144,7 +160,17 @@ class PhotoViewSet(
         photo.refresh_from_db()
         return Response(self.get_serializer(photo).data)
 
-    @extend_schema(request=UploadSerializer, responses={201: UploadResponseSerializer, 400: UploadResponseSerializer})
+    @extend_schema(
+        request=UploadSerializer,
+        responses={
+            201: UploadResponseSerializer,
+            200: OpenApiResponse(UploadResponseSerializer, description="Every file was already in your library."),
+            400: refusal("Nothing could be stored: the per-file reasons, or what is wrong", "UploadResponse"),
+            404: refusal("No such album of yours."),
+            413: refusal("Nothing could be stored: a file or the request is too large", "UploadResponse"),
+            415: refusal("Nothing could be stored: a file is no picture Photocloud reads", "UploadResponse"),
+        },
+    )
     @action(
         detail=False,
         methods=["post"],
@@ -288,11 +314,18 @@ class _AutoAlbumView(APIView):
     def _photo(photo, request):
         return PhotoSerializer(photo, context={"request": request}).data if photo else None
 
+    @staticmethod
+    def _check_date(year: int, month: int = 1) -> None:
+        if year not in selectors.YEARS or month not in selectors.MONTHS:
+            raise exceptions.NotFound(
+                f"No such year or month (years {selectors.YEARS[0]}–{selectors.YEARS[-1]}, months 1–12)."
+            )
+
 
 class YearsView(_AutoAlbumView):
     """Automatic albums by date: the years of my library, with counts."""
 
-    @extend_schema(responses={200: dict}, operation_id="library_years_list")
+    @extend_schema(responses=YearSerializer(many=True), operation_id="library_years_list")
     def get(self, request):
         rows = selectors.years(request.user)
         return Response(
@@ -301,8 +334,9 @@ class YearsView(_AutoAlbumView):
 
 
 class MonthsView(_AutoAlbumView):
-    @extend_schema(responses={200: dict}, operation_id="library_months_list")
+    @extend_schema(responses=MonthSerializer(many=True), operation_id="library_months_list")
     def get(self, request, year):
+        self._check_date(year)
         rows = selectors.months(request.user, year)
         return Response(
             [
@@ -315,9 +349,10 @@ class MonthsView(_AutoAlbumView):
 class EventsView(_AutoAlbumView):
     """Events in a month: runs of pictures taken close together."""
 
-    @extend_schema(responses={200: dict}, operation_id="library_events_list")
+    @extend_schema(responses=EventSerializer(many=True), operation_id="library_events_list")
     def get(self, request, year, month):
-        events = selectors.events(request.user, year, month) if 1 <= month <= 12 else []
+        self._check_date(year, month)
+        events = selectors.events(request.user, year, month)
         return Response(
             [{"start": e.start, "end": e.end, "count": e.count, "photos": [str(pk) for pk in e.ids]} for e in events]
         )
@@ -326,7 +361,7 @@ class EventsView(_AutoAlbumView):
 class ThemesView(_AutoAlbumView):
     """Automatic albums by theme (category)."""
 
-    @extend_schema(responses={200: dict}, operation_id="library_themes_list")
+    @extend_schema(responses=ThemeSerializer(many=True), operation_id="library_themes_list")
     def get(self, request):
         return Response(
             [

@@ -81,6 +81,10 @@ def neighbours(photo: Photo, viewer) -> tuple[Photo | None, Photo | None]:
 
 # --- automatic albums ---------------------------------------------------------------------------------------------
 
+YEARS = range(2, 9999)
+"""The years of the date albums: a month's bounds stay within what a datetime holds, in any time zone."""
+MONTHS = range(1, 13)
+
 
 def years(user) -> list[dict]:
     """[{year, count, cover}], newest year first."""
@@ -89,7 +93,8 @@ def years(user) -> list[dict]:
     if first is None:
         return []
     local = timezone.get_current_timezone()
-    found = range(last.astimezone(local).year, first.astimezone(local).year - 1, -1)
+    newest, oldest = last.astimezone(local).year, first.astimezone(local).year
+    found = range(min(newest, YEARS[-1]), max(oldest, YEARS[0]) - 1, -1)
     periods = {year: (_local(year, 1), _local(year + 1, 1)) for year in found}
     return [{"year": year, "count": count, "cover": cover} for year, count, cover in _periods(user, periods)]
 

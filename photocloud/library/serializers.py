@@ -242,11 +242,32 @@ class HashAnswerSerializer(serializers.Serializer):
     missing = serializers.ListField(child=serializers.CharField())
 
 
-class ListFilterSerializer(serializers.Serializer):
-    """Query-string filters of the album and picture lists."""
+class AlbumFilterSerializer(serializers.Serializer):
+    """Query-string filters of the album list. Any other parameter is refused, so a typo or a filter of another list
+    is an error rather than silently ignored."""
+
+    ALLOWED_EXTRA = ("page", "format")  # pagination; DRF's format override
 
     owner = serializers.CharField(required=False, max_length=150, help_text="Only this user's")
     mine = serializers.BooleanField(required=False, default=False, help_text="Only mine")
+
+    def validate(self, attrs):
+        unknown = sorted(set(self.initial_data) - set(self.fields) - set(self.ALLOWED_EXTRA))
+        if unknown:
+            known = ", ".join([*self.fields, "page"])
+            raise serializers.ValidationError({name: [f"Unknown filter; this list takes {known}."] for name in unknown})
+        return attrs
+
+
+class AlbumDeleteSerializer(serializers.Serializer):
+    move_to = serializers.UUIDField(
+        required=False, help_text="One of your albums: move the pictures there instead of to the Trash with the album"
+    )
+
+
+class PhotoFilterSerializer(AlbumFilterSerializer):
+    """Query-string filters of the picture list."""
+
     album = serializers.UUIDField(required=False, help_text="Only pictures of this album")
     status = serializers.ChoiceField(choices=Photo.Status.choices, required=False, help_text="Processing state")
 
@@ -312,3 +333,26 @@ class TrashIdsSerializer(serializers.Serializer):
 
 class TrashCountSerializer(serializers.Serializer):
     count = serializers.IntegerField(help_text="How many pictures")
+
+
+class YearSerializer(serializers.Serializer):
+    year = serializers.IntegerField()
+    count = serializers.IntegerField()
+    cover = PhotoSerializer(allow_null=True, help_text="The newest picture of the period")
+
+
+class MonthSerializer(YearSerializer):
+    month = serializers.IntegerField(min_value=1, max_value=12)
+
+
+class EventSerializer(serializers.Serializer):
+    start = serializers.DateTimeField()
+    end = serializers.DateTimeField()
+    count = serializers.IntegerField()
+    photos = serializers.ListField(child=serializers.UUIDField(), help_text="Its pictures, in the order taken")
+
+
+class ThemeSerializer(serializers.Serializer):
+    theme = serializers.CharField()
+    count = serializers.IntegerField()
+    cover = PhotoSerializer(allow_null=True)

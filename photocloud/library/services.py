@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from . import colors, imaging, pipeline, stored_files
 from .imaging import ImageRejected
-from .models import Album, Photo, Tag
+from .models import Access, Album, Photo, Tag
 from .storage import local_copy, original_name, rendition_name
 from .uploads import local_file
 
@@ -47,7 +47,7 @@ def set_tags(obj, names: list[str]) -> None:
 
 
 @transaction.atomic
-def create_album(owner, *, title, category, access, description="", tags=()) -> Album:
+def create_album(owner, *, title, category, access=Access.PRIVATE, description="", tags=()) -> Album:
     album = Album.objects.create(owner=owner, title=title, category=category, access=access, description=description)
     set_tags(album, list(tags))
     pipeline.albums_changed([album.pk], "created")

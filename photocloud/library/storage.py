@@ -52,10 +52,14 @@ def local_copy(name: str):
     """A filesystem path to a stored file: the file itself on local storage (libvips streams from it), else a
     temporary copy (object storage) in the upload temporary folder, where one that a killed process left is swept."""
     try:
-        yield default_storage.path(name)
-        return
+        path = default_storage.path(name)
     except NotImplementedError:
         pass
+    else:
+        if not os.path.exists(path):
+            raise FileNotFoundError(f"File does not exist: {name}")
+        yield path
+        return
     with (
         default_storage.open(name, "rb") as remote,
         tempfile.NamedTemporaryFile(suffix=".img", dir=settings.FILE_UPLOAD_TEMP_DIR) as tmp,

@@ -1,5 +1,6 @@
 """Library pages. Thin: look objects up through access.py, call services/selectors, render."""
 
+import logging
 import os
 
 from django.conf import settings
@@ -21,6 +22,8 @@ from .forms import AlbumForm, DeleteAlbumForm, IdsForm, PhotoForm
 from .models import DEFAULT_CATEGORIES, Album, Photo, category_label
 from .pagination import page_of
 from .storage import local_copy, original_name
+
+logger = logging.getLogger(__name__)
 
 
 def render_grid(request, template, context):
@@ -65,15 +68,20 @@ def dates(request):
     return render(request, "library/dates.html", {"years": selectors.years(request.user)})
 
 
+def _valid_date(year: int, month: int = 1) -> None:
+    if year not in selectors.YEARS or month not in selectors.MONTHS:
+        raise Http404("No such year or month.")
+
+
 @login_required
 def dates_year(request, year):
+    _valid_date(year)
     return render(request, "library/dates_year.html", {"year": year, "months": selectors.months(request.user, year)})
 
 
 @login_required
 def dates_month(request, year, month):
-    if not 1 <= month <= 12:
-        raise Http404("No such month.")
+    _valid_date(year, month)
     page, events = selectors.events_page(
         request.user, year, month, request.GET.get("page"), settings.PHOTOCLOUD["PAGE_SIZE"] * 2
     )
@@ -257,13 +265,23 @@ def trash_file(request, pk, size):
 
 
 def _file_response(request, photo, size):
-    if size == "original":
-        response = _original_response(request, photo)
-    else:
-        if size not in settings.PHOTOCLOUD["THUMBNAIL_SIZES"] or photo.status != Photo.Status.READY:
-            raise Http404("This rendition does not exist (yet).")
-        response = FileResponse(
-            default_storage.open(services.ensure_rendition(photo, size), "rb"), content_type="image/jpeg"
+    if size != "original" and (
+        size not in settings.PHOTOCLOUD["THUMBNAIL_SIZES"] or photo.status != Photo.Status.READY
+    ):
+        raise Http404("This rendition does not exist (yet).")
+    try:
+        if size == "original":
+            response = _original_response(request, photo)
+        else:
+            name = services.ensure_rendition(photo, size)
+            response = FileResponse(default_storage.open(name, "rb"), content_type="image/jpeg")
+    except FileNotFoundError as missing:
+        # A picture row whose file is gone is damage to repair, not a fault of this request: say so, and log it.
+        logger.error("The stored file of picture %s (%s) is missing: %s", photo.pk, size, missing)
+        return HttpResponse(
+            "The file of this picture is missing on the server; its owner may upload it again.",
+            status=410,
+            content_type="text/plain; charset=utf-8",
         )
     response["Cache-Control"] = "private, max-age=3600"
     response["ETag"] = f'"{photo.sha256[:32]}-{size}"'

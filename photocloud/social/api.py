@@ -1,7 +1,7 @@
 """REST API of the social space: the same selectors and services as the pages."""
 
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import exceptions, permissions, status
 from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
@@ -13,6 +13,7 @@ from photocloud.crawler.serializers import CrawlSerializer
 from photocloud.crawler.services import CrawlRefused
 from photocloud.library.models import Album
 from photocloud.library.pagination import ApiPagination
+from photocloud.library.schema import refusal
 from photocloud.library.serializers import AlbumSerializer, PhotoSerializer
 
 from . import selectors, services
@@ -63,7 +64,7 @@ class LikeView(APIView):
         services.like(request.user, target)
         return self._answer(request, target)
 
-    @extend_schema(parameters=[KIND], responses=LikeSummarySerializer)
+    @extend_schema(parameters=[KIND], responses={200: LikeSummarySerializer})
     def delete(self, request, kind, pk):
         target = _target(request, kind, pk)
         services.unlike(request.user, target)
@@ -78,7 +79,9 @@ class CollectView(APIView):
     def _answer(self, request, album):
         return Response(CollectSummarySerializer(selectors.collect_summary(request.user, album)).data)
 
-    @extend_schema(request=None, responses=CollectSummarySerializer)
+    @extend_schema(
+        request=None, responses={200: CollectSummarySerializer, 400: refusal("Your own album cannot be collected.")}
+    )
     def post(self, request, pk):
         album = selectors.target_for(request.user, "album", pk)
         try:
@@ -87,7 +90,7 @@ class CollectView(APIView):
             raise _refused(error) from None
         return self._answer(request, album)
 
-    @extend_schema(responses=CollectSummarySerializer)
+    @extend_schema(responses={200: CollectSummarySerializer})
     def delete(self, request, pk):
         album = selectors.target_for(request.user, "album", pk)
         services.uncollect(request.user, album)
@@ -96,6 +99,8 @@ class CollectView(APIView):
 
 class CollectedView(APIView):
     """The albums you collected and may still see."""
+
+    pagination_class = ApiPagination  # also tells the schema that the list comes a page at a time
 
     permission_classes = [permissions.IsAuthenticated]
 
@@ -106,13 +111,15 @@ class CollectedView(APIView):
 
 
 def _paginated(request, view, queryset, serializer_class):
-    paginator = ApiPagination()
+    paginator = view.pagination_class()
     page = paginator.paginate_queryset(queryset, request, view=view)
     return paginator.get_paginated_response(serializer_class(page, many=True, context={"request": request}).data)
 
 
 class CommentListView(APIView):
     """GET the comments on an album or picture (oldest first; `parent` threads replies); POST adds one."""
+
+    pagination_class = ApiPagination  # also tells the schema that the list comes a page at a time
 
     permission_classes = [permissions.IsAuthenticatedOrReadOnly]
 
@@ -173,6 +180,8 @@ class CommentDetailView(APIView):
 
 class NotificationListView(APIView):
     """Your notifications about things you may still see, newest first."""
+
+    pagination_class = ApiPagination  # also tells the schema that the list comes a page at a time
 
     permission_classes = [permissions.IsAuthenticated]
 
@@ -258,7 +267,10 @@ class WebFindsView(APIView):
     def get(self, request):
         return Response(WebFindsSerializer(selectors.web_finds(request.user)).data)
 
-    @extend_schema(request=None, responses={201: CrawlSerializer})
+    @extend_schema(
+        request=None,
+        responses={201: CrawlSerializer, 400: refusal("Nothing to look for yet, or no source to start from.")},
+    )
     def post(self, request):
         try:
             crawl = services.find_on_the_web(request.user, selectors.web_target(request.user))
@@ -275,7 +287,14 @@ class CopyView(APIView):
 
     permission_classes = [permissions.IsAuthenticated]
 
-    @extend_schema(request=CopySerializer, responses={201: PhotoSerializer, 200: PhotoSerializer})
+    @extend_schema(
+        request=CopySerializer,
+        responses={
+            201: PhotoSerializer,
+            200: OpenApiResponse(PhotoSerializer, description="Already in that album of yours."),
+            403: refusal("Its owner does not allow copies, or a session request lacks its CSRF token."),
+        },
+    )
     def post(self, request, pk):
         photo = selectors.target_for(request.user, "photo", pk)
         data = CopySerializer(data=request.data)
@@ -297,6 +316,8 @@ class CopyView(APIView):
 
 class PeopleView(APIView):
     """Followers of a user, or the people they follow."""
+
+    pagination_class = ApiPagination  # also tells the schema that the list comes a page at a time
 
     permission_classes = [permissions.AllowAny]
     direction = "followers"

@@ -24,7 +24,7 @@ class CollectSummarySerializer(serializers.Serializer):
 
 
 class CommentSerializer(serializers.ModelSerializer):
-    author = UserRefSerializer(read_only=True)
+    author = UserRefSerializer(read_only=True, allow_null=True, help_text="Null once the comment is deleted.")
     parent = serializers.IntegerField(
         source="parent_id",
         required=False,
@@ -32,8 +32,8 @@ class CommentSerializer(serializers.ModelSerializer):
         help_text="The comment this one replies to (same album or picture).",
     )
     body = serializers.CharField(max_length=COMMENT_MAX_LENGTH, help_text="Plain text; shown escaped.")
-    album = serializers.UUIDField(source="album_id", read_only=True)
-    photo = serializers.UUIDField(source="photo_id", read_only=True)
+    album = serializers.UUIDField(source="album_id", read_only=True, allow_null=True)
+    photo = serializers.UUIDField(source="photo_id", read_only=True, allow_null=True)
     deleted = serializers.SerializerMethodField(help_text="Deleted by its author and kept for its replies; no body.")
 
     class Meta:
@@ -58,9 +58,9 @@ class CommentEditSerializer(serializers.Serializer):
 class NotificationSerializer(serializers.ModelSerializer):
     actor = UserRefSerializer(read_only=True)
     text = serializers.CharField(source="get_verb_display", read_only=True)
-    album = serializers.UUIDField(source="album_id", read_only=True)
-    photo = serializers.UUIDField(source="photo_id", read_only=True)
-    comment = serializers.IntegerField(source="comment_id", read_only=True)
+    album = serializers.UUIDField(source="album_id", read_only=True, allow_null=True)
+    photo = serializers.UUIDField(source="photo_id", read_only=True, allow_null=True)
+    comment = serializers.IntegerField(source="comment_id", read_only=True, allow_null=True)
     read = serializers.SerializerMethodField()
 
     class Meta:

@@ -6,12 +6,13 @@ an interrupted upload, even of a killed process, goes on where the server's comm
 
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import exceptions, permissions, status
 from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
+from photocloud.library.schema import refusal
 from photocloud.library.serializers import PhotoSerializer, UploadResultSerializer
 
 from . import services
@@ -54,7 +55,11 @@ class _UploadRate:
 class UploadStartView(_UploadRate, _SessionView):
     @extend_schema(
         request=UploadStartSerializer,
-        responses={200: UploadStateSerializer, 201: UploadStateSerializer},
+        responses={
+            200: OpenApiResponse(UploadStateSerializer, description="Resumed, or a duplicate: nothing to send"),
+            201: UploadStateSerializer,
+            409: refusal("An unfinished upload of these bytes has another size."),
+        },
         operation_id="uploads_start",
     )
     def post(self, request):
@@ -93,7 +98,12 @@ class UploadView(_SessionView):
                 "offset", int, required=True, description="Where these bytes go; must equal the bytes received so far."
             )
         ],
-        responses={200: ChunkAnswerSerializer, 409: ChunkAnswerSerializer},
+        responses={
+            200: ChunkAnswerSerializer,
+            409: refusal(
+                "The offset is not where the received bytes end (`offset` says where), or the upload is being completed"
+            ),
+        },
         operation_id="uploads_chunk",
     )
     def put(self, request, pk):
@@ -111,7 +121,7 @@ class UploadView(_SessionView):
             return _error(error)
         return Response({"offset": received})
 
-    @extend_schema(responses={204: None, 409: OpenApiTypes.OBJECT}, operation_id="uploads_abort")
+    @extend_schema(responses={204: None, 409: refusal("The upload is being completed.")}, operation_id="uploads_abort")
     def delete(self, request, pk):
         """Give up an unfinished upload and drop the bytes received (nothing in the library changes); not while a
         request is completing it."""
@@ -127,7 +137,15 @@ class UploadView(_SessionView):
 class UploadCompleteView(_UploadRate, _SessionView):
     @extend_schema(
         request=None,
-        responses={200: UploadResultSerializer, 201: UploadResultSerializer, 409: ChunkAnswerSerializer},
+        responses={
+            201: UploadResultSerializer,
+            200: OpenApiResponse(UploadResultSerializer, description="Already in your library."),
+            **dict.fromkeys(
+                (400, 413, 415),
+                OpenApiResponse(UploadResultSerializer, description="Rejected: `reason` says why."),
+            ),
+            409: refusal("Bytes are missing (`offset` says how many arrived), or another request is completing it."),
+        },
         operation_id="uploads_complete",
     )
     def post(self, request, pk):

@@ -1,0 +1,65 @@
+"""The OpenAPI schema's error answers, added to every operation by the rules DRF follows when it refuses a request, so
+that the schema lists every status code a client can get (tests/test_api_fuzz.py holds the API to it)."""
+
+import uritemplate
+from drf_spectacular import openapi
+from drf_spectacular.plumbing import ResolvedComponent
+from drf_spectacular.utils import OpenApiResponse
+
+ERROR_SCHEMA = {
+    "type": "object",
+    "description": "DRF's error format: `detail` with a message, or a message list per field that was refused.",
+    "properties": {"detail": {"type": "string"}},
+    "additionalProperties": True,
+}
+
+_ERROR = ResolvedComponent(name="Error", type=ResolvedComponent.SCHEMA, schema=ERROR_SCHEMA, object="Error")
+
+
+def refusal(description: str, *alternatives: str) -> OpenApiResponse:
+    """An error answer in DRF's format for `extend_schema(responses={code: refusal("Why")})`; or, with the names of
+    other components, an answer that is one of those or such an error."""
+    schema = _ERROR.ref
+    if alternatives:
+        schema = {"anyOf": [*({"$ref": f"#/components/schemas/{name}"} for name in alternatives), _ERROR.ref]}
+    return OpenApiResponse(response=schema, description=description)
+
+
+_REFUSALS = {
+    "400": "The request is malformed: the body or a parameter was refused (see the messages).",
+    "401": "Credentials are missing, invalid or revoked.",
+    "403": "Not allowed: someone else's object, or a session request without its CSRF token.",
+    "404": "No such object that you may see (or no such page of the list).",
+    "413": "The request body is too large.",
+    "415": "The body's content type is not one this operation reads.",
+    "429": "Too many requests: wait the `Retry-After` seconds.",
+}
+
+
+class AutoSchema(openapi.AutoSchema):
+    """Adds the answers every DRF view can give besides its own: 401 (authentication runs on every request, and a
+    bad token is refused everywhere) and 429 (throttles apply everywhere); 403 for writes (object permissions, CSRF);
+    404 where the path names an object or the list is paginated; 400 where a parameter or body is read; 413 and 415
+    where a body is read. An operation's own `responses` for a code take precedence."""
+
+    def get_operation(self, path, path_regex, path_prefix, method, registry):
+        operation = super().get_operation(path, path_regex, path_prefix, method, registry)
+        if operation is None:
+            return None
+        parameters = {p["name"]: p["in"] for p in operation.get("parameters", [])}
+        has_body = "requestBody" in operation
+        codes = {"401", "429"}
+        if method not in ("GET", "HEAD", "OPTIONS"):
+            codes.add("403")
+        if uritemplate.variables(path) or "page" in parameters:
+            codes.add("404")
+        if has_body or "query" in parameters.values():
+            codes.add("400")
+        if has_body:
+            codes |= {"413", "415"}
+        registry.register_on_missing(_ERROR)
+        responses = operation["responses"]
+        for code in sorted(codes - responses.keys()):
+            responses[code] = {"description": _REFUSALS[code], "content": {"application/json": {"schema": _ERROR.ref}}}
+        operation["responses"] = dict(sorted(responses.items()))
+        return operation

@@ -1,0 +1,122 @@
+"""API fuzzing: schemathesis sends generated requests, valid and invalid, to every operation of the live OpenAPI schema
+(/api/schema/) through the WSGI application, as a user with a personal token, and checks that none is answered with a
+server error, a status code the schema does not list, another content type, or a body outside the schema.
+
+Bounded: a fixed seed, derandomized generation and a few examples per operation. Path parameters are drawn from the
+generated values and from ids that exist (the user's album and processed picture, another user's public and private
+albums, a comment, an upload, a spare token), so the checks reach past "404 not found".
+"""
+
+from dataclasses import dataclass
+
+import hypothesis
+import pytest
+import schemathesis
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
+from hypothesis import HealthCheck
+from hypothesis import strategies as st
+from rest_framework.throttling import SimpleRateThrottle
+
+from photocloud.accounts.models import ApiToken
+from photocloud.library import services
+from photocloud.social import services as social
+from photocloud.sync import services as sync
+from photocloud.wsgi import application
+from tests import images
+
+CONFIG = schemathesis.Config.from_dict(
+    {
+        "seed": 20261204,
+        "generation": {"mode": "all", "max-examples": 6, "deterministic": True, "database": "none"},
+        "phases": {"stateful": {"enabled": False}},
+        "checks": {
+            "enabled": False,
+            "not_a_server_error": {"enabled": True},
+            "status_code_conformance": {"enabled": True},
+            "content_type_conformance": {"enabled": True},
+            "response_schema_conformance": {"enabled": True},
+        },
+    }
+)
+
+schema = schemathesis.openapi.from_wsgi("/api/schema/", application, config=CONFIG)
+
+pytestmark = [
+    pytest.mark.fuzz,
+    pytest.mark.skipif(
+        connection.vendor != "sqlite", reason="runs on SQLite in CI; the API code is the same on every database"
+    ),
+]
+
+
+@dataclass
+class World:
+    """Real ids for path parameters, by the kind of object the path names."""
+
+    ids: dict[str, list[str]]
+    token: str
+
+
+_world: World | None = None
+
+
+@pytest.fixture
+def world(db, alice, bob, settings, monkeypatch, django_capture_on_commit_callbacks):
+    """An album with a processed picture of the token user, another user's public and private albums, and throttles
+    raised so that every operation is answered rather than rate-limited."""
+    global _world
+    monkeypatch.setattr(SimpleRateThrottle, "THROTTLE_RATES", dict.fromkeys(["anon", "user", "upload", "search"], None))
+    settings.RATELIMIT_ENABLE = False
+    album = services.create_album(alice, title="Holiday", category="landscape", access="public")
+    with django_capture_on_commit_callbacks(execute=True):
+        photo = services.ingest_upload(alice, album, SimpleUploadedFile("cat.jpg", images.jpeg())).photo
+    public = services.create_album(bob, title="Open", category="food", access="public")
+    private = services.create_album(bob, title="Closed", category="food", access="private")
+    comment = social.add_comment(alice, photo, "Nice light.")
+    session, _ = sync.start_upload(alice, sha256="ab" * 32, size=10, name="later.jpg")
+    spare, _ = ApiToken.issue(alice, "spare")
+    _, key = ApiToken.issue(alice, "fuzz")
+    year = photo.sort_date.year
+    _world = World(
+        ids={
+            "albums": [str(album.pk), str(public.pk), str(private.pk)],
+            "photos": [str(photo.pk)],
+            "comments": [str(comment.pk)],
+            "uploads": [str(session.pk)],
+            "tokens": [str(spare.pk)],
+            "users": ["alice", "bob"],
+            "year": [str(year)],
+            "month": [str(photo.sort_date.month)],
+        },
+        token=key,
+    )
+    yield _world
+    _world = None
+
+
+def _kind(path: str, name: str, params: dict) -> str:
+    """Which objects a path parameter names: /api/<kind>/{id}/..., or the kind given as a parameter."""
+    if name in ("year", "month"):
+        return name
+    if name == "id" and "kind" in params:
+        return str(params["kind"])
+    return path.removeprefix("/api/").split("/")[0]
+
+
+@schema.hook
+def flatmap_path_parameters(context, path_parameters):
+    """Keep the generated values or swap in ids that exist, so requests also reach real objects."""
+    if _world is None or not path_parameters:
+        return st.just(path_parameters)
+    choices = [path_parameters]
+    for name in path_parameters:
+        for real in _world.ids.get(_kind(context.operation.path, name, path_parameters), []):
+            choices.append({**path_parameters, name: real})
+    return st.sampled_from(choices)
+
+
+@schema.parametrize()
+@hypothesis.settings(deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+def test_api_answers_within_its_schema(case, world):
+    case.call_and_validate(headers={"Authorization": f"Token {world.token}"})
