@@ -54,7 +54,10 @@ class UserViewSet(viewsets.GenericViewSet):
     def retrieve(self, request, username=None):
         return Response(self.get_serializer(self.get_object()).data)
 
-    @extend_schema(request=None, responses={200: UserSerializer, 400: refusal("You cannot follow yourself.")})
+    @extend_schema(
+        methods=["POST"], request=None, responses={200: UserSerializer, 400: refusal("You cannot follow yourself.")}
+    )
+    @extend_schema(methods=["DELETE"], request=None, responses={200: UserSerializer})
     @action(detail=True, methods=["post", "delete"], permission_classes=[permissions.IsAuthenticated])
     def follow(self, request, username=None):
         """POST follows this user, DELETE unfollows."""

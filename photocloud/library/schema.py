@@ -39,8 +39,9 @@ _REFUSALS = {
 class AutoSchema(openapi.AutoSchema):
     """Adds the answers every DRF view can give besides its own: 401 (authentication runs on every request, and a
     bad token is refused everywhere) and 429 (throttles apply everywhere); 403 for writes (object permissions, CSRF);
-    404 where the path names an object or the list is paginated; 400 where a parameter or body is read; 413 and 415
-    where a body is read. An operation's own `responses` for a code take precedence."""
+    404 where the path names an object or the list is paginated (a page past the end); 400 where a body or a query
+    parameter other than `page` is read; 413 and 415 where a body is read. An operation's own `responses` for a code
+    take precedence."""
 
     def get_operation(self, path, path_regex, path_prefix, method, registry):
         operation = super().get_operation(path, path_regex, path_prefix, method, registry)
@@ -53,7 +54,7 @@ class AutoSchema(openapi.AutoSchema):
             codes.add("403")
         if uritemplate.variables(path) or "page" in parameters:
             codes.add("404")
-        if has_body or "query" in parameters.values():
+        if has_body or any(where == "query" and name != "page" for name, where in parameters.items()):
             codes.add("400")
         if has_body:
             codes |= {"413", "415"}

@@ -212,7 +212,7 @@ class UploadSerializer(serializers.Serializer):
     """Multipart upload: one or more `file` parts, into `album` (default: your "Uploads" album)."""
 
     album = serializers.UUIDField(required=False)
-    file = serializers.ListField(child=serializers.FileField(allow_empty_file=True), allow_empty=True, required=False)
+    file = serializers.ListField(child=serializers.FileField(allow_empty_file=True), allow_empty=False)
 
 
 class UploadResultSerializer(serializers.Serializer):
@@ -248,7 +248,7 @@ class AlbumFilterSerializer(serializers.Serializer):
 
     ALLOWED_EXTRA = ("page", "format")  # pagination; DRF's format override
 
-    owner = serializers.CharField(required=False, max_length=150, help_text="Only this user's")
+    owner = serializers.CharField(required=False, allow_blank=True, max_length=150, help_text="Only this user's")
     mine = serializers.BooleanField(required=False, default=False, help_text="Only mine")
 
     def validate(self, attrs):
@@ -269,7 +269,9 @@ class PhotoFilterSerializer(AlbumFilterSerializer):
     """Query-string filters of the picture list."""
 
     album = serializers.UUIDField(required=False, help_text="Only pictures of this album")
-    status = serializers.ChoiceField(choices=Photo.Status.choices, required=False, help_text="Processing state")
+    status = serializers.ChoiceField(
+        choices=Photo.Status.choices, required=False, allow_blank=True, help_text="Processing state"
+    )
 
 
 class TrashedPhotoSerializer(serializers.ModelSerializer):

@@ -28,10 +28,13 @@ def _parameters() -> list[OpenApiParameter]:
     params = []
     for name, field in SearchForm.base_fields.items():
         enum = [key for key, _ in field.choices if key] if isinstance(field, forms.ChoiceField) else None
+        kind = _TYPES.get(type(field), OpenApiTypes.STR)
+        if isinstance(field, forms.IntegerField):
+            kind = {"type": "integer", "minimum": field.min_value, "maximum": field.max_value}
         params.append(
             OpenApiParameter(
                 name,
-                _TYPES.get(type(field), OpenApiTypes.STR),
+                kind,
                 description=str(field.help_text or field.label or ""),
                 enum=enum,
             )

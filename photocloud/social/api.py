@@ -27,6 +27,7 @@ from .serializers import (
     LikeSummarySerializer,
     MarkReadResultSerializer,
     MarkReadSerializer,
+    NotificationFilterSerializer,
     NotificationSerializer,
     RecommendationsSerializer,
     UserRefSerializer,
@@ -185,13 +186,12 @@ class NotificationListView(APIView):
 
     permission_classes = [permissions.IsAuthenticated]
 
-    @extend_schema(
-        parameters=[OpenApiParameter("unread", bool, description="Only the unread ones.")],
-        responses=NotificationSerializer(many=True),
-    )
+    @extend_schema(parameters=[NotificationFilterSerializer], responses=NotificationSerializer(many=True))
     def get(self, request):
+        query = NotificationFilterSerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
         notes = selectors.notifications_for(request.user)
-        if request.query_params.get("unread") in ("1", "true"):
+        if query.validated_data["unread"]:
             notes = notes.filter(read_at__isnull=True)
         return _paginated(request, self, notes, NotificationSerializer)
 

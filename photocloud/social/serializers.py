@@ -71,6 +71,10 @@ class NotificationSerializer(serializers.ModelSerializer):
         return note.read_at is not None
 
 
+class NotificationFilterSerializer(serializers.Serializer):
+    unread = serializers.BooleanField(default=False, help_text="Only the unread ones.")
+
+
 class MarkReadSerializer(serializers.Serializer):
     ids = serializers.ListField(
         child=serializers.IntegerField(min_value=1, max_value=MAX_ID),

@@ -6,7 +6,7 @@ an interrupted upload, even of a killed process, goes on where the server's comm
 
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import exceptions, permissions, status
 from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
@@ -17,7 +17,7 @@ from photocloud.library.serializers import PhotoSerializer, UploadResultSerializ
 
 from . import services
 from .models import UploadSession
-from .serializers import ChunkAnswerSerializer, UploadStartSerializer, UploadStateSerializer
+from .serializers import ChunkAnswerSerializer, ChunkQuerySerializer, UploadStartSerializer, UploadStateSerializer
 
 
 def _state(session: UploadSession) -> dict:
@@ -93,11 +93,7 @@ class UploadView(_SessionView):
 
     @extend_schema(
         request={"application/octet-stream": OpenApiTypes.BINARY},
-        parameters=[
-            OpenApiParameter(
-                "offset", int, required=True, description="Where these bytes go; must equal the bytes received so far."
-            )
-        ],
+        parameters=[ChunkQuerySerializer],
         responses={
             200: ChunkAnswerSerializer,
             409: refusal(
@@ -110,11 +106,13 @@ class UploadView(_SessionView):
         """Send the next chunk (raw bytes, at most `max_chunk_bytes`). A wrong offset is answered with 409 and the
         offset to send from."""
         session = self.session(pk)
+        query = ChunkQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        offset = query.validated_data["offset"]
         try:
-            offset = int(request.query_params.get("offset", ""))
             length = int(request.META.get("CONTENT_LENGTH") or 0)
         except ValueError:
-            raise exceptions.ValidationError({"detail": "Give the chunk's place as ?offset=<bytes>."}) from None
+            raise exceptions.ValidationError({"detail": "The Content-Length header is not a number."}) from None
         try:
             received = services.receive_chunk(session, offset, request._request, length)
         except services.UploadError as error:

@@ -27,5 +27,13 @@ class UploadStateSerializer(serializers.Serializer):
     photo = serializers.UUIDField(allow_null=True, help_text="The picture you already have (duplicates only).")
 
 
+class ChunkQuerySerializer(serializers.Serializer):
+    offset = serializers.IntegerField(
+        min_value=0,
+        error_messages={"required": "Give the chunk's place as ?offset=<bytes>."},
+        help_text="Where these bytes go; must equal the bytes received so far.",
+    )
+
+
 class ChunkAnswerSerializer(serializers.Serializer):
     offset = serializers.IntegerField(help_text="Bytes received so far.")
