@@ -29,6 +29,7 @@ from .serializers import (
     MarkReadSerializer,
     NotificationFilterSerializer,
     NotificationSerializer,
+    RecommendationsQuerySerializer,
     RecommendationsSerializer,
     UserRefSerializer,
     WebFindsSerializer,
@@ -238,15 +239,11 @@ class RecommendationsView(APIView):
 
     permission_classes = [permissions.IsAuthenticated]
 
-    @extend_schema(
-        parameters=[OpenApiParameter("limit", int, description="At most 50 (default 10).")],
-        responses=RecommendationsSerializer,
-    )
+    @extend_schema(parameters=[RecommendationsQuerySerializer], responses=RecommendationsSerializer)
     def get(self, request):
-        try:
-            limit = min(max(int(request.query_params.get("limit", 10)), 1), 50)
-        except ValueError:
-            raise exceptions.ValidationError({"limit": "A whole number."}) from None
+        query = RecommendationsQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        limit = query.validated_data["limit"]
         return Response(RecommendationsSerializer(recommendations(request.user, limit, limit)).data)
 
 

@@ -12,9 +12,18 @@ MAX_REPLY_DEPTH = 3  # a top-level comment is at depth 0; deeper replies join th
 ONE_TARGET = Q(album__isnull=False, photo__isnull=True) | Q(album__isnull=True, photo__isnull=False)
 
 
+def delete_with_target(collector, field, sub_objs, using):
+    """CASCADE, without its first step on databases that cannot defer constraint checks (MySQL, MariaDB): setting the
+    nullable key to NULL, which breaks the one-target CHECK constraint (a picture with a comment could not be deleted).
+    The rows are deleted before their target instead, as for a key that is not nullable."""
+    collector.collect(
+        sub_objs, source=field.remote_field.model, source_attr=field.name, nullable=False, fail_on_restricted=False
+    )
+
+
 class TargetMixin(models.Model):
-    album = models.ForeignKey("library.Album", null=True, blank=True, on_delete=models.CASCADE, related_name="+")
-    photo = models.ForeignKey("library.Photo", null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    album = models.ForeignKey("library.Album", null=True, blank=True, on_delete=delete_with_target, related_name="+")
+    photo = models.ForeignKey("library.Photo", null=True, blank=True, on_delete=delete_with_target, related_name="+")
 
     class Meta:
         abstract = True

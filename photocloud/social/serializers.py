@@ -108,6 +108,10 @@ class RecommendationSerializer(serializers.Serializer):
     because = serializers.UUIDField(source="because.pk", allow_null=True, default=None)
 
 
+class RecommendationsQuerySerializer(serializers.Serializer):
+    limit = serializers.IntegerField(min_value=1, max_value=50, default=10, help_text="Of each kind")
+
+
 class RecommendationsSerializer(serializers.Serializer):
     photos = RecommendationSerializer(many=True)
     albums = RecommendationSerializer(many=True)
