@@ -279,7 +279,7 @@ class TrashViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         ids.is_valid(raise_exception=True)
         return ids.validated_data
 
-    @extend_schema(request=TrashIdsSerializer, responses=TrashCountSerializer)
+    @extend_schema(request=TrashIdsSerializer, responses={200: TrashCountSerializer})
     def create(self, request):
         """Move these pictures of mine to the Trash (a selection); others' or unknown ids are ignored."""
         return Response({"count": len(trash.trash_photos(request.user, self._ids()["photos"]))})
