@@ -8,7 +8,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('library', '0003_listing_indexes'),
-        ('social', '0003_comment_depth_and_placeholders'),
+        ('social', '0004_follow_moved_to_accounts'),
     ]
 
     operations = [
