@@ -5,9 +5,8 @@ which the one-target CHECK constraint refuses (found by fuzzing the API on Maria
 from photocloud.library import services as library
 from photocloud.social import services
 from photocloud.social.models import Comment, Like, Notification
-
-from .helpers import album as make_album
-from .helpers import photo as make_photo
+from tests.factories import album as make_album
+from tests.factories import photo as make_photo
 
 
 def _react(user, other, target):
