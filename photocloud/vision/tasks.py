@@ -1,17 +1,22 @@
-from django_tasks import task
+"""The vision app's background tasks. Their modules are imported inside each task: this module is imported when the
+app registers its pipeline stages, in every process, and processes that never run a model must not load torch."""
 
-from . import lookalikes, services, taught
+from django_tasks import task
 
 
 @task()
 def analyze_photos(photo_ids: list[str]) -> None:
     """Background vision for newly processed pictures, batched with any others waiting (services.analyze_waiting)."""
+    from . import services
+
     services.analyze_waiting(photo_ids)
 
 
 @task()
 def update_groupings(photo_ids: list[str]) -> None:
     """The groupings stage of the pipeline: regroup the owners' look-alikes once enough new pictures were analysed."""
+    from . import lookalikes
+
     lookalikes.queue_for_pictures(photo_ids)
 
 
@@ -19,6 +24,8 @@ def update_groupings(photo_ids: list[str]) -> None:
 def train_taught_classes(owner_ids: list[int]) -> None:
     """Retrain the user's own classes after the categories they gave their pictures changed (see taught.train)."""
     from photocloud.accounts.models import User
+
+    from . import taught
 
     for owner in User.objects.filter(pk__in=owner_ids):
         taught.train(owner)
@@ -28,6 +35,8 @@ def train_taught_classes(owner_ids: list[int]) -> None:
 def group_lookalikes(owner_id: int) -> None:
     """Regroup a user's look-alike albums once enough new pictures were analysed (see lookalikes.queue_if_stale)."""
     from photocloud.accounts.models import User
+
+    from . import lookalikes
 
     if owner := User.objects.filter(pk=owner_id).first():
         lookalikes.group(owner)
