@@ -365,6 +365,23 @@ def store_renditions(photo: Photo, sizes) -> None:
         _store_renditions(photo, path, imaging.probe(path), sizes)
 
 
+def repair_renditions(missing: dict[str, list[str]]) -> tuple[int, list[str]]:
+    """Make again the missing renditions found by `stored_files.inspect_storage` ({sha256: sizes}); returns how many
+    were made and a line per hash that failed."""
+    repaired, failures = 0, []
+    for sha256, sizes in missing.items():
+        photo = Photo.objects.filter(sha256=sha256, status=Photo.Status.READY).first()
+        if photo is None:
+            continue
+        try:
+            store_renditions(photo, sizes)
+        except Exception as error:
+            failures.append(f"Could not make the renditions of {sha256}: {error}")
+            continue
+        repaired += len(sizes)
+    return repaired, failures
+
+
 def refresh_planner_statistics() -> None:
     """Let SQLite's query planner know the tables' sizes and index selectivity (ANALYZE: 0.2 s at 100,000 pictures).
 

@@ -271,7 +271,7 @@ def _inspect_shard(shard: str, files: dict, report: StorageReport, *, hashes: bo
         if name not in files:
             report.missing_originals[name] = [pk for pk, _, _ in photos]
             continue
-        if hashes and _sha256_of(name) != sha256:
+        if hashes and sha256_of(name) != sha256:
             report.corrupt_originals.append(name)
         if any(status == Photo.Status.READY for _, _, status in photos):
             missing = [size for size in sizes if rendition_name(sha256, size) not in files]
@@ -279,7 +279,7 @@ def _inspect_shard(shard: str, files: dict, report: StorageReport, *, hashes: bo
                 report.missing_renditions[sha256] = missing
 
 
-def _sha256_of(name: str) -> str:
+def sha256_of(name: str) -> str:
     digest = hashlib.sha256()
     with default_storage.open(name, "rb") as handle:
         for chunk in handle.chunks():

@@ -1,8 +1,6 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from photocloud.library import stored_files
-from photocloud.library.models import Photo
-from photocloud.library.services import store_renditions
+from photocloud.library import services, stored_files
 
 SHOWN = 20  # names listed per kind of problem; the count is always complete
 
@@ -48,7 +46,11 @@ class Command(BaseCommand):
             remaining -= len(report.orphan_lines()) + len(report.temporary) - failed
             self.stdout.write(f"Removed {removed} orphan(s) and half-written file(s); {failed} could not be removed.")
         if repair_renditions and report.missing_renditions:
-            remaining -= self._repair_renditions(report.missing_renditions)
+            repaired, failures = services.repair_renditions(report.missing_renditions)
+            for failure in failures:
+                self.stderr.write(failure)
+            self.stdout.write(f"Made {repaired} missing rendition(s) again.")
+            remaining -= repaired
         if remaining:
             raise CommandError(f"{remaining} problem(s) found.")
         self.stdout.write(self.style.SUCCESS("Storage is consistent."))
@@ -61,18 +63,3 @@ class Command(BaseCommand):
             self.stdout.write(f"  {line}")
         if len(lines) > SHOWN:
             self.stdout.write(f"  ... and {len(lines) - SHOWN} more")
-
-    def _repair_renditions(self, missing: dict[str, list[str]]) -> int:
-        repaired = 0
-        for sha256, sizes in missing.items():
-            photo = Photo.objects.filter(sha256=sha256, status=Photo.Status.READY).first()
-            if photo is None:
-                continue
-            try:
-                store_renditions(photo, sizes)
-            except Exception as error:
-                self.stderr.write(f"Could not make the renditions of {sha256}: {error}")
-                continue
-            repaired += len(sizes)
-        self.stdout.write(f"Made {repaired} missing rendition(s) again.")
-        return repaired
