@@ -16,6 +16,7 @@ from photocloud.accounts.models import ApiToken, User
 from photocloud.library import imaging, services
 from photocloud.library.models import Access, Album, Photo, StoredFile
 from photocloud.library.storage import original_name, rendition_name
+from photocloud.library.tests.test_s3_storage import PREFIX, bucket, s3_endpoint  # noqa: F401 (fixtures)
 from photocloud.search.models import SearchDocument, SearchTerm
 from photocloud.search.selectors import search
 from photocloud.social import services as social
@@ -105,9 +106,10 @@ def state():
     }
 
 
-def wipe():
+def wipe(storage=True):
     call_command("flush", interactive=False, verbosity=0)
-    shutil.rmtree(default_storage.location, ignore_errors=True)
+    if storage:
+        shutil.rmtree(default_storage.location, ignore_errors=True)
 
 
 def test_backup_wipe_restore_round_trip(make_user, django_capture_on_commit_callbacks, tmp_path):
@@ -145,3 +147,30 @@ def test_restore_refuses_a_damaged_original(make_user, django_capture_on_commit_
     with pytest.raises(CommandError, match="missing or damaged in the backup"):
         call_command("restore", tmp_path / "b")
     assert not Album.objects.exists()  # nothing was written
+
+
+def test_on_s3_the_backup_lists_the_objects_and_restore_checks_them(
+    bucket,  # noqa: F811 (the fixture imported above)
+    make_user,
+    django_capture_on_commit_callbacks,
+    tmp_path,
+):
+    photos = fill_library(make_user, django_capture_on_commit_callbacks)
+    before = state()
+    call_command("backup", tmp_path / "b")
+    manifest = json.loads((tmp_path / "b" / "manifest.json").read_text())
+    assert not manifest["originals_copied"] and not (tmp_path / "b" / "originals").exists()
+    assert {item["sha256"] for item in manifest["originals"]} == set(before["rows"]["stored"])
+    assert all(item["size"] == len(bucket.read(item["name"])) for item in manifest["originals"])
+
+    wipe(storage=False)  # the bucket keeps the originals; the renditions go, to be made again
+    for photo in photos:
+        bucket.client.delete_object(Bucket=bucket.name, Key=f"{PREFIX}/{rendition_name(photo.sha256, 's')}")
+    call_command("restore", tmp_path / "b")
+    assert state() == before
+    assert all(bucket.has(rendition_name(photo.sha256, "s")) for photo in photos)
+
+    wipe(storage=False)
+    bucket.client.delete_object(Bucket=bucket.name, Key=f"{PREFIX}/{original_of(photos[2])}")
+    with pytest.raises(CommandError, match="missing or damaged in the bucket"):
+        call_command("restore", tmp_path / "b")
