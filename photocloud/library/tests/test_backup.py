@@ -4,6 +4,7 @@ visible to the same people and found by the same searches, on whichever database
 import hashlib
 import json
 import shutil
+import threading
 
 import numpy as np
 import pytest
@@ -11,9 +12,10 @@ from django.contrib.auth.models import AnonymousUser
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.core.management import CommandError, call_command
+from django.db import connection
 
 from photocloud.accounts.models import ApiToken, User
-from photocloud.library import imaging, services
+from photocloud.library import backup, imaging, services
 from photocloud.library.models import Access, Album, Photo, StoredFile
 from photocloud.library.storage import original_name, rendition_name
 from photocloud.library.tests.test_s3_storage import PREFIX, bucket, s3_endpoint  # noqa: F401 (fixtures)
@@ -174,3 +176,22 @@ def test_on_s3_the_backup_lists_the_objects_and_restore_checks_them(
     bucket.client.delete_object(Bucket=bucket.name, Key=f"{PREFIX}/{original_of(photos[2])}")
     with pytest.raises(CommandError, match="missing or damaged in the bucket"):
         call_command("restore", tmp_path / "b")
+
+
+def test_the_backup_reads_one_snapshot_while_others_write(make_user):
+    """A user created by another connection during the backup's transaction is not seen by it (PostgreSQL, MariaDB:
+    the writer commits meanwhile; SQLite: the writer waits for the snapshot to end)."""
+    make_user("alice")
+
+    def create_another():
+        make_user("bob")
+        connection.close()
+
+    with backup._snapshot():
+        seen = User.objects.count()
+        writer = threading.Thread(target=create_another)
+        writer.start()
+        writer.join(timeout=1)
+        assert User.objects.count() == seen == 1
+    writer.join()
+    assert User.objects.count() == 2
