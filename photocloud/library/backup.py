@@ -47,6 +47,7 @@ EXCLUDED = [
     "search.searchdocument",
     "search.searchposting",
     "sync.uploadsession",
+    "core.workerheartbeat",
 ]
 
 
@@ -153,8 +154,10 @@ def backup(directory: Path) -> BackupResult:
                     digest, size = _copy_hashing(source, directory / name)
                 if digest != sha256:
                     problems.append(f"{name}: its bytes do not match its SHA-256 (damaged in storage)")
-            else:
+            elif default_storage.exists(name):
                 size = default_storage.size(name)
+            else:
+                raise FileNotFoundError(name)
         except FileNotFoundError:
             problems.append(f"{name}: missing from storage (deleted during the backup, or lost: see check-storage)")
             continue
