@@ -36,7 +36,7 @@ from .storage import original_name
 FORMAT = "photocloud-backup"
 VERSION = 1
 MANIFEST = "manifest.json"
-DATABASE = "database.json.gz"
+DATABASE = "database.jsonl.gz"  # JSON Lines: loaddata reads it a row at a time, not whole
 CHUNK = 1 << 20
 # Derivable or ephemeral: recreated by `migrate`, by the search rebuild, or meaningless once restored.
 EXCLUDED = [
@@ -135,6 +135,7 @@ def backup(directory: Path) -> BackupResult:
         migrations = _applied_migrations()
         call_command(
             "dumpdata",
+            format="jsonl",
             exclude=EXCLUDED,
             natural_foreign=True,
             use_base_manager=True,
