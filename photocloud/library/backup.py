@@ -26,7 +26,6 @@ from django.core.files.storage import FileSystemStorage, default_storage
 from django.core.management import call_command
 from django.db import connection, transaction
 from django.db.migrations.recorder import MigrationRecorder
-from django.db.models.signals import m2m_changed
 from django.utils import timezone
 
 from . import imaging, services, stored_files
@@ -243,21 +242,6 @@ def _put_original(path: Path, name: str, sha256: str) -> None:
         default_storage.save(name, File(handle))
 
 
-@contextmanager
-def _m2m_changes_unheard():
-    """loaddata saves rows raw (post_save receivers skip those) but sets many-to-many relations the ordinary way, and
-    the search index's m2m_changed receivers would index each picture as its tags arrive, before the vocabulary is
-    loaded. The restore rebuilds the index once at the end instead; it runs alone, in its own process."""
-    receivers = m2m_changed.receivers
-    m2m_changed.receivers = []
-    m2m_changed.sender_receivers_cache.clear()
-    try:
-        yield
-    finally:
-        m2m_changed.receivers = receivers
-        m2m_changed.sender_receivers_cache.clear()
-
-
 @dataclass
 class RestoreResult:
     counts: dict[str, int]
@@ -276,7 +260,7 @@ def restore(directory: Path) -> RestoreResult:
     if manifest["originals_copied"]:
         for item in manifest["originals"]:
             _put_original(directory / item["name"], item["name"], item["sha256"])
-    with _m2m_changes_unheard(), transaction.atomic():
+    with transaction.atomic():
         call_command("loaddata", str(directory / manifest["database"]["file"]), verbosity=0)
     counts = {model._meta.label_lower: model._base_manager.count() for model in _included_models()}
     problems = [

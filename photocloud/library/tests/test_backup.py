@@ -15,7 +15,7 @@ from django.core.management import CommandError, call_command
 from django.db import connection
 
 from photocloud.accounts.models import ApiToken, User
-from photocloud.library import backup, imaging, services
+from photocloud.library import backup, imaging, pipeline, services
 from photocloud.library.models import Access, Album, Photo, StoredFile
 from photocloud.library.storage import original_name, rendition_name
 from photocloud.library.tests.test_s3_storage import PREFIX, bucket, s3_endpoint  # noqa: F401 (fixtures)
@@ -35,7 +35,7 @@ def _keywords_only(settings):
     settings.PHOTOCLOUD = {**settings.PHOTOCLOUD, "SEARCH": {"MEANING": False}}
 
 
-QUERIES = ["sunset", "harbour", "cat", "coffee"]
+QUERIES = ["sunset", "harbour", "cat", "coffee", "tabby"]
 
 
 def small(name: str, fmt: str) -> bytes:
@@ -72,6 +72,7 @@ def fill_library(make_user, capture):
     PhotoAnalysis.objects.create(
         photo=photos[2], features=bytes(range(256)) * 10, category="animals", labels=[["tabby", 0.9]], model_version="t"
     )
+    pipeline.pictures_changed([photos[2].pk], "suggestions")
     # The vocabulary's vectors cost a model run to make: kept by the backup, so the restore does not make them again.
     SearchTerm.objects.update(vector=np.ones(384, np.float32).tobytes())
     return photos
@@ -118,7 +119,7 @@ def test_backup_wipe_restore_round_trip(make_user, django_capture_on_commit_call
     photos = fill_library(make_user, django_capture_on_commit_callbacks)
     before = state()
     assert len(before["originals"]) == 4 and before["rows"]["likes"] == 1 and len(before["rows"]["stored"]) == 3
-    assert before["search"]["bob sunset"] and not before["search"]["alice coffee"]  # the searches mean something
+    assert before["search"]["bob sunset"] and before["search"]["alice tabby"] and not before["search"]["alice coffee"]
 
     call_command("backup", tmp_path / "b")
     manifest = json.loads((tmp_path / "b" / "manifest.json").read_text())
