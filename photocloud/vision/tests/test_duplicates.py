@@ -256,7 +256,9 @@ def test_the_review_compares_faces_stored_at_analysis_without_loading_a_model(al
     }
     upright, turned = stored["astronaut"], stored["astronaut-turned"]
     assert len(upright[0]) == 1 and set(upright) == set(faces.TURNS)
-    assert faces.same_people(upright[0], turned[270]) and not faces.same_people(upright[0], turned[0])
+    assert faces.same_people(upright[90], turned[0]) and not faces.same_people(upright[0], turned[0])
+    assert faces.same_people_turned(upright, turned, 270) and faces.same_people_turned(turned, upright, 90)
+    assert not faces.same_people_turned(upright, turned, 0)
 
     def no_model():
         raise AssertionError("a read request loaded a face model")
