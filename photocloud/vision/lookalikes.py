@@ -32,6 +32,9 @@ MIN_PICTURES = 8  # analysed pictures before there is anything to group
 MIN_MEMBERS = 4  # smaller groups are dropped
 MAX_CLUSTERS = 64
 SAMPLE = 20_000  # pictures k-means learns from; the others only join their nearest centre
+# k-means from random starts can leave two looks under one centre, which no merging undoes; the best of a few starts
+# (lowest spread) did not (the starting points follow the pictures' ids, so one start alone varied from run to run).
+RESTARTS = 4
 REGROUP_SHARE, REGROUP_MAX = 0.1, 1000  # regroup after this share of the library is new (MIN_PICTURES..REGROUP_MAX)
 DEBOUNCE = timedelta(minutes=2)  # a burst of uploads is grouped once, after it
 QUEUED_FOR = timedelta(hours=1)  # a regrouping queued longer ago than this was lost (a worker died): queue again
@@ -107,15 +110,16 @@ def _centres(rows, ids: np.ndarray) -> np.ndarray:
     sample = _unit([blob for chunk in _chunks(rows, _sample(ids), "features") for (blob,) in chunk])
     k = int(np.clip(round(np.sqrt(len(ids) / 2)), 2, MAX_CLUSTERS))
     kmeans = faiss.Kmeans(
-        sample.shape[1], k, niter=20, spherical=True, seed=1, min_points_per_centroid=1, max_points_per_centroid=SAMPLE
+        sample.shape[1],
+        k,
+        niter=20,
+        nredo=RESTARTS,
+        spherical=True,
+        seed=1,
+        min_points_per_centroid=1,
+        max_points_per_centroid=SAMPLE,
     )
-    # One thread: faiss sums in thread order, and a different order under load gave different groups.
-    threads = faiss.omp_get_max_threads()
-    faiss.omp_set_num_threads(1)
-    try:
-        kmeans.train(sample)
-    finally:
-        faiss.omp_set_num_threads(threads)
+    kmeans.train(sample)
     similarity, nearest = kmeans.index.search(sample, 1)
     kept = np.bincount(nearest[:, 0], minlength=k) >= min(MIN_MEMBERS, len(sample) // k)
     return _merged(kmeans.centroids[kept], float(similarity.mean()))
