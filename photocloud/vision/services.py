@@ -57,7 +57,7 @@ def analyze_photos(photo_ids: Sequence) -> int:
                 "labels": [[name, round(float(score), 4)] for name, score in tags],
                 "text": text[:20000],
                 "faces": _face_boxes(found, (photo.width or image.width) / image.width),
-                "face_identities": faces.encode_identities(faces.identities_by_turn(image)),
+                "face_identities": faces.encode_identities(faces.identities(image) if found else np.zeros((0, 128))),
                 "model_version": MODEL_VERSION,
             },
         )
