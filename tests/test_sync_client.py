@@ -6,17 +6,20 @@ The server runs on SQLite, or on a throw-away PostgreSQL / MariaDB database when
 import hashlib
 import os
 import signal
+import sqlite3
 import stat
 import subprocess
 import threading
 import time
+from contextlib import closing
 from pathlib import Path
+from urllib.parse import urlparse
 
 import httpx
 import pytest
 
 from tests import images
-from tests.servers import CLI, running_server
+from tests.servers import CLI, command_line, process_tree, running_server, wait_until_answering
 
 pytestmark = pytest.mark.server
 
@@ -318,3 +321,127 @@ def test_the_upload_rate_limit_slows_the_client_down_without_failing(tmp_path_fa
         assert result.returncode == 0, result.stdout + result.stderr
         assert "Uploaded: 8 · Already there: 0 · Rejected: 0" in result.stdout, result.stdout
         assert {sha(data) for data in pictures} <= {p["sha256"] for p in my_photos(server)}
+
+
+# --- the server side killed mid-upload ----------------------------------------------------------------------------
+
+
+def web_worker(server) -> int:
+    """The pid of gunicorn's (only) web worker: the gunicorn process below gunicorn's master."""
+    master, *workers = [pid for pid in process_tree(server["process"].pid) if "gunicorn" in command_line(pid)]
+    assert len(workers) == 1, [command_line(pid) for pid in (master, *workers)]
+    return workers[0]
+
+
+def completing(server) -> bool:
+    """Whether a request is completing an upload now (its claim is set), read from the server's database."""
+    query = "SELECT COUNT(*) FROM sync_uploadsession WHERE completing_since IS NOT NULL"
+    url = server["env"].get("DATABASE_URL")
+    if not url:
+        with closing(sqlite3.connect(server["data_dir"] / "db.sqlite3", timeout=5)) as conn:
+            return conn.execute(query).fetchone()[0] > 0
+    if url.startswith("postgres"):
+        import psycopg
+
+        with psycopg.connect(url) as conn:
+            return conn.execute(query).fetchone()[0] > 0
+    import MySQLdb
+
+    parsed = urlparse(url)
+    conn = MySQLdb.connect(
+        host=parsed.hostname, port=parsed.port or 3306, user=parsed.username, password=parsed.password or ""
+    )
+    try:
+        cursor = conn.cursor()
+        cursor.execute(query.replace("sync_uploadsession", f"`{parsed.path[1:]}`.sync_uploadsession"))
+        return cursor.fetchone()[0] > 0
+    finally:
+        conn.close()
+
+
+def sync_in_background(server, folder, home, *extra) -> subprocess.Popen:
+    args = [*CLI, "sync", str(folder), "--server", server["base"], "--token", server["key"], "--workers", "1", *extra]
+    return subprocess.Popen(args, env=client_env(home), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def stored_once(server, data: bytes) -> None:
+    """The picture is in the library exactly once, and its original's bytes are these."""
+    mine = [p for p in my_photos(server) if p["sha256"] == sha(data)]
+    assert len(mine) == 1, mine
+    with api(server) as client:
+        original = client.get(f"/photos/{mine[0]['id']}/original")
+    assert original.status_code == 200 and sha(original.content) == sha(data)
+
+
+def restart_and_check_storage(server) -> None:
+    """Stop serve, age what the kill may have left (spools, part files, stored files, half-written files) past the
+    sweeps' hour of grace, start serve again: it must leave no orphan original and no temporary file behind."""
+    server["process"].send_signal(signal.SIGTERM)
+    server["process"].wait(timeout=40)
+    two_hours_ago = time.time() - 2 * 3600
+    for folder in ("tmp", "uploads", "media"):
+        for path in (server["data_dir"] / folder).rglob("*"):
+            os.utime(path, (two_hours_ago, two_hours_ago))
+    again = subprocess.Popen(
+        [*CLI, "serve", "--port", str(server["port"]), "--web-workers", "1"],
+        env=server["env"],
+        start_new_session=True,
+        stdout=server["log"].open("a"),
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        wait_until_answering(server["base"])
+        deadline = time.monotonic() + 30
+        while True:  # the storage sweep runs in the background worker, queued by serve at start
+            check = subprocess.run(
+                [*CLI, "check-storage"], env=server["env"], capture_output=True, text=True, timeout=60
+            )
+            if check.returncode == 0 or time.monotonic() > deadline:
+                break
+            time.sleep(1)
+        assert check.returncode == 0, check.stdout + check.stderr
+        assert not list((server["data_dir"] / "tmp").iterdir())
+        assert not list((server["data_dir"] / "uploads").iterdir())
+    finally:
+        again.send_signal(signal.SIGTERM)
+        again.wait(timeout=40)
+
+
+def test_a_web_worker_killed_mid_upload_the_client_finishes_and_nothing_is_left(tmp_path, home):
+    """kill -9 of the web worker while chunks arrive: gunicorn starts another, the client's retry resumes at the
+    offset the server committed, the picture arrives once and whole; after a restart no litter remains."""
+    with running_server(tmp_path / "data") as server:
+        big = images.large_png(6 * 1024 * 1024)
+        write(tmp_path / "Big" / "big.png", big)
+        process = sync_in_background(server, tmp_path / "Big", home, "--chunk-mb", "0.25", "--max-rate", "1")
+        uploads, received = server["data_dir"] / "uploads", 0
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and received < 1024 * 1024:
+            received = max((p.stat().st_size for p in uploads.glob("*.part")), default=0)
+            time.sleep(0.05)
+        os.kill(web_worker(server), signal.SIGKILL)
+        out, err = process.communicate(timeout=90)
+        assert 0 < received < len(big), "the worker was not killed in the middle of the upload"
+        assert process.returncode == 0 and "Rejected: 0" in out, out + err
+        stored_once(server, big)
+        restart_and_check_storage(server)
+
+
+def test_a_web_worker_killed_while_completing_the_client_finishes_and_nothing_is_left(tmp_path, home):
+    """kill -9 of the web worker while it completes the upload (hashes, stores the original): the claim it held lapses,
+    the client's retry takes it over, and the picture arrives once and whole; after a restart no litter remains."""
+    with running_server(tmp_path / "data") as server:
+        big = images.large_png(6 * 1024 * 1024)
+        write(tmp_path / "Big" / "big.png", big)
+        process = sync_in_background(server, tmp_path / "Big", home, "--chunk-mb", "2")
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and not completing(server):
+            time.sleep(0.02)
+        caught = completing(server)
+        os.kill(web_worker(server), signal.SIGKILL)
+        out, err = process.communicate(timeout=120)
+        assert caught, "the upload was not being completed when the worker was killed"
+        assert process.returncode == 0, out + err
+        assert "Uploaded: 1" in out or "Already there: 1" in out, out
+        stored_once(server, big)
+        restart_and_check_storage(server)
