@@ -5,10 +5,10 @@ from django.contrib.auth.decorators import login_required
 from django.shortcuts import get_object_or_404, render
 from django.urls import path
 
+from photocloud.core.pagination import page_of
 from photocloud.library import selectors
 from photocloud.library.access import can_edit, can_see_location
 from photocloud.library.models import Photo, category_label
-from photocloud.library.pagination import page_of
 from photocloud.library.views import render_grid
 from photocloud.social.services import record_view
 from photocloud.vision import lookalikes

@@ -294,9 +294,12 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticatedOrReadOnly"],
-    "DEFAULT_PAGINATION_CLASS": "photocloud.library.pagination.ApiPagination",
+    # Request bodies are JSON, whose types the schema can state; endpoints that take files add multipart themselves.
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "TEST_REQUEST_DEFAULT_FORMAT": "json",
+    "DEFAULT_PAGINATION_CLASS": "photocloud.core.pagination.ApiPagination",
     "PAGE_SIZE": 50,
-    "DEFAULT_SCHEMA_CLASS": "photocloud.library.schema.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "photocloud.core.schema.AutoSchema",
     "DEFAULT_THROTTLE_CLASSES": [
         "rest_framework.throttling.AnonRateThrottle",
         "rest_framework.throttling.UserRateThrottle",
@@ -307,7 +310,7 @@ REST_FRAMEWORK = {
         "upload": os.environ.get("PHOTOCLOUD_UPLOAD_RATE", "600/min"),
         "search": os.environ.get("PHOTOCLOUD_SEARCH_RATE", "60/min"),
     },
-    "EXCEPTION_HANDLER": "photocloud.library.api.exception_handler",
+    "EXCEPTION_HANDLER": "photocloud.core.errors.exception_handler",
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Photocloud API",

@@ -6,12 +6,13 @@ from rest_framework.routers import DefaultRouter
 from photocloud import pages
 from photocloud.accounts import api as accounts_api
 from photocloud.accounts import views as accounts_views
+from photocloud.core import errors
 from photocloud.library import api as library_api
 from photocloud.library import urls as library_urls
 from photocloud.social import views as social_views
 from photocloud.vision import api as vision_api
 
-handler404 = library_api.not_found
+handler404 = errors.not_found
 
 router = DefaultRouter()
 router.register("albums", library_api.AlbumViewSet, basename="album")

@@ -4,7 +4,7 @@ from rest_framework import exceptions, generics, mixins, permissions, status, vi
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from photocloud.library.schema import refusal
+from photocloud.core.schema import refusal
 from photocloud.social import services as social
 
 from .models import ApiToken, User

@@ -1,10 +1,12 @@
 from rest_framework import serializers
 
+from photocloud.core import serializers as strict
+
 from .models import ApiToken, User
 from .selectors import is_following
 
 
-class MeSerializer(serializers.ModelSerializer):
+class MeSerializer(strict.ModelSerializer):
     class Meta:
         model = User
         fields = ["id", "username", "email", "display_name", "bio", "share_location", "date_joined"]
@@ -30,7 +32,7 @@ class UserSerializer(serializers.ModelSerializer):
         return reverse("people:avatar", args=[user.username]) if user.avatar else None
 
 
-class ApiTokenSerializer(serializers.ModelSerializer):
+class ApiTokenSerializer(strict.ModelSerializer):
     key = serializers.SerializerMethodField(help_text="Shown only in the answer that creates the token.")
 
     class Meta:

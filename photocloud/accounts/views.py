@@ -12,9 +12,9 @@ from django.utils.decorators import method_decorator
 from django.views.decorators.http import require_POST
 from django_ratelimit.decorators import ratelimit
 
+from photocloud.core.pagination import page_of
 from photocloud.library import selectors
 from photocloud.library.imaging import ImageRejected
-from photocloud.library.pagination import page_of
 
 from . import services
 from .forms import ProfileForm, RegisterForm, TokenForm

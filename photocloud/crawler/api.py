@@ -7,6 +7,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 
+from photocloud.core.schema import refusal
 from photocloud.library.models import Album, Photo
 from photocloud.library.serializers import PhotoSerializer
 
@@ -46,7 +47,16 @@ class CrawlViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Dest
             return [*super().get_throttles(), ScopedRateThrottle()]
         return super().get_throttles()
 
-    @extend_schema(request=CrawlCreateSerializer, responses={201: CrawlSerializer})
+    @extend_schema(
+        request=CrawlCreateSerializer,
+        responses={
+            201: CrawlSerializer,
+            400: refusal(
+                "Nothing to look for (no picture, no keywords), no start page to use, a start page that is no web "
+                "address, or a picture that does not exist or you may not see"
+            ),
+        },
+    )
     def create(self, request):
         query = CrawlCreateSerializer(data=request.data)
         query.is_valid(raise_exception=True)
@@ -94,7 +104,10 @@ class CrawlViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Dest
         page = self.paginate_queryset(selectors.ranked_candidates(self.get_object()))
         return self.get_paginated_response(CandidateSerializer(page, many=True).data)
 
-    @extend_schema(request=SaveSerializer, responses=SaveResponseSerializer)
+    @extend_schema(
+        request=SaveSerializer,
+        responses={200: SaveResponseSerializer, 400: refusal("Some of these images are not from this crawl.")},
+    )
     @action(detail=True, methods=["post"])
     def save(self, request, pk=None):
         """Save candidates into one of your albums, through the normal ingest, with their source recorded."""

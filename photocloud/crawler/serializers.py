@@ -1,13 +1,14 @@
 from django.urls import reverse
 from rest_framework import serializers
 
+from photocloud.core import serializers as strict
 from photocloud.library.serializers import UploadResultSerializer
 
 from .models import MAX_ID, Candidate, Crawl
 from .services import MAX_SAVE
 
 
-class CrawlCreateSerializer(serializers.Serializer):
+class CrawlCreateSerializer(strict.Serializer):
     photo = serializers.UUIDField(required=False, allow_null=True, help_text="A picture you may see, to look for.")
     keywords = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
     start_pages = serializers.ListField(
@@ -90,7 +91,7 @@ class CandidateSerializer(serializers.ModelSerializer):
         return reverse("crawler:candidate_image", args=[candidate.crawl_id, candidate.pk])
 
 
-class SaveSerializer(serializers.Serializer):
+class SaveSerializer(strict.Serializer):
     candidates = serializers.ListField(
         child=serializers.IntegerField(min_value=1, max_value=MAX_ID),
         min_length=1,

@@ -9,8 +9,8 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 from django_ratelimit.decorators import ratelimit
 
+from photocloud.core.pagination import page_of
 from photocloud.library.models import Photo
-from photocloud.library.pagination import page_of
 
 from . import ranking, selectors, services
 from .forms import CrawlForm, SaveForm

@@ -1,24 +1,21 @@
 """REST API for albums, pictures, uploads and automatic albums. The same services as the pages."""
 
 from django.conf import settings
-from django.core.exceptions import RequestDataTooBig, SuspiciousOperation, TooManyFilesSent
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.http import JsonResponse
 from django.shortcuts import get_object_or_404
-from django.views.defaults import page_not_found
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import exceptions, mixins, permissions, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle, UserRateThrottle
 from rest_framework.views import APIView
-from rest_framework.views import exception_handler as drf_exception_handler
+
+from photocloud.core.schema import refusal
 
 from . import selectors, services, trash
 from .access import can_edit
 from .models import Album, Photo
-from .schema import refusal
 from .serializers import (
     AlbumDeleteSerializer,
     AlbumFilterSerializer,
@@ -32,6 +29,7 @@ from .serializers import (
     PhotoSerializer,
     ThemeSerializer,
     TrashCountSerializer,
+    TrashDeleteSerializer,
     TrashedPhotoSerializer,
     TrashIdsSerializer,
     UploadResponseSerializer,
@@ -39,25 +37,6 @@ from .serializers import (
     YearSerializer,
 )
 from .uploads import oversized_files
-
-
-def exception_handler(exc, context):
-    """JSON errors with a `detail` message for what Django itself refuses while reading a request."""
-    if isinstance(exc, RequestDataTooBig):
-        exc = exceptions.APIException("The request is too large.")
-        exc.status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
-    elif isinstance(exc, TooManyFilesSent):
-        exc = exceptions.ValidationError({"detail": "Too many files in one request (at most 100)."})
-    elif isinstance(exc, SuspiciousOperation):
-        exc = exceptions.ValidationError({"detail": "The request could not be read."})
-    return drf_exception_handler(exc, context)
-
-
-def not_found(request, exception):
-    """Django's 404 for a URL no route matches: DRF's JSON error format under /api/, the 404 page elsewhere."""
-    if request.path_info.startswith("/api/"):
-        return JsonResponse({"detail": "Not found."}, status=404)
-    return page_not_found(request, exception)
 
 
 class IsOwnerOrReadOnly(permissions.BasePermission):
@@ -81,9 +60,19 @@ def _filtered(request, queryset, filters_class):
     return queryset
 
 
+_NO_SUCH_COVER = refusal("The cover is no picture of this album (`cover`).")
+_NO_SUCH_ALBUM = refusal("No such album of yours (`album`).")
+
+
 @extend_schema_view(
     list=extend_schema(parameters=[AlbumFilterSerializer]),
-    destroy=extend_schema(parameters=[AlbumDeleteSerializer]),
+    create=extend_schema(responses={201: AlbumSerializer, 400: _NO_SUCH_COVER}),
+    update=extend_schema(responses={200: AlbumSerializer, 400: _NO_SUCH_COVER}),
+    partial_update=extend_schema(responses={200: AlbumSerializer, 400: _NO_SUCH_COVER}),
+    destroy=extend_schema(
+        parameters=[AlbumDeleteSerializer],
+        responses={204: None, 400: refusal("The pictures cannot move to the album being deleted (`move_to`).")},
+    ),
 )
 class AlbumViewSet(viewsets.ModelViewSet):
     serializer_class = AlbumSerializer
@@ -118,7 +107,11 @@ class AlbumViewSet(viewsets.ModelViewSet):
             raise exceptions.ValidationError({"move_to": str(error)}) from None
 
 
-@extend_schema_view(list=extend_schema(parameters=[PhotoFilterSerializer]))
+@extend_schema_view(
+    list=extend_schema(parameters=[PhotoFilterSerializer]),
+    update=extend_schema(responses={200: PhotoSerializer, 400: _NO_SUCH_ALBUM}),
+    partial_update=extend_schema(responses={200: PhotoSerializer, 400: _NO_SUCH_ALBUM}),
+)
 class PhotoViewSet(
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
@@ -128,7 +121,6 @@ class PhotoViewSet(
 ):
     serializer_class = PhotoSerializer
     permission_classes = [permissions.IsAuthenticatedOrReadOnly, IsOwnerOrReadOnly]
-    parser_classes = [JSONParser, MultiPartParser, FormParser]
     throttle_scope = None  # the upload action sets "upload" (ScopedRateThrottle)
 
     def get_queryset(self):
@@ -291,14 +283,13 @@ class TrashViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         ids = self._ids()
         return Response({"count": trash.restore(request.user, photo_ids=ids["photos"], album_ids=ids["albums"])})
 
-    @extend_schema(request=TrashIdsSerializer, responses=TrashCountSerializer)
+    @extend_schema(request=TrashDeleteSerializer, responses=TrashCountSerializer)
     @action(detail=False, methods=["post"], url_path="delete")
     def delete_forever(self, request):
         """Delete these pictures of the Trash for good. This cannot be undone."""
-        photos = self._ids()["photos"]
-        if not photos:
-            raise exceptions.ValidationError({"photos": "Name the pictures to delete for good."})
-        return Response({"count": trash.delete_forever(request.user, photos)})
+        ids = TrashDeleteSerializer(data=request.data)
+        ids.is_valid(raise_exception=True)
+        return Response({"count": trash.delete_forever(request.user, ids.validated_data["photos"])})
 
     @extend_schema(request=None, responses=TrashCountSerializer)
     @action(detail=False, methods=["post"])

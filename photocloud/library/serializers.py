@@ -4,6 +4,8 @@ from django.conf import settings
 from django.urls import reverse
 from rest_framework import serializers
 
+from photocloud.core import serializers as strict
+
 from .access import can_edit, can_see_location
 from .models import Album, Photo
 from .selectors import album_photos
@@ -40,7 +42,7 @@ class TagListField(serializers.ListField):
         return parse_tags(",".join(super().to_internal_value(data)))
 
 
-class AlbumSerializer(serializers.ModelSerializer):
+class AlbumSerializer(strict.ModelSerializer):
     owner = serializers.CharField(source="owner.username", read_only=True)
     tags = TagListField(required=False)
     cover = CoverField(queryset=Photo.objects.all(), required=False, allow_null=True)
@@ -89,7 +91,7 @@ def _file_url(request, photo, size) -> str:
     return request.build_absolute_uri(path) if request else path
 
 
-class PhotoSerializer(serializers.ModelSerializer):
+class PhotoSerializer(strict.ModelSerializer):
     owner = serializers.CharField(source="owner.username", read_only=True)
     album = OwnedPrimaryKeyRelatedField(queryset=Album.objects.all())
     tags = TagListField(required=False)
@@ -208,7 +210,7 @@ class PhotoSerializer(serializers.ModelSerializer):
         return " ".join(value.split()).lower()
 
 
-class UploadSerializer(serializers.Serializer):
+class UploadSerializer(strict.Serializer):
     """Multipart upload: one or more `file` parts, into `album` (default: your "Uploads" album)."""
 
     album = serializers.UUIDField(required=False)
@@ -230,7 +232,7 @@ class UploadResponseSerializer(serializers.Serializer):
     results = UploadResultSerializer(many=True)
 
 
-class HashQuerySerializer(serializers.Serializer):
+class HashQuerySerializer(strict.Serializer):
     sha256 = serializers.ListField(
         child=serializers.RegexField(r"^[0-9a-f]{64}$", error_messages={"invalid": "Not a SHA-256 hex digest."}),
         max_length=1000,
@@ -242,7 +244,7 @@ class HashAnswerSerializer(serializers.Serializer):
     missing = serializers.ListField(child=serializers.CharField())
 
 
-class AlbumFilterSerializer(serializers.Serializer):
+class AlbumFilterSerializer(strict.Serializer):
     """Query-string filters of the album list. Any other parameter is refused, so a typo or a filter of another list
     is an error rather than silently ignored."""
 
@@ -259,7 +261,7 @@ class AlbumFilterSerializer(serializers.Serializer):
         return attrs
 
 
-class AlbumDeleteSerializer(serializers.Serializer):
+class AlbumDeleteSerializer(strict.Serializer):
     move_to = serializers.UUIDField(
         required=False, help_text="One of your albums: move the pictures there instead of to the Trash with the album"
     )
@@ -311,10 +313,12 @@ class TrashedPhotoSerializer(serializers.ModelSerializer):
         return request.build_absolute_uri(path) if request else path
 
 
-class MarksSerializer(serializers.Serializer):
+class MarksSerializer(strict.Serializer):
     photos = serializers.ListField(child=serializers.UUIDField(), max_length=1000)
     archived = serializers.BooleanField(required=False)
     favourite = serializers.BooleanField(required=False)
+
+    schema_rules = {"anyOf": [{"required": ["archived"]}, {"required": ["favourite"]}]}
 
     def validate(self, data):
         if "archived" not in data and "favourite" not in data:
@@ -322,7 +326,7 @@ class MarksSerializer(serializers.Serializer):
         return data
 
 
-class TrashIdsSerializer(serializers.Serializer):
+class TrashIdsSerializer(strict.Serializer):
     photos = serializers.ListField(child=serializers.UUIDField(), max_length=1000, required=False, default=list)
     albums = serializers.ListField(
         child=serializers.UUIDField(),
@@ -330,6 +334,18 @@ class TrashIdsSerializer(serializers.Serializer):
         required=False,
         default=list,
         help_text="Albums deleted with their pictures: restored with every picture deleted with them.",
+    )
+
+
+class TrashDeleteSerializer(strict.Serializer):
+    photos = serializers.ListField(
+        child=serializers.UUIDField(),
+        min_length=1,
+        max_length=1000,
+        error_messages={
+            "required": "Name the pictures to delete for good.",
+            "min_length": "Name the pictures to delete for good.",
+        },
     )
 
 

@@ -15,12 +15,12 @@ from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_POST
 
 from photocloud.accounts.authentication import accepts_api_token
+from photocloud.core.pagination import page_of
 
 from . import imaging, selectors, services, trash, undo
 from .access import can_edit, can_see_location
 from .forms import AlbumForm, DeleteAlbumForm, IdsForm, PhotoForm
 from .models import DEFAULT_CATEGORIES, Album, Photo, category_label
-from .pagination import page_of
 from .storage import local_copy, original_name
 
 logger = logging.getLogger(__name__)

@@ -28,6 +28,8 @@ def _parameters() -> list[OpenApiParameter]:
     params = []
     for name, field in SearchForm.base_fields.items():
         enum = [key for key, _ in field.choices if key] if isinstance(field, forms.ChoiceField) else None
+        if name == "scope":
+            enum.remove("web")  # the internet scope is a page (/search/?scope=web), refused here
         kind = _TYPES.get(type(field), OpenApiTypes.STR)
         if isinstance(field, forms.IntegerField):
             kind = {"type": "integer", "minimum": field.min_value, "maximum": field.max_value}
@@ -40,6 +42,28 @@ def _parameters() -> list[OpenApiParameter]:
             )
         )
     return params
+
+
+# Parameters whose schema is no plain text (a date, an id, a number, one of a list): an empty value is no value for
+# them, as the schema says, though the page's form reads it as "any"; and a boolean is true or false, not any word.
+_TYPED = [
+    name
+    for name, field in SearchForm.base_fields.items()
+    if type(field) in _TYPES or isinstance(field, forms.ChoiceField | forms.IntegerField)
+]
+_BOOLEANS = [name for name, field in SearchForm.base_fields.items() if isinstance(field, forms.BooleanField)]
+
+
+def _malformed(params) -> dict[str, list[str]]:
+    """What the form would read leniently but the schema calls invalid."""
+    errors = {}
+    for name in _TYPED:
+        if "" in params.getlist(name):
+            errors[name] = ["This value may not be empty; leave the parameter out instead."]
+    for name in _BOOLEANS:
+        if any(value not in ("true", "false") for value in params.getlist(name)):
+            errors[name] = ["Must be true or false."]
+    return errors
 
 
 class SearchResultSerializer(serializers.Serializer):
@@ -70,6 +94,8 @@ class SearchView(APIView):
 
     @extend_schema(parameters=_parameters(), responses=_response)
     def get(self, request):
+        if errors := _malformed(request.query_params):
+            raise exceptions.ValidationError(errors)
         form = SearchForm(request.query_params, user=request.user)
         if not form.is_valid():
             raise exceptions.ValidationError(form.errors.get_json_data())

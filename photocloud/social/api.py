@@ -8,12 +8,12 @@ from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from photocloud.accounts.models import User
+from photocloud.core.pagination import ApiPagination
+from photocloud.core.schema import refusal
 from photocloud.crawler.api import CrawlRefusedError
 from photocloud.crawler.serializers import CrawlSerializer
 from photocloud.crawler.services import CrawlRefused
 from photocloud.library.models import Album
-from photocloud.library.pagination import ApiPagination
-from photocloud.library.schema import refusal
 from photocloud.library.serializers import AlbumSerializer, PhotoSerializer
 
 from . import selectors, services
@@ -159,12 +159,13 @@ class CommentDetailView(APIView):
     @extend_schema(request=CommentEditSerializer, responses=CommentSerializer)
     def patch(self, request, pk):
         comment = selectors.comment_for(request.user, pk)
-        data = CommentEditSerializer(data=request.data)
+        data = CommentEditSerializer(data=request.data, partial=True)  # PATCH: what is left out stays
         data.is_valid(raise_exception=True)
         if comment.author_id != request.user.pk:
             raise exceptions.PermissionDenied("Only its author can edit a comment.")
         try:
-            services.edit_comment(request.user, comment, data.validated_data["body"])
+            if "body" in data.validated_data:
+                services.edit_comment(request.user, comment, data.validated_data["body"])
         except services.SocialError as error:
             raise _refused(error) from None
         return Response(CommentSerializer(comment).data)

@@ -1,5 +1,6 @@
 from rest_framework import serializers
 
+from photocloud.core import serializers as strict
 from photocloud.crawler.serializers import CandidateSerializer, CrawlSerializer
 from photocloud.library.serializers import AlbumSerializer, PhotoSerializer
 
@@ -23,7 +24,7 @@ class CollectSummarySerializer(serializers.Serializer):
     collected = serializers.BooleanField()
 
 
-class CommentSerializer(serializers.ModelSerializer):
+class CommentSerializer(strict.ModelSerializer):
     author = UserRefSerializer(read_only=True, allow_null=True, help_text="Null once the comment is deleted.")
     parent = serializers.IntegerField(
         source="parent_id",
@@ -51,7 +52,7 @@ class CommentSerializer(serializers.ModelSerializer):
         return data
 
 
-class CommentEditSerializer(serializers.Serializer):
+class CommentEditSerializer(strict.Serializer):
     body = serializers.CharField(max_length=COMMENT_MAX_LENGTH)
 
 
@@ -71,11 +72,11 @@ class NotificationSerializer(serializers.ModelSerializer):
         return note.read_at is not None
 
 
-class NotificationFilterSerializer(serializers.Serializer):
+class NotificationFilterSerializer(strict.Serializer):
     unread = serializers.BooleanField(default=False, help_text="Only the unread ones.")
 
 
-class MarkReadSerializer(serializers.Serializer):
+class MarkReadSerializer(strict.Serializer):
     ids = serializers.ListField(
         child=serializers.IntegerField(min_value=1, max_value=MAX_ID),
         required=False,
@@ -108,7 +109,7 @@ class RecommendationSerializer(serializers.Serializer):
     because = serializers.UUIDField(source="because.pk", allow_null=True, default=None)
 
 
-class RecommendationsQuerySerializer(serializers.Serializer):
+class RecommendationsQuerySerializer(strict.Serializer):
     limit = serializers.IntegerField(min_value=1, max_value=50, default=10, help_text="Of each kind")
 
 
@@ -124,5 +125,5 @@ class WebFindsSerializer(serializers.Serializer):
     results = CandidateSerializer(many=True, help_text="Its best images you have not saved yet.")
 
 
-class CopySerializer(serializers.Serializer):
+class CopySerializer(strict.Serializer):
     album = serializers.UUIDField(help_text="One of your albums.")

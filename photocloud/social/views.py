@@ -11,8 +11,8 @@ from django_ratelimit.core import is_ratelimited
 from django_ratelimit.decorators import ratelimit
 
 from photocloud.accounts.models import User
+from photocloud.core.pagination import page_of
 from photocloud.crawler.services import CrawlRefused
-from photocloud.library.pagination import page_of
 
 from . import selectors, services
 from .forms import CommentForm, CopyForm, MarkReadForm

@@ -12,7 +12,7 @@ from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
-from photocloud.library.schema import refusal
+from photocloud.core.schema import refusal
 from photocloud.library.serializers import PhotoSerializer, UploadResultSerializer
 
 from . import services
@@ -58,7 +58,9 @@ class UploadStartView(_UploadRate, _SessionView):
         responses={
             200: OpenApiResponse(UploadStateSerializer, description="Resumed, or a duplicate: nothing to send"),
             201: UploadStateSerializer,
+            400: refusal("No such album of yours (`album`)."),
             409: refusal("An unfinished upload of these bytes has another size."),
+            413: refusal("The file is larger than the server takes."),
         },
         operation_id="uploads_start",
     )
@@ -96,6 +98,7 @@ class UploadView(_SessionView):
         parameters=[ChunkQuerySerializer],
         responses={
             200: ChunkAnswerSerializer,
+            400: refusal("The chunk is empty, shorter than announced, or does not fit in the file's announced size."),
             409: refusal(
                 "The offset is not where the received bytes end (`offset` says where), or the upload is being completed"
             ),

@@ -1,10 +1,11 @@
 from rest_framework import serializers
 
+from photocloud.core import serializers as strict
 from photocloud.library.models import Album
 from photocloud.library.serializers import OwnedPrimaryKeyRelatedField
 
 
-class UploadStartSerializer(serializers.Serializer):
+class UploadStartSerializer(strict.Serializer):
     sha256 = serializers.RegexField(r"^[0-9a-f]{64}$", error_messages={"invalid": "Not a SHA-256 hex digest."})
     size = serializers.IntegerField(min_value=1, help_text="The whole file's size in bytes.")
     name = serializers.CharField(
@@ -27,7 +28,7 @@ class UploadStateSerializer(serializers.Serializer):
     photo = serializers.UUIDField(allow_null=True, help_text="The picture you already have (duplicates only).")
 
 
-class ChunkQuerySerializer(serializers.Serializer):
+class ChunkQuerySerializer(strict.Serializer):
     offset = serializers.IntegerField(
         min_value=0,
         error_messages={"required": "Give the chunk's place as ?offset=<bytes>."},

@@ -6,6 +6,8 @@ from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
+from photocloud.core import serializers as strict
+from photocloud.core.schema import refusal
 from photocloud.library.imaging import ImageRejected
 from photocloud.library.models import Photo
 from photocloud.library.serializers import PhotoSerializer
@@ -14,7 +16,7 @@ from . import services
 from .similar import METRICS, SCOPES, similar_photos
 
 
-class SimilarityQuerySerializer(serializers.Serializer):
+class SimilarityQuerySerializer(strict.Serializer):
     metric = serializers.ChoiceField(choices=list(METRICS), default="l1", help_text="l1 (Manhattan) or cosine")
     scope = serializers.ChoiceField(choices=list(SCOPES), default="all", help_text="mine or all (that I may see)")
     limit = serializers.IntegerField(min_value=1, max_value=200, default=24)
@@ -67,7 +69,10 @@ class ImageSearchView(APIView):
     throttle_classes = [ScopedRateThrottle]
     throttle_scope = "search"
 
-    @extend_schema(request=ImageQuerySerializer, responses=SimilarResultSerializer(many=True))
+    @extend_schema(
+        request=ImageQuerySerializer,
+        responses={200: SimilarResultSerializer(many=True), 400: refusal("The file is no picture Photocloud reads.")},
+    )
     def post(self, request):
         query = ImageQuerySerializer(data=request.data)
         query.is_valid(raise_exception=True)

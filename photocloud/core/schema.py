@@ -1,10 +1,18 @@
 """The OpenAPI schema's error answers, added to every operation by the rules DRF follows when it refuses a request, so
-that the schema lists every status code a client can get (tests/test_api_fuzz.py holds the API to it)."""
+that the schema lists every status code a client can get (tests/test_api_fuzz.py holds the API to it).
+
+Two kinds of error answer: `Error`, a request the schema already calls invalid (or missing credentials, a throttle);
+and `Refusal`, a request the schema calls valid that the product refuses by one of its rules (you cannot follow
+yourself, an id that names nothing you may see, a file that is no picture). Refusals are declared per operation with
+`refusal()`; the fuzz test takes a declared refusal as a correct answer to valid data, and nothing else.
+"""
 
 import uritemplate
 from drf_spectacular import openapi
 from drf_spectacular.plumbing import ResolvedComponent
 from drf_spectacular.utils import OpenApiResponse
+
+from .serializers import StrictInput
 
 ERROR_SCHEMA = {
     "type": "object",
@@ -13,15 +21,23 @@ ERROR_SCHEMA = {
     "additionalProperties": True,
 }
 
+REFUSAL_SCHEMA = {
+    **ERROR_SCHEMA,
+    "description": "A well-formed request refused by a rule of the product, or a malformed one (the same status): "
+    "`detail` or the field's messages say which.",
+}
+
 _ERROR = ResolvedComponent(name="Error", type=ResolvedComponent.SCHEMA, schema=ERROR_SCHEMA, object="Error")
+_REFUSAL = ResolvedComponent(name="Refusal", type=ResolvedComponent.SCHEMA, schema=REFUSAL_SCHEMA, object="Refusal")
 
 
 def refusal(description: str, *alternatives: str) -> OpenApiResponse:
-    """An error answer in DRF's format for `extend_schema(responses={code: refusal("Why")})`; or, with the names of
-    other components, an answer that is one of those or such an error."""
-    schema = _ERROR.ref
+    """A refusal of a well-formed request for `extend_schema(responses={code: refusal("Why")})`; or, with the names of
+    other components, an answer that is one of those or a refusal. (Errors of malformed requests are added to every
+    operation by `AutoSchema`.)"""
+    schema = _REFUSAL.ref
     if alternatives:
-        schema = {"anyOf": [*({"$ref": f"#/components/schemas/{name}"} for name in alternatives), _ERROR.ref]}
+        schema = {"anyOf": [*({"$ref": f"#/components/schemas/{name}"} for name in alternatives), _REFUSAL.ref]}
     return OpenApiResponse(response=schema, description=description)
 
 
@@ -41,7 +57,14 @@ class AutoSchema(openapi.AutoSchema):
     bad token is refused everywhere) and 429 (throttles apply everywhere); 403 for writes (object permissions, CSRF);
     404 where the path names an object or the list is paginated (a page past the end); 400 where a body or a query
     parameter other than `page` is read; 413 and 415 where a body is read. An operation's own `responses` for a code
-    take precedence."""
+    take precedence. Request bodies read by `photocloud.core.serializers` take no field they do not declare."""
+
+    def _map_serializer(self, serializer, direction, bypass_extensions=False):
+        schema = super()._map_serializer(serializer, direction, bypass_extensions)
+        if direction == "request" and isinstance(serializer, StrictInput):
+            schema["additionalProperties"] = False
+            schema.update(getattr(serializer, "schema_rules", {}))
+        return schema
 
     def get_operation(self, path, path_regex, path_prefix, method, registry):
         operation = super().get_operation(path, path_regex, path_prefix, method, registry)
@@ -59,6 +82,7 @@ class AutoSchema(openapi.AutoSchema):
         if has_body:
             codes |= {"413", "415"}
         registry.register_on_missing(_ERROR)
+        registry.register_on_missing(_REFUSAL)
         responses = operation["responses"]
         for code in sorted(codes - responses.keys()):
             responses[code] = {"description": _REFUSALS[code], "content": {"application/json": {"schema": _ERROR.ref}}}

@@ -1,0 +1,115 @@
+"""Serializers that read input exactly as the OpenAPI schema describes it.
+
+DRF reads leniently: a JSON `0` passes for the boolean false and `5` for the text "5", an empty query parameter counts
+as absent, an unknown body field is dropped without a word. The schema (/api/schema/) promises types, so a request
+the schema calls invalid must be refused with a 400 naming the field (tests/test_api_fuzz.py holds the API to it).
+Every serializer that reads a request body or a query string derives from `Serializer` or `ModelSerializer` here.
+"""
+
+import re
+
+from rest_framework import fields, relations, serializers
+from rest_framework.utils import html
+
+_WHOLE_NUMBER = re.compile(r"-?[0-9]+")
+_FORM_BOOLEANS = ("true", "false", "True", "False")  # what JSON and Python's str() write
+
+
+def _json_types(field) -> tuple[type, ...] | None:
+    """The JSON types a field reads, as the schema states them; None where the schema states no type."""
+    if isinstance(field, fields.BooleanField):
+        return (bool,)
+    if isinstance(field, fields.IntegerField):
+        return (int,)
+    if isinstance(field, fields.FloatField | fields.DecimalField):
+        return (int, float)
+    if isinstance(
+        field, fields.ListField | fields.MultipleChoiceField | relations.ManyRelatedField | serializers.ListSerializer
+    ):
+        return (list,)
+    if isinstance(field, fields.DictField | serializers.Serializer):
+        return (dict,)
+    if isinstance(field, relations.PrimaryKeyRelatedField):
+        pk = field.queryset.model._meta.pk if field.queryset is not None else None
+        return (int,) if pk is not None and pk.get_internal_type().endswith("AutoField") else (str,)
+    if isinstance(field, fields.FileField | fields.JSONField | fields.HiddenField):
+        return None
+    if isinstance(field, fields.Field) and not isinstance(field, fields.SerializerMethodField | fields.ReadOnlyField):
+        return (str,)  # text, choices, ids, dates and times are strings in JSON
+    return None
+
+
+def _type_error(types: tuple[type, ...]) -> str:
+    names = {
+        bool: "true or false",
+        int: "a whole number",
+        float: "a number",
+        str: "text",
+        list: "a list",
+        dict: "an object",
+    }
+    return "Must be " + " or ".join(dict.fromkeys(names[t] for t in types if not (t is int and float in types))) + "."
+
+
+def _json_problem(field, value) -> str | None:
+    """Why a JSON value does not have the field's type (None when it does)."""
+    if value is None:
+        return None if field.allow_null else "This field may not be null."
+    if value == "" and not isinstance(field, fields.CharField | fields.ChoiceField):
+        return "This field may not be blank."  # DRF would read it as null or as absent
+    types = _json_types(field)
+    # bool is an int in Python, but true is no number in JSON
+    if types is None or (isinstance(value, types) and not (isinstance(value, bool) and bool not in types)):
+        if isinstance(value, list) and (child := getattr(field, "child", None)) is not None:
+            return next((f"Item {i}: {p}" for i, item in enumerate(value) if (p := _json_problem(child, item))), None)
+        return None
+    return _type_error(types)
+
+
+def _text_problem(field, text: str) -> str | None:
+    """Why a query-string or form value is not of the field's type (None when it is)."""
+    if text == "":
+        if isinstance(field, fields.CharField | fields.ChoiceField) and getattr(field, "allow_blank", False):
+            return None
+        return "This value may not be empty; leave the parameter out instead."
+    if isinstance(field, fields.BooleanField) and text not in _FORM_BOOLEANS:
+        return "Must be true or false."
+    if isinstance(field, fields.IntegerField) and not _WHOLE_NUMBER.fullmatch(text):
+        return "Must be a whole number."
+    return None
+
+
+class StrictInput:
+    # Refuses what the schema calls invalid before DRF's lenient conversion: a JSON value of another type, an unknown
+    # body field, an empty or malformed query-string or form value. (No docstring: the schema would show it for every
+    # serializer without one of its own.)
+
+    def to_internal_value(self, data):
+        errors = {}
+        if html.is_html_input(data):  # a query string or a form (multipart for files)
+            for name, field in self.fields.items():
+                if field.read_only or name not in data or isinstance(field, fields.FileField | fields.ListField):
+                    continue
+                if problem := next(filter(None, (_text_problem(field, text) for text in data.getlist(name))), None):
+                    errors[name] = [problem]
+        elif isinstance(data, dict):
+            for name, value in data.items():
+                field = self.fields.get(name)
+                if field is None:
+                    known = ", ".join(n for n, f in self.fields.items() if not f.read_only)
+                    errors[name] = [f"Unknown field; this request takes {known or 'no field'}."]
+                elif not field.read_only and (problem := _json_problem(field, value)):
+                    errors[name] = [problem]
+        if errors:
+            raise serializers.ValidationError(errors)
+        return super().to_internal_value(data)
+
+
+class Serializer(StrictInput, serializers.Serializer):
+    # `schema_rules`: what `validate()` requires across fields, as JSON Schema keywords for the request body's schema
+    # (e.g. {"anyOf": [{"required": ["a"]}, {"required": ["b"]}]}), so that the schema says what is valid.
+    schema_rules: dict = {}
+
+
+class ModelSerializer(StrictInput, serializers.ModelSerializer):
+    pass
