@@ -107,6 +107,7 @@ def world(db, alice, bob, settings, monkeypatch, django_capture_on_commit_callba
     """An album with a processed picture of the token user, another user's public and private albums, and throttles
     raised so that every operation is answered rather than rate-limited."""
     global _world
+    parts_before = set(sync.uploads_dir().glob("*.part"))
     rates = dict.fromkeys(SimpleRateThrottle.THROTTLE_RATES, "1000000/min")
     monkeypatch.setattr(SimpleRateThrottle, "THROTTLE_RATES", rates)
     settings.RATELIMIT_ENABLE = False
@@ -143,6 +144,8 @@ def world(db, alice, bob, settings, monkeypatch, django_capture_on_commit_callba
         _world = None
         request_started.connect(close_old_connections)
         request_finished.connect(close_old_connections)
+        for part in set(sync.uploads_dir().glob("*.part")) - parts_before:  # their sessions are rolled back
+            part.unlink()
 
 
 def _kind(path: str, name: str, params: dict) -> str:

@@ -59,6 +59,13 @@ class AutoSchema(openapi.AutoSchema):
     parameter other than `page` is read; 413 and 415 where a body is read. An operation's own `responses` for a code
     take precedence. Request bodies read by `photocloud.core.serializers` take no field they do not declare."""
 
+    def _map_serializer_field(self, field, direction, bypass_extensions=False):
+        schema = super()._map_serializer_field(field, direction, bypass_extensions)
+        if direction == "request" and schema.get("type") == "array" and str in getattr(field, "json_types", ()):
+            text = {"type": "string", "description": "Or the items in one text, separated by commas."}
+            return {"oneOf": [schema, text]}
+        return schema
+
     def _map_serializer(self, serializer, direction, bypass_extensions=False):
         schema = super()._map_serializer(serializer, direction, bypass_extensions)
         if direction == "request" and isinstance(serializer, StrictInput):

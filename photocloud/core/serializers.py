@@ -16,7 +16,10 @@ _FORM_BOOLEANS = ("true", "false", "True", "False")  # what JSON and Python's st
 
 
 def _json_types(field) -> tuple[type, ...] | None:
-    """The JSON types a field reads, as the schema states them; None where the schema states no type."""
+    """The JSON types a field reads, as the schema states them; None where the schema states no type. A field that
+    reads more than its type (a list, or the same items in one text) says so in `json_types`."""
+    if (types := getattr(field, "json_types", None)) is not None:
+        return types
     if isinstance(field, fields.BooleanField):
         return (bool,)
     if isinstance(field, fields.IntegerField):

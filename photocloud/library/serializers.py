@@ -32,6 +32,7 @@ class CoverField(OwnedPrimaryKeyRelatedField):
 
 class TagListField(serializers.ListField):
     child = serializers.CharField(max_length=50)
+    json_types = (list, str)  # a list, or the tags in one text separated by commas (the schema says both)
 
     def to_representation(self, manager):
         return [tag.name for tag in manager.all()]

@@ -252,7 +252,7 @@ def test_photo_list_filters(api, upload, album, alice):
     stored(api, upload, album, ("a.jpg", images.variant(seed=5)))
     stored(api, upload, other, ("b.jpg", images.variant(seed=6)))
     assert api.get(f"/api/photos/?album={album.pk}").json()["count"] == 1
-    assert api.get("/api/photos/?mine=1&status=ready").json()["count"] == 2
+    assert api.get("/api/photos/?mine=true&status=ready").json()["count"] == 2
     assert api.get("/api/photos/?album=not-a-uuid").status_code == 400
 
 

@@ -76,7 +76,9 @@ def test_favourites_on_a_picture_and_on_a_selection(world, make_user):
     assert world.client("follower").get(f"/api/photos/{photo.pk}/").json()["favourite"] is None
 
     api = world.alice_api
-    response = api.post("/api/photos/marks/", {"photos": [str(photo.pk), str(other.pk)], "favourite": False})
+    response = api.post(
+        "/api/photos/marks/", {"photos": [str(photo.pk), str(other.pk)], "favourite": False}, format="json"
+    )
     assert response.json() == {"count": 2}
     response = api.post(
         "/api/photos/marks/", {"photos": [str(other.pk)], "favourite": True, "archived": True}, format="json"

@@ -268,7 +268,7 @@ def test_api_likes_collects_comments(world, alice, bob, carol):
     assert client_for(alice).delete(detail).status_code == 204  # the owner moderates
     assert APIClient().post(comments, {"body": "anon"}, format="json").status_code in (401, 403)
 
-    notes = client_for(alice).get("/api/notifications/?unread=1").json()
+    notes = client_for(alice).get("/api/notifications/?unread=true").json()
     assert {row["verb"] for row in notes["results"]} == {"follow", "collect", "comment"}
     marked = client_for(alice).post("/api/notifications/read/", {}, format="json").json()
     assert marked["unread"] == 0 and marked["marked"] == notes["count"]
