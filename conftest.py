@@ -3,6 +3,16 @@ from django.core.cache import cache
 
 from tests import images
 
+# Tests of these kinds load the real models, start real processes or a browser, or fuzz the whole API: the slow ones.
+SLOW_KINDS = ("vision", "e2e", "server", "fuzz")
+
+
+def pytest_collection_modifyitems(items):
+    """Mark the tests of a slow kind `slow`, so that `pytest -m "not slow"` is a quick run (CI runs everything)."""
+    for item in items:
+        if any(item.get_closest_marker(kind) for kind in SLOW_KINDS):
+            item.add_marker(pytest.mark.slow)
+
 
 @pytest.fixture(autouse=True)
 def _clear_cache():
