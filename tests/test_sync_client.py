@@ -9,6 +9,7 @@ import signal
 import sqlite3
 import stat
 import subprocess
+import sys
 import threading
 import time
 from contextlib import closing
@@ -445,3 +446,29 @@ def test_a_web_worker_killed_while_completing_the_client_finishes_and_nothing_is
         assert "Uploaded: 1" in out or "Already there: 1" in out, out
         stored_once(server, big)
         restart_and_check_storage(server)
+
+
+def test_the_sync_client_installs_and_runs_without_django_or_torch(server, tmp_path, home):
+    """`pip install ./clients/sync` into a fresh virtual environment (dependencies from the package index): Django, DRF
+    and torch cannot even be imported there, and the installed `photocloud-sync` uploads a folder."""
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=120)
+    clients = Path(__file__).resolve().parent.parent / "clients" / "sync"
+    install = subprocess.run(
+        [venv / "bin" / "python", "-m", "pip", "install", "--quiet", "--disable-pip-version-check", str(clients)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert install.returncode == 0, install.stderr
+    probe = "import importlib.util as u; print([m for m in ('django', 'rest_framework', 'torch') if u.find_spec(m)])"
+    found = subprocess.run([venv / "bin" / "python", "-c", probe], capture_output=True, text=True, check=True)
+    assert found.stdout.strip() == "[]"
+
+    folder = tmp_path / "Alone"
+    picture = write(folder / "alone.jpg", images.unique_jpeg("rocket"))
+    args = [venv / "bin" / "photocloud-sync", str(folder), "--server", server["base"], "--token", server["key"]]
+    done = subprocess.run(args, env=client_env(home), capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert "Uploaded: 1 · Already there: 0 · Rejected: 0" in done.stdout, done.stdout
+    assert sha(picture.read_bytes()) in {p["sha256"] for p in my_photos(server)}

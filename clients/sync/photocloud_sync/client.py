@@ -1,0 +1,1 @@
+../../../photocloud/sync/client.py
