@@ -3,7 +3,7 @@ import uuid
 from django import forms
 
 from .models import DEFAULT_CATEGORIES, Album, Photo
-from .services import parse_tags
+from .services import normalise_label, parse_tags
 
 
 class TagsField(forms.CharField):
@@ -33,7 +33,7 @@ class CategoryField(forms.CharField):
         self.widget.attrs.update({"list": "category-choices", "autocomplete": "off"})
 
     def clean(self, value):
-        value = " ".join((super().clean(value) or "").split()).lower()
+        value = normalise_label(super().clean(value) or "")
         labels = {label.lower(): key for key, label in DEFAULT_CATEGORIES}
         return labels.get(value, value)
 

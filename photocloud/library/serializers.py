@@ -9,7 +9,7 @@ from photocloud.core import serializers as strict
 from .access import can_edit, can_see_location
 from .models import Album, Photo
 from .selectors import album_photos
-from .services import parse_tags
+from .services import normalise_label, parse_tags
 from .trash import purge_date
 
 
@@ -76,7 +76,7 @@ class AlbumSerializer(strict.ModelSerializer):
         return album.get_absolute_url()
 
     def validate_category(self, value):
-        value = " ".join(value.split()).lower()
+        value = normalise_label(value)
         if not value:
             raise serializers.ValidationError("An album needs one category.")
         return value
@@ -208,7 +208,7 @@ class PhotoSerializer(strict.ModelSerializer):
         }
 
     def validate_category(self, value):
-        return " ".join(value.split()).lower()
+        return normalise_label(value)
 
 
 class UploadSerializer(strict.Serializer):

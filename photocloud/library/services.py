@@ -28,11 +28,16 @@ logger = logging.getLogger(__name__)
 # --- tags and albums ----------------------------------------------------------------------------------------------
 
 
+def normalise_label(text: str) -> str:
+    """A category, tag or class name as stored and compared: "  Sea   View " -> "sea view"."""
+    return " ".join(text.split()).lower()
+
+
 def parse_tags(text: str) -> list[str]:
     """ "Beach, sunset ,beach" -> ["beach", "sunset"]: trimmed, lower case, unique, in order."""
     seen: dict[str, None] = {}
     for raw in text.replace("，", ",").split(","):
-        name = " ".join(raw.split()).lower()[:50]
+        name = normalise_label(raw)[:50]
         if name:
             seen.setdefault(name, None)
     return list(seen)

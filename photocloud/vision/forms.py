@@ -1,5 +1,7 @@
 from django import forms
 
+from photocloud.library.services import normalise_label
+
 from .similar import METRICS, SCOPES
 
 
@@ -30,4 +32,4 @@ class TeachForm(forms.Form):
         self.fields["photos"].queryset = photos
 
     def clean_name(self):
-        return " ".join(self.cleaned_data["name"].split()).lower()
+        return normalise_label(self.cleaned_data["name"])
