@@ -9,7 +9,7 @@ from rest_framework.throttling import ScopedRateThrottle
 
 from photocloud.core.schema import refusal
 from photocloud.library.models import Album, Photo
-from photocloud.library.serializers import PhotoSerializer
+from photocloud.library.serializers import upload_summary
 
 from . import selectors, services
 from .serializers import (
@@ -120,19 +120,4 @@ class CrawlViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Dest
         if len(candidates) != len(ids):
             raise exceptions.ValidationError({"candidates": ["Some of these images are not from this crawl."]})
         results = services.save_candidates(request.user, crawl, candidates, album)
-        body = {
-            "stored": sum(r.status == "stored" for r in results),
-            "duplicates": sum(r.status == "duplicate" for r in results),
-            "rejected": sum(r.status == "rejected" for r in results),
-            "results": [
-                {
-                    "name": r.name,
-                    "status": r.status,
-                    "reason": r.reason,
-                    "code": r.code,
-                    "photo": PhotoSerializer(r.photo, context={"request": request}).data if r.photo else None,
-                }
-                for r in results
-            ],
-        }
-        return Response(body)
+        return Response(upload_summary(results, request))

@@ -35,6 +35,7 @@ from .serializers import (
     UploadResponseSerializer,
     UploadSerializer,
     YearSerializer,
+    upload_summary,
 )
 from .uploads import oversized_files
 
@@ -197,25 +198,10 @@ class PhotoViewSet(
             )
             for name in skipped
         ]
-        counts = {state: sum(r.status == state for r in results) for state in ("stored", "duplicate", "rejected")}
-        body = {
-            "stored": counts["stored"],
-            "duplicates": counts["duplicate"],
-            "rejected": counts["rejected"],
-            "results": [
-                {
-                    "name": r.name,
-                    "status": r.status,
-                    "reason": r.reason,
-                    "code": r.code,
-                    "photo": PhotoSerializer(r.photo, context={"request": request}).data if r.photo else None,
-                }
-                for r in results
-            ],
-        }
-        if counts["stored"]:
+        body = upload_summary(results, request)
+        if body["stored"]:
             code = status.HTTP_201_CREATED
-        elif counts["duplicate"]:
+        elif body["duplicates"]:
             code = status.HTTP_200_OK
         else:
             code = max(r.http_status for r in results)

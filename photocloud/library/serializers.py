@@ -233,6 +233,17 @@ class UploadResponseSerializer(serializers.Serializer):
     results = UploadResultSerializer(many=True)
 
 
+def upload_summary(results, request) -> dict:
+    """The answer to storing several files (`UploadResponseSerializer`): the counts and each file's result
+    (`services.UploadResult`), for uploads and for images saved from the web alike."""
+    return {
+        "stored": sum(r.status == "stored" for r in results),
+        "duplicates": sum(r.status == "duplicate" for r in results),
+        "rejected": sum(r.status == "rejected" for r in results),
+        "results": UploadResultSerializer(results, many=True, context={"request": request}).data,
+    }
+
+
 class HashQuerySerializer(strict.Serializer):
     sha256 = serializers.ListField(
         child=serializers.RegexField(r"^[0-9a-f]{64}$", error_messages={"invalid": "Not a SHA-256 hex digest."}),

@@ -13,7 +13,7 @@ from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from photocloud.core.schema import refusal
-from photocloud.library.serializers import PhotoSerializer, UploadResultSerializer
+from photocloud.library.serializers import UploadResultSerializer
 
 from . import services
 from .models import UploadSession
@@ -156,11 +156,5 @@ class UploadCompleteView(_UploadRate, _SessionView):
             result = services.complete_upload(self.session(pk))
         except services.UploadError as error:
             return _error(error)
-        body = {
-            "name": result.name,
-            "status": result.status,
-            "reason": result.reason,
-            "code": result.code,
-            "photo": PhotoSerializer(result.photo, context={"request": request}).data if result.photo else None,
-        }
+        body = UploadResultSerializer(result, context={"request": request}).data
         return Response(body, status=result.http_status)
