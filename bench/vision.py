@@ -86,7 +86,7 @@ class _TorchSession:
         torch.set_num_threads(1)
         self.model = torch_model().to(memory_format=torch.channels_last)
 
-    def run(self, names, feeds):
+    def run(self, names, feeds, options=None):
         import torch
 
         with torch.inference_mode():
