@@ -17,14 +17,16 @@ EPSILON = 1e-12  # config.json: layer_norm_eps
 
 class SentenceEncoder:
     def __init__(self, folder: Path):
-        from safetensors.numpy import load_file
+        from safetensors import safe_open
         from tokenizers import Tokenizer
 
         self.tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
         self.tokenizer.no_padding()  # tokenizer.json pads every text to 128: each batch is padded to its longest
         self.tokenizer.enable_truncation(MAX_TOKENS)
-        weights = load_file(str(folder / "model.safetensors"))
         self.words = _mapped(folder / "model.safetensors", "embeddings.word_embeddings.weight")
+        with safe_open(str(folder / "model.safetensors"), framework="np") as stored:  # the rest: one array each
+            names = [name for name in stored.keys() if name != "embeddings.word_embeddings.weight"]  # noqa: SIM118
+            weights = {name: stored.get_tensor(name) for name in names}
         self.positions = weights["embeddings.position_embeddings.weight"]
         self.token_type = weights["embeddings.token_type_embeddings.weight"][0]
         self.norm = (weights["embeddings.LayerNorm.weight"], weights["embeddings.LayerNorm.bias"])
@@ -36,15 +38,15 @@ class SentenceEncoder:
 
             projections = ("query", "key", "value")
             self.layers.append(
-                {  # weights transposed once, so that each product is x @ w
-                    "qkv": np.concatenate([get(f"attention.self.{name}.weight") for name in projections]).T.copy(),
+                {  # transposed views, not copies: BLAS reads them as they are stored
+                    "qkv": np.concatenate([get(f"attention.self.{name}.weight") for name in projections]).T,
                     "qkv_bias": np.concatenate([get(f"attention.self.{name}.bias") for name in projections]),
-                    "out": get("attention.output.dense.weight").T.copy(),
+                    "out": get("attention.output.dense.weight").T,
                     "out_bias": get("attention.output.dense.bias"),
                     "norm1": (get("attention.output.LayerNorm.weight"), get("attention.output.LayerNorm.bias")),
-                    "up": get("intermediate.dense.weight").T.copy(),
+                    "up": get("intermediate.dense.weight").T,
                     "up_bias": get("intermediate.dense.bias"),
-                    "down": get("output.dense.weight").T.copy(),
+                    "down": get("output.dense.weight").T,
                     "down_bias": get("output.dense.bias"),
                     "norm2": (get("output.LayerNorm.weight"), get("output.LayerNorm.bias")),
                 }
