@@ -9,7 +9,8 @@ that share them: the sum is what the deployment really holds). Also says which p
 
     python bench/footprint.py [--web-workers 2]
 
-Baseline (issue 18, measured with `ps` before models were loaded once before gunicorn forks): about 3.1 GB RSS.
+Baseline (issue 18, measured with `ps` before models were loaded once before gunicorn forks): about 3.1 GB RSS;
+2.20 GB summed RSS with torch still in the web and task processes (before issue 19).
 Targets: ≤ 1.5 GB after warm-up; each first search ≤ 1 s.
 """
 

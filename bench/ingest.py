@@ -64,9 +64,8 @@ MP12, MP48 = (4000, 3000), (8000, 6000)
 
 def photocloud_ingest(path: str) -> None:
     info = imaging.probe(path)
-    imaging.verify(path, info)
+    imaging.verify(path, info, EAGER)  # the upload's one decode checks the file and makes the renditions
     imaging.read_metadata(path, info)
-    imaging.render_renditions(path, info, EAGER)
 
 
 def plain_pillow(path: str) -> None:

@@ -225,6 +225,8 @@ PHOTOCLOUD = {
     "TRASH_DAYS": float(os.environ.get("PHOTOCLOUD_TRASH_DAYS", "30")),
     # Automatic understanding of pictures (features, tags, text, faces, category) after ingest.
     "VISION": env_bool("PHOTOCLOUD_VISION", True),
+    # Models converted from the packaged weights on first start (the ONNX image model, vision/features.py).
+    "MODEL_DIR": Path(os.environ.get("PHOTOCLOUD_MODEL_DIR", DATA_DIR / "models")).resolve(),
     # Web crawler (photocloud/crawler): politeness, budgets and the networks it may reach besides the public internet.
     "CRAWLER": {
         "ALLOW_NETWORKS": env_list("PHOTOCLOUD_CRAWLER_ALLOW", ""),  # e.g. "10.1.2.0/24"; private ranges are refused

@@ -12,6 +12,9 @@ if worker := os.environ.get("PYTEST_XDIST_WORKER"):
     # shared by content, so a test deleting a picture in one worker must not remove a file a test in another uses.
     os.environ["PHOTOCLOUD_DATA_DIR"] = os.path.join(os.environ["PHOTOCLOUD_DATA_DIR"], worker)
     os.makedirs(os.environ["PHOTOCLOUD_DATA_DIR"], exist_ok=True)
+# The image model exported from its packaged weights (vision/features.py), named by their checksum: one export per
+# machine rather than one per test run.
+os.environ.setdefault("PHOTOCLOUD_MODEL_DIR", os.path.join(tempfile.gettempdir(), "photocloud-test-models"))
 os.environ.setdefault("PHOTOCLOUD_TASK_BACKEND", "django_tasks.backends.immediate.ImmediateBackend")
 
 from photocloud.settings import *  # noqa: E402,F403

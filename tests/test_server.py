@@ -100,9 +100,22 @@ def test_the_first_searches_after_a_start_answer_within_a_second(server):
         assert seconds <= 1.0, f"the first {name} search took {seconds:.1f} s"
 
 
-def test_processes_that_run_no_model_do_not_load_torch(server):
-    for pid in [server["process"].pid, *children(server, "watch_imports")]:
-        assert "libtorch" not in Path(f"/proc/{pid}/maps").read_text(), command_line(pid)
+def test_no_process_of_the_deployment_loads_torch(server):
+    """The image model runs on ONNX Runtime and the sentence model in numpy: after a picture was analysed and each
+    kind of search answered, no process (supervisor, web master and workers, task worker, watcher) mapped torch."""
+    client = api_client(server)
+    upload = client.post("/api/photos/upload/", files=[("file", ("rocket.jpg", images.jpeg("rocket"), "image/jpeg"))])
+    assert upload.status_code == 201, upload.text
+    photo_id = upload.json()["results"][0]["photo"]["id"]
+    wait_for(lambda: client.get(f"/api/photos/{photo_id}/").json()["analysis"], 120, "the picture was not analysed")
+    picture = images.jpeg("coffee")
+    assert client.get("/api/search/", params={"q": "spaceship"}).status_code == 200
+    assert client.post("/api/search/image/", files={"picture": ("q.jpg", picture, "image/jpeg")}).status_code == 200
+    processes = {pid: command_line(pid) for pid in process_tree(server["process"].pid)}
+    kinds = ("gunicorn", "db_worker", "watch_imports")
+    assert all(any(kind in line for line in processes.values()) for kind in kinds), processes
+    for pid, line in processes.items():
+        assert "libtorch" not in Path(f"/proc/{pid}/maps").read_text(), line
 
 
 def test_a_second_serve_on_a_taken_port_says_so_and_stops(server):

@@ -22,7 +22,7 @@ control_socket_disable = True  # its default path is per user, so two instances 
 # One thread per model run in the web server: concurrency comes from gunicorn's threads, many threads per run
 # spin against each other on a busy server (5 s instead of 0.2 s measured for one picture), and the OpenMP thread
 # pool of a run before the fork does not survive it (the workers' first run, and their exit, would hang).
-# Set before the application (and torch) is imported.
+# Set before the application (and numpy's BLAS, ONNX Runtime) is imported.
 os.environ["OMP_NUM_THREADS"] = os.environ["PHOTOCLOUD_VISION_THREADS"] = "1"
 
 

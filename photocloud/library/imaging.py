@@ -262,11 +262,14 @@ def _jxl_size(path: str) -> tuple[int, int]:
     return ((read(5) + 1) * 8 if small else u32()), height
 
 
-def verify(path: str, info: ImageInfo) -> None:
-    """Decode the whole file at a small size, so truncated or corrupt data is refused before it is stored."""
+def verify(path: str, info: ImageInfo, sizes: dict[str, int] | None = None) -> dict[str, bytes]:
+    """Decode the whole file, so truncated or corrupt data is refused before it is stored. With `sizes`, that decode
+    also makes those renditions (returned), so that an upload is decoded once for every stage; without, it decodes
+    at a small size and returns nothing."""
     try:
         # Strict here (libjpeg's "corrupt data" warnings fail), lenient when rendering what was already accepted.
-        _render(path, info, {"check": 64}, fail_on="warning")
+        renditions = _render(path, info, sizes or {"check": 64}, fail_on="warning")
+        return renditions if sizes else {}
     except ImageRejected:
         raise
     except Exception as exc:  # decoders raise many types; any failure means "damaged"

@@ -236,12 +236,14 @@ def ingest_upload(
     try:
         with local_file(uploaded) as path:
             info = imaging.probe(path)
-            imaging.verify(path, info)
+            # The upload's one decode: it checks the file and makes the renditions processing would make again.
+            renditions = imaging.verify(path, info, _sizes(settings.PHOTOCLOUD["EAGER_SIZES"]))
             stored_name = original_name(sha256, info.extension)
             if not default_storage.exists(stored_name):  # else another picture already shares these bytes
                 # Written before the transaction, so that no lock is held while it is: the claim checks it again.
                 stored_files.save_original(stored_name, path)
                 wrote = True
+                _save_renditions(sha256, renditions)
 
             def insert():
                 stored_files.claim(sha256, info.format, size, path)
@@ -338,7 +340,7 @@ def _extract(photo: Photo) -> dict:
 def _extract_from(photo: Photo, path: str) -> dict:
     info = imaging.probe(path)  # header only; stored dimensions already have the orientation applied
     meta = imaging.read_metadata(path, info)
-    renditions = _store_renditions(photo, path, info, settings.PHOTOCLOUD["EAGER_SIZES"])
+    renditions = _eager_renditions(photo, path, info)
     fields = vars(meta)
     # The timeline sorts and groups by the wall-clock time on the camera (see Photo.sort_date).
     taken = meta.taken_at
@@ -348,11 +350,29 @@ def _extract_from(photo: Photo, path: str) -> dict:
     return fields
 
 
-def _store_renditions(photo: Photo, path: str, info, names) -> dict[str, bytes]:
-    sizes = {name: settings.PHOTOCLOUD["THUMBNAIL_SIZES"][name] for name in names}
-    renditions = imaging.render_renditions(path, info, sizes)
+def _eager_renditions(photo: Photo, path: str, info) -> dict[str, bytes]:
+    """The renditions made at ingest: those the upload already made (imaging.verify) are read, not decoded again."""
+    stored = {}
+    for size in settings.PHOTOCLOUD["EAGER_SIZES"]:
+        if default_storage.exists(name := rendition_name(photo.sha256, size)):
+            with default_storage.open(name, "rb") as handle:
+                stored[size] = handle.read()
+    missing = [size for size in settings.PHOTOCLOUD["EAGER_SIZES"] if size not in stored]
+    return stored | (_store_renditions(photo, path, info, missing) if missing else {})
+
+
+def _sizes(names) -> dict[str, int]:
+    return {name: settings.PHOTOCLOUD["THUMBNAIL_SIZES"][name] for name in names}
+
+
+def _save_renditions(sha256: str, renditions: dict[str, bytes]) -> None:
     for size, data in renditions.items():
-        default_storage.save(rendition_name(photo.sha256, size), ContentFile(data))
+        default_storage.save(rendition_name(sha256, size), ContentFile(data))
+
+
+def _store_renditions(photo: Photo, path: str, info, names) -> dict[str, bytes]:
+    renditions = imaging.render_renditions(path, info, _sizes(names))
+    _save_renditions(photo.sha256, renditions)
     return renditions
 
 

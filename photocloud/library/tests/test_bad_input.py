@@ -21,7 +21,7 @@ from PIL import Image
 from rest_framework.test import APIClient
 
 from photocloud.accounts.models import ApiToken
-from photocloud.library import services
+from photocloud.library import imaging, services
 from photocloud.library.models import Photo
 from photocloud.library.storage import original_name, rendition_name
 from tests import images
@@ -544,6 +544,23 @@ def pending_photo(api, album, django_capture_on_commit_callbacks):
     _restore(path, data)
 
 
+def test_an_upload_is_decoded_once_for_every_stage(pending_photo, monkeypatch):
+    """The upload's check decodes the whole file and makes the renditions then; processing reads them back and only
+    reads metadata from the original (no second decode)."""
+    photo, _, _ = pending_photo
+    for size in django_settings.PHOTOCLOUD["EAGER_SIZES"]:
+        with default_storage.open(rendition_name(photo.sha256, size), "rb") as handle, Image.open(handle) as image:
+            assert max(image.size) == min(django_settings.PHOTOCLOUD["THUMBNAIL_SIZES"][size], photo.width)
+
+    def no_decode(*args, **kwargs):
+        raise AssertionError("the original was decoded again")
+
+    monkeypatch.setattr(imaging, "_render", no_decode)
+    services.process_photo(photo.pk)
+    photo.refresh_from_db()
+    assert photo.status == Photo.Status.READY and photo.dominant_color and photo.width == 512
+
+
 def test_failed_processing_is_retried_then_marked_failed(pending_photo, api, monkeypatch, settings):
     photo, path, data = pending_photo
     path.write_bytes(b"this is no longer a picture " * 20)  # the stored original became unreadable
@@ -624,11 +641,13 @@ def test_processing_a_deleted_picture_is_a_no_op(pending_photo, django_capture_o
     """The picture was deleted while its job waited: the job looks it up, writes nothing and queues nothing."""
     photo, _, _ = pending_photo
     Photo.objects.filter(pk=photo.pk).delete()
+    renditions = Path(default_storage.path(rendition_name(photo.sha256, "s"))).parent
+    before = {entry.name: entry.stat().st_mtime_ns for entry in renditions.iterdir()}  # made by the upload's decode
     with CaptureQueriesContext(connection) as queries, django_capture_on_commit_callbacks() as queued:
         services.process_photo(photo.pk)
     assert [query["sql"].split()[0] for query in queries.captured_queries] == ["SELECT"]
     assert queued == []
-    assert not default_storage.exists(rendition_name(photo.sha256, "s"))
+    assert {entry.name: entry.stat().st_mtime_ns for entry in renditions.iterdir()} == before
 
 
 # --- interrupted uploads --------------------------------------------------------------------------------------------
