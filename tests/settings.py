@@ -12,6 +12,13 @@ if worker := os.environ.get("PYTEST_XDIST_WORKER"):
     # shared by content, so a test deleting a picture in one worker must not remove a file a test in another uses.
     os.environ["PHOTOCLOUD_DATA_DIR"] = os.path.join(os.environ["PHOTOCLOUD_DATA_DIR"], worker)
     os.makedirs(os.environ["PHOTOCLOUD_DATA_DIR"], exist_ok=True)
+if os.environ.get("PHOTOCLOUD_TEST_PGVECTOR") == "1" and "PHOTOCLOUD_TEST_PGVECTOR_URL" not in os.environ:
+    # PostgreSQL with pgvector, started for this test run (tests/pgvector_server.py); test processes it starts share it.
+    from tests import pgvector_server
+
+    os.environ["PHOTOCLOUD_TEST_PGVECTOR_URL"] = pgvector_server.start()
+if url := os.environ.get("PHOTOCLOUD_TEST_PGVECTOR_URL"):
+    os.environ["DATABASE_URL"] = url
 os.environ.setdefault("PHOTOCLOUD_TASK_BACKEND", "django_tasks.backends.immediate.ImmediateBackend")
 
 from photocloud.settings import *  # noqa: E402,F403

@@ -68,6 +68,7 @@ class Command(BaseCommand):
             ticks = [(RECOVER_SECONDS, self._recover_and_index)]
         self.index_builder = None
         self.stdout.write(f"Photocloud is running at http://{host}:{port}/ ({task_workers} background worker(s)).")
+        self._report_setup()
         Supervisor(children, ticks).run()
 
     def _worker_died(self, child: Child) -> None:
@@ -93,6 +94,17 @@ class Command(BaseCommand):
         for config in apps.get_app_configs():
             if (recover := getattr(config, "recover_interrupted_work", None)) and (report := recover()):
                 self.stdout.write(report)
+        close_old_connections()
+
+    def _report_setup(self):
+        """Each app may say how it is set up (AppConfig.setup_report(), a line or None): which search-by-image index
+        is in use, for example."""
+        from django.apps import apps
+        from django.db import close_old_connections
+
+        for config in apps.get_app_configs():
+            if (describe := getattr(config, "setup_report", None)) and (line := describe()):
+                self.stdout.write(line)
         close_old_connections()
 
     @staticmethod
