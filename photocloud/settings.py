@@ -225,6 +225,9 @@ PHOTOCLOUD = {
     "TRASH_DAYS": float(os.environ.get("PHOTOCLOUD_TRASH_DAYS", "30")),
     # Automatic understanding of pictures (features, tags, text, faces, category) after ingest.
     "VISION": env_bool("PHOTOCLOUD_VISION", True),
+    # Search by image: "auto" uses pgvector when the database is PostgreSQL with the extension (vision/pg_vectors.py),
+    # "embedded" keeps the in-process FAISS/numpy index even there (for comparison, bench/search.py --end-to-end).
+    "VECTOR_INDEX": os.environ.get("PHOTOCLOUD_VECTOR_INDEX", "auto"),
     # Web crawler (photocloud/crawler): politeness, budgets and the networks it may reach besides the public internet.
     "CRAWLER": {
         "ALLOW_NETWORKS": env_list("PHOTOCLOUD_CRAWLER_ALLOW", ""),  # e.g. "10.1.2.0/24"; private ranges are refused

@@ -47,6 +47,7 @@ EXCLUDED = [
     "search.searchposting",
     "sync.uploadsession",
     "core.workerheartbeat",
+    "vision.photovector",  # pgvector's copy of the features (its table exists on PostgreSQL with pgvector only)
 ]
 
 

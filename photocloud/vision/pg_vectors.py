@@ -17,6 +17,7 @@ import functools
 import logging
 
 import numpy as np
+from django.conf import settings
 from django.db import connection, transaction
 from pgvector import HalfVector
 from pgvector.django import CosineDistance, L1Distance
@@ -84,7 +85,9 @@ def _table_exists(database: str) -> bool:
 
 def in_use() -> bool:
     """Is search by image answered by PostgreSQL (pgvector) rather than by the embedded index?"""
-    return connection.vendor == "postgresql" and _table_exists(connection.settings_dict["NAME"])
+    if settings.PHOTOCLOUD["VECTOR_INDEX"] == "embedded" or connection.vendor != "postgresql":
+        return False
+    return _table_exists(connection.settings_dict["NAME"])
 
 
 def store(pairs) -> None:
