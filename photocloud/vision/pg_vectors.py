@@ -83,11 +83,14 @@ def _table_exists(database: str) -> bool:
         return TABLE in connection.introspection.table_names(cursor)
 
 
+def present() -> bool:
+    """Does this database keep the vectors (PostgreSQL with pgvector)? Then they are written, whichever index reads."""
+    return connection.vendor == "postgresql" and _table_exists(connection.settings_dict["NAME"])
+
+
 def in_use() -> bool:
     """Is search by image answered by PostgreSQL (pgvector) rather than by the embedded index?"""
-    if settings.PHOTOCLOUD["VECTOR_INDEX"] == "embedded" or connection.vendor != "postgresql":
-        return False
-    return _table_exists(connection.settings_dict["NAME"])
+    return settings.PHOTOCLOUD["VECTOR_INDEX"] != "embedded" and present()
 
 
 def store(pairs) -> None:
@@ -95,7 +98,7 @@ def store(pairs) -> None:
     from .models import PhotoVector
 
     pairs = list(pairs)
-    if not pairs or not in_use():
+    if not pairs or not present():
         return
     stored = np.vstack([features for _, features in pairs]).astype(np.float16)  # as PhotoAnalysis keeps them
     rows = prepared(stored.astype(np.float32))
