@@ -42,15 +42,16 @@ def _as_user() -> list[str]:
     return ["runuser", "-u", user, "--"]
 
 
-def start() -> str:
-    """Start a server and return its database URL (database `photocloud`; pytest-django makes test_photocloud)."""
+def start(options: str = "") -> str:
+    """Start a server (with these extra `postgres` options) and return the URL of its empty database `photocloud`
+    (pytest-django makes and uses test_photocloud beside it)."""
     binaries, as_user, port = _binaries(), _as_user(), _free_port()
     folder = Path(tempfile.mkdtemp(prefix="photocloud-pgvector-"))
     folder.chmod(0o777)  # the server's user writes here
     data = folder / "data"
     run = {"check": True, "capture_output": True, "text": True}
     subprocess.run([*as_user, str(binaries / "initdb"), "-D", str(data), "-U", "postgres", "--auth=trust"], **run)
-    options = f"-h 127.0.0.1 -p {port} -k {folder} -c fsync=off -c synchronous_commit=off"
+    options = f"-h 127.0.0.1 -p {port} -k {folder} -c fsync=off -c synchronous_commit=off {options}"
     log = folder / "log"
     subprocess.run(
         [*as_user, str(binaries / "pg_ctl"), "-D", str(data), "-o", options, "-l", str(log), "-w", "start"], **run
@@ -61,4 +62,7 @@ def start() -> str:
         shutil.rmtree(folder, ignore_errors=True)
 
     atexit.register(stop)
+    subprocess.run(
+        [str(binaries / "createdb"), "-h", "127.0.0.1", "-p", str(port), "-U", "postgres", "photocloud"], **run
+    )
     return f"postgres://postgres@127.0.0.1:{port}/photocloud"

@@ -15,6 +15,7 @@ picture's vector with its analysis, in the same transaction; `backfill` catches 
 
 import functools
 import logging
+from contextlib import contextmanager
 
 import numpy as np
 from django.conf import settings
@@ -132,24 +133,40 @@ def backfill() -> int:
         done += len(chunk)
 
 
-def nearest(photos, query: np.ndarray, metric: str, limit: int) -> list[tuple]:
-    """[(photo, distance, cosine similarity)] of the `limit` pictures of the queryset `photos` nearest to `query`,
-    nearest first: one statement, access included (the queryset comes from visible_to/owned_by)."""
+def _ranked(photos, query: np.ndarray, metric: str, limit: int):
     vector = HalfVector(prepared(query))
-    distance = L1Distance("feature_vector__embedding", vector) if metric == "l1" else None
     cosine = CosineDistance("feature_vector__embedding", vector)
-    ranked = (
+    distance = L1Distance("feature_vector__embedding", vector) if metric == "l1" else cosine
+    return (
         photos.filter(feature_vector__isnull=False)
         .select_related("album", "owner")
-        .annotate(distance=distance if distance is not None else cosine, cosine_distance=cosine)
+        .annotate(distance=distance, cosine_distance=cosine)
         .order_by("distance")[:limit]
     )
+
+
+@contextmanager
+def _scan_settings(limit: int):
+    """A transaction whose HNSW scans go on past rows the access filter drops (iterative, relaxed order)."""
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(
             "SELECT set_config('hnsw.iterative_scan', 'relaxed_order', true), "
             "set_config('hnsw.ef_search', %s, true), set_config('hnsw.max_scan_tuples', %s, true)",
             [str(max(EF_SEARCH, limit)), str(MAX_SCAN_TUPLES)],
         )
-        found = list(ranked)
+        yield
+
+
+def nearest(photos, query: np.ndarray, metric: str, limit: int) -> list[tuple]:
+    """[(photo, distance, cosine similarity)] of the `limit` pictures of the queryset `photos` nearest to `query`,
+    nearest first: one statement, access included (the queryset comes from visible_to/owned_by)."""
+    with _scan_settings(limit):
+        found = list(_ranked(photos, query, metric, limit))
     found.sort(key=lambda photo: (photo.distance, photo.pk))  # relaxed order: the scan may yield near-ties swapped
     return [(photo, float(photo.distance), 1.0 - float(photo.cosine_distance)) for photo in found]
+
+
+def explain(photos, query: np.ndarray, metric: str = "l1", limit: int = 10) -> str:
+    """The plan PostgreSQL runs for `nearest`, with timings (bench/search_e2e.py prints it)."""
+    with _scan_settings(limit):
+        return _ranked(photos, query, metric, limit).explain(analyze=True)
