@@ -26,7 +26,7 @@ CI_MODE=0
 DATABASES_TO_TEST="${PHOTOCLOUD_TEST_DATABASES:-sqlite postgres mysql pgvector}"
 # What the pgvector run tests: search by image with the index inside PostgreSQL, and what runs on several machines.
 PGVECTOR_TESTS=(photocloud/vision/tests/test_similar.py photocloud/search/tests/test_access.py
-    photocloud/library/tests/test_trash.py)
+    photocloud/library/tests/test_trash.py tests/test_several_machines.py)
 POSTGRES_URL="${PHOTOCLOUD_TEST_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/photocloud}"
 MYSQL_URL="${PHOTOCLOUD_TEST_MYSQL_URL:-mysql://root@127.0.0.1:3306/photocloud}"
 COLOR=()
