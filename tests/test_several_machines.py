@@ -8,6 +8,7 @@ pgvector: search by image then needs no local state either.
 """
 
 import os
+import pickle
 import signal
 import subprocess
 import time
@@ -17,6 +18,7 @@ from contextlib import ExitStack, suppress
 import httpx
 import psycopg
 import pytest
+import redis
 
 from photocloud.library.tests.test_s3_storage import CREDENTIALS, Bucket, s3_endpoint  # noqa: F401 (a fixture)
 from tests import images
@@ -29,6 +31,7 @@ pytestmark = [
     pytest.mark.skipif(os.environ.get("PHOTOCLOUD_TEST_PGVECTOR") != "1", reason="the pgvector run only"),
 ]
 REDIS_URL = os.environ.get("PHOTOCLOUD_TEST_REDIS_URL", "redis://127.0.0.1:6379/7")
+LEASE_KEY = ":1:photocloud:lease:periodic"  # core/lease.py's key as Django's cache names it
 
 
 def wait_for(condition, seconds, what):
@@ -58,6 +61,7 @@ def cluster(s3_endpoint, tmp_path_factory):  # noqa: F811
     def node(name):
         return {**shared, "PHOTOCLOUD_DATA_DIR": str(tmp_path_factory.mktemp(name))}
 
+    redis.Redis.from_url(REDIS_URL).delete(LEASE_KEY)  # a lease left by an earlier run would hold for minutes
     processes = {}
     with ExitStack() as stack:
         stack.callback(drop_database)
@@ -130,6 +134,10 @@ def test_upload_on_a_processed_by_a_worker_and_found_on_b(cluster):
     )
     web_a_log = cluster["web"]["a"][1]
     assert "Search by image: pgvector in PostgreSQL" in web_a_log.read_text()
+    # Periodic work (recovery, the vector index) is leased to one of the two web nodes, not run by both.
+    holder = pickle.loads(redis.Redis.from_url(REDIS_URL).get(LEASE_KEY))
+    web_pids = {cluster["processes"][name].pid for name in ("web-a", "web-b")}
+    assert int(holder.split(":")[1]) in web_pids
     album = alice_a.post("/api/albums/", json={"title": "Shore", "category": "travel", "access": "public"}).json()
     files = [
         ("file", ("cat.jpg", images.jpeg("cat"), "image/jpeg")),
