@@ -9,6 +9,9 @@ exact float32 search (FAISS brute force, in chunks); the baseline latency is `Ex
 The dataset is written in chunks to a float32 file in a temporary folder (5 GB at 1M) so that memory stays bounded;
 the index keeps its float16 re-ranking vectors on disk (memmapped) and only the compressed IVFs in RAM.
 Run from the repository root:  python bench/search.py [--sizes 100000,1000000] [--queries 200]
+
+`python bench/search.py --end-to-end [--size N]` measures the whole path instead (HTTP request, access, index, rows)
+on the embedded index and on pgvector in PostgreSQL: see bench/search_e2e.py.
 """
 
 import argparse
@@ -168,6 +171,10 @@ def filtered_access(index: FaissIndex, queries: np.ndarray, metric: str, share: 
 
 
 def main() -> None:
+    if "--end-to-end" in sys.argv:
+        from bench import search_e2e
+
+        return search_e2e.main()
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--sizes", default="100000,1000000", help="comma-separated collection sizes")
     parser.add_argument("--queries", type=int, default=200)

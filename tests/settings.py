@@ -15,6 +15,13 @@ if worker := os.environ.get("PYTEST_XDIST_WORKER"):
 # The image model exported from its packaged weights (vision/features.py), named by their checksum: one export per
 # machine rather than one per test run.
 os.environ.setdefault("PHOTOCLOUD_MODEL_DIR", os.path.join(tempfile.gettempdir(), "photocloud-test-models"))
+if os.environ.get("PHOTOCLOUD_TEST_PGVECTOR") == "1" and "PHOTOCLOUD_TEST_PGVECTOR_URL" not in os.environ:
+    # PostgreSQL with pgvector, started for this test run (tests/pgvector_server.py); test processes it starts share it.
+    from tests import pgvector_server
+
+    os.environ["PHOTOCLOUD_TEST_PGVECTOR_URL"] = pgvector_server.start()
+if url := os.environ.get("PHOTOCLOUD_TEST_PGVECTOR_URL"):
+    os.environ["DATABASE_URL"] = url
 os.environ.setdefault("PHOTOCLOUD_TASK_BACKEND", "django_tasks.backends.immediate.ImmediateBackend")
 
 from photocloud.settings import *  # noqa: E402,F403

@@ -47,6 +47,7 @@ EXCLUDED = [
     "search.searchposting",
     "sync.uploadsession",
     "core.workerheartbeat",
+    "vision.photovector",  # pgvector's copy of the features (its table exists on PostgreSQL with pgvector only)
 ]
 
 
@@ -269,6 +270,7 @@ def restore(directory: Path) -> RestoreResult:
         if counts.get(label, 0) != expected
     ]
     call_command("rebuild_search_index", stdout=io.StringIO())
+    call_command("build_vector_index", stdout=io.StringIO())  # pgvector: the vectors, which are not backed up
     missing = stored_files.inspect_storage().missing_renditions
     renditions, failures = services.repair_renditions(missing)
     problems += failures

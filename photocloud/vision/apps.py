@@ -18,6 +18,12 @@ class VisionConfig(AppConfig):
         analyze([Image.new("RGB", (INPUT_SIZE, INPUT_SIZE))])
         load_index()
 
+    def setup_report(self):
+        """Said by `photocloud serve` at start."""
+        from .similar import backend
+
+        return f"Search by image: {backend()}."
+
     def ready(self):
         from django.conf import settings
 

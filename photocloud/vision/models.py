@@ -1,6 +1,7 @@
 import numpy as np
 from django.conf import settings
 from django.db import models
+from pgvector.django import HalfVectorField
 
 from photocloud.library.access import OwnedQuerySet
 from photocloud.library.models import Photo, category_label
@@ -135,3 +136,21 @@ class ClusteringState(models.Model):
 
     def __str__(self):
         return f"{self.owner}: {self.analysed} pictures at {self.grouped_at}"
+
+
+class PhotoVector(models.Model):
+    """A picture's prepared feature vector inside PostgreSQL, for search by image with pgvector (vision/pg_vectors.py).
+
+    Unmanaged: the table exists only on PostgreSQL with the `vector` extension (migration 0005 creates it there)."""
+
+    photo = models.OneToOneField(
+        Photo, primary_key=True, on_delete=models.DO_NOTHING, db_constraint=False, related_name="feature_vector"
+    )
+    embedding = HalfVectorField(dimensions=1280)
+
+    class Meta:
+        managed = False
+        db_table = "vision_photovector"
+
+    def __str__(self):
+        return f"vector of {self.photo_id}"

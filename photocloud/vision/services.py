@@ -17,7 +17,7 @@ from photocloud.library import services as library
 from photocloud.library.models import Photo
 from photocloud.library.uploads import local_file
 
-from . import classifier, faces, features, labels, ocr, taught
+from . import classifier, faces, features, labels, ocr, pg_vectors, taught
 from .models import PhotoAnalysis, encode_features
 
 MODEL_VERSION = "efficientnet-lite0/1"
@@ -48,19 +48,23 @@ def analyze_photos(photo_ids: Sequence) -> int:
         if category == "document" and not has_text:  # the text gate misses tilted or small pages
             text = ocr.read_text(_open_rendition(photo, "l"))
         tags = labels.top_labels(seen.imagenet_probs[index])
-        PhotoAnalysis.objects.update_or_create(
-            photo=photo,
-            defaults={
-                "features": encode_features(seen.features[index]),
-                "category": category,
-                "confidence": round(float(confidence), 4),
-                "labels": [[name, round(float(score), 4)] for name, score in tags],
-                "text": text[:20000],
-                "faces": _face_boxes(found, (photo.width or image.width) / image.width),
-                "face_identities": faces.encode_identities(faces.identities(image) if found else np.zeros((0, 128))),
-                "model_version": MODEL_VERSION,
-            },
-        )
+        with transaction.atomic():  # with pgvector, the picture's vector changes in the analysis's transaction
+            PhotoAnalysis.objects.update_or_create(
+                photo=photo,
+                defaults={
+                    "features": encode_features(seen.features[index]),
+                    "category": category,
+                    "confidence": round(float(confidence), 4),
+                    "labels": [[name, round(float(score), 4)] for name, score in tags],
+                    "text": text[:20000],
+                    "faces": _face_boxes(found, (photo.width or image.width) / image.width),
+                    "face_identities": faces.encode_identities(
+                        faces.identities(image) if found else np.zeros((0, 128))
+                    ),
+                    "model_version": MODEL_VERSION,
+                },
+            )
+            pg_vectors.store([(photo.pk, seen.features[index])])
     with transaction.atomic():  # one search index pass for the analysed pictures and any retrained suggestions
         for owner_id in {photo.owner_id for photo in photos}:
             owned = [photo for photo in photos if photo.owner_id == owner_id]

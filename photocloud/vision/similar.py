@@ -8,6 +8,9 @@ Every process searches two parts and merges them by distance:
   brought up to date before every search. Below EXACT_LIMIT pictures there is no snapshot and the tail is all.
 Access is applied through the `allowed` filter with ids from `visible_to()`, so a deleted or hidden picture can never
 come back while an index still holds its vector, and the ranking is computed among the allowed pictures only.
+
+On PostgreSQL with the pgvector extension none of this runs: the vectors live in the database and one SQL statement
+ranks the viewer's pictures (vision/pg_vectors.py); no process holds any index.
 """
 
 import json
@@ -25,6 +28,7 @@ from django.utils import timezone
 
 from photocloud.library.models import Photo
 
+from . import pg_vectors
 from .index import EXACT_LIMIT, ExactIndex, FaissIndex, prepared
 from .models import PhotoAnalysis, decode_features
 
@@ -107,9 +111,17 @@ class _ProcessIndex:
 _process_index = _ProcessIndex()
 
 
+def backend() -> str:
+    """Which index answers search by image here, in words (said by `photocloud serve` at start)."""
+    if pg_vectors.in_use():
+        return "pgvector in PostgreSQL (shared by every server)"
+    return "embedded FAISS/numpy index (one per process, snapshot in the data folder)"
+
+
 def load_index() -> None:
     """Read the snapshot and the vectors added since into this process now (see VisionConfig.warm_up)."""
-    _process_index.tail_size()
+    if not pg_vectors.in_use():
+        _process_index.tail_size()
 
 
 def reset_index() -> None:
@@ -119,7 +131,10 @@ def reset_index() -> None:
 
 
 def snapshot_is_due(min_vectors: int = EXACT_LIMIT) -> bool:
-    """A new snapshot pays off once the library is large and the exact tail has grown (10 %, at least 5,000)."""
+    """A new snapshot pays off once the library is large and the exact tail has grown (10 %, at least 5,000); with
+    pgvector, when analyses lack their vector."""
+    if pg_vectors.in_use():
+        return pg_vectors.missing().exists()
     total = PhotoAnalysis.objects.count()
     if total < min_vectors:
         return False
@@ -127,7 +142,10 @@ def snapshot_is_due(min_vectors: int = EXACT_LIMIT) -> bool:
 
 
 def rebuild_snapshot(min_vectors: int = EXACT_LIMIT) -> str | None:
-    """Build an approximate index of every analysed picture in a new folder and publish it; returns its name."""
+    """Build an approximate index of every analysed picture in a new folder and publish it; returns its name. With
+    pgvector, store the vectors of analyses that have none instead."""
+    if pg_vectors.in_use():
+        return f"pgvector: {pg_vectors.backfill()} vector(s) added"
     if PhotoAnalysis.objects.count() < min_vectors:
         return None
     started = timezone.now()
@@ -162,6 +180,13 @@ def similar_photos(
     photos = Photo.objects.owned_by(viewer) if scope == "mine" else Photo.objects.visible_to(viewer)
     if within is not None:
         photos = photos.filter(pk__in=within.values("pk"))
+    if pg_vectors.in_use():
+        if exclude is not None:
+            photos = photos.exclude(pk=exclude.pk)
+        found = pg_vectors.nearest(photos, vector, metric, limit)
+        for photo, _, similarity in found:
+            photo.similarity = Similarity(similarity)
+        return [(photo, distance) for photo, distance, _ in found]
     candidates = PhotoAnalysis.objects.filter(photo__in=photos)
     if exclude is not None:
         candidates = candidates.filter(~Q(photo=exclude))

@@ -1,5 +1,7 @@
 """The vector index behind search by image, checked against plain numpy brute force (no database needed)."""
 
+import os
+
 import faiss
 import numpy as np
 import pytest
@@ -276,6 +278,7 @@ def analysed(db, alice):
     """300 analysed pictures with clustered synthetic features, in a public album."""
     from photocloud.library import services as library
     from photocloud.library.models import Photo
+    from photocloud.vision import pg_vectors
     from photocloud.vision.models import PhotoAnalysis
     from photocloud.vision.similar import reset_index
 
@@ -303,10 +306,12 @@ def analysed(db, alice):
         PhotoAnalysis(photo=photo, features=vector.astype(np.float16).tobytes(), model_version="test")
         for photo, vector in zip(photos, vectors, strict=True)
     )
+    pg_vectors.store(zip([photo.pk for photo in photos], vectors, strict=True))  # as the analysis does
     yield photos, vectors
     reset_index()
 
 
+@pytest.mark.skipif(os.environ.get("PHOTOCLOUD_TEST_PGVECTOR") == "1", reason="the embedded index only")
 def test_snapshot_and_tail_stay_correct_as_pictures_come_and_go(analysed, bob, settings, tmp_path):
     from photocloud.library import services as library
     from photocloud.vision import similar

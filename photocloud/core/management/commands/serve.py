@@ -2,6 +2,7 @@ import functools
 import logging
 import os
 import signal
+import socket
 import subprocess
 import sys
 import uuid
@@ -59,15 +60,18 @@ class Command(BaseCommand):
             )
             for _ in range(task_workers)
         ]
-        ticks = []
         if task_workers:
-            self._recover_interrupted_work()
             children += [
                 Child(command.replace("_", " "), [*python, command]) for command in self._background_commands()
             ]
-            ticks = [(RECOVER_SECONDS, self._recover_and_index)]
+        # Periodic work runs on one node of several (core/lease.py), also on web-only nodes (--task-workers 0).
+        self.lease_holder = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self.index_builder = None
+        if self._hold_lease():
+            self._recover_interrupted_work()
+        ticks = [(RECOVER_SECONDS, self._recover_and_index)]
         self.stdout.write(f"Photocloud is running at http://{host}:{port}/ ({task_workers} background worker(s)).")
+        self._report_setup()
         Supervisor(children, ticks).run()
 
     def _worker_died(self, child: Child) -> None:
@@ -80,7 +84,22 @@ class Command(BaseCommand):
         if count := requeue_dead_work((worker_id,)):
             self.stdout.write(f"Queued {count} task(s) of the stopped worker again.")
 
+    def _hold_lease(self) -> bool:
+        from django.db import close_old_connections
+
+        from photocloud.core.lease import hold
+
+        try:
+            return hold("periodic", self.lease_holder, RECOVER_SECONDS * 2)
+        except Exception:  # the cache is down: this node does the work rather than nobody
+            logging.getLogger(__name__).exception("Lease for periodic work")
+            return True
+        finally:
+            close_old_connections()
+
     def _recover_and_index(self) -> None:
+        if not self._hold_lease():
+            return
         self._recover_interrupted_work()
         self._maybe_rebuild_index()
 
@@ -93,6 +112,17 @@ class Command(BaseCommand):
         for config in apps.get_app_configs():
             if (recover := getattr(config, "recover_interrupted_work", None)) and (report := recover()):
                 self.stdout.write(report)
+        close_old_connections()
+
+    def _report_setup(self):
+        """Each app may say how it is set up (AppConfig.setup_report(), a line or None): which search-by-image index
+        is in use, for example."""
+        from django.apps import apps
+        from django.db import close_old_connections
+
+        for config in apps.get_app_configs():
+            if (describe := getattr(config, "setup_report", None)) and (line := describe()):
+                self.stdout.write(line)
         close_old_connections()
 
     @staticmethod

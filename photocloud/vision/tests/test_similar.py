@@ -1,0 +1,157 @@
+"""Search by image through `similar_photos`, the same tests whichever index answers: the embedded one (SQLite,
+MariaDB, PostgreSQL without the extension) or pgvector inside PostgreSQL (the test run with PHOTOCLOUD_TEST_PGVECTOR=1
+starts a real PostgreSQL with pgvector, tests/pgvector_server.py). Rankings are checked against numpy brute force."""
+
+import os
+
+import numpy as np
+import pytest
+from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
+
+from photocloud.accounts.models import Follow
+from photocloud.library.models import Photo
+from photocloud.vision import pg_vectors, similar
+from photocloud.vision.models import PhotoAnalysis, PhotoVector, encode_features
+from photocloud.vision.tests.test_index import brute_force
+from tests import factories
+
+CLUSTERS = 12
+
+
+def _vectors(n, seed):
+    rng = np.random.default_rng(seed)
+    centres = rng.gamma(0.7, 1.0, (CLUSTERS, 1280)).astype(np.float32)
+    noisy = centres[np.arange(n) % CLUSTERS] + rng.normal(0, 0.4, (n, 1280)).astype(np.float32)
+    return np.maximum(noisy, 0).astype(np.float16).astype(np.float32)  # as stored: float16
+
+
+@pytest.fixture
+def library(db, alice, bob):
+    """Alice's pictures in a public, a followers-only and a private album (60 each); Bob follows nobody yet."""
+    similar.reset_index()
+    vectors = _vectors(180, seed=3)
+    photos = {}
+    for index, access in enumerate(("public", "followers", "private")):
+        album = factories.album(alice, access=access)
+        photos[access] = [factories.photo(album, features=vector) for vector in vectors[index * 60 : (index + 1) * 60]]
+    yield photos, vectors
+    similar.reset_index()
+
+
+def _ids_and_vectors(photos, vectors, accesses):
+    order = [photo for access in ("public", "followers", "private") for photo in photos[access]]
+    keep = [i for i, photo in enumerate(order) if photo.album.access in accesses]
+    return np.arange(len(order))[keep], vectors[keep], order
+
+
+def _assert_ranking(found, expected, order):
+    """Same pictures, same order, same distances (halfvec and float16 copies: two near-ties may swap)."""
+    expected_ids = [order[i].pk for i, _ in expected]
+    found_distances = [distance for _, distance in found]
+    np.testing.assert_allclose(found_distances, [d for _, d in expected], rtol=2e-3, atol=2e-3)
+    by_id = {order[i].pk: d for i, d in expected}
+    for (photo, distance), expected_id in zip(found, expected_ids, strict=True):
+        assert photo.pk == expected_id or by_id.get(photo.pk) == pytest.approx(distance, abs=2e-3)
+
+
+def test_the_expected_index_answers(db):
+    if os.environ.get("PHOTOCLOUD_TEST_PGVECTOR") == "1":
+        assert pg_vectors.in_use(), "the pgvector run must test pgvector, not the embedded index"
+        assert "pgvector" in similar.backend()
+    elif connection.vendor != "postgresql":
+        assert not pg_vectors.in_use()
+        assert "embedded" in similar.backend()
+
+
+@pytest.mark.parametrize("metric", ["l1", "cosine"])
+def test_rankings_match_brute_force_among_what_the_viewer_may_see(library, alice, bob, metric):
+    photos, vectors = library
+    query = vectors[7] + 0.05
+    for viewer, accesses in (
+        (alice, {"public", "followers", "private"}),
+        (bob, {"public"}),
+    ):
+        ids, rows, order = _ids_and_vectors(photos, vectors, accesses)
+        expected = brute_force(ids, rows, query, 10, metric)
+        _assert_ranking(similar.similar_photos(viewer, query, metric=metric, limit=10), expected, order)
+    Follow.objects.create(follower=bob, followee=alice)
+    ids, rows, order = _ids_and_vectors(photos, vectors, {"public", "followers"})
+    found = similar.similar_photos(bob, query, metric=metric, limit=10)
+    _assert_ranking(found, brute_force(ids, rows, query, 10, metric), order)
+    assert all(0 <= photo.similarity.percent <= 100 for photo, _ in found)
+
+
+def test_private_pictures_never_come_back_even_as_the_nearest(library, bob):
+    photos, vectors = library
+    secret = photos["private"][0]
+    found = similar.similar_photos(bob, vectors[120], limit=50)  # vectors[120] is the secret picture's own
+    assert found and secret.pk not in {photo.pk for photo, _ in found}
+    assert {photo.album.access for photo, _ in found} == {"public"}
+    assert similar.similar_photos(bob, vectors[120], scope="mine", limit=10) == []
+
+
+def test_deleted_and_trashed_pictures_are_gone_and_scope_mine_and_exclude_hold(library, alice):
+    from photocloud.library import trash
+
+    photos, vectors = library
+    nearest = photos["public"][5]
+    assert similar.similar_photos(alice, vectors[5], limit=1)[0][0].pk == nearest.pk
+    assert nearest.pk not in {p.pk for p, _ in similar.similar_photos(alice, vectors[5], exclude=nearest)}
+    nearest.delete()
+    assert nearest.pk not in {p.pk for p, _ in similar.similar_photos(alice, vectors[5], limit=20)}
+    if pg_vectors.in_use():  # deleted with the picture, in the same transaction
+        assert not PhotoVector.objects.filter(photo_id=nearest.pk).exists()
+    trashed = photos["public"][6]
+    trash.trash_photos(alice, [trashed.pk])
+    assert trashed.pk not in {p.pk for p, _ in similar.similar_photos(alice, vectors[6], limit=20)}
+
+
+def test_a_re_analysed_picture_is_found_by_its_new_vector(library, alice):
+    photos, vectors = library
+    moved = photos["public"][1]
+    analysis = PhotoAnalysis.objects.get(photo=moved)
+    with transaction.atomic():  # as vision.services.analyze_photos writes a new analysis
+        analysis.features = encode_features(vectors[2])
+        analysis.save()
+        pg_vectors.store([(moved.pk, vectors[2])])
+    top_two = {photo.pk for photo, _ in similar.similar_photos(alice, vectors[2], limit=2)}
+    assert top_two == {moved.pk, photos["public"][2].pk}
+    assert moved.pk not in {p.pk for p, _ in similar.similar_photos(alice, vectors[1], limit=5)}
+
+
+def test_within_narrows_the_candidates(library, alice):
+    photos, vectors = library
+    chosen = Photo.objects.filter(pk__in=[p.pk for p in photos["public"][1::CLUSTERS]])
+    found = similar.similar_photos(alice, vectors[0], limit=10, within=chosen)
+    assert found and {p.pk for p, _ in found} <= {p.pk for p in photos["public"][1::CLUSTERS]}
+
+
+@pytest.mark.skipif(os.environ.get("PHOTOCLOUD_TEST_PGVECTOR") != "1", reason="the pgvector run only")
+def test_pgvector_answers_in_one_statement_with_access_and_rolls_back_with_the_analysis(library, alice, bob):
+    photos, vectors = library
+    with CaptureQueriesContext(connection) as queries:
+        similar.similar_photos(bob, vectors[0], limit=10)
+    ranking = [q["sql"] for q in queries if "vision_photovector" in q["sql"]]
+    assert len(ranking) == 1  # one statement ranks and applies access: the album's access level is in it
+    assert '"library_album"."access"' in ranking[0] and "<+>" in ranking[0]
+    assert not any("vision_photoanalysis" in q["sql"] for q in queries)  # no list of allowed ids first
+
+    photo = factories.photo(photos["public"][0].album)
+    with pytest.raises(RuntimeError), transaction.atomic():
+        PhotoAnalysis.objects.create(photo=photo, features=encode_features(vectors[0]), model_version="t")
+        pg_vectors.store([(photo.pk, vectors[0])])
+        raise RuntimeError("the analysis fails after its vector was written")
+    assert not PhotoVector.objects.filter(photo_id=photo.pk).exists()
+
+
+@pytest.mark.skipif(os.environ.get("PHOTOCLOUD_TEST_PGVECTOR") != "1", reason="the pgvector run only")
+def test_build_vector_index_stores_vectors_written_without_them(library, alice):
+    from django.core.management import call_command
+
+    photos, vectors = library
+    PhotoVector.objects.filter(photo__in=photos["public"][:10]).delete()  # as after a restore
+    assert similar.snapshot_is_due()
+    call_command("build_vector_index", "--if-due")
+    assert not similar.snapshot_is_due()
+    assert similar.similar_photos(alice, vectors[3], limit=1)[0][0].pk == photos["public"][3].pk
