@@ -5,7 +5,7 @@ from django.urls import reverse
 from rest_framework import serializers
 
 from .access import can_edit, can_see_location
-from .models import Album, Photo
+from .models import CONFIDENT_SYSTEM_CATEGORY, Album, Photo
 from .selectors import album_photos
 from .services import parse_tags
 from .trash import purge_date
@@ -196,7 +196,8 @@ class PhotoSerializer(serializers.ModelSerializer):
             return None
         return {
             "category": seen.category,
-            "confidence": seen.confidence,
+            "confidence": seen.confidence,  # calibrated; below CONFIDENT_SYSTEM_CATEGORY the category is a hint
+            "confident": seen.confidence >= CONFIDENT_SYSTEM_CATEGORY and bool(seen.category),
             "labels": seen.labels,
             "text": seen.text,
             "faces": len(seen.faces),

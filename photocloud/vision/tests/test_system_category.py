@@ -64,3 +64,11 @@ def test_automatic_groups_read_naturally():
         "Architecture",
         "monitor",
     ]
+
+
+def test_the_api_says_whether_the_system_category_is_confident(alice, api):
+    album = make_album(alice, category="")
+    sure, unsure = _seen(album, "food", 0.9), _seen(album, "food", 0.45)
+    assert api.get(f"/api/photos/{sure.pk}/").json()["analysis"]["confident"] is True
+    body = api.get(f"/api/photos/{unsure.pk}/").json()["analysis"]
+    assert body["category"] == "food" and body["confident"] is False
