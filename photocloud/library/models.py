@@ -18,6 +18,11 @@ DEFAULT_CATEGORIES = [
 ]
 
 
+# The system category (PhotoAnalysis, from vision/classifier.py) is a calibrated probability; from this one on it is
+# shown as a fact and lends a picture without a category of its own (or its album's) to a theme; below, a hint.
+CONFIDENT_SYSTEM_CATEGORY = 0.6
+
+
 def category_label(key: str) -> str:
     """ "illustration" -> "Anime / illustration"; the user's own categories read as they were written."""
     return dict(DEFAULT_CATEGORIES).get(key, key)

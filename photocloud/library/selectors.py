@@ -10,7 +10,7 @@ from django.db.models import Count, Exists, IntegerField, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from .models import Album, Photo
+from .models import CONFIDENT_SYSTEM_CATEGORY, Album, Photo
 
 DISPLAY_FIELDS = ("album", "owner")
 
@@ -183,15 +183,23 @@ def events_page(user, year: int, month: int, page_number, per_page: int) -> tupl
 def themes(user) -> list[dict]:
     """[{theme, count, cover}] for the user's pictures, largest first.
 
-    Counted in two index-only groupings (pictures with their own category; the rest per album, which lends its
-    category) rather than one grouping over the picture-album join, which reads every row.
+    Counted in index-only groupings (pictures with their own category; the rest per album, which lends its
+    category) rather than one grouping over the picture-album join, which reads every row. Pictures of albums
+    without a category count under their confident system category, if any.
     """
     mine = _timeline(user).order_by()
     # Count("album"), not the uuid primary key, so that the (owner, category, album) index alone answers.
     counts = Counter(dict(mine.exclude(category="").values_list("category").annotate(n=Count("album"))))
     inherited = dict(mine.filter(category="").values_list("album_id").annotate(n=Count("album")))
+    uncategorised = []
     for album_id, category in Album.objects.filter(pk__in=inherited).values_list("pk", "category"):
-        counts[category] += inherited[album_id]
+        if category:
+            counts[category] += inherited[album_id]
+        else:
+            uncategorised.append(album_id)
+    if uncategorised:
+        suggested = _confidently_seen(mine.filter(category="", album__in=uncategorised))
+        counts.update(dict(suggested.values_list("analysis__category").annotate(n=Count("album"))))
     return [
         {"theme": theme, "count": count, "cover": theme_photos(user, theme).first()}
         for theme, count in sorted(counts.items(), key=lambda item: (-item[1], item[0]))
@@ -209,6 +217,16 @@ def trash_albums(owner):
 
 
 def theme_photos(user, theme: str):
-    """The user's pictures in a theme: their own category, or their album's when they have none."""
-    albums = Album.objects.owned_by(user).filter(category=theme).values("pk")  # a subquery: no join per picture
-    return library_photos(user).filter(Q(category=theme) | Q(category="", album__in=albums))
+    """The user's pictures in a theme: their own category, or their album's when they have none, or the system's
+    confident one when neither has a category."""
+    owned = Album.objects.owned_by(user)
+    albums, uncategorised = owned.filter(category=theme).values("pk"), owned.filter(category="").values("pk")
+    seen = _confidently_seen(Photo.objects.filter(analysis__category=theme)).values("pk")
+    return library_photos(user).filter(
+        Q(category=theme) | Q(category="", album__in=albums) | Q(category="", album__in=uncategorised, pk__in=seen)
+    )
+
+
+def _confidently_seen(photos):
+    """Those of these pictures whose system category is confident (never a hint)."""
+    return photos.exclude(analysis__category="").filter(analysis__confidence__gte=CONFIDENT_SYSTEM_CATEGORY)

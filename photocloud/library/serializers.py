@@ -7,7 +7,7 @@ from rest_framework import serializers
 from photocloud.core import serializers as strict
 
 from .access import can_edit, can_see_location
-from .models import Album, Photo
+from .models import CONFIDENT_SYSTEM_CATEGORY, Album, Photo
 from .selectors import album_photos
 from .services import normalise_label, parse_tags
 from .trash import purge_date
@@ -199,7 +199,8 @@ class PhotoSerializer(strict.ModelSerializer):
             return None
         return {
             "category": seen.category,
-            "confidence": seen.confidence,
+            "confidence": seen.confidence,  # calibrated; below CONFIDENT_SYSTEM_CATEGORY the category is a hint
+            "confident": seen.confidence >= CONFIDENT_SYSTEM_CATEGORY and bool(seen.category),
             "labels": seen.labels,
             "text": seen.text,
             "faces": len(seen.faces),

@@ -55,3 +55,36 @@ def _name_index() -> tuple[list[str], np.ndarray]:
     """Distinct names, and for each class id the position of its name among them."""
     unique_names, name_of_class = np.unique(names(), return_inverse=True)
     return unique_names.tolist(), name_of_class
+
+
+# Families of ImageNet classes (id ranges, inclusive) that read better than one of their members when a group of
+# pictures mixes them: several dog breeds make "dog".
+_FAMILIES = {
+    "dog": [(151, 268)],
+    "cat": [(281, 285)],
+    "big cat": [(286, 293)],
+    "bird": [(7, 24), (80, 100), (127, 146)],
+    "fish": [(0, 6), (389, 397)],
+    "reptile": [(33, 68)],
+    "insect": [(300, 326)],
+    "monkey": [(365, 384)],
+    "vegetable": [(936, 945)],
+    "fruit": [(948, 957)],
+    "dish": [(923, 935), (958, 969)],
+}
+
+
+def family(name: str) -> str | None:
+    """The family of a tag ("beagle" -> "dog"), or None."""
+    return _family_of_name().get(name)
+
+
+@cache
+def _family_of_name() -> dict[str, str]:
+    all_names = names()
+    return {
+        all_names[class_id]: family
+        for family, spans in _FAMILIES.items()
+        for low, high in spans
+        for class_id in range(low, high + 1)
+    }

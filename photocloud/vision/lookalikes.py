@@ -6,8 +6,8 @@ MAX_CLUSTERS, which over-cuts a library of few looks: centres with fewer than MI
 centres closer to each other than the sample's pictures are, on average, to their own centre are merged again (no
 fixed threshold: how tight a look is depends on the features). Every analysed picture then joins its nearest centre
 a chunk at a time, and groups under MIN_MEMBERS are dropped: at 100,000 pictures that is one read of their features
-in bounded memory (bench/lookalikes.py). A group is named after its members' most common automatic tag, with its most
-typical member as cover.
+in bounded memory (bench/lookalikes.py). A group is named so that it reads naturally (`_names`), with its most typical
+member as cover.
 
 Grouping runs in the background once enough pictures were analysed since the last time (`queue_if_stale`), or with
 `photocloud group-lookalikes`; pages only read the stored groups.
@@ -23,9 +23,10 @@ from django.db.models import Count, IntegerField, OuterRef, Subquery
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from photocloud.library.models import Photo, category_label
+from photocloud.library.models import CONFIDENT_SYSTEM_CATEGORY, Photo, category_label
 from photocloud.library.selectors import library_photos
 
+from . import labels
 from .models import ClusteringState, PhotoAnalysis, PhotoCluster, decode_features
 
 MIN_PICTURES = 8  # analysed pictures before there is anything to group
@@ -45,7 +46,7 @@ CHUNK = 2000  # rows read or updated per query
 class _Group:
     members: list = field(default_factory=list)  # PhotoAnalysis ids
     tags: Counter = field(default_factory=Counter)  # automatic tag -> summed score
-    categories: Counter = field(default_factory=Counter)
+    categories: Counter = field(default_factory=Counter)  # confident system categories only
     cover: tuple = (-np.inf, None)  # (similarity to the centre, photo id) of the most typical member
 
 
@@ -145,26 +146,57 @@ def _assign(rows, ids: np.ndarray, centres: np.ndarray) -> list[_Group]:
     index = faiss.IndexFlatIP(centres.shape[1])
     index.add(centres)
     groups = [_Group() for _ in centres]
-    for chunk in _chunks(rows, ids, "pk", "photo_id", "labels", "category", "features"):
+    for chunk in _chunks(rows, ids, "pk", "photo_id", "labels", "category", "confidence", "features"):
         similarity, nearest = index.search(_unit([row[-1] for row in chunk]), 1)
-        for (pk, photo_id, labels, category, _), score, key in zip(chunk, similarity[:, 0], nearest[:, 0], strict=True):
+        for (pk, photo_id, tags, category, confidence, _), score, key in zip(
+            chunk, similarity[:, 0], nearest[:, 0], strict=True
+        ):
             found = groups[key]
             found.members.append(pk)
-            found.tags.update(dict(labels))
-            found.categories[category] += 1
+            found.tags.update(dict(tags))
+            if category and confidence >= CONFIDENT_SYSTEM_CATEGORY:
+                found.categories[category] += 1
             found.cover = max(found.cover, (float(score), photo_id), key=lambda pair: pair[0])
     return [found for found in groups if len(found.members) >= MIN_MEMBERS]
 
 
+# Categories whose pictures' ImageNet tags name a detail rather than the picture (a portrait's "Windsor tie", a page's
+# "envelope", a drawing's "comic book"): a group mostly of them is named after the category.
+NAMED_BY_CATEGORY = {"portrait", "document", "illustration"}
+MOST = 0.6  # share of the members that makes a category a group's own
+TYPICAL_TAG = 0.35  # a tag (or family) names a group when its scores add up to this much per member
+
+
+def _name(found: _Group) -> str:
+    """The group's category when most members are confidently of one whose tags read badly; else its strongest tag,
+    or the family of its tags (dogs of several breeds: "dog"), when typical of the members; else its category."""
+    size = max(1, len(found.members))
+    category, count = found.categories.most_common(1)[0] if found.categories else ("", 0)
+    mostly = category if count >= MOST * size else ""
+    if mostly in NAMED_BY_CATEGORY:
+        return category_label(mostly)
+    for tags in (found.tags, _families(found.tags)):
+        if tags and tags.most_common(1)[0][1] >= TYPICAL_TAG * len(found.members):
+            return tags.most_common(1)[0][0]
+    if mostly:
+        return category_label(mostly)
+    return found.tags.most_common(1)[0][0] if found.tags else "look-alikes"
+
+
+def _families(tags: Counter) -> Counter:
+    families: Counter = Counter()
+    for tag, score in tags.items():
+        if family := labels.family(tag):
+            families[family] += score
+    return families
+
+
 def _names(groups: list[_Group]) -> list[str]:
-    """Each group's most common automatic tag (its category when untagged); a name already taken gets a number."""
+    """Each group's name (`_name`); a name already taken gets a number."""
     taken: Counter = Counter()
     names = []
     for found in groups:
-        if found.tags:
-            name = found.tags.most_common(1)[0][0]
-        else:
-            name = category_label(found.categories.most_common(1)[0][0]) or "look-alikes"
+        name = _name(found)
         taken[name] += 1
         names.append(name if taken[name] == 1 else f"{name} ({taken[name]})")
     return names

@@ -4,7 +4,7 @@ from django.db import models
 from pgvector.django import HalfVectorField
 
 from photocloud.library.access import OwnedQuerySet
-from photocloud.library.models import Photo, category_label
+from photocloud.library.models import CONFIDENT_SYSTEM_CATEGORY, Photo, category_label
 
 
 def encode_features(vector: np.ndarray) -> bytes:
@@ -58,6 +58,11 @@ class PhotoAnalysis(models.Model):
     @property
     def category_label(self) -> str:
         return category_label(self.category)
+
+    @property
+    def confident(self) -> bool:
+        """Whether the system category is shown as a fact (else as a "maybe" hint, or not at all when blank)."""
+        return bool(self.category) and self.confidence >= CONFIDENT_SYSTEM_CATEGORY
 
     @property
     def confidence_percent(self) -> int:

@@ -6,6 +6,7 @@ and reads only the pictures it lets through.
 
 import os
 import threading
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -43,8 +44,28 @@ def read_text(image: Image.Image) -> str:
     return "\n".join(" ".join(pieces) for pieces in lines)
 
 
+@dataclass(frozen=True)
+class TextLines:
+    """What the cheap text check saw: text-like lines, their total length in image widths, their share of strokes."""
+
+    count: int
+    length: float
+    share: float
+
+    @property
+    def likely(self) -> bool:
+        return (
+            self.count >= GATE_MIN_LINES and self.length >= GATE_MIN_LINE_LENGTH and self.share >= GATE_MIN_STROKE_SHARE
+        )
+
+
 def likely_has_text(image: Image.Image) -> bool:
-    """A few milliseconds' guess whether reading is worth a second: are there rows of letter-like strokes?
+    """A few milliseconds' guess whether reading is worth a second (see ``text_lines``)."""
+    return text_lines(image).likely
+
+
+def text_lines(image: Image.Image) -> TextLines:
+    """Rows of letter-like strokes in the picture, in any script.
 
     On a 512 px grey version, a morphological gradient marks strokes; closing them along the line
     direction merges letters into words and lines; long, thin, well-filled blobs count as text lines.
@@ -53,8 +74,7 @@ def likely_has_text(image: Image.Image) -> bool:
     same answer, so pass a thumbnail rather than the original.
     """
     gray = np.asarray(flatten_to_rgb(_shrink(image, GATE_SIDE)).convert("L"))
-    lines, length, share = max(_text_lines(gray), _text_lines(gray.T), key=lambda found: found[2])
-    return lines >= GATE_MIN_LINES and length >= GATE_MIN_LINE_LENGTH and share >= GATE_MIN_STROKE_SHARE
+    return TextLines(*max(_text_lines(gray), _text_lines(gray.T), key=lambda found: found[2]))
 
 
 def _text_lines(gray: np.ndarray) -> tuple[int, float, float]:

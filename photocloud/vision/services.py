@@ -20,7 +20,7 @@ from photocloud.library.uploads import local_file
 from . import classifier, faces, features, labels, ocr, pg_vectors, taught
 from .models import PhotoAnalysis, encode_features
 
-MODEL_VERSION = "efficientnet-lite0/1"
+MODEL_VERSION = "efficientnet-lite0/2"  # 2: categories with "none of these" and calibrated confidence
 BATCH = 16  # pictures per forward pass: several times faster per picture than one at a time (bench/vision.py)
 
 
@@ -40,12 +40,12 @@ def analyze_photos(photo_ids: Sequence) -> int:
     seen = features.analyze(images)
     for index, (photo, image) in enumerate(zip(photos, images, strict=True)):
         found = faces.detect(image)
-        has_text = ocr.likely_has_text(image)
-        text = ocr.read_text(_open_rendition(photo, "l")) if has_text else ""
-        signals = classifier.Signals(face_ratio=faces.largest_face_ratio(found, image.size), has_text=has_text)
+        lines = ocr.text_lines(image)
+        text = ocr.read_text(_open_rendition(photo, "l")) if lines.likely else ""
+        signals = classifier.picture_signals(image, found, lines)
         row = slice(index, index + 1)
-        ((category, confidence),) = classifier.classify(seen.features[row], seen.imagenet_probs[row], [signals])
-        if category == "document" and not has_text:  # the text gate misses tilted or small pages
+        (decision,) = classifier.classify(seen.features[row], seen.imagenet_probs[row], [signals])
+        if decision.category == "document" and not lines.likely:  # the text gate misses tilted or small pages
             text = ocr.read_text(_open_rendition(photo, "l"))
         tags = labels.top_labels(seen.imagenet_probs[index])
         with transaction.atomic():  # with pgvector, the picture's vector changes in the analysis's transaction
@@ -53,8 +53,8 @@ def analyze_photos(photo_ids: Sequence) -> int:
                 photo=photo,
                 defaults={
                     "features": encode_features(seen.features[index]),
-                    "category": category,
-                    "confidence": round(float(confidence), 4),
+                    "category": decision.category,
+                    "confidence": round(decision.confidence, 4),
                     "labels": [[name, round(float(score), 4)] for name, score in tags],
                     "text": text[:20000],
                     "faces": _face_boxes(found, (photo.width or image.width) / image.width),

@@ -4,15 +4,17 @@ Nothing is downloaded here: every picture comes from an installed Debian package
 sample data, or is rendered on the spot. Install the sources first (Debian 12)::
 
     apt-get install --no-install-recommends openclipart-png tuxpaint-stamps-default gnome-backgrounds \
-        mate-backgrounds plasma-workspace-wallpapers ukui-wallpapers lomiri-wallpapers \
-        lomiri-wallpapers-20.04 sway-backgrounds gcompris-qt-data poppler-utils fonts-dejavu-core fonts-liberation
+        mate-backgrounds plasma-workspace-wallpapers ukui-wallpapers lomiri-wallpapers sway-backgrounds \
+        gcompris-qt-data poppler-utils fonts-dejavu-core fonts-liberation fonts-noto-cjk fonts-wqy-microhei \
+        renpy-thequestion wesnoth-1.16-data gimp-help-en
 
 then ``python -m photocloud.vision.training_data DIR``. Missing sources are skipped with a note. Besides the
-seven category folders, ``DIR/photo/`` holds photographs of none of them (see ``classifier.OTHER_PHOTO``).
+seven category folders, ``DIR/other/`` holds pictures of none of them (objects, vehicles, tools, flowers and
+leaves close up): the head learns to leave such pictures without a confident category.
 
-Several pictures made from one source (crops of one wallpaper, one stamp on several backgrounds) share a
-*group*: the part of the file name before ``~``. ``train-classifier`` keeps a group on one side of the
-held-out split, so the test never sees a near-copy of a training picture.
+A file is named ``<source>__<group>~<k>.jpg``. The *source* is the package (and collection inside it) a picture
+comes from: ``train-classifier --evaluate`` predicts each source with a head trained without it. Several pictures
+made from one original (crops of one wallpaper, one stamp on several backgrounds) share a *group*.
 
 scikit-image's astronaut, chelsea (cat), coffee and page are deliberately NOT used: they are the test pictures.
 """
@@ -145,9 +147,8 @@ GCOMPRIS = {
         "explore_world_animals": list(range(1, 17)),
     },
     "illustration": {"details": [3, 5, 8, 9, 11, 13, 16, 20], "lang": list(range(1, 117))},
-    # Photographs of none of the seven (tools, tableware, solar panels, hands, instruments, under water): they
-    # teach the head that a photograph of something else is still not an illustration.
-    "photo": {
+    # Photographs of none of the seven (tools, tableware, solar panels, hands, instruments, under water).
+    "other": {
         "categorization": [3, 7, 8, 12, 14, 24, 27, 28, *range(29, 57), *range(108, 124)],
         "clickgame": list(range(1, 8)),
         "leftright": list(range(1, 9)),
@@ -165,17 +166,24 @@ def build(out: Path, seed: int = 0, per_class: int = 160) -> dict[str, int]:
     _gcompris(out)
     _stamps(out, rng, "animal", "animals", per_class)
     _stamps(out, rng, "food", "food", per_class)
+    for folder in OTHER_STAMPS:
+        _stamps(out, rng, "other", folder, per_class // 4)
     _clipart(out, rng, per_class)
+    _visual_novel(out, rng)
+    _painted_portraits(out, rng, per_class // 2)
     _lfw_faces(out, rng)
     _documents(out, rng, per_class)
+    _cjk_documents(out, rng, per_class // 2)
+    _screens(out, rng, per_class // 2)
+    _help_screenshots(out, rng, per_class // 2)
     return {c.name: len(list(c.iterdir())) for c in sorted(out.iterdir()) if c.is_dir()}
 
 
-def _save(image: Image.Image, out: Path, label: str, name: str) -> None:
+def _save(image: Image.Image, out: Path, label: str, source: str, name: str) -> None:
     image = image.convert("RGB")
     image.thumbnail((MAX_SIDE, MAX_SIDE))
     (out / label).mkdir(parents=True, exist_ok=True)
-    image.save(out / label / f"{name}.jpg", quality=88)
+    image.save(out / label / f"{source}__{name}.jpg", quality=88)
 
 
 def _wallpaper_file(entry: str) -> str | None:
@@ -198,12 +206,12 @@ def _wallpapers(out: Path, rng: random.Random) -> None:
                 image = image.convert("RGB")
             image.thumbnail((1600, 1600))
             group = "wp-" + entry.replace("/", "-").rsplit(".", 1)[0]
-            _save(image, out, label, f"{group}~full")
+            _save(image, out, label, "wallpapers", f"{group}~full")
             for k in range(WALLPAPER_CROPS):  # random crops: other framings of the same scene, same group
                 w, h = image.size
                 side = int(min(w, h) * rng.uniform(0.5, 0.9))
                 x, y = rng.randrange(w - side + 1), rng.randrange(h - side + 1)
-                _save(image.crop((x, y, x + side, y + side)), out, label, f"{group}~{k}")
+                _save(image.crop((x, y, x + side, y + side)), out, label, "wallpapers", f"{group}~{k}")
 
 
 def _gcompris_pictures(resource: str) -> list[Image.Image]:
@@ -240,7 +248,7 @@ def _gcompris(out: Path) -> None:
             pictures = _gcompris_pictures(resource)
             for n in numbers:
                 if n <= len(pictures):
-                    _save(pictures[n - 1], out, label, f"gc-{resource}-{n:03d}")
+                    _save(pictures[n - 1], out, label, f"gcompris-{resource}", f"{n:03d}")
 
 
 def _background(rng: random.Random, size: int) -> Image.Image:
@@ -272,6 +280,10 @@ def _composite(stamp: Image.Image, rng: random.Random) -> Image.Image:
     return canvas
 
 
+# Tux Paint stamp folders of photographed things that are none of the seven categories.
+OTHER_STAMPS = ("household", "vehicles", "hobbies", "sports", "plants")
+
+
 def _stamps(out: Path, rng: random.Random, label: str, folder: str, limit: int) -> None:
     """Tux Paint's photographic stamps (cut-outs with transparency), composited onto surfaces; cartoons excluded."""
     files = sorted(
@@ -286,9 +298,8 @@ def _stamps(out: Path, rng: random.Random, label: str, folder: str, limit: int) 
     for path in files[:limit]:
         with Image.open(path) as stamp:
             stamp.load()
-            group = "tux-" + Path(path).stem
             for k in range(copies):
-                _save(_composite(stamp, rng), out, label, f"{group}~{k}")
+                _save(_composite(stamp, rng), out, label, f"tuxpaint-{folder}", f"{Path(path).stem}~{k}")
 
 
 def _clipart(out: Path, rng: random.Random, limit: int) -> None:
@@ -304,7 +315,7 @@ def _clipart(out: Path, rng: random.Random, limit: int) -> None:
             canvas = Image.new("RGB", (max(drawing.size),) * 2, "white")
             rgba = drawing.convert("RGBA")
             canvas.paste(rgba, ((canvas.width - rgba.width) // 2, (canvas.height - rgba.height) // 2), rgba)
-            _save(canvas, out, "illustration", "oc-" + Path(path).stem)
+            _save(canvas, out, "illustration", "openclipart", Path(path).stem)
 
 
 def _lfw_faces(out: Path, rng: random.Random) -> None:
@@ -321,7 +332,7 @@ def _lfw_faces(out: Path, rng: random.Random) -> None:
         side = 200 + 2 * rng.randint(10, 300)
         canvas = _background(rng, side)
         canvas.paste(rgb, ((side - 200) // 2, rng.randint(0, (side - 200) // 2)))
-        _save(canvas, out, "portrait", f"lfw-{i:03d}")
+        _save(canvas, out, "portrait", "skimage-lfw", f"{i:03d}")
 
 
 # ---- documents -------------------------------------------------------------------------------------------
@@ -468,7 +479,7 @@ def _documents(out: Path, rng: random.Random, limit: int) -> None:
     fonts = _fonts()
     if fonts:
         for i in range(limit):
-            _save(render_document(rng, fonts), out, "document", f"render-{i:03d}")
+            _save(render_document(rng, fonts), out, "document", "rendered-latin", f"{i:03d}")
     else:
         print("skipped (no fonts in fonts-dejavu-core / fonts-liberation): rendered documents", file=sys.stderr)
     pdfs = sorted(glob.glob("/usr/share/doc/**/*.pdf", recursive=True))
@@ -488,7 +499,318 @@ def _documents(out: Path, rng: random.Random, limit: int) -> None:
             for path in rng.sample(pages, min(12, len(pages))):
                 with Image.open(path) as page:
                     image = _photographed(page.convert("RGB"), rng) if rng.random() < 0.5 else page.copy()
-                _save(image, out, "document", f"pdf-{Path(pdf).stem}~{Path(path).stem}")
+                _save(image, out, "document", "pdf-manuals", f"{Path(pdf).stem}~{Path(path).stem}")
+
+
+# ---- drawn people: illustrations even though the face detector fires on them ------------------------------
+
+
+def _visual_novel(out: Path, rng: random.Random) -> None:
+    """Anime frames: the Ren'Py game "The Question" (its drawn backgrounds with its heroine in front), and close-ups
+    of her face, as a screenshot or a fan's crop would show them."""
+    folder = Path("/usr/share/games/renpy/the_question/game/images")
+    backgrounds, sprites = sorted(folder.glob("bg *.jpg")), sorted(folder.glob("sylvie *.png"))
+    if not backgrounds or not sprites:
+        print("skipped (renpy-thequestion not installed): anime frames", file=sys.stderr)
+        return
+    for b, background_path in enumerate(backgrounds):
+        with Image.open(background_path) as background:
+            background = background.convert("RGB")
+        _save(background, out, "illustration", "renpy-thequestion", f"bg{b}~full")
+        for s, sprite_path in enumerate(sprites):
+            with Image.open(sprite_path) as sprite:
+                sprite = sprite.convert("RGBA")
+            frame = background.copy()
+            scale = rng.uniform(0.8, 1.3) * frame.height / sprite.height
+            sprite = sprite.resize((int(sprite.width * scale), int(sprite.height * scale)))
+            frame.paste(sprite, (rng.randrange(max(1, frame.width - sprite.width)), frame.height // 8), sprite)
+            if rng.random() < 0.5:  # a close-up: her head and shoulders fill the picture
+                x = max(0, min(frame.width - 1, frame.width // 2 - rng.randrange(frame.height // 2)))
+                frame = frame.crop((x, 0, x + frame.height // 2, frame.height // 2))
+            _save(frame, out, "illustration", "renpy-thequestion", f"s{s}~{b}")
+
+
+def _painted_portraits(out: Path, rng: random.Random, limit: int) -> None:
+    """Painted head-and-shoulders portraits of The Battle for Wesnoth's characters (humans, elves, dwarves…)."""
+    files = sorted(glob.glob("/usr/share/games/wesnoth/*/data/core/images/portraits/**/*.png", recursive=True))
+    if not files:
+        print("skipped (wesnoth-1.16-data not installed): painted portraits", file=sys.stderr)
+    for path in rng.sample(files, min(limit, len(files))):
+        with Image.open(path) as portrait:
+            canvas = _background(rng, max(portrait.size))
+            rgba = portrait.convert("RGBA")
+            canvas.paste(rgba, (0, canvas.height - rgba.height), rgba)
+        _save(canvas, out, "illustration", "wesnoth-portraits", Path(path).stem)
+
+
+# ---- documents in other scripts, screens, slides, covers ----------------------------------------------------
+
+CJK_FONTS = (
+    "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
+    "/usr/share/fonts/opentype/noto/NotoSerifCJK-Regular.ttc",
+    "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",
+)
+CHINESE = [
+    "发票",
+    "增值税",
+    "普通发票",
+    "购买方",
+    "名称",
+    "纳税人识别号",
+    "地址",
+    "电话",
+    "开户行",
+    "账号",
+    "货物",
+    "服务",
+    "规格型号",
+    "单位",
+    "数量",
+    "单价",
+    "金额",
+    "税率",
+    "税额",
+    "合计",
+    "价税合计",
+    "大写",
+    "小写",
+    "销售方",
+    "收款人",
+    "复核",
+    "开票人",
+    "出租车",
+    "收据",
+    "会议",
+    "通知",
+    "时间",
+    "地点",
+    "参会人员",
+    "议程",
+    "请",
+    "准时",
+    "出席",
+    "菜单",
+    "红烧肉",
+    "宫保鸡丁",
+    "米饭",
+    "火车票",
+    "车次",
+    "座位",
+    "二等座",
+    "检票口",
+    "房租",
+    "收到",
+    "人民币",
+    "元",
+    "整",
+    "月份",
+    "备注",
+    "日期",
+    "年",
+    "月",
+    "日",
+    "公司",
+    "有限",
+    "责任",
+    "北京",
+    "上海",
+    "深圳",
+    "合同",
+    "甲方",
+    "乙方",
+    "条款",
+    "签字",
+    "盖章",
+    "报告",
+    "总结",
+    "项目",
+    "预算",
+    "第一章",
+    "第二节",
+    "说明",
+    "注意事项",
+]
+JAPANESE = [
+    "請求書",
+    "領収書",
+    "合計",
+    "金額",
+    "消費税",
+    "お支払い",
+    "期限",
+    "株式会社",
+    "御中",
+    "様",
+    "品名",
+    "数量",
+    "単価",
+    "備考",
+    "会議",
+    "議事録",
+    "日時",
+    "場所",
+    "出席者",
+    "の",
+    "お知らせ",
+    "メニュー",
+    "ラーメン",
+    "定食",
+    "税込",
+    "円",
+    "東京都",
+    "電話",
+    "ありがとうございました",
+    "またのご来店",
+    "お待ちしております",
+]
+
+
+def _cjk_line(rng: random.Random, words: list[str], width: int, font, draw) -> str:
+    line = ""
+    while True:
+        piece = rng.choice(words) + (rng.choice(["：", "，", "", ""]) if rng.random() < 0.3 else "")
+        if rng.random() < 0.2:
+            piece += f"{rng.uniform(1, 9999):.2f}"
+        if draw.textlength(line + piece, font=font) > width:
+            return line
+        line += piece
+
+
+def render_cjk_page(rng: random.Random, fonts: list[str]) -> Image.Image:
+    """A Chinese or Japanese page: an invoice, receipt, notice, menu or ticket, with ruled boxes or plain lines."""
+    words = CHINESE if rng.random() < 0.75 else JAPANESE
+    receipt = rng.random() < 0.3
+    width, height = (420, 800) if receipt else rng.choice([(850, 1100), (1100, 700), (900, 600)])
+    page = Image.new("RGB", (width, height), tuple(rng.randint(235, 255) for _ in range(3)))
+    draw = ImageDraw.Draw(page)
+    font_path = rng.choice(fonts)
+    size = rng.randint(14, 24)
+    font, title = ImageFont.truetype(font_path, size), ImageFont.truetype(font_path, int(size * 1.7))
+    ink = rng.choice([(20, 20, 20), (40, 40, 120), (120, 40, 40)])
+    margin = rng.randint(30, 70)
+    draw.text((width // 2 - 3 * int(size * 1.7), margin), "".join(rng.sample(words, 3)), font=title, fill=ink)
+    y = margin + int(size * 3)
+    boxed = rng.random() < 0.5
+    while y < height - margin - size:
+        if boxed:
+            cells = rng.randint(2, 5)
+            for c in range(cells):
+                x0 = margin + c * (width - 2 * margin) // cells
+                draw.rectangle((x0, y - 4, x0 + (width - 2 * margin) // cells, y + size + 8), outline=ink)
+                draw.text(
+                    (x0 + 5, y),
+                    _cjk_line(rng, words, (width - 2 * margin) // cells - 10, font, draw),
+                    font=font,
+                    fill=ink,
+                )
+            y += size + 12
+        else:
+            draw.text((margin, y), _cjk_line(rng, words, width - 2 * margin, font, draw), font=font, fill=ink)
+            y += int(size * rng.uniform(1.3, 1.8))
+    if rng.random() < 0.3:  # a red seal
+        cx, cy, r = rng.randrange(width // 2, width - 60), rng.randrange(height // 2, height - 60), 50
+        draw.ellipse((cx - r, cy - r, cx + r, cy + r), outline=(200, 30, 30), width=4)
+    return page
+
+
+def _cjk_documents(out: Path, rng: random.Random, limit: int) -> None:
+    fonts = [f for f in CJK_FONTS if os.path.exists(f)]
+    if not fonts:
+        print(
+            "skipped (fonts-noto-cjk / fonts-wqy-microhei not installed): Chinese and Japanese pages", file=sys.stderr
+        )
+        return
+    for i in range(limit):
+        page = render_cjk_page(rng, fonts)
+        _save(_photographed(page, rng) if rng.random() < 0.4 else page, out, "document", "rendered-cjk", f"{i:03d}")
+
+
+def render_screen(rng: random.Random, fonts: list[str]) -> Image.Image:
+    """A phone screenshot (chat, settings list, message list), a slide or a book cover, in Latin or Chinese text."""
+    kind = rng.choice(["phone", "phone", "slide", "cover"])
+    words = CHINESE if rng.random() < 0.5 else WORDS
+    joiner = "" if words is CHINESE else " "
+    phrase = lambda n: joiner.join(rng.choice(words) for _ in range(n))  # noqa: E731
+    light = rng.random() < 0.7
+    paper = (250, 250, 250) if light else (24, 24, 28)
+    ink = (20, 20, 20) if light else (235, 235, 235)
+    accent = tuple(rng.randint(30, 220) for _ in range(3))
+    font_path = rng.choice(fonts)
+    if kind == "phone":
+        width, height = 540, 1170
+        screen = Image.new("RGB", (width, height), paper)
+        draw = ImageDraw.Draw(screen)
+        small, font = ImageFont.truetype(font_path, 22), ImageFont.truetype(font_path, rng.randint(26, 34))
+        draw.text((24, 12), f"{rng.randint(0, 23)}:{rng.randint(0, 59):02d}", font=small, fill=ink)
+        draw.rectangle((0, 60, width, 150), fill=accent)
+        draw.text((24, 85), phrase(2), font=font, fill=(255, 255, 255))
+        y, chat = 180, rng.random() < 0.5
+        while y < height - 120:
+            if chat:  # bubbles left and right
+                right = rng.random() < 0.5
+                text = phrase(rng.randint(2, 5))
+                w = min(width - 140, int(draw.textlength(text, font=font)) + 30)
+                x = width - w - 20 if right else 90
+                if not right:
+                    draw.ellipse((20, y, 70, y + 50), fill=tuple(rng.randint(60, 220) for _ in range(3)))
+                draw.rounded_rectangle((x, y, x + w, y + 56), 16, fill=accent if right else (225, 225, 230))
+                draw.text((x + 15, y + 12), text, font=font, fill=(0, 0, 0))
+                y += 80
+            else:  # a list: icon, title, detail, divider
+                draw.rounded_rectangle((24, y, 84, y + 60), 12, fill=tuple(rng.randint(40, 230) for _ in range(3)))
+                draw.text((104, y), phrase(2), font=font, fill=ink)
+                draw.text((104, y + 38), phrase(4), font=small, fill=(128, 128, 128))
+                draw.line((104, y + 78, width, y + 78), fill=(200, 200, 200))
+                y += 96
+        return screen
+    width, height = (1280, 720) if kind == "slide" else (600, 900)
+    screen = Image.new("RGB", (width, height), paper if kind == "slide" else accent)
+    draw = ImageDraw.Draw(screen)
+    if kind == "slide":
+        draw.rectangle((0, 0, width, 110), fill=accent)
+        draw.text((50, 30), phrase(3), font=ImageFont.truetype(font_path, 48), fill=(255, 255, 255))
+        font = ImageFont.truetype(font_path, 34)
+        for n in range(rng.randint(3, 7)):
+            draw.text((80, 160 + n * 75), "• " + phrase(rng.randint(3, 6)), font=font, fill=ink)
+        return screen
+    big = ImageFont.truetype(font_path, rng.randint(56, 80))
+    draw.text((50, 120), phrase(2), font=big, fill=(255, 255, 255))
+    draw.text((50, 120 + big.size + 20), phrase(3), font=ImageFont.truetype(font_path, 32), fill=(240, 240, 240))
+    draw.rectangle((50, 420, width - 50, 700), fill=tuple(rng.randint(0, 255) for _ in range(3)))  # cover art
+    draw.text((50, height - 110), phrase(2), font=ImageFont.truetype(font_path, 36), fill=(255, 255, 255))
+    return screen
+
+
+def _screens(out: Path, rng: random.Random, limit: int) -> None:
+    fonts = [f for f in CJK_FONTS if os.path.exists(f)]
+    if not fonts:
+        print("skipped (fonts-noto-cjk not installed): screenshots, slides and covers", file=sys.stderr)
+        return
+    for i in range(limit):
+        _save(render_screen(rng, fonts), out, "document", "rendered-screens", f"{i:03d}")
+
+
+def _help_screenshots(out: Path, rng: random.Random, limit: int) -> None:
+    """Screenshots of dialogs and menus from the GIMP manual (not its filter examples, which are photographs)."""
+    root = "/usr/share/gimp/2.0/help/en/images/"
+    files = sorted(f for d in ("dialogs", "preferences") for f in glob.glob(root + d + "/**/*.png", recursive=True))
+    if not files:
+        print("skipped (gimp-help-en not installed): screenshots", file=sys.stderr)
+    rng.shuffle(files)
+    taken = 0
+    for path in files:
+        with Image.open(path) as shot:
+            if min(shot.size) < 250:
+                continue
+            shot = flatten(shot)
+        _save(shot, out, "document", "gimp-help", Path(path).stem)
+        taken += 1
+        if taken >= limit:
+            break
+
+
+def flatten(image: Image.Image) -> Image.Image:
+    return _on_white(image) if image.mode in ("RGBA", "LA", "P") else image.convert("RGB")
 
 
 if __name__ == "__main__":
