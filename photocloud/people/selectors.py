@@ -112,3 +112,9 @@ def showing(viewer, person_ids: list) -> Q:
     for person_id in dict.fromkeys(person_ids):
         condition &= Q(pk__in=Face.objects.filter(owner=viewer, person_id=person_id).values("photo_id"))
     return condition
+
+
+def choices(viewer, exclude=None) -> list[Person]:
+    """The viewer's people as options to move a face to or merge with (names and ids only)."""
+    people = people_of(viewer, hidden=None).select_related(None).only("pk", "name")
+    return list(people.exclude(pk=exclude.pk) if exclude else people)

@@ -47,7 +47,7 @@ def person(request, pk):
             "person": shown,
             "cover": selectors.shown_cover(shown),
             "page": page_of(request, selectors.photos_of(request.user, shown)),
-            "others": selectors.people_of(request.user, hidden=None).exclude(pk=shown.pk).only("pk", "name"),
+            "others": selectors.choices(request.user, exclude=shown),
         },
     )
 

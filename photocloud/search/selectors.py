@@ -198,7 +198,9 @@ class SearchResults:
         return facets(self.allowed.filter(pk__in=self.results.ids)) if self.results.ids else {}
 
     def reasons(self, photos) -> dict:
-        return reasons(self.parsed, photos, self.distances)
+        explained = reasons(self.parsed, photos, self.distances)
+        named = [f"person “{person.name}”" for person in self.people]  # the viewer's own people only
+        return {pk: [*named, *found][:3] for pk, found in explained.items()}
 
 
 def search(

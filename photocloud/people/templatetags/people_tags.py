@@ -59,7 +59,7 @@ def photo_people(context, photo):
     return {
         "photo": photo,
         "faces": faces,
-        "people": list(selectors.people_of(user, hidden=None).only("pk", "name")) if faces else [],
+        "people": selectors.choices(user) if faces else [],
         "csrf_token": context.get("csrf_token"),
         "request": context["request"],
     }
