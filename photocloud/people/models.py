@@ -103,6 +103,7 @@ class FaceGrouping(models.Model):
 
     owner = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
     faces_at_tidy = models.PositiveIntegerField(default=0)
+    new_faces = models.PositiveIntegerField(default=0, help_text="Faces added since the last full pass")
     tidied_at = models.DateTimeField(auto_now=True)
 
     def __str__(self):

@@ -10,6 +10,7 @@ from collections.abc import Iterable, Sequence
 
 import numpy as np
 from django.db import transaction
+from django.db.models import F
 
 from photocloud.library.models import Photo
 from photocloud.vision import faces as face_models
@@ -104,22 +105,25 @@ def place(owner_id, faces: list[Face]) -> None:
     """New faces join the owner's closest people (clustering.nearest); the rest wait, and gather into new people
     when enough are alike. Runs the full pass instead when enough faces came since the last one."""
     grouping, _ = FaceGrouping.objects.get_or_create(owner_id=owner_id)
-    total = Face.objects.filter(owner_id=owner_id).count()
-    if total - grouping.faces_at_tidy >= max(TIDY_EVERY, grouping.faces_at_tidy // 10):
+    FaceGrouping.objects.filter(pk=grouping.pk).update(new_faces=F("new_faces") + len(faces))
+    if grouping.new_faces + len(faces) >= max(TIDY_EVERY, grouping.faces_at_tidy // 10):
         tidy(owner_id)
         return
     eligible = [face for face in faces if face.quality >= clustering.MIN_QUALITY]
-    if eligible:
-        person_ids, centroids = _centroids(owner_id)
-        chosen, _ = clustering.nearest(decode_embeddings([face.embedding for face in eligible]), centroids)
-        with transaction.atomic():
-            joined = set()
-            for face, index in zip(eligible, chosen, strict=True):
-                if index >= 0:
-                    Face.objects.filter(pk=face.pk).update(person_id=person_ids[index])
-                    joined.add(person_ids[index])
-            refresh_people(joined)
-    gather_waiting(owner_id)
+    if not eligible:
+        return
+    person_ids, centroids = _centroids(owner_id)
+    chosen, _ = clustering.nearest(decode_embeddings([face.embedding for face in eligible]), centroids)
+    joined: dict[int, list[int]] = {}
+    for face, index in zip(eligible, chosen, strict=True):
+        if index >= 0:
+            joined.setdefault(person_ids[index], []).append(face.pk)
+    with transaction.atomic():
+        for person_id, members in joined.items():
+            Face.objects.filter(pk__in=members).update(person_id=person_id)
+        refresh_people(joined)
+    if (chosen < 0).any():  # some wait: perhaps enough of them now to make a new person
+        gather_waiting(owner_id)
 
 
 def _waiting(owner_id):
@@ -206,7 +210,8 @@ def tidy(owner_id) -> None:
                 Face.objects.filter(pk__in=members).update(person_id=person_id)
             refresh_people(joined)
         FaceGrouping.objects.update_or_create(
-            owner_id=owner_id, defaults={"faces_at_tidy": Face.objects.filter(owner_id=owner_id).count()}
+            owner_id=owner_id,
+            defaults={"faces_at_tidy": Face.objects.filter(owner_id=owner_id).count(), "new_faces": 0},
         )
     gather_waiting(owner_id)
 

@@ -17,7 +17,9 @@ DATA = Path(__file__).parent / "data"
 
 def test_the_same_person_in_different_photos_is_one_person_and_others_stay_apart(alice, api, upload):
     album = library.create_album(alice, title="Press", category="people", access="public")
-    files = [(f"{name}.jpg", (DATA / f"{name}.jpg").read_bytes()) for name in ("obama-1", "obama-2", "obama-3", "biden")]
+    files = [
+        (f"{name}.jpg", (DATA / f"{name}.jpg").read_bytes()) for name in ("obama-1", "obama-2", "obama-3", "biden")
+    ]
     files.append(("astronaut.jpg", images.jpeg("astronaut")))
     response = upload(api, files, album)
     assert response.status_code in (200, 201), response.json()
