@@ -19,6 +19,8 @@ GATHER = 0.50  # face to face, for a new person to form
 STRAY = 0.30  # the full pass takes an automatic member this far from its person's centroid out again
 MIN_FACES = 3  # faces needed before a new person appears (a stranger seen twice stays unnamed)
 MIN_QUALITY = 0.5  # faces below this (small or unsure) are kept with their picture but never grouped
+EMBEDDING_SIZE = 128
+CHUNK = 5000  # waiting faces offered at a time by the full pass (services._offer_waiting)
 BLOCK = 256  # rows per block of the neighbour search: 256 x 100,000 float32 similarities is 100 MB
 
 

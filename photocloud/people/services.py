@@ -123,7 +123,7 @@ def place(owner_id, faces: list[Face]) -> None:
             Face.objects.filter(pk__in=members).update(person_id=person_id)
         refresh_people(joined)
     if (chosen < 0).any():  # some wait: perhaps enough of them now to make a new person
-        gather_waiting(owner_id)
+        gather_waiting(owner_id, around={face.pk for face, index in zip(eligible, chosen, strict=True) if index < 0})
 
 
 def _waiting(owner_id):
@@ -133,22 +133,40 @@ def _waiting(owner_id):
     )
 
 
-def gather_waiting(owner_id) -> int:
-    """New people from the waiting faces that are alike enough (clustering.gather); returns how many."""
-    rows = list(_waiting(owner_id).values_list("pk", "embedding"))
-    if len(rows) < clustering.MIN_FACES:
+def gather_waiting(owner_id, around: set) -> int:
+    """New people from waiting faces alike enough (clustering.gather), around `around`, the faces that just started
+    waiting: a new person can only form around a new face, so only those and the waiting faces alike to them are
+    gathered, and the cost follows the new faces, not the pool. Returns how many people were made."""
+    rows = list(_waiting(owner_id).order_by("pk").values_list("pk", "embedding"))
+    vectors = decode_embeddings([blob for _, blob in rows])
+    fresh = [index for index, (pk, _) in enumerate(rows) if pk in around]
+    if not fresh:
         return 0
-    labels = clustering.gather(decode_embeddings([blob for _, blob in rows]))
+    near = (vectors[fresh] @ vectors.T >= clustering.GATHER).any(axis=0)
+    near[fresh] = True
+    if near.sum() < clustering.MIN_FACES:
+        return 0
+    chosen = np.flatnonzero(near)
+    return len(_new_people(owner_id, [rows[index][0] for index in chosen], clustering.gather(vectors[chosen])))
+
+
+def _new_people(owner_id, face_ids: list, labels: np.ndarray) -> list[Person]:
+    """A new person for each group of faces labelled alike (label >= 0)."""
     groups: dict[int, list[int]] = {}
-    for (pk, _), label in zip(rows, labels, strict=True):
+    for pk, label in zip(face_ids, labels, strict=True):
         if label >= 0:
             groups.setdefault(int(label), []).append(pk)
     with transaction.atomic():
-        for members in groups.values():
-            person = Person.objects.create(owner_id=owner_id)
-            Face.objects.filter(pk__in=members).update(person=person)
-        refresh_people(Person.objects.filter(owner_id=owner_id, centroid=b"").values_list("pk", flat=True))
-    return len(groups)
+        made = [Person.objects.create(owner_id=owner_id) for _ in groups]
+        for person, members in zip(made, groups.values(), strict=True):
+            _set_person(members, person.pk)
+        refresh_people([person.pk for person in made])
+    return made
+
+
+def _set_person(face_ids: list, person_id) -> None:
+    for start in range(0, len(face_ids), 1000):  # within every database's limit of query parameters
+        Face.objects.filter(pk__in=face_ids[start : start + 1000]).update(person_id=person_id)
 
 
 def refresh_people(person_ids: Iterable) -> None:
@@ -192,37 +210,49 @@ def tidy(owner_id) -> None:
                 for (pk, _, _), sim in zip(placed, (vectors * own).sum(axis=1), strict=True)
                 if sim < clustering.STRAY
             ]
-            left = set(Face.objects.filter(pk__in=strays).values_list("person_id", flat=True))
-            Face.objects.filter(pk__in=strays).update(person=None)
+            left = {person_id for pk, person_id, _ in placed if pk in set(strays)}
+            _set_person(strays, None)
             refresh_people(left)
             person_ids, centroids = _centroids(owner_id)
-        waiting = list(_waiting(owner_id).values_list("pk", "embedding"))
-        if waiting:
-            rejected = _rejections([pk for pk, _ in waiting])
-            index_of = {pk: index for index, pk in enumerate(person_ids)}
-            banned = [[index_of[p] for p in rejected.get(pk, ()) if p in index_of] for pk, _ in waiting]
-            chosen, _ = clustering.nearest(decode_embeddings([blob for _, blob in waiting]), centroids, banned=banned)
-            joined = {}
-            for (pk, _), index in zip(waiting, chosen, strict=True):
-                if index >= 0:
-                    joined.setdefault(person_ids[index], []).append(pk)
-            for person_id, members in joined.items():
-                Face.objects.filter(pk__in=members).update(person_id=person_id)
-            refresh_people(joined)
+        _offer_waiting(owner_id, person_ids, centroids)
         FaceGrouping.objects.update_or_create(
             owner_id=owner_id,
             defaults={"faces_at_tidy": Face.objects.filter(owner_id=owner_id).count(), "new_faces": 0},
         )
-    gather_waiting(owner_id)
 
 
-def _rejections(face_ids: list) -> dict[int, set]:
-    found: dict[int, set] = {}
-    for face_id, person_id in Face.rejected.through.objects.filter(face_id__in=face_ids).values_list(
+def _offer_waiting(owner_id, person_ids: list, centroids: np.ndarray) -> None:
+    """Every waiting face, a chunk at a time in upload order: it joins the closest person (never one it was taken
+    from), or waits in a pool that gathers into new people, whose centroids the next chunks are offered. Grouping
+    a whole library from nothing thus costs chunks x (people + pool), not faces squared."""
+    waiting = list(_waiting(owner_id).order_by("pk").values_list("pk", "embedding"))
+    rejected: dict[int, set] = {}
+    for face_id, person_id in Face.rejected.through.objects.filter(face__owner_id=owner_id).values_list(
         "face_id", "person_id"
     ):
-        found.setdefault(face_id, set()).add(person_id)
-    return found
+        rejected.setdefault(face_id, set()).add(person_id)
+    person_ids = list(person_ids)
+    joined: dict[int, list] = {}
+    pool_ids, pool = [], np.zeros((0, clustering.EMBEDDING_SIZE), np.float32)
+    for start in range(0, len(waiting), clustering.CHUNK):
+        chunk = waiting[start : start + clustering.CHUNK]
+        vectors = decode_embeddings([blob for _, blob in chunk])
+        index_of = {pk: index for index, pk in enumerate(person_ids)}
+        banned = [[index_of[p] for p in rejected.get(pk, ()) if p in index_of] for pk, _ in chunk]
+        chosen, _ = clustering.nearest(vectors, centroids, banned=banned)
+        for (pk, _), index in zip(chunk, chosen, strict=True):
+            if index >= 0:
+                joined.setdefault(person_ids[index], []).append(pk)
+        pool_ids += [pk for (pk, _), index in zip(chunk, chosen, strict=True) if index < 0]
+        pool = np.vstack([pool, vectors[chosen < 0]])
+        labels = clustering.gather(pool) if len(pool) >= clustering.MIN_FACES else np.full(len(pool), -1)
+        for person in _new_people(owner_id, pool_ids, labels):
+            person_ids.append(person.pk)
+            centroids = np.vstack([centroids, decode_embeddings([person.centroid])])
+        pool_ids, pool = [pk for pk, label in zip(pool_ids, labels, strict=True) if label < 0], pool[labels < 0]
+    for person_id, members in joined.items():
+        _set_person(members, person_id)
+    refresh_people(joined)
 
 
 def backfill(progress=None) -> int:
