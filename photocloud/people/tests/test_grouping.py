@@ -122,3 +122,14 @@ def test_gather_is_dbscan_on_cosine():
     labels = clustering.gather(faces)
     assert len(set(labels[:20])) == 5 and all(len(set(labels[i : i + 4])) == 1 for i in range(0, 20, 4))
     assert (labels[20:] == -1).all()
+
+
+def test_cluster_faces_command_backfills_pictures_analysed_before_people(album, alice):
+    from django.core.management import call_command
+
+    anna = identity()
+    for _ in range(3):
+        picture_of(album, anna, run=False)  # analysed, but no faces made yet (as after an upgrade)
+    assert not Face.objects.exists()
+    call_command("cluster_faces")
+    assert Face.objects.count() == 3 and Person.objects.get().faces.count() == 3
