@@ -150,17 +150,17 @@ def gather_waiting(owner_id, around: set) -> int:
     return len(_new_people(owner_id, [rows[index][0] for index in chosen], clustering.gather(vectors[chosen])))
 
 
-def _new_people(owner_id, face_ids: list, labels: np.ndarray) -> list[Person]:
-    """A new person for each group of faces labelled alike (label >= 0)."""
+def _new_people(owner_id, face_ids: list, labels: np.ndarray) -> list[tuple[Person, int]]:
+    """A new person for each group of faces labelled alike (label >= 0); (person, label) pairs."""
     groups: dict[int, list[int]] = {}
     for pk, label in zip(face_ids, labels, strict=True):
         if label >= 0:
             groups.setdefault(int(label), []).append(pk)
     with transaction.atomic():
-        made = [Person.objects.create(owner_id=owner_id) for _ in groups]
-        for person, members in zip(made, groups.values(), strict=True):
-            _set_person(members, person.pk)
-        refresh_people([person.pk for person in made])
+        made = [(Person.objects.create(owner_id=owner_id), label) for label in groups]
+        for person, label in made:
+            _set_person(groups[label], person.pk)
+        refresh_people([person.pk for person, _ in made])
     return made
 
 
@@ -246,9 +246,9 @@ def _offer_waiting(owner_id, person_ids: list, centroids: np.ndarray) -> None:
         pool_ids += [pk for (pk, _), index in zip(chunk, chosen, strict=True) if index < 0]
         pool = np.vstack([pool, vectors[chosen < 0]])
         labels = clustering.gather(pool) if len(pool) >= clustering.MIN_FACES else np.full(len(pool), -1)
-        for person in _new_people(owner_id, pool_ids, labels):
+        for person, label in _new_people(owner_id, pool_ids, labels):
             person_ids.append(person.pk)
-            centroids = np.vstack([centroids, decode_embeddings([person.centroid])])
+            centroids = np.vstack([centroids, clustering.centroid(pool[labels == label])])
         pool_ids, pool = [pk for pk, label in zip(pool_ids, labels, strict=True) if label < 0], pool[labels < 0]
     for person_id, members in joined.items():
         _set_person(members, person_id)

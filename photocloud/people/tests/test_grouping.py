@@ -3,6 +3,7 @@ corrections kept, and the Trash."""
 
 import numpy as np
 import pytest
+from django.core.management import call_command
 
 from photocloud.library import services as library
 from photocloud.library import trash
@@ -125,11 +126,20 @@ def test_gather_is_dbscan_on_cosine():
 
 
 def test_cluster_faces_command_backfills_pictures_analysed_before_people(album, alice):
-    from django.core.management import call_command
-
     anna = identity()
     for _ in range(3):
         picture_of(album, anna, run=False)  # analysed, but no faces made yet (as after an upgrade)
     assert not Face.objects.exists()
     call_command("cluster_faces")
     assert Face.objects.count() == 3 and Person.objects.get().faces.count() == 3
+
+
+def test_the_full_pass_groups_a_library_from_nothing_a_chunk_at_a_time(album, alice, monkeypatch):
+    """People formed in one chunk take the faces of the next chunks: one person per identity, not one per chunk."""
+    monkeypatch.setattr(clustering, "CHUNK", 7)
+    people = [identity() for _ in range(4)]
+    for _ in range(6):
+        for person in people:
+            picture_of(album, person, run=False)
+    call_command("cluster_faces")
+    assert sorted(count for count, _ in people_by_size(alice)) == [6, 6, 6, 6]
