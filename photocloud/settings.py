@@ -69,6 +69,7 @@ INSTALLED_APPS = [
     "photocloud.social",
     "photocloud.library",
     "photocloud.vision",
+    "photocloud.people",
     "photocloud.search",
     "photocloud.crawler",
     "photocloud.sync",

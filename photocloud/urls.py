@@ -34,6 +34,7 @@ api_urlpatterns = [
     path("", include("photocloud.social.api_urls")),
     path("", include("photocloud.crawler.api_urls")),
     path("", include("photocloud.sync.api_urls")),
+    path("", include("photocloud.people.api_urls")),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
 ]
@@ -52,6 +53,7 @@ urlpatterns = [
     path("search/", include("photocloud.search.urls")),
     path("crawls/", include("photocloud.crawler.urls")),
     path("sync/", include("photocloud.sync.urls")),
+    path("people/", include("photocloud.people.urls")),
     path("", include("photocloud.social.urls")),
     path("", include("photocloud.vision.urls")),
     path("", include(([*pages.library_urlpatterns, *library_urls.urlpatterns], "library"))),

@@ -25,6 +25,8 @@ from rest_framework.throttling import SimpleRateThrottle
 
 from photocloud.accounts.models import ApiToken
 from photocloud.library import services
+from photocloud.people.models import Person
+from photocloud.people.tests.faces import identity, picture_of
 from photocloud.social import services as social
 from photocloud.sync import services as sync
 from photocloud.wsgi import application
@@ -117,6 +119,9 @@ def world(db, alice, bob, settings, monkeypatch, django_capture_on_commit_callba
     public = services.create_album(bob, title="Open", category="food", access="public")
     private = services.create_album(bob, title="Closed", category="food", access="private")
     comment = social.add_comment(alice, photo, "Nice light.")
+    anna = identity()
+    pictured = [picture_of(album, anna) for _ in range(3)]
+    person = Person.objects.get(owner=alice, faces__photo=pictured[0])
     session, _ = sync.start_upload(alice, sha256="ab" * 32, size=10, name="later.jpg")
     spare, _ = ApiToken.issue(alice, "spare")
     _, key = ApiToken.issue(alice, "fuzz")
@@ -124,7 +129,9 @@ def world(db, alice, bob, settings, monkeypatch, django_capture_on_commit_callba
     _world = World(
         ids={
             "albums": [str(album.pk), str(public.pk), str(private.pk)],
-            "photos": [str(photo.pk)],
+            "photos": [str(photo.pk), str(pictured[0].pk)],
+            "people": [str(person.pk)],
+            "faces": [str(person.faces.first().pk)],
             "comments": [str(comment.pk)],
             "uploads": [str(session.pk)],
             "tokens": [str(spare.pk)],

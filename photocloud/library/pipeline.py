@@ -3,6 +3,7 @@
     validate, store          library.services.ingest_upload, in the request: the whole file decodes; stored once
     metadata and renditions  library.tasks.process_photo -> library.services.process_photo
     analysis                 vision.tasks.analyze_photos -> vision.services.analyze_waiting (PHOTOCLOUD_VISION)
+    people                   people.tasks.cluster_faces -> people.services.faces_for_pictures (after analysis)
     search index             search.tasks.index_changes -> search.services.index_changes
     groupings                vision.tasks.update_groupings -> vision.lookalikes.queue_if_stale per owner
 
@@ -25,7 +26,7 @@ from dataclasses import dataclass
 from django.db import transaction
 
 # The stages after "metadata", in order. `register` accepts only these names.
-STAGES = ("analysis", "index", "groupings", "training")
+STAGES = ("analysis", "people", "index", "groupings", "training")
 
 # What a change is about. A change of category (or of the album, which carries one) means the owner's own classes
 # may have to be learned again. (A deletion needs no announcement: documents are deleted with their rows.)
@@ -44,7 +45,7 @@ _stages: dict[str, _Stage] = {}
 
 def register(stage: str, enqueue: Callable[..., object], enabled: Callable[[], bool] = lambda: True) -> None:
     """Called by the app that runs `stage`, from its AppConfig.ready. `enqueue` queues the stage's task:
-    analysis and groupings get `photo_ids`; index gets `photo_ids`, `album_ids`, `album_photo_ids` (albums whose
+    analysis, people and groupings get `photo_ids`; index gets `photo_ids`, `album_ids`, `album_photo_ids` (albums whose
     pictures' documents changed too); training gets `owner_ids`. All are lists of strings or integers."""
     if stage not in STAGES:
         raise ValueError(f"Unknown pipeline stage {stage!r}; the stages are {STAGES}.")
@@ -67,6 +68,7 @@ def stage_done(stage: str, photo_ids: Iterable) -> None:
             _queue("index", photo_ids=ids)
     elif stage == "analysis":
         _queue("index", photo_ids=ids)
+        _queue("people", photo_ids=ids)
         _queue("groupings", photo_ids=ids)
     elif stage == "failed":  # processing gave up: the picture is still found by its name and album
         _queue("index", photo_ids=ids)

@@ -84,6 +84,13 @@ class SearchForm(forms.Form):
         choices=_choices(ARCHIVED, "Included"),
         help_text="hide or only: your own archived pictures (others' are not affected)",
     )
+    person = forms.IntegerField(
+        required=False,
+        min_value=1,
+        max_value=2**63 - 1,
+        widget=forms.HiddenInput,
+        help_text="Id of one of your people: their pictures only (a person's name in the words does the same)",
+    )
     similar_to = forms.UUIDField(
         required=False, widget=forms.HiddenInput, help_text="Id of a picture: rank by visual similarity to it"
     )
@@ -103,6 +110,7 @@ class SearchForm(forms.Form):
         "orientation",
         "size",
         "archived",
+        "person",
     )
 
     def __init__(self, *args, user=None, **kwargs):

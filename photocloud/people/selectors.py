@@ -1,0 +1,120 @@
+"""Reads: the owner's people and faces. Everything starts from `owned_by(viewer)`: people, names and face boxes
+belong to the owner of the pictures and no one else ever reaches them (a visitor's queries simply find nothing)."""
+
+import re
+
+import numpy as np
+from django.db.models import Count, Q
+
+from photocloud.library.access import can_edit
+from photocloud.library.models import Photo
+
+from .models import Face, Person, decode_embeddings
+
+LIVE = Q(faces__photo__trashed_at__isnull=True)
+SIMILAR_FACES = 60  # pictures listed by "similar faces"
+
+
+def people_of(viewer, *, hidden: bool | None = False):
+    """The viewer's people that still have a face in a picture outside the Trash, most pictures first. `hidden`:
+    False leaves the hidden out, True gives only them, None both."""
+    people = (
+        Person.objects.owned_by(viewer)
+        .annotate(photo_count=Count("faces__photo", filter=LIVE, distinct=True))
+        .filter(photo_count__gt=0)
+        .select_related("cover__photo")
+        .order_by("-photo_count", "pk")
+    )
+    return people if hidden is None else people.filter(hidden=hidden)
+
+
+def person_of(viewer, pk) -> Person | None:
+    """One of the viewer's people (hidden ones too), with its count; None for anyone else's or an unknown id."""
+    return people_of(viewer, hidden=None).filter(pk=pk).first()
+
+
+def shown_cover(person: Person) -> Face | None:
+    """The person's cover face while its picture is outside the Trash, else their best face that is."""
+    if person.cover_id and person.cover.photo.trashed_at is None:
+        return person.cover
+    return Face.objects.live().filter(person=person).select_related("photo").order_by("-quality", "pk").first()
+
+
+def photos_of(viewer, person: Person):
+    """The person's pictures in timeline order (the viewer's own, outside the Trash)."""
+    return (
+        Photo.objects.owned_by(viewer)
+        .filter(pk__in=Face.objects.filter(person=person, owner=viewer).values("photo_id"))
+        .select_related("album", "owner")
+    )
+
+
+def faces_in(viewer, photo: Photo) -> list[Face]:
+    """The faces in a picture with their people, only for its owner: nobody else learns who is in it."""
+    if not can_edit(viewer, photo):
+        return []
+    return list(Face.objects.filter(photo=photo, owner=viewer).select_related("person").order_by("position"))
+
+
+def face_of(viewer, pk) -> Face | None:
+    return Face.objects.owned_by(viewer).live().filter(pk=pk).select_related("person", "photo").first()
+
+
+def similar_faces(viewer, face: Face, limit: int = SIMILAR_FACES) -> list[tuple[Photo, float]]:
+    """The viewer's pictures with the faces most like this one, most alike first (one exact pass over their faces,
+    a few tens of milliseconds at 100,000)."""
+    rows = list(
+        Face.objects.owned_by(viewer).live().exclude(photo_id=face.photo_id).values_list("photo_id", "embedding")
+    )
+    if not rows:
+        return []
+    similarity = decode_embeddings([blob for _, blob in rows]) @ face.vector
+    best: dict = {}
+    for index in np.argsort(-similarity):
+        photo_id = rows[index][0]
+        if photo_id not in best:
+            best[photo_id] = float(similarity[index])
+            if len(best) == limit:
+                break
+    photos = Photo.objects.owned_by(viewer).select_related("album", "owner").in_bulk(list(best))
+    return [(photos[pk], score) for pk, score in best.items() if pk in photos]
+
+
+def named_people(viewer) -> list[Person]:
+    """The viewer's named people that are not hidden, longest names first (so "Anna Lee" wins over "Anna")."""
+    if not viewer.is_authenticated:
+        return []
+    people = Person.objects.owned_by(viewer).filter(hidden=False).exclude(name="").only("pk", "name")
+    return sorted(people, key=lambda person: -len(person.name))
+
+
+def names_in_query(viewer, q: str) -> tuple[list[Person], str]:
+    """The viewer's own people named in a search (a name as whole words, any case; a Chinese name anywhere), and the
+    query without them: "Anna beach" is Anna's pictures matching "beach". Only the viewer's people are looked at,
+    so a name never matches for anyone else."""
+    found = []
+    rest = q
+    for person in named_people(viewer) if q.strip() else []:
+        name = re.escape(person.name)
+        pattern = rf"(?<!\w){name}(?!\w)" if person.name.isascii() else name
+        if re.search(pattern, rest, flags=re.IGNORECASE):
+            found.append(person)
+            rest = re.sub(pattern, " ", rest, flags=re.IGNORECASE)
+    return found, " ".join(rest.split())
+
+
+def showing(viewer, person_ids: list) -> Q:
+    """Pictures showing every one of these people of the viewer's (a filter on pictures). Someone else's person
+    id, or any id for a visitor, matches nothing."""
+    if not viewer.is_authenticated:
+        return Q(pk__in=[])
+    condition = Q()
+    for person_id in dict.fromkeys(person_ids):
+        condition &= Q(pk__in=Face.objects.filter(owner=viewer, person_id=person_id).values("photo_id"))
+    return condition
+
+
+def choices(viewer, exclude=None) -> list[Person]:
+    """The viewer's people as options to move a face to or merge with (names and ids only)."""
+    people = people_of(viewer, hidden=None).select_related(None).only("pk", "name")
+    return list(people.exclude(pk=exclude.pk) if exclude else people)
