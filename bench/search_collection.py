@@ -680,7 +680,7 @@ def concepts_by_source() -> dict[str, set[str]]:
     found |= DOC_CONCEPTS
     found |= {key: concepts for key, _, _, concepts in SCREENS}
     found |= {key: concepts for key, _, concepts in CHARTS}
-    return {key: set(concepts.split()) for key, concepts in found.items()}
+    return {key: {key, *concepts.split()} for key, concepts in found.items()}  # a source's own name is a concept too
 
 
 def main(argv=None) -> int:

@@ -32,9 +32,12 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import uuid
 from pathlib import Path
 
-from search_collection import concepts_by_source
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # the collection's builder, beside this file
+
+from search_collection import concepts_by_source  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 LIBRARY = ROOT / "bench" / "data" / "search_library.json"
@@ -143,6 +146,7 @@ def load_library(owner, path: Path = LIBRARY) -> dict:
     pictures, analyses = {}, []
     for number, entry in enumerate(stored["pictures"]):
         photo = Photo.objects.create(
+            pk=uuid.uuid5(uuid.NAMESPACE_URL, f"photocloud-judged/{entry['file']}"),  # ties break alike every run
             owner=owner,
             album=albums[entry["album"]],
             original_name=entry["file"],
@@ -273,13 +277,10 @@ def main(argv=None) -> int:
         return 0
     baseline = None
     if args.baseline_tree:
+        # The same script, judgments and library, with the other checkout's photocloud package imported.
         env = {**os.environ, "PYTHONPATH": str(args.baseline_tree.resolve())}
-        # The baseline's code, this file's judgments and library: the script is copied so the baseline imports only
-        # its own photocloud package.
-        script = Path(tempfile.mkdtemp()) / "search_quality.py"
-        script.write_text(Path(__file__).read_text().replace("ROOT = Path(__file__)", f"ROOT = Path({str(ROOT)!r})#"))
         output = subprocess.run(
-            [sys.executable, str(script), "--json"], env=env, capture_output=True, text=True, check=True
+            [sys.executable, __file__, "--json"], env=env, capture_output=True, text=True, check=True
         ).stdout
         baseline = json.loads(output.strip().splitlines()[-1])
     current = run_here()

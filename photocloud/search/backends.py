@@ -59,7 +59,10 @@ class _Word:
         """(object_id, score, position, strong) of this word's postings: one range of the index, read from the index
         alone (a query ORing several words would make PostgreSQL read the table's rows instead)."""
         if self.prefix and len(self.word) >= 3:  # the words starting with it: one range of the binary-ordered terms
-            where, params = "p.term >= %s AND p.term < %s", [self.word, self.word[:-1] + chr(ord(self.word[-1]) + 1)]
+            # A longer word counts only in the labels and names: in descriptions and text read from pictures it
+            # was mostly another word ("sea" in "seat", "tree" in "treaty").
+            where = f"p.term >= %s AND p.term < %s AND (p.term = %s OR p.columns >= {COLUMN_BITS['names']})"
+            params = [self.word, self.word[:-1] + chr(ord(self.word[-1]) + 1), self.word]
             score, score_params = "p.columns * 4 + CASE WHEN p.term = %s THEN 2 ELSE 0 END", [self.word]
         else:
             where, params = "p.term = %s", [self.word]

@@ -22,7 +22,8 @@ from .models import SearchDocument, SearchIndexState, SearchPosting, SearchTerm
 CHUNK = 1000
 # The format of the stored documents and postings: raise it whenever what a document holds (its fields, the columns
 # a value goes to) or how words are cut changes. A process that starts finds the index in an older format and
-# rebuilds it in the background, once (claim_format_rebuild). 2: the context column (album text, faint guesses).
+# rebuilds it in the background, once (claim_format_rebuild). 2: the context column (album text, faint guesses) and
+# the dominant colour among the labels.
 INDEX_FORMAT = 2
 REBUILD_LOST_AFTER = timedelta(hours=1)  # a claimed rebuild not finished by then was lost (its worker died)
 FIELDS = ["labels", "names", "body", "text", "context", "terms"]
@@ -55,7 +56,7 @@ def _photo_fields(photo: Photo) -> dict:
     analysis = getattr(photo, "analysis", None)
     own = [["tag", tag.name] for tag in photo.tags.all()]
     own += _category_terms("category", photo.category)
-    keys, weak = [photo.category], []
+    keys, weak = [photo.category, photo.dominant_color], []  # "green" finds the pictures that are mostly green
     if analysis is not None:
         own += _category_terms("system category", analysis.category)
         if analysis.taught_category != photo.effective_category:  # unless the owner gave that class already
