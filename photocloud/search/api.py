@@ -69,6 +69,10 @@ def _malformed(params) -> dict[str, list[str]]:
 class SearchResultSerializer(serializers.Serializer):
     photo = PhotoSerializer()
     reasons = serializers.ListField(child=serializers.CharField())
+    strong = serializers.BooleanField(
+        help_text="Matches by what the picture itself shows; false: less likely (only its album or an uncertain "
+        "automatic tag matched)"
+    )
 
 
 _response = inline_serializer(
@@ -81,6 +85,9 @@ _response = inline_serializer(
         "albums": serializers.ListField(child=serializers.DictField()),
         "facets": serializers.DictField(child=serializers.ListField(child=serializers.DictField())),
         "capped": serializers.BooleanField(help_text="More pictures match than the best 1,000 returned (and counted)"),
+        "strong_count": serializers.IntegerField(
+            allow_null=True, help_text="How many of the results are strong matches (they come first); null if unranked"
+        ),
         "suggestion": serializers.CharField(),
         "similar_meaning": serializers.ListField(child=serializers.CharField()),
     },
@@ -123,14 +130,19 @@ class SearchView(APIView):
                 "page": page.number,
                 "pages": paginator.num_pages,
                 "results": [
-                    {"photo": PhotoSerializer(photo, context=context).data, "reasons": reasons.get(photo.pk, [])}
-                    for photo in page.object_list
+                    {
+                        "photo": PhotoSerializer(photo, context=context).data,
+                        "reasons": reasons.get(photo.pk, []),
+                        "strong": found.strong_count is None or page.start_index() + index <= found.strong_count,
+                    }
+                    for index, photo in enumerate(page.object_list)
                 ],
                 "albums": [
                     {"id": str(album.pk), "title": album.title, "owner": album.owner.username} for album in found.albums
                 ],
                 "facets": found.facets() if paginator.count else {},
                 "capped": found.capped,
+                "strong_count": found.strong_count,
                 "suggestion": found.parsed.suggestion,
                 "similar_meaning": [e.term for e in found.parsed.expansions if e.kind == "meaning"],
             }

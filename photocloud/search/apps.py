@@ -26,9 +26,12 @@ class SearchConfig(AppConfig):
     def recover_interrupted_work(self):
         """Called by `photocloud serve`: pictures and albums without a document (made before this app was installed,
         or whose indexing failed) are indexed in the background, and labels not embedded yet are embedded."""
-        from .services import missing_documents
-        from .tasks import index_missing
+        from .services import INDEX_FORMAT, claim_format_rebuild, missing_documents
+        from .tasks import index_missing, rebuild_format
 
+        if claim_format_rebuild():  # the index was written by an older version: rebuilt once, in the background
+            rebuild_format.enqueue()
+            return f"Queued a rebuild of the search index into format {INDEX_FORMAT}."
         photos, albums, terms = missing_documents()
         if terms and not (photos or albums):
             index_missing.enqueue()

@@ -9,7 +9,11 @@ one aggregate, with the same SQL on SQLite, PostgreSQL and MariaDB, and without 
 letters, stop words ignored).
 
 Queries reach the database as parameters built only from word tokens (query.tokens), so no user text is ever part of
-the SQL. Column weights: labels (tags, categories) > names > descriptions > text found in the picture.
+the SQL. Column weights: labels (tags, categories) > names > descriptions > text found in the picture > context.
+
+A match is *strong* when every word of one alternative is found outside the context column (what only the album
+says, or what the classifier faintly guessed): strong matches rank before all weak ones (a STRONG bonus on the score)
+and the results page shows the weak ones apart, as "less likely".
 """
 
 from dataclasses import dataclass
@@ -19,9 +23,14 @@ from django.db import connection
 from .query import tokens
 
 # Which columns of the document hold a word, as bits of one number: labels is the highest bit, so a word in the
-# labels outweighs it in every other column together, and "in the labels" is `columns >= LABELS`.
-COLUMN_BITS = {"labels": 8, "names": 4, "body": 2, "text": 1}
+# labels outweighs it in every other column together, and "in the labels" is `columns >= LABELS`; a word only in the
+# context (the lowest bit) is a weak match.
+COLUMN_BITS = {"labels": 16, "names": 8, "body": 4, "text": 2, "context": 1}
 LABELS = COLUMN_BITS["labels"]
+CONTEXT = COLUMN_BITS["context"]
+# Added once to the score of a document that matches one alternative strongly: more than any sum of postings scores
+# (a document has at most MAX_TERMS words, each scoring at most 4 * 31 + 2).
+STRONG = 1_000_000
 MAX_TERMS = 5000  # distinct words indexed per document (a page of text found in a picture has a few hundred)
 TABLE = "search_searchposting"
 
@@ -47,10 +56,13 @@ class _Word:
     labels_only: bool = False
 
     def postings_sql(self, is_album: bool, position: int) -> tuple[str, list]:
-        """(object_id, score, position) of this word's postings: one range of the index, read from the index
+        """(object_id, score, position, strong) of this word's postings: one range of the index, read from the index
         alone (a query ORing several words would make PostgreSQL read the table's rows instead)."""
         if self.prefix and len(self.word) >= 3:  # the words starting with it: one range of the binary-ordered terms
-            where, params = "p.term >= %s AND p.term < %s", [self.word, self.word[:-1] + chr(ord(self.word[-1]) + 1)]
+            # A longer word counts only in the labels and names: in descriptions and text read from pictures it
+            # was mostly another word ("sea" in "seat", "tree" in "treaty").
+            where = f"p.term >= %s AND p.term < %s AND (p.term = %s OR p.columns >= {COLUMN_BITS['names']})"
+            params = [self.word, self.word[:-1] + chr(ord(self.word[-1]) + 1), self.word]
             score, score_params = "p.columns * 4 + CASE WHEN p.term = %s THEN 2 ELSE 0 END", [self.word]
         else:
             where, params = "p.term = %s", [self.word]
@@ -58,7 +70,8 @@ class _Word:
         if self.labels_only:
             where += f" AND p.columns >= {LABELS}"
         return (
-            f"SELECT p.object_id, {score} AS score, {position} AS position FROM {TABLE} p "
+            f"SELECT p.object_id, {score} AS score, {position} AS position, "
+            f"CASE WHEN p.columns > {CONTEXT} THEN {position} ELSE -1 END AS strong FROM {TABLE} p "
             f"WHERE p.is_album = %s AND {where}",
             [*score_params, is_album, *params],
         )
@@ -73,11 +86,14 @@ def _all_of(words: list[str], **options) -> list[_Word]:
 
 
 def _grouped_sql(is_album: bool, words: list[_Word], *, all_needed: bool) -> tuple[str, list]:
-    """(object_id, score) of the documents holding any of `words` (or, with `all_needed`, all of them)."""
+    """(object_id, score) of the documents holding any of `words` (or, with `all_needed`, all of them); STRONG is
+    added when one of them (or all of them) is held outside the context column."""
     branches = [word.postings_sql(is_album, position) for position, word in enumerate(words)]
+    strong_positions = len(words) if all_needed else 1
     sql = (
-        f"SELECT w.object_id, SUM(w.score) AS score FROM ({' UNION ALL '.join(sql for sql, _ in branches)}) w "
-        "GROUP BY w.object_id"
+        f"SELECT w.object_id, SUM(w.score) + CASE WHEN COUNT(DISTINCT CASE WHEN w.strong >= 0 THEN w.strong END) >= "
+        f"{strong_positions} THEN {STRONG} ELSE 0 END AS score "
+        f"FROM ({' UNION ALL '.join(sql for sql, _ in branches)}) w GROUP BY w.object_id"
     )
     if all_needed and len(words) > 1:
         sql += f" HAVING COUNT(DISTINCT w.position) = {len(words)}"
@@ -101,8 +117,10 @@ def match_sql(
     if len(parts) <= 1:
         return parts[0] if parts else None
     union = " UNION ALL ".join(sql for sql, _ in parts)
+    strong = f"CASE WHEN a.score >= {STRONG} THEN 1 ELSE 0 END"  # the bonus once, however many alternatives
     return (
-        f"SELECT a.object_id, SUM(a.score) AS score FROM ({union}) a GROUP BY a.object_id",
+        f"SELECT a.object_id, SUM(a.score) - (SUM({strong}) - MAX({strong})) * {STRONG} AS score "
+        f"FROM ({union}) a GROUP BY a.object_id",
         [param for _, params in parts for param in params],
     )
 

@@ -20,6 +20,9 @@ class SearchDocument(models.Model):
     names = models.TextField(blank=True, help_text="Title, file name, album title")
     body = models.TextField(blank=True, help_text="Descriptions")
     text = models.TextField(blank=True, help_text="Text found in the picture")
+    context = models.TextField(
+        blank=True, help_text="What only the album says, and the classifier's faint guesses: weak matches"
+    )
     terms = models.JSONField(default=list)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -80,3 +83,16 @@ class SearchPosting(models.Model):
 
     def __str__(self):
         return self.term
+
+
+class SearchIndexState(models.Model):
+    """One row: the format the stored documents and postings were written in, and whether a rebuild into the
+    current format (services.INDEX_FORMAT) has been claimed by a process, so that it is queued once however many
+    processes start (services.claim_format_rebuild)."""
+
+    format = models.PositiveIntegerField(default=0, help_text="services.INDEX_FORMAT the index was last built with")
+    rebuild_format = models.PositiveIntegerField(null=True, blank=True, help_text="The format being rebuilt into")
+    rebuild_queued_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self):
+        return f"search index format {self.format}"

@@ -159,6 +159,9 @@ def _add_spelling(parsed: ParsedQuery, visible: LabelCheck) -> None:
         close = []
         if len(token) >= 4 and not cjk.has_cjk(token) and token not in people.WORDS and not _known(token, visible):
             close = difflib.get_close_matches(token, _vocabulary_words(), n=SPELLING_CANDIDATES, cutoff=0.8)
+        # A slip changes, drops or adds a letter or two; a word inside a longer one is another word ("tree" is not
+        # a misspelt "street").
+        close = [word for word in close if abs(len(word) - len(token)) <= 1]
         corrected.append(next((word for word in close if visible((word,))), token))
     if corrected != parsed.required:
         parsed.suggestion = " ".join(corrected)

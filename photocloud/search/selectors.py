@@ -30,7 +30,7 @@ FACET_VALUES = 12
 RESULT_LIMIT = 1000  # results (and facet counts) stop at the best this many; more words or filters narrow them
 CANDIDATES_PER_RESULT = 4  # ranked candidates read per result wanted, before letting the database intersect
 MEGAPIXEL = 1_000_000
-REASON_LABELS = {"names": "name", "body": "description", "text": "text in picture"}
+REASON_LABELS = {"names": "name", "body": "description", "text": "text in picture", "context": "album"}
 
 
 def _scope(viewer, scope: str, model=Photo):
@@ -96,7 +96,13 @@ def _effective_category():
 
 
 def ranked_ids(allowed, parsed: ParsedQuery, limit: int, narrow: bool = False) -> list:
-    """Ids of `allowed` rows (pictures or albums) that match, best first, at most `limit`.
+    """Ids of `allowed` rows (pictures or albums) that match, best first, at most `limit`."""
+    return [pk for pk, _ in ranked(allowed, parsed, limit, narrow)]
+
+
+def ranked(allowed, parsed: ParsedQuery, limit: int, narrow: bool = False) -> list[tuple[uuid.UUID, int]]:
+    """(id, score) of `allowed` rows (pictures or albums) that match, best first, at most `limit`; a score of at least
+    backends.STRONG is a strong match.
 
     The keyword index ranks the matches on its own and hands over the best few thousand, each checked against
     `allowed` in the same query (a correlated EXISTS: a few primary-key lookups per candidate). A viewer usually may
@@ -108,29 +114,29 @@ def ranked_ids(allowed, parsed: ParsedQuery, limit: int, narrow: bool = False) -
     wanted = CANDIDATES_PER_RESULT * limit
     found, rows = [], []
     if not narrow:
-        ranked, ranked_params = parsed.ranked_sql(kind, wanted)
+        ranked_sql, ranked_params = parsed.ranked_sql(kind, wanted)
         exists, exists_params = (
             allowed.filter(pk=RawSQL("c.object_id", [])).order_by().values("pk").query.sql_with_params()
         )
         with connection.cursor() as cursor:
             cursor.execute(
-                f"SELECT c.object_id, EXISTS ({backends.per_row(exists)}) FROM ({ranked}) c "
+                f"SELECT c.object_id, c.score, EXISTS ({backends.per_row(exists)}) FROM ({ranked_sql}) c "
                 "ORDER BY c.score DESC, c.object_id",
                 [*exists_params, *ranked_params],
             )
             rows = cursor.fetchall()
-        found = [pk for pk, visible in rows if visible][:limit]
+        found = [(pk, score) for pk, score, visible in rows if visible][:limit]
     if narrow or (len(found) < limit and len(rows) == wanted):  # many matches, too few of the best visible
         match_sql, match_params = parsed.match_sql(kind)
         allowed_sql, allowed_params = allowed.values("pk").query.sql_with_params()
         with connection.cursor() as cursor:
             cursor.execute(
-                f"SELECT m.object_id FROM ({match_sql}) m WHERE m.object_id IN ({allowed_sql}) "
+                f"SELECT m.object_id, m.score FROM ({match_sql}) m WHERE m.object_id IN ({allowed_sql}) "
                 "ORDER BY m.score DESC, m.object_id LIMIT %s",
                 [*match_params, *allowed_params, limit],
             )
-            found = [pk for (pk,) in cursor.fetchall()]
-    return [uuid.UUID(str(pk)) for pk in found]
+            found = cursor.fetchall()
+    return [(uuid.UUID(str(pk)), int(score)) for pk, score in found]
 
 
 def visible_labels(viewer, scope: str = "all") -> LabelCheck:
@@ -192,6 +198,9 @@ class SearchResults:
     distances: dict = field(default_factory=dict)
     analysed: bool = True  # False when the picture to compare with has no features yet
     people: list = field(default_factory=list)  # the viewer's people named in the words, now a filter
+    # The first `strong_count` results match by what the pictures themselves show; the others ("less likely") only
+    # by their album or a faint guess of the classifier. None: not ranked by relevance (all shown alike).
+    strong_count: int | None = None
 
     def facets(self) -> dict[str, list[dict]]:
         """Counts over the results (the best RESULT_LIMIT), checked against the viewer's access once more."""
@@ -222,6 +231,7 @@ def search(
     if named:
         filters = {**(filters or {}), "people": [person.pk for person in named]}
     parsed = parse(q, visible=visible_labels(viewer, scope))
+    strong_count = None
     allowed = apply_filters(_scope(viewer, scope), viewer, filters or {})
     match = parsed.match_sql("photo") if parsed else None
     if parsed and match is None:  # nothing to look for
@@ -233,7 +243,9 @@ def search(
     if similar_to is not None:
         ids, distances = _similar_ids(viewer, scope, similar_to, matched)
     elif sort == "relevance" and match is not None:
-        ids, distances = ranked_ids(allowed, parsed, RESULT_LIMIT + 1, narrow=bool(filters)), {}
+        scored = ranked(allowed, parsed, RESULT_LIMIT + 1, narrow=bool(filters))
+        ids, distances = [pk for pk, _ in scored], {}
+        strong_count = sum(1 for _, score in scored[:RESULT_LIMIT] if score >= backends.STRONG)
     else:
         order = ("sort_date", "created_at") if sort == "oldest" else ("-sort_date", "-created_at")
         ids, distances = list(matched.order_by(*order).values_list("pk", flat=True)[: RESULT_LIMIT + 1]), {}
@@ -246,6 +258,7 @@ def search(
         distances=distances or {},
         analysed=distances is not None,
         people=named,
+        strong_count=strong_count,
     )
     if match is not None and not filters and similar_to is None:
         found.albums = ResultList(ranked_ids(_scope(viewer, scope, Album), parsed, 6), Album)[:]
@@ -358,7 +371,9 @@ def _document_reasons(parsed: ParsedQuery, doc: SearchDocument) -> list[str]:
         if term:
             found.append(f"{term[0]} “{term[1]}”")
             continue
-        column = next((c for c in ("names", "body", "text") if _contains(getattr(doc, c), [word], prefix=True)), None)
+        column = next(
+            (c for c in ("names", "body", "text", "context") if _contains(getattr(doc, c), [word], prefix=True)), None
+        )
         if column:
             found.append(REASON_LABELS[column])
     for expansion in parsed.expansions:

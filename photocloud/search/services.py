@@ -7,17 +7,26 @@ pictures whose suggestion changed.
 """
 
 from collections.abc import Iterable
+from datetime import timedelta
 
 from django.db import transaction
-from django.db.models import Prefetch
+from django.db.models import Prefetch, Q
+from django.utils import timezone
 
 from photocloud.library.models import Album, Photo, Tag, category_label
 
 from . import cjk, meaning, names, people
 from .backends import document_terms
-from .models import SearchDocument, SearchPosting, SearchTerm
+from .models import SearchDocument, SearchIndexState, SearchPosting, SearchTerm
 
 CHUNK = 1000
+# The format of the stored documents and postings: raise it whenever what a document holds (its fields, the columns
+# a value goes to) or how words are cut changes. A process that starts finds the index in an older format and
+# rebuilds it in the background, once (claim_format_rebuild). 2: the context column (album text, faint guesses) and
+# the dominant colour among the labels.
+INDEX_FORMAT = 2
+REBUILD_LOST_AFTER = timedelta(hours=1)  # a claimed rebuild not finished by then was lost (its worker died)
+FIELDS = ["labels", "names", "body", "text", "context", "terms"]
 TERM_LENGTH = SearchTerm._meta.get_field("name").max_length
 # An automatic tag at least this probable is something the picture shows (a label); below, a guess (top_labels keeps
 # those from 0.1). On scikit-image's samples the right tags scored 0.33-0.94 (espresso, tripod, missile, egyptian mau)
@@ -38,30 +47,41 @@ def _automatic_tag_terms(tags: list[str]) -> list[list[str]]:
 
 
 def _photo_fields(photo: Photo) -> dict:
-    """What the picture itself shows goes into the labels: its tags and categories, the automatic tags the classifier
-    is fairly sure of, faces. What only its album says (title, description, tags) and the classifier's faint guesses
-    weigh as a description: they still find it, after the pictures that show the word, and close meanings (looked for
-    among labels) do not bring in every picture of an album tagged "pets" or a dog guessed to be a cat."""
+    """What the picture itself shows goes into the labels: its own tags and category, the automatic tags the
+    classifier is fairly sure of, faces. What only its album says (title, description, tags, the category it passes
+    on) and the classifier's faint guesses go into the context: they still find the picture, as a weak match shown
+    apart ("less likely"), and close meanings (looked for among labels) do not bring in every picture of an album
+    tagged "pets" or a dog guessed to be a cat."""
     album = photo.album
     analysis = getattr(photo, "analysis", None)
     own = [["tag", tag.name] for tag in photo.tags.all()]
-    own += _category_terms("category", photo.effective_category)
-    keys, weak = [photo.effective_category], []
+    own += _category_terms("category", photo.category)
+    keys, weak = [photo.category, photo.dominant_color], []  # "green" finds the pictures that are mostly green
     if analysis is not None:
         own += _category_terms("system category", analysis.category)
         if analysis.taught_category != photo.effective_category:  # unless the owner gave that class already
             own += _category_terms("your class", analysis.taught_category)
         own += _automatic_tag_terms([name for name, score in analysis.labels if score >= SURE_TAG])
-        weak = _automatic_tag_terms([name for name, score in analysis.labels if score < SURE_TAG])
+        weak = [["unsure automatic tag", name] for _, name in _automatic_tag_terms(_faint(analysis.labels))]
         keys += [analysis.category, *people.markers(analysis.faces, photo.width, photo.height)]
+    if not photo.category:
+        weak += [["album category", value] for _, value in _category_terms("category", album.category)]
     weak += [["album tag", tag.name] for tag in album.tags.all() if ["tag", tag.name] not in own]
     return {
         "labels": " , ".join([*(value for _, value in own), *filter(None, keys)]),
         "names": " , ".join(filter(None, [photo.title, photo.original_name])),
-        "body": "\n".join(filter(None, [photo.description, album.title, album.description, *(v for _, v in weak)])),
+        "body": photo.description,
         "text": analysis.text if analysis is not None else "",
+        "context": "\n".join(filter(None, [album.title, album.description, *(value for _, value in weak)])),
         "terms": own + weak,
     }
+
+
+def _faint(labels: list) -> list[str]:
+    """The classifier's guesses below SURE_TAG, unless a surer tag holds the same word (a "tabby" sure and an
+    "Egyptian cat" faint: the picture is a cat, and "cat" must not look unsure)."""
+    sure = {word for name, score in labels if score >= SURE_TAG for word in name.lower().split()}
+    return [name for name, score in labels if score < SURE_TAG and not set(name.lower().split()) <= sure]
 
 
 def _album_fields(album: Album) -> dict:
@@ -71,6 +91,7 @@ def _album_fields(album: Album) -> dict:
         "names": album.title,
         "body": album.description,
         "text": "",
+        "context": "",
         "terms": terms,
     }
 
@@ -83,8 +104,9 @@ def _photos_for_indexing(ids=None):
     return photos if ids is None else photos.filter(pk__in=list(ids))
 
 
-def _save(kind: str, objects: Iterable, fields_of) -> int:
-    """Create or update the documents of these pictures or albums, and add their labels to the vocabulary."""
+def _save(kind: str, objects: Iterable, fields_of, force: bool = False) -> int:
+    """Create or update the documents of these pictures or albums, and add their labels to the vocabulary;
+    `force` rewrites the postings of unchanged documents too (the way words are cut may have changed)."""
     objects = list(objects)
     existing = {
         getattr(doc, f"{kind}_id"): doc
@@ -97,7 +119,7 @@ def _save(kind: str, objects: Iterable, fields_of) -> int:
         doc = existing.get(obj.pk)
         if doc is None:
             created.append(SearchDocument(**{kind: obj}, **fields))
-        elif any(getattr(doc, name) != value for name, value in fields.items()):
+        elif force or any(getattr(doc, name) != value for name, value in fields.items()):
             for name, value in fields.items():
                 setattr(doc, name, value)
             changed.append(doc)
@@ -107,7 +129,7 @@ def _save(kind: str, objects: Iterable, fields_of) -> int:
             created = list(
                 SearchDocument.objects.filter(**{f"{kind}__in": [obj.pk for obj in objects if obj.pk not in existing]})
             )
-        SearchDocument.objects.bulk_update(changed, ["labels", "names", "body", "text", "terms"], batch_size=500)
+        SearchDocument.objects.bulk_update(changed, FIELDS, batch_size=500)
         SearchPosting.objects.filter(document__in=changed).delete()
         SearchPosting.objects.bulk_create(_postings([*created, *changed]), batch_size=2000)
         SearchTerm.objects.bulk_create(
@@ -129,18 +151,18 @@ def _postings(documents: list[SearchDocument]):
             )
 
 
-def index_photos(photo_ids) -> int:
+def index_photos(photo_ids, force: bool = False) -> int:
     """(Re)index these pictures; returns how many documents changed."""
     ids = list(photo_ids)
     changed = 0
     for start in range(0, len(ids), CHUNK):
-        changed += _save("photo", _photos_for_indexing(ids[start : start + CHUNK]), _photo_fields)
+        changed += _save("photo", _photos_for_indexing(ids[start : start + CHUNK]), _photo_fields, force)
     return changed
 
 
-def index_albums(album_ids) -> int:
+def index_albums(album_ids, force: bool = False) -> int:
     albums = Album.objects.filter(pk__in=list(album_ids)).prefetch_related("tags")
-    return _save("album", albums, _album_fields)
+    return _save("album", albums, _album_fields, force)
 
 
 def index_changes(photo_ids=(), album_ids=(), album_photo_ids=()) -> int:
@@ -187,4 +209,52 @@ def rebuild(progress=None) -> dict:
         counts["photos"] += index_photos(photo_ids[start : start + CHUNK])
         if progress:
             progress(counts["photos"], len(photo_ids))
+    _note_format()
     return counts
+
+
+def _state() -> SearchIndexState:
+    return SearchIndexState.objects.get_or_create(pk=1)[0]
+
+
+def claim_format_rebuild() -> bool:
+    """Whether this process should queue the rebuild into INDEX_FORMAT: the index is in another format and no other
+    process has claimed the rebuild (or its claim is older than REBUILD_LOST_AFTER). One conditional UPDATE, so of
+    several processes starting together exactly one wins."""
+    state = _state()
+    if state.format != INDEX_FORMAT and not SearchDocument.objects.exists():  # nothing written yet in any format
+        _note_format()
+        return False
+    now = timezone.now()
+    unclaimed = Q(rebuild_format__isnull=True) | ~Q(rebuild_format=INDEX_FORMAT)
+    lost = Q(rebuild_queued_at__lt=now - REBUILD_LOST_AFTER)
+    claimed = (
+        SearchIndexState.objects.filter(pk=1)
+        .exclude(format=INDEX_FORMAT)
+        .filter(unclaimed | lost)
+        .update(rebuild_format=INDEX_FORMAT, rebuild_queued_at=now)
+    )
+    return claimed == 1
+
+
+def rebuild_format(progress=None) -> dict:
+    """Rewrite every document and its postings in the current format, in place and chunk by chunk, so that search
+    keeps answering from the old documents meanwhile; then note the format."""
+    counts = {"albums": 0, "photos": 0}
+    album_ids = list(Album.objects.order_by("pk").values_list("pk", flat=True))
+    for start in range(0, len(album_ids), CHUNK):
+        counts["albums"] += index_albums(album_ids[start : start + CHUNK], force=True)
+    photo_ids = list(Photo.objects.order_by("pk").values_list("pk", flat=True))
+    for start in range(0, len(photo_ids), CHUNK):
+        counts["photos"] += index_photos(photo_ids[start : start + CHUNK], force=True)
+        if progress:
+            progress(start + len(photo_ids[start : start + CHUNK]), len(photo_ids))
+    if meaning.enabled():
+        meaning.embed_missing_terms()
+    _note_format()
+    return counts
+
+
+def _note_format() -> None:
+    _state()
+    SearchIndexState.objects.filter(pk=1).update(format=INDEX_FORMAT, rebuild_format=None, rebuild_queued_at=None)

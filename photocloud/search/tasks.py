@@ -15,3 +15,9 @@ def index_changes(photo_ids: list[str] = (), album_ids: list[str] = (), album_ph
 def index_missing() -> None:
     """Index the pictures and albums that have no search document yet (see SearchConfig.recover_interrupted_work)."""
     services.index_missing()
+
+
+@task()
+def rebuild_format() -> None:
+    """Rewrite the whole index in the current format (see services.INDEX_FORMAT and claim_format_rebuild)."""
+    services.rebuild_format()

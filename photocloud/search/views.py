@@ -36,12 +36,15 @@ def results(request):
     page = Paginator(found.results, selectors.PAGE_SIZE).get_page(data["page"])
     current = {key: value for key, value in data.items() if key != "page"}
     reasons = found.reasons(page.object_list)
+    tiles = [(photo, reasons.get(photo.pk, [])) for photo in page.object_list]
+    strong = len(tiles) if found.strong_count is None else max(0, found.strong_count - page.start_index() + 1)
     context = {
         "form": form,
         "searched": bool(data["q"] or similar_to or form.filters()),
         "query": data["q"],
         "page": page,
-        "tiles": [(photo, reasons.get(photo.pk, [])) for photo in page.object_list],
+        "tiles": tiles[:strong],
+        "weak_tiles": tiles[strong:],  # "less likely": only the album or a faint guess of the classifier matched
         "albums": found.albums,
         "similar_to": similar_to,
         "analysed": found.analysed,

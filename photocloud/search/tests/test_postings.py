@@ -5,7 +5,7 @@ import pytest
 
 from photocloud.library import services as library
 from photocloud.search import selectors
-from photocloud.search.backends import LABELS, document_terms
+from photocloud.search.backends import COLUMN_BITS, LABELS, document_terms
 from photocloud.search.models import SearchDocument, SearchPosting
 from tests.factories import album, ids, photo
 
@@ -20,8 +20,10 @@ def test_a_document_has_one_posting_per_word_with_the_columns_that_hold_it(alice
     trip = album(alice, title="Lisbon", description="tiles and trams")
     picture = photo(trip, title="Tram 28", tags=["tram"], analysis={"text": "PRAÇA DO COMÉRCIO"})
     postings = dict(SearchPosting.objects.filter(object_id=picture.pk).values_list("term", "columns"))
-    assert postings["tram"] == LABELS | 4  # a tag and in the name
-    assert postings["lisbon"] == 2 and postings["trams"] == 2 and postings["praca"] == 1  # the album's title: body
+    assert postings["tram"] == LABELS | COLUMN_BITS["names"]  # a tag and in the name
+    # What only the album says is context (a weak match); text read from the picture is its own column.
+    assert postings["lisbon"] == COLUMN_BITS["context"] and postings["trams"] == COLUMN_BITS["context"]
+    assert postings["praca"] == COLUMN_BITS["text"]
     assert postings == document_terms(picture.search_doc)
     assert not SearchPosting.objects.filter(object_id=picture.pk, is_album=True).exists()
     assert SearchPosting.objects.filter(object_id=trip.pk, is_album=True, term="lisbon").exists()
