@@ -75,7 +75,7 @@ def _filtered(request, queryset, filters_class):
     if filters.get("mine"):
         queryset = queryset.owned_by(request.user)
     if album := filters.get("album"):
-        queryset = queryset.filter(album_id=album)
+        queryset = queryset.in_album(album)
     if state := filters.get("status"):
         queryset = queryset.filter(status=state)
     return queryset
@@ -186,7 +186,12 @@ class PhotoViewSet(
         per-file reasons when nothing could be stored.
         """
         album_id = request.data.get("album")
-        if album_id:
+        into_library = str(request.data.get("library", "")).lower() in ("1", "true", "on", "yes")
+        if into_library and album_id:
+            raise exceptions.ValidationError({"library": "Name an album or the library, not both."})
+        if into_library:
+            album = None
+        elif album_id:
             try:
                 album = Album.objects.owned_by(request.user).get(pk=album_id)
             except (Album.DoesNotExist, DjangoValidationError):

@@ -4,7 +4,7 @@ from django.conf import settings
 from django.urls import reverse
 from rest_framework import serializers
 
-from .access import can_edit, can_see_location
+from .access import can_edit, can_see_location, holds
 from .models import Album, Photo
 from .selectors import album_photos
 from .services import parse_tags
@@ -79,7 +79,7 @@ class AlbumSerializer(serializers.ModelSerializer):
         return value
 
     def validate_cover(self, cover):
-        if cover is not None and (self.instance is None or cover.album_id != self.instance.pk):
+        if cover is not None and (self.instance is None or not holds(self.instance, cover)):
             raise serializers.ValidationError("The cover must be a picture of this album.")
         return cover
 
@@ -91,7 +91,12 @@ def _file_url(request, photo, size) -> str:
 
 class PhotoSerializer(serializers.ModelSerializer):
     owner = serializers.CharField(source="owner.username", read_only=True)
-    album = OwnedPrimaryKeyRelatedField(queryset=Album.objects.all())
+    album = OwnedPrimaryKeyRelatedField(
+        queryset=Album.objects.all(),
+        allow_null=True,
+        help_text="Its home album; null when it lives in your library alone (see /api/photos/bulk/ to place it in "
+        "more albums)",
+    )
     tags = TagListField(required=False)
     effective_category = serializers.CharField(read_only=True)
     latitude = serializers.SerializerMethodField()
@@ -209,9 +214,13 @@ class PhotoSerializer(serializers.ModelSerializer):
 
 
 class UploadSerializer(serializers.Serializer):
-    """Multipart upload: one or more `file` parts, into `album` (default: your "Uploads" album)."""
+    """Multipart upload: one or more `file` parts, into `album`, or into your library alone with `library`
+    (default: your "Uploads" album)."""
 
     album = serializers.UUIDField(required=False)
+    library = serializers.BooleanField(
+        required=False, default=False, help_text="Into your library alone, in no album (instead of `album`)"
+    )
     file = serializers.ListField(child=serializers.FileField(allow_empty_file=True), allow_empty=False)
 
 
@@ -277,7 +286,7 @@ class PhotoFilterSerializer(AlbumFilterSerializer):
 class TrashedPhotoSerializer(serializers.ModelSerializer):
     """A picture in the owner's Trash: where it came from and when it will be deleted for good."""
 
-    album_title = serializers.CharField(source="album.title", read_only=True)
+    album_title = serializers.CharField(source="album.title", read_only=True, allow_null=True)
     album_deleted = serializers.SerializerMethodField()
     purge_at = serializers.SerializerMethodField()
     thumbnail = serializers.SerializerMethodField()
@@ -298,7 +307,7 @@ class TrashedPhotoSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
     def get_album_deleted(self, photo) -> bool:
-        return photo.album.trashed_at is not None
+        return photo.album_id is not None and photo.album.trashed_at is not None
 
     def get_purge_at(self, photo) -> datetime:
         return purge_date(photo.trashed_at)

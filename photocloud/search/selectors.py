@@ -52,7 +52,7 @@ def apply_filters(photos, viewer, filters: dict):
     if system := filters.get("system_category"):
         photos = photos.filter(analysis__category=system)
     if album := filters.get("album"):
-        photos = photos.filter(album_id=album)
+        photos = photos.in_album(album)
     if owner := filters.get("owner"):
         photos = photos.filter(owner__username=owner)
     if make := filters.get("make"):

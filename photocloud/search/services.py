@@ -54,11 +54,16 @@ def _photo_fields(photo: Photo) -> dict:
         own += _automatic_tag_terms([name for name, score in analysis.labels if score >= SURE_TAG])
         weak = _automatic_tag_terms([name for name, score in analysis.labels if score < SURE_TAG])
         keys += [analysis.category, *people.markers(analysis.faces, photo.width, photo.height)]
-    weak += [["album tag", tag.name] for tag in album.tags.all() if ["tag", tag.name] not in own]
+    if album is not None:  # None: the picture lives in its owner's library alone
+        weak += [["album tag", tag.name] for tag in album.tags.all() if ["tag", tag.name] not in own]
     return {
         "labels": " , ".join([*(value for _, value in own), *filter(None, keys)]),
         "names": " , ".join(filter(None, [photo.title, photo.original_name])),
-        "body": "\n".join(filter(None, [photo.description, album.title, album.description, *(v for _, v in weak)])),
+        "body": "\n".join(
+            filter(
+                None, [photo.description, *((album.title, album.description) if album else ()), *(v for _, v in weak)]
+            )
+        ),
         "text": analysis.text if analysis is not None else "",
         "terms": own + weak,
     }
