@@ -2,9 +2,10 @@
 
 Every page, API endpoint, thumbnail and original goes through `visible_to()`; a picture follows its albums' access
 levels: it is visible when its home album (Photo.album) or any album it is placed in (AlbumPlacement) is, and always
-to its owner (a picture in no album lives only in its owner's library). Write views so that the object is looked up *through* these querysets: then a forgotten check is a 404, not a
-leak. Pictures and albums in the Trash are left out of `visible_to()` and `owned_by()` alike, so no listing, count,
-search or feed can show them: only `in_trash_of()` (the owner's Trash) reaches them.
+to its owner (a picture in no album lives only in its owner's library). Write views so that the object is looked
+up *through* these querysets: then a forgotten check is a 404, not a leak. Pictures and albums in the Trash are left
+out of `visible_to()` and `owned_by()` alike, so no listing, count, search or feed can show them: only
+`in_trash_of()` (the owner's Trash) reaches them.
 """
 
 from django.db import models

@@ -17,8 +17,8 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from . import colors, imaging, pipeline, stored_files
-from .imaging import ImageRejected
 from .access import holds
+from .imaging import ImageRejected
 from .models import Access, Album, AlbumPlacement, Photo, Tag
 from .storage import local_copy, original_name, rendition_name
 from .uploads import local_file
