@@ -61,10 +61,16 @@ def albums_holding(photo: Photo):
 def with_photo_count(albums):
     """Annotate `photo_count` by a correlated count per album row (an index range each), not a GROUP BY join: with
     100,000 pictures the join sorts them all, while this only counts the albums of the page shown. COUNT(*), not of
-    the uuid key, so that the album index alone answers. Pictures in the Trash are not counted."""
+    the uuid key, so that the album index alone answers. Pictures in the Trash are not counted; pictures placed in
+    an album (AlbumPlacement) count there too."""
     live = Photo.objects.live().filter(album=OuterRef("pk"))
     count = live.order_by().values("album").annotate(n=Count("*")).values("n")
-    return albums.annotate(photo_count=Coalesce(Subquery(count, output_field=IntegerField()), 0))
+    placed = AlbumPlacement.objects.filter(album=OuterRef("pk"), photo__trashed_at__isnull=True)
+    placed = placed.order_by().values("album").annotate(n=Count("*")).values("n")
+    return albums.annotate(
+        photo_count=Coalesce(Subquery(count, output_field=IntegerField()), 0)
+        + Coalesce(Subquery(placed, output_field=IntegerField()), 0)
+    )
 
 
 def albums_for_profile(viewer, owner):

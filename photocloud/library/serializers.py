@@ -5,7 +5,8 @@ from django.urls import reverse
 from rest_framework import serializers
 
 from .access import can_edit, can_see_location, holds
-from .models import Album, Photo
+from .bulk import ACTIONS
+from .models import Access, Album, BulkJob, Photo
 from .selectors import album_photos
 from .services import parse_tags
 from .trash import purge_date
@@ -367,3 +368,68 @@ class ThemeSerializer(serializers.Serializer):
     theme = serializers.CharField()
     count = serializers.IntegerField()
     cover = PhotoSerializer(allow_null=True)
+
+
+class BulkSerializer(serializers.Serializer):
+    """One action on a selection of your pictures, with the parameters that action takes."""
+
+    ids = serializers.ListField(child=serializers.UUIDField(), min_length=1, max_length=10000)
+    action = serializers.ChoiceField(choices=list(ACTIONS))
+    album = serializers.UUIDField(
+        required=False,
+        allow_null=True,
+        help_text="One of your albums: for add_to_album, remove_from_album, move_to_album (null: into your library "
+        "alone)",
+    )
+    category = serializers.CharField(
+        required=False, allow_blank=True, max_length=50, help_text="set_category (blank: the album's); new_album"
+    )
+    tags = TagListField(required=False, max_length=50, help_text="add_tags, remove_tags")
+    degrees = serializers.ChoiceField(choices=[90, 180, 270], required=False, help_text="rotate, clockwise")
+    title = serializers.CharField(required=False, max_length=200, help_text="new_album")
+    access = serializers.ChoiceField(choices=Access.choices, required=False, help_text="new_album")
+
+    def validate_category(self, value):
+        return " ".join(value.split()).lower()
+
+    def params(self) -> dict:
+        """The action's parameters as JSON values (kept by a background job)."""
+        data = {name: value for name, value in self.validated_data.items() if name not in ("ids", "action")}
+        if data.get("album") is not None:
+            data["album"] = str(data["album"])
+        return data
+
+
+class BulkResultSerializer(serializers.Serializer):
+    id = serializers.UUIDField()
+    ok = serializers.BooleanField()
+    error = serializers.CharField(required=False, help_text="Why this picture was left as it was")
+
+
+class BulkResponseSerializer(serializers.Serializer):
+    results = BulkResultSerializer(many=True, help_text="One per id, in order")
+    album = serializers.UUIDField(allow_null=True, help_text="The album new_album made; else null")
+
+
+class BulkJobSerializer(serializers.ModelSerializer):
+    """A bulk action running in the background: poll its `url` until `state` is done (or failed)."""
+
+    results = BulkResultSerializer(many=True)
+    album = serializers.SerializerMethodField()
+    url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = BulkJob
+        fields = ["id", "action", "state", "total", "done", "failed", "results", "album", "created_at", "finished_at"]
+        fields += ["url"]
+        read_only_fields = fields
+
+    def get_album(self, job) -> str | None:
+        return job.params.get("album")
+
+    def get_url(self, job) -> str:
+        return reverse("api:job", args=[job.pk])
+
+
+class DownloadSerializer(serializers.Serializer):
+    ids = serializers.ListField(child=serializers.UUIDField(), min_length=1, max_length=10000)

@@ -216,14 +216,6 @@ def remove_from_album(owner, album: Album, photo_ids) -> list:
     return removed
 
 
-@transaction.atomic
-def album_from_selection(owner, photo_ids, **album_fields) -> Album:
-    """A new album holding these pictures of the owner's (placed in it; those in no album get it as their home)."""
-    album = create_album(owner, **album_fields)
-    add_to_album(owner, album, photo_ids)
-    return album
-
-
 def add_tags(owner, photo_ids, names: list[str]) -> int:
     """Add tags to many of the owner's pictures, keeping the tags they have."""
     photos = list(_owned_live(owner, photo_ids))
@@ -251,6 +243,22 @@ def remove_tags(owner, photo_ids, names: list[str]) -> int:
         if ids:
             pipeline.pictures_changed(ids, "fields", owner_ids=[owner.pk])
     return len(ids)
+
+
+def rotate(owner, photo_ids, degrees: int) -> list:
+    """Turn the owner's pictures clockwise by a right angle. Only the displayed turn changes (Photo.rotation, applied
+    to the renditions as they are served, and the displayed size): the original stays byte for byte as uploaded and
+    the renditions, shared by content with other owners' pictures, stay as they are."""
+    if degrees % 90 or not degrees % 360:
+        raise ValueError("Turn by 90, 180 or 270 degrees.")
+    photos = list(_owned_live(owner, photo_ids).only("pk", "rotation", "width", "height"))
+    for photo in photos:
+        photo.rotation = (photo.rotation + degrees) % 360
+        if degrees % 180:
+            photo.width, photo.height = photo.height, photo.width
+    with transaction.atomic():
+        Photo.objects.bulk_update(photos, ["rotation", "width", "height"], batch_size=500)
+    return [photo.pk for photo in photos]
 
 
 def delete_photo(photo: Photo) -> None:
