@@ -87,6 +87,11 @@ def public_albums():
     return with_photo_count(albums.select_related("cover", "owner")).order_by("-updated_at")
 
 
+def album_choices(user):
+    """The owner's albums by title, for choosing one (upload target, the bulk bar)."""
+    return Album.objects.owned_by(user).order_by("title", "pk").only("pk", "title")
+
+
 def my_albums(user):
     return with_photo_count(Album.objects.owned_by(user).select_related("cover")).order_by("-created_at")
 

@@ -46,7 +46,20 @@ def home(request):
 @login_required
 def timeline(request):
     page = page_of(request, selectors.library_photos(request.user))
-    return render_grid(request, "library/timeline.html", {"page": page, "group_by_day": True})
+    context = {
+        "page": page,
+        "group_by_day": True,
+        **_uploader_context(),
+        "upload_albums": selectors.my_albums(request.user),
+    }
+    return render_grid(request, "library/timeline.html", context)
+
+
+def _uploader_context() -> dict:
+    return {
+        "upload_limit_mb": settings.PHOTOCLOUD["MAX_UPLOAD_BYTES"] // (1024 * 1024),
+        "vision": settings.PHOTOCLOUD["VISION"],
+    }
 
 
 @login_required
@@ -159,8 +172,7 @@ def album_detail(request, pk):
     page = page_of(request, selectors.album_photos(album))
     context = {"album": album, "page": page, "is_owner": can_edit(request.user, album)}
     if context["is_owner"]:
-        context["upload_limit_mb"] = settings.PHOTOCLOUD["MAX_UPLOAD_BYTES"] // (1024 * 1024)
-        context["vision"] = settings.PHOTOCLOUD["VISION"]
+        context.update(_uploader_context())
     return render_grid(request, "library/album_detail.html", context)
 
 
