@@ -299,7 +299,9 @@ class PhotoViewSet(
             raise exceptions.ValidationError({"detail": str(error)}) from None
         return Response({"results": results, "album": params.get("album") if action == "new_album" else None})
 
-    @extend_schema(request=DownloadSerializer, responses=ZIP)
+    @extend_schema(
+        request=DownloadSerializer, responses={**ZIP, 404: refusal("None of these pictures is one you may see.")}
+    )
     @action(detail=False, methods=["post"], permission_classes=[permissions.AllowAny])
     def download(self, request):
         """These pictures as a ZIP of their originals, streamed; only those I may see (404 when none)."""
