@@ -163,7 +163,9 @@ def album_delete(request, pk):
         else:
             undo.offer(request, f"Album “{album.title}” and its {count} picture{pluralize(count)}", albums=[album.pk])
         return redirect("library:albums")
-    context = {"album": album, "form": form, "count": count, "trash_days": settings.PHOTOCLOUD["TRASH_DAYS"]}
+    placed = album.placements.filter(photo__trashed_at__isnull=True).count()
+    context = {"album": album, "form": form, "count": count, "placed": placed}
+    context["trash_days"] = settings.PHOTOCLOUD["TRASH_DAYS"]
     return render(request, "library/album_delete.html", context)
 
 

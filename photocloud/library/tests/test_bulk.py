@@ -200,3 +200,11 @@ def test_zip_names_are_unique_and_never_paths(alice, upload):
         assert archive.testzip() is None
     assert len(names) == 3 and len({n.lower() for n in names}) == 3
     assert all("/" not in n and "\\" not in n and not n.startswith(".") for n in names)
+
+
+def test_album_delete_page_says_placed_pictures_stay(client, alice, shelf):
+    home, other, photos = shelf
+    services.add_to_album(alice, other, [photos[0].pk])
+    client.force_login(alice)
+    page = client.get(f"/albums/{other.pk}/delete/").content.decode()
+    assert "only added to this album from other albums stays where it is" in page
