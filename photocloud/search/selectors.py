@@ -188,10 +188,13 @@ class SearchResults:
     similar_to: Photo | None = None
     distances: dict = field(default_factory=dict)
     analysed: bool = True  # False when the picture to compare with has no features yet
+    viewer: object = None  # whose search: the album facet names only albums they may see
 
     def facets(self) -> dict[str, list[dict]]:
         """Counts over the results (the best RESULT_LIMIT), checked against the viewer's access once more."""
-        return facets(self.allowed.filter(pk__in=self.results.ids)) if self.results.ids else {}
+        if not self.results.ids:
+            return {}
+        return facets(self.allowed.filter(pk__in=self.results.ids), Album.objects.visible_to(self.viewer))
 
     def reasons(self, photos) -> dict:
         return reasons(self.parsed, photos, self.distances)
@@ -235,6 +238,7 @@ def search(
         similar_to=similar_to,
         distances=distances or {},
         analysed=distances is not None,
+        viewer=viewer,
     )
     if match is not None and not filters and similar_to is None:
         found.albums = ResultList(ranked_ids(_scope(viewer, scope, Album), parsed, 6), Album)[:]
@@ -265,10 +269,11 @@ FACETS = {
 }
 
 
-def facets(photos) -> dict[str, list[dict]]:
+def facets(photos, albums=None) -> dict[str, list[dict]]:
     """Counts of these pictures by category, album, owner, camera, colour, orientation and year, most common first;
     each value carries the filter parameters that select it. One query, counted here: the set is at most
-    RESULT_LIMIT pictures, and one pass over it is cheaper than a GROUP BY per facet."""
+    RESULT_LIMIT pictures, and one pass over it is cheaper than a GROUP BY per facet. `albums`, the albums the viewer
+    may see: a picture seen through another album it is placed in never names its hidden home album."""
     rows = (
         photos.order_by()
         .annotate(effective_category=_effective_category(), shape=_orientation(), year=ExtractYear("sort_date"))
@@ -295,6 +300,9 @@ def facets(photos) -> dict[str, list[dict]]:
         counters["color"][(color,)] += bool(color)
         counters["orientation"][(shape,)] += bool(shape)
         counters["year"][(year,)] += 1
+    if albums is not None:
+        shown = set(albums.filter(pk__in=[key[0] for key in counters["album"]]).values_list("pk", flat=True))
+        counters["album"] = Counter({key: n for key, n in counters["album"].items() if key[0] in shown})
     describe = {
         "category": lambda key: (category_label(key[0]), {"category": key[0]}),
         "system_category": lambda key: (category_label(key[0]), {"system_category": key[0]}),

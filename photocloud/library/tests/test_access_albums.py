@@ -5,6 +5,7 @@ the viewer may not see."""
 
 import io
 import itertools
+import json
 import zipfile
 
 import numpy as np
@@ -75,6 +76,9 @@ def _check_every_route(world, client, photo, visible: bool, original: bytes, hid
     assert (_body(served) == original) == visible
     found = client.get("/api/search/", {"q": "zqxplaced"}).json()
     assert (str(photo.pk) in [row["photo"]["id"] for row in found["results"]]) == visible
+    for title in hidden_titles:  # nor do the search facets
+        assert title not in json.dumps(found)
+        assert title not in client.get("/search/", {"q": "zqxplaced"}).content.decode()
     assert (client.get(f"/api/photos/{photo.pk}/similar/").status_code != 404) == visible
     selection = client.post(reverse("library:photos_download"), {"photos": [str(photo.pk)]})
     if visible:
