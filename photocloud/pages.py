@@ -30,10 +30,12 @@ def lookalike(request, pk):
 
 def photo_detail(request, pk):
     photo = get_object_or_404(Photo.objects.visible_to(request.user).select_related("album", "owner"), pk=pk)
-    newer, older = selectors.neighbours(photo, request.user)
+    album = selectors.shown_album(photo, request.user)  # never an album the viewer may not see
+    newer, older = selectors.neighbours(photo, request.user, album)
     record_view(request.user, photo)
     context = {
         "photo": photo,
+        "album": album,
         "newer": newer,
         "older": older,
         "is_owner": can_edit(request.user, photo),

@@ -28,6 +28,7 @@ api_urlpatterns = [
     path("library/years/<int:year>/", library_api.MonthsView.as_view(), name="months"),
     path("library/years/<int:year>/<int:month>/", library_api.EventsView.as_view(), name="events"),
     path("library/themes/", library_api.ThemesView.as_view(), name="themes"),
+    path("jobs/<uuid:pk>/", library_api.JobView.as_view(), name="job"),
     path("photos/<uuid:pk>/similar/", vision_api.SimilarView.as_view(), name="photo-similar"),
     path("search/image/", vision_api.ImageSearchView.as_view(), name="search-image"),
     path("", include("photocloud.search.api_urls")),

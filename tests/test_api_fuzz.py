@@ -25,6 +25,7 @@ from rest_framework.throttling import SimpleRateThrottle
 
 from photocloud.accounts.models import ApiToken
 from photocloud.library import services
+from photocloud.library.models import BulkJob
 from photocloud.people.models import Person
 from photocloud.people.tests.faces import identity, picture_of
 from photocloud.social import services as social
@@ -126,6 +127,7 @@ def world(db, alice, bob, settings, monkeypatch, django_capture_on_commit_callba
     spare, _ = ApiToken.issue(alice, "spare")
     _, key = ApiToken.issue(alice, "fuzz")
     year = photo.sort_date.year
+    job = BulkJob.objects.create(owner=alice, action="favourite", ids=[str(photo.pk)], total=1)
     _world = World(
         ids={
             "albums": [str(album.pk), str(public.pk), str(private.pk)],
@@ -135,6 +137,7 @@ def world(db, alice, bob, settings, monkeypatch, django_capture_on_commit_callba
             "comments": [str(comment.pk)],
             "uploads": [str(session.pk)],
             "tokens": [str(spare.pk)],
+            "jobs": [str(job.pk)],
             "users": ["alice", "bob"],
             "year": [str(year)],
             "month": [str(photo.sort_date.month)],

@@ -1,9 +1,11 @@
 """The one place that decides who may see which album and picture.
 
-Every page, API endpoint, thumbnail and original goes through `visible_to()`; a picture follows its album's access
-level. Write views so that the object is looked up *through* these querysets: then a forgotten check is a 404, not a
-leak. Pictures and albums in the Trash are left out of `visible_to()` and `owned_by()` alike, so no listing, count,
-search or feed can show them: only `in_trash_of()` (the owner's Trash) reaches them.
+Every page, API endpoint, thumbnail and original goes through `visible_to()`; a picture follows its albums' access
+levels: it is visible when its home album (Photo.album) or any album it is placed in (AlbumPlacement) is, and always
+to its owner (a picture in no album lives only in its owner's library). Write views so that the object is looked
+up *through* these querysets: then a forgotten check is a 404, not a leak. Pictures and albums in the Trash are left
+out of `visible_to()` and `owned_by()` alike, so no listing, count, search or feed can show them: only
+`in_trash_of()` (the owner's Trash) reaches them.
 """
 
 from django.db import models
@@ -18,10 +20,11 @@ def _follows(user, owner_ref: str):
     return Exists(Follow.objects.filter(follower=user, followee=OuterRef(owner_ref)))
 
 
-def _visibility(user, prefix: str) -> Q:
-    """Q for rows whose album (reached through `prefix`) `user` may see."""
+def _visibility(user, prefix: str, owner: str | None = None) -> Q:
+    """Q for rows whose album (reached through `prefix`) `user` may see; `owner` names the owner field when it is
+    not the album's (a picture's own owner, so that a picture in no album is its owner's)."""
     access = f"{prefix}access"
-    owner = f"{prefix}owner"
+    owner = owner or f"{prefix}owner"
     if user is None or not user.is_authenticated:
         return Q(**{access: PUBLIC})
     return Q(**{owner: user}) | Q(**{access: PUBLIC}) | (Q(**{access: FOLLOWERS}) & Q(_follows(user, owner)))
@@ -57,14 +60,34 @@ class AlbumQuerySet(TrashableQuerySet):
 
 class PhotoQuerySet(TrashableQuerySet):
     def visible_to(self, user):
-        return self.live().filter(_visibility(user, "album__"))
+        """Live pictures whose home album, or an album they are placed in, `user` may see; all of the owner's own."""
+        from .models import Album, AlbumPlacement
+
+        placed = AlbumPlacement.objects.filter(photo=OuterRef("pk"), album__in=Album.objects.visible_to(user))
+        return self.live().filter(_visibility(user, "album__", owner="owner") | Q(Exists(placed)))
+
+    def in_album(self, album):
+        """The pictures of an album: those whose home it is and those placed in it (the one definition)."""
+        from .models import AlbumPlacement
+
+        placed = AlbumPlacement.objects.filter(album=album)
+        if not placed.exists():  # most albums: a range of the (album, trashed_at, sort_date) index, never a sort
+            return self.filter(album=album)
+        return self.filter(Q(album=album) | Q(pk__in=placed.values("photo")))
+
+
+def holds(album, photo) -> bool:
+    """Whether `photo` is a picture of `album` (its home or placed in it)."""
+    from .models import AlbumPlacement
+
+    return photo.album_id == album.pk or AlbumPlacement.objects.filter(album=album, photo=photo).exists()
 
 
 def shown_cover(album):
     """The album's cover, only while it is a picture of that album outside the Trash: whoever may see the album may
     then see it. A cover left pointing at a picture moved to another (maybe private) album or trashed shows nothing."""
     cover = album.cover if album.cover_id else None
-    return cover if cover is not None and cover.album_id == album.pk and cover.trashed_at is None else None
+    return cover if cover is not None and cover.trashed_at is None and holds(album, cover) else None
 
 
 def can_edit(user, obj) -> bool:

@@ -3,6 +3,7 @@
 from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.shortcuts import get_object_or_404
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import exceptions, mixins, permissions, status, viewsets
 from rest_framework.decorators import action
@@ -13,13 +14,18 @@ from rest_framework.views import APIView
 
 from photocloud.core.schema import refusal
 
-from . import selectors, services, trash
+from . import bulk, selectors, services, trash
 from .access import can_edit
-from .models import Album, Photo
+from .downloads import zip_response
+from .models import Album, BulkJob, Photo
 from .serializers import (
     AlbumDeleteSerializer,
     AlbumFilterSerializer,
     AlbumSerializer,
+    BulkJobSerializer,
+    BulkResponseSerializer,
+    BulkSerializer,
+    DownloadSerializer,
     EventSerializer,
     HashAnswerSerializer,
     HashQuerySerializer,
@@ -39,6 +45,8 @@ from .serializers import (
 )
 from .uploads import oversized_files
 
+ZIP = {(200, "application/zip"): OpenApiResponse(OpenApiTypes.BINARY, description="A ZIP of the originals")}
+
 
 class IsOwnerOrReadOnly(permissions.BasePermission):
     def has_object_permission(self, request, view, obj):
@@ -55,7 +63,7 @@ def _filtered(request, queryset, filters_class):
     if filters.get("mine"):
         queryset = queryset.owned_by(request.user)
     if album := filters.get("album"):
-        queryset = queryset.filter(album_id=album)
+        queryset = queryset.in_album(album)
     if state := filters.get("status"):
         queryset = queryset.filter(status=state)
     return queryset
@@ -93,8 +101,17 @@ class AlbumViewSet(viewsets.ModelViewSet):
     def perform_update(self, serializer):
         services.update_album(serializer.instance, **serializer.validated_data)
 
+    @extend_schema(responses=ZIP)
+    @action(detail=True, methods=["get"])
+    def download(self, request, pk=None):
+        """The album's pictures as a ZIP of their originals (without GPS for those who may not see it), streamed."""
+        album = self.get_object()
+        photos = Photo.objects.visible_to(request.user).in_album(album).order_by("-sort_date", "-created_at", "pk")
+        return zip_response(request.user, photos, album.title)
+
     def perform_destroy(self, album):
-        """The album goes to the Trash with its pictures (restorable), unless they move to `move_to`."""
+        """The album goes to the Trash with the pictures whose home it is (restorable), unless they move to
+        `move_to`; pictures only placed in it stay in your library and other albums."""
         params = AlbumDeleteSerializer(data=self.request.query_params)
         params.is_valid(raise_exception=True)
         target = params.validated_data.get("move_to")
@@ -179,7 +196,12 @@ class PhotoViewSet(
         per-file reasons when nothing could be stored.
         """
         album_id = request.data.get("album")
-        if album_id:
+        into_library = str(request.data.get("library", "")).lower() in ("1", "true", "on", "yes")
+        if into_library and album_id:
+            raise exceptions.ValidationError({"library": "Name an album or the library, not both."})
+        if into_library:
+            album = None
+        elif album_id:
             try:
                 album = Album.objects.owned_by(request.user).get(pk=album_id)
             except (Album.DoesNotExist, DjangoValidationError):
@@ -231,6 +253,42 @@ class PhotoViewSet(
         query.is_valid(raise_exception=True)
         marks = {name: value for name, value in query.validated_data.items() if name != "photos"}
         return Response({"count": services.set_marks(request.user, query.validated_data["photos"], **marks)})
+
+    @extend_schema(
+        request=BulkSerializer,
+        responses={
+            200: BulkResponseSerializer,
+            202: OpenApiResponse(BulkJobSerializer, description="Queued in the background: poll the job's url"),
+        },
+    )
+    @action(detail=False, methods=["post"], permission_classes=[permissions.IsAuthenticated])
+    def bulk(self, request):
+        """One action on a selection of my pictures, with a result per id (others' or unknown ids are not found).
+        More than 200 ids run in the background: the answer is then 202 with a job to poll."""
+        query = BulkSerializer(data=request.data)
+        query.is_valid(raise_exception=True)
+        ids, action, params = query.validated_data["ids"], query.validated_data["action"], query.params()
+        try:
+            if len(ids) > bulk.INLINE_LIMIT:
+                job = bulk.start(request.user, action, ids, params)
+                return Response(BulkJobSerializer(job).data, status=status.HTTP_202_ACCEPTED)
+            results = bulk.run(request.user, action, ids, params)
+        except (bulk.BulkError, PermissionError, ValueError) as error:
+            raise exceptions.ValidationError({"detail": str(error)}) from None
+        return Response({"results": results, "album": params.get("album") if action == "new_album" else None})
+
+    @extend_schema(
+        request=DownloadSerializer, responses={**ZIP, 404: refusal("None of these pictures is one you may see.")}
+    )
+    @action(detail=False, methods=["post"], permission_classes=[permissions.AllowAny])
+    def download(self, request):
+        """These pictures as a ZIP of their originals, streamed; only those I may see (404 when none)."""
+        query = DownloadSerializer(data=request.data)
+        query.is_valid(raise_exception=True)
+        photos = Photo.objects.visible_to(request.user).filter(pk__in=query.validated_data["ids"])
+        if not photos.exists():
+            raise exceptions.NotFound("None of these pictures is one you may see.")
+        return zip_response(request.user, photos.order_by("-sort_date", "-created_at", "pk"), "photos")
 
     @extend_schema(request=HashQuerySerializer, responses=HashAnswerSerializer)
     @action(detail=False, methods=["post"], permission_classes=[permissions.IsAuthenticated])
@@ -346,3 +404,13 @@ class ThemesView(_AutoAlbumView):
                 for r in selectors.themes(request.user)
             ]
         )
+
+
+class JobView(APIView):
+    """A bulk action running in the background: its progress, and the per-picture results once done."""
+
+    permission_classes = [permissions.IsAuthenticated]
+
+    @extend_schema(responses=BulkJobSerializer, operation_id="jobs_retrieve")
+    def get(self, request, pk):
+        return Response(BulkJobSerializer(get_object_or_404(BulkJob.objects.owned_by(request.user), pk=pk)).data)

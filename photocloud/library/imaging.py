@@ -727,6 +727,18 @@ def render_square(path: str, info: ImageInfo, size: int) -> bytes:
     return buffer.getvalue()
 
 
+def turned(data: bytes, degrees: int) -> bytes:
+    """A JPEG rendition turned clockwise by a right angle (the owner's rotation, applied as it is served)."""
+    with Image.open(io.BytesIO(data)) as image:
+        turned_image = image.transpose(_CLOCKWISE[degrees % 360]) if degrees % 360 else image.copy()
+    buffer = io.BytesIO()
+    turned_image.save(buffer, "JPEG", quality=RENDITION_QUALITY)
+    return buffer.getvalue()
+
+
+_CLOCKWISE = {90: Image.Transpose.ROTATE_270, 180: Image.Transpose.ROTATE_180, 270: Image.Transpose.ROTATE_90}
+
+
 # --- privacy -----------------------------------------------------------------------------------------------------
 
 

@@ -5,7 +5,7 @@ from django.conf import settings
 from django.db import models
 from django.urls import reverse
 
-from .access import AlbumQuerySet, PhotoQuerySet, shown_cover
+from .access import AlbumQuerySet, OwnedQuerySet, PhotoQuerySet, shown_cover
 
 DEFAULT_CATEGORIES = [
     ("portrait", "Portrait"),
@@ -107,7 +107,10 @@ class Photo(models.Model):
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="photos")
-    album = models.ForeignKey(Album, on_delete=models.CASCADE, related_name="photos")
+    # The picture's home album (deleting or trashing it takes the picture along); None for a picture that lives only
+    # in its owner's library. It may be placed in more of the owner's albums too (AlbumPlacement), without a copy.
+    album = models.ForeignKey(Album, null=True, blank=True, on_delete=models.CASCADE, related_name="photos")
+    placed_in = models.ManyToManyField(Album, through="AlbumPlacement", related_name="placed_photos", blank=True)
     title = models.CharField(max_length=255, blank=True)
     description = models.TextField(max_length=5000, blank=True)
     # The user's own category; blank means "the album's". The system's suggestion will live in its own field.
@@ -144,6 +147,9 @@ class Photo(models.Model):
     iso = models.PositiveIntegerField(null=True, blank=True)
     focal_length = models.FloatField(null=True, blank=True)
     orientation = models.PositiveSmallIntegerField(default=1)
+    # The owner's turn of the picture, clockwise degrees (0, 90, 180, 270), on top of the camera's orientation:
+    # applied to the renditions as they are served; the original and its shared renditions stay as they are.
+    rotation = models.PositiveSmallIntegerField(default=0)
     latitude = models.FloatField(null=True, blank=True)
     longitude = models.FloatField(null=True, blank=True)
 
@@ -201,7 +207,7 @@ class Photo(models.Model):
 
     @property
     def effective_category(self) -> str:
-        return self.category or self.album.category
+        return self.category or (self.album.category if self.album_id else "")
 
     @property
     def category_label(self) -> str:
@@ -233,3 +239,47 @@ class Photo(models.Model):
     @property
     def has_location(self) -> bool:
         return self.latitude is not None and self.longitude is not None
+
+
+class AlbumPlacement(models.Model):
+    """A picture shown in one more of its owner's albums besides its home album (Photo.album): no copy of the file.
+    Whoever may see the album may see the picture (access.py); removing the placement never deletes the picture."""
+
+    album = models.ForeignKey(Album, on_delete=models.CASCADE, related_name="placements")
+    photo = models.ForeignKey(Photo, on_delete=models.CASCADE, related_name="placements")
+    added_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["album", "photo"], name="unique_album_placement")]
+        indexes = [models.Index(fields=["photo", "album"], name="placement_photo")]
+
+    def __str__(self):
+        return f"{self.photo_id} in {self.album_id}"
+
+
+class BulkJob(models.Model):
+    """A bulk action on many pictures run in the background (library/bulk.py): its progress, polled by the client."""
+
+    class State(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Running"
+        DONE = "done", "Done"
+        FAILED = "failed", "Failed"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="bulk_jobs")
+    action = models.CharField(max_length=30)
+    params = models.JSONField(default=dict)
+    ids = models.JSONField(default=list)
+    state = models.CharField(max_length=10, choices=State.choices, default=State.QUEUED)
+    total = models.PositiveIntegerField(default=0)
+    done = models.PositiveIntegerField(default=0)
+    failed = models.PositiveIntegerField(default=0)
+    results = models.JSONField(default=list)
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    objects = OwnedQuerySet.as_manager()
+
+    def __str__(self):
+        return f"{self.action} of {self.total}"

@@ -10,7 +10,7 @@ from django.db.models import Count, Exists, IntegerField, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from .models import CONFIDENT_SYSTEM_CATEGORY, Album, Photo
+from .models import CONFIDENT_SYSTEM_CATEGORY, Album, AlbumPlacement, Photo
 
 DISPLAY_FIELDS = ("album", "owner")
 
@@ -38,16 +38,39 @@ def favourite_photos(user):
 
 def album_photos(album: Album):
     """The pictures of an album the caller has already looked up through access.py."""
-    return Photo.objects.live().filter(album=album).select_related(*DISPLAY_FIELDS)
+    return Photo.objects.live().in_album(album).select_related(*DISPLAY_FIELDS)
+
+
+def shown_album(photo: Photo, viewer) -> Album | None:
+    """The album a picture is shown in for `viewer`: its home album when the viewer may see it, else the first album
+    it is placed in that they may see (never naming an album they may not see), else None."""
+    visible = Album.objects.visible_to(viewer)
+    mine = getattr(viewer, "pk", None) == photo.owner_id
+    if photo.album_id and (mine or visible.filter(pk=photo.album_id).exists()):
+        return photo.album
+    return visible.filter(placements__photo=photo).order_by("placements__added_at", "pk").first()
+
+
+def albums_holding(photo: Photo):
+    """The owner's live albums that hold the picture (home first), for its page and the bulk bar."""
+    placed = Album.objects.live().filter(placements__photo=photo).order_by("title")
+    home = [photo.album] if photo.album_id and photo.album.trashed_at is None else []
+    return home + list(placed)
 
 
 def with_photo_count(albums):
     """Annotate `photo_count` by a correlated count per album row (an index range each), not a GROUP BY join: with
     100,000 pictures the join sorts them all, while this only counts the albums of the page shown. COUNT(*), not of
-    the uuid key, so that the album index alone answers. Pictures in the Trash are not counted."""
+    the uuid key, so that the album index alone answers. Pictures in the Trash are not counted; pictures placed in
+    an album (AlbumPlacement) count there too."""
     live = Photo.objects.live().filter(album=OuterRef("pk"))
     count = live.order_by().values("album").annotate(n=Count("*")).values("n")
-    return albums.annotate(photo_count=Coalesce(Subquery(count, output_field=IntegerField()), 0))
+    placed = AlbumPlacement.objects.filter(album=OuterRef("pk"), photo__trashed_at__isnull=True)
+    placed = placed.order_by().values("album").annotate(n=Count("*")).values("n")
+    return albums.annotate(
+        photo_count=Coalesce(Subquery(count, output_field=IntegerField()), 0)
+        + Coalesce(Subquery(placed, output_field=IntegerField()), 0)
+    )
 
 
 def albums_for_profile(viewer, owner):
@@ -57,17 +80,28 @@ def albums_for_profile(viewer, owner):
 
 def public_albums():
     """The public home page: recent public albums that have at least one picture."""
-    albums = Album.objects.visible_to(None).filter(Exists(Photo.objects.live().filter(album=OuterRef("pk"))))
+    placed = AlbumPlacement.objects.filter(album=OuterRef("pk"), photo__trashed_at__isnull=True)
+    albums = Album.objects.visible_to(None).filter(
+        Exists(Photo.objects.live().filter(album=OuterRef("pk"))) | Exists(placed)
+    )
     return with_photo_count(albums.select_related("cover", "owner")).order_by("-updated_at")
+
+
+def album_choices(user):
+    """The owner's albums by title, for choosing one (upload target, the bulk bar)."""
+    return Album.objects.owned_by(user).order_by("title", "pk").only("pk", "title")
 
 
 def my_albums(user):
     return with_photo_count(Album.objects.owned_by(user).select_related("cover")).order_by("-created_at")
 
 
-def neighbours(photo: Photo, viewer) -> tuple[Photo | None, Photo | None]:
-    """Previous (newer) and next (older) picture in the same album, in the album's order."""
-    siblings = Photo.objects.visible_to(viewer).filter(album_id=photo.album_id)
+def neighbours(photo: Photo, viewer, album: Album | None) -> tuple[Photo | None, Photo | None]:
+    """Previous (newer) and next (older) picture in the album it is shown in (its owner's library when none)."""
+    if album is None:
+        siblings = _timeline(viewer) if viewer == photo.owner else Photo.objects.none()
+    else:
+        siblings = Photo.objects.visible_to(viewer).in_album(album)
 
     def beyond(lookup: str) -> Q:  # after `photo` in (sort_date, created_at) order, "gt" or "lt"
         return Q(**{f"sort_date__{lookup}": photo.sort_date}) | Q(

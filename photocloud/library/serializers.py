@@ -6,8 +6,9 @@ from rest_framework import serializers
 
 from photocloud.core import serializers as strict
 
-from .access import can_edit, can_see_location
-from .models import CONFIDENT_SYSTEM_CATEGORY, Album, Photo
+from .access import can_edit, can_see_location, holds
+from .bulk import ACTIONS
+from .models import CONFIDENT_SYSTEM_CATEGORY, Access, Album, BulkJob, Photo
 from .selectors import album_photos
 from .services import normalise_label, parse_tags
 from .trash import purge_date
@@ -82,7 +83,7 @@ class AlbumSerializer(strict.ModelSerializer):
         return value
 
     def validate_cover(self, cover):
-        if cover is not None and (self.instance is None or cover.album_id != self.instance.pk):
+        if cover is not None and (self.instance is None or not holds(self.instance, cover)):
             raise serializers.ValidationError("The cover must be a picture of this album.")
         return cover
 
@@ -94,7 +95,12 @@ def _file_url(request, photo, size) -> str:
 
 class PhotoSerializer(strict.ModelSerializer):
     owner = serializers.CharField(source="owner.username", read_only=True)
-    album = OwnedPrimaryKeyRelatedField(queryset=Album.objects.all())
+    album = OwnedPrimaryKeyRelatedField(
+        queryset=Album.objects.all(),
+        allow_null=True,
+        help_text="Its home album; null when it lives in your library alone (see /api/photos/bulk/ to place it in "
+        "more albums)",
+    )
     tags = TagListField(required=False)
     effective_category = serializers.CharField(read_only=True)
     latitude = serializers.SerializerMethodField()
@@ -213,9 +219,13 @@ class PhotoSerializer(strict.ModelSerializer):
 
 
 class UploadSerializer(strict.Serializer):
-    """Multipart upload: one or more `file` parts, into `album` (default: your "Uploads" album)."""
+    """Multipart upload: one or more `file` parts, into `album`, or into your library alone with `library`
+    (default: your "Uploads" album)."""
 
     album = serializers.UUIDField(required=False)
+    library = serializers.BooleanField(
+        required=False, default=False, help_text="Into your library alone, in no album (instead of `album`)"
+    )
     file = serializers.ListField(child=serializers.FileField(allow_empty_file=True), allow_empty=False)
 
 
@@ -292,7 +302,7 @@ class PhotoFilterSerializer(AlbumFilterSerializer):
 class TrashedPhotoSerializer(serializers.ModelSerializer):
     """A picture in the owner's Trash: where it came from and when it will be deleted for good."""
 
-    album_title = serializers.CharField(source="album.title", read_only=True)
+    album_title = serializers.CharField(source="album.title", read_only=True, allow_null=True)
     album_deleted = serializers.SerializerMethodField()
     purge_at = serializers.SerializerMethodField()
     thumbnail = serializers.SerializerMethodField()
@@ -313,7 +323,7 @@ class TrashedPhotoSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
     def get_album_deleted(self, photo) -> bool:
-        return photo.album.trashed_at is not None
+        return photo.album_id is not None and photo.album.trashed_at is not None
 
     def get_purge_at(self, photo) -> datetime:
         return purge_date(photo.trashed_at)
@@ -387,3 +397,68 @@ class ThemeSerializer(serializers.Serializer):
     theme = serializers.CharField()
     count = serializers.IntegerField()
     cover = PhotoSerializer(allow_null=True)
+
+
+class BulkSerializer(serializers.Serializer):
+    """One action on a selection of your pictures, with the parameters that action takes."""
+
+    ids = serializers.ListField(child=serializers.UUIDField(), min_length=1, max_length=10000)
+    action = serializers.ChoiceField(choices=list(ACTIONS))
+    album = serializers.UUIDField(
+        required=False,
+        allow_null=True,
+        help_text="One of your albums: for add_to_album, remove_from_album, move_to_album (null: into your library "
+        "alone)",
+    )
+    category = serializers.CharField(
+        required=False, allow_blank=True, max_length=50, help_text="set_category (blank: the album's); new_album"
+    )
+    tags = TagListField(required=False, max_length=50, help_text="add_tags, remove_tags")
+    degrees = serializers.ChoiceField(choices=[90, 180, 270], required=False, help_text="rotate, clockwise")
+    title = serializers.CharField(required=False, max_length=200, help_text="new_album")
+    access = serializers.ChoiceField(choices=Access.choices, required=False, help_text="new_album")
+
+    def validate_category(self, value):
+        return " ".join(value.split()).lower()
+
+    def params(self) -> dict:
+        """The action's parameters as JSON values (kept by a background job)."""
+        data = {name: value for name, value in self.validated_data.items() if name not in ("ids", "action")}
+        if data.get("album") is not None:
+            data["album"] = str(data["album"])
+        return data
+
+
+class BulkResultSerializer(serializers.Serializer):
+    id = serializers.UUIDField()
+    ok = serializers.BooleanField()
+    error = serializers.CharField(required=False, help_text="Why this picture was left as it was")
+
+
+class BulkResponseSerializer(serializers.Serializer):
+    results = BulkResultSerializer(many=True, help_text="One per id, in order")
+    album = serializers.UUIDField(allow_null=True, help_text="The album new_album made; else null")
+
+
+class BulkJobSerializer(serializers.ModelSerializer):
+    """A bulk action running in the background: poll its `url` until `state` is done (or failed)."""
+
+    results = BulkResultSerializer(many=True)
+    album = serializers.SerializerMethodField()
+    url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = BulkJob
+        fields = ["id", "action", "state", "total", "done", "failed", "results", "album", "created_at", "finished_at"]
+        fields += ["url"]
+        read_only_fields = fields
+
+    def get_album(self, job) -> str | None:
+        return job.params.get("album")
+
+    def get_url(self, job) -> str:
+        return reverse("api:job", args=[job.pk])
+
+
+class DownloadSerializer(serializers.Serializer):
+    ids = serializers.ListField(child=serializers.UUIDField(), min_length=1, max_length=10000)

@@ -17,8 +17,9 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from . import colors, imaging, pipeline, stored_files
+from .access import holds
 from .imaging import ImageRejected
-from .models import Access, Album, Photo, Tag
+from .models import Access, Album, AlbumPlacement, Photo, Tag
 from .storage import local_copy, original_name, rendition_name
 from .uploads import local_file
 
@@ -62,7 +63,7 @@ def create_album(owner, *, title, category, access=Access.PRIVATE, description="
 @transaction.atomic
 def update_album(album: Album, *, tags=None, **fields) -> Album:
     cover = fields.get("cover")
-    if cover is not None and cover.album_id != album.pk:
+    if cover is not None and not holds(album, cover):
         raise ValueError("The cover must be a picture of this album.")
     relabelled = "category" in fields and fields["category"] != album.category
     for name, value in fields.items():
@@ -88,6 +89,7 @@ def delete_album(album: Album, *, move_to: Album | None = None) -> int:
         if move_to is not None:
             if move_to.owner_id != album.owner_id or move_to.pk == album.pk:
                 raise ValueError("Pictures can only move to another album of yours.")
+            AlbumPlacement.objects.filter(album=move_to, photo__album=album).delete()  # now their home instead
             count = photos.update(album=move_to)
             album.delete()
             fix_covers([move_to.pk])
@@ -103,25 +105,25 @@ def delete_album(album: Album, *, move_to: Album | None = None) -> int:
 def fix_covers(album_ids) -> None:
     """Keep each album's cover a picture of that album outside the Trash (its newest one instead, or none), so that
     a picture moved to another album or trashed never stays on show as a cover (see access.shown_cover)."""
-    live = Photo.objects.live()
-    for album in Album.objects.filter(pk__in=list(album_ids)).only("pk", "cover_id"):
-        if album.cover_id and live.filter(pk=album.cover_id, album=album).exists():
+    for album in Album.objects.filter(pk__in=[pk for pk in album_ids if pk is not None]).only("pk", "cover_id"):
+        live = Photo.objects.live().in_album(album)
+        if album.cover_id and live.filter(pk=album.cover_id).exists():
             continue
-        newest = live.filter(album=album).values_list("pk", flat=True).first()
+        newest = live.values_list("pk", flat=True).first()
         if newest != album.cover_id:
             Album.objects.filter(pk=album.pk).update(cover=newest)
 
 
 @transaction.atomic
 def update_photo(photo: Photo, *, tags=None, **fields) -> Photo:
-    relabelled = fields.get("category", photo.category) != photo.category or (
-        "album" in fields and fields["album"].pk != photo.album_id
-    )
+    moved = "album" in fields and getattr(fields["album"], "pk", None) != photo.album_id
+    relabelled = fields.get("category", photo.category) != photo.category or moved
     left = photo.album_id
     for name, value in fields.items():
         setattr(photo, name, value)
     photo.save()
-    if photo.album_id != left:
+    if moved:
+        AlbumPlacement.objects.filter(album_id=photo.album_id, photo=photo).delete()  # its home now
         fix_covers([left, photo.album_id])
     if tags is not None:
         set_tags(photo, list(tags))
@@ -146,6 +148,122 @@ def set_category(owner, photos, category: str) -> int:
     if changed:
         pipeline.pictures_changed([photo.pk for photo in photos], "category", owner_ids=[owner.pk])
     return changed
+
+
+# --- pictures in several albums ------------------------------------------------------------------------------------
+
+
+def _owned_live(owner, photo_ids):
+    return Photo.objects.owned_by(owner).filter(pk__in=list(photo_ids))
+
+
+def _check_album(owner, album: Album | None) -> None:
+    if album is not None and (album.owner_id != owner.pk or album.trashed_at is not None):
+        raise PermissionError("Pictures can only be put in your own albums.")
+
+
+@transaction.atomic
+def add_to_album(owner, album: Album, photo_ids) -> list:
+    """Place the owner's pictures in one more album of theirs (no copy of the file); returns the ids now in it.
+    A picture whose home is this album, or already placed in it, stays as it is."""
+    _check_album(owner, album)
+    ids = list(_owned_live(owner, photo_ids).values_list("pk", "album_id"))
+    homeless = [pk for pk, home in ids if home is None]
+    if homeless:  # a picture that lived only in the library gets this album as its home
+        Photo.objects.filter(pk__in=homeless).update(album=album)
+    present = set(AlbumPlacement.objects.filter(album=album).values_list("photo_id", flat=True))
+    AlbumPlacement.objects.bulk_create(
+        [
+            AlbumPlacement(album=album, photo_id=pk)
+            for pk, home in ids
+            if home is not None and home != album.pk and pk not in present
+        ]
+    )
+    fix_covers([album.pk])
+    if ids:
+        pipeline.pictures_changed([pk for pk, _ in ids], "fields", owner_ids=[owner.pk])
+    return [pk for pk, _ in ids]
+
+
+@transaction.atomic
+def move_to_album(owner, album: Album | None, photo_ids) -> list:
+    """Make `album` the home of the owner's pictures (None: only in the library), leaving the albums they are placed
+    in as they are; returns the ids moved."""
+    _check_album(owner, album)
+    chosen = _owned_live(owner, photo_ids)
+    rows = list(chosen.values_list("pk", "album_id"))
+    ids = [pk for pk, _ in rows]
+    if album is not None:
+        AlbumPlacement.objects.filter(album=album, photo_id__in=ids).delete()  # its home now
+    Photo.objects.filter(pk__in=ids).update(album=album)
+    fix_covers({home for _, home in rows} | {getattr(album, "pk", None)})
+    if ids:
+        pipeline.pictures_changed(ids, "category", owner_ids=[owner.pk])
+    return ids
+
+
+@transaction.atomic
+def remove_from_album(owner, album: Album, photo_ids) -> list:
+    """Take the owner's pictures out of one album, never deleting them: a placement goes; a picture whose home it
+    is gets one of the albums it is placed in as its new home, else lives on in the library alone."""
+    _check_album(owner, album)
+    rows = list(_owned_live(owner, photo_ids).values_list("pk", "album_id"))
+    removed = [pk for pk, _ in rows]
+    AlbumPlacement.objects.filter(album=album, photo_id__in=removed).delete()
+    for pk in [pk for pk, home in rows if home == album.pk]:
+        promoted = AlbumPlacement.objects.filter(photo_id=pk).order_by("added_at", "pk").first()
+        Photo.objects.filter(pk=pk).update(album=promoted.album_id if promoted else None)
+        if promoted:
+            promoted.delete()
+    fix_covers([album.pk])
+    if removed:
+        pipeline.pictures_changed(removed, "category", owner_ids=[owner.pk])
+    return removed
+
+
+def add_tags(owner, photo_ids, names: list[str]) -> int:
+    """Add tags to many of the owner's pictures, keeping the tags they have."""
+    photos = list(_owned_live(owner, photo_ids))
+    tags = [Tag.objects.get_or_create(name=name)[0] for name in names]
+    through = Photo.tags.through
+    with transaction.atomic():
+        existing = set(through.objects.filter(photo__in=photos, tag__in=tags).values_list("photo_id", "tag_id"))
+        through.objects.bulk_create(
+            [
+                through(photo_id=photo.pk, tag_id=tag.pk)
+                for photo in photos
+                for tag in tags
+                if (photo.pk, tag.pk) not in existing
+            ]
+        )
+        if photos:
+            pipeline.pictures_changed([photo.pk for photo in photos], "fields", owner_ids=[owner.pk])
+    return len(photos)
+
+
+def remove_tags(owner, photo_ids, names: list[str]) -> int:
+    ids = list(_owned_live(owner, photo_ids).values_list("pk", flat=True))
+    with transaction.atomic():
+        Photo.tags.through.objects.filter(photo_id__in=ids, tag__name__in=names).delete()
+        if ids:
+            pipeline.pictures_changed(ids, "fields", owner_ids=[owner.pk])
+    return len(ids)
+
+
+def rotate(owner, photo_ids, degrees: int) -> list:
+    """Turn the owner's pictures clockwise by a right angle. Only the displayed turn changes (Photo.rotation, applied
+    to the renditions as they are served, and the displayed size): the original stays byte for byte as uploaded and
+    the renditions, shared by content with other owners' pictures, stay as they are."""
+    if degrees % 90 or not degrees % 360:
+        raise ValueError("Turn by 90, 180 or 270 degrees.")
+    photos = list(_owned_live(owner, photo_ids).only("pk", "rotation", "width", "height"))
+    for photo in photos:
+        photo.rotation = (photo.rotation + degrees) % 360
+        if degrees % 180:
+            photo.width, photo.height = photo.height, photo.width
+    with transaction.atomic():
+        Photo.objects.bulk_update(photos, ["rotation", "width", "height"], batch_size=500)
+    return [photo.pk for photo in photos]
 
 
 def delete_photo(photo: Photo) -> None:
@@ -198,7 +316,7 @@ PROVENANCE_FIELDS = {
 
 
 def ingest_upload(
-    owner, album: Album, uploaded, provenance: dict | None = None, *, verified_sha256: str | None = None
+    owner, album: Album | None, uploaded, provenance: dict | None = None, *, verified_sha256: str | None = None
 ) -> UploadResult:
     """Validate one uploaded file by content, store it once, and queue its processing.
 
@@ -206,14 +324,15 @@ def ingest_upload(
     duplicate of the existing picture. `provenance` sets the Photo's source fields (source_url, source_page_url,
     retrieved_at, credited_author, credit, copied_from, title, description) for pictures from the web or from
     another user. `verified_sha256` spares reading a large file twice when the caller has just hashed these very
-    bytes itself; never pass a hash that a client announced and the server did not compute.
+    bytes itself; never pass a hash that a client announced and the server did not compute. With `album` None the
+    picture lives in the owner's library alone (visible to the owner only) until put in an album.
     """
     provenance = dict(provenance or {})
     unknown = set(provenance) - PROVENANCE_FIELDS
     if unknown:
         raise ValueError(f"Not provenance fields: {sorted(unknown)}")
     name = os.path.basename((uploaded.name or "").replace("\\", "/"))[:255]
-    if album.owner_id != owner.pk:
+    if album is not None and album.owner_id != owner.pk:
         raise PermissionError("Pictures can only be added to your own albums.")
     size = uploaded.size or 0
     if size == 0:
@@ -261,7 +380,7 @@ def ingest_upload(
                     sort_date=timezone.now(),
                     **{field: value for field, value in provenance.items() if field != "title"},
                 )
-                if album.cover_id is None:
+                if album is not None and album.cover_id is None:
                     Album.objects.filter(pk=album.pk, cover__isnull=True).update(cover=photo)
                 transaction.on_commit(lambda: enqueue_processing(photo))
                 return photo

@@ -1,6 +1,6 @@
 from django_tasks import task
 
-from . import services, stored_files
+from . import bulk, services, stored_files
 
 
 @task()
@@ -28,3 +28,9 @@ def purge_trash() -> None:
     from . import trash
 
     trash.purge_expired()
+
+
+@task()
+def run_bulk_job(job_id: str) -> None:
+    """A bulk action on a large selection (bulk.start), a chunk per transaction, its progress in its BulkJob."""
+    bulk.run_job(job_id)

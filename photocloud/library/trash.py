@@ -15,7 +15,7 @@ from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from . import services
-from .models import Album, Photo
+from .models import Album, AlbumPlacement, Photo
 
 logger = logging.getLogger(__name__)
 
@@ -34,7 +34,7 @@ def trash_photos(owner, photo_ids) -> list:
     """Move the owner's pictures among `photo_ids` to their Trash; returns the ids moved (others are ignored)."""
     chosen = Photo.objects.owned_by(owner).filter(pk__in=list(photo_ids))
     ids = list(chosen.values_list("pk", flat=True))
-    albums = set(chosen.values_list("album_id", flat=True))
+    albums = set(chosen.values_list("album_id", flat=True)) | _placed_in(ids)
     Photo.objects.filter(pk__in=ids).update(trashed_at=timezone.now())
     services.fix_covers(albums)
     return ids
@@ -42,8 +42,10 @@ def trash_photos(owner, photo_ids) -> list:
 
 @transaction.atomic
 def trash_album(album: Album) -> int | None:
-    """Move an album and its pictures to the Trash; returns how many pictures went. An album that holds no picture,
-    not even in the Trash, has nothing to restore: it is deleted at once (None)."""
+    """Move an album and the pictures whose home it is to the Trash; returns how many pictures went. Pictures only
+    placed in it stay where they are (the placements go, and are not restored with the album). An album that is
+    home to no picture, not even in the Trash, has nothing to restore: it is deleted at once (None)."""
+    AlbumPlacement.objects.filter(album=album).delete()
     if not Photo.objects.filter(album=album).exists():
         services.delete_album(album)
         return None
@@ -64,11 +66,15 @@ def restore(owner, photo_ids=(), album_ids=()) -> int:
         count += trashed.filter(album=album, trashed_at__gte=album.trashed_at).update(trashed_at=None)
         albums.add(album.pk)
     chosen = trashed.filter(pk__in=list(photo_ids))
-    albums |= set(chosen.values_list("album_id", flat=True))
+    albums |= set(chosen.values_list("album_id", flat=True)) | _placed_in(chosen.values("pk"))
     count += chosen.update(trashed_at=None)
     Album.objects.filter(pk__in=albums, trashed_at__isnull=False).update(trashed_at=None)
     services.fix_covers(albums)
     return count
+
+
+def _placed_in(photo_ids) -> set:
+    return set(AlbumPlacement.objects.filter(photo_id__in=photo_ids).values_list("album_id", flat=True))
 
 
 def restore_by_content(owner, sha256: str) -> Photo | None:

@@ -1,7 +1,6 @@
 """Library pages. Thin: look objects up through access.py, call services/selectors, render."""
 
 import logging
-import os
 
 from django.conf import settings
 from django.contrib import messages
@@ -17,11 +16,10 @@ from django.views.decorators.http import require_POST
 from photocloud.accounts.authentication import accepts_api_token
 from photocloud.core.pagination import page_of
 
-from . import imaging, selectors, services, trash, undo
-from .access import can_edit, can_see_location
+from . import downloads, imaging, selectors, services, trash, undo
+from .access import can_edit
 from .forms import AlbumForm, DeleteAlbumForm, IdsForm, PhotoForm
 from .models import DEFAULT_CATEGORIES, Album, Photo, category_label
-from .storage import local_copy, original_name
 
 logger = logging.getLogger(__name__)
 
@@ -48,7 +46,20 @@ def home(request):
 @login_required
 def timeline(request):
     page = page_of(request, selectors.library_photos(request.user))
-    return render_grid(request, "library/timeline.html", {"page": page, "group_by_day": True})
+    context = {
+        "page": page,
+        "group_by_day": True,
+        **_uploader_context(),
+        "upload_albums": selectors.my_albums(request.user),
+    }
+    return render_grid(request, "library/timeline.html", context)
+
+
+def _uploader_context() -> dict:
+    return {
+        "upload_limit_mb": settings.PHOTOCLOUD["MAX_UPLOAD_BYTES"] // (1024 * 1024),
+        "vision": settings.PHOTOCLOUD["VISION"],
+    }
 
 
 @login_required
@@ -152,7 +163,9 @@ def album_delete(request, pk):
         else:
             undo.offer(request, f"Album “{album.title}” and its {count} picture{pluralize(count)}", albums=[album.pk])
         return redirect("library:albums")
-    context = {"album": album, "form": form, "count": count, "trash_days": settings.PHOTOCLOUD["TRASH_DAYS"]}
+    placed = album.placements.filter(photo__trashed_at__isnull=True).count()
+    context = {"album": album, "form": form, "count": count, "placed": placed}
+    context["trash_days"] = settings.PHOTOCLOUD["TRASH_DAYS"]
     return render(request, "library/album_delete.html", context)
 
 
@@ -161,8 +174,7 @@ def album_detail(request, pk):
     page = page_of(request, selectors.album_photos(album))
     context = {"album": album, "page": page, "is_owner": can_edit(request.user, album)}
     if context["is_owner"]:
-        context["upload_limit_mb"] = settings.PHOTOCLOUD["MAX_UPLOAD_BYTES"] // (1024 * 1024)
-        context["vision"] = settings.PHOTOCLOUD["VISION"]
+        context.update(_uploader_context())
     return render_grid(request, "library/album_detail.html", context)
 
 
@@ -274,7 +286,11 @@ def _file_response(request, photo, size):
             response = _original_response(request, photo)
         else:
             name = services.ensure_rendition(photo, size)
-            response = FileResponse(default_storage.open(name, "rb"), content_type="image/jpeg")
+            if photo.rotation:  # the owner's turn, on top of the shared rendition
+                with default_storage.open(name, "rb") as stored:
+                    response = HttpResponse(imaging.turned(stored.read(), photo.rotation), content_type="image/jpeg")
+            else:
+                response = FileResponse(default_storage.open(name, "rb"), content_type="image/jpeg")
     except FileNotFoundError as missing:
         # A picture row whose file is gone is damage to repair, not a fault of this request: say so, and log it.
         logger.error("The stored file of picture %s (%s) is missing: %s", photo.pk, size, missing)
@@ -284,27 +300,41 @@ def _file_response(request, photo, size):
             content_type="text/plain; charset=utf-8",
         )
     response["Cache-Control"] = "private, max-age=3600"
-    response["ETag"] = f'"{photo.sha256[:32]}-{size}"'
+    response["ETag"] = f'"{photo.sha256[:32]}-{size}-{photo.rotation}"'
     return response
 
 
 def _original_response(request, photo: Photo):
     """The original, byte-exact; without its GPS position for viewers the owner has not shared locations with."""
-    extension = imaging.extension_of(photo.format)
-    name = original_name(photo.sha256, extension)
+    original = downloads.original_for(request.user, photo)
     download = request.GET.get("download") == "1"
-    filename = photo.original_name or f"{photo.pk}.{extension}"
-    if not photo.has_location or can_see_location(request.user, photo):
+    if original.stripped is None:
         return FileResponse(
-            default_storage.open(name, "rb"), content_type=photo.mime_type, as_attachment=download, filename=filename
+            original.file(), content_type=original.content_type, as_attachment=download, filename=original.filename
         )
-    with local_copy(name) as path:
-        data, content_type = imaging.without_location(path, imaging.probe(path))
-    if content_type != photo.mime_type:
-        filename = os.path.splitext(filename)[0] + ".jpg"
-    response = HttpResponse(data, content_type=content_type)
-    response["Content-Disposition"] = content_disposition_header(download, filename)
+    response = HttpResponse(original.stripped, content_type=original.content_type)
+    response["Content-Disposition"] = content_disposition_header(download, original.filename)
     return response
+
+
+@accepts_api_token
+def album_download(request, pk):
+    """An album's pictures as a ZIP, for anyone who may see the album (and each picture, checked again)."""
+    album = get_object_or_404(Album.objects.visible_to(request.user), pk=pk)
+    photos = Photo.objects.visible_to(request.user).in_album(album).order_by("-sort_date", "-created_at", "pk")
+    return downloads.zip_response(request.user, photos, album.title)
+
+
+@require_POST
+def photos_download(request):
+    """A selection (ids posted by the bulk bar) as a ZIP: only the pictures the viewer may see."""
+    form = IdsForm(request.POST)
+    if not form.is_valid() or not form.cleaned_data["photos"]:
+        return HttpResponse("Choose the pictures to download.", status=400, content_type="text/plain; charset=utf-8")
+    photos = Photo.objects.visible_to(request.user).filter(pk__in=form.cleaned_data["photos"])
+    if not photos.exists():
+        raise Http404("No such pictures.")
+    return downloads.zip_response(request.user, photos.order_by("-sort_date", "-created_at", "pk"), "photos")
 
 
 # --- the Trash -----------------------------------------------------------------------------------------------------

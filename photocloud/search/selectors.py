@@ -53,7 +53,7 @@ def apply_filters(photos, viewer, filters: dict):
     if system := filters.get("system_category"):
         photos = photos.filter(analysis__category=system)
     if album := filters.get("album"):
-        photos = photos.filter(album_id=album)
+        photos = photos.in_album(album)
     if owner := filters.get("owner"):
         photos = photos.filter(owner__username=owner)
     if make := filters.get("make"):
@@ -201,10 +201,13 @@ class SearchResults:
     # The first `strong_count` results match by what the pictures themselves show; the others ("less likely") only
     # by their album or a faint guess of the classifier. None: not ranked by relevance (all shown alike).
     strong_count: int | None = None
+    viewer: object = None  # whose search: the album facet names only albums they may see
 
     def facets(self) -> dict[str, list[dict]]:
         """Counts over the results (the best RESULT_LIMIT), checked against the viewer's access once more."""
-        return facets(self.allowed.filter(pk__in=self.results.ids)) if self.results.ids else {}
+        if not self.results.ids:
+            return {}
+        return facets(self.allowed.filter(pk__in=self.results.ids), Album.objects.visible_to(self.viewer))
 
     def reasons(self, photos) -> dict:
         explained = reasons(self.parsed, photos, self.distances)
@@ -259,6 +262,7 @@ def search(
         analysed=distances is not None,
         people=named,
         strong_count=strong_count,
+        viewer=viewer,
     )
     if match is not None and not filters and similar_to is None:
         found.albums = ResultList(ranked_ids(_scope(viewer, scope, Album), parsed, 6), Album)[:]
@@ -289,10 +293,11 @@ FACETS = {
 }
 
 
-def facets(photos) -> dict[str, list[dict]]:
+def facets(photos, albums=None) -> dict[str, list[dict]]:
     """Counts of these pictures by category, album, owner, camera, colour, orientation and year, most common first;
     each value carries the filter parameters that select it. One query, counted here: the set is at most
-    RESULT_LIMIT pictures, and one pass over it is cheaper than a GROUP BY per facet."""
+    RESULT_LIMIT pictures, and one pass over it is cheaper than a GROUP BY per facet. `albums`, the albums the viewer
+    may see: a picture seen through another album it is placed in never names its hidden home album."""
     rows = (
         photos.order_by()
         .annotate(effective_category=_effective_category(), shape=_orientation(), year=ExtractYear("sort_date"))
@@ -319,6 +324,9 @@ def facets(photos) -> dict[str, list[dict]]:
         counters["color"][(color,)] += bool(color)
         counters["orientation"][(shape,)] += bool(shape)
         counters["year"][(year,)] += 1
+    if albums is not None:
+        shown = set(albums.filter(pk__in=[key[0] for key in counters["album"]]).values_list("pk", flat=True))
+        counters["album"] = Counter({key: n for key, n in counters["album"].items() if key[0] in shown})
     describe = {
         "category": lambda key: (category_label(key[0]), {"category": key[0]}),
         "system_category": lambda key: (category_label(key[0]), {"system_category": key[0]}),

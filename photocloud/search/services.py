@@ -64,15 +64,18 @@ def _photo_fields(photo: Photo) -> dict:
         own += _automatic_tag_terms([name for name, score in analysis.labels if score >= SURE_TAG])
         weak = [["unsure automatic tag", name] for _, name in _automatic_tag_terms(_faint(analysis.labels))]
         keys += [analysis.category, *people.markers(analysis.faces, photo.width, photo.height)]
-    if not photo.category:
+    if album is not None and not photo.category:  # None: the picture lives in its owner's library alone
         weak += [["album category", value] for _, value in _category_terms("category", album.category)]
-    weak += [["album tag", tag.name] for tag in album.tags.all() if ["tag", tag.name] not in own]
+    if album is not None:
+        weak += [["album tag", tag.name] for tag in album.tags.all() if ["tag", tag.name] not in own]
     return {
         "labels": " , ".join([*(value for _, value in own), *filter(None, keys)]),
         "names": " , ".join(filter(None, [photo.title, photo.original_name])),
         "body": photo.description,
         "text": analysis.text if analysis is not None else "",
-        "context": "\n".join(filter(None, [album.title, album.description, *(value for _, value in weak)])),
+        "context": "\n".join(
+            filter(None, [*((album.title, album.description) if album else ()), *(value for _, value in weak)])
+        ),
         "terms": own + weak,
     }
 

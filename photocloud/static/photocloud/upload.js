@@ -75,7 +75,11 @@
   function send(entry) {
     return new Promise((resolve) => {
       const data = new FormData();
-      data.append("album", root.dataset.album);
+      // On the timeline the owner chooses the album, or none: the picture then lives in the library alone.
+      const chooser = document.getElementById("upload-album");
+      const album = chooser ? chooser.value : root.dataset.album;
+      if (album) data.append("album", album);
+      else data.append("library", "true");
       data.append("file", entry.file, entry.file.name);
       const xhr = new XMLHttpRequest();
       xhr.open("POST", root.dataset.uploadUrl);
@@ -146,7 +150,7 @@
     });
     await Promise.all(workers);
     const cover = queue.find((e) => e.coverInput.checked && e.result && e.result.photo);
-    if (cover) {
+    if (cover && root.dataset.coverUrl) {
       await fetch(root.dataset.coverUrl, {
         method: "PATCH",
         credentials: "same-origin",
