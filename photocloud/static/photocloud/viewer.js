@@ -193,7 +193,7 @@
 
   function pointerDown(event) {
     pointers.set(event.pointerId, event);
-    event.currentTarget.setPointerCapture(event.pointerId);
+    try { event.currentTarget.setPointerCapture(event.pointerId); } catch (e) { /* the pointer is already gone */ }
     if (pointers.size === 2) pinch = distance();
     swipeFrom = pointers.size === 1 && zoom === 1 ? { x: event.clientX, y: event.clientY } : null;
   }
