@@ -79,9 +79,16 @@ def timeline(request):
         context["jump_date"] = date(*jump, 1)
         later = selectors.month_end(*jump)
         context["newer_value"] = f"{later.year:04d}-{later.month:02d}"
-    if not _asks_for_more(request):
-        context["scrubber"] = selectors.month_counts(request.user)
     return render_grid(request, "library/timeline.html", context, items="library/_timeline_items.html")
+
+
+@login_required
+def scrubber(request):
+    """The timeline's date scrubber, fetched by the timeline page once it shows (counting every month of a large
+    library is the page's slowest part, so the pictures do not wait for it)."""
+    jump = _jump_month(request.GET.get("from"))
+    context = {"scrubber": selectors.month_counts(request.user), "jump_value": jump and f"{jump[0]:04d}-{jump[1]:02d}"}
+    return render(request, "library/_scrubber.html", context)
 
 
 @login_required

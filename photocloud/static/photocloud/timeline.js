@@ -20,15 +20,14 @@
     });
   }
 
-  // The scrubber marks the month whose header last scrolled past the top.
-  const links = new Map();
-  document.querySelectorAll(".scrub-months a[data-month]").forEach((link) => links.set(link.dataset.month, link));
+  // The scrubber (fetched after the page, see library/_scrubber.html) marks the month whose header last scrolled
+  // past the top.
   const shown = new IntersectionObserver((entries) => {
     entries.forEach((entry) => {
       if (!entry.isIntersecting) return;
-      const link = links.get(entry.target.dataset.month);
+      const link = document.querySelector(`.scrub-months a[data-month="${entry.target.dataset.month}"]`);
       if (!link) return;
-      links.forEach((other) => other.removeAttribute("aria-current"));
+      document.querySelectorAll(".scrub-months a[aria-current]").forEach((other) => other.removeAttribute("aria-current"));
       link.setAttribute("aria-current", "true");
       const list = link.closest(".scrub-years");  // scrolled within itself, never the page
       list.scrollTop = link.offsetTop - list.clientHeight / 2;
