@@ -127,24 +127,15 @@ def months(user, year: int) -> list[dict]:
 def month_counts(user) -> list[dict]:
     """[{year, count, months: [{month, count, first}]}], newest first, non-empty only: the timeline's date scrubber.
 
-    One query per year of the library: the year's range of the (owner, sort_date) index read once, counted into its
-    twelve months by filtered counts (a count query per month costs more in query overhead than in rows).
+    One COUNT(*) per month from the newest year to the oldest, each a range of the (owner, sort_date) index read
+    without the table, every picture counted once (a year's count is its months' sum): cheaper than one query counting
+    months with filtered aggregates (each row tested twelve times) or grouping by an extracted month (a Python
+    function per row on SQLite). 100,000 pictures: bench/pages.py.
     """
     found = []
-    for year, (start, end) in _year_periods(user).items():
-        periods = _month_periods(year)
-        within = _timeline(user).filter(sort_date__gte=start, sort_date__lt=end).order_by()
-        counts = within.aggregate(
-            **{
-                f"m{month}": Count("pk", filter=Q(sort_date__gte=low, sort_date__lt=high))
-                for month, (low, high) in periods.items()
-            }
-        )
-        shown = [
-            {"month": month, "count": counts[f"m{month}"], "first": date(year, month, 1)}
-            for month in periods
-            if counts[f"m{month}"]
-        ]
+    for year in _year_periods(user):
+        months_found = _periods(user, _month_periods(year), covers=False)
+        shown = [{"month": month, "count": n, "first": date(year, month, 1)} for month, n, _ in months_found]
         if shown:
             found.append({"year": year, "count": sum(month["count"] for month in shown), "months": shown})
     return found
@@ -164,8 +155,8 @@ def month_end(year: int, month: int) -> datetime:
     return _local(year + month // 12, month % 12 + 1)
 
 
-def _periods(user, periods: dict) -> list[tuple]:
-    """[(key, count, newest picture)] for each non-empty {key: (start, end)} period of the user's pictures.
+def _periods(user, periods: dict, covers: bool = True) -> list[tuple]:
+    """[(key, count, newest picture or None)] for each non-empty {key: (start, end)} period of the user's pictures.
 
     Each period is a range of the (owner, sort_date) index: counting it and finding its cover read only that range.
     Grouping by an extracted year or month instead calls a date function on every picture (on SQLite a Python
@@ -175,7 +166,7 @@ def _periods(user, periods: dict) -> list[tuple]:
     for key, (start, end) in periods.items():
         within = _timeline(user).filter(sort_date__gte=start, sort_date__lt=end)
         if count := within.count():
-            rows.append((key, count, within.order_by("-sort_date", "-created_at").first()))
+            rows.append((key, count, within.order_by("-sort_date", "-created_at").first() if covers else None))
     return rows
 
 

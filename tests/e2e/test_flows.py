@@ -29,7 +29,7 @@ from .ui import (
 
 pytestmark = pytest.mark.e2e
 
-TILES = ".grid a.tile img"
+TILES = ":is(.grid, .justified) a.tile img"
 PHONE = {"width": 390, "height": 844}
 
 
@@ -313,7 +313,7 @@ def test_phone_sized_screen(new_context, tmp_path, screenshot):
 
     page.goto("/library/")
     assert wait_images_loaded(page, TILES) == 4
-    assert page.locator(".grid h2.day").count() == 4
+    assert page.locator("#timeline section.day").count() == 4
     _no_horizontal_scroll(page, PHONE["width"])
     screenshot(page, "11-phone-timeline")
 

@@ -25,7 +25,7 @@ def test_like_collect_comment_reply_and_notifications(new_context, tmp_path, scr
     pick_files(alice, [tmp_path / "coffee.jpg"])
     upload_queue(alice, expected_stored=1)
     alice.goto(f"/albums/{album}/")
-    photo_url = alice.locator(".grid a.tile").first.get_attribute("href")
+    photo_url = alice.locator(".justified a.tile").first.get_attribute("href")
 
     # bob follows her, collects the album, likes the picture and comments on it.
     bob = new_context().new_page()
