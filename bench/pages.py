@@ -143,6 +143,9 @@ def measure(owner, viewer) -> dict[str, tuple[float, float]]:
     pages = {
         "timeline, first page": (mine, "/library/"),
         "timeline, scrolled far (htmx)": (mine, f"/library/?page={count // 60 - 1}"),
+        "timeline, scrubber to a month": (mine, f"/library/?from={year}-06"),
+        "timeline, month, scrolled (htmx)": (mine, f"/library/?from={year}-06&page=3"),
+        "timeline: date scrubber (htmx)": (mine, "/library/scrubber/"),
         "albums": (mine, "/albums/"),
         "album (500 pictures)": (mine, f"/albums/{album.pk}/"),
         "picture": (mine, f"/photos/{photo.pk}/"),

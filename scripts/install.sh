@@ -19,8 +19,11 @@ die() { printf '[install] ERROR: %s\n' "$*" >&2; exit 1; }
 # --- Debian packages ---------------------------------------------------------------------------------------
 # chromium: the browser for the end-to-end tests; libmariadb-dev + pkg-config: to build mysqlclient;
 # fonts-dejavu-core: fonts for rendering pages (and text in images); libimage-exiftool-perl: ExifTool, the reference
-# the metadata agreement test (bench/metadata.py) compares Photocloud's metadata with.
-APT_PACKAGES=(chromium libmariadb-dev pkg-config fonts-dejavu-core libimage-exiftool-perl)
+# the metadata agreement test (bench/metadata.py) compares Photocloud's metadata with; nodejs + npm: to install
+# axe-core, the accessibility checker the end-to-end tests inject into the pages (npm only when no npm command is
+# there: Node.js from another source, such as NodeSource, brings its own).
+APT_PACKAGES=(chromium libmariadb-dev pkg-config fonts-dejavu-core libimage-exiftool-perl nodejs)
+command -v npm >/dev/null 2>&1 || APT_PACKAGES+=(npm)
 if command -v dpkg-query >/dev/null 2>&1; then
     missing=()
     for pkg in "${APT_PACKAGES[@]}"; do
@@ -99,6 +102,24 @@ else
         warn "Photocloud is installed WITHOUT mysqlclient: DATABASE_URL=mysql://... will not work until" \
              "libmariadb-dev and pkg-config are installed and this script runs again."
     fi
+fi
+
+# --- axe-core (npm) -------------------------------------------------------------------------------------------
+# The accessibility rules the end-to-end tests run in Chromium (tests/e2e/ui.py finds it in $VENV/node). Pinned;
+# skipped when that version is already there.
+AXE_VERSION=4.14.1
+AXE_DIR="$VENV/node"
+if [[ "$(cat "$AXE_DIR/node_modules/axe-core/package.json" 2>/dev/null | grep -o '"version": *"[^"]*"' | grep -o '[0-9][^"]*')" == "$AXE_VERSION" ]]; then
+    say "axe-core $AXE_VERSION present"
+elif command -v npm >/dev/null 2>&1; then
+    say "installing axe-core $AXE_VERSION into $AXE_DIR"
+    if ! npm install --prefix "$AXE_DIR" --no-save --no-audit --no-fund --loglevel=error "axe-core@$AXE_VERSION" >/dev/null; then
+        [[ "${CI:-}" == true || "${CI:-}" == 1 ]] && die "npm could not install axe-core@$AXE_VERSION"
+        warn "npm could not install axe-core@$AXE_VERSION; the accessibility tests will fail until it is installed"
+    fi
+else
+    [[ "${CI:-}" == true || "${CI:-}" == 1 ]] && die "npm is missing: it installs axe-core for the accessibility tests"
+    warn "npm is missing (apt-get install nodejs npm): the accessibility tests need axe-core@$AXE_VERSION"
 fi
 
 say "ready: $("$VENV/bin/python" --version), Django $("$VENV/bin/python" -c 'import django; print(django.get_version())') in $VENV"

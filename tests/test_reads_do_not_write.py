@@ -46,6 +46,8 @@ def test_pages_and_api_reads_write_nothing(client, alice, bob, library):
     pages = [
         "/",
         "/library/",
+        "/library/?from=2024-05",
+        "/library/scrubber/",
         "/library/dates/",
         "/library/themes/",
         "/albums/",

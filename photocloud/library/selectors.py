@@ -2,7 +2,7 @@
 
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from django.conf import settings
 from django.core.paginator import Paginator
@@ -13,6 +13,14 @@ from django.utils import timezone
 from .models import CONFIDENT_SYSTEM_CATEGORY, Album, AlbumPlacement, Photo
 
 DISPLAY_FIELDS = ("album", "owner")
+# What a grid tile's alternative text reads of the analysis (templatetags/photos.py), joined in the same query; the
+# large columns stay behind.
+ANALYSIS_UNSHOWN = ("analysis__features", "analysis__text", "analysis__faces", "analysis__face_identities")
+
+
+def displayed(photos):
+    """Pictures with what a grid tile shows: album, owner and the automatic category and labels of the alt text."""
+    return photos.select_related(*DISPLAY_FIELDS, "analysis").defer(*ANALYSIS_UNSHOWN)
 
 
 def _timeline(user):
@@ -22,23 +30,23 @@ def _timeline(user):
 
 def library_photos(user):
     """The user's timeline, newest first, with what the grid shows."""
-    return _timeline(user).select_related(*DISPLAY_FIELDS)
+    return displayed(_timeline(user))
 
 
 def archived_photos(user):
-    return Photo.objects.owned_by(user).filter(archived_at__isnull=False).select_related(*DISPLAY_FIELDS)
+    return displayed(Photo.objects.owned_by(user).filter(archived_at__isnull=False))
 
 
 def favourite_photos(user):
     """The user's favourites, archived ones included, the most recently marked first: the order of the favourites
     index, so a few favourites among a large library are found without walking it."""
     favourites = Photo.objects.owned_by(user).filter(favourite_at__isnull=False)
-    return favourites.select_related(*DISPLAY_FIELDS).order_by("-favourite_at", "-sort_date", "pk")
+    return displayed(favourites).order_by("-favourite_at", "-sort_date", "pk")
 
 
 def album_photos(album: Album):
     """The pictures of an album the caller has already looked up through access.py."""
-    return Photo.objects.live().in_album(album).select_related(*DISPLAY_FIELDS)
+    return displayed(Photo.objects.live().in_album(album))
 
 
 def shown_album(photo: Photo, viewer) -> Album | None:
@@ -120,33 +128,69 @@ YEARS = range(2, 9999)
 MONTHS = range(1, 13)
 
 
-def years(user) -> list[dict]:
-    """[{year, count, cover}], newest year first."""
+def _year_periods(user) -> dict:
+    """{year: (start, end)} from the user's newest year down to their oldest."""
     mine = _timeline(user).order_by("sort_date").values_list("sort_date", flat=True)
     first, last = mine.first(), mine.last()  # two index seeks (an aggregate of both scans)
     if first is None:
-        return []
+        return {}
     local = timezone.get_current_timezone()
     newest, oldest = last.astimezone(local).year, first.astimezone(local).year
     found = range(min(newest, YEARS[-1]), max(oldest, YEARS[0]) - 1, -1)
-    periods = {year: (_local(year, 1), _local(year + 1, 1)) for year in found}
+    return {year: (_local(year, 1), _local(year + 1, 1)) for year in found}
+
+
+def _month_periods(year: int) -> dict:
+    """{month: (start, end)} of one year, December first."""
+    return {month: (_local(year, month), month_end(year, month)) for month in range(12, 0, -1)}
+
+
+def years(user) -> list[dict]:
+    """[{year, count, cover}], newest year first."""
+    periods = _year_periods(user)
     return [{"year": year, "count": count, "cover": cover} for year, count, cover in _periods(user, periods)]
 
 
 def months(user, year: int) -> list[dict]:
-    periods = {month: (_local(year, month), _local(year + month // 12, month % 12 + 1)) for month in range(12, 0, -1)}
     return [
         {"year": year, "month": month, "count": count, "cover": cover}
-        for month, count, cover in _periods(user, periods)
+        for month, count, cover in _periods(user, _month_periods(year))
     ]
+
+
+def month_counts(user) -> list[dict]:
+    """[{year, count, months: [{month, count, first}]}], newest first, non-empty only: the timeline's date scrubber.
+
+    One COUNT(*) per month from the newest year to the oldest, each a range of the (owner, sort_date) index read
+    without the table, every picture counted once (a year's count is its months' sum): cheaper than one query counting
+    months with filtered aggregates (each row tested twelve times) or grouping by an extracted month (a Python
+    function per row on SQLite). 100,000 pictures: bench/pages.py.
+    """
+    found = []
+    for year in _year_periods(user):
+        months_found = _periods(user, _month_periods(year), covers=False)
+        shown = [{"month": month, "count": n, "first": date(year, month, 1)} for month, n, _ in months_found]
+        if shown:
+            found.append({"year": year, "count": sum(month["count"] for month in shown), "months": shown})
+    return found
+
+
+def timeline_before(user, year: int, month: int):
+    """The user's timeline from the end of `month` back: where the date scrubber jumps to."""
+    return library_photos(user).filter(sort_date__lt=month_end(year, month))
 
 
 def _local(year: int, month: int) -> datetime:
     return timezone.make_aware(datetime(year, month, 1))
 
 
-def _periods(user, periods: dict) -> list[tuple]:
-    """[(key, count, newest picture)] for each non-empty {key: (start, end)} period of the user's pictures.
+def month_end(year: int, month: int) -> datetime:
+    """The first moment after `month` (local time)."""
+    return _local(year + month // 12, month % 12 + 1)
+
+
+def _periods(user, periods: dict, covers: bool = True) -> list[tuple]:
+    """[(key, count, newest picture or None)] for each non-empty {key: (start, end)} period of the user's pictures.
 
     Each period is a range of the (owner, sort_date) index: counting it and finding its cover read only that range.
     Grouping by an extracted year or month instead calls a date function on every picture (on SQLite a Python
@@ -156,7 +200,7 @@ def _periods(user, periods: dict) -> list[tuple]:
     for key, (start, end) in periods.items():
         within = _timeline(user).filter(sort_date__gte=start, sort_date__lt=end)
         if count := within.count():
-            rows.append((key, count, within.order_by("-sort_date", "-created_at").first()))
+            rows.append((key, count, within.order_by("-sort_date", "-created_at").first() if covers else None))
     return rows
 
 
@@ -257,10 +301,33 @@ def theme_photos(user, theme: str):
     albums, uncategorised = owned.filter(category=theme).values("pk"), owned.filter(category="").values("pk")
     seen = _confidently_seen(Photo.objects.filter(analysis__category=theme)).values("pk")
     return library_photos(user).filter(
-        Q(category=theme) | Q(category="", album__in=albums) | Q(category="", album__in=uncategorised, pk__in=seen)
+        Q(category=theme)
+        | Q(category="", album__in=albums)
+        | Q(category="", pk__in=seen) & (Q(album__in=uncategorised) | Q(album__isnull=True))
     )
 
 
 def _confidently_seen(photos):
     """Those of these pictures whose system category is confident (never a hint)."""
     return photos.exclude(analysis__category="").filter(analysis__confidence__gte=CONFIDENT_SYSTEM_CATEGORY)
+
+
+@dataclass
+class Day:
+    """One day's run of pictures on a timeline page; `new_month` when it starts a month on that page."""
+
+    day: date
+    new_month: bool
+    photos: list = field(default_factory=list)
+
+
+def days_of(photos) -> list[Day]:
+    """A timeline page's pictures (newest first) grouped by local day, for its day and month headers."""
+    days: list[Day] = []
+    for photo in photos:
+        day = timezone.localtime(photo.sort_date).date()
+        if not days or days[-1].day != day:
+            new_month = not days or (days[-1].day.year, days[-1].day.month) != (day.year, day.month)
+            days.append(Day(day, new_month))
+        days[-1].photos.append(photo)
+    return days

@@ -7,6 +7,7 @@ app_name = "library"
 urlpatterns = [
     path("", views.home, name="home"),
     path("library/", views.timeline, name="timeline"),
+    path("library/scrubber/", views.scrubber, name="scrubber"),
     path("library/archive/", views.archive, name="archive"),
     path("library/favourites/", views.favourites, name="favourites"),
     path("library/dates/", views.dates, name="dates"),

@@ -1,6 +1,8 @@
 """Library pages. Thin: look objects up through access.py, call services/selectors, render."""
 
 import logging
+import re
+from datetime import date
 
 from django.conf import settings
 from django.contrib import messages
@@ -24,11 +26,15 @@ from .models import DEFAULT_CATEGORIES, Album, Photo, category_label
 logger = logging.getLogger(__name__)
 
 
-def render_grid(request, template, context):
+def render_grid(request, template, context, items="library/_grid_items.html"):
     """Full page, or only the next run of grid items when htmx asks for more (infinite scroll)."""
-    if request.headers.get("HX-Request") and "page" in request.GET:
-        template = "library/_grid_items.html"
+    if _asks_for_more(request):
+        template = items
     return render(request, template, context)
+
+
+def _asks_for_more(request) -> bool:
+    return bool(request.headers.get("HX-Request")) and "page" in request.GET
 
 
 def _owned_album(request, pk) -> Album:
@@ -43,16 +49,50 @@ def home(request):
     return render(request, "library/home.html", {"page": page_of(request, selectors.public_albums(), 24)})
 
 
+JUMP = re.compile(r"^(\d{4})-(\d{2})$")
+
+
+def _jump_month(value: str | None) -> tuple[int, int] | None:
+    """The month the date scrubber asks for (`?from=2024-05`), None for the newest; a 404 for anything else."""
+    if not value:
+        return None
+    if not (found := JUMP.match(value)):
+        raise Http404("Say the month as YYYY-MM, for example 2024-05.")
+    year, month = int(found[1]), int(found[2])
+    _valid_date(year, month)
+    return year, month
+
+
 @login_required
 def timeline(request):
-    page = page_of(request, selectors.library_photos(request.user))
+    """The user's pictures by day under month headers, 60 at a time as they scroll, from the newest or from the month
+    the date scrubber jumps to."""
+    jump = _jump_month(request.GET.get("from"))
+    photos = selectors.timeline_before(request.user, *jump) if jump else selectors.library_photos(request.user)
+    page = page_of(request, photos)
     context = {
         "page": page,
-        "group_by_day": True,
+        "days": selectors.days_of(page),
+        "jump": jump,
         **_uploader_context(),
         "upload_albums": selectors.my_albums(request.user),
     }
-    return render_grid(request, "library/timeline.html", context)
+    if jump:
+        context["jump_value"] = f"{jump[0]:04d}-{jump[1]:02d}"
+        context["page_prefix"] = f"from={context['jump_value']}&"
+        context["jump_date"] = date(*jump, 1)
+        later = selectors.month_end(*jump)
+        context["newer_value"] = f"{later.year:04d}-{later.month:02d}"
+    return render_grid(request, "library/timeline.html", context, items="library/_timeline_items.html")
+
+
+@login_required
+def scrubber(request):
+    """The timeline's date scrubber, fetched by the timeline page once it shows (counting every month of a large
+    library is the page's slowest part, so the pictures do not wait for it)."""
+    jump = _jump_month(request.GET.get("from"))
+    context = {"scrubber": selectors.month_counts(request.user), "jump_value": jump and f"{jump[0]:04d}-{jump[1]:02d}"}
+    return render(request, "library/_scrubber.html", context)
 
 
 def _uploader_context() -> dict:

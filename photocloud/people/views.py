@@ -6,7 +6,7 @@ from django.http import Http404, HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from photocloud.library.pagination import page_of
+from photocloud.core.pagination import page_of
 
 from . import selectors, services
 from .forms import FaceMoveForm, MergeForm, PersonForm

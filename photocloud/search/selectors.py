@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from photocloud.library.access import location_visible
 from photocloud.library.models import Album, Photo, category_label
+from photocloud.library.selectors import displayed
 from photocloud.people import selectors as people_selectors
 
 from . import backends, people
@@ -179,12 +180,9 @@ class ResultList:
 
     def __getitem__(self, window: slice):
         ids = self.ids[window]
-        rows = self.model.objects.select_related(*_related(self.model)).in_bulk(ids)
+        shown = displayed(Photo.objects) if self.model is Photo else self.model.objects.select_related("owner", "cover")
+        rows = shown.in_bulk(ids)
         return [rows[pk] for pk in ids if pk in rows]
-
-
-def _related(model):
-    return ("album", "owner") if model is Photo else ("owner", "cover")
 
 
 @dataclass

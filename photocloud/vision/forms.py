@@ -1,6 +1,7 @@
 from django import forms
 
 from photocloud.library.services import normalise_label
+from photocloud.library.templatetags.photos import photo_alt
 
 from .similar import METRICS, SCOPES
 
@@ -21,11 +22,18 @@ class ImageQueryForm(SimilarityForm):
     picture = forms.FileField(label="Picture", help_text="It is only compared, never stored.")
 
 
+class PictureChoices(forms.ModelMultipleChoiceField):
+    """Pictures to tick, each named by its alternative text (a screen reader's label for the checkbox)."""
+
+    def label_from_instance(self, obj):
+        return photo_alt(obj)
+
+
 class TeachForm(forms.Form):
     """Name a category and pick the pictures that show it."""
 
     name = forms.CharField(max_length=50, label="Category", help_text="e.g. “cups”, “sketches”, “grandma”.")
-    photos = forms.ModelMultipleChoiceField(queryset=None, widget=forms.CheckboxSelectMultiple, label="Pictures")
+    photos = PictureChoices(queryset=None, widget=forms.CheckboxSelectMultiple, label="Pictures")
 
     def __init__(self, *args, photos, **kwargs):
         super().__init__(*args, **kwargs)

@@ -8,6 +8,7 @@ from django_ratelimit.decorators import ratelimit
 from photocloud.library import services as library
 from photocloud.library.imaging import ImageRejected
 from photocloud.library.models import Photo
+from photocloud.library.selectors import displayed
 
 from . import services
 from .forms import ImageQueryForm, SimilarityForm, TeachForm
@@ -60,7 +61,7 @@ def teach(request):
     """Teach Photocloud a category of your own from some of your pictures; it then suggests it for others."""
     recent = Photo.objects.owned_by(request.user).filter(status=Photo.Status.READY).order_by("-created_at")
     choices = Photo.objects.filter(pk__in=list(recent.values_list("pk", flat=True)[:TEACH_CHOICES]))
-    form = TeachForm(request.POST or None, photos=choices.order_by("-created_at"))
+    form = TeachForm(request.POST or None, photos=displayed(choices).order_by("-created_at"))
     if request.method == "POST" and form.is_valid():
         count = library.set_category(request.user, form.cleaned_data["photos"], form.cleaned_data["name"])
         messages.success(

@@ -29,7 +29,7 @@ from .ui import (
 
 pytestmark = pytest.mark.e2e
 
-TILES = ".grid a.tile img"
+TILES = ":is(.grid, .justified) a.tile img"
 PHONE = {"width": 390, "height": 844}
 
 
@@ -313,7 +313,7 @@ def test_phone_sized_screen(new_context, tmp_path, screenshot):
 
     page.goto("/library/")
     assert wait_images_loaded(page, TILES) == 4
-    assert page.locator(".grid h2.day").count() == 4
+    assert page.locator("#timeline section.day").count() == 4
     _no_horizontal_scroll(page, PHONE["width"])
     screenshot(page, "11-phone-timeline")
 
@@ -328,8 +328,9 @@ def test_phone_sized_screen(new_context, tmp_path, screenshot):
         assert page.goto(url).status == 200
         _no_horizontal_scroll(page, PHONE["width"])
 
-    # The main navigation is on screen and works with taps.
+    # The main navigation is behind the menu button (the header keeps one row), on screen and works with taps.
     nav = page.get_by_role("navigation", name="Main")
+    page.get_by_role("button", name="Menu").tap()
     for name in ("Library", "Albums", "Dates", "Themes", "Explore"):
         link = nav.get_by_role("link", name=name, exact=True)
         assert link.is_visible()
@@ -338,9 +339,11 @@ def test_phone_sized_screen(new_context, tmp_path, screenshot):
     nav.get_by_role("link", name="Albums", exact=True).tap()
     page.wait_for_url("**/albums/")
     assert page.locator("a.card").count() == 1
+    page.get_by_role("button", name="Menu").tap()
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Library", exact=True).tap()
     page.wait_for_url("**/library/")
     # The Tools and account menus open and their entries fit on the screen.
+    page.get_by_role("button", name="Menu").tap()
     nav.locator("details.menu summary").tap()
     assert nav.get_by_role("link", name="Duplicates").is_visible()
     box = nav.locator(".menu-items").bounding_box()

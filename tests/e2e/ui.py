@@ -117,3 +117,44 @@ def status_of(context, url):
     status = response.status
     response.dispose()
     return status
+
+
+def log_in(page, username, password=PASSWORD):
+    """Sign in through the log-in page."""
+    page.goto("/accounts/login/")
+    page.locator("#id_username").fill(username)
+    page.locator("#id_password").fill(password)
+    page.locator("main").get_by_role("button", name="Log in").click()
+    page.wait_for_url(lambda url: "/accounts/login/" not in url)
+
+
+# axe-core, installed from the npm registry (pinned) by scripts/install.sh into the virtualenv; PHOTOCLOUD_AXE
+# overrides where it is.
+AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+
+
+def axe_script():
+    import os
+    import sys
+    from pathlib import Path
+
+    path = Path(
+        os.environ.get("PHOTOCLOUD_AXE") or Path(sys.prefix) / "node" / "node_modules" / "axe-core" / "axe.min.js"
+    )
+    if not path.exists():
+        import pytest
+
+        pytest.fail(f"axe-core is not installed at {path}: run scripts/install.sh (it installs it with npm).")
+    return path
+
+
+def axe_violations(page) -> list[str]:
+    """What axe-core finds against WCAG 2.1 A and AA on the page as it is now, one line per rule and element."""
+    if not page.evaluate("() => Boolean(window.axe)"):
+        page.add_script_tag(path=str(axe_script()))
+    result = page.evaluate("tags => axe.run(document, {runOnly: {type: 'tag', values: tags}})", AXE_TAGS)
+    return [
+        f"{page.url} [{violation['id']}] {violation['help']}: {node['target']} {node.get('failureSummary', '')[:160]}"
+        for violation in result["violations"]
+        for node in violation["nodes"][:3]
+    ]
