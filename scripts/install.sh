@@ -91,13 +91,13 @@ elif [[ "${PHOTOCLOUD_REINSTALL:-0}" != 1 && "$have" == "$want-nomysql" ]] && he
 else
     say "upgrading pip"
     pip_install --upgrade pip || warn "could not upgrade pip; continuing with $("$VENV/bin/python" -m pip --version | cut -d' ' -f1-2)"
-    say "installing photocloud and its pinned dependencies: pip install -e '.[test,mysql]'"
-    if pip_install -e ".[test,mysql]"; then
+    say "installing photocloud and its pinned dependencies: pip install -e '.[test,mysql,redis]'"
+    if pip_install -e ".[test,mysql,redis]"; then
         echo "$want" >"$STAMP"
     else
         warn "installing with the 'mysql' extra failed: mysqlclient needs the Debian packages libmariadb-dev and"
         warn "pkg-config to build. Installing without MySQL/MariaDB support."
-        pip_install -e ".[test]" || die "pip install -e '.[test]' failed"
+        pip_install -e ".[test,redis]" || die "pip install -e '.[test,redis]' failed"
         echo "$want-nomysql" >"$STAMP"
         warn "Photocloud is installed WITHOUT mysqlclient: DATABASE_URL=mysql://... will not work until" \
              "libmariadb-dev and pkg-config are installed and this script runs again."

@@ -51,7 +51,7 @@ def test_name_split_merge_move_hide_people(new_context, settings, screenshot):
     page.get_by_label("Name").fill("巴拉克·奥巴马")
     page.get_by_role("button", name="Save name").click()
     expect(page.get_by_role("heading", level=1)).to_contain_text("巴拉克·奥巴马")
-    expect(page.locator(".grid .tile")).to_have_count(3)
+    expect(page.locator(".justified .tile")).to_have_count(3)
     person_url = page.url
     screenshot(page, "person")
 
