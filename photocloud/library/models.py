@@ -3,6 +3,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import models
+from django.db.models.functions import Coalesce, NullIf
 from django.urls import reverse
 
 from .access import AlbumQuerySet, OwnedQuerySet, PhotoQuerySet, shown_cover
@@ -21,6 +22,16 @@ DEFAULT_CATEGORIES = [
 # The system category (PhotoAnalysis, from vision/classifier.py) is a calibrated probability; from this one on it is
 # shown as a fact and lends a picture without a category of its own (or its album's) to a theme; below, a hint.
 CONFIDENT_SYSTEM_CATEGORY = 0.6
+
+
+def effective_category_sql():
+    """`Photo.effective_category` as a database expression (for facets and annotations)."""
+    return Coalesce(NullIf("category", models.Value("")), "album__category")
+
+
+def in_category(category: str) -> models.Q:
+    """Pictures whose effective category is `category` (see `Photo.effective_category`)."""
+    return models.Q(category=category) | models.Q(category="", album__category=category)
 
 
 def category_label(key: str) -> str:
@@ -207,6 +218,8 @@ class Photo(models.Model):
 
     @property
     def effective_category(self) -> str:
+        """The picture's own category, else its home album's: the one rule, also as SQL in `effective_category_sql`
+        and `in_category`."""
         return self.category or (self.album.category if self.album_id else "")
 
     @property

@@ -13,11 +13,11 @@ from datetime import datetime, time
 from django.db import connection
 from django.db.models import Case, CharField, F, Q, Value, When
 from django.db.models.expressions import RawSQL
-from django.db.models.functions import Coalesce, ExtractYear, NullIf
+from django.db.models.functions import ExtractYear
 from django.utils import timezone
 
 from photocloud.library.access import location_visible
-from photocloud.library.models import Album, Photo, category_label
+from photocloud.library.models import Album, Photo, category_label, effective_category_sql, in_category
 from photocloud.library.selectors import displayed
 from photocloud.people import selectors as people_selectors
 
@@ -50,7 +50,7 @@ def apply_filters(photos, viewer, filters: dict):
     if day := filters.get("date_to"):
         photos = photos.filter(sort_date__lte=_start_of(day, after=True))
     if category := filters.get("category"):
-        photos = photos.filter(Q(category=category) | Q(category="", album__category=category))
+        photos = photos.filter(in_category(category))
     if system := filters.get("system_category"):
         photos = photos.filter(analysis__category=system)
     if album := filters.get("album"):
@@ -90,10 +90,6 @@ def _orientation():
         When(width=F("height"), then=Value("square")),
         output_field=CharField(),
     )
-
-
-def _effective_category():
-    return Coalesce(NullIf("category", Value("")), "album__category")
 
 
 def ranked_ids(allowed, parsed: ParsedQuery, limit: int, narrow: bool = False) -> list:
@@ -298,7 +294,7 @@ def facets(photos, albums=None) -> dict[str, list[dict]]:
     may see: a picture seen through another album it is placed in never names its hidden home album."""
     rows = (
         photos.order_by()
-        .annotate(effective_category=_effective_category(), shape=_orientation(), year=ExtractYear("sort_date"))
+        .annotate(effective_category=effective_category_sql(), shape=_orientation(), year=ExtractYear("sort_date"))
         .values_list(
             "effective_category",
             "analysis__category",
