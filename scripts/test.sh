@@ -119,14 +119,12 @@ run_suite() {
         echo "[test] SQLite (DATABASE_URL unset)"
     fi
     mkdir -p "$data"
-    local out=/dev/stdout
-    ((live)) || out=/dev/null
     (
         if [[ -n "$url" ]]; then export DATABASE_URL="$url"; else unset DATABASE_URL; fi
         export PHOTOCLOUD_DATA_DIR="$data"
         set -x
         "$PY" -m pytest "${COLOR[@]}" "${PARALLEL[@]}" "$@"
-    ) 2>&1 | tee "$log" > "$out"
+    ) 2>&1 | if ((live)); then tee "$log"; else cat >"$log"; fi  # (tee > /dev/stdout would truncate a redirected stdout)
     rc=${PIPESTATUS[0]}
     local line
     line="$(sed 's/\x1b\[[0-9;]*m//g' "$log" | grep -E '^=+ .* in [0-9.]+s.* =+$' | tail -n 1 | sed -E 's/^=+ //; s/ =+$//')"
