@@ -1,5 +1,0 @@
-import sys
-
-from .client import main
-
-sys.exit(main())
