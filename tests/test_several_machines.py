@@ -180,10 +180,16 @@ def test_a_worker_killed_mid_job_leaves_it_to_the_other_done_once(cluster):
         "SELECT h.worker_id, h.pid, h.task_id FROM core_workerheartbeat h JOIN django_tasks_database_dbtaskresult t "
         "ON t.id = h.task_id WHERE t.task_path LIKE '%%analyze_photos' AND t.status = 'RUNNING'"
     )
-    upload = alice.post("/api/photos/upload/", files={"file": ("p.jpg", images.unique_jpeg("astronaut"))})
-    photo = upload.json()["results"][0]["photo"]["id"]
-    worker_id, pid, task_id = wait_for(lambda: _sql(cluster, analysing), 300, "a worker analyses the picture")[0]
-    os.kill(pid, signal.SIGKILL)  # one host: the heartbeat's pid is the worker's process
+    # The analysis is quick; to kill its worker mid-job every time, the test holds back the analysis's first write
+    # (its PhotoAnalysis row) with a table lock: the job cannot finish before the worker is killed. (The killed
+    # worker's connection waits on the lock; once it is released, PostgreSQL finds the client gone and rolls back.)
+    with psycopg.connect(cluster["database"].replace("postgres://", "postgresql://")) as hold:
+        hold.execute("LOCK TABLE vision_photoanalysis IN SHARE ROW EXCLUSIVE MODE")
+        upload = alice.post("/api/photos/upload/", files={"file": ("p.jpg", images.unique_jpeg("astronaut"))})
+        photo = upload.json()["results"][0]["photo"]["id"]
+        worker_id, pid, task_id = wait_for(lambda: _sql(cluster, analysing), 300, "a worker analyses the picture")[0]
+        os.kill(pid, signal.SIGKILL)  # one host: the heartbeat's pid is the worker's process
+        hold.rollback()
     other = "worker-2" if worker_id == "worker-1" else "worker-1"
     assert cluster["processes"][other].poll() is None
 

@@ -34,6 +34,11 @@ def in_category(category: str) -> models.Q:
     return models.Q(category=category) | models.Q(category="", album__category=category)
 
 
+def without_category() -> models.Q:
+    """Pictures with no effective category (see `Photo.effective_category`): neither their own nor their album's."""
+    return models.Q(category="") & (models.Q(album__isnull=True) | models.Q(album__category=""))
+
+
 def category_label(key: str) -> str:
     """ "illustration" -> "Anime / illustration"; the user's own categories read as they were written."""
     return dict(DEFAULT_CATEGORIES).get(key, key)
@@ -218,8 +223,8 @@ class Photo(models.Model):
 
     @property
     def effective_category(self) -> str:
-        """The picture's own category, else its home album's: the one rule, also as SQL in `effective_category_sql`
-        and `in_category`."""
+        """The picture's own category, else its home album's: the one rule, also as SQL in `effective_category_sql`,
+        `in_category` and `without_category`."""
         return self.category or (self.album.category if self.album_id else "")
 
     @property

@@ -10,7 +10,7 @@ from django.db.models import Count, Exists, IntegerField, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from .models import CONFIDENT_SYSTEM_CATEGORY, Album, AlbumPlacement, Photo
+from .models import CONFIDENT_SYSTEM_CATEGORY, Album, AlbumPlacement, Photo, in_category, without_category
 
 DISPLAY_FIELDS = ("album", "owner")
 # What a grid tile's alternative text reads of the analysis (templatetags/photos.py), joined in the same query; the
@@ -262,22 +262,18 @@ def themes(user) -> list[dict]:
     """[{theme, count, cover}] for the user's pictures, largest first.
 
     Counted in index-only groupings (pictures with their own category; the rest per album, which lends its
-    category) rather than one grouping over the picture-album join, which reads every row. Pictures of albums
-    without a category count under their confident system category, if any.
+    category) rather than one grouping over the picture-album join, which reads every row. Pictures without an
+    effective category (`models.without_category`) count under their confident system category, if any.
     """
     mine = _timeline(user).order_by()
-    # Count("album"), not the uuid primary key, so that the (owner, category, album) index alone answers.
-    counts = Counter(dict(mine.exclude(category="").values_list("category").annotate(n=Count("album"))))
-    inherited = dict(mine.filter(category="").values_list("album_id").annotate(n=Count("album")))
-    uncategorised = []
-    for album_id, category in Album.objects.filter(pk__in=inherited).values_list("pk", "category"):
-        if category:
-            counts[category] += inherited[album_id]
-        else:
-            uncategorised.append(album_id)
-    if uncategorised:
-        suggested = _confidently_seen(mine.filter(category="", album__in=uncategorised))
-        counts.update(dict(suggested.values_list("analysis__category").annotate(n=Count("album"))))
+    # Count("*") in small groupings, so that the (owner, category, album) index alone answers each.
+    counts = Counter(dict(mine.exclude(category="").values_list("category").annotate(n=Count("*"))))
+    inherited = dict(mine.filter(category="", album__isnull=False).values_list("album_id").annotate(n=Count("*")))
+    lent = Album.objects.filter(pk__in=inherited).exclude(category="").values_list("pk", "category")
+    for album_id, category in lent:
+        counts[category] += inherited[album_id]
+    suggested = _confidently_seen(mine.filter(without_category()))
+    counts.update(dict(suggested.values_list("analysis__category").annotate(n=Count("*"))))
     return [
         {"theme": theme, "count": count, "cover": theme_photos(user, theme).first()}
         for theme, count in sorted(counts.items(), key=lambda item: (-item[1], item[0]))
@@ -295,16 +291,10 @@ def trash_albums(owner):
 
 
 def theme_photos(user, theme: str):
-    """The user's pictures in a theme: their own category, or their album's when they have none, or the system's
-    confident one when neither has a category."""
-    owned = Album.objects.owned_by(user)
-    albums, uncategorised = owned.filter(category=theme).values("pk"), owned.filter(category="").values("pk")
+    """The user's pictures in a theme: their effective category (own, else album's), or the system's confident one
+    when they have no effective category."""
     seen = _confidently_seen(Photo.objects.filter(analysis__category=theme)).values("pk")
-    return library_photos(user).filter(
-        Q(category=theme)
-        | Q(category="", album__in=albums)
-        | Q(category="", pk__in=seen) & (Q(album__in=uncategorised) | Q(album__isnull=True))
-    )
+    return library_photos(user).filter(in_category(theme) | without_category() & Q(pk__in=seen))
 
 
 def _confidently_seen(photos):

@@ -72,3 +72,16 @@ def test_the_api_says_whether_the_system_category_is_confident(alice, api):
     assert api.get(f"/api/photos/{sure.pk}/").json()["analysis"]["confident"] is True
     body = api.get(f"/api/photos/{unsure.pk}/").json()["analysis"]
     assert body["category"] == "food" and body["confident"] is False
+
+
+def test_pictures_outside_any_album_count_and_show_in_themes_alike(alice):
+    from photocloud.library.models import AlbumPlacement, Photo
+
+    plain = make_album(alice, category="")
+    own, seen = make_photo(plain, category="portrait"), _seen(plain, "food", 0.92)
+    AlbumPlacement.objects.filter(photo__in=[own, seen]).delete()
+    Photo.objects.filter(pk__in=[own.pk, seen.pk]).update(album=None)  # uploaded into the library, no album
+
+    assert {row["theme"]: row["count"] for row in selectors.themes(alice)} == {"portrait": 1, "food": 1}
+    assert ids(selectors.theme_photos(alice, "portrait")) == {own.pk}
+    assert ids(selectors.theme_photos(alice, "food")) == {seen.pk}
