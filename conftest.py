@@ -1,3 +1,5 @@
+import os
+
 import pytest
 from django.core.cache import cache
 
@@ -7,11 +9,30 @@ from tests import images
 SLOW_KINDS = ("vision", "e2e", "server", "fuzz")
 
 
-def pytest_collection_modifyitems(items):
-    """Mark the tests of a slow kind `slow`, so that `pytest -m "not slow"` is a quick run (CI runs everything)."""
+# Fixtures through which a test reaches the database (pytest-django refuses database access to any other test).
+DATABASE_FIXTURES = {"db", "transactional_db", "django_db_reset_sequences", "django_db_serialized_rollback"}
+
+
+def pytest_collection_modifyitems(config, items):
+    """Mark the tests of a slow kind `slow`, so that `pytest -m "not slow"` is a quick run (CI runs everything).
+
+    With PHOTOCLOUD_TEST_DATABASE_TESTS_ONLY=1 (scripts/test.sh's PostgreSQL and MariaDB runs), leave out the tests
+    that cannot touch the database: pytest-django blocks database access for a test that asks for none of
+    DATABASE_FIXTURES, so their outcome is the same on every engine and the SQLite run has them. Tests that start
+    real server processes (`server`) reach the database through those processes and always stay.
+    """
     for item in items:
         if any(item.get_closest_marker(kind) for kind in SLOW_KINDS):
             item.add_marker(pytest.mark.slow)
+    if os.environ.get("PHOTOCLOUD_TEST_DATABASE_TESTS_ONLY") != "1":
+        return
+    kept, left_out = [], []
+    for item in items:
+        uses_database = item.get_closest_marker("django_db") or DATABASE_FIXTURES & set(item.fixturenames)
+        (kept if uses_database or item.get_closest_marker("server") else left_out).append(item)
+    if left_out:
+        config.hook.pytest_deselected(items=left_out)
+        items[:] = kept
 
 
 @pytest.fixture(autouse=True)

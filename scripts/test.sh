@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Run the checks (ruff lint and format, migrations up to date, import rules), then the whole test suite: on SQLite
-# (everything, including the end-to-end browser tests), then on PostgreSQL and MariaDB (everything but the browser
-# tests, side by side) where those servers answer. A failed check fails the run before any test. Tests run in
+# (everything, including the end-to-end browser tests), then on PostgreSQL and MariaDB (every test that reaches the
+# database, browser tests aside) where those servers answer, side by side with the pgvector run. A failed check fails the run before any test. Tests run in
 # PHOTOCLOUD_TEST_WORKERS processes (pytest-xdist, default 2; 0 = in this process). Extra arguments go to pytest:
 #   bash scripts/test.sh -k upload -x
 #
@@ -149,12 +149,23 @@ for db in $DATABASES_TO_TEST; do
         *) echo "[test] unknown database '$db' in PHOTOCLOUD_TEST_DATABASES" >&2; touch "$TMP_ROOT/FAILED" ;;
     esac
 done
+# The pgvector run (its own server, tests/pgvector_server.py, started by pytest) goes beside them: its tests mostly
+# wait on the processes of the several-machines test.
+if [[ " ${ORDER[*]} " == *" pgvector "* ]]; then
+    SERVER_RUNS+=("pgvector -")
+fi
 if ((${#SERVER_RUNS[@]})); then
     names="${SERVER_RUNS[*]%% *}"
     printf '\n[test] ===== %s side by side =====\n' "${names// / and }"
     pids=()
     for run in "${SERVER_RUNS[@]}"; do
-        run_suite "${run%% *}" "${run#* }" 0 -m "not e2e" "$@" &
+        if [[ "${run%% *}" == pgvector ]]; then
+            # one server, few tests: in the pytest process
+            (PARALLEL=() && export PHOTOCLOUD_TEST_PGVECTOR=1 && run_suite pgvector "" 0 -m "not e2e" "${PGVECTOR_TESTS[@]}" "$@") &
+        else
+            # Tests that cannot reach the database (conftest.py) behave alike on every engine: the SQLite run has them.
+            (export PHOTOCLOUD_TEST_DATABASE_TESTS_ONLY=1 && run_suite "${run%% *}" "${run#* }" 0 -m "not e2e" "$@") &
+        fi
         pids+=($!)
     done
     wait "${pids[@]}"
@@ -163,13 +174,6 @@ if ((${#SERVER_RUNS[@]})); then
         printf '\n[test] ----- %s output -----\n' "$name"
         [[ -f "$TMP_ROOT/$name.log" ]] && cat "$TMP_ROOT/$name.log"
     done
-fi
-
-if [[ " ${ORDER[*]} " == *" pgvector "* ]]; then  # its own server (tests/pgvector_server.py), started by pytest
-    PARALLEL=()  # one server, few tests: in the pytest process
-    export PHOTOCLOUD_TEST_PGVECTOR=1
-    run_suite pgvector "" 1 -m "not e2e" "${PGVECTOR_TESTS[@]}" "$@"
-    unset PHOTOCLOUD_TEST_PGVECTOR
 fi
 
 printf '\n[test] ===== summary (%ss) =====\n' $((SECONDS - T0))
