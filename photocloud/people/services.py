@@ -6,6 +6,7 @@ Every so often (`TIDY_EVERY` new faces, and `photocloud cluster-faces`) a full p
 from their faces. What the owner did by hand (a face placed or taken away, names, hidden people) is never undone.
 """
 
+import logging
 from collections.abc import Iterable, Sequence
 
 import numpy as np
@@ -19,6 +20,8 @@ from photocloud.vision.models import PhotoAnalysis
 from . import clustering
 from .models import Face, FaceGrouping, Person, decode_embeddings, encode_embedding
 from .selectors import analyses_without_faces, faces_to_find, pictures_without_identities
+
+logger = logging.getLogger(__name__)
 
 TIDY_EVERY = 200  # new faces of one owner before the full pass runs again (and at least a tenth of their faces)
 DETECTION_SIDE = face_models.DETECTION_MAX_SIDE
@@ -266,7 +269,15 @@ def find_faces_batch(analyse: int = 16, sync: int = 500) -> bool:
     before = faces_to_find()
     stale = list(pictures_without_identities().order_by("created_at", "pk").values_list("pk", flat=True)[:analyse])
     if stale:
-        vision.analyze_photos(stale)
+        try:
+            vision.analyze_photos(stale)
+        except Exception:  # one picture that cannot be analysed (its file is damaged...) must not stop the rest
+            for photo_id in stale:
+                try:
+                    vision.analyze_photos([photo_id])
+                except Exception:
+                    logger.exception("Backfill of faces: picture %s cannot be analysed; it keeps no faces", photo_id)
+                    PhotoAnalysis.objects.filter(photo_id=photo_id).update(faces=[], face_identities=b"")
     added: dict[int, list[Face]] = {}
     for analysis in analyses_without_faces().select_related("photo").order_by("photo_id")[:sync]:
         if made := _sync_faces(analysis):

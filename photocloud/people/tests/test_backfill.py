@@ -52,3 +52,48 @@ def test_faces_of_pictures_analysed_before_people_are_found_by_themselves(alice,
 def test_nothing_is_queued_while_vision_is_off(alice, settings):
     settings.PHOTOCLOUD = {**settings.PHOTOCLOUD, "VISION": False}
     assert apps.get_app_config("people").recover_interrupted_work() is None
+
+
+def test_a_backfill_under_way_is_not_queued_twice(alice, settings):
+    """With the database task backend, the recovery every few minutes must not pile up backfills behind one that
+    is queued or running: the work is one chain of batches."""
+    from django.utils import timezone
+    from django_tasks_db.compat import TaskResultStatus
+    from django_tasks_db.models import DBTaskResult
+
+    from photocloud.people.tasks import find_faces
+    from tests import factories
+
+    settings.PHOTOCLOUD = {**settings.PHOTOCLOUD, "VISION": True}
+    photo = factories.photo(factories.album(alice))
+    PhotoAnalysis.objects.create(photo=photo, features=b"", faces=[], face_identities=None, model_version="old")
+    assert selectors.faces_to_find(alice.pk) == 1
+    DBTaskResult.objects.create(
+        status=TaskResultStatus.RUNNING,
+        args_kwargs={"args": [], "kwargs": {}},
+        task_path=find_faces.module_path,
+        backend_name="default",
+        queue_name="default",
+        run_after=timezone.now(),
+        exception_class_path="",
+        traceback="",
+    )
+    assert apps.get_app_config("people").recover_interrupted_work() is None
+    assert selectors.faces_to_find(alice.pk) == 1  # left to the backfill under way
+
+
+def test_a_picture_that_cannot_be_analysed_again_does_not_stall_the_backfill(alice, settings):
+    """Its stored file is gone: it is left without faces (and logged), and the backfill ends instead of coming back
+    to it every few minutes."""
+    from tests import factories
+
+    settings.PHOTOCLOUD = {**settings.PHOTOCLOUD, "VISION": True}
+    photo = factories.photo(factories.album(alice), analysis={"faces": [[10, 10, 50, 60, 0.9]]})  # no file stored
+    PhotoAnalysis.objects.filter(photo=photo).update(face_identities=None)
+    assert selectors.faces_to_find(alice.pk) == 1
+
+    assert apps.get_app_config("people").recover_interrupted_work().startswith("Queued finding faces in 1 picture")
+    assert selectors.faces_to_find(alice.pk) == 0
+    analysis = PhotoAnalysis.objects.get(photo=photo)
+    assert analysis.faces == [] and bytes(analysis.face_identities) == b""
+    assert not Face.objects.exists()
