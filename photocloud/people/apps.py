@@ -7,6 +7,24 @@ class PeopleConfig(AppConfig):
     name = "photocloud.people"
     label = "people"
 
+    def recover_interrupted_work(self):
+        """Called by `photocloud serve` at start and every few minutes (by one node, core/lease.py): pictures analysed
+        before People existed get their faces found in the background (tasks.find_faces), unless it is under way."""
+        from django.conf import settings
+        from django_tasks_db.compat import TaskResultStatus
+        from django_tasks_db.models import DBTaskResult
+
+        from .services import faces_to_find
+        from .tasks import find_faces
+
+        if not settings.PHOTOCLOUD["VISION"] or not (count := faces_to_find()):
+            return None
+        pending = (TaskResultStatus.READY, TaskResultStatus.RUNNING)
+        if DBTaskResult.objects.filter(task_path=find_faces.module_path, status__in=pending).exists():
+            return None
+        find_faces.enqueue()
+        return f"Queued finding faces in {count} picture(s) analysed before People."
+
     def ready(self):
         from django.conf import settings
 

@@ -8,6 +8,7 @@ from django.db.models import Count, Q
 
 from photocloud.library.access import can_edit
 from photocloud.library.models import Photo
+from photocloud.vision.models import PhotoAnalysis
 
 from .models import Face, Person, decode_embeddings
 
@@ -118,3 +119,29 @@ def choices(viewer, exclude=None) -> list[Person]:
     """The viewer's people as options to move a face to or merge with (names and ids only)."""
     people = people_of(viewer, hidden=None).select_related(None).only("pk", "name")
     return list(people.exclude(pk=exclude.pk) if exclude else people)
+
+
+# --- the backfill (services.find_faces_batch), by owner or for everyone ------------------------------------------
+
+
+def pictures_without_identities(owner_id=None):
+    """Ready pictures analysed before face identities were stored: their faces are still to be found, by analysing
+    them again (pictures never analysed are the pipeline's, not the backfill's)."""
+    photos = Photo.objects.filter(
+        status=Photo.Status.READY, trashed_at__isnull=True, analysis__isnull=False, analysis__face_identities=None
+    )
+    return photos.filter(owner_id=owner_id) if owner_id is not None else photos
+
+
+def analyses_without_faces(owner_id=None):
+    """Analyses with faces and their identities whose pictures have no Face rows yet (analysed before the people
+    app, or whose people stage never ran)."""
+    analyses = PhotoAnalysis.objects.filter(
+        face_identities__isnull=False, photo__faces__isnull=True, photo__trashed_at__isnull=True
+    ).exclude(faces=[])
+    return analyses.filter(photo__owner_id=owner_id) if owner_id is not None else analyses
+
+
+def faces_to_find(owner_id=None) -> int:
+    """How many pictures the backfill still has to find faces in (the People page shows it)."""
+    return pictures_without_identities(owner_id).count() + analyses_without_faces(owner_id).count()

@@ -6,6 +6,7 @@ Every so often (`TIDY_EVERY` new faces, and `photocloud cluster-faces`) a full p
 from their faces. What the owner did by hand (a face placed or taken away, names, hidden people) is never undone.
 """
 
+import logging
 from collections.abc import Iterable, Sequence
 
 import numpy as np
@@ -18,6 +19,9 @@ from photocloud.vision.models import PhotoAnalysis
 
 from . import clustering
 from .models import Face, FaceGrouping, Person, decode_embeddings, encode_embedding
+from .selectors import analyses_without_faces, faces_to_find, pictures_without_identities
+
+logger = logging.getLogger(__name__)
 
 TIDY_EVERY = 200  # new faces of one owner before the full pass runs again (and at least a tenth of their faces)
 DETECTION_SIDE = face_models.DETECTION_MAX_SIDE
@@ -255,15 +259,40 @@ def _offer_waiting(owner_id, person_ids: list, centroids: np.ndarray) -> None:
     refresh_people(joined)
 
 
+def find_faces_batch(analyse: int = 16, sync: int = 500) -> bool:
+    """One batch of the backfill (people.tasks.find_faces): up to `analyse` pictures analysed before face identities
+    existed are analysed again (their people stage follows, as for any analysis), and up to `sync` analysed
+    pictures get their Face rows and join people. Returns whether more remain and this batch made progress, i.e.
+    whether the task should queue itself again."""
+    from photocloud.vision import services as vision
+
+    before = faces_to_find()
+    stale = list(pictures_without_identities().order_by("created_at", "pk").values_list("pk", flat=True)[:analyse])
+    if stale:
+        try:
+            vision.analyze_photos(stale)
+        except Exception:  # one picture that cannot be analysed (its file is damaged...) must not stop the rest
+            for photo_id in stale:
+                try:
+                    vision.analyze_photos([photo_id])
+                except Exception:
+                    logger.exception("Backfill of faces: picture %s cannot be analysed; it keeps no faces", photo_id)
+                    PhotoAnalysis.objects.filter(photo_id=photo_id).update(faces=[], face_identities=b"")
+    added: dict[int, list[Face]] = {}
+    for analysis in analyses_without_faces().select_related("photo").order_by("photo_id")[:sync]:
+        if made := _sync_faces(analysis):
+            added.setdefault(analysis.photo.owner_id, []).extend(made)
+    for owner_id, faces in added.items():
+        place(owner_id, faces)
+    left = faces_to_find()
+    return 0 < left < before
+
+
 def backfill(progress=None) -> int:
     """Faces for every analysed picture that has none yet, then the full pass for every owner (after an upgrade, or
-    to rebuild people): what `photocloud cluster-faces` runs."""
-    todo = list(
-        PhotoAnalysis.objects.filter(face_identities__isnull=False)
-        .exclude(faces=[])
-        .filter(photo__faces__isnull=True)
-        .values_list("photo_id", flat=True)
-    )
+    to rebuild people): what `photocloud cluster-faces` runs. (Pictures analysed before identities were stored
+    are analysed again by the background backfill, find_faces_batch, or by `photocloud analyze`.)"""
+    todo = list(analyses_without_faces().values_list("photo_id", flat=True))
     added = 0
     for start in range(0, len(todo), 500):
         for analysis in PhotoAnalysis.objects.filter(photo_id__in=todo[start : start + 500]).select_related("photo"):

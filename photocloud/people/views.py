@@ -33,6 +33,7 @@ def people(request):
             "people": shown,
             "hidden": hidden,
             "hidden_count": selectors.people_of(request.user, hidden=True).count() if not hidden else 0,
+            "faces_to_find": selectors.faces_to_find(request.user.pk),
         },
     )
 
