@@ -71,9 +71,9 @@ def test_real_camera_metadata_agrees_with_exiftool(capsys):
             assert share >= THRESHOLD, field
 
 
-def _orientation(path: Path) -> int:
-    output = subprocess.run(["exiftool", "-j", "-n", "-Orientation", str(path)], capture_output=True, text=True)
-    return int(json.loads(output.stdout)[0].get("Orientation", 1))
+def _exiftool_reads(path: Path) -> dict:
+    command = ["exiftool", "-j", "-n", "-G", "-m", *metadata.EXIFTOOL_TAGS, str(path)]
+    return metadata.theirs(json.loads(subprocess.run(command, capture_output=True, text=True).stdout)[0])
 
 
 def _raw_files() -> list[str]:
@@ -112,15 +112,34 @@ def test_real_raw_file_through_the_api(name, api, upload):
     assert photo.sha256 == hashlib.sha256(data).hexdigest()
     assert _stored_path(photo).read_bytes() == data
     assert _body(api.get(f"/photos/{photo.pk}/original", {"download": "1"})) == data
-    orientation = _orientation(path)
-    assert photo.orientation == orientation
-    turned = orientation in (5, 6, 7, 8)
+    reference = _exiftool_reads(path)
+    assert photo.orientation == reference["orientation"]
+    assert (photo.camera_make, photo.camera_model) == (reference["make"], reference["model"])
+    # Upright: the picture and every rendition have the shape ExifTool gives as displayed (its size turned when the
+    # orientation says so).
+    width, height = reference["displayed size"]
+    landscape = width >= height
+    assert (photo.width >= photo.height) == landscape
     for size in django_settings.PHOTOCLOUD["THUMBNAIL_SIZES"]:
         with Image.open(io.BytesIO(_body(api.get(f"/photos/{photo.pk}/{size}")))) as thumb:
             assert thumb.format == "JPEG"
-            # Upright: the rendition's shape is the displayed one (the stored one turned when ExifTool says so).
-            assert (thumb.width >= thumb.height) == (photo.width >= photo.height), size
-            assert (photo.width >= photo.height) != turned or photo.width == photo.height
+            assert (thumb.width >= thumb.height) == landscape, size
+
+
+@pytest.mark.vision
+@pytest.mark.usefixtures("vision_on")
+def test_real_raw_files_taken_are_analysed(api, upload):
+    """The real RAW files Photocloud takes go through vision like any picture (through their renditions)."""
+    from photocloud.vision.models import PhotoAnalysis
+
+    _exiftool()
+    taken = [path for path in _corpus() if RAW_OUTCOMES.get(path.name, "corrupt") != "corrupt"]
+    assert len(taken) >= 2
+    response = upload(api, [(path.name, path.read_bytes()) for path in taken])
+    assert response.status_code == 201, response.json()
+    for photo in Photo.objects.all():
+        assert photo.status == Photo.Status.READY, photo.status_detail
+        assert PhotoAnalysis.objects.filter(photo=photo).exists(), photo.original_name
 
 
 def test_real_raw_metadata_agrees_with_exiftool_even_when_the_picture_is_refused():
