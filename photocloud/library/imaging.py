@@ -646,7 +646,7 @@ def _xmp_coordinate(value: str | None, limit: float) -> float | None:
 
 def _raw_exif(path: str) -> Image.Exif:
     """TIFF-based RAW files (all but RAF and CR3; ORF and RW2 with their own magic number) hold EXIF directories
-    like a TIFF; the others carry it in their embedded JPEG preview."""
+    like a TIFF; CR3 holds them in its CMT boxes, RAF in the camera's JPEG it embeds."""
     with open(path, "rb") as handle:
         data = handle.read(RAW_EXIF_BYTES)
     if data[:4] in (b"IIRO", b"IIRS", b"IIU\x00"):
@@ -657,8 +657,8 @@ def _raw_exif(path: str) -> Image.Exif:
     if data.startswith(TIFF_MAGIC):
         exif.load(data)
         return exif
-    if data[4:12] == b"ftypcrx ":
-        return _cr3_exif(data)
+    if data[4:12] == b"ftypcrx " and (cr3 := _cr3_exif(data)) is not None:
+        return cr3
     preview = b""
     if data.startswith(b"FUJIFILMCCD-RAW") and len(data) >= 92:
         # The camera's JPEG, where the header points (LibRaw's copy of it carries LibRaw's own tags instead).
@@ -688,7 +688,7 @@ class _SplitExif(Image.Exif):
         return self._split.get(tag) or super().get_ifd(tag)
 
 
-def _cr3_exif(data: bytes) -> Image.Exif:
+def _cr3_exif(data: bytes) -> Image.Exif | None:
     """Canon's CR3 keeps IFD0, the Exif directory and the GPS directory as three small TIFF files, the CMT1, CMT2
     and CMT4 boxes of its `uuid` box in `moov` (as ExifTool and LibRaw read them)."""
     tiffs = {}
@@ -699,9 +699,10 @@ def _cr3_exif(data: bytes) -> Image.Exif:
             body = data[at + 4 : at - 4 + size]
             if body.startswith(TIFF_MAGIC):
                 tiffs[name] = body
+    if b"CMT1" not in tiffs:
+        return None  # not as Canon writes it: the preview's EXIF, as for the other formats
     exif = _SplitExif({})
-    if b"CMT1" in tiffs:
-        exif.load(tiffs[b"CMT1"])
+    exif.load(tiffs[b"CMT1"])
     for name, tag in ((b"CMT2", ExifTags.IFD.Exif), (b"CMT4", ExifTags.IFD.GPSInfo)):
         if name in tiffs:
             part = Image.Exif()
