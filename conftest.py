@@ -1,4 +1,5 @@
 import os
+from pathlib import Path
 
 import pytest
 from django.core.cache import cache
@@ -9,12 +10,20 @@ from tests import images
 SLOW_KINDS = ("vision", "e2e", "server", "fuzz")
 
 
+# Tests of no slow kind that were measured slow (how: the file's header).
+MEASURED_SLOW = {
+    line.split("#")[0].strip()
+    for line in (Path(__file__).parent / "tests" / "slow_tests.txt").read_text().splitlines()
+    if line.split("#")[0].strip()
+}
+
 # Fixtures through which a test reaches the database (pytest-django refuses database access to any other test).
 DATABASE_FIXTURES = {"db", "transactional_db", "django_db_reset_sequences", "django_db_serialized_rollback"}
 
 
 def pytest_collection_modifyitems(config, items):
-    """Mark the tests of a slow kind `slow`, so that `pytest -m "not slow"` is a quick run (CI runs everything).
+    """Mark the tests of a slow kind, and those measured slow (tests/slow_tests.txt), `slow`, so that
+    `pytest -m "not slow"` is a quick run (CI runs everything).
 
     With PHOTOCLOUD_TEST_DATABASE_TESTS_ONLY=1 (scripts/test.sh's PostgreSQL and MariaDB runs), leave out the tests
     that cannot touch the database: pytest-django blocks database access for a test that asks for none of
@@ -22,7 +31,7 @@ def pytest_collection_modifyitems(config, items):
     real server processes (`server`) reach the database through those processes and always stay.
     """
     for item in items:
-        if any(item.get_closest_marker(kind) for kind in SLOW_KINDS):
+        if any(item.get_closest_marker(kind) for kind in SLOW_KINDS) or item.nodeid.split("[")[0] in MEASURED_SLOW:
             item.add_marker(pytest.mark.slow)
     if os.environ.get("PHOTOCLOUD_TEST_DATABASE_TESTS_ONLY") != "1":
         return
