@@ -305,3 +305,24 @@ def test_only_the_owner_may_correct_or_turn(alice, bob, two_pictures):
     assert anonymous.patch(f"/api/photos/{photo.pk}/", {"taken_offset": 0}, format="json").status_code in (401, 403)
     before = Photo.objects.filter(pk=photo.pk).values().get()
     assert (before["taken_edited"], before["location_edited"], before["rotation"]) == (False, False, 0)
+
+
+@pytest.mark.vision
+@pytest.mark.usefixtures("vision_on")
+def test_turning_analyses_the_turned_picture_again(alice, client, upload, django_capture_on_commit_callbacks):
+    from photocloud.vision import features
+    from photocloud.vision.models import PhotoAnalysis
+
+    photo = Photo.objects.get(pk=upload(client, [("cat.jpg", images.jpeg("cat"))]).json()["results"][0]["photo"]["id"])
+    before = PhotoAnalysis.objects.get(photo=photo).vector
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(f"/photos/{photo.pk}/rotate/", {"degrees": "90"})
+    after = PhotoAnalysis.objects.get(photo=photo).vector
+    with default_storage.open(rendition_name(photo.sha256, "m", 90), "rb") as handle:
+        expected = features.analyze([Image.open(handle).convert("RGB")]).features[0]
+
+    def cosine(a, b):
+        return float(np.dot(a, b) / np.linalg.norm(a) / np.linalg.norm(b))
+
+    assert cosine(after, expected) > 0.999  # what the models see now is the turned picture (stored in half floats)
+    assert cosine(before, expected) < cosine(after, expected) - 0.01
