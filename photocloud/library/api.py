@@ -271,6 +271,10 @@ class PhotoViewSet(
         responses={
             200: BulkResponseSerializer,
             202: OpenApiResponse(BulkJobSerializer, description="Queued in the background: poll the job's url"),
+            400: refusal(
+                "A parameter the action needs is missing or cannot be (no such album of yours, no tags, a date taken "
+                "outside 1800–2200): nothing changed."
+            ),
         },
     )
     @action(detail=False, methods=["post"], permission_classes=[permissions.IsAuthenticated])

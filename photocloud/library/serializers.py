@@ -3,6 +3,7 @@ from datetime import datetime
 from django.conf import settings
 from django.urls import reverse
 from django.utils.dateparse import parse_datetime
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from photocloud.core import serializers as strict
@@ -94,6 +95,14 @@ def _file_url(request, photo, size) -> str:
     return request.build_absolute_uri(path) if request else path
 
 
+@extend_schema_field(
+    {
+        "type": "string",
+        "pattern": r"^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9]"
+        r"(:[0-5][0-9](\.[0-9]{1,6})?)?$",
+        "example": "2024-05-01T18:30:00",
+    }
+)
 class WallClockField(serializers.DateTimeField):
     """A camera's wall-clock time: ISO 8601 without a zone (the zone, when known, is a separate offset in minutes)."""
 
