@@ -8,6 +8,7 @@ from django.urls import path
 from photocloud.core.pagination import page_of
 from photocloud.library import selectors
 from photocloud.library.access import can_edit, can_see_location
+from photocloud.library.forms import LocationForm, TakenForm
 from photocloud.library.models import Photo, category_label
 from photocloud.library.views import render_grid
 from photocloud.social.services import record_view
@@ -42,6 +43,9 @@ def photo_detail(request, pk):
         "show_location": photo.has_location and can_see_location(request.user, photo),
         "tags": photo.tags.all(),
     }
+    if context["is_owner"]:  # the owner corrects the date and place on the page itself
+        context["taken_form"] = TakenForm.for_photo(photo)
+        context["location_form"] = LocationForm.for_photo(photo)
     return render(request, "library/photo_detail.html", context)
 
 

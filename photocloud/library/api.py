@@ -70,7 +70,10 @@ def _filtered(request, queryset, filters_class):
 
 
 _NO_SUCH_COVER = refusal("The cover is no picture of this album (`cover`).")
-_NO_SUCH_ALBUM = refusal("No such album of yours (`album`).")
+_PHOTO_REFUSED = refusal(
+    "No such album of yours (`album`), or a date or place that cannot be (`taken_local`, `taken_offset`, "
+    "`latitude` and `longitude` together)."
+)
 
 
 @extend_schema_view(
@@ -127,8 +130,8 @@ class AlbumViewSet(viewsets.ModelViewSet):
 
 @extend_schema_view(
     list=extend_schema(parameters=[PhotoFilterSerializer]),
-    update=extend_schema(responses={200: PhotoSerializer, 400: _NO_SUCH_ALBUM}),
-    partial_update=extend_schema(responses={200: PhotoSerializer, 400: _NO_SUCH_ALBUM}),
+    update=extend_schema(responses={200: PhotoSerializer, 400: _PHOTO_REFUSED}),
+    partial_update=extend_schema(responses={200: PhotoSerializer, 400: _PHOTO_REFUSED}),
 )
 class PhotoViewSet(
     mixins.ListModelMixin,
@@ -148,12 +151,21 @@ class PhotoViewSet(
         return _filtered(self.request, queryset, PhotoFilterSerializer) if self.action == "list" else queryset
 
     def perform_update(self, serializer):
-        fields = dict(serializer.validated_data)
+        photo, fields = serializer.instance, dict(serializer.validated_data)
         marks = {name: fields.pop(name) for name in ("archived", "favourite") if name in fields}
-        services.update_photo(serializer.instance, **fields)
-        if marks:  # after the save above, which writes the whole row
-            services.set_marks(self.request.user, [serializer.instance.pk], **marks)
-            serializer.instance.refresh_from_db()
+        taken = {name: fields.pop(name) for name in ("taken_local", "taken_offset") if name in fields}
+        place = {name: fields.pop(name) for name in ("latitude", "longitude") if name in fields}
+        services.update_photo(photo, **fields)
+        # After the save above, which writes the whole row: each a queryset update of its own.
+        if marks:
+            services.set_marks(self.request.user, [photo.pk], **marks)
+        if taken:
+            offset = taken.get("taken_offset", photo.taken_offset)
+            services.set_taken(self.request.user, [photo.pk], taken.get("taken_local", photo.taken_local), offset)
+        if place:
+            services.set_location(self.request.user, [photo.pk], place["latitude"], place["longitude"])
+        if marks or taken or place:
+            photo.refresh_from_db()
 
     def perform_destroy(self, photo):
         """The picture goes to its owner's Trash (see /api/trash/)."""
@@ -259,6 +271,10 @@ class PhotoViewSet(
         responses={
             200: BulkResponseSerializer,
             202: OpenApiResponse(BulkJobSerializer, description="Queued in the background: poll the job's url"),
+            400: refusal(
+                "A parameter the action needs is missing or cannot be (no such album of yours, no tags, a date taken "
+                "outside 1800–2200): nothing changed."
+            ),
         },
     )
     @action(detail=False, methods=["post"], permission_classes=[permissions.IsAuthenticated])

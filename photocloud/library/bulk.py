@@ -5,6 +5,8 @@ once per batch (pipeline.pictures_changed inside the services). A selection larg
 background task in chunks, its progress kept in a BulkJob row that the client polls.
 """
 
+from datetime import datetime
+
 from django.db import transaction
 from django.utils import timezone
 
@@ -53,6 +55,27 @@ def _new_album(owner, params) -> Album:
     return album
 
 
+def _set_date(owner, ids, params):
+    return services.set_taken(owner, ids, _wall_clock(params), params.get("taken_offset"))
+
+
+def _wall_clock(params) -> datetime:
+    """The date taken of set_date, kept by a background job as ISO text."""
+    try:
+        local = datetime.fromisoformat(str(params.get("taken_local") or ""))
+    except ValueError:
+        raise BulkError("Give the date taken (taken_local), for example 2024-05-01T18:30:00.") from None
+    if local.tzinfo is not None:
+        raise BulkError("Give the date taken without a zone, and the zone in taken_offset (minutes).")
+    return local
+
+
+def _set_location(owner, ids, params):
+    if params.get("latitude") is None or params.get("longitude") is None:
+        raise BulkError("Give the latitude and the longitude (or use remove_location).")
+    return services.set_location(owner, ids, params["latitude"], params["longitude"])
+
+
 # action -> (function(owner, ids, params) -> ids done, which pictures it applies to: "live" or "trash")
 ACTIONS = {
     "add_to_album": lambda owner, ids, params: services.add_to_album(owner, _album(owner, params.get("album")), ids),
@@ -71,6 +94,9 @@ ACTIONS = {
     "archive": _marks(archived=True),
     "unarchive": _marks(archived=False),
     "rotate": lambda owner, ids, params: services.rotate(owner, ids, int(params.get("degrees") or 90)),
+    "set_date": _set_date,
+    "set_location": _set_location,
+    "remove_location": lambda owner, ids, params: services.set_location(owner, ids, None, None),
     "trash": lambda owner, ids, params: trash.trash_photos(owner, ids),
     "restore": lambda owner, ids, params: _restored(owner, ids),
 }
@@ -101,6 +127,13 @@ def check(owner, action: str, params: dict) -> None:
         raise BulkError("Name the tags.")
     if action == "new_album" and not (params.get("title") and params.get("category")):
         raise BulkError("A new album needs a title and a category.")
+    try:  # the services' own checks, on no picture, so that a background job never starts wrong
+        if action == "set_date":
+            services.set_taken(owner, [], _wall_clock(params), params.get("taken_offset"))
+        if action == "set_location":
+            _set_location(owner, [], params)
+    except ValueError as error:
+        raise BulkError(str(error)) from None
 
 
 def run(owner, action: str, ids: list, params: dict) -> list[dict]:

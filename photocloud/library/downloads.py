@@ -16,7 +16,7 @@ from django.http import StreamingHttpResponse
 from django.utils.http import content_disposition_header
 
 from . import imaging
-from .access import can_see_location
+from .access import can_edit, can_see_location
 from .models import Photo
 from .storage import local_copy, original_name
 
@@ -43,7 +43,11 @@ def original_for(viewer, photo: Photo) -> Original:
     """The original as `viewer` may have it: as stored, or without its GPS position (read into memory, one picture)."""
     extension = imaging.extension_of(photo.format)
     filename = photo.original_name or f"{photo.pk}.{extension}"
-    if not photo.has_location or can_see_location(viewer, photo):
+    if photo.location_edited:  # corrected or removed by hand: the file's own GPS is the owner's alone
+        as_stored = can_edit(viewer, photo)
+    else:
+        as_stored = not photo.has_location or can_see_location(viewer, photo)
+    if as_stored:
         return Original(photo, photo.mime_type, filename)
     with local_copy(original_name(photo.sha256, extension)) as path:
         data, content_type = imaging.without_location(path, imaging.probe(path))

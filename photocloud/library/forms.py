@@ -1,9 +1,10 @@
+import re
 import uuid
 
 from django import forms
 
 from .models import DEFAULT_CATEGORIES, Album, Photo
-from .services import normalise_label, parse_tags
+from .services import MAX_OFFSET_MINUTES, normalise_label, parse_tags
 
 
 class TagsField(forms.CharField):
@@ -66,6 +67,76 @@ class PhotoForm(forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.initial["tags"] = [tag.name for tag in self.instance.tags.all()]
+
+
+_OFFSET = re.compile(r"^(?:UTC|GMT)?\s*([+-−])(\d{1,2})(?::?(\d{2}))?$", re.IGNORECASE)
+
+
+class TakenForm(forms.Form):
+    """The date taken, corrected by hand: the camera's wall-clock time and its zone when known (services.set_taken)."""
+
+    taken = forms.DateTimeField(
+        label="Date and time taken",
+        input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S"],
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local", "step": 1}, format="%Y-%m-%dT%H:%M:%S"),
+        help_text="The local time where the picture was taken.",
+        error_messages={
+            "required": "Give the date and time taken.",
+            "invalid": "Give a date and time, e.g. 2024-05-01 18:30.",
+        },
+    )
+    offset = forms.CharField(
+        label="Time zone (optional)",
+        required=False,
+        max_length=12,
+        help_text="Offset from UTC, e.g. +02:00 or -05:00; leave empty when unknown.",
+    )
+
+    @classmethod
+    def for_photo(cls, photo, data=None):
+        initial = {"taken": photo.taken_local, "offset": photo.taken_zone.removeprefix("UTC")}
+        return cls(data, initial=initial, prefix="taken")
+
+    def clean_taken(self):
+        taken = self.cleaned_data["taken"]
+        if taken is not None:
+            taken = taken.replace(tzinfo=None)  # the wall-clock time as typed, in no zone
+            if not 1800 <= taken.year <= 2200:
+                raise forms.ValidationError("The year must be between 1800 and 2200.")
+        return taken
+
+    def clean_offset(self):
+        """ "+02:00", "-5", "UTC+5:30" -> minutes east of UTC; "" -> None."""
+        text = self.cleaned_data["offset"].strip()
+        if not text:
+            return None
+        found = _OFFSET.match(text)
+        minutes = found and int(found[2]) * 60 + int(found[3] or 0)
+        if not found or int(found[3] or 0) >= 60 or minutes > MAX_OFFSET_MINUTES:
+            raise forms.ValidationError("Write the offset as +HH:MM or -HH:MM, at most 18 hours from UTC.")
+        return -minutes if found[1] in "-−" else minutes
+
+
+class LocationForm(forms.Form):
+    """The location, corrected by hand (services.set_location); the page's "Remove location" button empties it."""
+
+    latitude = forms.FloatField(
+        min_value=-90,
+        max_value=90,
+        help_text="Decimal degrees, north positive, e.g. 48.85837.",
+        error_messages={"required": "Give the latitude.", "invalid": "The latitude is a number of degrees."},
+    )
+    longitude = forms.FloatField(
+        min_value=-180,
+        max_value=180,
+        help_text="Decimal degrees, east positive, e.g. 2.29448.",
+        error_messages={"required": "Give the longitude.", "invalid": "The longitude is a number of degrees."},
+    )
+
+    @classmethod
+    def for_photo(cls, photo, data=None):
+        initial = {"latitude": photo.latitude, "longitude": photo.longitude}
+        return cls(data, initial=initial, prefix="place")
 
 
 class DeleteAlbumForm(forms.Form):

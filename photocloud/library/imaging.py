@@ -277,22 +277,24 @@ def verify(path: str, info: ImageInfo, sizes: dict[str, int] | None = None) -> d
         raise ImageRejected("The picture is damaged or incomplete.", "corrupt") from None
 
 
-def render_renditions(path: str, info: ImageInfo, sizes: dict[str, int]) -> dict[str, bytes]:
-    """JPEG renditions, upright (EXIF orientation applied), each fitting in a `size`×`size` box."""
-    return _render(path, info, sizes)
+def render_renditions(path: str, info: ImageInfo, sizes: dict[str, int], rotation: int = 0) -> dict[str, bytes]:
+    """JPEG renditions, upright (EXIF orientation applied), then turned clockwise by the owner's `rotation` before
+    they are encoded, each fitting in a `size`×`size` box."""
+    return _render(path, info, sizes, rotation=rotation)
 
 
-def _render(path: str, info: ImageInfo, sizes: dict[str, int], fail_on="truncated") -> dict[str, bytes]:
+def _render(path: str, info: ImageInfo, sizes: dict[str, int], fail_on="truncated", rotation: int = 0) -> dict:
     ordered = sorted(sizes.items(), key=lambda item: -item[1])
     if info.format in VIPS_FORMATS:
         try:
-            return _render_vips(_vips_source(path, info), ordered, fail_on)
+            return _render_vips(_vips_source(path, info), ordered, fail_on, rotation)
         except pyvips.Error as exc:
             if info.format in ("JPEG", "MPO"):
                 raise  # libjpeg through Pillow would paint corrupt data instead of refusing it
             # libvips refuses some valid layouts libtiff reads (old-style JPEG, 8-bit CIELAB), and animated AVIF.
             logger.info("libvips cannot read %s (%s); decoding it with Pillow", path, str(exc).strip())
-    return _render_pillow(decode(path, info, ordered[0][1]), ordered)
+    image = decode(path, info, ordered[0][1])
+    return _render_pillow(image.transpose(_CLOCKWISE[rotation % 360]) if rotation % 360 else image, ordered)
 
 
 def _vips_source(path: str, info: ImageInfo) -> str | bytes:
@@ -303,11 +305,13 @@ def _vips_source(path: str, info: ImageInfo) -> str | bytes:
         return handle.read()
 
 
-def _render_vips(source: str | bytes, ordered: list[tuple[str, int]], fail_on: str) -> dict[str, bytes]:
+def _render_vips(source: str | bytes, ordered: list[tuple[str, int]], fail_on: str, rotation: int = 0) -> dict:
     largest = ordered[0][1]
     # thumbnail() shrinks while loading and streams the rest; `fail_on` turns damage into an error.
     base = _vips_thumbnail(source, largest, size="down", fail_on=fail_on)
     base = _flatten_vips(base).copy_memory()  # at most largest² pixels, whatever the original size
+    if rotation % 360:
+        base = base.rot(f"d{rotation % 360}").copy_memory()
     out = {}
     for name, size in ordered:
         image = base if size >= largest else base.thumbnail_image(size, height=size, size="down")
@@ -780,15 +784,6 @@ def render_square(path: str, info: ImageInfo, size: int) -> bytes:
     image = ImageOps.fit(decode(path, info, size), (size, size))
     buffer = io.BytesIO()
     image.save(buffer, "JPEG", quality=RENDITION_QUALITY)
-    return buffer.getvalue()
-
-
-def turned(data: bytes, degrees: int) -> bytes:
-    """A JPEG rendition turned clockwise by a right angle (the owner's rotation, applied as it is served)."""
-    with Image.open(io.BytesIO(data)) as image:
-        turned_image = image.transpose(_CLOCKWISE[degrees % 360]) if degrees % 360 else image.copy()
-    buffer = io.BytesIO()
-    turned_image.save(buffer, "JPEG", quality=RENDITION_QUALITY)
     return buffer.getvalue()
 
 

@@ -168,6 +168,11 @@ class Photo(models.Model):
     rotation = models.PositiveSmallIntegerField(default=0)
     latitude = models.FloatField(null=True, blank=True)
     longitude = models.FloatField(null=True, blank=True)
+    # Set when the owner corrected the date or the location by hand (services.set_taken, set_location): processing
+    # the file again keeps the correction, and an edited location withholds the original's own GPS from everyone but
+    # the owner (downloads.original_for), since it no longer speaks for the picture, or was removed on purpose.
+    taken_edited = models.BooleanField(default=False)
+    location_edited = models.BooleanField(default=False)
 
     # Dominant colour as a palette name ("red", "blue", "black"...), for the colour filter in search.
     dominant_color = models.CharField(max_length=12, blank=True, db_index=True)

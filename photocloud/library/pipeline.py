@@ -2,6 +2,7 @@
 
     validate, store          library.services.ingest_upload, in the request: the whole file decodes; stored once
     metadata and renditions  library.tasks.process_photo -> library.services.process_photo
+    (after a turn)           library.tasks.refresh_renditions -> vision.tasks.reanalyze_photos (analysis again)
     analysis                 vision.tasks.analyze_photos -> vision.services.analyze_waiting (PHOTOCLOUD_VISION)
     people                   people.tasks.cluster_faces -> people.services.faces_for_pictures (after analysis)
     search index             search.tasks.index_changes -> search.services.index_changes
@@ -26,7 +27,7 @@ from dataclasses import dataclass
 from django.db import transaction
 
 # The stages after "metadata", in order. `register` accepts only these names.
-STAGES = ("analysis", "people", "index", "groupings", "training")
+STAGES = ("analysis", "reanalysis", "people", "index", "groupings", "training")
 
 # What a change is about. A change of category (or of the album, which carries one) means the owner's own classes
 # may have to be learned again. (A deletion needs no announcement: documents are deleted with their rows.)
@@ -70,6 +71,8 @@ def stage_done(stage: str, photo_ids: Iterable) -> None:
         _queue("index", photo_ids=ids)
         _queue("people", photo_ids=ids)
         _queue("groupings", photo_ids=ids)
+    elif stage == "renditions":  # the owner turned them: what the models saw was sideways
+        _queue("reanalysis" if runs("reanalysis") else "index", photo_ids=ids)
     elif stage == "failed":  # processing gave up: the picture is still found by its name and album
         _queue("index", photo_ids=ids)
     else:

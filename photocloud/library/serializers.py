@@ -2,6 +2,8 @@ from datetime import datetime
 
 from django.conf import settings
 from django.urls import reverse
+from django.utils.dateparse import parse_datetime
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from photocloud.core import serializers as strict
@@ -10,7 +12,7 @@ from .access import can_edit, can_see_location, holds
 from .bulk import ACTIONS
 from .models import CONFIDENT_SYSTEM_CATEGORY, Access, Album, BulkJob, Photo
 from .selectors import album_photos
-from .services import normalise_label, parse_tags
+from .services import MAX_OFFSET_MINUTES, normalise_label, parse_tags
 from .trash import purge_date
 
 
@@ -93,6 +95,37 @@ def _file_url(request, photo, size) -> str:
     return request.build_absolute_uri(path) if request else path
 
 
+@extend_schema_field(
+    {
+        "type": "string",
+        "pattern": r"^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9]"
+        r"(:[0-5][0-9](\.[0-9]{1,6})?)?$",
+        "example": "2024-05-01T18:30:00",
+    }
+)
+class WallClockField(serializers.DateTimeField):
+    """A camera's wall-clock time: ISO 8601 without a zone (the zone, when known, is a separate offset in minutes)."""
+
+    default_error_messages = {
+        "zoned": "Give the wall-clock time without a zone (for example 2024-05-01T18:30:00), and the zone in "
+        "taken_offset.",
+    }
+
+    def to_internal_value(self, value):
+        if isinstance(value, str) and parse_datetime(value) is not None and parse_datetime(value).tzinfo is not None:
+            self.fail("zoned")
+        return super().to_internal_value(value)
+
+    def enforce_timezone(self, value):
+        return value.replace(tzinfo=None)
+
+    def to_representation(self, value):
+        return value.isoformat() if value else None
+
+
+_OFFSET_HELP = "Minutes east of UTC of the camera's clock (-1080 to 1080); null when unknown"
+
+
 class PhotoSerializer(strict.ModelSerializer):
     owner = serializers.CharField(source="owner.username", read_only=True)
     album = OwnedPrimaryKeyRelatedField(
@@ -103,8 +136,14 @@ class PhotoSerializer(strict.ModelSerializer):
     )
     tags = TagListField(required=False)
     effective_category = serializers.CharField(read_only=True)
-    latitude = serializers.SerializerMethodField()
-    longitude = serializers.SerializerMethodField()
+    latitude = serializers.FloatField(
+        required=False,
+        allow_null=True,
+        min_value=-90,
+        max_value=90,
+        help_text="Null when unknown or not shared with you. Yours to correct with longitude; both null removes it.",
+    )
+    longitude = serializers.FloatField(required=False, allow_null=True, min_value=-180, max_value=180)
     thumbnails = serializers.SerializerMethodField()
     original = serializers.SerializerMethodField()
     url = serializers.SerializerMethodField()
@@ -112,9 +151,19 @@ class PhotoSerializer(strict.ModelSerializer):
         required=False, help_text="Left out of your timeline and automatic albums; null on others' pictures"
     )
     favourite = serializers.BooleanField(required=False, help_text="In your Favourites; null on others' pictures")
-    taken_local = serializers.SerializerMethodField(
+    taken_local = WallClockField(
+        required=False,
+        allow_null=True,
         help_text="The camera's wall-clock time when the photo was taken, ISO 8601 without a zone (taken_at is the "
-        "instant; taken_offset, in minutes, the camera's zone when the file records it)."
+        "instant; taken_offset, in minutes, the camera's zone when the file records it). Yours to correct, with "
+        "taken_offset: the timeline and date albums follow. Null until known; it cannot be set back to null.",
+    )
+    taken_offset = serializers.IntegerField(
+        required=False,
+        allow_null=True,
+        min_value=-MAX_OFFSET_MINUTES,
+        max_value=MAX_OFFSET_MINUTES,
+        help_text=_OFFSET_HELP,
     )
     analysis = serializers.SerializerMethodField(
         help_text="What Photocloud sees (system category, confidence, labels, text, faces); null until analysed. "
@@ -166,26 +215,33 @@ class PhotoSerializer(strict.ModelSerializer):
         read_only_fields = [
             name
             for name in fields
-            if name not in ("album", "title", "description", "category", "tags", "archived", "favourite")
+            if name
+            not in (
+                *("album", "title", "description", "category", "tags", "archived", "favourite"),
+                *("taken_local", "taken_offset", "latitude", "longitude"),
+            )
         ]
 
     def to_representation(self, photo):
         data = super().to_representation(photo)
         if not can_edit(self.context["request"].user, photo):  # the owner's private marks
             data["archived"] = data["favourite"] = None
+        if not can_see_location(self.context["request"].user, photo):
+            data["latitude"] = data["longitude"] = None
         return data
 
-    def _location_visible(self, photo) -> bool:
-        return can_see_location(self.context["request"].user, photo)
-
-    def get_taken_local(self, photo) -> str | None:
-        return photo.taken_local.isoformat() if photo.taken_local else None
-
-    def get_latitude(self, photo) -> float | None:
-        return photo.latitude if self._location_visible(photo) else None
-
-    def get_longitude(self, photo) -> float | None:
-        return photo.longitude if self._location_visible(photo) else None
+    def validate(self, data):
+        if ("latitude" in data) != ("longitude" in data) or (data.get("latitude") is None) != (
+            data.get("longitude") is None
+        ):
+            raise serializers.ValidationError({"latitude": "Give latitude and longitude together (both null: remove)."})
+        if "taken_local" in data and data["taken_local"] is None:
+            raise serializers.ValidationError({"taken_local": "The date taken can be corrected, not removed."})
+        if "taken_offset" in data and "taken_local" not in data and self.instance and self.instance.taken_at is None:
+            raise serializers.ValidationError({"taken_offset": "Give the date taken (taken_local) with its offset."})
+        if (local := data.get("taken_local")) is not None and not 1800 <= local.year <= 2200:
+            raise serializers.ValidationError({"taken_local": "The year must be between 1800 and 2200."})
+        return data
 
     def get_thumbnails(self, photo) -> dict[str, str]:
         if photo.status != Photo.Status.READY:
@@ -417,6 +473,18 @@ class BulkSerializer(serializers.Serializer):
     degrees = serializers.ChoiceField(choices=[90, 180, 270], required=False, help_text="rotate, clockwise")
     title = serializers.CharField(required=False, max_length=200, help_text="new_album")
     access = serializers.ChoiceField(choices=Access.choices, required=False, help_text="new_album")
+    taken_local = WallClockField(
+        required=False, help_text="set_date: the camera's wall-clock time, ISO 8601 without a zone"
+    )
+    taken_offset = serializers.IntegerField(
+        required=False,
+        allow_null=True,
+        min_value=-MAX_OFFSET_MINUTES,
+        max_value=MAX_OFFSET_MINUTES,
+        help_text=f"set_date: {_OFFSET_HELP}",
+    )
+    latitude = serializers.FloatField(required=False, min_value=-90, max_value=90, help_text="set_location")
+    longitude = serializers.FloatField(required=False, min_value=-180, max_value=180, help_text="set_location")
 
     def validate_category(self, value):
         return " ".join(value.split()).lower()
@@ -426,6 +494,8 @@ class BulkSerializer(serializers.Serializer):
         data = {name: value for name, value in self.validated_data.items() if name not in ("ids", "action")}
         if data.get("album") is not None:
             data["album"] = str(data["album"])
+        if data.get("taken_local") is not None:
+            data["taken_local"] = data["taken_local"].isoformat()
         return data
 
 

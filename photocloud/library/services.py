@@ -8,7 +8,7 @@ import hashlib
 import logging
 import os
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
 from django.core.files.base import ContentFile
@@ -251,9 +251,9 @@ def remove_tags(owner, photo_ids, names: list[str]) -> int:
 
 
 def rotate(owner, photo_ids, degrees: int) -> list:
-    """Turn the owner's pictures clockwise by a right angle. Only the displayed turn changes (Photo.rotation, applied
-    to the renditions as they are served, and the displayed size): the original stays byte for byte as uploaded and
-    the renditions, shared by content with other owners' pictures, stay as they are."""
+    """Turn the owner's pictures clockwise by a right angle: a lossless flag (Photo.rotation) and the displayed size
+    change now; the original stays byte for byte as uploaded, and the renditions are made again turned, in the
+    background (`refresh_renditions`), so that serving them stays a plain file response."""
     if degrees % 90 or not degrees % 360:
         raise ValueError("Turn by 90, 180 or 270 degrees.")
     photos = list(_owned_live(owner, photo_ids).only("pk", "rotation", "width", "height"))
@@ -261,9 +261,95 @@ def rotate(owner, photo_ids, degrees: int) -> list:
         photo.rotation = (photo.rotation + degrees) % 360
         if degrees % 180:
             photo.width, photo.height = photo.height, photo.width
+    ids = [photo.pk for photo in photos]
     with transaction.atomic():
         Photo.objects.bulk_update(photos, ["rotation", "width", "height"], batch_size=500)
-    return [photo.pk for photo in photos]
+        if ids:
+            transaction.on_commit(lambda: _enqueue_rendition_refresh(ids))
+            pipeline.pictures_changed(ids, "fields", owner_ids=[owner.pk])
+    return ids
+
+
+def _enqueue_rendition_refresh(ids) -> None:
+    from .tasks import refresh_renditions as task
+
+    for start in range(0, len(ids), 100):
+        task.enqueue([str(pk) for pk in ids[start : start + 100]])
+
+
+def refresh_renditions(photo_ids) -> list:
+    """After a turn: the pictures' eager renditions made from their originals with the owner's rotation applied
+    before encoding (one generation, no turned copy of a copy; a turn of these bytes already stored is kept, being
+    the same), the turns no picture of these bytes uses any more removed, and the analysis done again on the turned
+    pixels (pipeline stage "renditions")."""
+    done, sizes = [], settings.PHOTOCLOUD["EAGER_SIZES"]
+    for photo in Photo.objects.filter(pk__in=list(photo_ids), status=Photo.Status.READY):
+        names = {size: rendition_name(photo.sha256, size, photo.rotation) for size in sizes}
+        missing = [size for size, name in names.items() if not default_storage.exists(name)]
+        try:
+            if missing:
+                store_renditions(photo, missing)
+        except FileNotFoundError:
+            logger.error("The original of picture %s is missing; its renditions stay as they were", photo.pk)
+            continue
+        _forget_unused_turns(photo.sha256)
+        done.append(photo.pk)
+    pipeline.stage_done("renditions", done)
+    return done
+
+
+def _forget_unused_turns(sha256: str) -> None:
+    """Remove the turned renditions of these bytes that no picture shows any more (the upright ones stay: they are
+    the shared ones, and made again on first use if they are missing)."""
+    used = set(Photo.objects.filter(sha256=sha256).values_list("rotation", flat=True))
+    for turn in {90, 180, 270} - used:
+        for size in settings.PHOTOCLOUD["THUMBNAIL_SIZES"]:
+            default_storage.delete(rendition_name(sha256, size, turn))
+
+
+# --- the date taken and the location, corrected by hand ------------------------------------------------------------
+
+MAX_OFFSET_MINUTES = 18 * 60  # as far from UTC as the metadata reader accepts
+
+
+def set_taken(owner, photo_ids, local: datetime, offset: int | None) -> list:
+    """Say when the owner's pictures were taken: the camera's wall-clock time `local` (naive) and, when known, its
+    zone as minutes east of UTC, stored as the metadata reader stores them (Photo.taken_at/taken_offset), so the
+    timeline and the date albums (sort_date) place them at that local time."""
+    if local.tzinfo is not None:
+        raise ValueError("Give the wall-clock time without a zone, and the zone as an offset.")
+    if offset is not None and abs(offset) > MAX_OFFSET_MINUTES:
+        raise ValueError("The offset from UTC is at most 18 hours.")
+    if not 1800 <= local.year <= 2200:
+        raise ValueError("The year must be between 1800 and 2200.")
+    wall_clock = local.replace(tzinfo=UTC)
+    taken_at = wall_clock - timedelta(minutes=offset or 0)
+    with transaction.atomic():
+        ids = list(_owned_live(owner, photo_ids).values_list("pk", flat=True))
+        Photo.objects.filter(pk__in=ids).update(
+            taken_at=taken_at, taken_offset=offset, sort_date=wall_clock, taken_edited=True, updated_at=timezone.now()
+        )
+        if ids:
+            pipeline.pictures_changed(ids, "fields", owner_ids=[owner.pk])
+    return ids
+
+
+def set_location(owner, photo_ids, latitude: float | None, longitude: float | None) -> list:
+    """Place the owner's pictures at a point, or (both None) remove their location: it is then gone for everyone,
+    from the pages, the API and search; the original keeps what the camera wrote, and is served without GPS to anyone
+    but the owner as before (downloads.original_for)."""
+    if (latitude is None) != (longitude is None):
+        raise ValueError("Give both latitude and longitude, or neither to remove the location.")
+    if latitude is not None and not (-90 <= latitude <= 90 and -180 <= longitude <= 180):
+        raise ValueError("Latitude is between -90 and 90, longitude between -180 and 180.")
+    with transaction.atomic():
+        ids = list(_owned_live(owner, photo_ids).values_list("pk", flat=True))
+        Photo.objects.filter(pk__in=ids).update(
+            latitude=latitude, longitude=longitude, location_edited=True, updated_at=timezone.now()
+        )
+        if ids:
+            pipeline.pictures_changed(ids, "fields", owner_ids=[owner.pk])
+    return ids
 
 
 def delete_photo(photo: Photo) -> None:
@@ -464,6 +550,12 @@ def _extract_from(photo: Photo, path: str) -> dict:
     # The timeline sorts and groups by the wall-clock time on the camera (see Photo.sort_date).
     taken = meta.taken_at
     fields["sort_date"] = taken + timedelta(minutes=meta.taken_offset or 0) if taken else photo.created_at
+    if photo.taken_edited:  # the owner's correction stands
+        for name in ("taken_at", "taken_offset", "sort_date"):
+            fields.pop(name, None)
+    if photo.location_edited:
+        fields.pop("latitude", None)
+        fields.pop("longitude", None)
     if "s" in renditions:  # for the colour filter and facet of search
         fields["dominant_color"] = colors.of_rendition(renditions["s"], photo.pk)
     return fields
@@ -484,29 +576,32 @@ def _sizes(names) -> dict[str, int]:
     return {name: settings.PHOTOCLOUD["THUMBNAIL_SIZES"][name] for name in names}
 
 
-def _save_renditions(sha256: str, renditions: dict[str, bytes]) -> None:
+def _save_renditions(sha256: str, renditions: dict[str, bytes], rotation: int = 0) -> None:
     for size, data in renditions.items():
-        default_storage.save(rendition_name(sha256, size), ContentFile(data))
+        default_storage.save(rendition_name(sha256, size, rotation), ContentFile(data))
 
 
-def _store_renditions(photo: Photo, path: str, info, names) -> dict[str, bytes]:
-    renditions = imaging.render_renditions(path, info, _sizes(names))
-    _save_renditions(photo.sha256, renditions)
+def _store_renditions(photo: Photo, path: str, info, names, rotation: int = 0) -> dict[str, bytes]:
+    renditions = imaging.render_renditions(path, info, _sizes(names), rotation=rotation)
+    _save_renditions(photo.sha256, renditions, rotation)
     return renditions
 
 
 def ensure_rendition(photo: Photo, size: str) -> str:
-    """The stored name of a rendition of a processed picture, made now if it was left for first use."""
-    name = rendition_name(photo.sha256, size)
+    """The stored name of a rendition of a processed picture as its owner turned it, made now if it was left for
+    first use."""
+    name = rendition_name(photo.sha256, size, photo.rotation)
     if not default_storage.exists(name):
         store_renditions(photo, [size])
     return name
 
 
-def store_renditions(photo: Photo, sizes) -> None:
-    """(Re)make renditions of a picture from its original: on first use, or when `check-storage` finds them missing."""
+def store_renditions(photo: Photo, sizes, rotation: int | None = None) -> None:
+    """(Re)make renditions of a picture from its original, turned by `rotation` (default: the owner's turn): on first
+    use, after a turn, or when `check-storage` finds the shared upright ones missing."""
+    turn = photo.rotation if rotation is None else rotation
     with local_copy(original_name(photo.sha256, imaging.extension_of(photo.format))) as path:
-        _store_renditions(photo, path, imaging.probe(path), sizes)
+        _store_renditions(photo, path, imaging.probe(path), sizes, turn)
 
 
 def repair_renditions(missing: dict[str, list[str]]) -> tuple[int, list[str]]:
@@ -518,7 +613,7 @@ def repair_renditions(missing: dict[str, list[str]]) -> tuple[int, list[str]]:
         if photo is None:
             continue
         try:
-            store_renditions(photo, sizes)
+            store_renditions(photo, sizes, rotation=0)  # the shared upright ones are what the report checks
         except Exception as error:
             failures.append(f"Could not make the renditions of {sha256}: {error}")
             continue

@@ -43,8 +43,10 @@ def original_name(sha256: str, extension: str) -> str:
     return f"originals/{sha256[:2]}/{sha256[2:4]}/{sha256}.{extension}"
 
 
-def rendition_name(sha256: str, size: str) -> str:
-    return f"renditions/{sha256[:2]}/{sha256[2:4]}/{sha256}-{size}.jpg"
+def rendition_name(sha256: str, size: str, rotation: int = 0) -> str:
+    """Renditions are shared by content; a turned one (the owner's Photo.rotation) by content and turn."""
+    turn = f"-r{rotation}" if rotation % 360 else ""
+    return f"renditions/{sha256[:2]}/{sha256[2:4]}/{sha256}-{size}{turn}.jpg"
 
 
 @contextmanager

@@ -34,3 +34,9 @@ def purge_trash() -> None:
 def run_bulk_job(job_id: str) -> None:
     """A bulk action on a large selection (bulk.start), a chunk per transaction, its progress in its BulkJob."""
     bulk.run_job(job_id)
+
+
+@task()
+def refresh_renditions(photo_ids: list[str]) -> None:
+    """After the owner turned pictures: their renditions made turned, and their analysis done again."""
+    services.refresh_renditions(photo_ids)

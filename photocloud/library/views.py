@@ -18,9 +18,9 @@ from django.views.decorators.http import require_POST
 from photocloud.accounts.authentication import accepts_api_token
 from photocloud.core.pagination import page_of
 
-from . import downloads, imaging, selectors, services, trash, undo
+from . import downloads, selectors, services, trash, undo
 from .access import can_edit
-from .forms import AlbumForm, DeleteAlbumForm, IdsForm, PhotoForm
+from .forms import AlbumForm, DeleteAlbumForm, IdsForm, LocationForm, PhotoForm, TakenForm
 from .models import DEFAULT_CATEGORIES, Album, Photo, category_label
 
 logger = logging.getLogger(__name__)
@@ -289,6 +289,51 @@ def photo_marks(request, pk):
     return redirect(photo)
 
 
+def _edit_form_page(request, photo, form, title, submit_label, status=200):
+    context = {"form": form, "title": title, "submit_label": submit_label, "cancel_url": photo.get_absolute_url()}
+    return render(request, "form_page.html", context, status=status)
+
+
+@login_required
+def photo_taken(request, pk):
+    """Correct the date taken (a form on the picture page; this page shows it again with what was wrong)."""
+    photo = _owned_photo(request, pk)
+    form = TakenForm.for_photo(photo, request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        services.set_taken(request.user, [photo.pk], form.cleaned_data["taken"], form.cleaned_data["offset"])
+        messages.success(request, "Date taken saved: the picture moved in your timeline and date albums.")
+        return redirect(photo)
+    return _edit_form_page(request, photo, form, "Date taken", "Save date", 400 if form.is_bound else 200)
+
+
+@login_required
+def photo_location(request, pk):
+    """Correct or remove the location (a form on the picture page, with a "Remove location" button)."""
+    photo = _owned_photo(request, pk)
+    if request.method == "POST" and request.POST.get("remove") == "1":
+        services.set_location(request.user, [photo.pk], None, None)
+        messages.success(request, "Location removed: nobody else gets it, not even from the original file.")
+        return redirect(photo)
+    form = LocationForm.for_photo(photo, request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        services.set_location(request.user, [photo.pk], form.cleaned_data["latitude"], form.cleaned_data["longitude"])
+        messages.success(request, "Location saved.")
+        return redirect(photo)
+    return _edit_form_page(request, photo, form, "Location", "Save location", 400 if form.is_bound else 200)
+
+
+@login_required
+@require_POST
+def photo_rotate(request, pk):
+    """Turn the picture left or right (`degrees` 270 or 90, clockwise): the original stays as it is."""
+    photo = _owned_photo(request, pk)
+    degrees = request.POST.get("degrees")
+    if degrees not in ("90", "180", "270"):
+        return HttpResponse("Turn by 90, 180 or 270 degrees.", status=400, content_type="text/plain; charset=utf-8")
+    services.rotate(request.user, [photo.pk], int(degrees))
+    return redirect(photo)
+
+
 @login_required
 @require_POST
 def photo_retry(request, pk):
@@ -325,12 +370,9 @@ def _file_response(request, photo, size):
         if size == "original":
             response = _original_response(request, photo)
         else:
+            # Stored as the owner turned it (services.refresh_renditions), so a plain file whatever the rotation.
             name = services.ensure_rendition(photo, size)
-            if photo.rotation:  # the owner's turn, on top of the shared rendition
-                with default_storage.open(name, "rb") as stored:
-                    response = HttpResponse(imaging.turned(stored.read(), photo.rotation), content_type="image/jpeg")
-            else:
-                response = FileResponse(default_storage.open(name, "rb"), content_type="image/jpeg")
+            response = FileResponse(default_storage.open(name, "rb"), content_type="image/jpeg")
     except FileNotFoundError as missing:
         # A picture row whose file is gone is damage to repair, not a fault of this request: say so, and log it.
         logger.error("The stored file of picture %s (%s) is missing: %s", photo.pk, size, missing)

@@ -36,5 +36,6 @@ class VisionConfig(AppConfig):
 
         # The stages of the picture pipeline this app runs (the models load in the worker, never in the web server).
         pipeline.register("analysis", tasks.analyze_photos.enqueue, vision_on)
+        pipeline.register("reanalysis", tasks.reanalyze_photos.enqueue, vision_on)
         pipeline.register("groupings", tasks.update_groupings.enqueue, vision_on)
         pipeline.register("training", tasks.train_taught_classes.enqueue, vision_on)

@@ -13,6 +13,14 @@ def analyze_photos(photo_ids: list[str]) -> None:
 
 
 @task()
+def reanalyze_photos(photo_ids: list[str]) -> None:
+    """Analyse these pictures again, analysed or not (their renditions changed: the owner turned them)."""
+    from . import services
+
+    services.analyze_photos(photo_ids)
+
+
+@task()
 def update_groupings(photo_ids: list[str]) -> None:
     """The groupings stage of the pipeline: regroup the owners' look-alikes once enough new pictures were analysed."""
     from . import lookalikes

@@ -195,7 +195,36 @@
       return tags ? { tags } : null;
     }
     if (action === "rotate") return { degrees: 90 };
+    if (action === "set_date") {
+      const text = window.prompt("Date and time taken, local time (YYYY-MM-DD HH:MM), with its UTC offset if known (e.g. +02:00)");
+      return text === null ? null : parseTaken(text);
+    }
+    if (action === "set_location") {
+      const text = window.prompt("Latitude, longitude in decimal degrees (e.g. 48.8584, 2.2945)");
+      return text === null ? null : parsePlace(text);
+    }
+    if (action === "remove_location") {
+      return window.confirm(`Remove the location of ${selected.size} picture(s)? Nobody else will get it.`) ? {} : null;
+    }
     return {};
+  }
+
+  // "2024-05-01 18:30", "2024-05-01T18:30:15 +02:00" -> { taken_local, taken_offset }, or why not (a string).
+  function parseTaken(text) {
+    const found = text.trim().match(/^(\d{4}-\d{2}-\d{2})[ T](\d{1,2}):(\d{2})(?::(\d{2}))?\s*(?:(?:UTC)?([+-])(\d{1,2}):?(\d{2})?)?$/i);
+    if (!found) return "Write the date as YYYY-MM-DD HH:MM, optionally followed by +HH:MM.";
+    const [, day, hours, minutes, seconds, sign, offsetHours, offsetMinutes] = found;
+    const params = { taken_local: `${day}T${hours.padStart(2, "0")}:${minutes}:${seconds || "00"}`, taken_offset: null };
+    if (sign) params.taken_offset = (sign === "-" ? -1 : 1) * (Number(offsetHours) * 60 + Number(offsetMinutes || 0));
+    return params;
+  }
+
+  function parsePlace(text) {
+    const parts = text.split(/[,;\s]+/).filter(Boolean).map(Number);
+    if (parts.length !== 2 || parts.some((value) => !Number.isFinite(value))) {
+      return "Write the place as two numbers: latitude, longitude.";
+    }
+    return { latitude: parts[0], longitude: parts[1] };
   }
 
   async function run(action) {
@@ -215,7 +244,8 @@
     }
     bar.removeAttribute("aria-busy");
     if (status !== 200) {
-      message.textContent = (data && data.detail) || `Could not do that (the server answered ${status}).`;
+      const reason = data && (data.detail || Object.values(data).flat()[0]);
+      message.textContent = reason || `Could not do that (the server answered ${status}).`;
       return;
     }
     const done = data.results.filter((row) => row.ok).map((row) => row.id);
