@@ -11,6 +11,7 @@ import uritemplate
 from drf_spectacular import openapi
 from drf_spectacular.plumbing import ResolvedComponent
 from drf_spectacular.utils import OpenApiResponse
+from rest_framework import fields
 
 from .serializers import StrictInput
 
@@ -26,6 +27,9 @@ REFUSAL_SCHEMA = {
     "description": "A well-formed request refused by a rule of the product, or a malformed one (the same status): "
     "`detail` or the field's messages say which.",
 }
+
+NO_NUL = "^[^\u0000]*$"
+FORM_STATED = {"pattern", "format", "enum", "oneOf", "anyOf"}  # text whose form the schema already states
 
 _ERROR = ResolvedComponent(name="Error", type=ResolvedComponent.SCHEMA, schema=ERROR_SCHEMA, object="Error")
 _REFUSAL = ResolvedComponent(name="Refusal", type=ResolvedComponent.SCHEMA, schema=REFUSAL_SCHEMA, object="Refusal")
@@ -71,6 +75,15 @@ class AutoSchema(openapi.AutoSchema):
         if direction == "request" and isinstance(serializer, StrictInput):
             schema["additionalProperties"] = False
             schema.update(getattr(serializer, "schema_rules", {}))
+        if direction == "request":  # DRF's text fields refuse the NUL character: say so
+            for name, field in serializer.fields.items():
+                prop = schema.get("properties", {}).get(name, {})
+                if (
+                    isinstance(field, fields.CharField)
+                    and prop.get("type") == "string"
+                    and not prop.keys() & FORM_STATED
+                ):
+                    prop["pattern"] = NO_NUL
         return schema
 
     def get_operation(self, path, path_regex, path_prefix, method, registry):

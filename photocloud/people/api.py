@@ -8,6 +8,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from photocloud.core.schema import refusal
 from photocloud.library.models import Photo
 from photocloud.library.serializers import PhotoSerializer
 
@@ -56,7 +57,10 @@ class PersonViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
             services.set_hidden(person, data.validated_data["hidden"])
         return Response(PersonSerializer(self.get_object(), context=self.get_serializer_context()).data)
 
-    @extend_schema(request=MergeSerializer, responses=PersonSerializer)
+    @extend_schema(
+        request=MergeSerializer,
+        responses={200: PersonSerializer, 400: refusal("Some of these people are not yours or do not exist.")},
+    )
     @action(detail=True, methods=["post"])
     def merge(self, request, pk=None):
         """Merge other people of yours into this one (their faces join it; they are gone)."""
@@ -66,7 +70,7 @@ class PersonViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         ids = set(data.validated_data["people"])
         sources = list(Person.objects.owned_by(request.user).filter(pk__in=ids))
         if len(sources) != len(ids):
-            raise exceptions.ValidationError({"people": ["Some of these people do not exist."]})
+            raise exceptions.ValidationError({"people": ["Some of these people are not yours or do not exist."]})
         services.merge(target, sources)
         return Response(PersonSerializer(self.get_object(), context=self.get_serializer_context()).data)
 
@@ -96,19 +100,25 @@ class FaceViewSet(viewsets.GenericViewSet):
     def retrieve(self, request, pk=None):
         return Response(FaceBoxSerializer(self.get_object()).data)
 
-    @extend_schema(request=FaceMoveSerializer, responses=FaceBoxSerializer)
+    @extend_schema(
+        request=FaceMoveSerializer,
+        responses={200: FaceBoxSerializer, 400: refusal("No such person of yours (`person`).")},
+    )
     def partial_update(self, request, pk=None):
         """Place the face on one of your people (`person`), on a new person (`new_person`), or on nobody
         (`person`: null, "not this person": it will not join that person again)."""
         face = self.get_object()
         data = FaceMoveSerializer(data=request.data)
         data.is_valid(raise_exception=True)
+        new_person, wanted = data.validated_data["new_person"], data.validated_data.get("person")
+        if not new_person and "person" not in data.validated_data:
+            return Response(FaceBoxSerializer(face).data)  # nothing asked: a PATCH leaves what it is not given
         person = None
-        if data.validated_data["person"] is not None and not data.validated_data["new_person"]:
-            person = Person.objects.owned_by(request.user).filter(pk=data.validated_data["person"]).first()
+        if wanted is not None and not new_person:
+            person = Person.objects.owned_by(request.user).filter(pk=wanted).first()
             if person is None:
                 raise exceptions.ValidationError({"person": ["No such person."]})
-        services.move_face(face, person, new_person=data.validated_data["new_person"])
+        services.move_face(face, person, new_person=new_person)
         return Response(FaceBoxSerializer(self.get_object()).data)
 
     @extend_schema(responses=SimilarFaceSerializer(many=True))

@@ -1,6 +1,7 @@
 from django.urls import reverse
 from rest_framework import serializers
 
+from photocloud.core import serializers as strict
 from photocloud.library.serializers import PhotoSerializer
 
 from . import selectors
@@ -43,7 +44,7 @@ class CoverSerializer(serializers.Serializer):
         return _thumbnail(self.context.get("request"), face)
 
 
-class PersonSerializer(serializers.ModelSerializer):
+class PersonSerializer(strict.ModelSerializer):
     photo_count = serializers.IntegerField(read_only=True)
     cover = serializers.SerializerMethodField()
     url = serializers.SerializerMethodField()
@@ -65,15 +66,18 @@ class PersonSerializer(serializers.ModelSerializer):
         return " ".join(value.split())
 
 
-class MergeSerializer(serializers.Serializer):
+class MergeSerializer(strict.Serializer):
     people = serializers.ListField(
         child=serializers.IntegerField(min_value=1), min_length=1, max_length=100, help_text="Your people to merge in"
     )
 
 
-class FaceMoveSerializer(serializers.Serializer):
+class FaceMoveSerializer(strict.Serializer):
     person = serializers.IntegerField(
-        min_value=1, allow_null=True, help_text='Your person to place the face on; null for "not this person"'
+        min_value=1,
+        allow_null=True,
+        required=False,
+        help_text='Your person to place the face on; null for "not this person"; left out: unchanged',
     )
     new_person = serializers.BooleanField(default=False, help_text="Place the face on a new person instead")
 
