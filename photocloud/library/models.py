@@ -3,7 +3,8 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import models
-from django.db.models.functions import Coalesce, NullIf
+from django.db.models import F
+from django.db.models.functions import Coalesce, Lower, NullIf
 from django.urls import reverse
 
 from .access import AlbumQuerySet, OwnedQuerySet, PhotoQuerySet, shown_cover
@@ -177,6 +178,11 @@ class Photo(models.Model):
     )
     credit = models.CharField(max_length=200, blank=True, help_text="The author's name as shown, kept if they leave.")
     copied_from = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="copies")
+    # A stack: a RAW file and a JPEG (or HEIC) of the same shot show as one picture, the JPEG (the cover). The RAW
+    # points at its cover; covers and lone pictures have None. Listings show only the None ones (access.listed).
+    stack_cover = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="stack_members"
+    )
 
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -208,6 +214,8 @@ class Photo(models.Model):
                 fields=["owner", "trashed_at", "archived_at", "category", "album"], name="photo_owner_category"
             ),
             models.Index(fields=["sha256"]),
+            # Finding the other file of a shot by name when a picture's metadata is read (stacks.py): case-folded.
+            models.Index(F("owner"), Lower("original_name"), name="photo_owner_name"),
         ]
 
     def __str__(self):

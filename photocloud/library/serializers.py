@@ -2,6 +2,7 @@ from datetime import datetime
 
 from django.conf import settings
 from django.urls import reverse
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from photocloud.core import serializers as strict
@@ -11,6 +12,7 @@ from .bulk import ACTIONS
 from .models import CONFIDENT_SYSTEM_CATEGORY, Access, Album, BulkJob, Photo
 from .selectors import album_photos
 from .services import normalise_label, parse_tags
+from .stacks import members_shown
 from .trash import purge_date
 
 
@@ -93,6 +95,24 @@ def _file_url(request, photo, size) -> str:
     return request.build_absolute_uri(path) if request else path
 
 
+class StackMemberSerializer(serializers.ModelSerializer):
+    """Another picture of a stack, as its cover's page offers it: its own page and its original."""
+
+    original = serializers.SerializerMethodField()
+    url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Photo
+        fields = ["id", "original_name", "format", "mime_type", "file_size", "stack_cover", "original", "url"]
+        read_only_fields = fields
+
+    def get_original(self, photo) -> str:
+        return _file_url(self.context.get("request"), photo, "original")
+
+    def get_url(self, photo) -> str:
+        return photo.get_absolute_url()
+
+
 class PhotoSerializer(strict.ModelSerializer):
     owner = serializers.CharField(source="owner.username", read_only=True)
     album = OwnedPrimaryKeyRelatedField(
@@ -119,6 +139,17 @@ class PhotoSerializer(strict.ModelSerializer):
     analysis = serializers.SerializerMethodField(
         help_text="What Photocloud sees (system category, confidence, labels, text, faces); null until analysed. "
         "A suggestion beside the user's own category, never replacing it."
+    )
+    stack_cover = serializers.PrimaryKeyRelatedField(
+        read_only=True,
+        help_text="The picture this one is stacked under (a RAW beside its JPEG), which listings show instead; null "
+        "for a cover or a lone picture",
+    )
+    stack_size = serializers.SerializerMethodField(
+        help_text="How many pictures the listings' tile stands for: 1 for a lone picture, 2 for a RAW + JPEG stack"
+    )
+    stack = serializers.SerializerMethodField(
+        help_text="The other pictures of its stack that you may see, each with its original to download"
     )
 
     class Meta:
@@ -161,6 +192,9 @@ class PhotoSerializer(strict.ModelSerializer):
             "analysis",
             "archived",
             "favourite",
+            "stack_cover",
+            "stack_size",
+            "stack",
             "created_at",
         ]
         read_only_fields = [
@@ -198,6 +232,19 @@ class PhotoSerializer(strict.ModelSerializer):
 
     def get_url(self, photo) -> str:
         return photo.get_absolute_url()
+
+    def _stack(self, photo) -> list:
+        if not hasattr(photo, "_stack_shown"):
+            photo._stack_shown = list(members_shown(self.context["request"].user, photo))
+        return photo._stack_shown
+
+    def get_stack_size(self, photo) -> int:
+        size = getattr(photo, "stack_size", None)  # annotated on listings (stacks.with_stack_size)
+        return size if size is not None else 1 + len(self._stack(photo))
+
+    @extend_schema_field(StackMemberSerializer(many=True))
+    def get_stack(self, photo):
+        return StackMemberSerializer(self._stack(photo), many=True, context=self.context).data
 
     def get_analysis(self, photo) -> dict | None:
         seen = getattr(photo, "analysis", None)  # the vision app's one-to-one; missing until analysed

@@ -27,6 +27,7 @@ urlpatterns = [
     path("photos/<uuid:pk>/delete/", views.photo_delete, name="photo_delete"),
     path("photos/<uuid:pk>/retry/", views.photo_retry, name="photo_retry"),
     path("photos/<uuid:pk>/marks/", views.photo_marks, name="photo_marks"),
+    path("photos/<uuid:pk>/unstack/", views.photo_unstack, name="photo_unstack"),
     re_path(r"^photos/(?P<pk>[0-9a-f-]{36})/(?P<size>original|s|m|l)$", views.photo_file, name="photo_file"),
     path("trash/", views.trash_page, name="trash"),
     path("trash/restore/", views.trash_restore, name="trash_restore"),

@@ -1,0 +1,103 @@
+"""Stacks: a camera RAW file and the JPEG (or HEIC) the camera wrote beside it show as one picture, the JPEG its
+cover. Listings show the cover alone with the stack's size (access.listed); the cover's page offers every member's
+original; the owner can unstack. Trashing the cover trashes the stack, restoring one restores it (trash.py).
+
+A stack forms when a picture's metadata has been read (`services.process_photo`, right after the metadata stage), so
+it needs no order: the second file of a shot to be read finds the first. Two files are one shot when they have the
+same owner, the same base name (case-folded: IMG_0042.CR2 and img_0042.jpg), capture times within STACK_SECONDS of
+each other when both have one, and are both outside the Trash and in no other stack.
+"""
+
+import os
+
+from django.db import transaction
+from django.db.models import Count, IntegerField, OuterRef, Subquery
+from django.db.models.functions import Coalesce, Lower
+
+from .imaging import RAW_FORMATS
+from .models import Photo
+
+COVER_FORMATS = {"JPEG", "MPO", "HEIF"}
+# The extensions a camera gives each kind of file (names are matched whole, case-folded, through an index).
+RAW_EXTENSIONS = ("dng", "cr2", "cr3", "crw", "nef", "nrw", "arw", "srf", "sr2", "orf", "raf", "rw2")
+COVER_EXTENSIONS = ("jpg", "jpeg", "jpe", "heic", "heif", "hif")
+STACK_SECONDS = 2
+
+
+def _stem(name: str) -> str:
+    return os.path.splitext(name)[0].lower()
+
+
+def stack_shot(photo_id) -> Photo | None:
+    """Stack a just-read picture with the other file of its shot, if there is one; returns the cover when stacked."""
+    photo = Photo.objects.live().filter(pk=photo_id, stack_cover__isnull=True).first()
+    if photo is None or not _stem(photo.original_name):
+        return None
+    if photo.format in RAW_FORMATS:
+        wanted, extensions = COVER_FORMATS, COVER_EXTENSIONS
+    elif photo.format in COVER_FORMATS:
+        if photo.stack_members.exists():
+            return None
+        wanted, extensions = RAW_FORMATS, RAW_EXTENSIONS
+    else:
+        return None
+    names = [f"{_stem(photo.original_name)}.{extension}" for extension in extensions]
+    candidates = (
+        Photo.objects.owned_by(photo.owner)
+        .filter(status=Photo.Status.READY, format__in=wanted, stack_cover__isnull=True)
+        .exclude(pk=photo.pk)
+        .annotate(folded_name=Lower("original_name"))
+        .filter(folded_name__in=names)
+    )
+    partners = [other for other in candidates if _same_moment(photo, other)]
+    if photo.format in RAW_FORMATS:
+        partners = [other for other in partners if not other.stack_members.exists()]
+    if not partners:
+        return None
+    partner = min(partners, key=lambda other: (_apart(photo, other), other.created_at, str(other.pk)))
+    cover, raw = (partner, photo) if photo.format in RAW_FORMATS else (photo, partner)
+    # Conditional, so that two workers reading both files at once stack them once (both choose the same cover).
+    with transaction.atomic():
+        stacked = Photo.objects.filter(pk=raw.pk, stack_cover__isnull=True, trashed_at__isnull=True).update(
+            stack_cover=cover
+        )
+    return cover if stacked else None
+
+
+def _apart(photo: Photo, other: Photo) -> float:
+    if photo.taken_at is None or other.taken_at is None:
+        return float("inf")
+    return abs((photo.taken_at - other.taken_at).total_seconds())
+
+
+def _same_moment(photo: Photo, other: Photo) -> bool:
+    both = photo.taken_at is not None and other.taken_at is not None
+    return not both or _apart(photo, other) <= STACK_SECONDS
+
+
+def unstack(owner, photo_id) -> list:
+    """Separate the stack holding the owner's picture (its cover or a member): each member becomes a picture of its
+    own again, listed beside the cover. Returns the ids of the pictures set apart (none when it was no stack)."""
+    photo = Photo.objects.owned_by(owner).filter(pk=photo_id).first()
+    if photo is None:
+        return []
+    cover = photo.stack_cover_id or photo.pk
+    members = Photo.objects.filter(owner=owner, stack_cover=cover)
+    ids = list(members.values_list("pk", flat=True))
+    members.update(stack_cover=None)
+    return ids
+
+
+def members_shown(viewer, photo: Photo):
+    """The other pictures of `photo`'s stack that `viewer` may see, for its page (the originals to download)."""
+    if photo.stack_cover_id is None and not getattr(photo, "stack_size", 2) > 1:
+        return Photo.objects.none()
+    return Photo.objects.visible_to(viewer).stack_of(photo).order_by("format", "pk")
+
+
+def with_stack_size(photos):
+    """Annotate `stack_size`: 1 for a lone picture, else the cover and its live members. A correlated count per row
+    of the page shown (an index range of stack_cover each), never a join that groups the whole listing."""
+    members = Photo.objects.live().filter(stack_cover=OuterRef("pk")).order_by().values("stack_cover")
+    count = members.annotate(n=Count("*")).values("n")
+    return photos.annotate(stack_size=Coalesce(Subquery(count, output_field=IntegerField()), 0) + 1)
