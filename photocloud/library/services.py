@@ -448,7 +448,9 @@ def process_photo(photo_id) -> None:
             pipeline.stage_done("failed", [photo.pk])
         return
     Photo.objects.filter(pk=photo.pk).update(status=Photo.Status.READY, status_detail="", **fields)
-    stacks.stack_shot(photo.pk)  # with the other file of the shot (RAW + JPEG), now that its capture time is known
+    for name, value in fields.items():
+        setattr(photo, name, value)
+    stacks.stack_shot(photo)  # with the other file of the shot (RAW + JPEG), now that its capture time is known
     pipeline.stage_done("metadata", [photo.pk])
 
 

@@ -28,40 +28,49 @@ def _stem(name: str) -> str:
     return os.path.splitext(name)[0].lower()
 
 
-def stack_shot(photo_id) -> Photo | None:
-    """Stack a just-read picture with the other file of its shot, if there is one; returns the cover when stacked."""
-    photo = Photo.objects.live().filter(pk=photo_id, stack_cover__isnull=True).first()
-    if photo is None or not _stem(photo.original_name):
-        return None
+def stack_shot(photo: Photo) -> Photo | None:
+    """Stack a picture whose metadata was just read (`photo` carries it) with the other file of its shot, if there is
+    one; returns the cover when stacked. One query when there is no other file (the common case), none for formats
+    that never stack."""
     if photo.format in RAW_FORMATS:
         wanted, extensions = COVER_FORMATS, COVER_EXTENSIONS
     elif photo.format in COVER_FORMATS:
-        if photo.stack_members.exists():
-            return None
         wanted, extensions = RAW_FORMATS, RAW_EXTENSIONS
     else:
         return None
-    names = [f"{_stem(photo.original_name)}.{extension}" for extension in extensions]
+    stem = _stem(photo.original_name)
+    if not stem or photo.trashed_at is not None or photo.stack_cover_id is not None:
+        return None
     candidates = (
-        Photo.objects.owned_by(photo.owner)
-        .filter(status=Photo.Status.READY, format__in=wanted, stack_cover__isnull=True)
+        Photo.objects.live()
+        .filter(owner_id=photo.owner_id, status=Photo.Status.READY, format__in=wanted, stack_cover__isnull=True)
         .exclude(pk=photo.pk)
         .annotate(folded_name=Lower("original_name"))
-        .filter(folded_name__in=names)
+        .filter(folded_name__in=[f"{stem}.{extension}" for extension in extensions])
     )
-    partners = [other for other in candidates if _same_moment(photo, other)]
-    if photo.format in RAW_FORMATS:
-        partners = [other for other in partners if not other.stack_members.exists()]
-    if not partners:
-        return None
-    partner = min(partners, key=lambda other: (_apart(photo, other), other.created_at, str(other.pk)))
-    cover, raw = (partner, photo) if photo.format in RAW_FORMATS else (photo, partner)
-    # Conditional, so that two workers reading both files at once stack them once (both choose the same cover).
+    partners = sorted(
+        (other for other in candidates if _same_moment(photo, other)),
+        key=lambda other: (_apart(photo, other), other.created_at, str(other.pk)),
+    )
+    for partner in partners:
+        cover, raw = (partner, photo) if photo.format in RAW_FORMATS else (photo, partner)
+        if _stack(cover, raw):
+            return cover
+    return None
+
+
+def _stack(cover: Photo, raw: Photo) -> bool:
+    """Put `raw` under `cover` if both are still live and in no stack, the cover with no RAW yet. Rows locked in key
+    order, so two workers reading both files at once stack them once (both choose the same cover)."""
     with transaction.atomic():
-        stacked = Photo.objects.filter(pk=raw.pk, stack_cover__isnull=True, trashed_at__isnull=True).update(
-            stack_cover=cover
-        )
-    return cover if stacked else None
+        rows = {
+            row.pk: row for row in Photo.objects.select_for_update().filter(pk__in=[cover.pk, raw.pk]).order_by("pk")
+        }
+        free = len(rows) == 2 and all(row.trashed_at is None and row.stack_cover_id is None for row in rows.values())
+        if not free or Photo.objects.filter(stack_cover=cover.pk).exists():
+            return False
+        Photo.objects.filter(pk=raw.pk).update(stack_cover=cover.pk)
+    return True
 
 
 def _apart(photo: Photo, other: Photo) -> float:
@@ -90,7 +99,8 @@ def unstack(owner, photo_id) -> list:
 
 def members_shown(viewer, photo: Photo):
     """The other pictures of `photo`'s stack that `viewer` may see, for its page (the originals to download)."""
-    if photo.stack_cover_id is None and not getattr(photo, "stack_size", 2) > 1:
+    lone = photo.stack_cover_id is None and (photo.status != Photo.Status.READY or getattr(photo, "stack_size", 2) < 2)
+    if lone:  # a stack forms once the metadata is read: a picture still waiting for it is in none (no query)
         return Photo.objects.none()
     return Photo.objects.visible_to(viewer).stack_of(photo).order_by("format", "pk")
 

@@ -159,7 +159,7 @@ def test_files_of_different_shots_or_owners_stay_apart(api, upload, album, make_
     for photo in (raw, jpeg, other, bobs_jpeg):
         photo.refresh_from_db()
         assert photo.stack_cover_id is None and not photo.stack_members.exists()
-    assert stacks.stack_shot(raw.pk) is None
+    assert stacks.stack_shot(raw) is None
 
 
 def test_a_trashed_jpeg_does_not_take_a_new_raw(api, upload, album, alice):
@@ -167,3 +167,17 @@ def test_a_trashed_jpeg_does_not_take_a_new_raw(api, upload, album, alice):
     trash.trash_photos(alice, [jpeg.pk])
     (raw,) = _send(api, upload, album, RAW)
     assert raw.stack_cover_id is None
+
+
+@pytest.mark.vision
+@pytest.mark.usefixtures("vision_on")
+def test_a_stack_is_analysed_but_no_duplicate_to_merge(api, upload, album, alice):
+    """The RAW of a stack is analysed like any picture, and never offered as a near-duplicate of its own JPEG."""
+    from photocloud.vision.duplicates import find_groups
+    from photocloud.vision.models import PhotoAnalysis
+
+    jpeg, raw = _send(api, upload, album, JPEG, RAW)
+    raw.refresh_from_db()
+    assert raw.stack_cover_id == jpeg.pk
+    assert PhotoAnalysis.objects.get(photo=raw).category == "animal"
+    assert find_groups(alice) == []
