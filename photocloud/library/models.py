@@ -203,15 +203,21 @@ class Photo(models.Model):
         # the category ones for the theme counts. Every listing asks for "trashed_at IS NULL", an equality that keeps
         # the range; the Trash and its purge read the same indexes with trashed_at set. The timeline and automatic
         # albums ask for "archived_at IS NULL" too.
+        # stack_cover ends the owner's and the album's: listings and their counts leave stack members out
+        # (access.listed), and read it from the index too.
         indexes = [
             models.Index(
-                fields=["owner", "trashed_at", "archived_at", "-sort_date", "-created_at"], name="photo_owner_order"
+                fields=["owner", "trashed_at", "archived_at", "-sort_date", "-created_at", "stack_cover"],
+                name="photo_owner_order",
             ),
             models.Index(fields=["owner", "trashed_at", "favourite_at"], name="photo_owner_favourites"),
-            models.Index(fields=["album", "trashed_at", "-sort_date", "-created_at"], name="photo_album_order"),
+            models.Index(
+                fields=["album", "trashed_at", "-sort_date", "-created_at", "stack_cover"], name="photo_album_order"
+            ),
             models.Index(fields=["trashed_at", "-sort_date", "-created_at"], name="photo_order"),
             models.Index(
-                fields=["owner", "trashed_at", "archived_at", "category", "album"], name="photo_owner_category"
+                fields=["owner", "trashed_at", "archived_at", "category", "album", "stack_cover"],
+                name="photo_owner_category",
             ),
             models.Index(fields=["sha256"]),
             # Finding the other file of a shot by name when a picture's metadata is read (stacks.py): case-folded.
