@@ -41,7 +41,7 @@ def photo_detail(request, pk):
         "is_owner": can_edit(request.user, photo),
         "show_location": photo.has_location and can_see_location(request.user, photo),
         "tags": photo.tags.all(),
-        "stack": list(stacks.members_shown(request.user, photo)),  # the RAW beside its JPEG, and the way back
+        "stack": stacks.members_shown(request.user, photo),  # the RAW beside its JPEG, and the way back
     }
     return render(request, "library/photo_detail.html", context)
 

@@ -7,12 +7,12 @@ from rest_framework import serializers
 
 from photocloud.core import serializers as strict
 
+from . import stacks
 from .access import can_edit, can_see_location, holds
 from .bulk import ACTIONS
 from .models import CONFIDENT_SYSTEM_CATEGORY, Access, Album, BulkJob, Photo
 from .selectors import album_photos
 from .services import normalise_label, parse_tags
-from .stacks import members_shown
 from .trash import purge_date
 
 
@@ -113,6 +113,19 @@ class StackMemberSerializer(serializers.ModelSerializer):
         return photo.get_absolute_url()
 
 
+def _viewer(context):
+    return getattr(context.get("request"), "user", None)
+
+
+class PhotoListSerializer(serializers.ListSerializer):
+    """A page of pictures: their stacks are loaded in one query for the page (stacks.attach), not one per picture."""
+
+    def to_representation(self, data):
+        photos = list(data.all() if hasattr(data, "all") else data)
+        stacks.attach(_viewer(self.context), photos)
+        return super().to_representation(photos)
+
+
 class PhotoSerializer(strict.ModelSerializer):
     owner = serializers.CharField(source="owner.username", read_only=True)
     album = OwnedPrimaryKeyRelatedField(
@@ -154,6 +167,7 @@ class PhotoSerializer(strict.ModelSerializer):
 
     class Meta:
         model = Photo
+        list_serializer_class = PhotoListSerializer
         fields = [
             "id",
             "owner",
@@ -234,9 +248,9 @@ class PhotoSerializer(strict.ModelSerializer):
         return photo.get_absolute_url()
 
     def _stack(self, photo) -> list:
-        if not hasattr(photo, "_stack_shown"):
-            photo._stack_shown = list(members_shown(self.context["request"].user, photo))
-        return photo._stack_shown
+        if not hasattr(photo, "stack_shown"):  # one picture; a list loads its page's stacks at once
+            stacks.attach(_viewer(self.context), [photo])
+        return photo.stack_shown
 
     def get_stack_size(self, photo) -> int:
         size = getattr(photo, "stack_size", None)  # annotated on listings (stacks.with_stack_size)

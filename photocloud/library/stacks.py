@@ -11,7 +11,7 @@ each other when both have one, and are both outside the Trash and in no other st
 import os
 
 from django.db import transaction
-from django.db.models import Count, IntegerField, OuterRef, Subquery
+from django.db.models import Count, IntegerField, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce, Lower
 
 from .imaging import RAW_FORMATS
@@ -97,12 +97,29 @@ def unstack(owner, photo_id) -> list:
     return ids
 
 
-def members_shown(viewer, photo: Photo):
+def members_shown(viewer, photo: Photo) -> list[Photo]:
     """The other pictures of `photo`'s stack that `viewer` may see, for its page (the originals to download)."""
-    lone = photo.stack_cover_id is None and (photo.status != Photo.Status.READY or getattr(photo, "stack_size", 2) < 2)
-    if lone:  # a stack forms once the metadata is read: a picture still waiting for it is in none (no query)
-        return Photo.objects.none()
-    return Photo.objects.visible_to(viewer).stack_of(photo).order_by("format", "pk")
+    attach(viewer, [photo])
+    return photo.stack_shown
+
+
+def attach(viewer, photos) -> None:
+    """Set `stack_shown` (as members_shown) on each of a page's pictures, in one query for the page and none when
+    none can be in a stack (a lone picture's `stack_size` of 1 says so, and a stack forms once metadata is read)."""
+    maybe = [
+        photo
+        for photo in photos
+        if photo.stack_cover_id is not None
+        or (photo.status == Photo.Status.READY and getattr(photo, "stack_size", 2) > 1)
+    ]
+    rows = []
+    if maybe:
+        covers = {photo.stack_cover_id for photo in maybe if photo.stack_cover_id}
+        stacks = Q(stack_cover__in={photo.stack_cover_id or photo.pk for photo in maybe}) | Q(pk__in=covers)
+        rows = list(Photo.objects.visible_to(viewer).filter(stacks).order_by("format", "pk"))
+    for photo in photos:
+        cover = photo.stack_cover_id or photo.pk
+        photo.stack_shown = [row for row in rows if cover in (row.pk, row.stack_cover_id) and row.pk != photo.pk]
 
 
 def with_stack_size(photos):
