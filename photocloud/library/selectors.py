@@ -113,7 +113,7 @@ def neighbours(photo: Photo, viewer, album: Album | None) -> tuple[Photo | None,
     if album is None:
         siblings = _timeline(viewer) if viewer == photo.owner else Photo.objects.none()
     else:
-        siblings = Photo.objects.visible_to(viewer).in_album(album)
+        siblings = Photo.objects.visible_to(viewer).in_album(album).listed()
 
     def beyond(lookup: str) -> Q:  # after `photo` in (sort_date, created_at) order, "gt" or "lt"
         return Q(**{f"sort_date__{lookup}": photo.sort_date}) | Q(
