@@ -155,6 +155,7 @@ class PhotoSerializer(strict.ModelSerializer):
     )
     stack_cover = serializers.PrimaryKeyRelatedField(
         read_only=True,
+        allow_null=True,
         help_text="The picture this one is stacked under (a RAW beside its JPEG), which listings show instead; null "
         "for a cover or a lone picture",
     )
