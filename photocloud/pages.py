@@ -6,7 +6,7 @@ from django.shortcuts import get_object_or_404, render
 from django.urls import path
 
 from photocloud.core.pagination import page_of
-from photocloud.library import selectors
+from photocloud.library import selectors, stacks
 from photocloud.library.access import can_edit, can_see_location
 from photocloud.library.forms import LocationForm, TakenForm
 from photocloud.library.models import Photo, category_label
@@ -42,6 +42,7 @@ def photo_detail(request, pk):
         "is_owner": can_edit(request.user, photo),
         "show_location": photo.has_location and can_see_location(request.user, photo),
         "tags": photo.tags.all(),
+        "stack": stacks.members_shown(request.user, photo),  # the RAW beside its JPEG, and the way back
     }
     if context["is_owner"]:  # the owner corrects the date and place on the page itself
         context["taken_form"] = TakenForm.for_photo(photo)

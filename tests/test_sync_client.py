@@ -13,6 +13,7 @@ import sys
 import threading
 import time
 from contextlib import closing
+from datetime import datetime
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -139,6 +140,31 @@ def test_sync_uploads_camera_raw_photoshop_and_jpeg_xl_files(server, tmp_path, h
     assert "Rejected: 0" in result.stdout, result.stdout
     library = {p["sha256"]: p for p in my_photos(server)}
     assert [library[sha(data)]["format"] for data in files.values()] == ["DNG", "PSD", "JXL"]
+
+
+def test_sync_stacks_a_raw_and_its_jpeg(server, tmp_path, home):
+    """A camera card's RAW and JPEG of one shot, synced together, become one stack on the server (library/stacks.py)
+    whichever the worker reads first: one picture listed, the RAW reachable from it."""
+    folder = tmp_path / "Card"
+    taken = datetime(2023, 8, 2, 9, 15, 0)
+    raw, jpeg = images.dng("astronaut", taken=taken), images.jpeg("astronaut", taken=taken)
+    write(folder / "DCIM" / "DSC_0101.DNG", raw)
+    write(folder / "DCIM" / "dsc_0101.JPG", jpeg)
+    result = sync(server, folder, home, "--quiet")
+    assert result.returncode == 0 and "Uploaded: 2" in result.stdout, result.stdout + result.stderr
+
+    deadline = time.monotonic() + 60
+    while True:
+        listed = {p["sha256"]: p for p in my_photos(server)}
+        if listed.get(sha(jpeg), {}).get("stack_size") == 2 or time.monotonic() > deadline:
+            break
+        time.sleep(0.5)
+    assert listed[sha(jpeg)]["stack_size"] == 2 and sha(raw) not in listed
+    with api(server) as client:
+        cover = client.get(f"/api/photos/{listed[sha(jpeg)]['id']}/").json()
+        (member,) = cover["stack"]
+        assert member["format"] == "DNG" and member["stack_cover"] == cover["id"]
+        assert hashlib.sha256(client.get(member["original"]).content).hexdigest() == sha(raw)
 
 
 def test_albums_by_name_or_per_folder(server, tmp_path, home):

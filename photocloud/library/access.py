@@ -66,6 +66,16 @@ class PhotoQuerySet(TrashableQuerySet):
         placed = AlbumPlacement.objects.filter(photo=OuterRef("pk"), album__in=Album.objects.visible_to(user))
         return self.live().filter(_visibility(user, "album__", owner="owner") | Q(Exists(placed)))
 
+    def listed(self):
+        """What a listing shows (grids, counts, search results, date albums): a stack once, by its cover. Its other
+        members (a RAW beside its JPEG) stay reachable through the cover's page, with the same access rules."""
+        return self.filter(stack_cover__isnull=True)
+
+    def stack_of(self, photo):
+        """The other pictures of `photo`'s stack (its members, or its cover and the cover's other members)."""
+        cover = photo.stack_cover_id or photo.pk
+        return self.filter(Q(pk=cover) | Q(stack_cover=cover)).exclude(pk=photo.pk)
+
     def in_album(self, album):
         """The pictures of an album: those whose home it is and those placed in it (the one definition)."""
         from .models import AlbumPlacement

@@ -14,7 +14,7 @@ from rest_framework.views import APIView
 
 from photocloud.core.schema import refusal
 
-from . import bulk, selectors, services, trash
+from . import bulk, selectors, services, stacks, trash
 from .access import can_edit
 from .downloads import zip_response
 from .models import Album, BulkJob, Photo
@@ -148,7 +148,9 @@ class PhotoViewSet(
         # "analysis" is the vision app's one-to-one, read by PhotoSerializer: joined here, not one query per picture.
         queryset = Photo.objects.visible_to(self.request.user).select_related("owner", "album", "analysis")
         queryset = queryset.prefetch_related("tags")
-        return _filtered(self.request, queryset, PhotoFilterSerializer) if self.action == "list" else queryset
+        if self.action != "list":  # a stack's members are reached by id (the cover's `stack`), not listed
+            return queryset
+        return _filtered(self.request, stacks.with_stack_size(queryset.listed()), PhotoFilterSerializer)
 
     def perform_update(self, serializer):
         photo, fields = serializer.instance, dict(serializer.validated_data)
@@ -179,6 +181,18 @@ class PhotoViewSet(
         if not can_edit(request.user, photo):
             raise exceptions.PermissionDenied("Only the owner can do that.")
         services.retry_processing(photo)
+        photo.refresh_from_db()
+        return Response(self.get_serializer(photo).data)
+
+    @extend_schema(request=None, responses=PhotoSerializer)
+    @action(detail=True, methods=["post"])
+    def unstack(self, request, pk=None):
+        """Separate the stack this picture is part of (its cover or a member): every file becomes a picture of its
+        own again, listed on its own. Answers with the picture as it now is; a picture in no stack is left alone."""
+        photo = self.get_object()
+        if not can_edit(request.user, photo):
+            raise exceptions.PermissionDenied("Only the owner can do that.")
+        stacks.unstack(request.user, photo.pk)
         photo.refresh_from_db()
         return Response(self.get_serializer(photo).data)
 

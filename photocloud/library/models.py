@@ -3,7 +3,8 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import models
-from django.db.models.functions import Coalesce, NullIf
+from django.db.models import F
+from django.db.models.functions import Coalesce, Lower, NullIf
 from django.urls import reverse
 
 from .access import AlbumQuerySet, OwnedQuerySet, PhotoQuerySet, shown_cover
@@ -187,6 +188,11 @@ class Photo(models.Model):
     )
     credit = models.CharField(max_length=200, blank=True, help_text="The author's name as shown, kept if they leave.")
     copied_from = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="copies")
+    # A stack: a RAW file and a JPEG (or HEIC) of the same shot show as one picture, the JPEG (the cover). The RAW
+    # points at its cover; covers and lone pictures have None. Listings show only the None ones (access.listed).
+    stack_cover = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="stack_members"
+    )
 
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -207,17 +213,25 @@ class Photo(models.Model):
         # the category ones for the theme counts. Every listing asks for "trashed_at IS NULL", an equality that keeps
         # the range; the Trash and its purge read the same indexes with trashed_at set. The timeline and automatic
         # albums ask for "archived_at IS NULL" too.
+        # stack_cover ends the owner's and the album's: listings and their counts leave stack members out
+        # (access.listed), and read it from the index too.
         indexes = [
             models.Index(
-                fields=["owner", "trashed_at", "archived_at", "-sort_date", "-created_at"], name="photo_owner_order"
+                fields=["owner", "trashed_at", "archived_at", "-sort_date", "-created_at", "stack_cover"],
+                name="photo_owner_order",
             ),
             models.Index(fields=["owner", "trashed_at", "favourite_at"], name="photo_owner_favourites"),
-            models.Index(fields=["album", "trashed_at", "-sort_date", "-created_at"], name="photo_album_order"),
+            models.Index(
+                fields=["album", "trashed_at", "-sort_date", "-created_at", "stack_cover"], name="photo_album_order"
+            ),
             models.Index(fields=["trashed_at", "-sort_date", "-created_at"], name="photo_order"),
             models.Index(
-                fields=["owner", "trashed_at", "archived_at", "category", "album"], name="photo_owner_category"
+                fields=["owner", "trashed_at", "archived_at", "category", "album", "stack_cover"],
+                name="photo_owner_category",
             ),
             models.Index(fields=["sha256"]),
+            # Finding the other file of a shot by name when a picture's metadata is read (stacks.py): case-folded.
+            models.Index(F("owner"), Lower("original_name"), name="photo_owner_name"),
         ]
 
     def __str__(self):

@@ -2,6 +2,8 @@
 
     validate, store          library.services.ingest_upload, in the request: the whole file decodes; stored once
     metadata and renditions  library.tasks.process_photo -> library.services.process_photo
+      stack                  library.stacks.stack_shot, in the same task once the capture time is read: a RAW
+                             and the JPEG/HEIC of the same shot become one stack, whichever was read first
     (after a turn)           library.tasks.refresh_renditions -> vision.tasks.reanalyze_photos (analysis again)
     analysis                 vision.tasks.analyze_photos -> vision.services.analyze_waiting (PHOTOCLOUD_VISION)
     people                   people.tasks.cluster_faces -> people.services.faces_for_pictures (after analysis)

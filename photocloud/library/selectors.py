@@ -11,6 +11,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from .models import CONFIDENT_SYSTEM_CATEGORY, Album, AlbumPlacement, Photo, in_category, without_category
+from .stacks import with_stack_size
 
 DISPLAY_FIELDS = ("album", "owner")
 # What a grid tile's alternative text reads of the analysis (templatetags/photos.py), joined in the same query; the
@@ -19,13 +20,16 @@ ANALYSIS_UNSHOWN = ("analysis__features", "analysis__text", "analysis__faces", "
 
 
 def displayed(photos):
-    """Pictures with what a grid tile shows: album, owner and the automatic category and labels of the alt text."""
+    """Pictures as a grid shows them: a stack once, by its cover, with its size (the badge); album, owner and the
+    automatic category and labels of the alt text."""
+    photos = with_stack_size(photos.listed())
     return photos.select_related(*DISPLAY_FIELDS, "analysis").defer(*ANALYSIS_UNSHOWN)
 
 
 def _timeline(user):
-    """The user's own pictures that the timeline and the automatic albums show: all but the archived ones."""
-    return Photo.objects.owned_by(user).filter(archived_at__isnull=True)
+    """The user's own pictures that the timeline and the automatic albums show (and count): all but the archived ones,
+    a stack once."""
+    return Photo.objects.owned_by(user).filter(archived_at__isnull=True).listed()
 
 
 def library_photos(user):
@@ -109,7 +113,7 @@ def neighbours(photo: Photo, viewer, album: Album | None) -> tuple[Photo | None,
     if album is None:
         siblings = _timeline(viewer) if viewer == photo.owner else Photo.objects.none()
     else:
-        siblings = Photo.objects.visible_to(viewer).in_album(album)
+        siblings = Photo.objects.visible_to(viewer).in_album(album).listed()
 
     def beyond(lookup: str) -> Q:  # after `photo` in (sort_date, created_at) order, "gt" or "lt"
         return Q(**{f"sort_date__{lookup}": photo.sort_date}) | Q(

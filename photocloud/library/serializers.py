@@ -8,6 +8,7 @@ from rest_framework import serializers
 
 from photocloud.core import serializers as strict
 
+from . import stacks
 from .access import can_edit, can_see_location, holds
 from .bulk import ACTIONS
 from .models import CONFIDENT_SYSTEM_CATEGORY, Access, Album, BulkJob, Photo
@@ -126,6 +127,37 @@ class WallClockField(serializers.DateTimeField):
 _OFFSET_HELP = "Minutes east of UTC of the camera's clock (-1080 to 1080); null when unknown"
 
 
+class StackMemberSerializer(serializers.ModelSerializer):
+    """Another picture of a stack, as its cover's page offers it: its own page and its original."""
+
+    original = serializers.SerializerMethodField()
+    url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Photo
+        fields = ["id", "original_name", "format", "mime_type", "file_size", "stack_cover", "original", "url"]
+        read_only_fields = fields
+
+    def get_original(self, photo) -> str:
+        return _file_url(self.context.get("request"), photo, "original")
+
+    def get_url(self, photo) -> str:
+        return photo.get_absolute_url()
+
+
+def _viewer(context):
+    return getattr(context.get("request"), "user", None)
+
+
+class PhotoListSerializer(serializers.ListSerializer):
+    """A page of pictures: their stacks are loaded in one query for the page (stacks.attach), not one per picture."""
+
+    def to_representation(self, data):
+        photos = list(data.all() if hasattr(data, "all") else data)
+        stacks.attach(_viewer(self.context), photos)
+        return super().to_representation(photos)
+
+
 class PhotoSerializer(strict.ModelSerializer):
     owner = serializers.CharField(source="owner.username", read_only=True)
     album = OwnedPrimaryKeyRelatedField(
@@ -169,9 +201,22 @@ class PhotoSerializer(strict.ModelSerializer):
         help_text="What Photocloud sees (system category, confidence, labels, text, faces); null until analysed. "
         "A suggestion beside the user's own category, never replacing it."
     )
+    stack_cover = serializers.PrimaryKeyRelatedField(
+        read_only=True,
+        allow_null=True,
+        help_text="The picture this one is stacked under (a RAW beside its JPEG), which listings show instead; null "
+        "for a cover or a lone picture",
+    )
+    stack_size = serializers.SerializerMethodField(
+        help_text="How many pictures the listings' tile stands for: 1 for a lone picture, 2 for a RAW + JPEG stack"
+    )
+    stack = serializers.SerializerMethodField(
+        help_text="The other pictures of its stack that you may see, each with its original to download"
+    )
 
     class Meta:
         model = Photo
+        list_serializer_class = PhotoListSerializer
         fields = [
             "id",
             "owner",
@@ -210,6 +255,9 @@ class PhotoSerializer(strict.ModelSerializer):
             "analysis",
             "archived",
             "favourite",
+            "stack_cover",
+            "stack_size",
+            "stack",
             "created_at",
         ]
         read_only_fields = [
@@ -254,6 +302,19 @@ class PhotoSerializer(strict.ModelSerializer):
 
     def get_url(self, photo) -> str:
         return photo.get_absolute_url()
+
+    def _stack(self, photo) -> list:
+        if not hasattr(photo, "stack_shown"):  # one picture; a list loads its page's stacks at once
+            stacks.attach(_viewer(self.context), [photo])
+        return photo.stack_shown
+
+    def get_stack_size(self, photo) -> int:
+        size = getattr(photo, "stack_size", None)  # annotated on listings (stacks.with_stack_size)
+        return size if size is not None else 1 + len(self._stack(photo))
+
+    @extend_schema_field(StackMemberSerializer(many=True))
+    def get_stack(self, photo):
+        return StackMemberSerializer(self._stack(photo), many=True, context=self.context).data
 
     def get_analysis(self, photo) -> dict | None:
         seen = getattr(photo, "analysis", None)  # the vision app's one-to-one; missing until analysed

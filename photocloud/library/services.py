@@ -16,7 +16,7 @@ from django.core.files.storage import default_storage
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
-from . import colors, imaging, pipeline, stored_files
+from . import colors, imaging, pipeline, stacks, stored_files
 from .access import holds
 from .imaging import ImageRejected
 from .models import Access, Album, AlbumPlacement, Photo, Tag
@@ -534,6 +534,9 @@ def process_photo(photo_id) -> None:
             pipeline.stage_done("failed", [photo.pk])
         return
     Photo.objects.filter(pk=photo.pk).update(status=Photo.Status.READY, status_detail="", **fields)
+    for name, value in fields.items():
+        setattr(photo, name, value)
+    stacks.stack_shot(photo)  # with the other file of the shot (RAW + JPEG), now that its capture time is known
     pipeline.stage_done("metadata", [photo.pk])
 
 

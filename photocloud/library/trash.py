@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from . import services
@@ -33,6 +33,7 @@ def purge_date(trashed_at: datetime) -> datetime:
 def trash_photos(owner, photo_ids) -> list:
     """Move the owner's pictures among `photo_ids` to their Trash; returns the ids moved (others are ignored)."""
     chosen = Photo.objects.owned_by(owner).filter(pk__in=list(photo_ids))
+    chosen = chosen | Photo.objects.owned_by(owner).filter(stack_cover__in=chosen.values("pk"))  # a stack goes whole
     ids = list(chosen.values_list("pk", flat=True))
     albums = set(chosen.values_list("album_id", flat=True)) | _placed_in(ids)
     Photo.objects.filter(pk__in=ids).update(trashed_at=timezone.now())
@@ -50,7 +51,8 @@ def trash_album(album: Album) -> int | None:
         services.delete_album(album)
         return None
     now = timezone.now()
-    count = Photo.objects.live().filter(album=album).update(trashed_at=now)
+    # The members of its stacks go along, wherever their home: else they would stay hidden behind a trashed cover.
+    count = Photo.objects.live().filter(Q(album=album) | Q(stack_cover__album=album)).update(trashed_at=now)
     Album.objects.filter(pk=album.pk).update(trashed_at=now)
     return count
 
@@ -63,9 +65,13 @@ def restore(owner, photo_ids=(), album_ids=()) -> int:
     count = 0
     albums = set()
     for album in Album.objects.in_trash_of(owner).filter(pk__in=list(album_ids)):
-        count += trashed.filter(album=album, trashed_at__gte=album.trashed_at).update(trashed_at=None)
+        with_it = Q(album=album) | Q(stack_cover__album=album)  # and the members trashed with its stacks
+        count += trashed.filter(with_it, trashed_at__gte=album.trashed_at).update(trashed_at=None)
         albums.add(album.pk)
-    chosen = trashed.filter(pk__in=list(photo_ids))
+    # A stack comes back whole, whichever of its pictures is chosen: its cover and the members in the Trash.
+    picked = trashed.filter(pk__in=list(photo_ids)).values_list("pk", "stack_cover")
+    covers = {cover or pk for pk, cover in picked}
+    chosen = trashed.filter(Q(pk__in=covers) | Q(stack_cover__in=covers))
     albums |= set(chosen.values_list("album_id", flat=True)) | _placed_in(chosen.values("pk"))
     count += chosen.update(trashed_at=None)
     Album.objects.filter(pk__in=albums, trashed_at__isnull=False).update(trashed_at=None)

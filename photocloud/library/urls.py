@@ -30,6 +30,7 @@ urlpatterns = [
     path("photos/<uuid:pk>/taken/", views.photo_taken, name="photo_taken"),
     path("photos/<uuid:pk>/location/", views.photo_location, name="photo_location"),
     path("photos/<uuid:pk>/rotate/", views.photo_rotate, name="photo_rotate"),
+    path("photos/<uuid:pk>/unstack/", views.photo_unstack, name="photo_unstack"),
     re_path(r"^photos/(?P<pk>[0-9a-f-]{36})/(?P<size>original|s|m|l)$", views.photo_file, name="photo_file"),
     path("trash/", views.trash_page, name="trash"),
     path("trash/restore/", views.trash_restore, name="trash_restore"),

@@ -18,7 +18,7 @@ from django.views.decorators.http import require_POST
 from photocloud.accounts.authentication import accepts_api_token
 from photocloud.core.pagination import page_of
 
-from . import downloads, selectors, services, trash, undo
+from . import downloads, selectors, services, stacks, trash, undo
 from .access import can_edit
 from .forms import AlbumForm, DeleteAlbumForm, IdsForm, LocationForm, PhotoForm, TakenForm
 from .models import DEFAULT_CATEGORIES, Album, Photo, category_label
@@ -267,6 +267,17 @@ def photo_delete(request, pk):
     return render(
         request, "library/photo_delete.html", {"photo": photo, "trash_days": settings.PHOTOCLOUD["TRASH_DAYS"]}
     )
+
+
+@login_required
+@require_POST
+def photo_unstack(request, pk):
+    """Separate a stack (a form button on its cover's or a member's page): each file listed on its own again."""
+    photo = _owned_photo(request, pk)
+    apart = stacks.unstack(request.user, photo.pk)
+    if apart:
+        messages.success(request, f"Unstacked: {len(apart) + 1} pictures now show on their own.")
+    return redirect(photo)
 
 
 @login_required

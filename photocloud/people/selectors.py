@@ -45,6 +45,7 @@ def photos_of(viewer, person: Person):
     """The person's pictures in timeline order (the viewer's own, outside the Trash)."""
     return (
         Photo.objects.owned_by(viewer)
+        .listed()  # a stack once, by its cover
         .filter(pk__in=Face.objects.filter(person=person, owner=viewer).values("photo_id"))
         .select_related("album", "owner")
     )

@@ -35,7 +35,9 @@ REASON_LABELS = {"names": "name", "body": "description", "text": "text in pictur
 
 
 def _scope(viewer, scope: str, model=Photo):
-    return model.objects.owned_by(viewer) if scope == "mine" else model.objects.visible_to(viewer)
+    """What a search may find; pictures as listings show them (a stack once, by its cover)."""
+    found = model.objects.owned_by(viewer) if scope == "mine" else model.objects.visible_to(viewer)
+    return found.listed() if model is Photo else found
 
 
 def _start_of(day, *, after=False) -> datetime:

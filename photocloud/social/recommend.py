@@ -177,7 +177,7 @@ class Recommender:
 
     def __init__(self, user):
         self.user = user
-        visible = Photo.objects.visible_to(user).exclude(owner=user)
+        visible = Photo.objects.visible_to(user).listed().exclude(owner=user)  # a stack once, by its cover
         history = histories([user.pk])[user.pk]
         recent = sorted(history, key=lambda pk: history[pk][0], reverse=True)[:PROFILE_SIZE]
         # Only what the user may still see can be the reason for a recommendation.
@@ -407,7 +407,7 @@ def diversify(ranked: list[_Scored], limit: int, vectors: dict) -> list[_Scored]
 
 def popular_photos(viewer, *, exclude=(), files=(), limit: int = 200) -> list[tuple[Photo, float]]:
     """Cold start: the public pictures most interacted with in the last POPULAR_DAYS, then the newest public ones."""
-    public = Photo.objects.visible_to(None).filter(status=Photo.Status.READY)
+    public = Photo.objects.visible_to(None).listed().filter(status=Photo.Status.READY)
     if viewer is not None and viewer.is_authenticated:
         public = public.exclude(owner=viewer)
     counts = popularity(since=timezone.now() - timedelta(days=POPULAR_DAYS))

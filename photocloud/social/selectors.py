@@ -150,6 +150,7 @@ def feed_photos(viewer):
     """Recent pictures, visible to the viewer, of the people they follow."""
     return (
         Photo.objects.visible_to(viewer)
+        .listed()  # a stack once, by its cover
         .filter(owner__in=_followees(viewer), status=Photo.Status.READY)
         .select_related("album", "owner")
         .order_by("-created_at", "pk")

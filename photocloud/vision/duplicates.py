@@ -81,7 +81,8 @@ class DuplicateGroup:
 
 def find_groups(user) -> list[DuplicateGroup]:
     """Groups of near-identical pictures among `user`'s own analysed pictures, largest groups first."""
-    analyses = PhotoAnalysis.objects.filter(photo__in=Photo.objects.owned_by(user))
+    # As listed: the RAW of a stack is its cover's other file (library/stacks.py), not a duplicate to merge away.
+    analyses = PhotoAnalysis.objects.filter(photo__in=Photo.objects.owned_by(user).listed())
     distinct = DistinctPair.objects.filter(first__owner=user)
     state = analyses.aggregate(count=Count("id"), changed=Max("updated_at"))
     changed = state["changed"].timestamp() if state["changed"] else 0

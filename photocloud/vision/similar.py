@@ -178,6 +178,7 @@ def similar_photos(
     if metric not in METRICS:
         raise ValueError(f"Unknown metric {metric!r}; use one of {', '.join(METRICS)}.")
     photos = Photo.objects.owned_by(viewer) if scope == "mine" else Photo.objects.visible_to(viewer)
+    photos = photos.listed()  # a stack once, by its cover
     if within is not None:
         photos = photos.filter(pk__in=within.values("pk"))
     if pg_vectors.in_use():

@@ -248,15 +248,16 @@ def test_raw_and_psd_are_analysed_and_grouped_with_their_jpeg(api, alice, album,
     from photocloud.vision.duplicates import find_groups
     from photocloud.vision.models import PhotoAnalysis
 
-    files = [("cat.jpg", images.jpeg("cat")), ("cat.dng", images.dng("cat")), ("coffee.psd", images.psd("coffee"))]
+    # Named apart, so that the RAW is no stack member of the JPEG (test_stacks.py) but a picture of its own.
+    files = [("cat.jpg", images.jpeg("cat")), ("cat-raw.dng", images.dng("cat")), ("coffee.psd", images.psd("coffee"))]
     response = upload(api, files, album=album)
     assert response.status_code == 201, response.json()
     photos = {r["name"]: Photo.objects.get(pk=r["photo"]["id"]) for r in response.json()["results"]}
-    raw = PhotoAnalysis.objects.get(photo=photos["cat.dng"])
+    raw = PhotoAnalysis.objects.get(photo=photos["cat-raw.dng"])
     assert raw.category == "animal" and any("cat" in label for label in raw.label_names)
     assert PhotoAnalysis.objects.get(photo=photos["coffee.psd"]).category == "food"
     groups = [{photo.pk for photo in group.photos} for group in find_groups(alice)]
-    assert groups == [{photos["cat.jpg"].pk, photos["cat.dng"].pk}]
+    assert groups == [{photos["cat.jpg"].pk, photos["cat-raw.dng"].pk}]
 
 
 # --- dates from XMP -----------------------------------------------------------------------------------------------

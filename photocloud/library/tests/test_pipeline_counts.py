@@ -52,7 +52,7 @@ def test_one_upload_is_indexed_once(api, album, django_capture_on_commit_callbac
     assert Photo.objects.get().status == Photo.Status.READY and Photo.objects.get().search_doc
     assert passes == 1
     assert request <= 14  # token, user, album, duplicate and trash checks, savepoints, insert, cover, throttle
-    assert background <= 13  # processing (with the dominant colour) and one index pass
+    assert background <= 14  # processing (with the dominant colour), the stack check and one index pass
 
 
 def test_one_field_edit_is_one_update_and_one_background_pass(api, upload, album, django_capture_on_commit_callbacks):
