@@ -76,6 +76,26 @@ class PhotoQuerySet(TrashableQuerySet):
         return self.filter(Q(album=album) | Q(pk__in=placed.values("photo")))
 
 
+def visible_albums(user, photo_ids) -> dict:
+    """{picture id: [ids of the albums holding it that `user` may see]}, the home album first, then the others in the
+    order they were placed; two queries for any number of pictures. A picture seen through one album must not reveal
+    the others (the API's `album` and `albums`)."""
+    from .models import Album, AlbumPlacement, Photo
+
+    ids = list(photo_ids)
+    found: dict = {pk: [] for pk in ids}
+    if not ids:
+        return found
+    albums = Album.objects.visible_to(user)
+    for pk, album_id in Photo.objects.filter(pk__in=ids, album__in=albums).values_list("pk", "album_id"):
+        found[pk].append(album_id)
+    placed = AlbumPlacement.objects.filter(photo__in=ids, album__in=albums).order_by("added_at", "pk")
+    for pk, album_id in placed.values_list("photo_id", "album_id"):
+        if album_id not in found[pk]:
+            found[pk].append(album_id)
+    return found
+
+
 def holds(album, photo) -> bool:
     """Whether `photo` is a picture of `album` (its home or placed in it)."""
     from .models import AlbumPlacement

@@ -1,12 +1,14 @@
 from datetime import datetime
 
 from django.conf import settings
+from django.db.models.manager import BaseManager
 from django.urls import reverse
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from photocloud.core import serializers as strict
 
-from .access import can_edit, can_see_location, holds
+from .access import can_edit, can_see_location, holds, visible_albums
 from .bulk import ACTIONS
 from .models import CONFIDENT_SYSTEM_CATEGORY, Access, Album, BulkJob, Photo
 from .selectors import album_photos
@@ -93,13 +95,27 @@ def _file_url(request, photo, size) -> str:
     return request.build_absolute_uri(path) if request else path
 
 
+class PhotoListSerializer(serializers.ListSerializer):
+    """Pictures in a list: which albums the viewer may see is read for the whole list at once, not per picture."""
+
+    def to_representation(self, data):
+        photos = list(data.all() if isinstance(data, BaseManager) else data)
+        self.child.remember_albums(photos)
+        return super().to_representation(photos)
+
+
 class PhotoSerializer(strict.ModelSerializer):
     owner = serializers.CharField(source="owner.username", read_only=True)
     album = OwnedPrimaryKeyRelatedField(
         queryset=Album.objects.all(),
         allow_null=True,
-        help_text="Its home album; null when it lives in your library alone (see /api/photos/bulk/ to place it in "
-        "more albums)",
+        help_text="Its home album; null when it lives in your library alone, or when its home album is one you may "
+        "not see (you see the picture through another album of `albums`). Kept for compatibility: `albums` lists them "
+        "all. See /api/photos/bulk/ to place it in more albums.",
+    )
+    albums = serializers.SerializerMethodField(
+        help_text="The albums holding the picture that you may see (on your own pictures, all of them), its home "
+        "album first; an album you may not see is never named."
     )
     tags = TagListField(required=False)
     effective_category = serializers.CharField(read_only=True)
@@ -127,6 +143,7 @@ class PhotoSerializer(strict.ModelSerializer):
             "id",
             "owner",
             "album",
+            "albums",
             "title",
             "description",
             "category",
@@ -168,12 +185,28 @@ class PhotoSerializer(strict.ModelSerializer):
             for name in fields
             if name not in ("album", "title", "description", "category", "tags", "archived", "favourite")
         ]
+        list_serializer_class = PhotoListSerializer
+
+    def remember_albums(self, photos) -> dict:
+        """The albums the viewer may see of these pictures (access.visible_albums), kept in the context for the
+        rest of the response."""
+        known = self.context.setdefault("_visible_albums", {})
+        missing = [photo.pk for photo in photos if photo.pk not in known]
+        if missing:
+            known.update(visible_albums(self.context["request"].user, missing))
+        return known
 
     def to_representation(self, photo):
         data = super().to_representation(photo)
         if not can_edit(self.context["request"].user, photo):  # the owner's private marks
             data["archived"] = data["favourite"] = None
+        if photo.album_id is not None and photo.album_id not in self.remember_albums([photo])[photo.pk]:
+            data["album"] = None  # a home album the viewer may not see is never named
         return data
+
+    @extend_schema_field(serializers.ListField(child=serializers.UUIDField()))
+    def get_albums(self, photo) -> list[str]:
+        return [str(pk) for pk in self.remember_albums([photo])[photo.pk]]
 
     def _location_visible(self, photo) -> bool:
         return can_see_location(self.context["request"].user, photo)
