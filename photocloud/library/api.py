@@ -259,6 +259,7 @@ class PhotoViewSet(
         responses={
             200: BulkResponseSerializer,
             202: OpenApiResponse(BulkJobSerializer, description="Queued in the background: poll the job's url"),
+            400: refusal("No such album of yours (`album`), or parameters the action cannot use."),
         },
     )
     @action(detail=False, methods=["post"], permission_classes=[permissions.IsAuthenticated])
