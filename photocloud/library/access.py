@@ -9,7 +9,7 @@ out of `visible_to()` and `owned_by()` alike, so no listing, count, search or fe
 """
 
 from django.db import models
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import DateTimeField, Exists, OuterRef, Q, Value
 
 PUBLIC, FOLLOWERS, PRIVATE = "public", "followers", "private"
 
@@ -84,6 +84,30 @@ class PhotoQuerySet(TrashableQuerySet):
         if not placed.exists():  # most albums: a range of the (album, trashed_at, sort_date) index, never a sort
             return self.filter(album=album)
         return self.filter(Q(album=album) | Q(pk__in=placed.values("photo")))
+
+
+def visible_albums(user, photo_ids) -> dict:
+    """{picture id: [ids of the albums holding it that `user` may see]}, the home album first, then the others in the
+    order they were placed; one query for any number of pictures. A picture seen through one album must not reveal
+    the others (the API's `album` and `albums`)."""
+    from .models import Album, AlbumPlacement, Photo
+
+    ids = list(photo_ids)
+    found: dict = {pk: [] for pk in ids}
+    if not ids:
+        return found
+    albums = Album.objects.visible_to(user)
+    home = Photo.objects.filter(pk__in=ids, album__in=albums).annotate(placed=Value(None, DateTimeField()))
+    placed = AlbumPlacement.objects.filter(photo__in=ids, album__in=albums)
+    rows = (
+        home.order_by()
+        .values_list("pk", "album_id", "placed")
+        .union(placed.order_by().values_list("photo_id", "album_id", "added_at"), all=True)
+    )
+    for pk, album_id, _added in sorted(rows, key=lambda row: (row[2] is not None, row[2] or 0)):
+        if album_id not in found[pk]:
+            found[pk].append(album_id)
+    return found
 
 
 def holds(album, photo) -> bool:

@@ -1,6 +1,7 @@
 from datetime import datetime
 
 from django.conf import settings
+from django.db.models.manager import BaseManager
 from django.urls import reverse
 from django.utils.dateparse import parse_datetime
 from drf_spectacular.utils import extend_schema_field
@@ -9,7 +10,7 @@ from rest_framework import serializers
 from photocloud.core import serializers as strict
 
 from . import stacks
-from .access import can_edit, can_see_location, holds
+from .access import can_edit, can_see_location, holds, visible_albums
 from .bulk import ACTIONS
 from .models import CONFIDENT_SYSTEM_CATEGORY, Access, Album, BulkJob, Photo
 from .selectors import album_photos
@@ -150,11 +151,13 @@ def _viewer(context):
 
 
 class PhotoListSerializer(serializers.ListSerializer):
-    """A page of pictures: their stacks are loaded in one query for the page (stacks.attach), not one per picture."""
+    """A page of pictures: their stacks and the albums the viewer may see of them are read for the whole page at
+    once (stacks.attach, access.visible_albums), not per picture."""
 
     def to_representation(self, data):
-        photos = list(data.all() if hasattr(data, "all") else data)
+        photos = list(data.all() if isinstance(data, BaseManager) else data)
         stacks.attach(_viewer(self.context), photos)
+        self.child.remember_albums(photos)
         return super().to_representation(photos)
 
 
@@ -163,8 +166,13 @@ class PhotoSerializer(strict.ModelSerializer):
     album = OwnedPrimaryKeyRelatedField(
         queryset=Album.objects.all(),
         allow_null=True,
-        help_text="Its home album; null when it lives in your library alone (see /api/photos/bulk/ to place it in "
-        "more albums)",
+        help_text="Its home album; null when it lives in your library alone, or when its home album is one you may "
+        "not see (you see the picture through another album of `albums`). Kept for compatibility: `albums` lists them "
+        "all. See /api/photos/bulk/ to place it in more albums.",
+    )
+    albums = serializers.SerializerMethodField(
+        help_text="The albums holding the picture that you may see (on your own pictures, all of them), its home "
+        "album first; an album you may not see is never named."
     )
     tags = TagListField(required=False)
     effective_category = serializers.CharField(read_only=True)
@@ -221,6 +229,7 @@ class PhotoSerializer(strict.ModelSerializer):
             "id",
             "owner",
             "album",
+            "albums",
             "title",
             "description",
             "category",
@@ -270,12 +279,23 @@ class PhotoSerializer(strict.ModelSerializer):
             )
         ]
 
+    def remember_albums(self, photos) -> dict:
+        """The albums the viewer may see of these pictures (access.visible_albums), kept in the context for the
+        rest of the response."""
+        known = self.context.setdefault("_visible_albums", {})
+        missing = [photo.pk for photo in photos if photo.pk not in known]
+        if missing:
+            known.update(visible_albums(self.context["request"].user, missing))
+        return known
+
     def to_representation(self, photo):
         data = super().to_representation(photo)
         if not can_edit(self.context["request"].user, photo):  # the owner's private marks
             data["archived"] = data["favourite"] = None
         if not can_see_location(self.context["request"].user, photo):
             data["latitude"] = data["longitude"] = None
+        if photo.album_id is not None and photo.album_id not in self.remember_albums([photo])[photo.pk]:
+            data["album"] = None  # a home album the viewer may not see is never named
         return data
 
     def validate(self, data):
@@ -290,6 +310,10 @@ class PhotoSerializer(strict.ModelSerializer):
         if (local := data.get("taken_local")) is not None and not 1800 <= local.year <= 2200:
             raise serializers.ValidationError({"taken_local": "The year must be between 1800 and 2200."})
         return data
+
+    @extend_schema_field(serializers.ListField(child=serializers.UUIDField()))
+    def get_albums(self, photo) -> list[str]:
+        return [str(pk) for pk in self.remember_albums([photo])[photo.pk]]
 
     def get_thumbnails(self, photo) -> dict[str, str]:
         if photo.status != Photo.Status.READY:

@@ -126,9 +126,11 @@ class FaceViewSet(viewsets.GenericViewSet):
     def similar(self, request, pk=None):
         """Your pictures with the faces most like this one, most alike first."""
         hits = selectors.similar_faces(request.user, self.get_object())
+        context = {"request": request}
+        PhotoSerializer(context=context).remember_albums([photo for photo, _ in hits])  # one query for them all
         return Response(
             [
-                {"similarity": round(score, 4), "photo": PhotoSerializer(photo, context={"request": request}).data}
+                {"similarity": round(score, 4), "photo": PhotoSerializer(photo, context=context).data}
                 for photo, score in hits
             ]
         )

@@ -124,6 +124,7 @@ class SearchView(APIView):
         page = paginator.page(min(data["page"] or 1, paginator.num_pages))
         reasons = found.reasons(page.object_list)
         context = {"request": request}
+        PhotoSerializer(context=context).remember_albums(page.object_list)  # one query for the page, not per picture
         return Response(
             {
                 "count": paginator.count,

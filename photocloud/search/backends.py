@@ -14,6 +14,11 @@ the SQL. Column weights: labels (tags, categories) > names > descriptions > text
 A match is *strong* when every word of one alternative is found outside the context column (what only the album
 says, or what the classifier faintly guessed): strong matches rank before all weak ones (a STRONG bonus on the score)
 and the results page shows the weak ones apart, as "less likely".
+
+What a picture has from one of its albums (title, description, tags) is a posting of its own marked with that album
+(`SearchPosting.album`), and counts only for a viewer who may see that album: every query on pictures is given the
+viewer's albums (`albums`, the SQL of `Album.objects.visible_to(viewer)`), so a stranger never finds a picture by the
+title of a private album it is also placed in, and a follower finds it by its followers-only album's title.
 """
 
 from dataclasses import dataclass
@@ -55,9 +60,11 @@ class _Word:
     prefix: bool = False
     labels_only: bool = False
 
-    def postings_sql(self, is_album: bool, position: int) -> tuple[str, list]:
+    def postings_sql(self, is_album: bool, position: int, albums=None) -> tuple[str, list]:
         """(object_id, score, position, strong) of this word's postings: one range of the index, read from the index
-        alone (a query ORing several words would make PostgreSQL read the table's rows instead)."""
+        alone (a query ORing several words would make PostgreSQL read the table's rows instead). A picture's posting
+        from one of its albums counts only when that album is among `albums` ((sql, params) of the albums the viewer
+        may see; None: none)."""
         if self.prefix and len(self.word) >= 3:  # the words starting with it: one range of the binary-ordered terms
             # A longer word counts only in the labels and names: in descriptions and text read from pictures it
             # was mostly another word ("sea" in "seat", "tree" in "treaty").
@@ -69,6 +76,11 @@ class _Word:
             score, score_params = ("p.columns * 2", []) if self.labels_only else ("p.columns * 4 + 2", [])
         if self.labels_only:
             where += f" AND p.columns >= {LABELS}"
+        if not is_album and albums is None:
+            where += " AND p.album IS NULL"
+        elif not is_album:
+            where += f" AND (p.album IS NULL OR p.album IN ({albums[0]}))"
+            params = [*params, *albums[1]]
         return (
             f"SELECT p.object_id, {score} AS score, {position} AS position, "
             f"CASE WHEN p.columns > {CONTEXT} THEN {position} ELSE -1 END AS strong FROM {TABLE} p "
@@ -85,10 +97,10 @@ def _all_of(words: list[str], **options) -> list[_Word]:
     return [_Word(word, **options) for word in unique]
 
 
-def _grouped_sql(is_album: bool, words: list[_Word], *, all_needed: bool) -> tuple[str, list]:
+def _grouped_sql(is_album: bool, words: list[_Word], *, all_needed: bool, albums=None) -> tuple[str, list]:
     """(object_id, score) of the documents holding any of `words` (or, with `all_needed`, all of them); STRONG is
     added when one of them (or all of them) is held outside the context column."""
-    branches = [word.postings_sql(is_album, position) for position, word in enumerate(words)]
+    branches = [word.postings_sql(is_album, position, albums) for position, word in enumerate(words)]
     strong_positions = len(words) if all_needed else 1
     sql = (
         f"SELECT w.object_id, SUM(w.score) + CASE WHEN COUNT(DISTINCT CASE WHEN w.strong >= 0 THEN w.strong END) >= "
@@ -101,19 +113,19 @@ def _grouped_sql(is_album: bool, words: list[_Word], *, all_needed: bool) -> tup
 
 
 def match_sql(
-    kind: str, required: list[str], phrases: list[list[str]] = (), label_phrases: list[list[str]] = ()
+    kind: str, required: list[str], phrases: list[list[str]] = (), label_phrases: list[list[str]] = (), *, albums=None
 ) -> tuple[str, list] | None:
     """SQL selecting (object_id, score) of the documents of `kind` ("photo" or "album") that hold all `required`
     words (as prefixes) anywhere, or all words of one of the `phrases` anywhere, or of one of the `label_phrases` in
     their labels; a document matching several alternatives adds their scores. None when there is nothing to look
-    for. Alternatives of one word each go into one scan of the index."""
+    for. Alternatives of one word each go into one scan of the index. `albums`: see _Word.postings_sql."""
     is_album = kind == "album"
     alternatives = [_all_of(required, prefix=True)] if required else []
     alternatives += [_all_of(words) for words in phrases if words]
     alternatives += [_all_of(words, labels_only=True) for words in label_phrases if words]
     single = [word for words in alternatives if len(words) == 1 for word in words]
-    parts = [_grouped_sql(is_album, single, all_needed=False)] if single else []
-    parts += [_grouped_sql(is_album, words, all_needed=True) for words in alternatives if len(words) > 1]
+    parts = [_grouped_sql(is_album, single, all_needed=False, albums=albums)] if single else []
+    parts += [_grouped_sql(is_album, words, all_needed=True, albums=albums) for words in alternatives if len(words) > 1]
     if len(parts) <= 1:
         return parts[0] if parts else None
     union = " UNION ALL ".join(sql for sql, _ in parts)
@@ -125,9 +137,9 @@ def match_sql(
     )
 
 
-def ranked_sql(kind: str, terms: tuple, limit: int) -> tuple[str, list] | None:
+def ranked_sql(kind: str, terms: tuple, limit: int, albums=None) -> tuple[str, list] | None:
     """SQL selecting (object_id, score) of the best `limit` matching documents, best first."""
-    match = match_sql(kind, *terms)
+    match = match_sql(kind, *terms, albums=albums)
     if match is None:
         return None
     return f"SELECT * FROM ({match[0]}) m ORDER BY m.score DESC, m.object_id LIMIT %s", [*match[1], limit]

@@ -77,9 +77,18 @@ class SearchPosting(models.Model):
     object_id = models.UUIDField(help_text="The picture's or the album's id")
     term = TermField(max_length=60)
     columns = models.PositiveSmallIntegerField()
+    album = models.UUIDField(
+        null=True,
+        blank=True,
+        help_text="Set on a picture's word that comes from one of its albums (its title, description, tags): the word "
+        "finds the picture only for viewers who may see that album",
+    )
 
     class Meta:
-        indexes = [models.Index(fields=["is_album", "term", "columns", "object_id"], name="search_posting_lookup")]
+        # The album last, so that the viewer's check of it is still read from the index alone.
+        indexes = [
+            models.Index(fields=["is_album", "term", "columns", "object_id", "album"], name="search_posting_lookup")
+        ]
 
     def __str__(self):
         return self.term

@@ -97,15 +97,15 @@ class ParsedQuery:
     def terms(self) -> tuple:
         return self.required, self.phrases, self.label_phrases
 
-    def match_sql(self, kind: str):
+    def match_sql(self, kind: str, albums=None):
         from .backends import match_sql
 
-        return match_sql(kind, *self.terms)
+        return match_sql(kind, *self.terms, albums=albums)
 
-    def ranked_sql(self, kind: str, limit: int):
+    def ranked_sql(self, kind: str, limit: int, albums=None):
         from .backends import ranked_sql
 
-        return ranked_sql(kind, self.terms, limit)
+        return ranked_sql(kind, self.terms, limit, albums=albums)
 
 
 # Whether the viewer may see a picture or album labelled with all these words (selectors.visible_labels).

@@ -31,6 +31,7 @@ FACET_VALUES = 12
 RESULT_LIMIT = 1000  # results (and facet counts) stop at the best this many; more words or filters narrow them
 CANDIDATES_PER_RESULT = 4  # ranked candidates read per result wanted, before letting the database intersect
 MEGAPIXEL = 1_000_000
+_ALBUM_TEXT = ("album", "album description")  # kinds of a picture's terms that are an album's text, not labels
 REASON_LABELS = {"names": "name", "body": "description", "text": "text in picture", "context": "album"}
 
 
@@ -94,14 +95,20 @@ def _orientation():
     )
 
 
-def ranked_ids(allowed, parsed: ParsedQuery, limit: int, narrow: bool = False) -> list:
+def _albums_sql(albums) -> tuple[str, list] | None:
+    """The SQL of the albums whose words may find a picture (backends._Word.postings_sql)."""
+    return None if albums is None else albums.order_by().values("pk").query.sql_with_params()
+
+
+def ranked_ids(allowed, parsed: ParsedQuery, limit: int, narrow: bool = False, albums=None) -> list:
     """Ids of `allowed` rows (pictures or albums) that match, best first, at most `limit`."""
-    return [pk for pk, _ in ranked(allowed, parsed, limit, narrow)]
+    return [pk for pk, _ in ranked(allowed, parsed, limit, narrow, albums)]
 
 
-def ranked(allowed, parsed: ParsedQuery, limit: int, narrow: bool = False) -> list[tuple[uuid.UUID, int]]:
+def ranked(allowed, parsed: ParsedQuery, limit: int, narrow: bool = False, albums=None) -> list[tuple[uuid.UUID, int]]:
     """(id, score) of `allowed` rows (pictures or albums) that match, best first, at most `limit`; a score of at least
-    backends.STRONG is a strong match.
+    backends.STRONG is a strong match. `albums`: the albums the viewer may see, whose words (title, description,
+    tags) find the pictures they hold; None: no album's words count.
 
     The keyword index ranks the matches on its own and hands over the best few thousand, each checked against
     `allowed` in the same query (a correlated EXISTS: a few primary-key lookups per candidate). A viewer usually may
@@ -113,7 +120,7 @@ def ranked(allowed, parsed: ParsedQuery, limit: int, narrow: bool = False) -> li
     wanted = CANDIDATES_PER_RESULT * limit
     found, rows = [], []
     if not narrow:
-        ranked_sql, ranked_params = parsed.ranked_sql(kind, wanted)
+        ranked_sql, ranked_params = parsed.ranked_sql(kind, wanted, _albums_sql(albums))
         exists, exists_params = (
             allowed.filter(pk=RawSQL("c.object_id", [])).order_by().values("pk").query.sql_with_params()
         )
@@ -126,7 +133,7 @@ def ranked(allowed, parsed: ParsedQuery, limit: int, narrow: bool = False) -> li
             rows = cursor.fetchall()
         found = [(pk, score) for pk, score, visible in rows if visible][:limit]
     if narrow or (len(found) < limit and len(rows) == wanted):  # many matches, too few of the best visible
-        match_sql, match_params = parsed.match_sql(kind)
+        match_sql, match_params = parsed.match_sql(kind, _albums_sql(albums))
         allowed_sql, allowed_params = allowed.values("pk").query.sql_with_params()
         with connection.cursor() as cursor:
             cursor.execute(
@@ -206,7 +213,7 @@ class SearchResults:
         return facets(self.allowed.filter(pk__in=self.results.ids), Album.objects.visible_to(self.viewer))
 
     def reasons(self, photos) -> dict:
-        explained = reasons(self.parsed, photos, self.distances)
+        explained = reasons(self.parsed, photos, self.distances, self.viewer)
         named = [f"person “{person.name}”" for person in self.people]  # the viewer's own people only
         return {pk: [*named, *found][:3] for pk, found in explained.items()}
 
@@ -232,7 +239,8 @@ def search(
     parsed = parse(q, visible=visible_labels(viewer, scope))
     strong_count = None
     allowed = apply_filters(_scope(viewer, scope), viewer, filters or {})
-    match = parsed.match_sql("photo") if parsed else None
+    albums = _scope(viewer, "all", Album)  # whose words may find a picture: the albums the viewer may see
+    match = parsed.match_sql("photo", _albums_sql(albums)) if parsed else None
     if parsed and match is None:  # nothing to look for
         matched = allowed.none()
     elif match is not None:
@@ -242,7 +250,7 @@ def search(
     if similar_to is not None:
         ids, distances = _similar_ids(viewer, scope, similar_to, matched)
     elif sort == "relevance" and match is not None:
-        scored = ranked(allowed, parsed, RESULT_LIMIT + 1, narrow=bool(filters))
+        scored = ranked(allowed, parsed, RESULT_LIMIT + 1, narrow=bool(filters), albums=albums)
         ids, distances = [pk for pk, _ in scored], {}
         strong_count = sum(1 for _, score in scored[:RESULT_LIMIT] if score >= backends.STRONG)
     else:
@@ -345,9 +353,14 @@ def facets(photos, albums=None) -> dict[str, list[dict]]:
     return result
 
 
-def reasons(parsed: ParsedQuery, photos, distances: dict) -> dict:
-    """Why each picture matched, in words: {photo id: ["tag “beach”", "similar meaning: “golden retriever”", …]}."""
+def reasons(parsed: ParsedQuery, photos, distances: dict, viewer=None) -> dict:
+    """Why each picture matched, in words: {photo id: ["tag “beach”", "similar meaning: “golden retriever”", …]};
+    never a word of an album the viewer may not see."""
     documents = {doc.photo_id: doc for doc in SearchDocument.objects.filter(photo__in=[p.pk for p in photos])}
+    named = {term[2] for doc in documents.values() for term in doc.terms if len(term) == 3}
+    shown = {str(pk) for pk in Album.objects.visible_to(viewer).filter(pk__in=named).values_list("pk", flat=True)}
+    for doc in documents.values():  # what hidden albums say is left out
+        doc.terms = [term for term in doc.terms if len(term) < 3 or term[2] in shown]
     explained = {}
     for photo in photos:
         doc = documents.get(photo.pk)
@@ -371,13 +384,16 @@ def _contains(text: str, words: list[str], prefix: bool) -> bool:
 def _document_reasons(parsed: ParsedQuery, doc: SearchDocument) -> list[str]:
     found = []
     for word in parsed.required:
-        term = next((term for term in doc.terms if _contains(term[1], [word], prefix=True)), None)
+        labels = (term for term in doc.terms if term[0] not in _ALBUM_TEXT)
+        term = next((term for term in labels if _contains(term[1], [word], prefix=True)), None)
         if term:
             found.append(f"{term[0]} “{term[1]}”")
             continue
         column = next(
             (c for c in ("names", "body", "text", "context") if _contains(getattr(doc, c), [word], prefix=True)), None
         )
+        if column is None and any(_contains(t[1], [word], prefix=True) for t in doc.terms if t[0] in _ALBUM_TEXT):
+            column = "context"  # the title or description of an album the viewer may see
         if column:
             found.append(REASON_LABELS[column])
     for expansion in parsed.expansions:

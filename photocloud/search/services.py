@@ -1,9 +1,17 @@
 """Writes to the search index: the document of each picture and album, the "search index" stage of the pipeline
 (library/pipeline.py), which runs in the background after the changes the library and vision announce.
 
-A picture's document carries its album's title, description, category and tags too, so an album edit re-indexes
-its pictures; and the class the owner taught that the system suggests for it, so a retraining re-indexes the
-pictures whose suggestion changed.
+A picture's document carries the title, description and tags of every album holding it too (its home album and
+those it is placed in), so an album edit re-indexes its pictures; and the class the owner taught that the system
+suggests for it, so a retraining re-indexes the pictures whose suggestion changed.
+
+Albums of different access levels: a picture can be public through one album and sit in a private one as well.
+What an album says is therefore indexed per album: each album's words are postings marked with that album
+(SearchPosting.album), and a search counts them only for a viewer who may see that album (the access module's
+`Album.objects.visible_to`, applied in the same SQL: backends.py). So a stranger never finds a picture by the title
+of a private album it is in, while its owner, and a follower for a followers-only album, find it by the titles of
+every album they may see. (Indexing only the titles of albums as open as the picture itself would be simpler, but
+would hide a picture's private album title from its own owner.)
 """
 
 from collections.abc import Iterable
@@ -13,18 +21,20 @@ from django.db import transaction
 from django.db.models import Prefetch, Q
 from django.utils import timezone
 
-from photocloud.library.models import Album, Photo, Tag, category_label
+from photocloud.library.models import Album, AlbumPlacement, Photo, Tag, category_label
 
 from . import cjk, meaning, names, people
-from .backends import document_terms
+from .backends import COLUMN_BITS, MAX_TERMS, document_terms
 from .models import SearchDocument, SearchIndexState, SearchPosting, SearchTerm
+from .query import tokens
 
 CHUNK = 1000
 # The format of the stored documents and postings: raise it whenever what a document holds (its fields, the columns
 # a value goes to) or how words are cut changes. A process that starts finds the index in an older format and
 # rebuilds it in the background, once (claim_format_rebuild). 2: the context column (album text, faint guesses) and
-# the dominant colour among the labels.
-INDEX_FORMAT = 2
+# the dominant colour among the labels. 3: the words of each album holding a picture, as postings marked with the
+# album (not in the context column).
+INDEX_FORMAT = 3
 REBUILD_LOST_AFTER = timedelta(hours=1)  # a claimed rebuild not finished by then was lost (its worker died)
 FIELDS = ["labels", "names", "body", "text", "context", "terms"]
 TERM_LENGTH = SearchTerm._meta.get_field("name").max_length
@@ -46,12 +56,31 @@ def _automatic_tag_terms(tags: list[str]) -> list[list[str]]:
     return [["automatic tag", name] for name in dict.fromkeys(found)]
 
 
+def _albums_of(photo: Photo) -> list[Album]:
+    """The live albums holding the picture, its home album first (prefetched by _photos_for_indexing)."""
+    albums = [photo.album] if photo.album is not None else []
+    albums += [placement.album for placement in photo.placements.all() if placement.album_id != photo.album_id]
+    return [album for album in albums if album.trashed_at is None]
+
+
+def _album_terms(photo: Photo, own: list) -> list[list[str]]:
+    """[kind, value, album id] of what each album holding the picture says: words that count only for viewers who
+    may see that album (they become postings marked with it, see _postings)."""
+    found = []
+    for album in _albums_of(photo):
+        entries = [["album", album.title], ["album description", album.description]]
+        entries += [["album tag", tag.name] for tag in album.tags.all() if ["tag", tag.name] not in own]
+        found += [[kind, value, str(album.pk)] for kind, value in entries if value]
+    return found
+
+
 def _photo_fields(photo: Photo) -> dict:
     """What the picture itself shows goes into the labels: its own tags and category, the automatic tags the
-    classifier is fairly sure of, faces. What only its album says (title, description, tags, the category it passes
-    on) and the classifier's faint guesses go into the context: they still find the picture, as a weak match shown
-    apart ("less likely"), and close meanings (looked for among labels) do not bring in every picture of an album
-    tagged "pets" or a dog guessed to be a cat."""
+    classifier is fairly sure of, faces. What only its albums say (title, description, tags; see _album_terms) and
+    the classifier's faint guesses are weak: they still find the picture, as a match shown apart ("less likely"),
+    and close meanings (looked for among labels) do not bring in every picture of an album tagged "pets" or a dog
+    guessed to be a cat. The category its home album passes on is the picture's own (its effective category), so
+    it stays in the context column, for anyone who may see the picture."""
     album = photo.album
     analysis = getattr(photo, "analysis", None)
     own = [["tag", tag.name] for tag in photo.tags.all()]
@@ -66,17 +95,13 @@ def _photo_fields(photo: Photo) -> dict:
         keys += [analysis.category, *people.markers(analysis.faces, photo.width, photo.height)]
     if album is not None and not photo.category:  # None: the picture lives in its owner's library alone
         weak += [["album category", value] for _, value in _category_terms("category", album.category)]
-    if album is not None:
-        weak += [["album tag", tag.name] for tag in album.tags.all() if ["tag", tag.name] not in own]
     return {
         "labels": " , ".join([*(value for _, value in own), *filter(None, keys)]),
         "names": " , ".join(filter(None, [photo.title, photo.original_name])),
         "body": photo.description,
         "text": analysis.text if analysis is not None else "",
-        "context": "\n".join(
-            filter(None, [*((album.title, album.description) if album else ()), *(value for _, value in weak)])
-        ),
-        "terms": own + weak,
+        "context": "\n".join(filter(None, [value for _, value in weak])),
+        "terms": own + weak + _album_terms(photo, own),
     }
 
 
@@ -100,9 +125,12 @@ def _album_fields(album: Album) -> dict:
 
 
 def _photos_for_indexing(ids=None):
+    placements = AlbumPlacement.objects.select_related("album").order_by("added_at", "pk")
     photos = Photo.objects.select_related("album", "analysis").prefetch_related(
         Prefetch("tags", queryset=Tag.objects.only("name")),
         Prefetch("album__tags", queryset=Tag.objects.only("name")),
+        Prefetch("placements", queryset=placements),
+        Prefetch("placements__album__tags", queryset=Tag.objects.only("name")),
     )
     return photos if ids is None else photos.filter(pk__in=list(ids))
 
@@ -118,7 +146,11 @@ def _save(kind: str, objects: Iterable, fields_of, force: bool = False) -> int:
     created, changed, vocabulary = [], [], set()  # the vocabulary of spellings and English meanings (query.py)
     for obj in objects:
         fields = fields_of(obj)
-        vocabulary.update(value.lower()[:TERM_LENGTH] for _, value in fields["terms"] if not cjk.has_cjk(value))
+        vocabulary.update(
+            term[1].lower()[:TERM_LENGTH]
+            for term in fields["terms"]
+            if term[0] not in ("album", "album description") and not cjk.has_cjk(term[1])
+        )
         doc = existing.get(obj.pk)
         if doc is None:
             created.append(SearchDocument(**{kind: obj}, **fields))
@@ -142,15 +174,27 @@ def _save(kind: str, objects: Iterable, fields_of, force: bool = False) -> int:
 
 
 def _postings(documents: list[SearchDocument]):
-    """The postings index rows of these documents (backends.py reads them)."""
+    """The postings index rows of these documents (backends.py reads them); a picture's words from one of its
+    albums ([kind, value, album id] terms) are weak postings of their own, marked with that album."""
     for doc in documents:
-        for term, columns in document_terms(doc).items():
+        own = document_terms(doc)
+        for term, columns in own.items():
             yield SearchPosting(
                 document=doc,
                 is_album=doc.album_id is not None,
                 object_id=doc.album_id or doc.photo_id,
                 term=term,
                 columns=columns,
+            )
+        from_albums = dict.fromkeys((term[2], word) for term in doc.terms if len(term) == 3 for word in tokens(term[1]))
+        for album_id, word in list(from_albums)[: max(0, MAX_TERMS - len(own))]:
+            yield SearchPosting(
+                document=doc,
+                is_album=False,
+                object_id=doc.photo_id,
+                term=word,
+                columns=COLUMN_BITS["context"],
+                album=album_id,
             )
 
 
@@ -172,8 +216,11 @@ def index_changes(photo_ids=(), album_ids=(), album_photo_ids=()) -> int:
     """One pass over what changed: these albums, these pictures and every picture of `album_photo_ids` (each once)."""
     changed = index_albums(album_ids) if album_ids else 0
     ids = dict.fromkeys(str(pk) for pk in photo_ids)
-    if album_photo_ids:
-        in_albums = Photo.objects.filter(album_id__in=list(album_photo_ids)).values_list("pk", flat=True)
+    if album_photo_ids:  # their home pictures and those placed in them
+        album_photo_ids = list(album_photo_ids)
+        placed = AlbumPlacement.objects.filter(album_id__in=album_photo_ids).values("photo")
+        in_albums = Photo.objects.filter(Q(album_id__in=album_photo_ids) | Q(pk__in=placed))
+        in_albums = in_albums.values_list("pk", flat=True)
         ids.update(dict.fromkeys(str(pk) for pk in in_albums))
     changed += index_photos(ids) if ids else 0
     if meaning.enabled():  # here, in the background, so that a search never writes

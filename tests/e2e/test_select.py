@@ -126,3 +126,55 @@ def test_upload_from_the_timeline_into_the_library(page):
     page.goto("/library/")
     assert page.locator(f'a.tile[data-photo-id="{photo.pk}"]').count() == 1
     assert re.search(r"My library", page.content())
+
+
+def _person_with_faces(username, photo_ids):
+    """A person of `username` with one face in each of these pictures, made as the people stage would store them."""
+    import numpy as np
+
+    from photocloud.people.models import Face, Person
+
+    owner = _user(username)
+    person = Person.objects.create(owner=owner, name="Grandma")
+    for photo_id in photo_ids:
+        Face.objects.create(
+            owner=owner,
+            photo_id=photo_id,
+            position=0,
+            x=10,
+            y=10,
+            width=60,
+            height=60,
+            score=0.95,
+            quality=0.9,
+            embedding=np.ones(128, dtype=np.float32).tobytes(),
+            person=person,
+        )
+    return person
+
+
+def test_select_a_range_on_a_persons_page_and_add_it_to_an_album(page):
+    page.set_default_timeout(90_000)
+    register(page, "petra")
+    family = create_album(page, "Family")
+    trip = create_album(page, "Trip")
+    drop_files(page, [(f"p{n}.jpg", images.variant("coffee", seed=60 + n)) for n in range(4)])
+    upload_queue(page, expected_stored=4)
+    person = _person_with_faces("petra", _album_ids(trip))
+
+    page.goto(f"/people/{person.pk}/")
+    assert page.locator("#photo-grid .justified").count() == 1  # the grid of the timeline and albums
+    assert _tiles(page).count() == 4
+    ids = [_tiles(page).nth(n).get_attribute("data-photo-id") for n in range(4)]
+    _tiles(page).nth(0).locator(".select-mark").click()
+    _tiles(page).nth(2).locator(".select-mark").click(modifiers=["Shift"])
+    assert page.locator("#bulk-count").inner_text() == "3 selected"
+    assert page.locator("a.tile.selected").count() == 3
+    _choose(page, "Family")
+    page.get_by_role("button", name="Add to album").click()
+    page.wait_for_load_state("load")
+    page.wait_for_function("() => document.querySelectorAll('a.tile.selected').length === 0")
+    assert _album_ids(family) == set(ids[:3])
+    assert _album_ids(trip) == set(ids)  # added, not moved
+    page.goto(f"/people/{person.pk}/")
+    assert _tiles(page).count() == 4  # still the person's pictures

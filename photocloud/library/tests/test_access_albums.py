@@ -90,6 +90,25 @@ def _check_every_route(world, client, photo, visible: bool, original: bytes, hid
     _body(api_zip)
 
 
+def _check_albums_in_api(client, photo, home, placed, sees_home: bool, sees_placed: bool):
+    """The API names only the albums the viewer may see: `albums` lists them (home first), `album` is the home album
+    or null when it is hidden; the same in the picture, the list, search results and the album's own listing."""
+    expected = [str(album.pk) for album, seen in ((home, sees_home), (placed, sees_placed)) if seen]
+    answers = [client.get(f"/api/photos/{photo.pk}/").json()]
+    answers += [row for row in client.get("/api/photos/").json()["results"] if row["id"] == str(photo.pk)]
+    found = client.get("/api/search/", {"q": "zqxplaced"}).json()["results"]
+    answers += [row["photo"] for row in found if row["photo"]["id"] == str(photo.pk)]
+    if sees_placed:
+        listed = client.get("/api/photos/", {"album": str(placed.pk)}).json()["results"]
+        answers += [row for row in listed if row["id"] == str(photo.pk)]
+    assert len(answers) == (4 if sees_placed else 3)
+    for answer in answers:
+        assert answer["albums"] == expected
+        assert answer["album"] == (str(home.pk) if sees_home else None)
+        if not sees_home:
+            assert str(home.pk) not in json.dumps(answer)
+
+
 @pytest.mark.parametrize(("home", "placed"), list(itertools.product(ACCESS_LEVELS, ACCESS_LEVELS)))
 def test_a_picture_in_two_albums_is_visible_through_either(world, home, placed):
     photo, other, original = _placed_world(world, home, placed)
@@ -100,6 +119,8 @@ def test_a_picture_in_two_albums_is_visible_through_either(world, home, placed):
             album.title for album, level in ((world.albums[home], home), (other, placed)) if level not in SEES[viewer]
         ]
         _check_every_route(world, client, photo, visible, original, hidden)
+        if visible:
+            _check_albums_in_api(client, photo, world.albums[home], other, home in SEES[viewer], placed in SEES[viewer])
         # The album it is placed in shows it to whoever may see that album, and downloads with it.
         album_page = client.get(f"/albums/{other.pk}/")
         assert album_page.status_code == (200 if placed in SEES[viewer] else 404), viewer
