@@ -180,7 +180,18 @@ def _pair_verdict(first, second, similarity: float, thumbnails) -> tuple[int, st
             return False
         return faces.same_people(faces.decode_identities(stored_a), faces.decode_identities(stored_b))
 
-    found = verdict(similarity, thumbnails[sha], thumbnails[other_sha], same_people, (tuple(size_a), tuple(size_b)))
+    if similarity < CANDIDATE_SIMILARITY:
+        return None
+    if other_sha < sha:  # one order per pair of contents, for the cache below
+        sha, other_sha, size_a, size_b = other_sha, sha, size_b, size_a
+    # How the pixels line up depends on the two contents only, which never change: computed once (about 50 ms a pair
+    # on this machine's cores, bench/duplicates.py), not again each time the library changes.
+    key = f"photocloud:duplicate-match:{_CACHE_VERSION}:{sha}:{other_sha}"
+    aligned = cache.get(key)
+    if aligned is None:
+        aligned = match(thumbnails[sha], thumbnails[other_sha]) or False
+        cache.set(key, aligned, timeout=30 * 24 * 3600)
+    found = judge(aligned or None, same_people, (tuple(size_a), tuple(size_b)))
     return None if found is None else (found.percent, found.reasons)
 
 
@@ -313,7 +324,11 @@ def verdict(similarity: float, first: Pixels, second: Pixels, same_people, sizes
     tells a resized copy from a re-compressed one."""
     if similarity < CANDIDATE_SIMILARITY:
         return None
-    found = match(first, second)
+    return judge(match(first, second), same_people, sizes)
+
+
+def judge(found: Match | None, same_people, sizes=None) -> Verdict | None:
+    """verdict() once the pixels are aligned (`found`, None when they could not be)."""
     if found is None or not _same_content(found):
         return None
     if not same_people(found.turn):
@@ -438,8 +453,10 @@ def _compare(first: np.ndarray, second: np.ndarray) -> dict:
     gain, offset = np.polyfit(first.ravel(), second.ravel(), 1) if first.std() > 1e-3 else (1.0, 0.0)
     residual = cv2.GaussianBlur(np.abs(second - (gain * first + offset)).astype(np.float32), (0, 0), 1.0)
     changed = (residual > CHANGED).astype(np.uint8)
-    if 0 < changed.sum() < changed.size - 100:  # the brightness change told in words: fitted where nothing else changed
-        gain, offset = np.polyfit(first[changed == 0], second[changed == 0], 1)
+    kept = changed == 0
+    if 0 < changed.sum() < changed.size - 100 and first[kept].std() > 1:  # the brightness change told in words:
+        design = np.stack([first[kept], np.ones(int(kept.sum()), np.float32)], axis=1)  # fitted where nothing else
+        gain, offset = np.linalg.lstsq(design, second[kept], rcond=None)[0]  # changed
     edges_first, edges_second = _edges(first), _edges(second)
     found = {
         "score": _correlation(first, second),
