@@ -7,6 +7,7 @@ Runs in the pgvector test run (PHOTOCLOUD_TEST_PGVECTOR=1, scripts/test.sh), whe
 pgvector: search by image then needs no local state either.
 """
 
+import hashlib
 import os
 import pickle
 import signal
@@ -19,6 +20,7 @@ import httpx
 import psycopg
 import pytest
 import redis
+from django_ratelimit.core import _get_window
 
 from photocloud.library.tests.test_s3_storage import CREDENTIALS, Bucket, s3_endpoint  # noqa: F401 (a fixture)
 from tests import images
@@ -61,15 +63,22 @@ def cluster(s3_endpoint, tmp_path_factory):  # noqa: F811
     def node(name):
         return {**shared, "PHOTOCLOUD_DATA_DIR": str(tmp_path_factory.mktemp(name))}
 
-    redis.Redis.from_url(REDIS_URL).delete(LEASE_KEY)  # a lease left by an earlier run would hold for minutes
+    # Leases left by an earlier run would hold for minutes, and its rate-limit counts would still count.
+    shared_cache = redis.Redis.from_url(REDIS_URL)
+    for pattern in (":1:photocloud:lease:*", ":1:rl:*", ":1:throttle_*"):
+        for key in shared_cache.scan_iter(pattern):
+            shared_cache.delete(key)
+    incoming = tmp_path_factory.mktemp("import-folder")  # on one host, both web nodes see it (a shared mount)
     processes = {}
     with ExitStack() as stack:
         stack.callback(drop_database)
         subprocess.run([*CLI, "migrate", "--noinput", "-v", "0"], env=node("deploy"), check=True, timeout=300)
         script = (
-            "from photocloud.accounts.models import User, ApiToken;"
-            "print(*[ApiToken.issue(User.objects.create_user(n, password='a-long-Passw0rd!'), 't')[1] "
-            "for n in ('alice', 'bob')])"
+            "from photocloud.accounts.models import User, ApiToken; from photocloud.sync.models import ImportFolder;"
+            "keys = [ApiToken.issue(User.objects.create_user(n, password='a-long-Passw0rd!'), 't')[1] "
+            "for n in ('alice', 'bob')];"
+            f"ImportFolder.objects.create(owner=User.objects.get(username='alice'), path={str(incoming)!r});"
+            "print(*keys)"
         )
         keys = (
             subprocess.run(
@@ -118,7 +127,14 @@ def cluster(s3_endpoint, tmp_path_factory):  # noqa: F811
             base = web[node_name][0]
             return httpx.Client(base_url=base, headers={"Authorization": f"Token {key}"}, timeout=60)
 
-        yield {"client": client, "web": web, "processes": processes, "database": database_url, "bucket": bucket}
+        yield {
+            "client": client,
+            "web": web,
+            "processes": processes,
+            "database": database_url,
+            "bucket": bucket,
+            "incoming": incoming,
+        }
 
 
 def _sql(cluster, query, *params):
@@ -209,3 +225,50 @@ def test_a_worker_killed_mid_job_leaves_it_to_the_other_done_once(cluster):
         f"%{photo}%",
     )
     assert runs == [(1,)]  # one job for the picture, not a second one queued beside it
+
+
+def test_rate_limits_count_the_requests_of_both_web_nodes_together(cluster):
+    """Through the shared cache (Redis): wrong passwords alternating between A and B are refused at the same count
+    as on one node (django-ratelimit, 10 a minute per address and per user name), and so are costly API requests
+    (DRF's "search" scope, 60 a minute; Bob searches nowhere else in this module)."""
+    nodes = {name: httpx.Client(base_url=base, timeout=60) for name, (base, _) in cluster["web"].items()}
+    tokens = {}
+    for name, node in nodes.items():
+        node.get("/accounts/login/").raise_for_status()
+        tokens[name] = node.cookies["csrftoken"]
+    # django-ratelimit counts in fixed windows of a minute, each key's ending at its own second (_get_window): the
+    # attempts are made well inside both windows, so none starts afresh half-way.
+    ends = [_get_window(value, 60) for value in ("127.0.0.1", "mallory")]
+    if min(ends) - time.time() < 20:
+        time.sleep(min(ends) - time.time() + 1)
+    answers = []
+    for attempt in range(11):
+        name = "ab"[attempt % 2]
+        form = {"username": "mallory", "password": f"guess-{attempt}", "csrfmiddlewaretoken": tokens[name]}
+        answers.append(nodes[name].post("/accounts/login/", data=form).status_code)
+    assert answers == [200] * 10 + [429], answers  # one node alone would have let each node have ten
+    bob = {name: cluster["client"](name, "bob") for name in ("a", "b")}
+    answers = [bob["ab"[attempt % 2]].post("/api/search/image/").status_code for attempt in range(61)]
+    assert answers == [400] * 60 + [429], answers  # no picture: refused, but counted
+
+
+def test_a_dropped_file_is_imported_once_by_one_of_the_web_nodes(cluster):
+    """Both web nodes run the import-folder watcher (`serve`); the folder's lease gives it to one of them."""
+    alice = cluster["client"]("b", "alice")
+    watching = wait_for(
+        lambda: [name for name, (_, log) in cluster["web"].items() if "watched by this node" in log.read_text()],
+        60,
+        "a web node watches the import folder",
+    )
+    assert len(watching) == 1, watching
+    data = images.unique_jpeg("rocket")
+    (cluster["incoming"] / "dropped.jpg").write_bytes(data)
+    digest = hashlib.sha256(data).hexdigest()
+    events = "SELECT e.status FROM sync_importevent e WHERE e.relative_path = 'dropped.jpg'"
+    assert wait_for(lambda: _sql(cluster, events), 60, "the dropped file is imported") == [("stored",)]
+    time.sleep(5)  # what a second watcher would do, it would have done by now (2 s to settle, one import)
+    assert _sql(cluster, events) == [("stored",)]
+    assert _sql(cluster, "SELECT count(*) FROM library_photo WHERE sha256 = %s", digest) == [(1,)]
+    logs = {name: log.read_text() for name, (_, log) in cluster["web"].items()}
+    assert [name for name, text in logs.items() if "dropped.jpg stored" in text] == watching
+    assert digest in {photo["sha256"] for photo in alice.get("/api/photos/").json()["results"]}
