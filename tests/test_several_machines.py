@@ -1,12 +1,15 @@
 """Several machines on one host: two web nodes (`photocloud serve --task-workers 0`) and two worker nodes
 (`photocloud db_worker`), each with its own data folder, sharing nothing but PostgreSQL (with pgvector), an S3 server
 (moto's server mode) and Redis. Pictures uploaded through node A are processed by either worker and found through
-node B; a worker killed with -9 in the middle of a job leaves it to the other, which finishes it once.
+node B; a worker killed with -9 in the middle of a job leaves it to the other, which finishes it once. What must
+hold for the cluster as a whole does: crawlers' politeness and rate limits (through Redis), and the import-folder
+watcher (one node watches a folder, under a lease).
 
 Runs in the pgvector test run (PHOTOCLOUD_TEST_PGVECTOR=1, scripts/test.sh), where DATABASE_URL is PostgreSQL with
 pgvector: search by image then needs no local state either.
 """
 
+import hashlib
 import os
 import pickle
 import signal
@@ -19,7 +22,9 @@ import httpx
 import psycopg
 import pytest
 import redis
+from django_ratelimit.core import _get_window
 
+from photocloud.crawler.tests.site import serve as serve_site
 from photocloud.library.tests.test_s3_storage import CREDENTIALS, Bucket, s3_endpoint  # noqa: F401 (a fixture)
 from tests import images
 from tests.servers import CLI, free_port, server_database, wait_until_answering
@@ -32,6 +37,7 @@ pytestmark = [
 ]
 REDIS_URL = os.environ.get("PHOTOCLOUD_TEST_REDIS_URL", "redis://127.0.0.1:6379/7")
 LEASE_KEY = ":1:photocloud:lease:periodic"  # core/lease.py's key as Django's cache names it
+CRAWL_DELAY = 0.3  # seconds between two requests to one host, whichever worker makes them
 
 
 def wait_for(condition, seconds, what):
@@ -56,20 +62,32 @@ def cluster(s3_endpoint, tmp_path_factory):  # noqa: F811
         PHOTOCLOUD_S3_SECRET_KEY=CREDENTIALS["aws_secret_access_key"],
         PHOTOCLOUD_S3_REGION=CREDENTIALS["region_name"],
         PHOTOCLOUD_REDIS_URL=REDIS_URL,
+        # The crawler may reach the test site on 127.0.0.1; one request at a time per host, CRAWL_DELAY apart.
+        PHOTOCLOUD_CRAWLER_ALLOW="127.0.0.1/32",
+        PHOTOCLOUD_CRAWLER_HOST_DELAY=str(CRAWL_DELAY),
+        PHOTOCLOUD_CRAWLER_HOST_CONCURRENCY="1",
+        PHOTOCLOUD_CRAWLER_TIMEOUT="1",
     )
 
     def node(name):
         return {**shared, "PHOTOCLOUD_DATA_DIR": str(tmp_path_factory.mktemp(name))}
 
-    redis.Redis.from_url(REDIS_URL).delete(LEASE_KEY)  # a lease left by an earlier run would hold for minutes
+    # Leases left by an earlier run would hold for minutes, and its rate-limit counts would still count.
+    shared_cache = redis.Redis.from_url(REDIS_URL)
+    for pattern in (":1:photocloud:lease:*", ":1:rl:*", ":1:throttle_*"):
+        for key in shared_cache.scan_iter(pattern):
+            shared_cache.delete(key)
+    incoming = tmp_path_factory.mktemp("import-folder")  # on one host, both web nodes see it (a shared mount)
     processes = {}
     with ExitStack() as stack:
         stack.callback(drop_database)
         subprocess.run([*CLI, "migrate", "--noinput", "-v", "0"], env=node("deploy"), check=True, timeout=300)
         script = (
-            "from photocloud.accounts.models import User, ApiToken;"
-            "print(*[ApiToken.issue(User.objects.create_user(n, password='a-long-Passw0rd!'), 't')[1] "
-            "for n in ('alice', 'bob')])"
+            "from photocloud.accounts.models import User, ApiToken; from photocloud.sync.models import ImportFolder;"
+            "keys = [ApiToken.issue(User.objects.create_user(n, password='a-long-Passw0rd!'), 't')[1] "
+            "for n in ('alice', 'bob', 'carol')];"
+            f"ImportFolder.objects.create(owner=User.objects.get(username='alice'), path={str(incoming)!r});"
+            "print(*keys)"
         )
         keys = (
             subprocess.run(
@@ -114,11 +132,18 @@ def cluster(s3_endpoint, tmp_path_factory):  # noqa: F811
             wait_until_answering(base, seconds=180)
 
         def client(node_name, user):
-            key = keys[0] if user == "alice" else keys[1]
+            key = keys[("alice", "bob", "carol").index(user)]
             base = web[node_name][0]
             return httpx.Client(base_url=base, headers={"Authorization": f"Token {key}"}, timeout=60)
 
-        yield {"client": client, "web": web, "processes": processes, "database": database_url, "bucket": bucket}
+        yield {
+            "client": client,
+            "web": web,
+            "processes": processes,
+            "database": database_url,
+            "bucket": bucket,
+            "incoming": incoming,
+        }
 
 
 def _sql(cluster, query, *params):
@@ -174,6 +199,43 @@ def test_upload_on_a_processed_by_a_worker_and_found_on_b(cluster):
     assert any(item["verb"] == "like" for item in notifications["results"]), notifications
 
 
+def test_crawls_started_on_both_nodes_run_on_both_workers_politely_and_show_on_the_other_node(cluster):
+    """Runs while both workers live (before the next test kills one). Alice starts a crawl through A, Bob one through
+    B, of the same site; the two workers run them at the same time, yet the site sees its requests CRAWL_DELAY apart:
+    the host's turn is kept in Redis (crawler/polite.py). Each crawl's results are read through the other node."""
+    site = serve_site()
+    try:
+        started = {}
+        for user, node, start in (("alice", "a", "/"), ("bob", "b", "/cats.html")):
+            body = {"keywords": "cat", "start_pages": [site.url + start], "max_pages": 4}
+            answer = cluster["client"](node, user).post("/api/crawls/", json=body)
+            assert answer.status_code == 201, answer.text
+            started[user] = answer.json()["id"]
+        readers = {"alice": cluster["client"]("b", "alice"), "bob": cluster["client"]("a", "bob")}
+
+        def finished():
+            crawls = {user: readers[user].get(f"/api/crawls/{pk}/").json() for user, pk in started.items()}
+            return crawls if all(crawl["status"] not in ("queued", "running") for crawl in crawls.values()) else None
+
+        crawls = wait_for(finished, 120, "both crawls end")
+    finally:
+        site.stop()
+    for user, crawl in crawls.items():
+        assert crawl["status"] == "done" and crawl["images_kept"] > 0, crawl
+        candidates = readers[user].get(f"/api/crawls/{started[user]}/candidates/").json()["results"]
+        assert len(candidates) == crawl["images_kept"] and all(c["image_url"].startswith(site.url) for c in candidates)
+    ran_on = _sql(
+        cluster,
+        "SELECT worker_ids FROM django_tasks_database_dbtaskresult WHERE task_path LIKE '%%run_crawl%%' "
+        "AND (args_kwargs::text LIKE %s OR args_kwargs::text LIKE %s)",
+        *[f"%{pk}%" for pk in started.values()],
+    )
+    assert sorted(ids for (ids,) in ran_on) == [["worker-1"], ["worker-2"]], ran_on
+    arrivals = sorted(hit.at for hit in site.hits)
+    gaps = [later - earlier for earlier, later in zip(arrivals, arrivals[1:], strict=False)]
+    assert len(arrivals) >= 6 and min(gaps) >= CRAWL_DELAY - 0.02, gaps
+
+
 def test_a_worker_killed_mid_job_leaves_it_to_the_other_done_once(cluster):
     alice = cluster["client"]("a", "alice")
     analysing = (
@@ -209,3 +271,50 @@ def test_a_worker_killed_mid_job_leaves_it_to_the_other_done_once(cluster):
         f"%{photo}%",
     )
     assert runs == [(1,)]  # one job for the picture, not a second one queued beside it
+
+
+def test_rate_limits_count_the_requests_of_both_web_nodes_together(cluster):
+    """Through the shared cache (Redis): wrong passwords alternating between A and B are refused at the same count
+    as on one node (django-ratelimit, 10 a minute per address and per user name), and so are costly API requests
+    (DRF's "search" scope, 60 a minute; Carol makes no other request in this module)."""
+    nodes = {name: httpx.Client(base_url=base, timeout=60) for name, (base, _) in cluster["web"].items()}
+    tokens = {}
+    for name, node in nodes.items():
+        node.get("/accounts/login/").raise_for_status()
+        tokens[name] = node.cookies["csrftoken"]
+    # django-ratelimit counts in fixed windows of a minute, each key's ending at its own second (_get_window): the
+    # attempts are made well inside both windows, so none starts afresh half-way.
+    ends = [_get_window(value, 60) for value in ("127.0.0.1", "mallory")]
+    if min(ends) - time.time() < 5:  # eleven attempts take well under a second
+        time.sleep(min(ends) - time.time() + 1)
+    answers = []
+    for attempt in range(11):
+        name = "ab"[attempt % 2]
+        form = {"username": "mallory", "password": f"guess-{attempt}", "csrfmiddlewaretoken": tokens[name]}
+        answers.append(nodes[name].post("/accounts/login/", data=form).status_code)
+    assert answers == [200] * 10 + [429], answers  # one node alone would have let each node have ten
+    carol = {name: cluster["client"](name, "carol") for name in ("a", "b")}
+    answers = [carol["ab"[attempt % 2]].post("/api/search/image/").status_code for attempt in range(61)]
+    assert answers == [400] * 60 + [429], answers  # no picture: refused, but counted
+
+
+def test_a_dropped_file_is_imported_once_by_one_of_the_web_nodes(cluster):
+    """Both web nodes run the import-folder watcher (`serve`); the folder's lease gives it to one of them."""
+    alice = cluster["client"]("b", "alice")
+    watching = wait_for(
+        lambda: [name for name, (_, log) in cluster["web"].items() if "watched by this node" in log.read_text()],
+        60,
+        "a web node watches the import folder",
+    )
+    assert len(watching) == 1, watching
+    data = images.unique_jpeg("rocket")
+    (cluster["incoming"] / "dropped.jpg").write_bytes(data)
+    digest = hashlib.sha256(data).hexdigest()
+    events = "SELECT e.status FROM sync_importevent e WHERE e.relative_path = 'dropped.jpg'"
+    assert wait_for(lambda: _sql(cluster, events), 60, "the dropped file is imported") == [("stored",)]
+    time.sleep(5)  # what a second watcher would do, it would have done by now (2 s to settle, one import)
+    assert _sql(cluster, events) == [("stored",)]
+    assert _sql(cluster, "SELECT count(*) FROM library_photo WHERE sha256 = %s", digest) == [(1,)]
+    logs = {name: log.read_text() for name, (_, log) in cluster["web"].items()}
+    assert [name for name, text in logs.items() if "dropped.jpg stored" in text] == watching
+    assert digest in {photo["sha256"] for photo in alice.get("/api/photos/").json()["results"]}

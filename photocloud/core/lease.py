@@ -1,7 +1,7 @@
 """Work that must run on one node at a time when several run Photocloud (periodic recovery, the search-by-image
-index): whoever holds the lease does it. The lease lives in the shared cache (Redis, PHOTOCLOUD_REDIS_URL, which
-several web servers need anyway for their rate limits); with the default in-process cache each node holds its own,
-which is right for one machine.
+index, watching an import folder): whoever holds the lease does it. The lease lives in the shared cache (Redis,
+PHOTOCLOUD_REDIS_URL, which several web servers need anyway for their rate limits); with the default cache (in the
+node's data folder) each node holds its own, which is right for one machine.
 """
 
 from django.core.cache import cache
@@ -17,3 +17,8 @@ def hold(name: str, holder: str, seconds: float) -> bool:
         cache.touch(key, timeout=seconds)
         return True
     return False
+
+
+def is_held(name: str) -> bool:
+    """Whether any node holds the lease `name` now."""
+    return cache.get(f"photocloud:lease:{name}") is not None

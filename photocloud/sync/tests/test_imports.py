@@ -3,6 +3,7 @@
 import hashlib
 import os
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -232,3 +233,36 @@ def test_what_is_stored_is_the_file_that_was_read(alice, incoming, monkeypatch, 
     assert services.pending_files(folder) == [path]
     assert services.import_file(folder, path).photo.sha256 == hashlib.sha256(second).hexdigest()
     assert path.exists() == (mode == "copy")
+
+
+def test_of_several_nodes_one_watches_each_folder_and_another_takes_over(alice, incoming, tmp_path, monkeypatch):
+    """Every `serve` runs the watcher; a folder is watched (scanned, imported) by the one node holding its lease, a
+    node that sees the folder. When that node stops renewing it (it died), another takes the folder over."""
+    from photocloud.sync.management.commands import watch_imports
+
+    monkeypatch.setattr(watch_imports, "LEASE_SECONDS", 1)
+    monkeypatch.setattr(watch_imports, "close_old_connections", lambda: None)  # it would end the test's transaction
+    folder = ImportFolder.objects.create(owner=alice, path=str(incoming))
+    nowhere = ImportFolder.objects.create(owner=alice, path=str(tmp_path / "on-another-machine"))
+    nodes = [watch_imports.Command(), watch_imports.Command()]
+    for node in nodes:
+        node.tracker = watch_imports.SettleTracker(quiet=0)
+        node.start_watching()
+    try:
+        first, added = nodes[0]._reload()
+        assert set(first) == {folder.pk, nowhere.pk} and {f.pk for f in added} == {folder.pk}
+        assert set(nodes[1]._reload()[0]) == {nowhere.pk}  # what no node sees, each may report missing
+        picture = drop(incoming, "a.jpg", images.unique_jpeg("cat"))
+        nodes[1].tracker.touch(picture, folder.pk)
+        nodes[1]._import_ready({folder.pk: folder})  # even told of the file, the node without the lease leaves it
+        assert not ImportEvent.objects.exists()
+        time.sleep(1.2)  # the first node stopped renewing: its lease ran out
+        assert folder.pk in nodes[1]._reload()[0]
+        assert folder.pk not in nodes[0]._reload()[0] and folder.pk not in nodes[0].watches
+        nodes[1].tracker.touch(picture, folder.pk)
+        nodes[1]._import_ready(nodes[1]._reload()[0])
+        assert ImportEvent.objects.get().status == "stored"
+    finally:
+        for node in nodes:
+            node.observer.stop()
+            node.observer.join()

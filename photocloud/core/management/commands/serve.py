@@ -60,10 +60,9 @@ class Command(BaseCommand):
             )
             for _ in range(task_workers)
         ]
-        if task_workers:
-            children += [
-                Child(command.replace("_", " "), [*python, command]) for command in self._background_commands()
-            ]
+        # Also on web-only nodes: of several nodes, one does each piece of such work (the import-folder watcher
+        # leases each folder, core/lease.py), so it runs once per cluster whichever nodes have workers.
+        children += [Child(command.replace("_", " "), [*python, command]) for command in self._background_commands()]
         # Periodic work runs on one node of several (core/lease.py), also on web-only nodes (--task-workers 0).
         self.lease_holder = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self.index_builder = None

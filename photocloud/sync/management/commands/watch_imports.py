@@ -1,13 +1,17 @@
 import functools
 import logging
+import os
 import queue
+import socket
 import time
+import uuid
 from pathlib import Path
 
 from django.core.management.base import BaseCommand
 from django.db import close_old_connections
 from watchdog.observers import Observer
 
+from photocloud.core import lease
 from photocloud.core.checks import WITHOUT_URLS
 from photocloud.sync import services
 from photocloud.sync.files import ChangeHandler, SettleTracker
@@ -16,6 +20,7 @@ from photocloud.sync.models import ImportFolder
 logger = logging.getLogger(__name__)
 
 RELOAD_SECONDS = 5
+LEASE_SECONDS = 60  # a folder whose watcher died (its node with it) is taken over by another node within this long
 
 
 class Command(BaseCommand):
@@ -48,10 +53,7 @@ class Command(BaseCommand):
                 self._scan(folder)
             self._import_ready(folders)
             return
-        self.changes: queue.SimpleQueue = queue.SimpleQueue()
-        self.observer = Observer()
-        self.observer.start()
-        self.watches: dict[int, tuple[str, object]] = {}
+        self.start_watching()
         folders: dict[int, ImportFolder] = {}
         next_reload = next_rescan = 0.0
         while True:
@@ -77,12 +79,21 @@ class Command(BaseCommand):
                 time.sleep(RELOAD_SECONDS)
             time.sleep(0.5)
 
+    def start_watching(self) -> None:
+        self.holder = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"  # this node, for the leases
+        self.changes: queue.SimpleQueue = queue.SimpleQueue()
+        self.observer = Observer()
+        self.observer.start()
+        self.watches: dict[int, tuple[str, object]] = {}
+
     def _reload(self) -> tuple[dict[int, ImportFolder], list[ImportFolder]]:
-        """The enabled folders, watched; returns them and those new or changed since the last reload."""
+        """The enabled folders this node watches; returns them and those new or changed since the last reload."""
         close_old_connections()
-        folders = {f.pk: f for f in ImportFolder.objects.filter(enabled=True).select_related("owner", "album")}
+        enabled = ImportFolder.objects.filter(enabled=True).select_related("owner", "album")
+        folders = {f.pk: f for f in enabled if self._holds(f)}
         added = []
         for folder_id in set(self.watches) - set(folders):
+            logger.info("Import folder %s: watched by another node now, or no more", self.watches[folder_id][0])
             self.observer.unschedule(self.watches.pop(folder_id)[1])
         for folder in folders.values():
             path, watch = self.watches.get(folder.pk, (None, None))
@@ -99,7 +110,21 @@ class Command(BaseCommand):
                 continue
             self.watches[folder.pk] = (folder.path, watch)
             added.append(folder)
+            logger.info("Import folder %s: watched by this node", folder.path)
         return folders, added
+
+    def _holds(self, folder: ImportFolder) -> bool:
+        """Whether this node watches the folder (or goes on with it): of several nodes running `serve`, the one
+        holding its lease, which only a node that sees the folder takes (the folder may be on one machine only). A
+        folder no node sees is reported as missing here. Without a shared cache each node has its own leases."""
+        name = f"imports:{folder.pk}"
+        try:
+            if Path(folder.path).is_dir():
+                return lease.hold(name, self.holder, LEASE_SECONDS)
+            return not lease.is_held(name)  # nobody sees it: this node reports it missing, as one machine alone does
+        except Exception:  # the cache is down: this node imports rather than nobody (ingest leaves no duplicate)
+            logger.exception("Lease for import folder %s", folder.path)
+            return True
 
     def _changed(self, folder_id: int, path: Path) -> None:
         """Called from the observer thread: hand the change to the main loop."""
@@ -116,7 +141,7 @@ class Command(BaseCommand):
 
     def _import_ready(self, folders: dict[int, ImportFolder]) -> None:
         for path, folder_id in self.tracker.ready():
-            if folder := folders.get(folder_id):
+            if (folder := folders.get(folder_id)) and self._holds(folder):  # renewed: a long import keeps its lease
                 event = services.import_file(folder, path)
                 if event is not None:
                     logger.info("Import folder %s: %s %s", folder.path, event.relative_path, event.status)
