@@ -60,6 +60,7 @@ def stack_shot(photo: Photo) -> Photo | None:
         .filter(owner_id=photo.owner_id, shot_name=key, status=Photo.Status.READY, format__in=wanted)
         .filter(stack_cover__isnull=True, unstacked=False)
         .exclude(pk=photo.pk)
+        .order_by()  # no ORDER BY, else SQLite walks the date index of every live picture for its order
     )
     partners = sorted(
         (other for other in candidates if _extension(other.original_name) in extensions and _same_moment(photo, other)),
@@ -119,11 +120,11 @@ def whole(photos, photo_ids) -> list:
     other files of their stacks among `photos`: what the owner does to a tile applies to the stack. One query, two
     when a member is chosen without its cover."""
     chosen = list(photo_ids)
-    rows = list(photos.filter(Q(pk__in=chosen) | Q(stack_cover__in=chosen)).values_list("pk", "stack_cover"))
+    rows = list(photos.filter(Q(pk__in=chosen) | Q(stack_cover__in=chosen)).order_by().values_list("pk", "stack_cover"))
     found = {pk for pk, _ in rows}
     covers = {cover for _, cover in rows if cover is not None and cover not in found}
     if covers:
-        rows += photos.filter(Q(pk__in=covers) | Q(stack_cover__in=covers)).values_list("pk", "stack_cover")
+        rows += photos.filter(Q(pk__in=covers) | Q(stack_cover__in=covers)).order_by().values_list("pk", "stack_cover")
     return list(dict.fromkeys(pk for pk, _ in rows))
 
 
