@@ -3,8 +3,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import models
-from django.db.models import F
-from django.db.models.functions import Coalesce, Lower, NullIf
+from django.db.models.functions import Coalesce, NullIf
 from django.urls import reverse
 
 from .access import AlbumQuerySet, OwnedQuerySet, PhotoQuerySet, shown_cover
@@ -193,6 +192,12 @@ class Photo(models.Model):
     stack_cover = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="stack_members"
     )
+    # The base name without extension, NFC-normalised and case-folded (stacks.shot_name), set at upload: the other
+    # file of a shot is found by it through an index, on every database alike (SQLite's LOWER folds ASCII only).
+    shot_name = models.CharField(max_length=255, blank=True, default="", editable=False)
+    # Set on every file of a stack the owner separated: processing one of them again (retry, requeue) must not
+    # stack them again, nor stack it with another file.
+    unstacked = models.BooleanField(default=False)
 
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -231,7 +236,7 @@ class Photo(models.Model):
             ),
             models.Index(fields=["sha256"]),
             # Finding the other file of a shot by name when a picture's metadata is read (stacks.py): case-folded.
-            models.Index(F("owner"), Lower("original_name"), name="photo_owner_name"),
+            models.Index(fields=["owner", "shot_name"], name="photo_owner_shot"),
         ]
 
     def __str__(self):

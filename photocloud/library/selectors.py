@@ -73,11 +73,14 @@ def albums_holding(photo: Photo):
 def with_photo_count(albums):
     """Annotate `photo_count` by a correlated count per album row (an index range each), not a GROUP BY join: with
     100,000 pictures the join sorts them all, while this only counts the albums of the page shown. COUNT(*), not of
-    the uuid key, so that the album index alone answers. Pictures in the Trash are not counted; pictures placed in
-    an album (AlbumPlacement) count there too."""
-    live = Photo.objects.live().filter(album=OuterRef("pk"))
+    the uuid key, so that the album index alone answers (it ends with stack_cover). Pictures in the Trash are not
+    counted; pictures placed in an album (AlbumPlacement) count there too; a stack counts once, as its album page
+    shows it (access.listed)."""
+    live = Photo.objects.live().listed().filter(album=OuterRef("pk"))
     count = live.order_by().values("album").annotate(n=Count("*")).values("n")
-    placed = AlbumPlacement.objects.filter(album=OuterRef("pk"), photo__trashed_at__isnull=True)
+    placed = AlbumPlacement.objects.filter(
+        album=OuterRef("pk"), photo__trashed_at__isnull=True, photo__stack_cover__isnull=True
+    )
     placed = placed.order_by().values("album").annotate(n=Count("*")).values("n")
     return albums.annotate(
         photo_count=Coalesce(Subquery(count, output_field=IntegerField()), 0)

@@ -122,13 +122,36 @@ def update_photo(photo: Photo, *, tags=None, **fields) -> Photo:
     for name, value in fields.items():
         setattr(photo, name, value)
     photo.save()
+    changed = [photo.pk]
+    if moved or "category" in fields or tags is not None:  # what a tile shows: the other files of its stack follow
+        changed += _carry_to_stack(photo, moved, "category" in fields, tags)
     if moved:
         AlbumPlacement.objects.filter(album_id=photo.album_id, photo=photo).delete()  # its home now
         fix_covers([left, photo.album_id])
     if tags is not None:
         set_tags(photo, list(tags))
-    pipeline.pictures_changed([photo.pk], "category" if relabelled else "fields", owner_ids=[photo.owner_id])
+    pipeline.pictures_changed(changed, "category" if relabelled else "fields", owner_ids=[photo.owner_id])
     return photo
+
+
+def _carry_to_stack(photo: Photo, moved: bool, relabelled: bool, tags) -> list:
+    """Give the other files of `photo`'s stack the album home, category and tags just set on it; returns their ids."""
+    stack = stacks.whole(Photo.objects.live().filter(owner_id=photo.owner_id), [photo.pk])
+    others = [pk for pk in stack if pk != photo.pk]
+    if not others:
+        return []
+    rows = Photo.objects.filter(pk__in=others)
+    if moved:
+        left = set(rows.values_list("album_id", flat=True))
+        AlbumPlacement.objects.filter(album_id=photo.album_id, photo_id__in=others).delete()
+        rows.update(album_id=photo.album_id)
+        fix_covers(left)
+    if relabelled:
+        rows.update(category=photo.category)
+    if tags is not None:
+        for other in rows:
+            set_tags(other, list(tags))
+    return others
 
 
 def set_marks(owner, photo_ids, **marks) -> int:
@@ -139,14 +162,16 @@ def set_marks(owner, photo_ids, **marks) -> int:
         raise ValueError(f"Marks are `archived` and `favourite`, not {sorted(unknown)}.")
     now = timezone.now()
     moments = {f"{name}_at": now if value else None for name, value in marks.items()}
-    return Photo.objects.owned_by(owner).filter(pk__in=list(photo_ids)).update(**moments)
+    return _owned_live(owner, photo_ids).update(**moments)
 
 
 def set_category(owner, photos, category: str) -> int:
-    """Give many of the owner's pictures one category of their own (teaching); returns how many changed."""
-    changed = Photo.objects.owned_by(owner).filter(pk__in=[photo.pk for photo in photos]).update(category=category)
+    """Give many of the owner's pictures (and the other files of their stacks) one category of their own (teaching);
+    returns how many changed."""
+    ids = stacks.whole(Photo.objects.owned_by(owner), [photo.pk for photo in photos])
+    changed = Photo.objects.filter(pk__in=ids).update(category=category)
     if changed:
-        pipeline.pictures_changed([photo.pk for photo in photos], "category", owner_ids=[owner.pk])
+        pipeline.pictures_changed(ids, "category", owner_ids=[owner.pk])
     return changed
 
 
@@ -154,7 +179,8 @@ def set_category(owner, photos, category: str) -> int:
 
 
 def _owned_live(owner, photo_ids):
-    return Photo.objects.owned_by(owner).filter(pk__in=list(photo_ids))
+    """The owner's pictures among `photo_ids` with the other files of their stacks (a stack acts as one picture)."""
+    return Photo.objects.filter(pk__in=stacks.whole(Photo.objects.owned_by(owner), photo_ids))
 
 
 def _check_album(owner, album: Album | None) -> None:
@@ -457,6 +483,7 @@ def ingest_upload(
                     album=album,
                     title=provenance.get("title") or display_name(name),
                     original_name=name,
+                    shot_name=stacks.shot_name(name),
                     sha256=sha256,
                     format=info.format,
                     mime_type=info.mime_type,

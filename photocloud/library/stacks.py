@@ -4,15 +4,21 @@ original; the owner can unstack. Trashing the cover trashes the stack, restoring
 
 A stack forms when a picture's metadata has been read (`services.process_photo`, right after the metadata stage), so
 it needs no order: the second file of a shot to be read finds the first. Two files are one shot when they have the
-same owner, the same base name (case-folded: IMG_0042.CR2 and img_0042.jpg), capture times within STACK_SECONDS of
-each other when both have one, and are both outside the Trash and in no other stack.
+same owner, the same base name (`shot_name`: NFC-normalised and case-folded, so IMG_0042.CR2 and img_0042.jpg, and
+ÉTÉ.NEF and été.jpg on SQLite too), capture times within STACK_SECONDS of each other when both have one, and are both
+outside the Trash and in no other stack. A file the owner unstacked (`Photo.unstacked`) never stacks again by itself.
+
+A stack acts as one picture: what the owner does to its tile (album home and placements, category, tags, favourite,
+archive, date, location, rotation, Trash) applies to every file of it (`whole`, used by the services), and a ZIP of
+pictures carries each one's other files the viewer may see (`downloads.zip_stream`).
 """
 
 import os
+import unicodedata
 
 from django.db import transaction
 from django.db.models import Count, IntegerField, OuterRef, Q, Subquery
-from django.db.models.functions import Coalesce, Lower
+from django.db.models.functions import Coalesce
 
 from .imaging import RAW_FORMATS
 from .models import Photo
@@ -24,8 +30,14 @@ COVER_EXTENSIONS = ("jpg", "jpeg", "jpe", "heic", "heif", "hif")
 STACK_SECONDS = 2
 
 
-def _stem(name: str) -> str:
-    return os.path.splitext(name)[0].lower()
+def shot_name(name: str) -> str:
+    """The key two files of one shot share (Photo.shot_name): the name without its extension, NFC-normalised (a Mac
+    sends names decomposed) and case-folded in Python, so that every database compares it alike."""
+    return unicodedata.normalize("NFC", os.path.splitext(name or "")[0]).casefold()[:255]
+
+
+def _extension(name: str) -> str:
+    return os.path.splitext(name or "")[1][1:].casefold()
 
 
 def stack_shot(photo: Photo) -> Photo | None:
@@ -38,18 +50,20 @@ def stack_shot(photo: Photo) -> Photo | None:
         wanted, extensions = RAW_FORMATS, RAW_EXTENSIONS
     else:
         return None
-    stem = _stem(photo.original_name)
-    if not stem or photo.trashed_at is not None or photo.stack_cover_id is not None:
+    key = photo.shot_name
+    if not key or photo.unstacked or photo.trashed_at is not None or photo.stack_cover_id is not None:
+        return None
+    if _extension(photo.original_name) not in (RAW_EXTENSIONS if wanted is COVER_FORMATS else COVER_EXTENSIONS):
         return None
     candidates = (
         Photo.objects.live()
-        .filter(owner_id=photo.owner_id, status=Photo.Status.READY, format__in=wanted, stack_cover__isnull=True)
+        .filter(owner_id=photo.owner_id, shot_name=key, status=Photo.Status.READY, format__in=wanted)
+        .filter(stack_cover__isnull=True, unstacked=False)
         .exclude(pk=photo.pk)
-        .annotate(folded_name=Lower("original_name"))
-        .filter(folded_name__in=[f"{stem}.{extension}" for extension in extensions])
+        .order_by()  # no ORDER BY, else SQLite walks the date index of every live picture for its order
     )
     partners = sorted(
-        (other for other in candidates if _same_moment(photo, other)),
+        (other for other in candidates if _extension(other.original_name) in extensions and _same_moment(photo, other)),
         key=lambda other: (_apart(photo, other), other.created_at, str(other.pk)),
     )
     for partner in partners:
@@ -66,7 +80,9 @@ def _stack(cover: Photo, raw: Photo) -> bool:
         rows = {
             row.pk: row for row in Photo.objects.select_for_update().filter(pk__in=[cover.pk, raw.pk]).order_by("pk")
         }
-        free = len(rows) == 2 and all(row.trashed_at is None and row.stack_cover_id is None for row in rows.values())
+        free = len(rows) == 2 and all(
+            row.trashed_at is None and row.stack_cover_id is None and not row.unstacked for row in rows.values()
+        )
         if not free or Photo.objects.filter(stack_cover=cover.pk).exists():
             return False
         Photo.objects.filter(pk=raw.pk).update(stack_cover=cover.pk)
@@ -86,15 +102,30 @@ def _same_moment(photo: Photo, other: Photo) -> bool:
 
 def unstack(owner, photo_id) -> list:
     """Separate the stack holding the owner's picture (its cover or a member): each member becomes a picture of its
-    own again, listed beside the cover. Returns the ids of the pictures set apart (none when it was no stack)."""
+    own again, listed beside the cover. Every file of it is marked `unstacked`, so that processing one again does not
+    undo the owner's choice. Returns the ids of the pictures set apart (none when it was no stack)."""
     photo = Photo.objects.owned_by(owner).filter(pk=photo_id).first()
     if photo is None:
         return []
     cover = photo.stack_cover_id or photo.pk
-    members = Photo.objects.filter(owner=owner, stack_cover=cover)
-    ids = list(members.values_list("pk", flat=True))
-    members.update(stack_cover=None)
+    with transaction.atomic():
+        ids = list(Photo.objects.filter(owner=owner, stack_cover=cover).values_list("pk", flat=True))
+        if ids:
+            Photo.objects.filter(pk__in=[cover, *ids]).update(stack_cover=None, unstacked=True)
     return ids
+
+
+def whole(photos, photo_ids) -> list:
+    """The ids of the chosen pictures among `photos` (already narrowed by access.py, e.g. `owned_by`) and of the
+    other files of their stacks among `photos`: what the owner does to a tile applies to the stack. One query, two
+    when a member is chosen without its cover."""
+    chosen = list(photo_ids)
+    rows = list(photos.filter(Q(pk__in=chosen) | Q(stack_cover__in=chosen)).order_by().values_list("pk", "stack_cover"))
+    found = {pk for pk, _ in rows}
+    covers = {cover for _, cover in rows if cover is not None and cover not in found}
+    if covers:
+        rows += photos.filter(Q(pk__in=covers) | Q(stack_cover__in=covers)).order_by().values_list("pk", "stack_cover")
+    return list(dict.fromkeys(pk for pk, _ in rows))
 
 
 def members_shown(viewer, photo: Photo) -> list[Photo]:
