@@ -16,6 +16,7 @@ from django.test import Client
 
 from photocloud.library import selectors, services, stacks
 from photocloud.library.models import Album, AlbumPlacement, Photo
+from photocloud.library.tests.test_stacks import _send
 from tests import images
 
 TAKEN = datetime(2024, 5, 17, 14, 30, 5)
@@ -31,15 +32,6 @@ def album(alice):
 @pytest.fixture
 def other(alice):
     return services.create_album(alice, title="Picks", category="portrait", access="public")
-
-
-def _send(api, upload, album, *files):
-    ids = []
-    for name, data in files:
-        response = upload(api, [(name, data)], album=album)
-        assert response.status_code == 201, response.json()
-        ids.append(response.json()["results"][0]["photo"]["id"])
-    return [Photo.objects.get(pk=pk) for pk in ids]
 
 
 @pytest.fixture
