@@ -16,6 +16,9 @@ from urllib.parse import quote_plus
 
 import httpx
 from django.conf import settings
+from django.core.files import File
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
 from django.db import IntegrityError
 from django.utils import timezone
 
@@ -335,9 +338,8 @@ class CrawlRun:
         if sha256 in self.known_hashes:
             return False
         self.known_hashes.add(sha256)
-        folder = self.crawl.files_dir
-        folder.mkdir(parents=True, exist_ok=True)
-        fd, temporary = tempfile.mkstemp(dir=folder, prefix="download-")
+        # Checked in this machine's upload temporary folder (swept of what a killed worker leaves), then stored.
+        fd, temporary = tempfile.mkstemp(dir=settings.FILE_UPLOAD_TEMP_DIR, prefix="crawl-")
         try:
             with os.fdopen(fd, "wb") as handle:
                 handle.write(data)
@@ -362,8 +364,8 @@ class CrawlRun:
             candidate = twin or Candidate(crawl=self.crawl)
             if twin is not None:
                 self.note(f"Kept {image_url} instead of {twin.image_url}: the same picture, larger.")
-                twin.original_path.unlink(missing_ok=True)
-                twin.thumbnail_path.unlink(missing_ok=True)
+                default_storage.delete(twin.original_name)
+                default_storage.delete(twin.thumbnail_name)
                 keyword = max(keyword, twin.keyword_score)
             candidate.image_url, candidate.page_url = image_url[:2000], page_url[:2000]
             candidate.page_title = page_title
@@ -374,9 +376,9 @@ class CrawlRun:
             candidate.similarity, candidate.keyword_score = similarity, keyword
             candidate.score = ranking.combined_score(similarity, keyword, bool(self.keywords))
             candidate.retrieved_at = timezone.now()
-            candidate.thumbnail_path.write_bytes(thumbnail)
-            os.replace(temporary, candidate.original_path)
-            temporary = None
+            default_storage.save(candidate.thumbnail_name, ContentFile(thumbnail))
+            with open(temporary, "rb") as handle:
+                default_storage.save(candidate.original_name, File(handle))
             candidate.save()
             self.pictures[candidate.pk] = (picture, (info.width, info.height))
             return twin is None

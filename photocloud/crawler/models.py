@@ -1,5 +1,4 @@
 import uuid
-from pathlib import Path
 
 from django.conf import settings
 from django.db import models
@@ -8,6 +7,7 @@ from django.urls import reverse
 from photocloud.library.models import Photo
 
 MAX_ID = 2**63 - 1  # the largest primary key a database takes: a larger one is bad input, not a server error
+FILES_ROOT = "crawler"  # the default storage's folder of downloaded candidates, one subfolder per crawl
 
 
 class CrawlSource(models.Model):
@@ -95,9 +95,10 @@ class Crawl(models.Model):
         return "Web crawl"
 
     @property
-    def files_dir(self) -> Path:
-        """Downloaded candidates wait here until they are saved or the crawl is deleted."""
-        return Path(settings.DATA_DIR) / "crawler" / str(self.pk)
+    def files_prefix(self) -> str:
+        """Downloaded candidates wait in this folder of the default storage (shared by every machine, an S3 bucket
+        too) until they are saved or the crawl is deleted."""
+        return f"{FILES_ROOT}/{self.pk}"
 
 
 class Candidate(models.Model):
@@ -135,12 +136,13 @@ class Candidate(models.Model):
         return extension_of(self.format)
 
     @property
-    def original_path(self) -> Path:
-        return self.crawl.files_dir / f"{self.sha256}.{self.extension}"
+    def original_name(self) -> str:
+        """The downloaded bytes, in the default storage."""
+        return f"{self.crawl.files_prefix}/{self.sha256}.{self.extension}"
 
     @property
-    def thumbnail_path(self) -> Path:
-        return self.crawl.files_dir / f"{self.sha256}.s.jpg"
+    def thumbnail_name(self) -> str:
+        return f"{self.crawl.files_prefix}/{self.sha256}.s.jpg"
 
     @property
     def title(self) -> str:

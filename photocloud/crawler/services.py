@@ -7,23 +7,24 @@ import logging
 import shutil
 import uuid
 from datetime import timedelta
-from pathlib import Path
 
 from django.conf import settings
 from django.core.files import File
+from django.core.files.storage import default_storage
 from django.db import transaction
 from django.db.models import F, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from photocloud.library import services as library
-from photocloud.library import trash
+from photocloud.library import stored_files, trash
 from photocloud.library.models import Album, Photo
+from photocloud.library.storage import local_copy
 
 from . import selectors
 from .engine import CrawlRun, all_seeds
 from .fetch import Refused, check_url, parse_networks
-from .models import Candidate, Crawl
+from .models import FILES_ROOT, Candidate, Crawl
 
 logger = logging.getLogger(__name__)
 
@@ -154,11 +155,22 @@ def delete_crawl(crawl: Crawl) -> None:
     """Delete the crawl's images (saved pictures stay in the library) and hide it. Its row stays, with what it used,
     until the daily budget no longer counts it (`forget_deleted_crawls`)."""
     cancel_crawl(crawl)
-    folder = crawl.files_dir
+    prefix = crawl.files_prefix
     with transaction.atomic():
         Crawl.objects.filter(pk=crawl.pk).update(deleted_at=timezone.now())
         crawl.candidates.all().delete()
-    transaction.on_commit(lambda: shutil.rmtree(folder, ignore_errors=True))
+    transaction.on_commit(lambda: _remove_files(prefix))
+
+
+def _remove_files(prefix: str) -> None:
+    """Every file in a crawl's folder of the default storage: the folder itself when local, each object in S3."""
+    try:
+        folder = default_storage.path(prefix)
+    except NotImplementedError:
+        for item in list(stored_files.list_files(prefix)):
+            default_storage.delete(item.name)
+    else:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def forget_deleted_crawls() -> int:
@@ -175,7 +187,7 @@ def save_candidates(owner, crawl: Crawl, candidates, album: Album) -> list[libra
     for candidate in candidates:
         if candidate.crawl_id != crawl.pk:
             raise PermissionError("That image is not from this crawl.")
-        path = candidate.original_path
+        stored = candidate.original_name
         name = f"{candidate.title or 'web-image'}.{candidate.extension}"
         if candidate.saved_photo_id:
             trashed = candidate.saved_photo.trashed_at is not None  # saving it again brings it back
@@ -186,29 +198,30 @@ def save_candidates(owner, crawl: Crawl, candidates, album: Album) -> list[libra
                 library.UploadResult(name, "duplicate", photo=candidate.saved_photo, reason=reason, http_status=200)
             )
             continue
-        if not path.exists():
+        try:
+            with local_copy(stored) as path, open(path, "rb") as handle:
+                result = library.ingest_upload(
+                    owner,
+                    album,
+                    File(handle, name=name),
+                    provenance={
+                        "source_url": candidate.image_url,
+                        "source_page_url": candidate.page_url,
+                        "retrieved_at": candidate.retrieved_at,
+                        "title": candidate.title,
+                    },
+                )
+        except FileNotFoundError:
             results.append(
                 library.UploadResult(
                     name, "rejected", reason="The downloaded file is gone.", code="gone", http_status=410
                 )
             )
             continue
-        with open(path, "rb") as handle:
-            result = library.ingest_upload(
-                owner,
-                album,
-                File(handle, name=name),
-                provenance={
-                    "source_url": candidate.image_url,
-                    "source_page_url": candidate.page_url,
-                    "retrieved_at": candidate.retrieved_at,
-                    "title": candidate.title,
-                },
-            )
         if result.photo is not None:
             Candidate.objects.filter(pk=candidate.pk).update(saved_photo=result.photo)
             candidate.saved_photo = result.photo
-            path.unlink(missing_ok=True)  # the library has it now; the thumbnail stays for the results grid
+            default_storage.delete(stored)  # the library has it now; the thumbnail stays for the results grid
         results.append(result)
     return results
 
@@ -249,15 +262,15 @@ def recover_stalled() -> tuple[int, int]:
 def remove_orphan_files() -> int:
     """Folders of downloaded images whose crawl no longer exists or was deleted (its owner was deleted, or its worker
     wrote on after the delete). Returns how many."""
-    root = Path(settings.DATA_DIR) / "crawler"
-    if not root.is_dir():
+    try:
+        folders, _ = default_storage.listdir(FILES_ROOT)
+    except FileNotFoundError:
         return 0
-    names = {path.name: path for path in root.iterdir() if path.is_dir()}
-    kept = Crawl.objects.filter(pk__in=[name for name in names if _is_uuid(name)], deleted_at__isnull=True)
+    kept = Crawl.objects.filter(pk__in=[name for name in folders if _is_uuid(name)], deleted_at__isnull=True)
     ids = {str(pk) for pk in kept.values_list("pk", flat=True)}
-    orphans = [path for name, path in names.items() if name not in ids]
-    for path in orphans:
-        shutil.rmtree(path, ignore_errors=True)
+    orphans = [name for name in folders if name not in ids]
+    for name in orphans:
+        _remove_files(f"{FILES_ROOT}/{name}")
     return len(orphans)
 
 

@@ -3,6 +3,7 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
+from django.core.files.storage import default_storage
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -89,7 +90,8 @@ def candidate_image(request, pk, candidate):
     crawl = _crawl(request, pk)
     found = get_object_or_404(crawl.candidates, pk=candidate)
     try:
-        handle = open(found.thumbnail_path, "rb")  # noqa: SIM115 - FileResponse closes it
+        # Through Django from whichever storage holds it (an S3 bucket too), like the library's photo_file.
+        handle = default_storage.open(found.thumbnail_name, "rb")
     except FileNotFoundError:
         raise Http404("The image is gone.") from None
     response = FileResponse(handle, content_type="image/jpeg")

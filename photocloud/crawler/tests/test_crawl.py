@@ -5,12 +5,14 @@ import time
 from datetime import timedelta
 
 import pytest
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
 from django.db import connection
 from django.utils import timezone
 
 from photocloud.crawler import selectors, services
 from photocloud.crawler.apps import CrawlerConfig
-from photocloud.crawler.models import Candidate, Crawl, CrawlSource
+from photocloud.crawler.models import FILES_ROOT, Candidate, Crawl, CrawlSource
 from photocloud.library import services as library
 from photocloud.library.models import Photo
 
@@ -24,6 +26,18 @@ def crawl(owner, **options) -> Crawl:
     created = services.start_crawl(owner, **options)
     services.run_crawl(created.pk)  # a no-op when the task already ran it
     return Crawl.objects.get(pk=created.pk)
+
+
+def stored(name: str) -> bool:
+    return default_storage.exists(name)
+
+
+def folders() -> list[str]:
+    """The crawls with a folder of downloaded files in the default storage."""
+    try:
+        return default_storage.listdir(FILES_ROOT)[0]
+    except FileNotFoundError:
+        return []
 
 
 def names(crawl_: Crawl) -> list[str]:
@@ -54,7 +68,7 @@ def test_crawl_collects_validated_images_and_obeys_robots(alice, site):
         "Chelsea the cat",
         "Cats",
     )
-    assert cat.original_path.exists() and cat.thumbnail_path.exists()
+    assert stored(cat.original_name) and stored(cat.thumbnail_name)
     assert (cat.width, cat.height) == (451 - 17, 300 - 13)
     # Keyword ranking only (vision is off in these tests): the cat images come first.
     assert not done.ranked_by_similarity and cat.similarity is None
@@ -66,7 +80,8 @@ def test_the_same_picture_at_two_sizes_is_kept_once_at_the_larger(alice, site):
     [rocket] = done.candidates.all()
     assert rocket.image_url.endswith("/img/rocket-full.jpg") and (rocket.width, rocket.height) == (640, 427)
     assert rocket.alt == "Launch pad" and rocket.keyword_score == 1.0  # the thumbnail's words ("A rocket") count
-    assert rocket.original_path.exists() and len(list(done.files_dir.iterdir())) == 2  # the picture, its thumbnail
+    files = default_storage.listdir(done.files_prefix)[1]
+    assert stored(rocket.original_name) and len(files) == 2  # the picture, its thumbnail
     assert done.images_kept == 1 and done.images_found == 2
     assert any("the same picture, larger" in note for note in done.notes)
 
@@ -131,7 +146,7 @@ def test_deleting_a_crawl_does_not_give_the_budget_back(alice, site, settings, d
     assert first.pages_fetched == 3 and first.images_kept > 0
     with django_capture_on_commit_callbacks(execute=True):
         services.delete_crawl(first)
-    assert not first.files_dir.exists() and not Candidate.objects.filter(crawl=first).exists()
+    assert str(first.pk) not in folders() and not Candidate.objects.filter(crawl=first).exists()
     with pytest.raises(services.CrawlRefused, match="today's crawling budget"):
         services.start_crawl(alice, keywords="cat", start_pages=[f"{site.url}/"])
     # Once the daily window has passed, the deleted crawl's row goes too.
@@ -343,23 +358,22 @@ def test_save_into_an_album_records_provenance(alice, bob, site, django_capture_
         cat.retrieved_at,
     )
     assert photo.album == album and photo.owner == alice and photo.status == "ready" and photo.title == "A tabby cat"
-    assert not cat.original_path.exists() and cat.thumbnail_path.exists()
+    assert not stored(cat.original_name) and stored(cat.thumbnail_name)
     assert Candidate.objects.get(pk=cat.pk).saved_photo == photo
     [again] = services.save_candidates(alice, done, [Candidate.objects.get(pk=cat.pk)], album)
     assert again.status == "duplicate"
     with pytest.raises(PermissionError):
         services.save_candidates(bob, done, [cat], library.create_album(bob, title="B", category="x", access="private"))
-    folder = done.files_dir
     with django_capture_on_commit_callbacks(execute=True):
         services.delete_crawl(done)
-    assert not folder.exists() and not selectors.crawls_of(alice).filter(pk=done.pk).exists()
+    assert not stored(cat.thumbnail_name) and str(done.pk) not in folders()
+    assert not selectors.crawls_of(alice).filter(pk=done.pk).exists()
     assert not Candidate.objects.filter(crawl=done).exists() and Photo.objects.filter(pk=photo.pk).exists()
 
 
 def test_files_of_crawls_that_are_gone_are_removed(alice, site, settings):
     kept = crawl(alice, keywords="cat", start_pages=[f"{site.url}/cats.html"], max_depth=0)
-    orphan = settings.DATA_DIR / "crawler" / "0b5e2d1c-1111-4aaa-8bbb-123456789abc"
-    orphan.mkdir(parents=True)
-    (orphan / "x.jpg").write_bytes(b"x")
+    orphan = "0b5e2d1c-1111-4aaa-8bbb-123456789abc"
+    default_storage.save(f"{FILES_ROOT}/{orphan}/x.jpg", ContentFile(b"x"))
     assert services.remove_orphan_files() >= 1
-    assert not orphan.exists() and kept.files_dir.exists()
+    assert orphan not in folders() and str(kept.pk) in folders() and default_storage.listdir(kept.files_prefix)[1]
