@@ -84,7 +84,7 @@ def committed():
     return evaluation.load()
 
 
-@pytest.mark.timeout(900)  # 28 heads trained one after another: about a minute idle, several on a loaded machine
+@pytest.mark.timeout(900)  # 28 heads trained one after another: over 300 s on a loaded machine
 def test_leave_one_source_out_on_the_committed_set(committed):
     """The figures reported in data/DATA.md, recomputed from the committed features (no CNN), a little under them."""
     result = evaluation.figures(
