@@ -63,8 +63,14 @@ class PhotoQuerySet(TrashableQuerySet):
         """Live pictures whose home album, or an album they are placed in, `user` may see; all of the owner's own."""
         from .models import Album, AlbumPlacement
 
-        placed = AlbumPlacement.objects.filter(photo=OuterRef("pk"), album__in=Album.objects.visible_to(user))
-        return self.live().filter(_visibility(user, "album__", owner="owner") | Q(Exists(placed)))
+        # Albums as lists the database builds once, not a join and a correlated look-up per picture: the count of a
+        # paginated list then reads 100,000 pictures in 70 ms instead of 420 ms on SQLite (bench/pages.py).
+        placed = AlbumPlacement.objects.filter(album__in=Album.objects.visible_to(user)).values("photo")
+        seen = Q(album__in=Album.objects.filter(access=PUBLIC).values("pk"))  # as _visibility(user, "album__")
+        if user is not None and user.is_authenticated:
+            shared = Album.objects.filter(access=FOLLOWERS).values("pk")
+            seen |= Q(owner=user) | Q(album__in=shared) & Q(_follows(user, "owner"))
+        return self.live().filter(seen | Q(pk__in=placed))
 
     def listed(self):
         """What a listing shows (grids, counts, search results, date albums): a stack once, by its cover. Its other

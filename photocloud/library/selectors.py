@@ -282,9 +282,16 @@ def themes(user) -> list[dict]:
     suggested = _confidently_seen(mine.filter(without_category()))
     counts.update(dict(suggested.values_list("analysis__category").annotate(n=Count("*"))))
     return [
-        {"theme": theme, "count": count, "cover": theme_photos(user, theme).first()}
+        {"theme": theme, "count": count, "cover": _first(theme_photos(user, theme))}
         for theme, count in sorted(counts.items(), key=lambda item: (-item[1], item[0]))
     ]
+
+
+def _first(photos):
+    """The first of these pictures, its key found first (an index walk) and then its row with the joins: asked at
+    once, SQLite sorts the whole theme to find it (190 ms per theme at 100,000 pictures)."""
+    pk = photos.values_list("pk", flat=True).first()
+    return None if pk is None else photos.filter(pk=pk).first()
 
 
 def trash_photos(owner):
@@ -300,8 +307,8 @@ def trash_albums(owner):
 def theme_photos(user, theme: str):
     """The user's pictures in a theme: their effective category (own, else album's), or the system's confident one
     when they have no effective category."""
-    seen = _confidently_seen(Photo.objects.filter(analysis__category=theme)).values("pk")
-    return library_photos(user).filter(in_category(theme) | without_category() & Q(pk__in=seen))
+    seen = _confidently_seen(Photo.objects.filter(pk=OuterRef("pk"), analysis__category=theme))
+    return library_photos(user).filter(in_category(theme) | without_category() & Exists(seen))
 
 
 def _confidently_seen(photos):
