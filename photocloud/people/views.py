@@ -12,6 +12,9 @@ from . import selectors, services
 from .forms import FaceMoveForm, MergeForm, PersonForm
 from .models import Person
 
+# The People page counts the pictures the backfill has left up to this many ("more than 1000" beyond).
+FACES_COUNTED = 1000
+
 
 def _person_or_404(request, pk) -> Person:
     person = selectors.person_of(request.user, pk)
@@ -33,7 +36,8 @@ def people(request):
             "people": shown,
             "hidden": hidden,
             "hidden_count": selectors.people_of(request.user, hidden=True).count() if not hidden else 0,
-            "faces_to_find": selectors.faces_to_find(request.user.pk),
+            "faces_to_find": selectors.faces_to_find(request.user.pk, at_most=FACES_COUNTED),
+            "faces_counted": FACES_COUNTED,
         },
     )
 

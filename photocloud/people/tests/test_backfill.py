@@ -28,6 +28,8 @@ def test_faces_of_pictures_analysed_before_people_are_found_by_themselves(alice,
     Face.objects.all().delete()
     PhotoAnalysis.objects.filter(photo__in=[photos["obama-1"], photos["biden"]]).update(face_identities=None)
     assert selectors.faces_to_find(alice.pk) == 4 and selectors.faces_to_find(bob.pk) == 0
+    assert selectors.faces_to_find(alice.pk, at_most=2) == 3  # counting stopped: "more than 2"
+    assert selectors.faces_to_find(alice.pk, at_most=4) == 4
 
     client.force_login(alice)
     page = client.get("/people/").content.decode()
