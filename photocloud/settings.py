@@ -27,7 +27,7 @@ def env_list(name: str, default: str) -> list[str]:
     return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
 
 
-DATA_DIR = Path(os.environ.get("PHOTOCLOUD_DATA_DIR", BASE_DIR / "data")).resolve()
+DATA_DIR = Path(os.environ.get("PHOTOCLOUD_DATA_DIR") or BASE_DIR / "data").resolve()  # empty: the default
 DATA_DIR.mkdir(parents=True, exist_ok=True)
 
 
