@@ -106,6 +106,24 @@ def quality(extra: Path | None) -> None:
     )
 
 
+def _picture(owner, album, key: str, taken):
+    """An unsaved ready picture row (no file: the bench times faces, not pictures)."""
+    from photocloud.library.models import Photo
+
+    return Photo(
+        owner=owner,
+        album=album,
+        sha256=hashlib.sha256(key.encode()).hexdigest(),
+        format="JPEG",
+        mime_type="image/jpeg",
+        file_size=1,
+        width=1200,
+        height=800,
+        status=Photo.Status.READY,
+        sort_date=taken,
+    )
+
+
 def fill(owner, size: int, rng) -> np.ndarray:
     """`size` faces in the database: size/50 people with 45 faces each, the rest strangers. Returns the people's
     directions (for new faces)."""
@@ -121,21 +139,7 @@ def fill(owner, size: int, rng) -> np.ndarray:
     for first in range(0, size, 5000):
         count = min(5000, size - first)
         photos = Photo.objects.bulk_create(
-            [
-                Photo(
-                    owner=owner,
-                    album=album,
-                    sha256=hashlib.sha256(f"{size}-{first + n}".encode()).hexdigest(),
-                    format="JPEG",
-                    mime_type="image/jpeg",
-                    file_size=1,
-                    width=1200,
-                    height=800,
-                    status=Photo.Status.READY,
-                    sort_date=start + timedelta(minutes=first + n),
-                )
-                for n in range(count)
-            ]
+            [_picture(owner, album, f"{size}-{first + n}", start + timedelta(minutes=first + n)) for n in range(count)]
         )
         vectors = []
         for n in range(count):
@@ -168,7 +172,6 @@ def fill(owner, size: int, rng) -> np.ndarray:
 def timing(sizes: list[int]) -> None:
     from photocloud.accounts.models import User
     from photocloud.library import services as library
-    from photocloud.library.models import Photo
     from photocloud.people import services
     from photocloud.people.models import Face, Person, encode_embedding
 
@@ -184,18 +187,8 @@ def timing(sizes: list[int]) -> None:
         album = library.create_album(owner, title="new", category="people", access="private")
         times, cpu_times = [], []
         for n in range(20):
-            photo = Photo.objects.create(
-                owner=owner,
-                album=album,
-                sha256=hashlib.sha256(f"new-{size}-{n}".encode()).hexdigest(),
-                format="JPEG",
-                mime_type="image/jpeg",
-                file_size=1,
-                width=1200,
-                height=800,
-                status=Photo.Status.READY,
-                sort_date=datetime(2025, 1, 1, tzinfo=UTC) + timedelta(minutes=n),
-            )
+            photo = _picture(owner, album, f"new-{size}-{n}", datetime(2025, 1, 1, tzinfo=UTC) + timedelta(minutes=n))
+            photo.save()
             vector = directions[n] + rng.normal(size=128) * 0.07
             face = Face.objects.create(
                 owner=owner,
