@@ -17,13 +17,14 @@ class PeopleConfig(AppConfig):
         from .services import faces_to_find
         from .tasks import find_faces
 
-        if not settings.PHOTOCLOUD["VISION"] or not (count := faces_to_find()):
+        # Counted up to 1,000 only: a full count reads the whole library, and this runs every few minutes.
+        if not settings.PHOTOCLOUD["VISION"] or not (count := faces_to_find(at_most=1000)):
             return None
         pending = (TaskResultStatus.READY, TaskResultStatus.RUNNING)
         if DBTaskResult.objects.filter(task_path=find_faces.module_path, status__in=pending).exists():
             return None
         find_faces.enqueue()
-        return f"Queued finding faces in {count} picture(s) analysed before People."
+        return f"Queued finding faces in {'over 1000' if count > 1000 else count} picture(s) analysed before People."
 
     def ready(self):
         from django.conf import settings
