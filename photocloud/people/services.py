@@ -19,7 +19,7 @@ from photocloud.vision.models import PhotoAnalysis
 
 from . import clustering
 from .models import Face, FaceGrouping, Person, decode_embeddings, encode_embedding
-from .selectors import analyses_without_faces, faces_to_find, pictures_without_identities
+from .selectors import analyses_without_faces, pictures_without_identities
 
 logger = logging.getLogger(__name__)
 
@@ -262,11 +262,12 @@ def _offer_waiting(owner_id, person_ids: list, centroids: np.ndarray) -> None:
 def find_faces_batch(analyse: int = 16, sync: int = 500) -> bool:
     """One batch of the backfill (people.tasks.find_faces): up to `analyse` pictures analysed before face identities
     existed are analysed again (their people stage follows, as for any analysis), and up to `sync` analysed
-    pictures get their Face rows and join people. Returns whether more remain and this batch made progress, i.e.
-    whether the task should queue itself again."""
+    pictures get their Face rows and join people. Returns whether the task should queue itself again: more remain
+    and this batch made progress (some picture it handled left the backlog; one that stays, a picture whose faces
+    give no Face row, must not make the task loop). Only the handled pictures and two EXISTS are read: counting the
+    backlog reads the whole library."""
     from photocloud.vision import services as vision
 
-    before = faces_to_find()
     stale = list(pictures_without_identities().order_by("created_at", "pk").values_list("pk", flat=True)[:analyse])
     if stale:
         try:
@@ -279,13 +280,16 @@ def find_faces_batch(analyse: int = 16, sync: int = 500) -> bool:
                     logger.exception("Backfill of faces: picture %s cannot be analysed; it keeps no faces", photo_id)
                     PhotoAnalysis.objects.filter(photo_id=photo_id).update(faces=[], face_identities=b"")
     added: dict[int, list[Face]] = {}
-    for analysis in analyses_without_faces().select_related("photo").order_by("photo_id")[:sync]:
+    synced = list(analyses_without_faces().select_related("photo").order_by("photo_id")[:sync])
+    for analysis in synced:
         if made := _sync_faces(analysis):
             added.setdefault(analysis.photo.owner_id, []).extend(made)
     for owner_id, faces in added.items():
         place(owner_id, faces)
-    left = faces_to_find()
-    return 0 < left < before
+    still_stale = pictures_without_identities().filter(pk__in=stale).count()
+    still_unsynced = analyses_without_faces().filter(pk__in=[analysis.pk for analysis in synced]).count()
+    progress = still_stale < len(stale) or still_unsynced < len(synced)
+    return progress and (pictures_without_identities().exists() or analyses_without_faces().exists())
 
 
 def backfill(progress=None) -> int:

@@ -99,3 +99,25 @@ def test_a_picture_that_cannot_be_analysed_again_does_not_stall_the_backfill(ali
     analysis = PhotoAnalysis.objects.get(photo=photo)
     assert analysis.faces == [] and bytes(analysis.face_identities) == b""
     assert not Face.objects.exists()
+
+
+def test_a_picture_whose_faces_give_no_face_row_does_not_make_the_backfill_loop(alice, settings):
+    """Boxes without identities (an analysis written half by an old version) give no Face row, so the picture stays
+    in the backlog: the batch reports no progress and the task stops queuing itself, while a picture it can handle
+    in the same batch still counts as progress."""
+    from photocloud.people import services
+    from tests import factories
+
+    settings.PHOTOCLOUD = {**settings.PHOTOCLOUD, "VISION": True}
+    stuck = factories.photo(factories.album(alice), analysis={"faces": [[10, 10, 50, 60, 0.9]]})
+    PhotoAnalysis.objects.filter(photo=stuck).update(face_identities=b"")
+    assert selectors.faces_to_find(alice.pk) == 1
+    assert services.find_faces_batch() is False
+    assert selectors.faces_to_find(alice.pk) == 1
+
+    gone = factories.photo(factories.album(alice), analysis={"faces": [[10, 10, 50, 60, 0.9]]})  # no file stored
+    PhotoAnalysis.objects.filter(photo=gone).update(face_identities=None)
+    assert selectors.faces_to_find(alice.pk) == 2
+    assert services.find_faces_batch() is True  # progress (gone left the backlog) and a picture remains: again
+    assert selectors.faces_to_find(alice.pk) == 1
+    assert services.find_faces_batch() is False  # only the stuck picture: no progress, the chain ends
