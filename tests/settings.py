@@ -41,3 +41,6 @@ if DATABASES["default"]["ENGINE"].endswith("sqlite3"):  # noqa: F405
     # A file, as in production (WAL, IMMEDIATE transactions): an in-memory database shared between threads answers
     # "database table is locked" instead of waiting, so tests of concurrent writers could not run on it.
     DATABASES["default"]["TEST"] = {"NAME": str(DATA_DIR / "test-db.sqlite3")}  # noqa: F405
+elif DATABASES["default"]["ENGINE"].endswith("postgresql"):  # noqa: F405
+    # Emptied with DELETE after each committing test, not TRUNCATE (seconds a test; tests/postgresql_flush).
+    DATABASES["default"]["ENGINE"] = "tests.postgresql_flush"  # noqa: F405
