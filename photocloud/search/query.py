@@ -62,6 +62,7 @@ def _fold_accents(text: str) -> str:
 
 EVERYWHERE = {"spelling", "people", "any word", "translation"}
 TRANSLATIONS = 3  # of each word typed, at most
+TRANSLATED_QUERIES = 6  # alternatives in the other language, at most (each is one more group of index ranges)
 
 
 @dataclass(frozen=True)
@@ -156,7 +157,7 @@ def _translated(text: str) -> list[str]:
     for position, word in enumerate(typed):
         others = typed[:position] + typed[position + 1 :]
         found += [" ".join([*others, other]) for other in names.translations(word)[:TRANSLATIONS]]
-    return list(dict.fromkeys(found))
+    return list(dict.fromkeys(found))[:TRANSLATED_QUERIES]
 
 
 _words_cache: tuple[tuple, frozenset] = ((), frozenset())
