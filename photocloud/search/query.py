@@ -148,15 +148,20 @@ def parse(text: str, *, expand: bool = True, visible: LabelCheck = _any_label) -
 
 
 def _translated(text: str) -> list[str]:
-    """The query with one of the words typed in the other language (names.translations): "发票 invoice" also as
-    "invoice invoice" and "发票 发票", so an invoice in either language answers; a whole phrase the glossary holds
-    ("boarding pass") as its translation. A Chinese run of characters is translated whole, as typed."""
+    """The query with one of the words typed in the other language (names.translations), when that leaves it in one
+    language: "发票 invoice" also as "invoice invoice" and "发票 发票", so an invoice in either language answers; a
+    whole phrase the glossary holds ("boarding pass") as its translation. A Chinese run of characters is translated
+    whole, as typed."""
     typed = list(dict.fromkeys(TOKEN.findall(_fold_accents(text.lower()))))[:MAX_TOKENS]
     whole = names.translations(" ".join(typed)) if len(typed) > 1 else []
     found = whole[:TRANSLATIONS]
     for position, word in enumerate(typed):
         others = typed[:position] + typed[position + 1 :]
-        found += [" ".join([*others, other]) for other in names.translations(word)[:TRANSLATIONS]]
+        for other in names.translations(word)[:TRANSLATIONS]:
+            # Only in one language: "sunset 海滩" for "beach sunset" would hardly find anything, at the cost of
+            # reading both words' index ranges once more.
+            if all(cjk.has_cjk(kept) == cjk.has_cjk(other) for kept in others):
+                found.append(" ".join([*others, other]))
     return list(dict.fromkeys(found))[:TRANSLATED_QUERIES]
 
 
