@@ -34,8 +34,9 @@ def photo(
     album, title="", tags=(), description="", category="", taken=None, analysis=None, features=None, **fields
 ) -> Photo:
     """A ready picture, taken in 2024 one second after the one made before unless `taken` says otherwise.
-    `analysis` = dict(category=…, labels=[name or [name, score], …], text=…, faces=[…], features=vector) adds what
-    vision saw; `features` alone adds an analysis with only those."""
+    `analysis` = dict(category=…, confidence=…, labels=[name or [name, score], …], text=…, faces=[…],
+    features=vector) adds what vision saw (confidence 0.9 unless given); `features` alone adds an analysis with only
+    those."""
     n = next(_serial)
     row = Photo.objects.create(
         owner=album.owner,
@@ -61,7 +62,7 @@ def photo(
         PhotoAnalysis.objects.create(
             photo=row,
             category=analysis.get("category", ""),
-            confidence=0.9,
+            confidence=analysis.get("confidence", 0.9),
             labels=[label if isinstance(label, list) else [label, 0.5] for label in analysis.get("labels", [])],
             text=analysis.get("text", ""),
             faces=analysis.get("faces", []),

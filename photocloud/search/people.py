@@ -5,7 +5,8 @@ nothing by keyword. A picture's document carries marker words instead (never sho
 one when faces were found, more as the faces take a larger share of the picture, and one for two faces or more. A
 people word in a query is searched as these markers (and the portrait category) in place of the word, with the other
 words still required; each marker a picture holds adds to its score, so close faces rank above distant ones. The
-detector does not tell a man from a woman or a child, so those words find every face.
+detector does not tell a man from a woman or a child, nor a photographer from a player, so those words find every
+face.
 """
 
 FACES = "pcfaces"  # at least one face
@@ -41,6 +42,26 @@ PERSON_WORDS = {
     "selfies",
     "portrait",
     "portraits",
+    "lady",
+    "ladies",
+    "guy",
+    "guys",
+    "teenager",
+    "teenagers",
+    "student",
+    "students",
+    "player",
+    "players",
+    "athlete",
+    "athletes",
+    "photographer",
+    "photographers",
+    "worker",
+    "workers",
+    "tourist",
+    "tourists",
+    "bride",
+    "groom",
     "人",
     "人物",
     "人们",
@@ -57,9 +78,28 @@ PERSON_WORDS = {
     "脸",
     "自拍",
     "人像",
-    "肖像",
+    "肖像",  # (words jieba cuts into pieces, such as 摄影师 and 运动员, would need every piece; left out)
+    "学生",
+    "球员",
+    "游客",
+    "新娘",
+    "新郎",
 }
-GROUP_WORDS = {"group", "groups", "crowd", "合影", "合照", "集体照", "人群"}
+GROUP_WORDS = {
+    "group",
+    "groups",
+    "crowd",
+    "crowds",
+    "team",
+    "family",
+    "friends",
+    "合影",
+    "合照",
+    "集体照",
+    "人群",
+    "团队",
+    "家人",
+}
 WORDS = PERSON_WORDS | GROUP_WORDS
 
 

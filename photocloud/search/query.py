@@ -35,7 +35,9 @@ MEANING_TERMS = 5
 # match was measured too and left out: it dropped more right labels (boat → lifeboat, meal → restaurant) than wrong.
 MEANING_THRESHOLD_KNOWN = 0.60
 # The seven default categories: too broad a meaning, unless the closest one.
-BROAD = {label.lower() for _, label in DEFAULT_CATEGORIES}
+BROAD = {label.lower() for _, label in DEFAULT_CATEGORIES} | {
+    word for key, _ in DEFAULT_CATEGORIES for word in names.category_words(key)
+}
 SPELLING_CANDIDATES = 5  # close spellings tried, best first, until one is a label the viewer may see
 
 
@@ -58,7 +60,9 @@ def _fold_accents(text: str) -> str:
     return unicodedata.normalize("NFKC", "".join(kept))
 
 
-EVERYWHERE = {"spelling", "people"}
+EVERYWHERE = {"spelling", "people", "any word", "translation"}
+TRANSLATIONS = 3  # of each word typed, at most
+TRANSLATED_QUERIES = 6  # alternatives in the other language, at most (each is one more group of index ranges)
 
 
 @dataclass(frozen=True)
@@ -97,6 +101,15 @@ class ParsedQuery:
     def terms(self) -> tuple:
         return self.required, self.phrases, self.label_phrases
 
+    def any_word(self) -> "ParsedQuery | None":
+        """The query loosened to any one of its words (each whole, anywhere) and its alternatives, for a query of
+        several words that nothing holds all of ("train ticket" on a railway ticket that reads "ticket" and a Chinese
+        火车票; "发票 invoice" on two invoices, one in each language). None for a query of one word."""
+        if len(self.required) < 2:
+            return None
+        loose = [Expansion(word, "any word") for word in self.required]
+        return ParsedQuery(self.text, [], [*loose, *self.expansions], self.suggestion)
+
     def match_sql(self, kind: str, albums=None):
         from .backends import match_sql
 
@@ -127,10 +140,29 @@ def parse(text: str, *, expand: bool = True, visible: LabelCheck = _any_label) -
     parsed = ParsedQuery(text=text)
     parsed.required = list(dict.fromkeys(tokens(text)))[:MAX_TOKENS]
     parsed.expansions += [Expansion(" ".join(words), "people") for words in people.alternatives(parsed.required)]
+    parsed.expansions += [Expansion(term, "translation") for term in _translated(text)]
     if expand and parsed.required:
         _add_spelling(parsed, visible)
         _add_meaning(parsed, visible)
     return parsed
+
+
+def _translated(text: str) -> list[str]:
+    """The query with one of the words typed in the other language (names.translations), when that leaves it in one
+    language: "发票 invoice" also as "invoice invoice" and "发票 发票", so an invoice in either language answers; a
+    whole phrase the glossary holds ("boarding pass") as its translation. A Chinese run of characters is translated
+    whole, as typed."""
+    typed = list(dict.fromkeys(TOKEN.findall(_fold_accents(text.lower()))))[:MAX_TOKENS]
+    whole = names.translations(" ".join(typed)) if len(typed) > 1 else []
+    found = whole[:TRANSLATIONS]
+    for position, word in enumerate(typed):
+        others = typed[:position] + typed[position + 1 :]
+        for other in names.translations(word)[:TRANSLATIONS]:
+            # Only in one language: "sunset 海滩" for "beach sunset" would hardly find anything, at the cost of
+            # reading both words' index ranges once more.
+            if all(cjk.has_cjk(kept) == cjk.has_cjk(other) for kept in others):
+                found.append(" ".join([*others, other]))
+    return list(dict.fromkeys(found))[:TRANSLATED_QUERIES]
 
 
 _words_cache: tuple[tuple, frozenset] = ((), frozenset())

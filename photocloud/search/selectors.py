@@ -251,8 +251,10 @@ def search(
         ids, distances = _similar_ids(viewer, scope, similar_to, matched)
     elif sort == "relevance" and match is not None:
         scored = ranked(allowed, parsed, RESULT_LIMIT + 1, narrow=bool(filters), albums=albums)
-        ids, distances = [pk for pk, _ in scored], {}
         strong_count = sum(1 for _, score in scored[:RESULT_LIMIT] if score >= backends.STRONG)
+        if not scored and (loose := parsed.any_word()):  # nothing holds every word: what holds some, as less likely
+            scored, strong_count = ranked(allowed, loose, RESULT_LIMIT + 1, narrow=bool(filters), albums=albums), 0
+        ids, distances = [pk for pk, _ in scored], {}
     else:
         order = ("sort_date", "created_at") if sort == "oldest" else ("-sort_date", "-created_at")
         ids, distances = list(matched.order_by(*order).values_list("pk", flat=True)[: RESULT_LIMIT + 1]), {}
@@ -397,6 +399,8 @@ def _document_reasons(parsed: ParsedQuery, doc: SearchDocument) -> list[str]:
         if column:
             found.append(REASON_LABELS[column])
     for expansion in parsed.expansions:
+        if expansion.kind in ("translation", "any word") and found:  # the words typed explain it already
+            continue
         if expansion.kind == "people" and expansion.words[-1] != people.PORTRAIT:  # a marker, never shown
             if people.FACES in tokens(doc.labels):
                 found.append("faces in the picture")

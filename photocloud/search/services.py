@@ -34,7 +34,9 @@ CHUNK = 1000
 # rebuilds it in the background, once (claim_format_rebuild). 2: the context column (album text, faint guesses) and
 # the dominant colour among the labels. 3: the words of each album holding a picture, as postings marked with the
 # album (not in the context column).
-INDEX_FORMAT = 3
+# 4: a system category below the classifier's CONFIDENT is weak; other English names of categories and generic words
+# of more tag families (drink, vehicle, building; 水果…); scene words guessed from the category and dominant colour.
+INDEX_FORMAT = 4
 REBUILD_LOST_AFTER = timedelta(hours=1)  # a claimed rebuild not finished by then was lost (its worker died)
 FIELDS = ["labels", "names", "body", "text", "context", "terms"]
 TERM_LENGTH = SearchTerm._meta.get_field("name").max_length
@@ -42,11 +44,16 @@ TERM_LENGTH = SearchTerm._meta.get_field("name").max_length
 # those from 0.1). On scikit-image's samples the right tags scored 0.33-0.94 (espresso, tripod, missile, egyptian mau)
 # and the wrong ones 0.10-0.29 (bobsleigh on the astronaut, golf ball on coins, bubble on the Hubble deep field).
 SURE_TAG = 0.3
+# Kinds of terms kept out of the vocabulary of spellings and meanings: an album's text, and scene words guessed from a
+# colour (a query close in meaning to "plant" must not find every mostly green picture as if labelled so).
+NOT_LABELS = ("album", "album description", "scene guess")
 
 
 def _category_terms(kind: str, key: str) -> list[list[str]]:
-    """A category by its name, and a default one by its Chinese names too (人像 finds portraits)."""
-    return [[kind, name] for name in [category_label(key), *names.category_names(key)]] if key else []
+    """A category by its name, and a default one by its Chinese and other English names too (人像 finds portraits,
+    "drawing" illustrations)."""
+    found = [category_label(key), *names.category_names(key), *names.category_words(key)] if key else []
+    return [[kind, name] for name in dict.fromkeys(found)]
 
 
 def _automatic_tag_terms(tags: list[str]) -> list[list[str]]:
@@ -87,12 +94,18 @@ def _photo_fields(photo: Photo) -> dict:
     own += _category_terms("category", photo.category)
     keys, weak = [photo.category, photo.dominant_color], []  # "green" finds the pictures that are mostly green
     if analysis is not None:
-        own += _category_terms("system category", analysis.category)
+        if analysis.confident:  # a category only hinted at ("maybe food") is a weak match, as a faint tag is
+            own += _category_terms("system category", analysis.category)
+            keys.append(analysis.category)
+        else:
+            weak += _category_terms("unsure system category", analysis.category)
         if analysis.taught_category != photo.effective_category:  # unless the owner gave that class already
             own += _category_terms("your class", analysis.taught_category)
         own += _automatic_tag_terms([name for name, score in analysis.labels if score >= SURE_TAG])
-        weak = [["unsure automatic tag", name] for _, name in _automatic_tag_terms(_faint(analysis.labels))]
-        keys += [analysis.category, *people.markers(analysis.faces, photo.width, photo.height)]
+        weak += [["unsure automatic tag", name] for _, name in _automatic_tag_terms(_faint(analysis.labels))]
+        keys += people.markers(analysis.faces, photo.width, photo.height)
+    category = photo.category or (analysis.category if analysis is not None else "")
+    weak += [["scene guess", word] for word in names.scene_words(category, photo.dominant_color)]
     if album is not None and not photo.category:  # None: the picture lives in its owner's library alone
         weak += [["album category", value] for _, value in _category_terms("category", album.category)]
     return {
@@ -149,7 +162,7 @@ def _save(kind: str, objects: Iterable, fields_of, force: bool = False) -> int:
         vocabulary.update(
             term[1].lower()[:TERM_LENGTH]
             for term in fields["terms"]
-            if term[0] not in ("album", "album description") and not cjk.has_cjk(term[1])
+            if term[0] not in NOT_LABELS and not cjk.has_cjk(term[1])
         )
         doc = existing.get(obj.pk)
         if doc is None:

@@ -44,12 +44,15 @@ PEOPLE = {"selfie", "half", "group", "far", "portrait"}
         "face",
         "selfie",
         "portrait",
+        "photographer",  # nor a photographer or a player from anyone else
+        "players",
         "人",
         "人物",
         "男人",
         "女人",
         "孩子",
         "自拍",
+        "学生",
     ],
 )
 def test_people_words_find_faces_and_portraits_closest_first(alice, pictures, query):
@@ -61,7 +64,7 @@ def test_people_words_find_faces_and_portraits_closest_first(alice, pictures, qu
     assert ranked.index(pictures["selfie"].pk) == 0
 
 
-@pytest.mark.parametrize("query", ["group", "合影", "crowd"])
+@pytest.mark.parametrize("query", ["group", "合影", "crowd", "team", "family"])
 def test_group_words_find_several_faces(alice, pictures, query):
     assert set(_ranked(alice, query)) == {pictures["group"].pk}
 

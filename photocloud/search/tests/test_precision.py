@@ -5,6 +5,7 @@ close meanings do not bring in every picture of an album."""
 import pytest
 
 from photocloud.search import selectors
+from photocloud.search.models import SearchTerm
 from tests.factories import album, photo
 
 
@@ -56,3 +57,63 @@ def test_close_meanings_look_at_what_pictures_show(alice, pictures):
 
 def test_the_album_is_an_album_result(alice, pictures):
     assert [a.title for a in selectors.search(alice, q="pets").albums] == ["Pets"]
+
+
+def test_a_category_the_classifier_only_hints_at_is_a_weak_match(alice):
+    shelf = album(alice, title="Camera roll", category="misc")
+    sure = photo(shelf, analysis={"category": "food", "confidence": 0.8})
+    hinted = photo(shelf, analysis={"category": "food", "confidence": 0.4})  # shown as "maybe food"
+    found = selectors.search(alice, q="food")
+    assert list(found.results.ids) == [sure.pk, hinted.pk] and found.strong_count == 1
+
+
+@pytest.mark.parametrize(
+    "query, expected",
+    [
+        ("drink", {"espresso", "wine"}),  # the families of automatic tags, by a generic word
+        ("vehicle", {"taxi", "moped"}),
+        ("motorbike", {"moped"}),
+        ("building", {"palace", "church"}),
+        ("饮料", {"espresso", "wine"}),
+        ("交通工具", {"taxi", "moped"}),
+    ],
+)
+def test_generic_words_name_families_of_tags(alice, query, expected):
+    shelf = album(alice, title="Camera roll", category="misc")
+    pictures = {
+        name: photo(shelf, analysis={"category": category, "labels": [[name if name != "taxi" else "taxicab", 0.7]]})
+        for name, category in [
+            ("espresso", "food"),
+            ("taxi", ""),
+            ("moped", ""),
+            ("palace", "architecture"),
+            ("church", "architecture"),
+            ("daisy", "food"),
+        ]
+    }
+    pictures["wine"] = photo(shelf, analysis={"category": "food", "labels": [["red wine", 0.7]]})
+    assert set(_keys(pictures, _ranked(alice, query))) == expected
+
+
+def test_a_mostly_blue_landscape_may_show_the_sea_and_a_green_photograph_plants(alice):
+    shelf = album(alice, title="Camera roll", category="misc")
+    sea = photo(shelf, analysis={"category": "landscape", "labels": [["airplane wing", 0.3]]}, dominant_color="blue")
+    field = photo(shelf, analysis={"category": "landscape"}, dominant_color="green")
+    drawing = photo(shelf, analysis={"category": "illustration"}, dominant_color="green")  # not a photograph
+    beach = photo(shelf, analysis={"category": "landscape", "labels": [["beach", 0.8]]}, dominant_color="yellow")
+    found = selectors.search(alice, q="sea")
+    assert list(found.results.ids) == [beach.pk, sea.pk] and found.strong_count == 1  # a guess: less likely
+    assert set(selectors.search(alice, q="海边").results.ids) == {beach.pk, sea.pk}
+    assert list(selectors.search(alice, q="grass").results.ids) == [field.pk]
+    assert drawing.pk not in selectors.search(alice, q="leaves").results.ids
+    # A guess is no label: "sky" and "grass" are not offered as spellings or close meanings.
+    assert not SearchTerm.objects.filter(name__in=["sky", "grass", "leaves"]).exists()
+
+
+def test_a_phrase_no_picture_holds_falls_back_to_its_words_as_less_likely(alice):
+    shelf = album(alice, title="Scans", category="misc")
+    ticket = photo(shelf, analysis={"category": "document", "text": "RAILWAY TICKET\nBrussels to Leuven"})
+    found = selectors.search(alice, q="train ticket")
+    assert list(found.results.ids) == [ticket.pk] and found.strong_count == 0
+    assert selectors.search(alice, q="railway ticket").strong_count == 1  # held whole: no fallback
+    assert not selectors.search(alice, q="zqnothing zqneither").results.ids

@@ -38,13 +38,13 @@ def test_album_fields_and_categories_are_searched(alice):
     cups = album(alice, title="Cup designs", category="product", tags=["ceramics"], description="Glazes we tried")
     other = album(alice, title="Other")
     in_album = photo(cups)
-    own_category = photo(other, category="sketch")
+    own_category = photo(other, category="blueprint")
     system = photo(other, analysis={"category": "illustration"})
     assert ids(found(alice, "cup")) == {in_album.pk}
     assert ids(found(alice, "ceramics")) == {in_album.pk}
     assert ids(found(alice, "glazes")) == {in_album.pk}
     assert ids(found(alice, "product")) == {in_album.pk}
-    assert ids(found(alice, "sketch")) == {own_category.pk}
+    assert ids(found(alice, "blueprint")) == {own_category.pk}
     assert ids(found(alice, "anime")) == {system.pk}
     assert [a.pk for a in selectors.search(alice, q="cup designs").albums] == [cups.pk]
 
