@@ -2,10 +2,11 @@
 1.0) and recall on edited copies that must be (target >= 0.95), for the detector in vision/duplicates.py and the
 old one (feature cosine >= 0.85, or >= 0.35 with a rotation-aware 256-bit difference hash within 11 %).
 
-Pictures come from Debian packages through the classifier's set (``python -m photocloud.vision.training_data DIR``:
-openclipart-png, tuxpaint-stamps-default, gcompris-qt-data, mate-backgrounds, plasma-workspace-wallpapers,
-fonts-dejavu/liberation, poppler-utils, scikit-image's lfw_subset faces), plus dialogs of one made-up application
-drawn here. Pairs (written to bench/duplicates_manifest.json):
+Pictures come from Debian packages through the classifier's set (``python -m photocloud.vision.training_data DIR``,
+with every package of its install line: openclipart, Tux Paint stamps, GCompris, wallpapers, PDF manuals, rendered
+pages in Latin and CJK fonts, GIMP help screenshots, Wesnoth and Ren'Py portraits, scikit-image's lfw_subset faces),
+plus dialogs of one made-up application drawn here; the manifest changes when that set does. Pairs (written to
+bench/duplicates_manifest.json):
 - edited copies: every 12th picture of each category with nine edits each (half size, JPEG quality 40, 5 % and
   10 % crops, quarter and half turns, brighter, warmer, a caption written over it);
 - must not group: in each category, the 40 pairs of different pictures (different groups, see training_data) whose
@@ -207,11 +208,11 @@ def new_detector(a: Seen, b: Seen) -> tuple[bool, str]:
     return verdict is not None, verdict.reasons if verdict else ""
 
 
-def _people(a: Seen, b: Seen, turn: int) -> bool:
+def _people(a: Seen, b: Seen, turn: int) -> bool | None:
     """As the review decides (duplicates._pair_verdict): a copy turned by a right angle is judged by its pixels."""
     if turn:
         return True
-    return faces.same_people(faces.identities(a.image), faces.identities(b.image.rotate(turn, expand=True)))
+    return faces.compare_people(faces.identities(a.image), faces.identities(b.image))
 
 
 def main() -> None:

@@ -90,6 +90,18 @@ def same_people(first: np.ndarray, second: np.ndarray) -> bool:
     return not len(first) or bool(((first @ second.T).max(axis=1) >= SAME_PERSON).all())
 
 
+def compare_people(first: np.ndarray, second: np.ndarray) -> bool | None:
+    """True when two pictures show the same people (`same_people`), False when someone differs, None when only the
+    faces found in both agree: the detector missed a face in one (a smaller copy, a face drawn small), so the faces
+    cannot tell and the pixels must."""
+    if same_people(first, second):
+        return True
+    fewer, more = (first, second) if len(first) <= len(second) else (second, first)
+    if not len(fewer):
+        return None
+    return None if bool(((fewer @ more.T).max(axis=1) >= SAME_PERSON).all()) else False
+
+
 def encode_identities(found: np.ndarray) -> bytes:
     """How face identities are stored (PhotoAnalysis.face_identities): (faces, 128) embeddings as float16."""
     return np.asarray(found, dtype=np.float16).reshape(-1, 128).tobytes()

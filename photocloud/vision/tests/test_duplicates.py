@@ -2,7 +2,9 @@
 
 import io
 import re
+from pathlib import Path
 
+import numpy as np
 import pytest
 from django.core.cache import cache
 from django.core.files.storage import default_storage
@@ -351,3 +353,56 @@ def test_brightness_is_told_and_a_turned_copy_still_found():
     assert brighter is not None and "Colours or brightness changed" in brighter.reasons
     turned = _verdict(coffee, coffee.rotate(180, expand=True))
     assert turned is not None and "Turned upside down" in turned.reasons and turned.percent >= 95
+
+
+PICTURES = Path(__file__).parent / "pictures"
+
+
+def _crop(image: Image.Image, share: float) -> Image.Image:
+    width, height = image.size
+    return image.crop(
+        (round(width * share), round(height * share), round(width * (1 - share)), round(height * (1 - share)))
+    )
+
+
+@pytest.mark.parametrize("name", ["clipart_stickmen.jpg", "clipart_yoga.jpg"])
+def test_crops_of_a_thin_line_drawing_are_found(name):
+    """Scaling a crop back softens thin strokes: that alone is not an edit (both are softened alike before the
+    pixels are compared), so 5 % and 10 % crops of an openclipart drawing are found; another drawing is not."""
+    drawing = Image.open(PICTURES / name).convert("RGB")
+    for share in (0.025, 0.05):
+        found = _verdict(drawing, _crop(drawing, share))
+        assert found is not None and "Cropped" in found.reasons and found.percent >= 95
+    other = Image.open(PICTURES / ("clipart_yoga.jpg" if name == "clipart_stickmen.jpg" else "clipart_stickmen.jpg"))
+    assert _verdict(drawing, other.convert("RGB")) is None
+
+
+def test_a_darker_drawing_of_the_same_outline_is_not_a_copy():
+    """Same strokes, other ink: the grey levels scale by far more than a brightness edit does."""
+    drawing = Image.open(PICTURES / "clipart_yoga.jpg").convert("RGB")
+    lighter = Image.eval(drawing, lambda value: 255 - (255 - value) // 2)  # half the ink, the same lines
+    assert _verdict(drawing, lighter) is None
+    assert _verdict(drawing, ImageEnhance.Brightness(drawing).enhance(1.15)) is not None
+
+
+def test_when_a_face_is_missed_in_one_picture_only_the_same_pixels_group_them():
+    """The detector can miss a face in a smaller copy: the faces then cannot tell (None), and only pixels that are
+    the same everywhere (hardly any changed) group the pair; someone else's face (False) never does."""
+    astronaut = images.photo("astronaut")
+    upright = faces.identities(astronaut)
+    turned = faces.identities(astronaut.rotate(90, expand=True))  # found on its side, not aligned: "someone else"
+    nobody = faces.identities(images.photo("rocket"))
+    assert faces.compare_people(upright, upright) is True
+    assert faces.compare_people(upright, nobody) is None and faces.compare_people(nobody, upright) is None
+    assert faces.compare_people(upright, turned) is False
+    assert faces.compare_people(np.vstack([upright, turned]), upright) is None  # one of two faces missed
+
+    def judged(first, second, people):
+        return duplicates.verdict(1.0, _seen(first), _seen(second), lambda turn: people, (first.size, second.size))
+
+    smaller = astronaut.resize((astronaut.width // 2, astronaut.height // 2), Image.Resampling.LANCZOS)
+    assert judged(astronaut, smaller, None) is not None
+    assert judged(astronaut, smaller, False) is None
+    # A caption (an edit in one place, more than a few pixels changed) is not enough when the faces cannot tell.
+    cat = images.photo("cat")
+    assert judged(cat, _captioned(cat), True) is not None and judged(cat, _captioned(cat), None) is None

@@ -1,10 +1,12 @@
 # ruff: noqa: E501  (the Chinese text and the page style read better on one line each)
 """How the pictures beside this file were made (run once by hand; the results are committed, so tests need nothing
-outside the repository). Needs Debian's renpy-demo, tuxpaint-stamps-default, fonts-wqy-microhei and chromium.
+outside the repository). Needs Debian's renpy-demo, tuxpaint-stamps-default, openclipart-png, fonts-wqy-microhei and
+chromium.
 
 None of them comes from a source the default head is trained on (vision/training_data.py): another visual novel,
 Tux Paint's cartoon stamps (the training data takes only its photographs), a font the training pages do not use for
-these layouts, and a screenshot taken by a real browser.
+these layouts, and a screenshot taken by a real browser. The two openclipart drawings are for the near-duplicate
+tests only (the classifier's tests do not read them).
 """
 
 import subprocess
@@ -32,6 +34,19 @@ def clipart_person() -> None:
     canvas = Image.new("RGB", (520, 520), "white")
     canvas.paste(drawing, (40, 35), drawing)
     _jpeg(canvas, "clipart_person.jpg")
+
+
+def clipart_drawings() -> None:
+    """Two openclipart line drawings on white, as the classifier's set lays them out: thin strokes whose crops were
+    missed when resampling alone was read as an edit."""
+    for source, name in (
+        ("people/stickmen/sm_003.png", "clipart_stickmen.jpg"),
+        ("people/yoga_architetto_francesc_01.png", "clipart_yoga.jpg"),
+    ):
+        drawing = Image.open(f"/usr/share/openclipart/png/{source}").convert("RGBA")
+        canvas = Image.new("RGB", (max(drawing.size),) * 2, "white")
+        canvas.paste(drawing, ((canvas.width - drawing.width) // 2, (canvas.height - drawing.height) // 2), drawing)
+        _jpeg(canvas, name)
 
 
 def chinese_invoice() -> None:
@@ -140,6 +155,7 @@ def phone_screenshot() -> None:
 if __name__ == "__main__":
     anime_frame()
     clipart_person()
+    clipart_drawings()
     chinese_invoice()
     chinese_receipt()
     phone_screenshot()
