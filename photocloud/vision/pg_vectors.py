@@ -34,6 +34,9 @@ EF_SEARCH = 200
 # How many index tuples an iterative scan may visit before it gives up (pgvector's default is 20,000); a viewer who
 # may see few pictures is answered by an exact scan of their pictures instead, as the planner chooses.
 MAX_SCAN_TUPLES = 100_000
+# Rows a search asks of the scan per result wanted (`nearest`). On a tuning set (20,000 pictures, a viewer who may see
+# 1,000): recall@10 0.92 with 1, 0.97 with 2, 0.99 with 4 at twice the time of 1.
+OVERSAMPLE = 2
 BACKFILL_CHUNK = 2000
 
 SCHEMA = [
@@ -159,11 +162,15 @@ def _scan_settings(limit: int):
 
 def nearest(photos, query: np.ndarray, metric: str, limit: int) -> list[tuple]:
     """[(photo, distance, cosine similarity)] of the `limit` pictures of the queryset `photos` nearest to `query`,
-    nearest first: one statement, access included (the queryset comes from visible_to/owned_by)."""
-    with _scan_settings(limit):
-        found = list(_ranked(photos, query, metric, limit))
-    found.sort(key=lambda photo: (photo.distance, photo.pk))  # relaxed order: the scan may yield near-ties swapped
-    return [(photo, float(photo.distance), 1.0 - float(photo.cosine_distance)) for photo in found]
+    nearest first: one statement, access included (the queryset comes from visible_to/owned_by).
+
+    The statement asks for OVERSAMPLE times as many and the nearest are kept: in relaxed order an iterative scan
+    yields the pictures the filter lets through roughly nearest first, so its first `limit` miss some of the true
+    nearest when the viewer may see a small share of the pictures near the query."""
+    with _scan_settings(limit * OVERSAMPLE):
+        found = list(_ranked(photos, query, metric, limit * OVERSAMPLE))
+    found.sort(key=lambda photo: (photo.distance, photo.pk))
+    return [(photo, float(photo.distance), 1.0 - float(photo.cosine_distance)) for photo in found[:limit]]
 
 
 def explain(photos, query: np.ndarray, metric: str = "l1", limit: int = 10) -> str:
