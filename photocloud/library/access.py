@@ -38,6 +38,9 @@ class _InSubquery(Lookup):
 
     lookup_name = "in_subquery"
 
+    def __init__(self, lhs, rhs):
+        super().__init__(lhs, rhs.order_by())  # a set: the models' default order would only add a sort
+
     def as_sql(self, compiler, connection):
         lhs, lhs_params = self.process_lhs(compiler, connection)
         rhs, rhs_params = self.process_rhs(compiler, connection)

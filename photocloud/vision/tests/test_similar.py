@@ -65,8 +65,12 @@ def test_the_expected_index_answers(db):
         assert "embedded" in similar.backend()
 
 
+@pytest.mark.parametrize("exact_scope", [0, pg_vectors.EXACT_SCOPE])  # pgvector: the HNSW graph, or exact
 @pytest.mark.parametrize("metric", ["l1", "cosine"])
-def test_rankings_match_brute_force_among_what_the_viewer_may_see(library, alice, bob, metric):
+def test_rankings_match_brute_force_among_what_the_viewer_may_see(
+    library, alice, bob, metric, exact_scope, monkeypatch
+):
+    monkeypatch.setattr(pg_vectors, "EXACT_SCOPE", exact_scope)
     photos, vectors = library
     query = vectors[7] + 0.05
     for viewer, accesses in (
@@ -133,8 +137,9 @@ def test_pgvector_answers_in_one_statement_with_access_and_rolls_back_with_the_a
     photos, vectors = library
     with CaptureQueriesContext(connection) as queries:
         similar.similar_photos(bob, vectors[0], limit=10)
-    ranking = [q["sql"] for q in queries if "vision_photovector" in q["sql"]]
+    ranking = [q["sql"] for q in queries if "<+>" in q["sql"]]
     assert len(ranking) == 1  # one statement ranks and applies access: the album's access level is in it
+    assert "+ 0" in ranking[0]  # Bob may see 60 pictures: ranked exactly, not through the graph
     assert '"library_album"."access"' in ranking[0] and "<+>" in ranking[0]
     assert not any("vision_photoanalysis" in q["sql"] for q in queries)  # no list of allowed ids first
 
