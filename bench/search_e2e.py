@@ -4,7 +4,8 @@ library in PostgreSQL, on the embedded index and on pgvector (DESIGN.md §4: ≤
 Each request is the whole path: HTTP, token authentication, the access check on the picture, its stored vector, the
 search with access applied, and loading and serialising the result rows. Two viewers: the owner, who may see every
 picture, and a stranger, who may see one public album of `--visible` pictures (the rest are private). Recall@10 is
-against an exact scan (numpy, float32) of the pictures the viewer may see, the query picture left out as the API does.
+against an exact scan (FAISS brute force, float32) of the pictures the viewer may see, the query picture left out
+as the API does.
 
 The database is a PostgreSQL 18 with pgvector 0.8 started for the run (tests/pgvector_server.py; or --database-url).
 Rows are written with COPY, features are clustered synthetic 1280-dimension vectors (bench/search.py's `Features`).
