@@ -4,7 +4,8 @@ library in PostgreSQL, on the embedded index and on pgvector (DESIGN.md §4: ≤
 Each request is the whole path: HTTP, token authentication, the access check on the picture, its stored vector, the
 search with access applied, and loading and serialising the result rows. Two viewers: the owner, who may see every
 picture, and a stranger, who may see one public album of `--visible` pictures (the rest are private). Recall@10 is
-against an exact scan (numpy, float32) of the pictures the viewer may see, the query picture left out as the API does.
+against an exact scan (FAISS brute force, float32) of the pictures the viewer may see, the query picture left out
+as the API does.
 
 The database is a PostgreSQL 18 with pgvector 0.8 started for the run (tests/pgvector_server.py; or --database-url).
 Rows are written with COPY, features are clustered synthetic 1280-dimension vectors (bench/search.py's `Features`).
@@ -39,7 +40,7 @@ def setup(database_url: str | None, data_dir: str):
         from tests import pgvector_server
 
         database_url = pgvector_server.start(
-            "-c shared_buffers=2GB -c maintenance_work_mem=2GB -c max_parallel_maintenance_workers=1"
+            "-c shared_buffers=2GB -c maintenance_work_mem=4GB -c max_parallel_maintenance_workers=1"
         )
     os.environ.update(
         DATABASE_URL=database_url,
@@ -67,20 +68,30 @@ def _copy(model, columns, rows):
             copy.write_row(row)
 
 
-def _model_rows(model, objects):
-    """Columns and values of unsaved model instances as Django would save them (defaults included)."""
+def _model_rows(template, varying: dict):
+    """Columns and rows of copies of the unsaved model instance `template` as Django would save it (defaults
+    included), prepared once; `varying` maps field names to one database value per row (Django's field preparation
+    per row and picture was most of the time of a fill)."""
     from django.db import connection
 
-    fields = [field for field in model._meta.concrete_fields if not field.db_returning]  # serial ids: the database's
-    columns = [field.column for field in fields]
-    return columns, (
-        [field.get_db_prep_save(field.pre_save(obj, True), connection) for field in fields] for obj in objects
-    )
+    fields = [field for field in type(template)._meta.concrete_fields if not field.db_returning]  # serial ids: the DB's
+    base = [field.get_db_prep_save(field.pre_save(template, True), connection) for field in fields]
+    positions = {name: next(i for i, f in enumerate(fields) if name in (f.name, f.attname)) for name in varying}
+
+    def rows():
+        for values in zip(*varying.values(), strict=True):
+            row = list(base)
+            for position, value in zip(positions.values(), values, strict=True):
+                row[position] = value
+            yield row
+
+    return [field.column for field in fields], rows()
 
 
-def fill(size: int, visible: int, features):
+def fill(size: int, visible: int, features, graphs: list[str]):
     """Owner `alice` with `size` pictures in albums of 1,000, one of them public with `visible` pictures; stranger
-    `bob`. Returns (alice, bob, photo ids in insertion order, float16 features)."""
+    `bob`; the HNSW graphs of `graphs` (metrics) built after loading. Returns (alice, bob, photo ids in insertion
+    order, float16 features)."""
     from django.db import connection, transaction
     from pgvector import HalfVector
     from pgvector.psycopg import register_vector
@@ -106,35 +117,34 @@ def fill(size: int, visible: int, features):
                 cursor.execute(f"DROP INDEX IF EXISTS {statement.split()[5]}")
     connection.ensure_connection()
     register_vector(connection.connection)
-    chunk = 20_000
+    chunk, started = 20_000, time.perf_counter()
     when = datetime(2024, 1, 1, tzinfo=UTC)
+    photo = Photo(
+        owner=alice,
+        album=public,
+        format="JPEG",
+        mime_type="image/jpeg",
+        file_size=1,
+        width=10,
+        height=10,
+        status="ready",
+        sort_date=when,
+    )
+    analysis = PhotoAnalysis(photo=photo, features=b"", model_version="bench", updated_at=when)
     for start in range(0, size, chunk):
         n = min(chunk, size - start)
         stored[start : start + n] = features.chunk(start, n).astype(np.float16)
-        photos = [
-            Photo(
-                id=ids[i],
-                owner=alice,
-                album=public if i < visible else private[(i - visible) // ALBUM_SIZE],
-                sha256=f"{i:064x}",
-                format="JPEG",
-                mime_type="image/jpeg",
-                file_size=1,
-                width=10,
-                height=10,
-                status="ready",
-                sort_date=when,
-            )
-            for i in range(start, start + n)
-        ]
-        analyses = [
-            PhotoAnalysis(photo_id=ids[i], features=stored[i].tobytes(), model_version="bench", updated_at=when)
-            for i in range(start, start + n)
-        ]
+        rows = range(start, start + n)
+        photos = {
+            "id": ids[start : start + n],
+            "album": [public.pk if i < visible else private[(i - visible) // ALBUM_SIZE].pk for i in rows],
+            "sha256": [f"{i:064x}" for i in rows],
+        }
+        analyses = {"photo": ids[start : start + n], "features": [stored[i].tobytes() for i in rows]}
         vectors = prepared(stored[start : start + n].astype(np.float32))
         with transaction.atomic():
-            _copy(Photo, *_model_rows(Photo, photos))
-            _copy(PhotoAnalysis, *_model_rows(PhotoAnalysis, analyses))
+            _copy(Photo, *_model_rows(photo, photos))
+            _copy(PhotoAnalysis, *_model_rows(analysis, analyses))
             with (
                 connection.cursor() as cursor,
                 cursor.cursor.copy(
@@ -145,28 +155,53 @@ def fill(size: int, visible: int, features):
                 for i, vector in zip(range(start, start + n), vectors, strict=True):
                     copy.write_row((ids[i], HalfVector(vector)))
         print(f"  {start + n:,} rows", end="\r", flush=True)
+    print(f"\n  rows written in {time.perf_counter() - started:.0f} s")
     t = time.perf_counter()
     with connection.cursor() as cursor:
-        cursor.execute("SET maintenance_work_mem = '2GB'")
+        cursor.execute("SET maintenance_work_mem = '4GB'")
         for statement in pg_vectors.SCHEMA:
-            if " USING hnsw " in statement:
+            if " USING hnsw " in statement and statement.split()[5].rsplit("_", 1)[1] in graphs:
                 cursor.execute(statement)
         cursor.execute("VACUUM ANALYZE")
-    print(f"\n  HNSW indexes (L1, cosine) built in {time.perf_counter() - t:.0f} s")
+    print(f"  HNSW indexes ({', '.join(graphs)}) built in {time.perf_counter() - t:.0f} s")
     return alice, bob, ids, stored
 
 
-def exact(stored: np.ndarray, allowed: np.ndarray, query_row: int) -> list[int]:
-    """Rows of the K nearest allowed pictures by Manhattan distance on prepared vectors, the query left out."""
+def reload(size: int):
+    """The library a previous run left in the database (--reuse): (alice, bob, photo ids in insertion order, float16
+    features), without filling again."""
+    from photocloud.accounts.models import User
+    from photocloud.vision.models import PhotoAnalysis
+
+    rows = PhotoAnalysis.objects.order_by("photo__sha256").values_list("photo_id", "features")
+    ids = np.empty(size, dtype=object)
+    stored = np.empty((size, 1280), dtype=np.float16)
+    for row, (pk, features) in enumerate(rows.iterator(chunk_size=20_000)):
+        ids[row], stored[row] = pk, np.frombuffer(features, dtype=np.float16)
+    if row + 1 != size:
+        raise SystemExit(f"the database holds {row + 1:,} analysed pictures, not {size:,}")
+    return User.objects.get(username="alice"), User.objects.get(username="bob"), ids, stored
+
+
+def exact(stored: np.ndarray, allowed: np.ndarray, query_rows: np.ndarray) -> list[list[int]]:
+    """Per query row, the rows of the K nearest allowed pictures by Manhattan distance on prepared vectors, the query
+    left out as the API does: FAISS brute force (float32) over the allowed rows in chunks, all queries at once."""
+    import faiss
+
     from photocloud.vision.index import prepared
 
-    rows = allowed[allowed != query_row]
-    query = prepared(stored[query_row].astype(np.float32))
-    distances = np.empty(len(rows), dtype=np.float32)
-    for start in range(0, len(rows), 20_000):
-        part = prepared(stored[rows[start : start + 20_000]].astype(np.float32))
-        distances[start : start + len(part)] = np.abs(part - query).sum(axis=1)
-    return rows[np.argsort(distances, kind="stable")[:K]].tolist()
+    queries = prepared(stored[query_rows].astype(np.float32))
+    best_d = np.full((len(query_rows), K + 1), np.inf, dtype=np.float32)
+    best_i = np.zeros((len(query_rows), K + 1), dtype=np.int64)
+    for start in range(0, len(allowed), 50_000):
+        rows = allowed[start : start + 50_000]
+        distances, found = faiss.knn(queries, prepared(stored[rows].astype(np.float32)), K + 1, metric=faiss.METRIC_L1)
+        all_d, all_i = np.hstack([best_d, distances]), np.hstack([best_i, rows[found]])
+        order = np.argsort(all_d, axis=1, kind="stable")[:, : K + 1]
+        best_d, best_i = np.take_along_axis(all_d, order, 1), np.take_along_axis(all_i, order, 1)
+    return [
+        [row for row in found if row != query][:K] for query, found in zip(query_rows, best_i.tolist(), strict=True)
+    ]
 
 
 def serve(port: int, index: str, data_dir: str) -> subprocess.Popen:
@@ -227,6 +262,10 @@ def main():
     parser.add_argument("--backends", default="embedded,pgvector")
     parser.add_argument("--database-url", default=None, help="an empty PostgreSQL database with pgvector")
     parser.add_argument("--port", type=int, default=8871)
+    parser.add_argument(
+        "--graphs", default="l1,cosine", help="HNSW graphs to build (the queries use l1; cosine only adds build time)"
+    )
+    parser.add_argument("--reuse", action="store_true", help="measure the library a run left in --database-url again")
     args = parser.parse_args()
 
     sys.path.insert(0, str(ROOT))
@@ -240,8 +279,12 @@ def main():
     from photocloud.vision import similar
 
     started = time.perf_counter()
-    alice, bob, ids, stored = fill(args.size, args.visible, Features())
-    print(f"{args.size:,} analysed pictures in PostgreSQL in {time.perf_counter() - started:.0f} s")
+    if args.reuse:
+        alice, bob, ids, stored = reload(args.size)
+        print(f"{args.size:,} analysed pictures read back in {time.perf_counter() - started:.0f} s")
+    else:
+        alice, bob, ids, stored = fill(args.size, args.visible, Features(), args.graphs.split(","))
+        print(f"{args.size:,} analysed pictures in PostgreSQL in {time.perf_counter() - started:.0f} s")
     row_of = {str(pk): row for row, pk in enumerate(ids)}
     rng = np.random.default_rng(5)
     viewers = {
@@ -252,8 +295,11 @@ def main():
     for name, (user, allowed) in viewers.items():
         rows = rng.choice(allowed, args.queries, replace=False)
         t = time.perf_counter()
-        truth = [exact(stored, allowed, row) for row in rows]
-        print(f"  exact search for the {name}: {(time.perf_counter() - t) * 1000 / len(rows):.0f} ms per query (numpy)")
+        truth = exact(stored, allowed, rows)
+        print(
+            f"  exact search for the {name}: {(time.perf_counter() - t) * 1000 / len(rows):.0f} ms per query"
+            " (FAISS brute force)"
+        )
         plans[name] = (ApiToken.issue(user, "bench")[1], [str(ids[row]) for row in rows], truth)
 
     from photocloud.library.models import Photo

@@ -9,7 +9,7 @@ out of `visible_to()` and `owned_by()` alike, so no listing, count, search or fe
 """
 
 from django.db import models
-from django.db.models import DateTimeField, Exists, OuterRef, Q, Value
+from django.db.models import DateTimeField, Exists, F, Lookup, OuterRef, Q, Value
 
 PUBLIC, FOLLOWERS, PRIVATE = "public", "followers", "private"
 
@@ -28,6 +28,28 @@ def _visibility(user, prefix: str, owner: str | None = None) -> Q:
     if user is None or not user.is_authenticated:
         return Q(**{access: PUBLIC})
     return Q(**{owner: user}) | Q(**{access: PUBLIC}) | (Q(**{access: FOLLOWERS}) & Q(_follows(user, owner)))
+
+
+class _InSubquery(Lookup):
+    """`column IN (subquery)`; on PostgreSQL `column = ANY(ARRAY(subquery))`, which runs the subquery once and keeps
+    the condition an index condition, so that an OR of several becomes a BitmapOr of index scans. `IN (subquery)`
+    in an OR is a hashed filter on every row: a viewer who may see 1,000 of 1,000,000 pictures cost a scan of all of
+    them (470 ms; 3 ms with the arrays)."""
+
+    lookup_name = "in_subquery"
+
+    def __init__(self, lhs, rhs):
+        super().__init__(lhs, rhs.order_by())  # a set: the models' default order would only add a sort
+
+    def as_sql(self, compiler, connection):
+        lhs, lhs_params = self.process_lhs(compiler, connection)
+        rhs, rhs_params = self.process_rhs(compiler, connection)
+        return f"{lhs} IN {rhs}", [*lhs_params, *rhs_params]
+
+    def as_postgresql(self, compiler, connection):
+        lhs, lhs_params = self.process_lhs(compiler, connection)
+        rhs, rhs_params = self.process_rhs(compiler, connection)
+        return f"{lhs} = ANY(ARRAY{rhs})", [*lhs_params, *rhs_params]
 
 
 class OwnedQuerySet(models.QuerySet):
@@ -66,11 +88,11 @@ class PhotoQuerySet(TrashableQuerySet):
         # Albums as lists the database builds once, not a join and a correlated look-up per picture: the count of a
         # paginated list then reads 100,000 pictures in 70 ms instead of 420 ms on SQLite (bench/pages.py).
         placed = AlbumPlacement.objects.filter(album__in=Album.objects.visible_to(user)).values("photo")
-        seen = Q(album__in=Album.objects.filter(access=PUBLIC).values("pk"))  # as _visibility(user, "album__")
+        seen = Q(_InSubquery(F("album"), Album.objects.filter(access=PUBLIC).values("pk")))  # _visibility's rule
         if user is not None and user.is_authenticated:
             shared = Album.objects.filter(access=FOLLOWERS).values("pk")
-            seen |= Q(owner=user) | Q(album__in=shared) & Q(_follows(user, "owner"))
-        return self.live().filter(seen | Q(pk__in=placed))
+            seen |= Q(owner=user) | Q(_InSubquery(F("album"), shared)) & Q(_follows(user, "owner"))
+        return self.live().filter(seen | Q(_InSubquery(F("pk"), placed)))
 
     def listed(self):
         """What a listing shows (grids, counts, search results, date albums): a stack once, by its cover. Its other

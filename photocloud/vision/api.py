@@ -1,4 +1,4 @@
-from django.db.models import prefetch_related_objects
+from django.db.models import Prefetch, prefetch_related_objects
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
 from rest_framework import exceptions, permissions, serializers
@@ -14,6 +14,7 @@ from photocloud.library.models import Photo
 from photocloud.library.serializers import PhotoSerializer
 
 from . import services
+from .models import PhotoAnalysis
 from .similar import METRICS, SCOPES, similar_photos
 
 
@@ -35,9 +36,11 @@ class SimilarResultSerializer(serializers.Serializer):
 
 def _results(request, hits):
     photos = [photo for photo, _ in hits]
-    # What PhotoSerializer reads beside the row, in two queries for all the hits instead of two per hit; one
-    # serializer for the list, so its fields are set up once, not per picture.
-    prefetch_related_objects(photos, "tags", "analysis")
+    # What PhotoSerializer reads beside the row, in two queries for all the hits instead of two per hit (the
+    # analyses without their vectors, 2.5 KB each); one serializer for the list, so its fields are set up once.
+    prefetch_related_objects(
+        photos, "tags", Prefetch("analysis", PhotoAnalysis.objects.defer("features", "face_identities"))
+    )
     serialized = PhotoSerializer(photos, many=True, context={"request": request}).data
     return Response(
         [

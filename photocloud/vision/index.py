@@ -491,8 +491,8 @@ class FaissIndex:
         with self._lock:
             if allowed is not None:
                 allowed = _as_ids(allowed)
-            if not self.trained or (allowed is not None and len(allowed) <= EXACT_LIMIT):
-                # Small scope (e.g. one user's library): exact, so access control cannot cost recall.
+            if not self.trained or min(len(self), len(allowed) if allowed is not None else len(self)) <= EXACT_LIMIT:
+                # Small scope (e.g. one user's library) or index: exact, so access control cannot cost recall.
                 return self._scan(query, k, metric, self._live_slots(allowed))
             nprobe = self.nprobe
             if allowed is not None:

@@ -71,7 +71,9 @@ def make_faiss(directory, trained):
 
 
 @pytest.fixture(params=["exact", "faiss-untrained", "faiss"])
-def make_index(request, tmp_path):
+def make_index(request, tmp_path, monkeypatch):
+    monkeypatch.setattr(index_module, "EXACT_LIMIT", 1000)  # an index of 3,000 is "large": its IVF answers
+
     def make():
         if request.param == "exact":
             return ExactIndex(32)
@@ -217,6 +219,16 @@ def test_saving_to_another_directory_copies_the_vectors(data, tmp_path):
     assert copy.search(queries[0], 10) == index.search(queries[0], 10)
 
 
+def test_a_small_trained_index_answers_exactly(data, tmp_path, metric="l1"):
+    """Up to EXACT_LIMIT vectors a scan costs what an allowed-ids scan of that size did: no recall is given up."""
+    ids, vectors, queries = data
+    index = make_faiss(tmp_path, trained=True)
+    index.add(ids, vectors)
+    assert index.trained and len(index) <= EXACT_LIMIT
+    for query in queries:
+        assert_same_ranking(index.search(query, 10, metric), brute_force(ids, vectors, query, 10, metric), 2e-3)
+
+
 def test_build_index_picks_exact_for_small_collections(tmp_path):
     assert isinstance(build_index(EXACT_LIMIT - 1, tmp_path), ExactIndex)
     assert isinstance(build_index(1_000_000, tmp_path), FaissIndex)
@@ -241,8 +253,9 @@ def realistic(tmp_path_factory):
 
 
 @pytest.mark.parametrize("metric", METRICS)
-def test_approximate_recall_at_10_on_realistic_vectors(realistic, metric):
+def test_approximate_recall_at_10_on_realistic_vectors(realistic, metric, monkeypatch):
     """The IVF candidates + exact re-ranking find >= 95 % of the exact top 10."""
+    monkeypatch.setattr(index_module, "EXACT_LIMIT", 1000)  # else an index of 20,000 is scanned exactly
     approximate, queries, truth = realistic
     assert approximate.trained
     hits = sum(

@@ -3,6 +3,7 @@ MariaDB, PostgreSQL without the extension) or pgvector inside PostgreSQL (the te
 starts a real PostgreSQL with pgvector, tests/pgvector_server.py). Rankings are checked against numpy brute force."""
 
 import os
+import re
 
 import numpy as np
 import pytest
@@ -64,8 +65,12 @@ def test_the_expected_index_answers(db):
         assert "embedded" in similar.backend()
 
 
+@pytest.mark.parametrize("exact_scope", [0, pg_vectors.EXACT_SCOPE])  # pgvector: the HNSW graph, or exact
 @pytest.mark.parametrize("metric", ["l1", "cosine"])
-def test_rankings_match_brute_force_among_what_the_viewer_may_see(library, alice, bob, metric):
+def test_rankings_match_brute_force_among_what_the_viewer_may_see(
+    library, alice, bob, metric, exact_scope, monkeypatch
+):
+    monkeypatch.setattr(pg_vectors, "EXACT_SCOPE", exact_scope)
     photos, vectors = library
     query = vectors[7] + 0.05
     for viewer, accesses in (
@@ -132,8 +137,9 @@ def test_pgvector_answers_in_one_statement_with_access_and_rolls_back_with_the_a
     photos, vectors = library
     with CaptureQueriesContext(connection) as queries:
         similar.similar_photos(bob, vectors[0], limit=10)
-    ranking = [q["sql"] for q in queries if "vision_photovector" in q["sql"]]
+    ranking = [q["sql"] for q in queries if "<+>" in q["sql"]]
     assert len(ranking) == 1  # one statement ranks and applies access: the album's access level is in it
+    assert "+ 0" in ranking[0]  # Bob may see 60 pictures: ranked exactly, not through the graph
     assert '"library_album"."access"' in ranking[0] and "<+>" in ranking[0]
     assert not any("vision_photoanalysis" in q["sql"] for q in queries)  # no list of allowed ids first
 
@@ -155,3 +161,33 @@ def test_build_vector_index_stores_vectors_written_without_them(library, alice):
     call_command("build_vector_index", "--if-due")
     assert not similar.snapshot_is_due()
     assert similar.similar_photos(alice, vectors[3], limit=1)[0][0].pk == photos["public"][3].pk
+
+
+def test_embedded_index_reads_the_viewers_ids_only_when_few_of_the_nearest_are_theirs(db, alice, bob):
+    """The embedded index first checks its nearest pictures against what the viewer may see; only when too few pass
+    (here Alice's private near-copies of the query) does it read the ids of every picture the viewer may see and
+    search among them. Either way the ranking is the exact one among the viewer's pictures."""
+    if pg_vectors.in_use():
+        pytest.skip("pgvector ranks in one statement (test above)")
+    similar.reset_index()
+    query = _vectors(1, seed=9)[0]
+    noise = np.random.default_rng(8).normal(0, 0.01, (12, 1280))
+    secret = factories.album(alice, access="private")
+    hidden = [factories.photo(secret, features=np.maximum(query + jitter, 0)) for jitter in noise]
+    shown_vectors = _vectors(30, seed=10)
+    shown = [factories.photo(factories.album(alice, access="public"), features=v) for v in shown_vectors]
+
+    def search(viewer, limit):
+        with CaptureQueriesContext(connection) as queries:
+            found = similar.similar_photos(viewer, query, limit=limit)
+        ids = [q["sql"] for q in queries if re.match(r'SELECT "vision_photoanalysis"\."id"( AS "\w+")? FROM', q["sql"])]
+        return found, [sql for sql in ids if '"vision_photoanalysis"."id" IN (' not in sql]  # all, not the found
+
+    found, id_reads = search(alice, 3)  # her nearest are hers: no read of all her ids
+    assert len(found) == 3 and {photo.pk for photo, _ in found} <= {photo.pk for photo in hidden}
+    assert id_reads == []
+    found, id_reads = search(bob, 3)  # the 12 nearest (3 x OVERSAMPLE) are private: his ids are read
+    assert len(id_reads) == 1
+    expected = brute_force(np.arange(len(shown)), shown_vectors, query, 3, "l1")
+    _assert_ranking(found, expected, shown)
+    similar.reset_index()
