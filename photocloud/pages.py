@@ -5,7 +5,7 @@ from django.contrib.auth.decorators import login_required
 from django.shortcuts import get_object_or_404, render
 from django.urls import path
 
-from photocloud.core.pagination import page_of
+from photocloud.core.pagination import scroll_page
 from photocloud.library import selectors, stacks
 from photocloud.library.access import can_edit, can_see_location
 from photocloud.library.forms import LocationForm, TakenForm
@@ -25,7 +25,7 @@ def themes(request):
 @login_required
 def lookalike(request, pk):
     cluster = get_object_or_404(PhotoCluster.objects.owned_by(request.user), pk=pk)
-    page = page_of(request, lookalikes.photos(request.user, cluster))
+    page = scroll_page(request, lookalikes.photos(request.user, cluster))
     return render_grid(request, "library/lookalike.html", {"page": page, "cluster": cluster})
 
 

@@ -60,9 +60,11 @@ def _filtered(request, queryset, filters_class):
     params.is_valid(raise_exception=True)
     filters = params.validated_data
     if owner := filters.get("owner"):
-        # The owner as a list built once, not a join: SQLite then counts the pictures in 70 ms rather than 350 ms at
-        # 100,000 (bench/pages.py, the photo list seen by a follower).
-        queryset = queryset.filter(owner__in=get_user_model().objects.filter(username=owner).values("pk"))
+        # The owner's key looked up first, not a join nor a subquery: SQLite then counts the pictures in 70 ms
+        # rather than 350 ms at 100,000, and PostgreSQL walks the owner's date index for a page rather than sorting
+        # them all (bench/pages.py, the photo list seen by a follower).
+        found = get_user_model().objects.filter(username=owner).values_list("pk", flat=True).first()
+        queryset = queryset.filter(owner=found) if found is not None else queryset.none()
     if filters.get("mine"):
         queryset = queryset.owned_by(request.user)
     if album := filters.get("album"):

@@ -16,7 +16,7 @@ from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_POST
 
 from photocloud.accounts.authentication import accepts_api_token
-from photocloud.core.pagination import page_of
+from photocloud.core.pagination import page_of, scroll_page
 
 from . import downloads, selectors, services, stacks, trash, undo
 from .access import can_edit
@@ -69,13 +69,13 @@ def timeline(request):
     the date scrubber jumps to."""
     jump = _jump_month(request.GET.get("from"))
     photos = selectors.timeline_before(request.user, *jump) if jump else selectors.library_photos(request.user)
-    page = page_of(request, photos)
+    page = scroll_page(request, photos)
     context = {
         "page": page,
         "days": selectors.days_of(page),
         "jump": jump,
         **_uploader_context(),
-        "upload_albums": selectors.my_albums(request.user),
+        "upload_albums": selectors.album_choices(request.user),
     }
     if jump:
         context["jump_value"] = f"{jump[0]:04d}-{jump[1]:02d}"
@@ -104,13 +104,13 @@ def _uploader_context() -> dict:
 
 @login_required
 def archive(request):
-    page = page_of(request, selectors.archived_photos(request.user))
+    page = scroll_page(request, selectors.archived_photos(request.user))
     return render_grid(request, "library/marked.html", {"page": page, "mark": "archived"})
 
 
 @login_required
 def favourites(request):
-    page = page_of(request, selectors.favourite_photos(request.user))
+    page = scroll_page(request, selectors.favourite_photos(request.user))
     return render_grid(request, "library/marked.html", {"page": page, "mark": "favourite"})
 
 
@@ -141,7 +141,7 @@ def dates_month(request, year, month):
 
 @login_required
 def theme(request, name):
-    page = page_of(request, selectors.theme_photos(request.user, name))
+    page = scroll_page(request, selectors.theme_photos(request.user, name))
     return render_grid(request, "library/theme.html", {"page": page, "theme": category_label(name)})
 
 
@@ -211,7 +211,7 @@ def album_delete(request, pk):
 
 def album_detail(request, pk):
     album = get_object_or_404(Album.objects.visible_to(request.user).select_related("owner", "cover"), pk=pk)
-    page = page_of(request, selectors.album_photos(album))
+    page = scroll_page(request, selectors.album_photos(album))
     context = {"album": album, "page": page, "is_owner": can_edit(request.user, album)}
     if context["is_owner"]:
         context.update(_uploader_context())

@@ -8,6 +8,7 @@ from django.db.models import Count, Q
 
 from photocloud.library.access import can_edit
 from photocloud.library.models import Photo
+from photocloud.library.selectors import displayed
 from photocloud.vision.models import PhotoAnalysis
 
 from .models import Face, Person, decode_embeddings
@@ -43,12 +44,8 @@ def shown_cover(person: Person) -> Face | None:
 
 def photos_of(viewer, person: Person):
     """The person's pictures in timeline order (the viewer's own, outside the Trash)."""
-    return (
-        Photo.objects.owned_by(viewer)
-        .listed()  # a stack once, by its cover
-        .filter(pk__in=Face.objects.filter(person=person, owner=viewer).values("photo_id"))
-        .select_related("album", "owner")
-    )
+    faces = Face.objects.filter(person=person, owner=viewer).values("photo_id")
+    return displayed(Photo.objects.owned_by(viewer).filter(pk__in=faces))  # as every grid: one query for the tiles
 
 
 def faces_in(viewer, photo: Photo) -> list[Face]:

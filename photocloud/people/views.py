@@ -6,7 +6,7 @@ from django.http import Http404, HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from photocloud.core.pagination import page_of
+from photocloud.core.pagination import scroll_page
 
 from . import selectors, services
 from .forms import FaceMoveForm, MergeForm, PersonForm
@@ -51,7 +51,7 @@ def person(request, pk):
         {
             "person": shown,
             "cover": selectors.shown_cover(shown),
-            "page": page_of(request, selectors.photos_of(request.user, shown)),
+            "page": scroll_page(request, selectors.photos_of(request.user, shown)),
             "others": selectors.choices(request.user, exclude=shown),
         },
     )

@@ -85,3 +85,27 @@ def test_aspect_is_width_over_height_bounded(alice):
     assert aspect(factories.photo(album, width=400, height=300)) == "1.3333"
     assert aspect(factories.photo(album, width=10_000, height=100)) == "4.0000"
     assert aspect(factories.photo(album, width=None, height=None)) == "1"
+
+
+def test_the_timeline_scrolls_on_without_counting_the_library(client, alice, library, settings):
+    """A timeline page reads one key past its end to know whether another follows: the library is counted only for
+    a page asked past the end, which shows the last page as before."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    settings.PHOTOCLOUD = {**settings.PHOTOCLOUD, "PAGE_SIZE": 3}
+    client.force_login(alice)
+    pages = []
+    for number in (1, 2, 3):
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get("/library/", {"page": number}, headers={"HX-Request": "true"})
+        assert not [
+            query for query in queries if query["sql"].startswith('SELECT COUNT(*) AS "__count" FROM "library_photo"')
+        ]
+        pages.append([photo.pk for photo in response.context["page"]])
+        assert (b"Load more" in response.content) == (number < 3)
+    newest_first = [photo.pk for photo in sorted(library, key=lambda photo: photo.sort_date, reverse=True)]
+    assert pages == [newest_first[i : i + 3] for i in (0, 3, 6)]
+    past = client.get("/library/", {"page": 9})
+    assert [photo.pk for photo in past.context["page"]] == pages[-1]
+    assert client.get("/library/", {"page": "x"}).context["page"].number == 1
