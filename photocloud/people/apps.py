@@ -14,7 +14,7 @@ class PeopleConfig(AppConfig):
         from django_tasks_db.compat import TaskResultStatus
         from django_tasks_db.models import DBTaskResult
 
-        from .services import faces_to_find
+        from .selectors import faces_to_find
         from .tasks import find_faces
 
         # Counted up to 1,000 only: a full count reads the whole library, and this runs every few minutes.
