@@ -17,11 +17,14 @@ class SearchConfig(AppConfig):
 
     def warm_up(self):
         """Called by the web server before it forks (core/web.py): the sentence model is loaded and run once, and
-        the vocabulary of meanings read, so that the workers share them and no first search waits for them."""
+        the vocabulary of meanings read, jieba's dictionary and the word lists loaded (an English query is also
+        searched in Chinese, through the glossary), so that the workers share them and no first search waits."""
         from .meaning import close_terms, embed
+        from .query import parse
 
         embed(["photo"])
         close_terms("photo", threshold=1.0, limit=1)
+        parse("photo 照片 person", expand=False)
 
     def recover_interrupted_work(self):
         """Called by `photocloud serve`: pictures and albums without a document (made before this app was installed,
