@@ -110,8 +110,8 @@ TEMPLATES = [
 
 DATABASES = {
     "default": dj_database_url.parse(
-        os.environ.get("DATABASE_URL") or f"sqlite:///{DATA_DIR / 'db.sqlite3'}",
-        conn_max_age=60,  # empty = unset
+        os.environ.get("DATABASE_URL") or f"sqlite:///{DATA_DIR / 'db.sqlite3'}",  # an empty one means unset
+        conn_max_age=60,
     )
 }
 _engine = DATABASES["default"]["ENGINE"]
