@@ -132,7 +132,8 @@ run_suite() {
         if [[ -n "$url" ]]; then export DATABASE_URL="$url"; else unset DATABASE_URL; fi
         export PHOTOCLOUD_DATA_DIR="$data"
         set -x
-        "$PY" -m pytest "${COLOR[@]}" "${PARALLEL[@]}" "$@"
+        # The slowest tests of each run are listed, so a run that grows past the CI budget shows where.
+        "$PY" -m pytest "${COLOR[@]}" "${PARALLEL[@]}" --durations=15 --durations-min=5 "$@"
     ) 2>&1 | if ((live)); then tee "$log"; else cat >"$log"; fi  # (tee > /dev/stdout would truncate a redirected stdout)
     rc=${PIPESTATUS[0]}
     local line
