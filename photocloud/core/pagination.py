@@ -56,6 +56,9 @@ def page_of(request, queryset, per_page: int | None = None):
     return KeysFirstPaginator(queryset, per_page).get_page(request.GET.get("page"))
 
 
+MOST_PAGES = 10_000_000
+
+
 def scroll_page(request, queryset, per_page: int | None = None):
     """As `page_of`, for a grid that scrolls on ("Load more"): the page reads one key past its end to know whether
     another follows, and the listing is never counted, unless the page asked for is past the end. A count reads
@@ -66,7 +69,7 @@ def scroll_page(request, queryset, per_page: int | None = None):
         number = int(request.GET.get("page") or 1)
     except ValueError:
         number = 1
-    if number >= 1:
+    if 1 <= number <= MOST_PAGES:  # beyond, past the end of any library: counted below, no giant OFFSET
         bottom = (number - 1) * per_page
         keys = list(queryset.values_list("pk", flat=True)[bottom : bottom + per_page + 1])
         if keys or number == 1:

@@ -109,3 +109,12 @@ def test_the_timeline_scrolls_on_without_counting_the_library(client, alice, lib
     past = client.get("/library/", {"page": 9})
     assert [photo.pk for photo in past.context["page"]] == pages[-1]
     assert client.get("/library/", {"page": "x"}).context["page"].number == 1
+
+
+@pytest.mark.parametrize("page", ["abc", "-1", "0", "", "99999999999999999999999"])
+def test_any_page_number_is_a_page_of_the_grid(client, alice, library, page):
+    """A grid that scrolls without counting (core/pagination.scroll_page): a page number that is no number or past
+    any end shows a page; one past what a 64-bit OFFSET holds was a server error."""
+    client.force_login(alice)
+    response = client.get("/library/", {"page": page})
+    assert response.status_code == 200 and "/photos/" in response.content.decode()
