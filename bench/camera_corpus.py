@@ -28,6 +28,18 @@ ROOT = Path(__file__).resolve().parent.parent
 MANIFEST = ROOT / "bench" / "data" / "camera_corpus.json"
 PYTHON = sys.executable
 
+# Packages checked for camera RAW files with their sensor data, without finding one (besides libraw-cffi's ARW):
+# PyPI sdists of rawpy 0.28.0, rawkit 0.6.0, libraw.py 1.0, exifread 3.5.1, hachoir 3.4.0 (a CR2 cut to 98 kB that
+# LibRaw refuses), filetype 1.2.0, exif 1.6.1, fleep 1.0.1, osxphotos 0.77.2, colour-hdri 0.2.6, pidng 4.0.9,
+# pyunraw 1.2.0, rawpipe 0.19.3 (a bare Bayer dump), rawplot 0.9.10, raw2film 0.13.1, rawhandler 0.2.2, azotea
+# 0.3.39, cxx-image-io 1.1.7, myarwreader 0.1.2, fastai-rawpy, getthumbnail, image-formatter, rawfileconverter,
+# rawfinder, PurgeRaw, rawphoto, photoREPL, RawProc, rawimg; wheels of cxx-image-io, flashraw 0.1.0, lensfunpy
+# 1.18.0, iiq2img, pillow-raw-opener; npm's dcraw 1.0.3, libraw-wasm 1.6.0, exifr 7.1.3, exifreader 4.46.0,
+# exif-reader 2.0.3, exif-js 2.3.0, utif 3.1.0, exiftool 0.0.3; Debian's golang-gopkg-h2non-filetype.v1-dev,
+# golang-github-gabriel-vasile-mimetype-dev, ruby-fastimage, ruby-mini-exiftool, ruby-exif, exifprobe, libexif-doc,
+# python3-filetype, python3-exifread, libimage-exif-perl, libimage-exiftool-perl (no test images), libopenraw-dev,
+# libraw-doc.
+
 # name -> how to fetch the archive and which of its members are candidate pictures. A candidate joins the corpus
 # when ExifTool finds a camera make or model in it (the manifest keeps the result, so the set is fixed).
 SOURCES = {
@@ -76,6 +88,14 @@ SOURCES = {
         "archive": "exif-parser-0.1.12.tgz",
         "sha256": "b3eaa69cf318f4c9a483b7a19f17ceffd96dd2dcb03366f1c19d37b4d1156981",
         "members": ["package/test/*.jpg"],
+    },
+    "libraw-cffi": {  # a whole Sony ARW, sensor data included (the only camera RAW with image data found in a package)
+        "registry": "pypi-sdist",
+        "package": "libraw-cffi",
+        "version": "0.19.0",
+        "archive": "libraw_cffi-0.19.0.tar.gz",
+        "sha256": "c92b259c0a82a87e5e3636b8ffef84bcc3c0781c595994b09ceb9b87892ea930",
+        "members": ["libraw_cffi-0.19.0/libraw_cffi/tests/*.ARW"],
     },
 }
 

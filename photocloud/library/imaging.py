@@ -526,6 +526,7 @@ def read_metadata(path: str, info: ImageInfo) -> Metadata:
             if raw.sizes.crop_width > 0 and raw.sizes.crop_height > 0:
                 # The camera's own frame within the sensor's visible area (the size of its JPEG and preview).
                 width, height = raw.sizes.crop_width, raw.sizes.crop_height
+        width, height = _default_crop_size(path, exif) or (width, height)
     if orientation in (5, 6, 7, 8):
         width, height = height, width
     meta = Metadata(width=width, height=height, orientation=orientation)
@@ -679,6 +680,30 @@ def _raw_exif(path: str) -> Image.Exif:
         with Image.open(io.BytesIO(thumb.data), formats=["JPEG"]) as preview:
             return preview.getexif()
     return exif
+
+
+def _default_crop_size(path: str, exif: Image.Exif) -> tuple[int, int] | None:
+    """The DefaultCropSize of the full-size raw image (IFD0 or a SubIFD) in a DNG, or an ARW that writes it too:
+    the frame the camera meant, to the pixel (LibRaw rounds its own crop to the colour filter's pattern)."""
+    with open(path, "rb") as handle:
+        header = handle.read(8)
+        if not header.startswith(TIFF_MAGIC):
+            return None
+        directories = [exif]
+        offsets = exif.get(330)  # SubIFDs
+        for offset in (offsets,) if isinstance(offsets, int) else offsets or ():
+            with contextlib.suppress(Exception):
+                directory = TiffImagePlugin.ImageFileDirectory_v2(header)
+                handle.seek(offset)
+                directory.load(handle)
+                directories.append(directory)
+    for directory in directories:
+        size = directory.get(50720)  # DefaultCropSize
+        if directory.get(254, 0) == 0 and isinstance(size, tuple) and len(size) == 2:  # NewSubfileType: full size
+            width, height = (round(float(value)) for value in size)
+            if width > 0 and height > 0:
+                return width, height
+    return None
 
 
 class _SplitExif(Image.Exif):
