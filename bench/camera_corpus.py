@@ -89,6 +89,22 @@ SOURCES = {
         "sha256": "b3eaa69cf318f4c9a483b7a19f17ceffd96dd2dcb03366f1c19d37b4d1156981",
         "members": ["package/test/*.jpg"],
     },
+    "exif": {
+        "registry": "npm",
+        "package": "exif",
+        "version": "0.6.0",
+        "archive": "exif-0.6.0.tgz",
+        "sha256": "9aa1e1576ea372566e8f7088f81798cb0ebcc1431973c58111a5b59785821733",
+        "members": ["package/test/*.jpg"],
+    },
+    "jpeg-exif": {
+        "registry": "npm",
+        "package": "jpeg-exif",
+        "version": "1.1.4",
+        "archive": "jpeg-exif-1.1.4.tgz",
+        "sha256": "a24f344926937e91628690dc0893e38682e2ac2bc3b530ee2ccc7f1ebb2a6e41",
+        "members": ["package/test/*.JPG"],
+    },
     "libraw-cffi": {  # a whole Sony ARW, sensor data included (the only camera RAW with image data found in a package)
         "registry": "pypi-sdist",
         "package": "libraw-cffi",
