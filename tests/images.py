@@ -247,11 +247,18 @@ class TiffBuilder:
 _XYZ_TO_SRGB = (32406, -15372, -4986, -9689, 18758, 415, 557, -2040, 10570)
 
 
-def dng(name="cat", preview=True, orientation=1, taken: datetime = datetime(2024, 5, 17, 14, 30, 5)) -> bytes:
+def dng(
+    name="cat",
+    preview=True,
+    orientation=1,
+    taken: datetime = datetime(2024, 5, 17, 14, 30, 5),
+    crop: tuple[int, int] | None = None,
+) -> bytes:
     """A camera RAW file (DNG 1.4, written per Adobe's specification): the photograph as a 12-bit RGGB Bayer mosaic.
 
     With `preview`, IFD0 holds a full-size JPEG preview (as cameras and Lightroom write it) and the mosaic sits in
-    a SubIFD; without it, IFD0 is the mosaic itself and only a demosaic gives the picture.
+    a SubIFD; without it, IFD0 is the mosaic itself and only a demosaic gives the picture. `crop` is the mosaic's
+    DefaultCropSize (width, height), centred: the frame the camera meant within it.
     """
     rgb = np.asarray(photo(name), dtype=np.uint16)
     height, width = rgb.shape[0] // 2 * 2, rgb.shape[1] // 2 * 2
@@ -269,6 +276,9 @@ def dng(name="cat", preview=True, orientation=1, taken: datetime = datetime(2024
         277: (3, 1), 278: (4, height), 279: (4, mosaic.nbytes), 284: (3, 1),
         33421: (3, (2, 2)), 33422: (1, (0, 1, 1, 2)), 50714: (4, 0), 50717: (4, 4095),
     }  # fmt: skip
+    if crop:
+        raw[50719] = (4, ((width - crop[0]) // 2, (height - crop[1]) // 2))  # DefaultCropOrigin
+        raw[50720] = (4, crop)  # DefaultCropSize
     common = {
         271: (2, "Canon"), 272: (2, "EOS R6"), 274: (3, orientation), 34665: (4, exif),
         50706: (1, (1, 4, 0, 0)), 50707: (1, (1, 1, 0, 0)), 50708: (2, "Canon EOS R6"),

@@ -682,6 +682,9 @@ def _raw_exif(path: str) -> Image.Exif:
     return exif
 
 
+MAX_SUB_IFDS = 8
+
+
 def _default_crop_size(path: str, exif: Image.Exif) -> tuple[int, int] | None:
     """The DefaultCropSize of the full-size raw image (IFD0 or a SubIFD) in a DNG, or an ARW that writes it too:
     the frame the camera meant, to the pixel (LibRaw rounds its own crop to the colour filter's pattern)."""
@@ -690,8 +693,8 @@ def _default_crop_size(path: str, exif: Image.Exif) -> tuple[int, int] | None:
         if not header.startswith(TIFF_MAGIC):
             return None
         directories = [exif]
-        offsets = exif.get(330)  # SubIFDs
-        for offset in (offsets,) if isinstance(offsets, int) else offsets or ():
+        offsets = exif.get(330)  # SubIFDs: cameras write a few (raw, previews); a hostile file could list thousands
+        for offset in ((offsets,) if isinstance(offsets, int) else offsets or ())[:MAX_SUB_IFDS]:
             with contextlib.suppress(Exception):
                 directory = TiffImagePlugin.ImageFileDirectory_v2(header)
                 handle.seek(offset)

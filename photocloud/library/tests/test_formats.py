@@ -241,6 +241,17 @@ def test_probe_reads_only_headers_of_a_raw_file(tmp_path):
     assert (info.format, info.extension, info.width, info.height) == ("DNG", "dng", 450, 300)
 
 
+def test_raw_size_is_the_frame_the_camera_meant(tmp_path):
+    """A DNG's DefaultCropSize, to the pixel, in IFD0 or a SubIFD, turned by the orientation (LibRaw rounds its own
+    crop to the colour pattern: an odd size would lose a pixel)."""
+    path = tmp_path / "shot.dng"
+    for preview, orientation, size in ((True, 1, (447, 297)), (False, 6, (297, 447)), (True, 8, (300, 450))):
+        crop = (447, 297) if size != (300, 450) else None  # without the tag: the whole mosaic
+        path.write_bytes(images.dng("cat", preview=preview, orientation=orientation, crop=crop))
+        meta = imaging.read_metadata(str(path), imaging.probe(str(path)))
+        assert (meta.width, meta.height, meta.orientation) == (*size, orientation)
+
+
 @pytest.mark.vision
 @pytest.mark.usefixtures("vision_on")
 def test_raw_and_psd_are_analysed_and_grouped_with_their_jpeg(api, alice, album, upload):
