@@ -222,6 +222,9 @@ PHOTOCLOUD = {
     "EAGER_SIZES": ("s", "m"),
     "EVENT_GAP_HOURS": float(os.environ.get("PHOTOCLOUD_EVENT_GAP_HOURS", "3")),
     "INGEST_MAX_ATTEMPTS": 3,
+    # A request completing a chunked upload holds a claim it refreshes; a claim this old died with its process (a
+    # killed web worker), and the client's retry takes the upload over (sync/services.py).
+    "UPLOAD_CLAIM_SECONDS": float(os.environ.get("PHOTOCLOUD_UPLOAD_CLAIM_SECONDS", "20")),
     "PAGE_SIZE": 60,
     # Deleted pictures and albums wait this many days in their owner's Trash before a background job purges them.
     "TRASH_DAYS": float(os.environ.get("PHOTOCLOUD_TRASH_DAYS", "30")),

@@ -67,6 +67,9 @@ if ((${#CHECKS_FAILED[@]})); then
 fi
 
 WORKERS="${PHOTOCLOUD_TEST_WORKERS:-2}"
+# One thread per numerical library in every test process (and the servers they start): several processes share the
+# cores, and threaded BLAS/OpenMP pools spin against each other (an SVD took 7-9 s instead of 0.8 s under load).
+export OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1 PHOTOCLOUD_VISION_THREADS=1
 PARALLEL=()
 # Whole test files per worker: module fixtures (servers, browsers) start once; each worker has its own test database.
 ((WORKERS > 0)) && PARALLEL=(-n "$WORKERS" --dist loadfile)

@@ -170,11 +170,11 @@ def in_format(fmt: str, name="astronaut") -> bytes:
     return encode(image, fmt)
 
 
-def large_png(min_bytes: int) -> bytes:
+def large_png(min_bytes: int, subject: str = "astronaut") -> bytes:
     """A real, valid PNG of at least `min_bytes` (photographs compress poorly as PNG)."""
     side = 256
     while True:
-        data = encode(photo("astronaut", size=(side, side)), "PNG")
+        data = encode(photo(subject, size=(side, side)), "PNG")
         if len(data) >= min_bytes:
             return data
         side *= 2

@@ -111,8 +111,9 @@ def running_server(data_dir: Path, username: str = "sam", extra_env: dict | None
     database_url, drop_database = server_database(os.environ.get("DATABASE_URL"))
     env = {key: value for key, value in os.environ.items() if not key.startswith(("PHOTOCLOUD_", "DJANGO_"))}
     env["PHOTOCLOUD_DATA_DIR"] = str(data_dir)
-    if "PHOTOCLOUD_MODEL_DIR" in os.environ:  # the exported image model, shared by the tests (tests/settings.py)
-        env["PHOTOCLOUD_MODEL_DIR"] = os.environ["PHOTOCLOUD_MODEL_DIR"]
+    for name in ("PHOTOCLOUD_MODEL_DIR", "PHOTOCLOUD_VISION_THREADS"):  # the exported image model, shared by the
+        if name in os.environ:  # tests (tests/settings.py), and the threads the test run allows (scripts/test.sh)
+            env[name] = os.environ[name]
     env.pop("DATABASE_URL", None)
     if database_url:
         env["DATABASE_URL"] = database_url

@@ -1,27 +1,25 @@
 """`photocloud sync` as a real process against a real `photocloud serve` on 127.0.0.1, with real pictures.
 
-The server runs on SQLite, or on a throw-away PostgreSQL / MariaDB database when DATABASE_URL names one.
+The server runs on SQLite, or on a throw-away PostgreSQL / MariaDB database when DATABASE_URL names one. A server that
+throttles the client or loses its web worker: tests/test_sync_client_resilience.py.
 """
 
 import hashlib
 import os
 import signal
-import sqlite3
 import stat
 import subprocess
 import sys
 import threading
 import time
-from contextlib import closing
 from datetime import datetime
 from pathlib import Path
-from urllib.parse import urlparse
 
-import httpx
 import pytest
 
 from tests import images
-from tests.servers import CLI, command_line, process_tree, running_server, wait_until_answering
+from tests.servers import CLI, running_server
+from tests.sync_support import api, client_env, my_photos, sha, sync, wait_for_picture, write
 
 pytestmark = pytest.mark.server
 
@@ -38,60 +36,6 @@ def home(tmp_path):
     path = tmp_path / "home"
     path.mkdir()
     return path
-
-
-def client_env(home: Path) -> dict:
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith(("PHOTOCLOUD_", "DJANGO_", "XDG_")) and key != "DATABASE_URL"
-    }
-    return {
-        **env,
-        "HOME": str(home),
-        "XDG_CONFIG_HOME": str(home / ".config"),
-        "XDG_STATE_HOME": str(home / ".local/state"),
-    }
-
-
-def sync(server, folder, home, *extra, token=None, timeout=120):
-    """Run the client to completion; returns the finished process (stdout, stderr, returncode)."""
-    args = [*CLI, "sync", str(folder), "--server", server["base"], "--token", token or server["key"], *extra]
-    return subprocess.run(args, env=client_env(home), capture_output=True, text=True, timeout=timeout)
-
-
-def api(server):
-    return httpx.Client(base_url=server["base"], headers={"Authorization": f"Token {server['key']}"}, timeout=30)
-
-
-def my_photos(server) -> list[dict]:
-    photos, url = [], "/api/photos/?mine=true"
-    with api(server) as client:
-        while url:
-            page = client.get(url).json()
-            photos += page["results"]
-            url = page["next"]
-    return photos
-
-
-def wait_for_picture(server, digest: str, seconds: float = 30) -> bool:
-    """Whether a picture with these bytes arrives in the library within `seconds`."""
-    deadline = time.monotonic() + seconds
-    while digest not in {p["sha256"] for p in my_photos(server)}:
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.3)
-    return True
-
-
-def write(path: Path, data: bytes) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(data)
-    return path
-
-
-def sha(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
 
 
 def test_sync_uploads_what_is_missing_and_nothing_twice(server, tmp_path, home):
@@ -328,150 +272,6 @@ def test_an_import_folder_on_the_server_is_imported(server, tmp_path):
         time.sleep(0.2)
     assert not (incoming / "dropped.jpg").exists() and (incoming / "bad.jpg").exists()  # rejected files stay
     assert server["process"].poll() is None
-
-
-def test_the_upload_rate_limit_slows_the_client_down_without_failing(tmp_path_factory, tmp_path, home):
-    """Starting and completing an upload count against the server's `upload` rate; the client waits out each 429 as
-    Retry-After asks, and every picture arrives."""
-    with running_server(
-        tmp_path_factory.mktemp("throttled-serve-data"), extra_env={"PHOTOCLOUD_UPLOAD_RATE": "2/s"}
-    ) as server:
-        with api(server) as client:
-            answers = [client.post("/api/uploads/", json={}).status_code for _ in range(4)]
-        assert answers[-1] == 429, answers  # the limit is really there
-        folder = tmp_path / "Many"
-        pictures = [images.unique_jpeg(name) for name in ("coffee", "astronaut") * 4]
-        for index, data in enumerate(pictures):
-            write(folder / f"{index}.jpg", data)
-        assert min(map(len, pictures)) > 64 * 1024  # each goes up alone: start, chunk, complete
-        result = sync(server, folder, home, "--chunk-mb", "0.0625", "--quiet", timeout=240)
-        assert result.returncode == 0, result.stdout + result.stderr
-        assert "Uploaded: 8 · Already there: 0 · Rejected: 0" in result.stdout, result.stdout
-        assert {sha(data) for data in pictures} <= {p["sha256"] for p in my_photos(server)}
-
-
-# --- the server side killed mid-upload ----------------------------------------------------------------------------
-
-
-def web_worker(server) -> int:
-    """The pid of gunicorn's (only) web worker: the gunicorn process below gunicorn's master."""
-    master, *workers = [pid for pid in process_tree(server["process"].pid) if "gunicorn" in command_line(pid)]
-    assert len(workers) == 1, [command_line(pid) for pid in (master, *workers)]
-    return workers[0]
-
-
-def completing(server) -> bool:
-    """Whether a request is completing an upload now (its claim is set), read from the server's database."""
-    query = "SELECT COUNT(*) FROM sync_uploadsession WHERE completing_since IS NOT NULL"
-    url = server["env"].get("DATABASE_URL")
-    if not url:
-        with closing(sqlite3.connect(server["data_dir"] / "db.sqlite3", timeout=5)) as conn:
-            return conn.execute(query).fetchone()[0] > 0
-    if url.startswith("postgres"):
-        import psycopg
-
-        with psycopg.connect(url) as conn:
-            return conn.execute(query).fetchone()[0] > 0
-    import MySQLdb
-
-    parsed = urlparse(url)
-    conn = MySQLdb.connect(
-        host=parsed.hostname, port=parsed.port or 3306, user=parsed.username, password=parsed.password or ""
-    )
-    try:
-        cursor = conn.cursor()
-        cursor.execute(query.replace("sync_uploadsession", f"`{parsed.path[1:]}`.sync_uploadsession"))
-        return cursor.fetchone()[0] > 0
-    finally:
-        conn.close()
-
-
-def sync_in_background(server, folder, home, *extra) -> subprocess.Popen:
-    args = [*CLI, "sync", str(folder), "--server", server["base"], "--token", server["key"], "--workers", "1", *extra]
-    return subprocess.Popen(args, env=client_env(home), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-
-
-def stored_once(server, data: bytes) -> None:
-    """The picture is in the library exactly once, and its original's bytes are these."""
-    mine = [p for p in my_photos(server) if p["sha256"] == sha(data)]
-    assert len(mine) == 1, mine
-    with api(server) as client:
-        original = client.get(f"/photos/{mine[0]['id']}/original")
-    assert original.status_code == 200 and sha(original.content) == sha(data)
-
-
-def restart_and_check_storage(server) -> None:
-    """Stop serve, age what the kill may have left (spools, part files, stored files, half-written files) past the
-    sweeps' hour of grace, start serve again: it must leave no orphan original and no temporary file behind."""
-    server["process"].send_signal(signal.SIGTERM)
-    server["process"].wait(timeout=40)
-    two_hours_ago = time.time() - 2 * 3600
-    for folder in ("tmp", "uploads", "media"):
-        for path in (server["data_dir"] / folder).rglob("*"):
-            os.utime(path, (two_hours_ago, two_hours_ago))
-    again = subprocess.Popen(
-        [*CLI, "serve", "--port", str(server["port"]), "--web-workers", "1"],
-        env=server["env"],
-        start_new_session=True,
-        stdout=server["log"].open("a"),
-        stderr=subprocess.STDOUT,
-    )
-    try:
-        wait_until_answering(server["base"])
-        deadline = time.monotonic() + 30
-        while True:  # the storage sweep runs in the background worker, queued by serve at start
-            check = subprocess.run(
-                [*CLI, "check-storage"], env=server["env"], capture_output=True, text=True, timeout=60
-            )
-            if check.returncode == 0 or time.monotonic() > deadline:
-                break
-            time.sleep(1)
-        assert check.returncode == 0, check.stdout + check.stderr
-        assert not list((server["data_dir"] / "tmp").iterdir())
-        assert not list((server["data_dir"] / "uploads").iterdir())
-    finally:
-        again.send_signal(signal.SIGTERM)
-        again.wait(timeout=40)
-
-
-def test_a_web_worker_killed_mid_upload_the_client_finishes_and_nothing_is_left(tmp_path, home):
-    """kill -9 of the web worker while chunks arrive: gunicorn starts another, the client's retry resumes at the
-    offset the server committed, the picture arrives once and whole; after a restart no litter remains."""
-    with running_server(tmp_path / "data") as server:
-        big = images.large_png(6 * 1024 * 1024)
-        write(tmp_path / "Big" / "big.png", big)
-        process = sync_in_background(server, tmp_path / "Big", home, "--chunk-mb", "0.25", "--max-rate", "1")
-        uploads, received = server["data_dir"] / "uploads", 0
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline and received < 1024 * 1024:
-            received = max((p.stat().st_size for p in uploads.glob("*.part")), default=0)
-            time.sleep(0.05)
-        os.kill(web_worker(server), signal.SIGKILL)
-        out, err = process.communicate(timeout=90)
-        assert 0 < received < len(big), "the worker was not killed in the middle of the upload"
-        assert process.returncode == 0 and "Rejected: 0" in out, out + err
-        stored_once(server, big)
-        restart_and_check_storage(server)
-
-
-def test_a_web_worker_killed_while_completing_the_client_finishes_and_nothing_is_left(tmp_path, home):
-    """kill -9 of the web worker while it completes the upload (hashes, stores the original): the claim it held lapses,
-    the client's retry takes it over, and the picture arrives once and whole; after a restart no litter remains."""
-    with running_server(tmp_path / "data") as server:
-        big = images.large_png(6 * 1024 * 1024)
-        write(tmp_path / "Big" / "big.png", big)
-        process = sync_in_background(server, tmp_path / "Big", home, "--chunk-mb", "2")
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline and not completing(server):
-            time.sleep(0.02)
-        caught = completing(server)
-        os.kill(web_worker(server), signal.SIGKILL)
-        out, err = process.communicate(timeout=120)
-        assert caught, "the upload was not being completed when the worker was killed"
-        assert process.returncode == 0, out + err
-        assert "Uploaded: 1" in out or "Already there: 1" in out, out
-        stored_once(server, big)
-        restart_and_check_storage(server)
 
 
 def test_the_sync_client_installs_and_runs_without_django_or_torch(server, tmp_path, home):

@@ -32,10 +32,12 @@ MAX_CHUNK_BYTES = 16 * 1024 * 1024
 # Unfinished uploads kept per user (the least recently used go first): bounds the disk one user's partial files take.
 MAX_OPEN_UPLOADS = 20
 STALE_AFTER = timedelta(days=7)
-# A request completing an upload refreshes its claim every CLAIM_BEAT; a claim older than CLAIM_LAPSED died with its
-# process (a crash, a killed web worker), so the client's retry, which waits 30 s, takes it over and finishes.
-CLAIM_BEAT = timedelta(seconds=5)
-CLAIM_LAPSED = timedelta(seconds=20)
+
+
+def claim_lapsed() -> timedelta:
+    """A request completing an upload refreshes its claim four times within this; an older claim died with its
+    process (a crash, a killed web worker), so the client's retry, which waits 30 s, takes it over and finishes."""
+    return timedelta(seconds=settings.PHOTOCLOUD["UPLOAD_CLAIM_SECONDS"])
 
 
 class UploadError(Exception):
@@ -156,7 +158,7 @@ def complete_upload(session: UploadSession) -> library.UploadResult:
     now = timezone.now()
     claimed = (
         UploadSession.objects.filter(pk=session.pk, received=session.size)
-        .exclude(completing_since__gt=now - CLAIM_LAPSED)
+        .exclude(completing_since__gt=now - claim_lapsed())
         .update(completing_since=now)
     )
     if not claimed:
@@ -194,7 +196,7 @@ def _claim_kept(session: UploadSession):
 
     def refresh():
         try:
-            while not done.wait(CLAIM_BEAT.total_seconds()):
+            while not done.wait(claim_lapsed().total_seconds() / 4):
                 UploadSession.objects.filter(pk=session.pk).update(completing_since=timezone.now())
         except Exception:  # the claim lapses and a retry takes over: no worse than a crash
             logger.exception("Could not refresh the completion claim of upload %s", session.pk)
@@ -225,11 +227,11 @@ def discard_upload(session: UploadSession, *, completing: bool = False) -> bool:
     """Drop an unfinished upload and its bytes; nothing in the library changes. Returns whether it was dropped.
 
     An upload that a request is completing is left alone (its part file is being read, by name, by the ingest), unless
-    that request itself drops it (`completing`). A claim not refreshed for CLAIM_LAPSED died with its process.
+    that request itself drops it (`completing`). A claim not refreshed for claim_lapsed() died with its process.
     """
     sessions = UploadSession.objects.filter(pk=session.pk)
     if not completing:
-        sessions = sessions.exclude(completing_since__gt=timezone.now() - CLAIM_LAPSED)
+        sessions = sessions.exclude(completing_since__gt=timezone.now() - claim_lapsed())
     if not sessions.delete()[0]:
         return False
     part_path(session).unlink(missing_ok=True)

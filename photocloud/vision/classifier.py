@@ -247,7 +247,7 @@ def fit(features, summary, signals, labels: np.ndarray, strength: float = 0.05) 
     mean = unit.mean(axis=0)
     k = min(PCA_DIMENSIONS, len(unit) - 1)
     sample = (unit - mean)[:: max(1, len(unit) // PCA_SAMPLE)]  # every n-th picture: enough for 24 directions
-    components = np.linalg.svd(sample, full_matrices=False)[2][:k]
+    components = _principal_directions(sample, k)
     x = design_matrix(features, summary, signals, None, pca=(mean, components))
     scale_mean, scale_std = x[:, 7:].mean(axis=0), x[:, 7:].std(axis=0) + 1e-6
     x[:, 7:] = (x[:, 7:] - scale_mean) / scale_std
@@ -276,6 +276,16 @@ def fit(features, summary, signals, labels: np.ndarray, strength: float = 0.05) 
     solution = minimize(loss, start, jac=True, method="L-BFGS-B", options={"maxiter": 500}).x
     weights, bias = solution[:-n_out].reshape(prior.shape), solution[-n_out:]
     return Head(mean, components, scale_mean, scale_std, weights, bias, np.asarray(1.0))
+
+
+def _principal_directions(sample: np.ndarray, k: int) -> np.ndarray:
+    """The k leading right singular vectors of ``sample`` (rows: pictures), from the eigenvectors of its small Gram
+    matrix: the same directions as a full SVD (up to sign, which the head's weights absorb) in a fraction of its
+    time, which leave-one-source-out pays once per source."""
+    values, vectors = np.linalg.eigh(sample @ sample.T)
+    keep = np.argsort(values)[::-1][:k]
+    directions = vectors[:, keep].T @ sample
+    return directions / np.maximum(np.linalg.norm(directions, axis=1, keepdims=True), 1e-12)
 
 
 def fit_temperature(logits: np.ndarray, labels: np.ndarray) -> float:

@@ -171,7 +171,7 @@ def test_one_request_at_a_time_completes_an_upload(api, alice):
     assert busy.status_code == 409 and busy.json()["code"] == "completing"
     # A completing request refreshes its claim while it works: one not refreshed for a little while died (a killed
     # web worker), and the client's retry, which waits 30 s, finishes the upload.
-    lapsed = timezone.now() - services.CLAIM_LAPSED - timedelta(seconds=1)
+    lapsed = timezone.now() - services.claim_lapsed() - timedelta(seconds=1)
     UploadSession.objects.filter(pk=upload_id).update(completing_since=lapsed)
     assert api.post(f"/api/uploads/{upload_id}/complete/").status_code == 201
     assert Photo.objects.filter(owner=alice).count() == 1
