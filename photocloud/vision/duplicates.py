@@ -65,7 +65,7 @@ EDITED_BELOW = 0.95  # below this the pixels were changed, not only resized or r
 NEIGHBOURS = 10  # nearest neighbours looked at per picture
 EXACT_LIMIT = 5_000  # above this many pictures, compare within k-means buckets only
 BUCKETS_PER_PICTURE = 3
-_CACHE_VERSION = 6
+_CACHE_VERSION = 7
 
 
 @dataclass
@@ -286,6 +286,10 @@ LOCAL_STRUCTURE = 0.95
 # and pixels and edges that still correlate to RESAMPLED; different dialogs of one application change 3 % or more.
 FEW_CHANGED = 0.01
 RESAMPLED = 0.90
+# ... and those few changed pixels hold at most this share of the picture's detail (edges): a resampled copy changes
+# a little along every stroke, while a small fruit on the same plain background as another changes where all of
+# the picture's detail is.
+DETAIL_CHANGED = 0.25
 
 
 @dataclass(frozen=True)
@@ -315,6 +319,8 @@ class Match:
     local: bool = False
     gain: float = 1.0
     offset: float = 0.0
+    contrast: float = 1.0
+    detail_changed: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -368,11 +374,15 @@ def judge(found: Match | None, same_people, sizes=None) -> Verdict | None:
 
 
 def _same_content(found: Match) -> bool:
-    if not 1 / MAX_GAIN <= found.gain <= MAX_GAIN:
+    if not 1 / MAX_GAIN <= found.contrast <= MAX_GAIN:
         return False  # a lighter or darker drawing of the same outline, not a brightness edit
     if _same_everywhere(found):
         return True
-    if found.changed <= FEW_CHANGED and min(found.score, found.structure) >= RESAMPLED:
+    if (
+        found.changed <= FEW_CHANGED
+        and min(found.score, found.structure) >= RESAMPLED
+        and found.detail_changed <= DETAIL_CHANGED
+    ):
         return True
     return found.local
 
@@ -472,22 +482,30 @@ def _compare(first: np.ndarray, second: np.ndarray) -> dict:
     differ once brightness and contrast are fitted, and whether that is one small place (a caption) or all over."""
     import cv2
 
-    gain, offset = np.polyfit(first.ravel(), second.ravel(), 1) if first.std() > 1e-3 else (1.0, 0.0)
-    residual = cv2.GaussianBlur(np.abs(second - (gain * first + offset)).astype(np.float32), (0, 0), 1.0)
-    changed = (residual > CHANGED).astype(np.uint8)
+    gain, offset = _fit(first, second, np.ones(first.shape, bool))
+    changed = _changed(first, second, gain, offset)
     kept = changed == 0
-    if 0 < changed.sum() < changed.size - 100 and first[kept].std() > 1:  # the brightness change told in words:
-        design = np.stack([first[kept], np.ones(int(kept.sum()), np.float32)], axis=1)  # fitted where nothing else
-        gain, offset = np.linalg.lstsq(design, second[kept], rcond=None)[0]  # changed
+    if 0 < changed.sum() < changed.size - 100:
+        # Brightness fitted again where nothing else changed (a caption's white letters skew the first fit, which
+        # then reads the whole of a busy picture as changed), and the changed pixels read again with it.
+        gain, offset = _fit(first, second, kept)
+        changed = _changed(first, second, gain, offset)
     edges_first, edges_second = _edges(first), _edges(second)
-    # Both softened alike (RESAMPLING_BLUR); the changed pixels and the one edited place are read sharp.
+    # Both softened alike (RESAMPLING_BLUR); the changed pixels and the one edited place are read sharp. The contrast
+    # is read softened too: resampled text or noise in one picture alone flattens a fit of sharp pixels (a smaller
+    # page of text read as 0.7 of the contrast).
     soft_first, soft_second = (cv2.GaussianBlur(pixels, (0, 0), RESAMPLING_BLUR) for pixels in (first, second))
+    soft_edges_first, soft_edges_second = _edges(soft_first), _edges(soft_second)
+    detail = soft_edges_first + soft_edges_second
+    near_changed = cv2.dilate(changed, np.ones((5, 5), np.uint8)) > 0
     found = {
         "score": _correlation(soft_first, soft_second),
-        "structure": _correlation(_edges(soft_first), _edges(soft_second)),
+        "structure": _correlation(soft_edges_first, soft_edges_second),
         "changed": float(changed.mean()),
+        "detail_changed": float(detail[near_changed].sum() / max(float(detail.sum()), 1e-6)),
         "gain": float(gain),
         "offset": float(offset),
+        "contrast": _fit(soft_first, soft_second, changed == 0)[0],
     }
     count, _, stats, _ = cv2.connectedComponentsWithStats(cv2.dilate(changed, np.ones((9, 9), np.uint8)))
     if count == 1:
@@ -505,6 +523,23 @@ def _compare(first: np.ndarray, second: np.ndarray) -> dict:
         and _correlation(edges_first[outside], edges_second[outside]) >= LOCAL_STRUCTURE
     )
     return {**found, "edited": edited, "local": local}
+
+
+def _fit(first: np.ndarray, second: np.ndarray, where: np.ndarray) -> tuple[float, float]:
+    """(gain, offset) of second = gain * first + offset, by least squares over the pixels `where`."""
+    if where.sum() < 2 or first[where].std() <= 1:  # a plain picture: no contrast to fit
+        return 1.0, 0.0
+    design = np.stack([first[where], np.ones(int(where.sum()), np.float32)], axis=1)
+    gain, offset = np.linalg.lstsq(design, second[where], rcond=None)[0]
+    return float(gain), float(offset)
+
+
+def _changed(first: np.ndarray, second: np.ndarray, gain: float, offset: float) -> np.ndarray:
+    """1 where the pixels differ by more than CHANGED grey levels once brightness and contrast are fitted."""
+    import cv2
+
+    residual = cv2.GaussianBlur(np.abs(second - (gain * first + offset)).astype(np.float32), (0, 0), 1.0)
+    return (residual > CHANGED).astype(np.uint8)
 
 
 def _correlation(first: np.ndarray, second: np.ndarray) -> float:

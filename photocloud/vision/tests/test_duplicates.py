@@ -329,6 +329,25 @@ def test_a_caption_written_over_a_copy_is_an_edit_in_one_place():
     assert _verdict(images.photo("astronaut"), images.photo("rocket")) is None
 
 
+def test_a_caption_over_a_busy_picture_is_an_edit_in_one_place():
+    """The caption's white letters skew a brightness fit of all the pixels; fitted again where nothing else changed,
+    the rest of a picture full of detail (a deep field of galaxies) reads as unchanged."""
+    galaxies = Image.fromarray(samples.hubble_deep_field())
+    found = _verdict(galaxies, _captioned(galaxies))
+    assert found is not None and found.reasons == "Edited in one place (text or a mark added)"
+    assert _verdict(galaxies, _captioned(images.photo("rocket"))) is None
+
+
+def test_two_small_fruits_on_one_surface_are_not_copies():
+    """A red apple and a raspberry in one place of the same surface: few pixels differ, but they hold the
+    picture's detail, so this is not a copy resampled differently. Copies of the apple are still found."""
+    apple, raspberry = (Image.open(PICTURES / f"fruit_{name}.jpg").convert("RGB") for name in ("apple", "raspberry"))
+    assert _verdict(apple, raspberry) is None
+    width, height = apple.size
+    assert _verdict(apple, apple.resize((width // 2, height // 2), Image.Resampling.LANCZOS)) is not None
+    assert _verdict(apple, _crop(apple, 0.025)) is not None
+
+
 def test_a_smaller_page_of_text_is_the_same_page_and_other_words_are_not():
     invoice = ["INVOICE No. 2024-0117", "Date: 17 May 2024", "Photo book, A4     2     48.00", "Total due   138.40"]
     other = ["INVOICE No. 2024-0342", "Date: 2 June 2024", "Canvas print      1     35.50", "Total due    42.40"]
