@@ -315,7 +315,7 @@ class Match:
     correlation of the pixels (1.0: the same), `structure` that of their edges; `changed` the share of pixels that
     differ once brightness and contrast are fitted, `edited` the share of the picture inside the one place that
     changed most (0.0: none), `local` whether only that place differs, `gain` and `offset` the brightness change
-    (grey = gain * grey + offset)."""
+    (grey = gain * grey + offset), `detail_changed` the share of the picture's edges next to changed pixels."""
 
     score: float
     turn: int
@@ -345,10 +345,10 @@ class Verdict:
 
 def verdict(similarity: float, first: Pixels, second: Pixels, same_people, sizes=None) -> Verdict | None:
     """Whether two pictures are near-duplicates: close CNN features, pixels that line up under a turn and a small
-    crop, then either the same pixels and edges everywhere (MIN_MATCH, MIN_STRUCTURE), or few changed pixels
-    (FEW_CHANGED, RESAMPLED), or everywhere but one small place (an added caption: LOCAL_*), and, when either shows
-    faces, the same people (`same_people(turn)`, called only then). `sizes`, the two pictures' (width, height),
-    tells a resized copy from a re-compressed one."""
+    crop, then either the same pixels and edges everywhere (MIN_MATCH, MIN_STRUCTURE, MAX_CHANGED), or few changed
+    pixels away from the picture's detail (FEW_CHANGED, RESAMPLED, DETAIL_CHANGED), or everywhere but one small
+    place (an added caption: LOCAL_*), and, when either shows faces, the same people (`same_people(turn)`, called
+    only then). `sizes`, the two pictures' (width, height), tells a resized copy from a re-compressed one."""
     if similarity < CANDIDATE_SIMILARITY:
         return None
     return judge(match(first, second), same_people, sizes)

@@ -359,6 +359,23 @@ def test_a_smaller_page_of_text_is_the_same_page_and_other_words_are_not():
     assert _verdict(page, _page(other).resize((width // 2, height // 2), Image.Resampling.LANCZOS)) is None
 
 
+def test_crops_of_a_page_of_small_text_are_found_and_another_page_is_not():
+    """Small text only agrees, once a crop is scaled back, at the small rendition's own size (DETAIL_SIDE)."""
+    page = images.document_page()
+    other = images.document_page(
+        [
+            *("INVOICE No. 2024-0342", "Photocloud Printing Ltd, 12 Harbour Street", "Date: 2 June 2024", ""),
+            *("Description                 Qty     Price", "Calendar, A3 portrait        1     22.00"),
+            *("Poster 50 x 70               3     27.00", "Shipping                      1      4.90", ""),
+            *("Total due                           53.90", "Payment within thirty days of the invoice date."),
+        ]
+    )
+    for share in (0.025, 0.05):
+        found = _verdict(page, _crop(page, share))
+        assert found is not None and "Cropped" in found.reasons
+    assert _verdict(page, _crop(other, 0.05)) is None
+
+
 def test_a_photograph_cropped_by_a_tenth_is_found():
     astronaut = images.photo("astronaut")
     width, height = astronaut.size
