@@ -2,9 +2,11 @@
 1.0) and recall on edited copies that must be (target >= 0.95), for the detector in vision/duplicates.py and the
 old one (feature cosine >= 0.85, or >= 0.35 with a rotation-aware 256-bit difference hash within 11 %).
 
-Pictures come from Debian packages through the classifier's set (``python -m photocloud.vision.training_data DIR``,
-with every package of its install line: openclipart, Tux Paint stamps, GCompris, wallpapers, PDF manuals, rendered
-pages in Latin and CJK fonts, GIMP help screenshots, Wesnoth and Ren'Py portraits, scikit-image's lfw_subset faces),
+Pictures come from Debian packages through the classifier's set (``python -m photocloud.vision.training_data DIR
+PACKAGES``, with every package of its install line: openclipart, Tux Paint stamps, GCompris, wallpapers, PDF
+manuals, rendered pages in Latin and CJK fonts, GIMP help screenshots, Wesnoth and Ren'Py portraits, scikit-image's
+lfw_subset faces, the photographs of GNOME's account pictures, Palapeli's puzzles, LXQt wallpapers, Scribus and Tux
+Paint templates, and, from the PACKAGES folder, the sample pictures of two face-recognition packages and mahotas),
 plus dialogs of one made-up application drawn here; the manifest changes when that set does. Pairs (written to
 bench/duplicates_manifest.json):
 - edited copies: every 12th picture of each category with nine edits each (half size, JPEG quality 40, 5 % and

@@ -329,6 +329,25 @@ def test_a_caption_written_over_a_copy_is_an_edit_in_one_place():
     assert _verdict(images.photo("astronaut"), images.photo("rocket")) is None
 
 
+def test_a_caption_over_a_busy_picture_is_an_edit_in_one_place():
+    """The caption's white letters skew a brightness fit of all the pixels; fitted again where nothing else changed,
+    the rest of a picture full of detail (a deep field of galaxies) reads as unchanged."""
+    galaxies = Image.fromarray(samples.hubble_deep_field())
+    found = _verdict(galaxies, _captioned(galaxies))
+    assert found is not None and found.reasons == "Edited in one place (text or a mark added)"
+    assert _verdict(galaxies, _captioned(images.photo("rocket"))) is None
+
+
+def test_two_small_fruits_on_one_surface_are_not_copies():
+    """A red apple and a raspberry in one place of the same surface: few pixels differ, but they hold the
+    picture's detail, so this is not a copy resampled differently. Copies of the apple are still found."""
+    apple, raspberry = (Image.open(PICTURES / f"fruit_{name}.jpg").convert("RGB") for name in ("apple", "raspberry"))
+    assert _verdict(apple, raspberry) is None
+    width, height = apple.size
+    assert _verdict(apple, apple.resize((width // 2, height // 2), Image.Resampling.LANCZOS)) is not None
+    assert _verdict(apple, _crop(apple, 0.025)) is not None
+
+
 def test_a_smaller_page_of_text_is_the_same_page_and_other_words_are_not():
     invoice = ["INVOICE No. 2024-0117", "Date: 17 May 2024", "Photo book, A4     2     48.00", "Total due   138.40"]
     other = ["INVOICE No. 2024-0342", "Date: 2 June 2024", "Canvas print      1     35.50", "Total due    42.40"]
@@ -338,6 +357,23 @@ def test_a_smaller_page_of_text_is_the_same_page_and_other_words_are_not():
     assert smaller is not None and "Resized" in smaller.reasons
     assert _verdict(page, _page(other)) is None
     assert _verdict(page, _page(other).resize((width // 2, height // 2), Image.Resampling.LANCZOS)) is None
+
+
+def test_crops_of_a_page_of_small_text_are_found_and_another_page_is_not():
+    """Small text only agrees, once a crop is scaled back, at the small rendition's own size (DETAIL_SIDE)."""
+    page = images.document_page()
+    other = images.document_page(
+        [
+            *("INVOICE No. 2024-0342", "Photocloud Printing Ltd, 12 Harbour Street", "Date: 2 June 2024", ""),
+            *("Description                 Qty     Price", "Calendar, A3 portrait        1     22.00"),
+            *("Poster 50 x 70               3     27.00", "Shipping                      1      4.90", ""),
+            *("Total due                           53.90", "Payment within thirty days of the invoice date."),
+        ]
+    )
+    for share in (0.025, 0.05):
+        found = _verdict(page, _crop(page, share))
+        assert found is not None and "Cropped" in found.reasons
+    assert _verdict(page, _crop(other, 0.05)) is None
 
 
 def test_a_photograph_cropped_by_a_tenth_is_found():

@@ -5,8 +5,8 @@ chromium.
 
 None of them comes from a source the default head is trained on (vision/training_data.py): another visual novel,
 Tux Paint's cartoon stamps (the training data takes only its photographs), a font the training pages do not use for
-these layouts, and a screenshot taken by a real browser. The two openclipart drawings are for the near-duplicate
-tests only (the classifier's tests do not read them).
+these layouts, and a screenshot taken by a real browser. The two openclipart drawings and the two fruits are for the
+near-duplicate tests only (the classifier's tests do not read them).
 """
 
 import subprocess
@@ -47,6 +47,21 @@ def clipart_drawings() -> None:
         canvas = Image.new("RGB", (max(drawing.size),) * 2, "white")
         canvas.paste(drawing, ((canvas.width - drawing.width) // 2, (canvas.height - drawing.height) // 2), drawing)
         _jpeg(canvas, name)
+
+
+def small_fruits() -> None:
+    """A red apple and a raspberry, each a tenth of the picture, in one place of the same surface (as the classifier's
+    set lays Tux Paint's food stamps out): few pixels differ, but they hold the picture's detail."""
+    import random
+
+    from photocloud.vision.training_data import _background
+
+    for stamp, name in (("apple_red", "fruit_apple.jpg"), ("raspberry", "fruit_raspberry.jpg")):
+        canvas = _background(random.Random(0), 448)
+        fruit = Image.open(f"/usr/share/tuxpaint/stamps/food/fruit/{stamp}.png").convert("RGBA")
+        fruit.thumbnail((45, 45))
+        canvas.paste(fruit, ((448 - fruit.width) // 2, (448 - fruit.height) * 2 // 5), fruit)
+        canvas.save(HERE / name, quality=92)
 
 
 def chinese_invoice() -> None:
@@ -156,6 +171,7 @@ if __name__ == "__main__":
     anime_frame()
     clipart_person()
     clipart_drawings()
+    small_fruits()
     chinese_invoice()
     chinese_receipt()
     phone_screenshot()
