@@ -13,6 +13,7 @@ from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle, UserRateThrottle
 from rest_framework.views import APIView
 
+from photocloud.core.pagination import CappedCountPagination
 from photocloud.core.schema import refusal
 
 from . import bulk, selectors, services, stacks, trash
@@ -147,6 +148,7 @@ class PhotoViewSet(
 ):
     serializer_class = PhotoSerializer
     permission_classes = [permissions.IsAuthenticatedOrReadOnly, IsOwnerOrReadOnly]
+    pagination_class = CappedCountPagination  # a whole library is never counted for a page of it
     throttle_scope = None  # the upload action sets "upload" (ScopedRateThrottle)
 
     def get_queryset(self):
