@@ -2,6 +2,7 @@
 
 from django.conf import settings
 from django.core.paginator import Page, Paginator
+from django.db import connections
 from django.db.models import QuerySet
 from rest_framework.exceptions import NotFound
 from rest_framework.pagination import PageNumberPagination
@@ -52,15 +53,16 @@ class ApiPagination(PageNumberPagination):
     django_paginator_class = KeysFirstPaginator
 
 
-COUNTED_AT_MOST = 10_000
+COUNTED_AT_MOST = 1_000
 
 
 class CappedCountPagination(ApiPagination):
     """Page-number pagination for a list as long as a whole library: `count` is exact up to COUNTED_AT_MOST, and past
-    it a lower bound (`count_exact: false`, "more than 10,000", as Google Photos and Immich say). An exact count reads
-    every row the viewer may see: most of the photo list's time at 100,000 pictures (bench/pages.py). A page reads one
-    key past its end to know whether another follows, so the last page knows the count exactly; `?page=last` counts
-    them all."""
+    it a lower bound (`count_exact: false`: "more than 1,000", as a search engine says of its results). An exact count
+    reads every row the viewer may see: most of the photo list's time at 100,000 pictures (bench/pages.py), and the
+    capped one reads up to 1,000 rows. A page reads one key past its end to know whether another follows, so the last
+    page knows the count exactly; `?page=last` counts them all. A view may give `listing_parts(queryset)`: see `_keys`.
+    """
 
     def paginate_queryset(self, queryset, request, view=None):
         page_size = self.get_page_size(request)
@@ -70,8 +72,9 @@ class CappedCountPagination(ApiPagination):
             return super().paginate_queryset(queryset, request, view)
         self.request = request
         paginator = self.django_paginator_class(queryset, page_size)
+        parts = view.listing_parts(queryset) if hasattr(view, "listing_parts") else None
         try:
-            page = _keys_page(queryset, int(asked), paginator)
+            page = _keys_page(queryset, int(asked), paginator, parts)
         except ValueError:
             page = None
         if page is None:
@@ -81,7 +84,7 @@ class CappedCountPagination(ApiPagination):
             self.count_exact, count = True, bottom + len(page)
         else:  # only a count tells how many follow: up to the cap
             known = bottom + page_size + 1  # at least: this page and the key read past it
-            counted = known if known > COUNTED_AT_MOST else _count_up_to(queryset, COUNTED_AT_MOST + 1)
+            counted = known if known > COUNTED_AT_MOST else _count_up_to(parts or [queryset], COUNTED_AT_MOST + 1)
             self.count_exact = counted <= COUNTED_AT_MOST
             count = counted if self.count_exact else max(COUNTED_AT_MOST, known - 1)
         paginator.count = count  # a cached_property, set: the page's numbering reads it and nothing counts again
@@ -119,13 +122,13 @@ def page_of(request, queryset, per_page: int | None = None):
 MOST_PAGES = 10_000_000
 
 
-def _keys_page(queryset, number: int, paginator) -> OpenEndedPage | None:
+def _keys_page(queryset, number: int, paginator, parts=None) -> OpenEndedPage | None:
     """Page `number` of the queryset, its keys read first and one more past its end (whether another follows), or
-    None past either end (an empty first page is a page). Never a count of the listing."""
+    None past either end (an empty first page is a page). Never a count of the listing. `parts`: see `_keys`."""
     if not 1 <= number <= MOST_PAGES:  # beyond, past the end of any library: no giant OFFSET
         return None
     bottom = (number - 1) * paginator.per_page
-    keys = list(queryset.values_list("pk", flat=True)[bottom : bottom + paginator.per_page + 1])
+    keys = _keys(queryset, parts, bottom, paginator.per_page + 1)
     if not keys and number != 1:
         return None
     shown = keys[: paginator.per_page]
@@ -145,6 +148,25 @@ def scroll_page(request, queryset, per_page: int | None = None):
     return _keys_page(queryset, number, paginator) or paginator.get_page(number)  # past the end: the last, counted
 
 
-def _count_up_to(queryset, most: int) -> int:
-    """The queryset's rows counted up to `most`: its keys alone, without the annotations a page shows."""
-    return queryset.order_by().values("pk")[:most].count()
+def _keys(queryset, parts, bottom: int, limit: int) -> list:
+    """Keys `bottom` to `bottom + limit` of the queryset in its order. `parts` (a view's `listing_parts`), querysets
+    that hold its rows between them, none twice, are each read in that order and cut at the page's end, then merged
+    (UNION ALL), where the database can cut the parts of a UNION (not SQLite): each part can walk an index of its own
+    in order where the whole, a disjunction, has none and was read and sorted in full."""
+    if not parts or not connections[queryset.db].features.supports_slicing_ordering_in_compound:
+        return list(queryset.values_list("pk", flat=True)[bottom : bottom + limit])
+    order = queryset.query.order_by or queryset.model._meta.ordering
+    columns = ["pk", *dict.fromkeys(name.lstrip("-") for name in order)]
+    first, *rest = (part.values_list(*columns).order_by(*order)[: bottom + limit] for part in parts)
+    return [row[0] for row in first.union(*rest, all=True).order_by(*order)[bottom : bottom + limit]]
+
+
+def _count_up_to(parts, most: int) -> int:
+    """The rows of these querysets (none in two) counted up to `most`: their keys alone, without the annotations a
+    page shows, each part in its own query (an index of its own)."""
+    found = 0
+    for part in parts:
+        found += part.order_by().values("pk")[: most - found].count()
+        if found >= most:
+            break
+    return found
