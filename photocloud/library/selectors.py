@@ -213,9 +213,9 @@ def _counts(user, periods: dict) -> dict:
 
     Each period is a range of the (owner, sort_date) index, counted from the index alone. The count is built by the
     ORM once, with stand-in bounds, and run for each period with its own: building and compiling a queryset per
-    month cost more than the count itself (a library of ten years: 120 of them, 100 ms of CPU; PostgreSQL also
-    prepares the statement once it is repeated). Grouping by an extracted year or month instead calls a date function
-    on every picture (on SQLite a Python function: half a second for 100,000 pictures).
+    month cost more than the count itself (a library of ten years: 120 of them, 60 ms of CPU of 100 on SQLite, bench/
+    pages.py). Grouping by an extracted year or month instead calls a date function on every picture (on SQLite a
+    Python function: half a second for 100,000 pictures).
     """
     start, end = _BOUNDS
     within = _timeline(user).filter(sort_date__gte=start, sort_date__lt=end).order_by()
