@@ -2,8 +2,11 @@
 
 from django.conf import settings
 from django.core.paginator import Page, Paginator
+from django.db import connections
 from django.db.models import QuerySet
+from rest_framework.exceptions import NotFound
 from rest_framework.pagination import PageNumberPagination
+from rest_framework.response import Response
 
 
 class KeysFirstPaginator(Paginator):
@@ -50,6 +53,66 @@ class ApiPagination(PageNumberPagination):
     django_paginator_class = KeysFirstPaginator
 
 
+COUNTED_AT_MOST = 1_000
+
+
+class CappedCountPagination(ApiPagination):
+    """Page-number pagination for a list as long as a whole library: `count` is exact up to COUNTED_AT_MOST, and past
+    it a lower bound (`count_exact: false`: "more than 1,000", as a search engine says of its results). An exact count
+    reads every row the viewer may see: most of the photo list's time at 100,000 pictures (bench/pages.py), and the
+    capped one reads up to 1,000 rows. A page reads one key past its end to know whether another follows, so the last
+    page knows the count exactly; `?page=last` counts them all. A view may give `listing_parts(queryset)`: see `_keys`.
+    """
+
+    def paginate_queryset(self, queryset, request, view=None):
+        page_size = self.get_page_size(request)
+        asked = request.query_params.get(self.page_query_param) or 1
+        if not page_size or not isinstance(queryset, QuerySet) or asked in self.last_page_strings:
+            self.count_exact = True
+            return super().paginate_queryset(queryset, request, view)
+        self.request = request
+        paginator = self.django_paginator_class(queryset, page_size)
+        parts = view.listing_parts(queryset) if hasattr(view, "listing_parts") else None
+        try:
+            page = _keys_page(queryset, int(asked), paginator, parts)
+        except ValueError:
+            page = None
+        if page is None:
+            raise NotFound(self.invalid_page_message)
+        bottom = (page.number - 1) * page_size
+        if not page.more:
+            self.count_exact, count = True, bottom + len(page)
+        else:  # only a count tells how many follow: up to the cap
+            known = bottom + page_size + 1  # at least: this page and the key read past it
+            counted = known if known > COUNTED_AT_MOST else _count_up_to(parts or [queryset], COUNTED_AT_MOST + 1)
+            self.count_exact = counted <= COUNTED_AT_MOST
+            count = counted if self.count_exact else max(COUNTED_AT_MOST, known - 1)
+        paginator.count = count  # a cached_property, set: the page's numbering reads it and nothing counts again
+        self.page = page
+        self.display_page_controls = page.more or page.number > 1
+        return list(page)
+
+    def get_paginated_response(self, data):
+        return Response(
+            {
+                "count": self.page.paginator.count,
+                "count_exact": self.count_exact,
+                "next": self.get_next_link(),
+                "previous": self.get_previous_link(),
+                "results": data,
+            }
+        )
+
+    def get_paginated_response_schema(self, schema):
+        described = super().get_paginated_response_schema(schema)
+        described["properties"]["count"]["description"] = (
+            f"How many there are, exactly up to {COUNTED_AT_MOST:,}; when `count_exact` is false, more than this."
+        )
+        described["properties"]["count_exact"] = {"type": "boolean", "example": True}
+        described["required"] = [*described["required"], "count_exact"]
+        return described
+
+
 def page_of(request, queryset, per_page: int | None = None):
     """The page `?page=` asks for (the last one when past the end, the first when not a number)."""
     per_page = per_page or settings.PHOTOCLOUD["PAGE_SIZE"]
@@ -59,21 +122,51 @@ def page_of(request, queryset, per_page: int | None = None):
 MOST_PAGES = 10_000_000
 
 
+def _keys_page(queryset, number: int, paginator, parts=None) -> OpenEndedPage | None:
+    """Page `number` of the queryset, its keys read first and one more past its end (whether another follows), or
+    None past either end (an empty first page is a page). Never a count of the listing. `parts`: see `_keys`."""
+    if not 1 <= number <= MOST_PAGES:  # beyond, past the end of any library: no giant OFFSET
+        return None
+    bottom = (number - 1) * paginator.per_page
+    keys = _keys(queryset, parts, bottom, paginator.per_page + 1)
+    if not keys and number != 1:
+        return None
+    shown = keys[: paginator.per_page]
+    rows = queryset.in_bulk(shown)
+    return OpenEndedPage([rows[key] for key in shown if key in rows], number, paginator, len(keys) > len(shown))
+
+
 def scroll_page(request, queryset, per_page: int | None = None):
     """As `page_of`, for a grid that scrolls on ("Load more"): the page reads one key past its end to know whether
     another follows, and the listing is never counted, unless the page asked for is past the end. A count reads
     every picture of the listing: a whole timeline, 1,000,000 index entries in a large library (bench/pages.py)."""
-    per_page = per_page or settings.PHOTOCLOUD["PAGE_SIZE"]
-    paginator = KeysFirstPaginator(queryset, per_page)
+    paginator = KeysFirstPaginator(queryset, per_page or settings.PHOTOCLOUD["PAGE_SIZE"])
     try:
         number = int(request.GET.get("page") or 1)
     except ValueError:
         number = 1
-    if 1 <= number <= MOST_PAGES:  # beyond, past the end of any library: counted below, no giant OFFSET
-        bottom = (number - 1) * per_page
-        keys = list(queryset.values_list("pk", flat=True)[bottom : bottom + per_page + 1])
-        if keys or number == 1:
-            shown = keys[:per_page]
-            rows = queryset.in_bulk(shown)
-            return OpenEndedPage([rows[key] for key in shown if key in rows], number, paginator, len(keys) > per_page)
-    return paginator.get_page(number)  # past either end: the last page, counted (as Django's get_page)
+    return _keys_page(queryset, number, paginator) or paginator.get_page(number)  # past the end: the last, counted
+
+
+def _keys(queryset, parts, bottom: int, limit: int) -> list:
+    """Keys `bottom` to `bottom + limit` of the queryset in its order. `parts` (a view's `listing_parts`), querysets
+    that hold its rows between them, none twice, are each read in that order and cut at the page's end, then merged
+    (UNION ALL), where the database can cut the parts of a UNION (not SQLite): each part can walk an index of its own
+    in order where the whole, a disjunction, has none and was read and sorted in full."""
+    if not parts or not connections[queryset.db].features.supports_slicing_ordering_in_compound:
+        return list(queryset.values_list("pk", flat=True)[bottom : bottom + limit])
+    order = queryset.query.order_by or queryset.model._meta.ordering
+    columns = ["pk", *dict.fromkeys(name.lstrip("-") for name in order)]
+    first, *rest = (part.values_list(*columns).order_by(*order)[: bottom + limit] for part in parts)
+    return [row[0] for row in first.union(*rest, all=True).order_by(*order)[bottom : bottom + limit]]
+
+
+def _count_up_to(parts, most: int) -> int:
+    """The rows of these querysets (none in two) counted up to `most`: their keys alone, without the annotations a
+    page shows, each part in its own query (an index of its own)."""
+    found = 0
+    for part in parts:
+        found += part.order_by().values("pk")[: most - found].count()
+        if found >= most:
+            break
+    return found

@@ -8,6 +8,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from photocloud.core.pagination import CappedCountPagination
 from photocloud.core.schema import refusal
 from photocloud.library.models import Photo
 from photocloud.library.serializers import PhotoSerializer
@@ -75,7 +76,7 @@ class PersonViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         return Response(PersonSerializer(self.get_object(), context=self.get_serializer_context()).data)
 
     @extend_schema(responses=PhotoSerializer(many=True))
-    @action(detail=True, methods=["get"])
+    @action(detail=True, methods=["get"], pagination_class=CappedCountPagination)  # as the photo list
     def photos(self, request, pk=None):
         """The person's pictures, in timeline order."""
         person = self.get_object()

@@ -4,7 +4,7 @@ belong to the owner of the pictures and no one else ever reaches them (a visitor
 import re
 
 import numpy as np
-from django.db.models import Count, Q
+from django.db.models import Count, Exists, OuterRef, Q
 
 from photocloud.library.access import can_edit
 from photocloud.library.models import Photo
@@ -44,8 +44,10 @@ def shown_cover(person: Person) -> Face | None:
 
 def photos_of(viewer, person: Person):
     """The person's pictures in timeline order (the viewer's own, outside the Trash)."""
-    faces = Face.objects.filter(person=person, owner=viewer).values("photo_id")
-    return displayed(Photo.objects.owned_by(viewer).filter(pk__in=faces))  # as every grid: one query for the tiles
+    # EXISTS, not IN: a page's rows, loaded by their keys, are then checked a face each, where IN joined all of the
+    # person's faces to them first (20 ms for 2,000 pictures on PostgreSQL, bench/pages.py).
+    faces = Face.objects.filter(person=person, owner=viewer, photo=OuterRef("pk"))
+    return displayed(Photo.objects.owned_by(viewer).filter(Exists(faces)))  # as every grid: one query for the tiles
 
 
 def faces_in(viewer, photo: Photo) -> list[Face]:
@@ -145,7 +147,8 @@ def faces_to_find(owner_id=None, at_most: int | None = None) -> int:
     page says "more than …"): a full count reads the whole library, seconds at 100,000 pictures."""
     if at_most is None:
         return pictures_without_identities(owner_id).count() + analyses_without_faces(owner_id).count()
-    found = pictures_without_identities(owner_id).values("pk")[: at_most + 1].count()
+    # Unordered: the models' order would sort every picture before the first is counted.
+    found = pictures_without_identities(owner_id).order_by().values("pk")[: at_most + 1].count()
     if found <= at_most:
-        found += analyses_without_faces(owner_id).values("pk")[: at_most + 1 - found].count()
+        found += analyses_without_faces(owner_id).order_by().values("pk")[: at_most + 1 - found].count()
     return found

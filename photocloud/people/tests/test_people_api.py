@@ -127,3 +127,34 @@ def test_pages(client, alice, two_people):
 def test_empty_people_page(client, alice):
     client.force_login(alice)
     assert "No people yet" in client.get("/people/").content.decode()
+
+
+def test_a_person_without_a_cover_shows_their_best_face_outside_the_trash(alice):
+    """selectors.shown_cover walks the person's faces best first (index face_person_quality) to the first whose
+    picture is outside the Trash."""
+    from photocloud.library import trash
+    from photocloud.people import selectors
+    from photocloud.people.models import Face, Person
+    from tests import factories
+
+    album = factories.album(alice, access="private")
+    person = Person.objects.create(owner=alice, name="Anna")
+    faces = {
+        quality: Face.objects.create(
+            owner=alice,
+            photo=factories.photo(album),
+            position=0,
+            x=0,
+            y=0,
+            width=10,
+            height=10,
+            score=0.9,
+            quality=quality,
+            embedding=b"\0" * 512,
+            person=person,
+        )
+        for quality in (0.5, 0.9, 0.7)
+    }
+    assert selectors.shown_cover(person) == faces[0.9]
+    trash.trash_photos(alice, [faces[0.9].photo_id])
+    assert selectors.shown_cover(person) == faces[0.7]
