@@ -15,9 +15,12 @@ bench/duplicates_manifest.json):
   features are most alike: portraits of different people framed alike, similar landscapes, pages of one document
   layout with different text, drawings in one style, and all pairs of 12 dialogs of one application.
 Pairs of originals with an even index tune the thresholds; the figures printed are on the odd ones (the report
-split) unless --split all. Each picture is seen as the review sees it: through its 320 px JPEG rendition. Printed:
-precision and recall, recall for each edit, precision for each kind of must-not-group pair, the cost of the check
-per pair. Run from the repository root:  python bench/duplicates.py DIR [--split tune]
+split) unless --split says otherwise. --split fresh is a third set that nobody tuned on or looked at while changing the
+detector: copies of the pictures half-way between those of the other splits (every 12th from the 6th), the next 40
+most alike pairs of each category (ranks 41-80), and 12 other dialogs. Each picture is seen as the review sees it:
+through its 320 px JPEG rendition. Printed: precision and recall, recall for each edit, precision for each kind of
+must-not-group pair, the cost of the check per pair. Run from the repository root:
+python bench/duplicates.py DIR [--split tune]
 """
 
 import argparse
@@ -121,6 +124,11 @@ def build(folder: Path) -> list[dict]:
             pairs += [
                 {"kind": "copy", "first": files[i], "second": f"{files[i]}|{kind}", "split": split} for kind in EDITS
             ]
+        pairs += [
+            {"kind": "copy", "first": files[i], "second": f"{files[i]}|{kind}", "split": "fresh"}
+            for i in members[6::12]
+            for kind in EDITS
+        ]
         unit = vectors[members] / np.linalg.norm(vectors[members], axis=1, keepdims=True)
         similarity = unit @ unit.T
         ranked = np.dstack(np.unravel_index(np.argsort(-similarity, axis=None), similarity.shape))[0]
@@ -128,10 +136,15 @@ def build(folder: Path) -> list[dict]:
         for a, b in ranked:
             if a < b and groups[members[a]] != groups[members[b]]:
                 chosen.append((members[a], members[b]))
-                if len(chosen) == HARD_PAIRS:
+                if len(chosen) == 2 * HARD_PAIRS:
                     break
         pairs += [
-            {"kind": "different", "first": files[a], "second": files[b], "split": "tune" if n % 2 == 0 else "report"}
+            {
+                "kind": "different",
+                "first": files[a],
+                "second": files[b],
+                "split": "fresh" if n >= HARD_PAIRS else "tune" if n % 2 == 0 else "report",
+            }
             for n, (a, b) in enumerate(chosen)
             if (files[a], files[b]) not in SAME_PHOTOGRAPH
         ]
@@ -144,6 +157,11 @@ def build(folder: Path) -> list[dict]:
         }
         for a in range(12)
         for b in range(a + 1, 12)
+    ]
+    pairs += [
+        {"kind": "different", "first": f"dialog:{a}", "second": f"dialog:{b}", "split": "fresh"}
+        for a in range(12, 24)
+        for b in range(a + 1, 24)
     ]
     return pairs
 
@@ -220,7 +238,7 @@ def _people(a: Seen, b: Seen, turn: int) -> bool | None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("folder", type=Path)
-    parser.add_argument("--split", choices=("tune", "report", "all"), default="report")
+    parser.add_argument("--split", choices=("tune", "report", "fresh", "all"), default="report")
     args = parser.parse_args()
     pairs = build(args.folder)
     MANIFEST.write_text("[\n" + ",\n".join(json.dumps(pair) for pair in pairs) + "\n]\n")  # a pair a line

@@ -50,6 +50,7 @@ class HostGate:
     @contextmanager
     def turn(self, url: httpx.URL, extra_delay: float = 0.0):
         host = url.host
+        gap = max(self.delay, extra_delay)
         slot = None
         while slot is None:
             if self.should_stop():
@@ -58,12 +59,9 @@ class HostGate:
             if wait > 0:
                 time.sleep(min(wait, 0.5))
                 continue
-            slot = self._take_slot(host)
+            slot = self._take_turn(host, gap)
             if slot is None:
                 time.sleep(SLOT_WAIT)
-                continue
-            gap = max(self.delay, extra_delay)
-            cache.set(self._key(host, "next"), time.time() + gap, timeout=int(gap) + 60)
         try:
             yield
         finally:
@@ -74,6 +72,22 @@ class HostGate:
                 timeout=int(gap) + 60,
             )
             cache.delete(slot)
+
+    def _take_turn(self, host: str, gap: float) -> str | None:
+        """A free slot, if the host's delay has passed, with the next turn set `gap` from now: one step under a short
+        lock, or two workers that both saw the delay pass would both go (one of them 17 ms after the other)."""
+        lock = self._key(host, "lock")
+        if not cache.add(lock, 1, timeout=int(self.hold_seconds) + 1):
+            return None
+        try:
+            if self.pause_left(host) > 0:
+                return None
+            slot = self._take_slot(host)
+            if slot is not None:
+                cache.set(self._key(host, "next"), time.time() + gap, timeout=int(gap) + 60)
+            return slot
+        finally:
+            cache.delete(lock)
 
     def _take_slot(self, host: str) -> str | None:
         for index in range(self.concurrency):

@@ -37,6 +37,36 @@ def test_concurrency_limit_holds_across_crawls():
     assert peak == 2
 
 
+def test_crawls_racing_for_one_host_still_leave_the_delay_between_requests(monkeypatch):
+    """Several crawls that all see the host's delay pass at once: only one of them goes, the others wait a delay.
+    Reading the cache takes a few milliseconds here, as Redis on another machine does, so that they do race."""
+    starts, lock = [], threading.Lock()
+    read = HostGate.pause_left
+
+    def slow_read(gate, host):
+        left = read(gate, host)
+        time.sleep(0.005)
+        return left
+
+    monkeypatch.setattr(HostGate, "pause_left", slow_read)
+
+    def crawl():
+        gate = HostGate(delay=0.1, concurrency=2, hold_seconds=10)
+        for _ in range(4):
+            with gate.turn(URL):
+                with lock:
+                    starts.append(time.monotonic())
+
+    threads = [threading.Thread(target=crawl) for _ in range(5)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    starts.sort()
+    assert len(starts) == 20
+    assert min(later - earlier for earlier, later in zip(starts, starts[1:], strict=False)) >= 0.09
+
+
 def test_pause_delays_the_next_turn_and_stop_ends_the_wait():
     gate = HostGate(delay=0, concurrency=1, hold_seconds=10)
     gate.pause("pictures.example", 0.6)
