@@ -53,9 +53,8 @@ def test_crawls_racing_for_one_host_still_leave_the_delay_between_requests(monke
     def crawl():
         gate = HostGate(delay=0.1, concurrency=2, hold_seconds=10)
         for _ in range(4):
-            with gate.turn(URL):
-                with lock:
-                    starts.append(time.monotonic())
+            with gate.turn(URL), lock:
+                starts.append(time.monotonic())
 
     threads = [threading.Thread(target=crawl) for _ in range(5)]
     for thread in threads:
