@@ -277,7 +277,7 @@ def dng(
         33421: (3, (2, 2)), 33422: (1, (0, 1, 1, 2)), 50714: (4, 0), 50717: (4, 4095),
     }  # fmt: skip
     if crop:
-        raw[50719] = (4, ((width - crop[0]) // 2, (height - crop[1]) // 2))  # DefaultCropOrigin
+        raw[50719] = (4, (max(0, width - crop[0]) // 2, max(0, height - crop[1]) // 2))  # DefaultCropOrigin
         raw[50720] = (4, crop)  # DefaultCropSize
     common = {
         271: (2, "Canon"), 272: (2, "EOS R6"), 274: (3, orientation), 34665: (4, exif),

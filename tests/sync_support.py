@@ -18,6 +18,13 @@ import httpx
 from tests.servers import CLI, command_line, process_tree, wait_until_answering
 
 
+def new_home(tmp_path: Path) -> Path:
+    """A user's home of its own per test (the `home` fixture): saved configuration and sync state live under it."""
+    path = tmp_path / "home"
+    path.mkdir()
+    return path
+
+
 def client_env(home: Path) -> dict:
     env = {
         key: value

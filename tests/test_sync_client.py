@@ -19,7 +19,7 @@ import pytest
 
 from tests import images
 from tests.servers import CLI, running_server
-from tests.sync_support import api, client_env, my_photos, sha, sync, wait_for_picture, write
+from tests.sync_support import api, client_env, my_photos, new_home, sha, sync, wait_for_picture, write
 
 pytestmark = pytest.mark.server
 
@@ -30,12 +30,7 @@ def server(tmp_path_factory):
         yield running
 
 
-@pytest.fixture
-def home(tmp_path):
-    """A user's home of its own per test: saved configuration and sync state live under it."""
-    path = tmp_path / "home"
-    path.mkdir()
-    return path
+home = pytest.fixture(new_home, name="home")
 
 
 def test_sync_uploads_what_is_missing_and_nothing_twice(server, tmp_path, home):

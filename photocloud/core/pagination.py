@@ -145,7 +145,8 @@ def scroll_page(request, queryset, per_page: int | None = None):
         number = int(request.GET.get("page") or 1)
     except ValueError:
         number = 1
-    return _keys_page(queryset, number, paginator) or paginator.get_page(number)  # past the end: the last, counted
+    page = _keys_page(queryset, number, paginator)
+    return paginator.get_page(number) if page is None else page  # past the end: the last, counted
 
 
 def _keys(queryset, parts, bottom: int, limit: int) -> list:

@@ -17,6 +17,7 @@ from .fetch import Fetcher, FetchFailed
 ROBOTS_MAX_BYTES = 512 * 1024
 SLOT_WAIT = 0.05
 MAX_CRAWL_DELAY = 30.0
+LOCK_SECONDS = 5  # the lock around taking a turn is held for a few cache calls; one left by a killed worker expires
 
 
 def robots_token(user_agent: str) -> str:
@@ -77,7 +78,7 @@ class HostGate:
         """A free slot, if the host's delay has passed, with the next turn set `gap` from now: one step under a short
         lock, or two workers that both saw the delay pass would both go (one of them 17 ms after the other)."""
         lock = self._key(host, "lock")
-        if not cache.add(lock, 1, timeout=int(self.hold_seconds) + 1):
+        if not cache.add(lock, 1, timeout=LOCK_SECONDS):
             return None
         try:
             if self.pause_left(host) > 0:

@@ -526,7 +526,8 @@ def read_metadata(path: str, info: ImageInfo) -> Metadata:
             if raw.sizes.crop_width > 0 and raw.sizes.crop_height > 0:
                 # The camera's own frame within the sensor's visible area (the size of its JPEG and preview).
                 width, height = raw.sizes.crop_width, raw.sizes.crop_height
-        width, height = _default_crop_size(path, exif) or (width, height)
+            sensor = (raw.sizes.raw_width, raw.sizes.raw_height)
+        width, height = _default_crop_size(path, exif, sensor) or (width, height)
     if orientation in (5, 6, 7, 8):
         width, height = height, width
     meta = Metadata(width=width, height=height, orientation=orientation)
@@ -685,27 +686,35 @@ def _raw_exif(path: str) -> Image.Exif:
 MAX_SUB_IFDS = 8
 
 
-def _default_crop_size(path: str, exif: Image.Exif) -> tuple[int, int] | None:
+def _default_crop_size(path: str, exif: Image.Exif, sensor: tuple[int, int]) -> tuple[int, int] | None:
     """The DefaultCropSize of the full-size raw image (IFD0 or a SubIFD) in a DNG, or an ARW that writes it too:
-    the frame the camera meant, to the pixel (LibRaw rounds its own crop to the colour filter's pattern)."""
+    the frame the camera meant, to the pixel (LibRaw rounds its own crop to the colour filter's pattern).
+
+    Read from the file's first RAW_EXIF_BYTES, as its EXIF is, so that a hostile file's directories cost bounded
+    memory; a size that does not fit on the sensor LibRaw reads is not believed."""
     with open(path, "rb") as handle:
-        header = handle.read(8)
-        if not header.startswith(TIFF_MAGIC):
-            return None
-        directories = [exif]
-        offsets = exif.get(330)  # SubIFDs: cameras write a few (raw, previews); a hostile file could list thousands
-        for offset in ((offsets,) if isinstance(offsets, int) else offsets or ())[:MAX_SUB_IFDS]:
-            with contextlib.suppress(Exception):
-                directory = TiffImagePlugin.ImageFileDirectory_v2(header)
-                handle.seek(offset)
-                directory.load(handle)
-                directories.append(directory)
+        head = handle.read(RAW_EXIF_BYTES)
+    if not head.startswith(TIFF_MAGIC):
+        return None
+    directories = [exif]
+    offsets = exif.get(330)  # SubIFDs: cameras write a few (raw, previews); a hostile file could list thousands
+    for offset in ((offsets,) if isinstance(offsets, int) else offsets or ())[:MAX_SUB_IFDS]:
+        with contextlib.suppress(Exception):
+            directory = TiffImagePlugin.ImageFileDirectory_v2(head[:8])
+            buffer = io.BytesIO(head)
+            buffer.seek(offset)
+            directory.load(buffer)
+            directories.append(directory)
     for directory in directories:
         size = directory.get(50720)  # DefaultCropSize
-        if directory.get(254, 0) == 0 and isinstance(size, tuple) and len(size) == 2:  # NewSubfileType: full size
+        if directory.get(254, 0) != 0 or not isinstance(size, tuple) or len(size) != 2:  # NewSubfileType: full size
+            continue
+        try:
             width, height = (round(float(value)) for value in size)
-            if width > 0 and height > 0:
-                return width, height
+        except (ValueError, ZeroDivisionError, OverflowError, TypeError):  # 0/0, infinite, not a number
+            continue
+        if 0 < width <= sensor[0] and 0 < height <= sensor[1]:
+            return width, height
     return None
 
 

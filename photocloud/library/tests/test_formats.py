@@ -252,6 +252,15 @@ def test_raw_size_is_the_frame_the_camera_meant(tmp_path):
         assert (meta.width, meta.height, meta.orientation) == (*size, orientation)
 
 
+@pytest.mark.parametrize("crop", [(100_000, 100_000), (4_000_000_000, 297), (0, 297)])
+def test_a_raw_frame_larger_than_the_sensor_or_empty_is_not_believed(tmp_path, crop):
+    """A hostile DefaultCropSize (no bigger than the sensor LibRaw reads, never empty) leaves LibRaw's own frame."""
+    path = tmp_path / "shot.dng"
+    path.write_bytes(images.dng("cat", preview=True, crop=crop))
+    meta = imaging.read_metadata(str(path), imaging.probe(str(path)))
+    assert (meta.width, meta.height) == (450, 300)
+
+
 @pytest.mark.vision
 @pytest.mark.usefixtures("vision_on")
 def test_raw_and_psd_are_analysed_and_grouped_with_their_jpeg(api, alice, album, upload):
