@@ -205,7 +205,9 @@ def _periods(user, periods: dict) -> list[tuple]:
     return rows
 
 
-_BOUNDS = (datetime(1, 1, 1, 0, 0, 1, tzinfo=UTC), datetime(1, 1, 1, 0, 0, 2, tzinfo=UTC))  # stand-ins, see _counts
+# Stand-ins, see _counts: two values no other parameter of the count has, far from the ends of the calendar, so that
+# converting them to a database's time zone cannot overflow.
+_BOUNDS = (datetime(2000, 1, 1, 0, 0, 1, tzinfo=UTC), datetime(2000, 1, 1, 0, 0, 2, tzinfo=UTC))
 
 
 def _counts(user, periods: dict) -> dict:
@@ -311,9 +313,11 @@ def themes(user) -> list[dict]:
     )
     for album_id, category in lent.items():
         counts[category] += inherited[album_id]
-    bare = [pk for pk in inherited if pk not in lent]
+    bare = [pk for pk in inherited if pk not in lent]  # albums that lend no category; None: in no album
     if bare:
-        unsorted = Q(album__in=[pk for pk in bare if pk]) | Q(album__isnull=True) if None in bare else Q(album__in=bare)
+        unsorted = Q(album__in=[pk for pk in bare if pk is not None])
+        if None in bare:
+            unsorted |= Q(album__isnull=True)
         suggested = _confidently_seen(mine.filter(unsorted, category=""))
         counts.update(dict(suggested.values_list("analysis__category").annotate(n=Count("*"))))
     return [
