@@ -166,11 +166,14 @@ def parse(
 def _translated(text: str) -> list[str]:
     """The query with one of the words typed in the other language (names.translations), when that leaves it in one
     language: "发票 invoice" also as "invoice invoice" and "发票 发票", so an invoice in either language answers; a
-    whole phrase the glossary holds ("boarding pass") as its translation. A Chinese run of characters is translated
-    whole, as typed."""
+    whole phrase the glossary holds ("boarding pass") as its translation, or else each of its words translated when
+    the glossary has them all. A Chinese run of characters is translated whole, as typed."""
     typed = list(dict.fromkeys(TOKEN.findall(_fold_accents(text.lower()))))[:MAX_TOKENS]
     whole = names.translations(" ".join(typed)) if len(typed) > 1 else []
     found = whole[:TRANSLATIONS]
+    each = [names.translations(word)[:1] for word in typed]
+    if len(typed) > 1 and not whole and all(each):  # every word in the other language: "meeting notice", "会议 通知"
+        found.append(" ".join(translated for (translated,) in each))
     for position, word in enumerate(typed):
         others = typed[:position] + typed[position + 1 :]
         for other in names.translations(word)[:TRANSLATIONS]:
