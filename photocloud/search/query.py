@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 
+from photocloud.library.colors import PALETTE
 from photocloud.library.models import DEFAULT_CATEGORIES
 
 from . import cjk, meaning, names, people
@@ -210,7 +211,13 @@ def _add_spelling(parsed: ParsedQuery, visible: LabelCheck, held: WordsCheck | N
     corrected = []
     for token in parsed.required:
         choice = None
-        if len(token) >= 4 and not cjk.has_cjk(token) and token not in people.WORDS and not _known(token, visible):
+        if (
+            len(token) >= 4
+            and not cjk.has_cjk(token)
+            and token not in people.WORDS
+            and token not in meaning.english_words()
+            and not _known(token, visible)
+        ):
             plain = token.isascii() and token.isalpha()
             if held is not None and plain and token in held([token]):
                 corrected.append(token)  # a word of their pictures' text or names, spelt as they have it
@@ -247,6 +254,8 @@ def _add_meaning(parsed: ParsedQuery, visible: LabelCheck) -> None:
     options = settings.PHOTOCLOUD.get("SEARCH", {})
     if not meaning.enabled() or any(cjk.has_cjk(token) for token in parsed.required):
         return
+    if set(parsed.required) <= set(PALETTE):  # a colour is found by itself; its neighbours are other colours
+        return
     text = " ".join(token for token in parsed.required if not token.isdigit())
     if len(text) < 3:
         return
@@ -276,4 +285,6 @@ def _adds_meaning(required: list[str], words: list[str]) -> bool:
     not "beach" for "beach sunset" (that only loosens the query), nor "hot dog" for "dog" (found by the word)."""
     drops_a_word = set(words) <= set(required)
     found_anyway = all(any(word.startswith(typed) for word in words) for typed in required)
-    return not (drops_a_word or found_anyway)
+    # Keeping one typed word and swapping another names a sibling: "street sign" is not a "hotel sign".
+    swaps_a_word = bool(set(words) & set(required)) and not set(required) <= set(words)
+    return not (drops_a_word or found_anyway or swaps_a_word)
