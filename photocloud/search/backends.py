@@ -160,6 +160,38 @@ def labelled_sql(kind: str, words: list[str]) -> tuple[str, list]:
     return sql, params
 
 
+# Words looked up per statement by `present_terms`: SQLite allows at most 500 SELECTs in one UNION.
+PRESENT_TERMS_PER_QUERY = 400
+
+
+def present_terms(words: list[str]) -> list[str]:
+    """Which of these words some picture or album holds (whoever may see it): one probe of the index each, stopping at
+    its first posting, so a common word costs no more than a rare one."""
+    words = list(dict.fromkeys(words))
+    probe = f"SELECT 1 FROM {TABLE} p WHERE p.is_album = %s AND p.term = t.term"
+    found = []
+    for start in range(0, len(words), PRESENT_TERMS_PER_QUERY):
+        chunk = words[start : start + PRESENT_TERMS_PER_QUERY]
+        if connection.vendor == "postgresql":  # one array: planning 400 SELECTs took PostgreSQL ~30 ms
+            listed, listed_params = "SELECT unnest(%s::text[]) AS term", [chunk]
+        else:
+            listed, listed_params = " UNION ALL ".join(["SELECT %s AS term"] * len(chunk)), chunk
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT t.term FROM ({listed}) t WHERE EXISTS ({per_row(probe)}) OR EXISTS ({per_row(probe)})",
+                [*listed_params, False, True],
+            )
+            found += [term for (term,) in cursor.fetchall()]
+    return found
+
+
+def holding_sql(kind: str, word: str, albums=None) -> tuple[str, list]:
+    """SQL selecting, unranked, the ids of documents of `kind` that hold `word` whole in any column (`h.object_id`,
+    to be narrowed further), counting a picture's words from its albums only for `albums` (see _Word.postings_sql)."""
+    sql, params = _Word(word).postings_sql(kind == "album", 0, albums)
+    return f"SELECT h.object_id FROM ({sql}) h", params
+
+
 def per_row(subquery_sql: str) -> str:
     """A correlated subquery the database should run per outer row (a few index lookups each). PostgreSQL would
     otherwise turn an EXISTS on the primary key into a hash of the whole subquery: every picture the viewer may see,

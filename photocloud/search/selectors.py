@@ -23,7 +23,7 @@ from photocloud.people import selectors as people_selectors
 
 from . import backends, people
 from .models import SearchDocument
-from .query import LabelCheck, ParsedQuery, parse, tokens
+from .query import LabelCheck, ParsedQuery, WordsCheck, parse, tokens
 
 PAGE_SIZE = 24
 SIMILAR_LIMIT = 240  # search by image: the nearest pictures (ten pages) among those passing words and filters
@@ -171,6 +171,41 @@ def visible_labels(viewer, scope: str = "all") -> LabelCheck:
     return check
 
 
+# Pictures and albums counted per word by `held_words`: enough to tell a common word from a stray one.
+HELD_COUNT_CAP = 50
+
+
+def held_words(viewer, scope: str = "all") -> WordsCheck:
+    """How many of the pictures and albums in the viewer's scope hold each of the given words (up to HELD_COUNT_CAP
+    each), for the words any of them holds: spelling help looks for a slip among these. Words no document holds are
+    dropped first by one probe of the index each; the few left are counted through the access rules, so a word only
+    someone else's private picture holds is never proposed."""
+    scopes = {"photo": _scope(viewer, scope), "album": _scope(viewer, scope, Album)}
+    albums = _albums_sql(_scope(viewer, "all", Album))
+
+    def check(words: list[str]) -> dict[str, int]:
+        counts = {}
+        for word in backends.present_terms(words):
+            count = 0
+            for kind, allowed in scopes.items():
+                holding, holding_params = backends.holding_sql(kind, word, albums if kind == "photo" else None)
+                exists, exists_params = (
+                    allowed.filter(pk=RawSQL("h.object_id", [])).order_by().values("pk").query.sql_with_params()
+                )
+                with connection.cursor() as cursor:
+                    cursor.execute(
+                        f"SELECT COUNT(*) FROM ({holding} WHERE EXISTS ({backends.per_row(exists)}) "
+                        f"LIMIT {HELD_COUNT_CAP}) c",
+                        [*holding_params, *exists_params],
+                    )
+                    count += cursor.fetchone()[0]
+            if count:
+                counts[word] = count
+        return counts
+
+    return check
+
+
 class ResultList:
     """Ranked ids that a Paginator slices; only the slice's rows are read, in rank order."""
 
@@ -236,7 +271,7 @@ def search(
     named, q = people_selectors.names_in_query(viewer, q)
     if named:
         filters = {**(filters or {}), "people": [person.pk for person in named]}
-    parsed = parse(q, visible=visible_labels(viewer, scope))
+    parsed = parse(q, visible=visible_labels(viewer, scope), held=held_words(viewer, scope))
     strong_count = None
     allowed = apply_filters(_scope(viewer, scope), viewer, filters or {})
     albums = _scope(viewer, "all", Album)  # whose words may find a picture: the albums the viewer may see

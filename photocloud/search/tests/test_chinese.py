@@ -81,6 +81,7 @@ def test_no_picture_holds_every_word_so_those_holding_one_are_less_likely(alice,
         ("发票", ["invoice", "invoice_zh", "notice_en"]),  # in a title and a Chinese text; "invoice" in an English one
         ("通知", ["notice", "notice_en"]),
         ("meeting", ["notice", "notice_en"]),
+        ("meeting notice", ["notice", "notice_en"]),  # each word translated: 会议 通知
         ("水果", ["lemon"]),  # a generic Chinese word of a tag family
         ("发票 invoice", ["invoice", "invoice_zh", "notice_en"]),
     ],

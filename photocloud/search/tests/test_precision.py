@@ -117,3 +117,31 @@ def test_a_phrase_no_picture_holds_falls_back_to_its_words_as_less_likely(alice)
     assert list(found.results.ids) == [ticket.pk] and found.strong_count == 0
     assert selectors.search(alice, q="railway ticket").strong_count == 1  # held whole: no fallback
     assert not selectors.search(alice, q="zqnothing zqneither").results.ids
+
+
+def test_a_real_word_is_not_read_as_a_slip_for_a_label_spelt_alike(alice):
+    shelf = album(alice, title="Camera roll", category="misc")
+    baboon = photo(shelf, analysis={"category": "animal", "labels": [["monkey", 0.7]]})
+    lake = photo(shelf, analysis={"category": "landscape", "labels": [["lake", 0.7]]})
+    for query in ("money", "cake"):  # words of the dictionary, one letter from "monkey" and "lake"
+        found = selectors.search(alice, q=query)
+        assert found.parsed.suggestion == "" and not set(found.results.ids) & {baboon.pk, lake.pk}, query
+    assert selectors.search(alice, q="monkye").parsed.suggestion == "monkey"  # a slip still is
+
+
+def test_a_colour_is_not_widened_to_the_colours_next_to_it(alice):
+    shelf = album(alice, title="Camera roll", category="misc")
+    lemon = photo(shelf, analysis={"category": "food", "labels": [["lemon", 0.7]]}, dominant_color="yellow")
+    orange = photo(shelf, analysis={"category": "food", "labels": [["orange", 0.8]]}, dominant_color="orange")
+    assert list(selectors.search(alice, q="yellow").results.ids) == [lemon.pk]
+    assert orange.pk in selectors.search(alice, q="citrus").results.ids  # meanings still work for other words
+
+
+def test_a_close_meaning_that_swaps_one_of_the_words_typed_is_a_sibling_not_a_match(alice):
+    shelf = album(alice, title="Walks", category="misc")
+    sign = photo(shelf, analysis={"category": "architecture", "labels": [["street sign", 0.7]]})
+    hotel = photo(shelf, analysis={"category": "architecture", "text": "GRAND HOTEL\nreception"})
+    found = selectors.search(alice, q="hotel sign")
+    assert "street sign" not in [e.term for e in found.parsed.expansions]
+    assert hotel.pk in found.results.ids and found.strong_count == 0  # each holds one of the words: less likely
+    assert sign.pk in selectors.search(alice, q="road sign").results.ids  # a meaning for both words together
