@@ -584,7 +584,8 @@ def process_photo(photo_id) -> None:
             Photo.objects.filter(pk=photo.pk).update(status=Photo.Status.FAILED, status_detail=str(exc)[:500])
             pipeline.stage_done("failed", [photo.pk])
         return
-    with tallies.changing([photo.pk]):  # the date read from the file moves it to its month
+    moved = "sort_date" in fields and tallies.month_of(fields["sort_date"]) != tallies.month_of(photo.sort_date)
+    with tallies.changing([photo.pk]) if moved else nullcontext():  # the date read from the file: another month
         Photo.objects.filter(pk=photo.pk).update(status=Photo.Status.READY, status_detail="", **fields)
     for name, value in fields.items():
         setattr(photo, name, value)
