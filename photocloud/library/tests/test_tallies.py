@@ -149,3 +149,35 @@ def test_the_command_rebuilds_and_checks(alice, library):
     call_command("recount_library")
     call_command("recount_library", "--check")
     agree()
+
+
+def test_a_page_far_down_the_timeline_skips_whole_months_and_shows_the_same_pictures(alice, settings):
+    """The timeline's deep pages start from the month the tallies place them in (selectors.timeline_skip), and show
+    exactly what reading every picture before them would: with a jump to a month, pictures dated past the years the
+    tallies keep, and a picture of a month added, trashed and re-dated meanwhile."""
+    settings.PHOTOCLOUD = {**settings.PHOTOCLOUD, "PAGE_SIZE": 4}
+    album = make_album(alice)
+    start = datetime(2020, 1, 1, tzinfo=UTC)
+    photos = [make_photo(album, taken=start + timedelta(days=9 * i)) for i in range(40)]  # a year, 3 or 4 a month
+    make_photo(album, taken=datetime(9999, 6, 1, tzinfo=UTC))  # in no month the tallies keep
+    trash.trash_photos(alice, [photos[5].pk])
+    services.set_taken(alice, [photos[7].pk], datetime(2020, 6, 15, 8), None)
+    client = Client()
+    client.force_login(alice)
+
+    def shown(query: str) -> list:
+        response = client.get(f"/library/?{query}", headers={"HX-Request": "true"})
+        return [pk for pk in Photo.objects.owned_by(alice).values_list("pk", flat=True) if str(pk) in response.text]
+
+    def expected(queryset, number: int) -> set:
+        return set(queryset.values_list("pk", flat=True)[(number - 1) * 4 : number * 4])
+
+    for jump, listing in [
+        (None, selectors.library_photos(alice)),
+        ((2020, 8), selectors.timeline_before(alice, 2020, 8)),
+    ]:
+        prefix = f"from={jump[0]}-{jump[1]:02d}&" if jump else ""
+        for number in range(2, (listing.count() + 3) // 4 + 1):  # to the last page
+            assert set(shown(f"{prefix}page={number}")) == expected(listing, number), (jump, number)
+    later, skipped = selectors.timeline_skip(alice, selectors.library_photos(alice), 30)
+    assert 0 < skipped <= 30 and later.count() == selectors.library_photos(alice).count() - skipped  # it did skip
