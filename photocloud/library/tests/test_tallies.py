@@ -181,3 +181,14 @@ def test_a_page_far_down_the_timeline_skips_whole_months_and_shows_the_same_pict
             assert set(shown(f"{prefix}page={number}")) == expected(listing, number), (jump, number)
     later, skipped = selectors.timeline_skip(alice, selectors.library_photos(alice), 30)
     assert 0 < skipped <= 30 and later.count() == selectors.library_photos(alice).count() - skipped  # it did skip
+
+
+@pytest.mark.vision
+@pytest.mark.usefixtures("vision_on")
+def test_the_analysis_lends_its_confident_category_to_the_themes(alice, api, upload):
+    """The real models: an analysed picture in an album that lends no category counts under what vision saw."""
+    album = services.create_album(alice, title="Unsorted", category="", access="private")
+    assert upload(api, [("cat.jpg", images.jpeg("cat"))], album=album).status_code == 201
+    analysis = Photo.objects.get(owner=alice).analysis
+    agree()
+    assert analysis.confident and themes(alice) == {"animal": 1}
