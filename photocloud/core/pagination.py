@@ -84,7 +84,7 @@ class CappedCountPagination(ApiPagination):
             self.count_exact, count = True, bottom + len(page)
         else:  # only a count tells how many follow: up to the cap
             known = bottom + page_size + 1  # at least: this page and the key read past it
-            counted = known if known > COUNTED_AT_MOST else _count_up_to(parts, queryset, COUNTED_AT_MOST + 1)
+            counted = known if known > COUNTED_AT_MOST else _count_up_to(parts or [queryset], COUNTED_AT_MOST + 1)
             self.count_exact = counted <= COUNTED_AT_MOST
             count = counted if self.count_exact else max(COUNTED_AT_MOST, known - 1)
         paginator.count = count  # a cached_property, set: the page's numbering reads it and nothing counts again
@@ -173,14 +173,9 @@ def _keys(queryset, parts, bottom: int, limit: int) -> list:
     return [row[0] for row in first.union(*rest, all=True).order_by(*order)[bottom : bottom + limit]]
 
 
-def _count_up_to(parts, queryset, most: int) -> int:
-    """The rows of the queryset counted up to `most`: their keys alone, without the annotations a page shows. Parts
-    (none in two) each in its own query (an index of its own), unordered: the others' pictures have no index in date
-    order, and would be sorted in full. A whole queryset in its order: the first `most` of an index walk, as its page
-    was read; unordered, PostgreSQL gathered every picture its viewer may see first (a follower's list of one owner's
-    1,000,000 pictures: 155 ms, bench/pages.py)."""
-    if not parts:
-        return queryset.values("pk")[:most].count()
+def _count_up_to(parts, most: int) -> int:
+    """The rows of these querysets (none in two) counted up to `most`: their keys alone, without the annotations a
+    page shows, each part in its own query (an index of its own)."""
     found = 0
     for part in parts:
         found += part.order_by().values("pk")[: most - found].count()
