@@ -284,21 +284,20 @@ def themes(user) -> list[dict]:
     an album is seen at once.
     """
     counts: Counter = Counter()
-    inherited: dict[str, list] = {}  # {album key or "": [(confident system category, n)]}
-    for category, album, seen, n in tallies.themes_of(user):
+    inherited: dict[str, int] = {}  # {album key or "": pictures without their own category}
+    for category, album, n in tallies.themes_of(user):
         if category:
             counts[category] += n
         else:
-            inherited.setdefault(album, []).append((seen, n))
-    lent = dict(
-        Album.objects.filter(pk__in=[pk for pk in inherited if pk]).exclude(category="").values_list("pk", "category")
-    )
-    lent = {str(pk): category for pk, category in lent.items()}
-    for album, rows in inherited.items():
-        if album in lent:
-            counts[lent[album]] += sum(n for _, n in rows)
-        else:  # an album that lends no category, or none
-            counts.update({seen: n for seen, n in rows if seen})
+            inherited[album] = n
+    # A picture's home album is its owner's: their albums that lend a category, read at once, not by a list of keys.
+    lent = dict(Album.objects.filter(owner=user).exclude(category="").order_by().values_list("pk", "category"))
+    lent = {str(pk): category for pk, category in lent.items() if str(pk) in inherited}
+    for album, category in lent.items():
+        counts[category] += inherited[album]
+    bare = [album for album in inherited if album not in lent]  # albums that lend no category, or none
+    if bare:
+        counts.update(tallies.seen_in(user, bare))
     return [
         {"theme": theme, "count": count, "cover": _first(theme_photos(user, theme))}
         for theme, count in sorted(counts.items(), key=lambda item: (-item[1], item[0]))

@@ -14,7 +14,7 @@ from datetime import date
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Sum
 from django.utils import timezone
 
 from .models import CONFIDENT_SYSTEM_CATEGORY, MonthTally, Photo, ThemeTally
@@ -186,7 +186,15 @@ def months_of(user) -> dict[date, int]:
     return dict(rows)
 
 
-def themes_of(user) -> list[tuple[str, str, str, int]]:
-    """[(own category, album key, confident system category, count)] of the user's timeline."""
-    rows = ThemeTally.objects.filter(owner=user, count__gt=0)
-    return list(rows.values_list("category", "album", "seen", "count"))
+def themes_of(user) -> list[tuple[str, str, int]]:
+    """[(own category, album key, count)] of the user's timeline: a row per category, and per album for pictures
+    without one (summed in the database: a library of 2,000 albums holds 14,000 rows)."""
+    rows = ThemeTally.objects.filter(owner=user, count__gt=0).values("category", "album").order_by()
+    return list(rows.annotate(n=Sum("count")).values_list("category", "album", "n"))
+
+
+def seen_in(user, albums) -> dict[str, int]:
+    """{confident system category: count} of the user's pictures without a category of their own in these albums
+    (album keys; "" for no album)."""
+    rows = ThemeTally.objects.filter(owner=user, count__gt=0, category="", album__in=list(albums)).exclude(seen="")
+    return dict(rows.values("seen").order_by().annotate(n=Sum("count")).values_list("seen", "n"))
