@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 
 import numpy as np
 
-from photocloud.library import pipeline
+from photocloud.library import pipeline, tallies
 from photocloud.library import services as library
 from photocloud.library.models import Photo
 from photocloud.vision import pg_vectors
@@ -70,6 +70,7 @@ def photo(
             model_version="test",
         )
         pg_vectors.store([(row.pk, vector)])  # as vision's analysis does (a no-op without pgvector)
+    tallies.added([row.pk])  # as an upload and vision's analysis do
     pipeline.pictures_changed([row.pk], "created")
     return row
 

@@ -122,12 +122,13 @@ def page_of(request, queryset, per_page: int | None = None):
 MOST_PAGES = 10_000_000
 
 
-def _keys_page(queryset, number: int, paginator, parts=None) -> OpenEndedPage | None:
+def _keys_page(queryset, number: int, paginator, parts=None, skipped: int = 0) -> OpenEndedPage | None:
     """Page `number` of the queryset, its keys read first and one more past its end (whether another follows), or
-    None past either end (an empty first page is a page). Never a count of the listing. `parts`: see `_keys`."""
+    None past either end (an empty first page is a page). Never a count of the listing. `parts`: see `_keys`.
+    `skipped`: how many rows of the listing the queryset already leaves out before its first (see `scroll_page`)."""
     if not 1 <= number <= MOST_PAGES:  # beyond, past the end of any library: no giant OFFSET
         return None
-    bottom = (number - 1) * paginator.per_page
+    bottom = (number - 1) * paginator.per_page - skipped
     keys = _keys(queryset, parts, bottom, paginator.per_page + 1)
     if not keys and number != 1:
         return None
@@ -136,16 +137,26 @@ def _keys_page(queryset, number: int, paginator, parts=None) -> OpenEndedPage | 
     return OpenEndedPage([rows[key] for key in shown if key in rows], number, paginator, len(keys) > len(shown))
 
 
-def scroll_page(request, queryset, per_page: int | None = None):
+def scroll_page(request, queryset, per_page: int | None = None, skip=None):
     """As `page_of`, for a grid that scrolls on ("Load more"): the page reads one key past its end to know whether
     another follows, and the listing is never counted, unless the page asked for is past the end. A count reads
-    every picture of the listing: a whole timeline, 1,000,000 index entries in a large library (bench/pages.py)."""
-    paginator = KeysFirstPaginator(queryset, per_page or settings.PHOTOCLOUD["PAGE_SIZE"])
+    every picture of the listing: a whole timeline, 1,000,000 index entries in a large library (bench/pages.py).
+
+    `skip(first_row)`, when given, says how to start deep in the listing without reading the rows before:
+    (the queryset narrowed to start later, how many rows of the listing it leaves out), at most `first_row` of them
+    (the timeline skips whole months it knows the count of, selectors.timeline_skip)."""
+    per_page = per_page or settings.PHOTOCLOUD["PAGE_SIZE"]
+    paginator = KeysFirstPaginator(queryset, per_page)
     try:
         number = int(request.GET.get("page") or 1)
     except ValueError:
         number = 1
-    page = _keys_page(queryset, number, paginator)
+    page = None
+    if skip is not None and 1 < number <= MOST_PAGES:
+        later, skipped = skip((number - 1) * per_page)
+        page = _keys_page(later, number, KeysFirstPaginator(later, per_page), skipped=skipped)
+    if page is None:
+        page = _keys_page(queryset, number, paginator)
     return paginator.get_page(number) if page is None else page  # past the end: the last, counted
 
 

@@ -7,6 +7,7 @@ authenticated user, never from a request body.
 import hashlib
 import logging
 import os
+from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -14,9 +15,10 @@ from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import IntegrityError, connection, transaction
+from django.db.models import Q
 from django.utils import timezone
 
-from . import colors, imaging, pipeline, stacks, stored_files
+from . import colors, imaging, pipeline, stacks, stored_files, tallies
 from .access import holds
 from .imaging import ImageRejected
 from .models import Access, Album, AlbumPlacement, Photo, Tag
@@ -86,18 +88,22 @@ def delete_album(album: Album, *, move_to: Album | None = None) -> int:
     """Delete an album. Its pictures move to `move_to` when given, else they are deleted with it."""
     with transaction.atomic():
         photos = Photo.objects.filter(album=album)
+        # Its pictures, and the members of their stacks, which a deleted cover leaves listed on their own.
+        changed = list(Photo.objects.filter(Q(album=album) | Q(stack_cover__album=album)).values_list("pk", flat=True))
         if move_to is not None:
             if move_to.owner_id != album.owner_id or move_to.pk == album.pk:
                 raise ValueError("Pictures can only move to another album of yours.")
             AlbumPlacement.objects.filter(album=move_to, photo__album=album).delete()  # now their home instead
-            count = photos.update(album=move_to)
-            album.delete()
+            with tallies.changing(changed):
+                count = photos.update(album=move_to)
+                album.delete()
             fix_covers([move_to.pk])
             # Only the pictures now in `move_to` carry a new album title and tags, not the owner's whole library.
             pipeline.albums_changed([move_to.pk], "album", owner_ids=[album.owner_id])
             return count
         hashes = list(photos.values_list("sha256", flat=True))
-        album.delete()
+        with tallies.changing(changed):
+            album.delete()
     transaction.on_commit(lambda: stored_files.release(hashes), robust=True)
     return len(hashes)
 
@@ -121,10 +127,14 @@ def update_photo(photo: Photo, *, tags=None, **fields) -> Photo:
     left = photo.album_id
     for name, value in fields.items():
         setattr(photo, name, value)
-    photo.save()
-    changed = [photo.pk]
-    if moved or "category" in fields or tags is not None:  # what a tile shows: the other files of its stack follow
-        changed += _carry_to_stack(photo, moved, "category" in fields, tags)
+    counted = nullcontext()
+    if tallies.TALLIED & set(fields):  # the stack whole: its other files follow the cover's album and category
+        counted = tallies.changing(stacks.whole(Photo.objects.filter(owner_id=photo.owner_id), [photo.pk]))
+    with counted:
+        photo.save()
+        changed = [photo.pk]
+        if moved or "category" in fields or tags is not None:  # what a tile shows: the other files of its stack follow
+            changed += _carry_to_stack(photo, moved, "category" in fields, tags)
     if moved:
         AlbumPlacement.objects.filter(album_id=photo.album_id, photo=photo).delete()  # its home now
         fix_covers([left, photo.album_id])
@@ -162,14 +172,17 @@ def set_marks(owner, photo_ids, **marks) -> int:
         raise ValueError(f"Marks are `archived` and `favourite`, not {sorted(unknown)}.")
     now = timezone.now()
     moments = {f"{name}_at": now if value else None for name, value in marks.items()}
-    return _owned_live(owner, photo_ids).update(**moments)
+    chosen = _owned_live(owner, photo_ids)
+    with tallies.changing(chosen.values_list("pk", flat=True)):
+        return chosen.update(**moments)
 
 
 def set_category(owner, photos, category: str) -> int:
     """Give many of the owner's pictures (and the other files of their stacks) one category of their own (teaching);
     returns how many changed."""
     ids = stacks.whole(Photo.objects.owned_by(owner), [photo.pk for photo in photos])
-    changed = Photo.objects.filter(pk__in=ids).update(category=category)
+    with tallies.changing(ids):
+        changed = Photo.objects.filter(pk__in=ids).update(category=category)
     if changed:
         pipeline.pictures_changed(ids, "category", owner_ids=[owner.pk])
     return changed
@@ -196,7 +209,8 @@ def add_to_album(owner, album: Album, photo_ids) -> list:
     ids = list(_owned_live(owner, photo_ids).values_list("pk", "album_id"))
     homeless = [pk for pk, home in ids if home is None]
     if homeless:  # a picture that lived only in the library gets this album as its home
-        Photo.objects.filter(pk__in=homeless).update(album=album)
+        with tallies.changing(homeless):
+            Photo.objects.filter(pk__in=homeless).update(album=album)
     present = set(AlbumPlacement.objects.filter(album=album).values_list("photo_id", flat=True))
     AlbumPlacement.objects.bulk_create(
         [
@@ -221,7 +235,8 @@ def move_to_album(owner, album: Album | None, photo_ids) -> list:
     ids = [pk for pk, _ in rows]
     if album is not None:
         AlbumPlacement.objects.filter(album=album, photo_id__in=ids).delete()  # its home now
-    Photo.objects.filter(pk__in=ids).update(album=album)
+    with tallies.changing(ids):
+        Photo.objects.filter(pk__in=ids).update(album=album)
     fix_covers({home for _, home in rows} | {getattr(album, "pk", None)})
     if ids:
         pipeline.pictures_changed(ids, "category", owner_ids=[owner.pk])
@@ -236,11 +251,13 @@ def remove_from_album(owner, album: Album, photo_ids) -> list:
     rows = list(_owned_live(owner, photo_ids).values_list("pk", "album_id"))
     removed = [pk for pk, _ in rows]
     AlbumPlacement.objects.filter(album=album, photo_id__in=removed).delete()
-    for pk in [pk for pk, home in rows if home == album.pk]:
-        promoted = AlbumPlacement.objects.filter(photo_id=pk).order_by("added_at", "pk").first()
-        Photo.objects.filter(pk=pk).update(album=promoted.album_id if promoted else None)
-        if promoted:
-            promoted.delete()
+    rehomed = [pk for pk, home in rows if home == album.pk]
+    with tallies.changing(rehomed):
+        for pk in rehomed:
+            promoted = AlbumPlacement.objects.filter(photo_id=pk).order_by("added_at", "pk").first()
+            Photo.objects.filter(pk=pk).update(album=promoted.album_id if promoted else None)
+            if promoted:
+                promoted.delete()
     fix_covers([album.pk])
     if removed:
         pipeline.pictures_changed(removed, "category", owner_ids=[owner.pk])
@@ -352,9 +369,14 @@ def set_taken(owner, photo_ids, local: datetime, offset: int | None) -> list:
     taken_at = wall_clock - timedelta(minutes=offset or 0)
     with transaction.atomic():
         ids = list(_owned_live(owner, photo_ids).values_list("pk", flat=True))
-        Photo.objects.filter(pk__in=ids).update(
-            taken_at=taken_at, taken_offset=offset, sort_date=wall_clock, taken_edited=True, updated_at=timezone.now()
-        )
+        with tallies.changing(ids):
+            Photo.objects.filter(pk__in=ids).update(
+                taken_at=taken_at,
+                taken_offset=offset,
+                sort_date=wall_clock,
+                taken_edited=True,
+                updated_at=timezone.now(),
+            )
         if ids:
             pipeline.pictures_changed(ids, "fields", owner_ids=[owner.pk])
     return ids
@@ -382,7 +404,8 @@ def delete_photo(photo: Photo) -> None:
     """Delete a picture for good. Its files are shared by content: they go after commit, in the background, once no
     picture of anyone refers to them any more (stored_files.release; if that cannot be queued, the sweep does it)."""
     sha256 = photo.sha256
-    with transaction.atomic():
+    members = Photo.objects.filter(stack_cover=photo.pk).values_list("pk", flat=True)  # listed on their own after
+    with tallies.changing([photo.pk, *members]):
         photo.delete()
     transaction.on_commit(lambda: stored_files.release([sha256]), robust=True)
 
@@ -493,6 +516,7 @@ def ingest_upload(
                     sort_date=timezone.now(),
                     **{field: value for field, value in provenance.items() if field != "title"},
                 )
+                tallies.created(photo)
                 if album is not None and album.cover_id is None:
                     Album.objects.filter(pk=album.pk, cover__isnull=True).update(cover=photo)
                 transaction.on_commit(lambda: enqueue_processing(photo))
@@ -560,7 +584,9 @@ def process_photo(photo_id) -> None:
             Photo.objects.filter(pk=photo.pk).update(status=Photo.Status.FAILED, status_detail=str(exc)[:500])
             pipeline.stage_done("failed", [photo.pk])
         return
-    Photo.objects.filter(pk=photo.pk).update(status=Photo.Status.READY, status_detail="", **fields)
+    moved = "sort_date" in fields and tallies.month_of(fields["sort_date"]) != tallies.month_of(photo.sort_date)
+    with tallies.changing([photo.pk]) if moved else nullcontext():  # the date read from the file: another month
+        Photo.objects.filter(pk=photo.pk).update(status=Photo.Status.READY, status_detail="", **fields)
     for name, value in fields.items():
         setattr(photo, name, value)
     stacks.stack_shot(photo)  # with the other file of the shot (RAW + JPEG), now that its capture time is known

@@ -20,6 +20,7 @@ from django.db import transaction
 from django.db.models import Count, IntegerField, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
 
+from . import tallies
 from .imaging import RAW_FORMATS
 from .models import Photo
 
@@ -85,7 +86,8 @@ def _stack(cover: Photo, raw: Photo) -> bool:
         )
         if not free or Photo.objects.filter(stack_cover=cover.pk).exists():
             return False
-        Photo.objects.filter(pk=raw.pk).update(stack_cover=cover.pk)
+        with tallies.changing([raw.pk]):
+            Photo.objects.filter(pk=raw.pk).update(stack_cover=cover.pk)
     return True
 
 
@@ -111,7 +113,8 @@ def unstack(owner, photo_id) -> list:
     with transaction.atomic():
         ids = list(Photo.objects.filter(owner=owner, stack_cover=cover).values_list("pk", flat=True))
         if ids:
-            Photo.objects.filter(pk__in=[cover, *ids]).update(stack_cover=None, unstacked=True)
+            with tallies.changing([cover, *ids]):
+                Photo.objects.filter(pk__in=[cover, *ids]).update(stack_cover=None, unstacked=True)
     return ids
 
 

@@ -14,7 +14,7 @@ from django.db import transaction
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
-from . import services
+from . import services, tallies
 from .models import Album, AlbumPlacement, Photo
 
 logger = logging.getLogger(__name__)
@@ -36,7 +36,8 @@ def trash_photos(owner, photo_ids) -> list:
     chosen = chosen | Photo.objects.owned_by(owner).filter(stack_cover__in=chosen.values("pk"))  # a stack goes whole
     ids = list(chosen.values_list("pk", flat=True))
     albums = set(chosen.values_list("album_id", flat=True)) | _placed_in(ids)
-    Photo.objects.filter(pk__in=ids).update(trashed_at=timezone.now())
+    with tallies.changing(ids):
+        Photo.objects.filter(pk__in=ids).update(trashed_at=timezone.now())
     services.fix_covers(albums)
     return ids
 
@@ -52,7 +53,9 @@ def trash_album(album: Album) -> int | None:
         return None
     now = timezone.now()
     # The members of its stacks go along, wherever their home: else they would stay hidden behind a trashed cover.
-    count = Photo.objects.live().filter(Q(album=album) | Q(stack_cover__album=album)).update(trashed_at=now)
+    going = Photo.objects.live().filter(Q(album=album) | Q(stack_cover__album=album))
+    with tallies.changing(going.values_list("pk", flat=True)):
+        count = going.update(trashed_at=now)
     Album.objects.filter(pk=album.pk).update(trashed_at=now)
     return count
 
@@ -62,15 +65,29 @@ def restore(owner, photo_ids=(), album_ids=()) -> int:
     """Bring pictures back from the owner's Trash into their albums, with the albums themselves when they were
     deleted; `album_ids` restores such albums with every picture deleted with them. Returns how many pictures."""
     trashed = Photo.objects.in_trash_of(owner)
+    # What may come back: the chosen pictures and albums' pictures, with their stacks (more is harmless).
+    picked = list(trashed.filter(pk__in=list(photo_ids)).values_list("pk", "stack_cover"))
+    covers = {cover or pk for pk, cover in picked}
+    chosen_albums = list(Album.objects.in_trash_of(owner).filter(pk__in=list(album_ids)))
+    candidates = trashed.filter(
+        Q(pk__in=covers)
+        | Q(stack_cover__in=covers)
+        | Q(album__in=chosen_albums)
+        | Q(stack_cover__album__in=chosen_albums)
+    )
+    with tallies.changing(candidates.values_list("pk", flat=True)):
+        return _restore(trashed, covers, chosen_albums)
+
+
+def _restore(trashed, covers, chosen_albums) -> int:
+    """restore's writes, for the tallies to wrap."""
     count = 0
     albums = set()
-    for album in Album.objects.in_trash_of(owner).filter(pk__in=list(album_ids)):
+    for album in chosen_albums:
         with_it = Q(album=album) | Q(stack_cover__album=album)  # and the members trashed with its stacks
         count += trashed.filter(with_it, trashed_at__gte=album.trashed_at).update(trashed_at=None)
         albums.add(album.pk)
     # A stack comes back whole, whichever of its pictures is chosen: its cover and the members in the Trash.
-    picked = trashed.filter(pk__in=list(photo_ids)).values_list("pk", "stack_cover")
-    covers = {cover or pk for pk, cover in picked}
     chosen = trashed.filter(Q(pk__in=covers) | Q(stack_cover__in=covers))
     albums |= set(chosen.values_list("album_id", flat=True)) | _placed_in(chosen.values("pk"))
     count += chosen.update(trashed_at=None)

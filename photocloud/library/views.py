@@ -69,7 +69,7 @@ def timeline(request):
     the date scrubber jumps to."""
     jump = _jump_month(request.GET.get("from"))
     photos = selectors.timeline_before(request.user, *jump) if jump else selectors.library_photos(request.user)
-    page = scroll_page(request, photos)
+    page = scroll_page(request, photos, skip=lambda first: selectors.timeline_skip(request.user, photos, first, jump))
     context = {
         "page": page,
         "days": selectors.days_of(page),

@@ -93,6 +93,8 @@ class Face(models.Model):
             # until a face outside the Trash, not every face joined to its picture and sorted. Without it PostgreSQL
             # read all the pictures to join them (100 ms per person at 100,000 pictures, bench/pages.py).
             models.Index(fields=["person", "-quality", "id"], name="face_person_quality"),
+            # A person's pictures counted from the index alone (selectors.people_of), not from the faces' rows.
+            models.Index(fields=["person", "photo"], name="face_person_photo"),
         ]
 
     def __str__(self):

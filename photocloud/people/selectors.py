@@ -4,7 +4,8 @@ belong to the owner of the pictures and no one else ever reaches them (a visitor
 import re
 
 import numpy as np
-from django.db.models import Count, Exists, OuterRef, Q
+from django.db.models import Count, Exists, IntegerField, OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce
 
 from photocloud.library.access import can_edit
 from photocloud.library.models import Photo
@@ -13,7 +14,6 @@ from photocloud.vision.models import PhotoAnalysis
 
 from .models import Face, Person, decode_embeddings
 
-LIVE = Q(faces__photo__trashed_at__isnull=True)
 SIMILAR_FACES = 60  # pictures listed by "similar faces"
 
 
@@ -22,12 +22,29 @@ def people_of(viewer, *, hidden: bool | None = False):
     False leaves the hidden out, True gives only them, None both."""
     people = (
         Person.objects.owned_by(viewer)
-        .annotate(photo_count=Count("faces__photo", filter=LIVE, distinct=True))
+        .annotate(photo_count=_photo_count())
         .filter(photo_count__gt=0)
         .select_related("cover__photo")
         .order_by("-photo_count", "pk")
     )
     return people if hidden is None else people.filter(hidden=hidden)
+
+
+def _photo_count():
+    """A person's pictures outside the Trash: those with a face of theirs, less those of them in the Trash.
+
+    Two counts that each read an index alone: the person's faces' pictures (face_person_photo), and the owner's
+    Trash, a picture each checked for a face of theirs. Counting the pictures outside the Trash directly joined each
+    face to its picture: 20,000 random reads of the pictures for a person in one picture in fifty of 1,000,000
+    (230 ms on PostgreSQL, bench/pages.py)."""
+    faces = Face.objects.filter(person=OuterRef("pk")).order_by().values("person")
+    pictures = faces.annotate(n=Count("photo", distinct=True)).values("n")
+    theirs = Face.objects.filter(person=OuterRef(OuterRef("pk")), photo=OuterRef("pk"))
+    trashed = Photo.objects.filter(Exists(theirs), owner=OuterRef("owner"), trashed_at__isnull=False).order_by()
+    trashed = trashed.values("owner").annotate(n=Count("*")).values("n")
+    return Coalesce(Subquery(pictures, output_field=IntegerField()), 0) - Coalesce(
+        Subquery(trashed, output_field=IntegerField()), 0
+    )
 
 
 def person_of(viewer, pk) -> Person | None:

@@ -12,7 +12,7 @@ from django.core.files.storage import default_storage
 from django.db import transaction
 from PIL import Image
 
-from photocloud.library import imaging, pipeline
+from photocloud.library import imaging, pipeline, tallies
 from photocloud.library import services as library
 from photocloud.library.models import Photo
 from photocloud.library.uploads import local_file
@@ -49,21 +49,22 @@ def analyze_photos(photo_ids: Sequence) -> int:
             text = ocr.read_text(_open_rendition(photo, "l"))
         tags = labels.top_labels(seen.imagenet_probs[index])
         with transaction.atomic():  # with pgvector, the picture's vector changes in the analysis's transaction
-            PhotoAnalysis.objects.update_or_create(
-                photo=photo,
-                defaults={
-                    "features": encode_features(seen.features[index]),
-                    "category": decision.category,
-                    "confidence": round(decision.confidence, 4),
-                    "labels": [[name, round(float(score), 4)] for name, score in tags],
-                    "text": text[:20000],
-                    "faces": _face_boxes(found, (photo.width or image.width) / image.width),
-                    "face_identities": faces.encode_identities(
-                        faces.identities(image) if found else np.zeros((0, 128))
-                    ),
-                    "model_version": MODEL_VERSION,
-                },
-            )
+            with tallies.changing([photo.pk]):  # a confident system category lends the picture to a theme
+                PhotoAnalysis.objects.update_or_create(
+                    photo=photo,
+                    defaults={
+                        "features": encode_features(seen.features[index]),
+                        "category": decision.category,
+                        "confidence": round(decision.confidence, 4),
+                        "labels": [[name, round(float(score), 4)] for name, score in tags],
+                        "text": text[:20000],
+                        "faces": _face_boxes(found, (photo.width or image.width) / image.width),
+                        "face_identities": faces.encode_identities(
+                            faces.identities(image) if found else np.zeros((0, 128))
+                        ),
+                        "model_version": MODEL_VERSION,
+                    },
+                )
             pg_vectors.store([(photo.pk, seen.features[index])])
     with transaction.atomic():  # one search index pass for the analysed pictures and any retrained suggestions
         for owner_id in {photo.owner_id for photo in photos}:
