@@ -80,9 +80,12 @@ class _ProcessIndex:
         self._snapshot, self._snapshot_name = None, None
         self._tail, self._tail_until, self._tail_ids = ExactIndex(), None, set()
 
-    def search(self, query, k, metric, allowed) -> list[tuple[int, float]]:
+    def search(self, query, k, metric, allowed, refresh: bool = True) -> list[tuple[int, float]]:
+        """`refresh=False` skips reading the analyses changed since the last search (a second search of the same
+        request: one round trip less)."""
         with self._lock:
-            self._refresh()
+            if refresh:
+                self._refresh()
             hits = self._tail.search(query, k, metric=metric, allowed=allowed)
             if self._snapshot is not None:
                 hits += [
@@ -171,23 +174,25 @@ def rebuild_snapshot(min_vectors: int = EXACT_LIMIT) -> str | None:
     return name
 
 
-def _nearest_allowed(candidates, query: np.ndarray, limit: int, metric: str) -> list[tuple[int, float]]:
-    """The `limit` nearest (analysis id, distance) among `candidates`, the analyses the viewer may see.
+def _nearest_allowed(candidates, query: np.ndarray, limit: int, metric: str) -> list[tuple[PhotoAnalysis, float]]:
+    """The `limit` nearest (analysis with its photo, distance) among `candidates`, the analyses the viewer may see.
 
-    First the index's nearest of all pictures, OVERSAMPLE times as many, checked against `candidates` in one small
-    query: for a viewer who may see most pictures near the query, enough of them pass and that is the answer (any
-    nearer allowed picture would have been among them), without reading the ids of everything the viewer may see
-    (at a million pictures that read alone took longer than the whole search). Otherwise (a viewer who may see few)
-    the index searches among the ids of the viewer's pictures."""
+    First the index's nearest of all pictures, OVERSAMPLE times as many, read with their photos through
+    `candidates` in one small query: for a viewer who may see most pictures near the query, enough of them come back
+    and that is the answer (any nearer allowed picture would have been among them), without reading the ids of
+    everything the viewer may see (at a million pictures that read alone took longer than the whole search), and
+    the rows are already read. Otherwise (a viewer who may see few) the index searches among the ids of the viewer's
+    pictures."""
+    rows = candidates.select_related("photo__album", "photo__owner")
     nearest = _process_index.search(query, limit * OVERSAMPLE, metric, None)
-    seen = set(candidates.filter(pk__in=[pk for pk, _ in nearest]).values_list("pk", flat=True))
-    hits = [hit for hit in nearest if hit[0] in seen]
-    if len(hits) >= limit:
-        return hits[:limit]
-    allowed = np.fromiter(candidates.values_list("id", flat=True), dtype=np.int64)
-    if not len(allowed):
-        return []
-    return _process_index.search(query, limit, metric, allowed)
+    found = rows.in_bulk([pk for pk, _ in nearest])
+    if sum(pk in found for pk, _ in nearest) < limit:
+        allowed = np.fromiter(candidates.values_list("id", flat=True), dtype=np.int64)
+        if not len(allowed):
+            return []
+        nearest = _process_index.search(query, limit, metric, allowed, refresh=False)
+        found = rows.in_bulk([pk for pk, _ in nearest])
+    return [(found[pk], distance) for pk, distance in nearest if pk in found][:limit]
 
 
 def similar_photos(
@@ -214,9 +219,7 @@ def similar_photos(
     candidates = PhotoAnalysis.objects.filter(photo__in=photos)
     if exclude is not None:
         candidates = candidates.filter(~Q(photo=exclude))
-    hits = _nearest_allowed(candidates, vector.astype(np.float32), limit, metric)
-    analyses = PhotoAnalysis.objects.select_related("photo__album", "photo__owner").in_bulk([pk for pk, _ in hits])
-    found = [(analyses[pk], distance) for pk, distance in hits if pk in analyses]
+    found = _nearest_allowed(candidates, vector.astype(np.float32), limit, metric)
     if not found:
         return []
     similarity = prepared(np.vstack([analysis.vector for analysis, _ in found])) @ prepared(vector)
