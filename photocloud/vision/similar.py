@@ -49,19 +49,30 @@ def _directory():
 
 
 def _rows_since(since: datetime | None):
-    rows = PhotoAnalysis.objects.order_by("updated_at", "id")
+    """(analysis ids, features, newest updated_at) in batches of CHUNK, of the analyses changed since `since` (all
+    when None)."""
+    rows = PhotoAnalysis.objects.order_by("updated_at", "id").values_list("id", "features", "updated_at")
     if since is not None:
         rows = rows.filter(updated_at__gte=since - SYNC_OVERLAP)
-    batch_ids, batch_vectors, newest = [], [], since
-    for pk, features, updated_at in rows.values_list("id", "features", "updated_at").iterator(chunk_size=CHUNK):
-        batch_ids.append(pk)
-        batch_vectors.append(features)
-        newest = updated_at
-        if len(batch_ids) == CHUNK:
-            yield np.asarray(batch_ids, dtype=np.int64), decode_features(batch_vectors), newest
-            batch_ids, batch_vectors = [], []
-    if batch_ids:
-        yield np.asarray(batch_ids, dtype=np.int64), decode_features(batch_vectors), newest
+        # Before every search: usually a few rows or none, in one round trip (a server-side cursor takes three).
+        first = list(rows[:CHUNK])
+        if len(first) < CHUNK:
+            if first:
+                yield _batch(first)
+            return
+    batch = []
+    for row in rows.iterator(chunk_size=CHUNK):
+        batch.append(row)
+        if len(batch) == CHUNK:
+            yield _batch(batch)
+            batch = []
+    if batch:
+        yield _batch(batch)
+
+
+def _batch(rows: list) -> tuple[np.ndarray, np.ndarray, datetime]:
+    ids, features, updated = zip(*rows, strict=True)
+    return np.asarray(ids, dtype=np.int64), decode_features(features), updated[-1]
 
 
 def _current_snapshot() -> str | None:
