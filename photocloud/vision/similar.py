@@ -149,14 +149,15 @@ def reset_index() -> None:
 
 
 def snapshot_is_due(min_vectors: int = EXACT_LIMIT) -> bool:
-    """A new snapshot pays off once the library is large and the exact tail has grown (10 %, at least 5,000); with
+    """A new snapshot pays off once the library is large and the exact tail has grown (10 %, at least 5,000, at most
+    EXACT_LIMIT: every process holds the tail as float32, 5 KB a picture, and scans it for every search); with
     pgvector, when analyses lack their vector."""
     if pg_vectors.in_use():
         return pg_vectors.missing().exists()
     total = PhotoAnalysis.objects.count()
     if total < min_vectors:
         return False
-    return _process_index.tail_size() > max(5000, total // 10) or _current_snapshot() is None
+    return _process_index.tail_size() > max(5000, min(total // 10, EXACT_LIMIT)) or _current_snapshot() is None
 
 
 def rebuild_snapshot(min_vectors: int = EXACT_LIMIT) -> str | None:
@@ -169,10 +170,11 @@ def rebuild_snapshot(min_vectors: int = EXACT_LIMIT) -> str | None:
     started = timezone.now()
     name = f"build-{uuid.uuid4().hex}"
     folder = _directory() / name
-    index = FaissIndex(folder, train_at=min_vectors)
+    index = FaissIndex(folder, train_at=2**62)  # no IVF while loading: it is learnt once, from all the vectors
     for ids, vectors, _ in _rows_since(None):
         index.add(ids, vectors)
-    index.retrain()  # learn the lists from the whole collection, not the first vectors added
+    index.retrain()
+    index.train_at = min_vectors
     index.save(folder)
     (folder / "built.json").write_text(json.dumps({"until": started.isoformat(), "vectors": len(index)}))
     pointer = _directory() / f".CURRENT.{name}"
