@@ -8,13 +8,15 @@ embedded one. Two implementations:
 - `FaissIndex`: for large collections. The full vectors live on disk, prepared (below), as float16 (1M x 1280 =
   2.5 GB, read with pread through the page cache, not counted as index memory); in memory there is a PCA to 256
   dimensions + one IVF inverted file with 8-bit scalar-quantised codes (256 B + an 8 B id per vector) and the id
-  arrays (24 B per picture): ~290 MB at 1M. A search probes 64 IVF lists for 1000 candidates and re-ranks them with
+  arrays (24 B per picture): 290 MB at 1M. A search probes 64 IVF lists for 1000 candidates and re-ranks them with
   the exact metric on the float16 vectors, so the compressed codes only have to get the true neighbours into the
   candidate list, not order them. The one IVF serves both metrics: L2 in the PCA space of the prepared vectors is a
   fair proxy for cosine distance and for Manhattan distance (which has no inner-product form), and the long
   candidate list makes up for the rest. A loaded snapshot maps the IVF lists and the id arrays from its files, so
-  the processes of a machine (web workers, task worker) share one copy in the page cache: ~MEASURED MB per machine
-  for three processes at 1M (PSS, bench/search.py). Removal is real (`remove_ids` on the IVF), not tombstones; store
+  the processes of a machine (web workers, task worker) share one copy in the page cache. Measured at 1M for three
+  processes (bench/search.py, PSS): 146 MB per machine after 100 searches each, 314 MB at most once every page is
+  read; it was 1,939 MB (two IVFs and a dict of ids in each process), plus 2 GB of float16 pages mapped by the
+  re-ranking's page faults. Removal is real (`remove_ids` on the IVF), not tombstones; store
   slots are reused. One process should write (add/remove/save); others `load` a snapshot after each save.
 
 Both support the two metrics of search by image: "l1" (Manhattan, the founding paper's) and "cosine" (cosine
