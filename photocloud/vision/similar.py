@@ -3,9 +3,11 @@
 Every process searches two parts and merges them by distance:
 - the snapshot: an approximate FAISS index (vision/index.py) of all pictures analysed when it was built, built in
   its own folder by `rebuild_snapshot()` (the one writer: `photocloud build_vector_index`, run by `serve` when the
-  tail has grown) and published by one rename of the `CURRENT` pointer; processes only ever read it;
+  tail has grown) and published by one rename of the `CURRENT` pointer; processes only ever read it, mapping its
+  files, so the web workers and the task worker of a machine share one copy of its pages;
 - the tail: an exact in-memory index of the analyses changed since the snapshot (an `updated_at` watermark),
-  brought up to date before every search. Below EXACT_LIMIT pictures there is no snapshot and the tail is all.
+  brought up to date before every search, private to each process (at most EXACT_LIMIT vectors, 100 MB, before a
+  new snapshot is due). Below EXACT_LIMIT pictures there is no snapshot and the tail is all.
 Access is applied by checking what the index found against `visible_to()`, or through the index's `allowed` filter
 with the ids from `visible_to()` when the viewer may see few of the pictures found (`_nearest_allowed`), so a deleted
 or hidden picture can never come back while an index still holds its vector, and the ranking is computed among the
@@ -133,7 +135,7 @@ def backend() -> str:
     """Which index answers search by image here, in words (said by `photocloud serve` at start)."""
     if pg_vectors.in_use():
         return "pgvector in PostgreSQL (shared by every server)"
-    return "embedded FAISS/numpy index (one per process, snapshot in the data folder)"
+    return "embedded FAISS/numpy index (snapshot in the data folder, its pages shared by the processes)"
 
 
 def load_index() -> None:
