@@ -57,7 +57,8 @@ class SimilarView(APIView):
 
     @extend_schema(parameters=[SimilarityQuerySerializer], responses=SimilarResultSerializer(many=True))
     def get(self, request, pk):
-        photo = get_object_or_404(Photo.objects.visible_to(request.user), pk=pk)
+        # Its analysis in the same query: the features are the search's query vector.
+        photo = get_object_or_404(Photo.objects.visible_to(request.user).select_related("analysis"), pk=pk)
         query = SimilarityQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         vector = services.photo_vector(photo)

@@ -120,5 +120,9 @@ def embed_upload(uploaded) -> np.ndarray:
 
 
 def photo_vector(photo: Photo) -> np.ndarray | None:
-    analysis = PhotoAnalysis.objects.filter(photo=photo).only("features").first()
+    """Its stored features; from the analysis read with the photo (`select_related("analysis")`) when it was."""
+    if Photo.analysis.is_cached(photo):
+        analysis = getattr(photo, "analysis", None)  # None cached when it has no analysis
+    else:
+        analysis = PhotoAnalysis.objects.filter(photo=photo).only("features").first()
     return analysis.vector if analysis else None

@@ -3,9 +3,11 @@
 Every process searches two parts and merges them by distance:
 - the snapshot: an approximate FAISS index (vision/index.py) of all pictures analysed when it was built, built in
   its own folder by `rebuild_snapshot()` (the one writer: `photocloud build_vector_index`, run by `serve` when the
-  tail has grown) and published by one rename of the `CURRENT` pointer; processes only ever read it;
+  tail has grown) and published by one rename of the `CURRENT` pointer; processes only ever read it, mapping its
+  files, so the web workers and the task worker of a machine share one copy of its pages;
 - the tail: an exact in-memory index of the analyses changed since the snapshot (an `updated_at` watermark),
-  brought up to date before every search. Below EXACT_LIMIT pictures there is no snapshot and the tail is all.
+  brought up to date before every search, private to each process (at most EXACT_LIMIT vectors, 100 MB, before a
+  new snapshot is due). Below EXACT_LIMIT pictures there is no snapshot and the tail is all.
 Access is applied by checking what the index found against `visible_to()`, or through the index's `allowed` filter
 with the ids from `visible_to()` when the viewer may see few of the pictures found (`_nearest_allowed`), so a deleted
 or hidden picture can never come back while an index still holds its vector, and the ranking is computed among the
@@ -25,9 +27,9 @@ from datetime import datetime, timedelta
 
 import numpy as np
 from django.conf import settings
-from django.db.models import Q
 from django.utils import timezone
 
+from photocloud.library import access
 from photocloud.library.models import Photo
 
 from . import pg_vectors
@@ -49,19 +51,30 @@ def _directory():
 
 
 def _rows_since(since: datetime | None):
-    rows = PhotoAnalysis.objects.order_by("updated_at", "id")
+    """(analysis ids, features, newest updated_at) in batches of CHUNK, of the analyses changed since `since` (all
+    when None)."""
+    rows = PhotoAnalysis.objects.order_by("updated_at", "id").values_list("id", "features", "updated_at")
     if since is not None:
         rows = rows.filter(updated_at__gte=since - SYNC_OVERLAP)
-    batch_ids, batch_vectors, newest = [], [], since
-    for pk, features, updated_at in rows.values_list("id", "features", "updated_at").iterator(chunk_size=CHUNK):
-        batch_ids.append(pk)
-        batch_vectors.append(features)
-        newest = updated_at
-        if len(batch_ids) == CHUNK:
-            yield np.asarray(batch_ids, dtype=np.int64), decode_features(batch_vectors), newest
-            batch_ids, batch_vectors = [], []
-    if batch_ids:
-        yield np.asarray(batch_ids, dtype=np.int64), decode_features(batch_vectors), newest
+        # Before every search: usually a few rows or none, in one round trip (a server-side cursor takes three).
+        first = list(rows[:CHUNK])
+        if len(first) < CHUNK:
+            if first:
+                yield _batch(first)
+            return
+    batch = []
+    for row in rows.iterator(chunk_size=CHUNK):
+        batch.append(row)
+        if len(batch) == CHUNK:
+            yield _batch(batch)
+            batch = []
+    if batch:
+        yield _batch(batch)
+
+
+def _batch(rows: list) -> tuple[np.ndarray, np.ndarray, datetime]:
+    ids, features, updated = zip(*rows, strict=True)
+    return np.asarray(ids, dtype=np.int64), decode_features(features), updated[-1]
 
 
 def _current_snapshot() -> str | None:
@@ -80,9 +93,12 @@ class _ProcessIndex:
         self._snapshot, self._snapshot_name = None, None
         self._tail, self._tail_until, self._tail_ids = ExactIndex(), None, set()
 
-    def search(self, query, k, metric, allowed) -> list[tuple[int, float]]:
+    def search(self, query, k, metric, allowed, refresh: bool = True) -> list[tuple[int, float]]:
+        """`refresh=False` skips reading the analyses changed since the last search (a second search of the same
+        request: one round trip less)."""
         with self._lock:
-            self._refresh()
+            if refresh:
+                self._refresh()
             hits = self._tail.search(query, k, metric=metric, allowed=allowed)
             if self._snapshot is not None:
                 hits += [
@@ -119,7 +135,7 @@ def backend() -> str:
     """Which index answers search by image here, in words (said by `photocloud serve` at start)."""
     if pg_vectors.in_use():
         return "pgvector in PostgreSQL (shared by every server)"
-    return "embedded FAISS/numpy index (one per process, snapshot in the data folder)"
+    return "embedded FAISS/numpy index (snapshot in the data folder, its pages shared by the processes)"
 
 
 def load_index() -> None:
@@ -135,14 +151,15 @@ def reset_index() -> None:
 
 
 def snapshot_is_due(min_vectors: int = EXACT_LIMIT) -> bool:
-    """A new snapshot pays off once the library is large and the exact tail has grown (10 %, at least 5,000); with
+    """A new snapshot pays off once the library is large and the exact tail has grown (10 %, at least 5,000, at most
+    EXACT_LIMIT: every process holds the tail as float32, 5 KB a picture, and scans it for every search); with
     pgvector, when analyses lack their vector."""
     if pg_vectors.in_use():
         return pg_vectors.missing().exists()
     total = PhotoAnalysis.objects.count()
     if total < min_vectors:
         return False
-    return _process_index.tail_size() > max(5000, total // 10) or _current_snapshot() is None
+    return _process_index.tail_size() > max(5000, min(total // 10, EXACT_LIMIT)) or _current_snapshot() is None
 
 
 def rebuild_snapshot(min_vectors: int = EXACT_LIMIT) -> str | None:
@@ -155,10 +172,11 @@ def rebuild_snapshot(min_vectors: int = EXACT_LIMIT) -> str | None:
     started = timezone.now()
     name = f"build-{uuid.uuid4().hex}"
     folder = _directory() / name
-    index = FaissIndex(folder, train_at=min_vectors)
+    index = FaissIndex(folder, train_at=2**62)  # no IVF while loading: it is learnt once, from all the vectors
     for ids, vectors, _ in _rows_since(None):
         index.add(ids, vectors)
-    index.retrain()  # learn the lists from the whole collection, not the first vectors added
+    index.retrain()
+    index.train_at = min_vectors
     index.save(folder)
     (folder / "built.json").write_text(json.dumps({"until": started.isoformat(), "vectors": len(index)}))
     pointer = _directory() / f".CURRENT.{name}"
@@ -171,23 +189,27 @@ def rebuild_snapshot(min_vectors: int = EXACT_LIMIT) -> str | None:
     return name
 
 
-def _nearest_allowed(candidates, query: np.ndarray, limit: int, metric: str) -> list[tuple[int, float]]:
-    """The `limit` nearest (analysis id, distance) among `candidates`, the analyses the viewer may see.
+def _nearest_allowed(photos, query: np.ndarray, limit: int, metric: str) -> list[tuple[PhotoAnalysis, float]]:
+    """The `limit` nearest (analysis with its photo, distance) among the analyses of `photos`, those the viewer may
+    see.
 
-    First the index's nearest of all pictures, OVERSAMPLE times as many, checked against `candidates` in one small
-    query: for a viewer who may see most pictures near the query, enough of them pass and that is the answer (any
-    nearer allowed picture would have been among them), without reading the ids of everything the viewer may see
-    (at a million pictures that read alone took longer than the whole search). Otherwise (a viewer who may see few)
-    the index searches among the ids of the viewer's pictures."""
+    First the index's nearest of all pictures, OVERSAMPLE times as many, read with their photos through the access
+    check in one small query: for a viewer who may see most pictures near the query, enough of them come back and
+    that is the answer (any nearer allowed picture would have been among them), without reading the ids of
+    everything the viewer may see (at a million pictures that read alone took longer than the whole search), and the
+    rows are already read. Otherwise (a viewer who may see few) the index searches among the ids of the viewer's
+    pictures, read with the subquery run once (access.any_of): PostgreSQL would otherwise scan all the analyses."""
+    rows = PhotoAnalysis.objects.filter(photo__in=photos).select_related("photo__album", "photo__owner")
     nearest = _process_index.search(query, limit * OVERSAMPLE, metric, None)
-    seen = set(candidates.filter(pk__in=[pk for pk, _ in nearest]).values_list("pk", flat=True))
-    hits = [hit for hit in nearest if hit[0] in seen]
-    if len(hits) >= limit:
-        return hits[:limit]
-    allowed = np.fromiter(candidates.values_list("id", flat=True), dtype=np.int64)
-    if not len(allowed):
-        return []
-    return _process_index.search(query, limit, metric, allowed)
+    found = rows.in_bulk([pk for pk, _ in nearest])
+    if sum(pk in found for pk, _ in nearest) < limit:
+        visible = PhotoAnalysis.objects.filter(access.any_of("photo", photos.values("pk")))
+        allowed = np.fromiter(visible.values_list("id", flat=True), dtype=np.int64)
+        if not len(allowed):
+            return []
+        nearest = _process_index.search(query, limit, metric, allowed, refresh=False)
+        found = rows.in_bulk([pk for pk, _ in nearest])
+    return [(found[pk], distance) for pk, distance in nearest if pk in found][:limit]
 
 
 def similar_photos(
@@ -211,12 +233,9 @@ def similar_photos(
         for photo, _, similarity in found:
             photo.similarity = Similarity(similarity)
         return [(photo, distance) for photo, distance, _ in found]
-    candidates = PhotoAnalysis.objects.filter(photo__in=photos)
     if exclude is not None:
-        candidates = candidates.filter(~Q(photo=exclude))
-    hits = _nearest_allowed(candidates, vector.astype(np.float32), limit, metric)
-    analyses = PhotoAnalysis.objects.select_related("photo__album", "photo__owner").in_bulk([pk for pk, _ in hits])
-    found = [(analyses[pk], distance) for pk, distance in hits if pk in analyses]
+        photos = photos.exclude(pk=exclude.pk)
+    found = _nearest_allowed(photos, vector.astype(np.float32), limit, metric)
     if not found:
         return []
     similarity = prepared(np.vstack([analysis.vector for analysis, _ in found])) @ prepared(vector)

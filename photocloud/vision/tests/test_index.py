@@ -283,6 +283,142 @@ def test_allowed_with_dense_ids_at_scale(realistic, metric, monkeypatch):
     assert hits / 200 >= 0.95
 
 
+def check_id_arrays(index, expected: dict):
+    """The sorted id arrays, the slot -> id array and `expected` (id -> vector row) agree."""
+    assert len(index) == len(expected)
+    assert np.array_equal(index._ids, np.sort(np.array(list(expected), dtype=np.int64)))
+    assert np.array_equal(index._slot_ids[index._slots], index._ids)
+    assert len(np.unique(index._slots)) == len(index)
+    live = index._slot_ids[: index._high_water]
+    assert np.array_equal(np.sort(live[live >= 0]), index._ids)
+
+
+def test_ids_are_found_after_removals_and_re_adds(data, tmp_path):
+    """Ids are looked up by binary search in sorted arrays: they must follow every add, remove and re-add, before
+    and after a save and load, and freed slots must be reused once only."""
+    ids, vectors, queries = data
+    rng = np.random.default_rng(8)
+    index = make_faiss(tmp_path, trained=True)
+    expected = {}
+    for step in range(12):
+        batch = rng.choice(len(ids), 400, replace=False)  # new ids and ids already present (upserts)
+        index.add(ids[batch], vectors[batch])
+        expected.update(zip(ids[batch].tolist(), batch.tolist(), strict=True))
+        gone = rng.choice(ids, 300)  # with duplicates and ids never added
+        index.remove(np.concatenate([gone, [-5, 10**13]]))
+        for picture_id in gone.tolist():
+            expected.pop(picture_id, None)
+        check_id_arrays(index, expected)
+        if step % 4 == 3:
+            index.save(tmp_path)
+            index = FaissIndex.load(tmp_path)
+            check_id_arrays(index, expected)
+    present = np.array(list(expected), dtype=np.int64)
+    slots = index._slots_of(np.concatenate([present, [-1, 12345]]))
+    assert (slots[:-2] >= 0).all() and (slots[-2:] == -1).all()
+    for query in queries[:5]:
+        rows = np.array(list(expected.values()))
+        assert_same_ranking(
+            index.search(query, 10, "l1", allowed=present[:200]),
+            brute_force(present, vectors[rows], query, 10, "l1", present[:200]),
+            rtol=2e-3,
+        )
+
+
+def old_format(directory, previous: bool, ids, vectors):
+    """Rewrite the saved snapshot as the earlier code wrote it: raw vectors in the store, an IVF and a PCA per
+    metric, no sorted id arrays; before `prepared` (previous=False) also no "prepared" setting."""
+    import json
+
+    snapshot = directory / json.loads((directory / "manifest.json").read_text())["snapshot"]
+    for name in ("ids.npy", "slots.npy"):
+        (snapshot / name).unlink()
+    for suffix in (".ivf", ".pca.npy"):
+        for metric in METRICS:
+            (snapshot / f"{metric}{suffix}").write_bytes((snapshot / f"coarse{suffix}").read_bytes())
+        (snapshot / f"coarse{suffix}").unlink()
+    settings = json.loads((snapshot / "settings.json").read_text())
+    del settings["store"]
+    if not previous:
+        del settings["prepared"]
+    (snapshot / "settings.json").write_text(json.dumps(settings))
+    slot_ids = np.load(snapshot / "slot_ids.npy")
+    store = np.memmap(directory / "vectors.f16", dtype=np.float16, mode="r+").reshape(-1, vectors.shape[1])
+    row_of = {picture_id: row for row, picture_id in enumerate(ids.tolist())}
+    for slot in np.flatnonzero(slot_ids >= 0).tolist():
+        store[slot] = vectors[row_of[int(slot_ids[slot])]]
+    store.flush()
+
+
+@pytest.mark.parametrize("previous", [True, False], ids=["per-metric-ivfs", "before-prepared"])
+def test_a_snapshot_of_an_earlier_format_loads(data, tmp_path, previous, monkeypatch):
+    monkeypatch.setattr(index_module, "EXACT_LIMIT", 1000)
+    ids, vectors, queries = data
+    # Every list probed, every vector re-ranked: the answers must not depend on how the IVF was trained (the
+    # rewritten "before prepared" IVF was trained on prepared vectors, not on what that format's prepare gives).
+    index = FaissIndex(tmp_path, 32, nprobe=10**4, rerank=3000, pca_dim=16, train_at=2000)
+    index.add(ids, vectors)
+    index.remove(ids[:10])
+    index.save(tmp_path)
+    expected = {metric: [index.search(query, 10, metric) for query in queries] for metric in METRICS}
+    old_format(tmp_path, previous, ids, vectors)  # the store too, which `index` reads: not asked again
+    loaded = FaissIndex.load(tmp_path)
+    assert len(loaded) == 2990 and len(loaded._coarse_indexes()) == (1 if previous else 2)
+    assert np.array_equal(loaded._ids, np.sort(ids[10:])) and not loaded._store_prepared
+    for metric in METRICS:
+        for query, answer in zip(queries, expected[metric], strict=True):
+            assert_same_ranking(loaded.search(query, 10, metric), answer, rtol=2e-3)
+    loaded.add(ids[:10], vectors[:10])  # and it keeps working, saved in the current format
+    loaded.save(tmp_path)
+    assert len(FaissIndex.load(tmp_path)) == 3000
+
+
+@pytest.mark.parametrize("metric", METRICS)
+def test_the_shared_ivf_ranks_both_metrics_exactly_when_it_returns_everything(data, tmp_path, metric, monkeypatch):
+    """One IVF finds the candidates of both metrics; probing every list and re-ranking every vector must give the
+    exact ranking of each, in the index that built it and in a loaded (mapped) copy."""
+    monkeypatch.setattr(index_module, "EXACT_LIMIT", 100)
+    ids, vectors, queries = data
+    index = FaissIndex(tmp_path, 32, nprobe=10**4, rerank=3000, pca_dim=16, train_at=2000)
+    index.add(ids, vectors)
+    assert index._coarse["l1"] is index._coarse["cosine"]
+    index.save(tmp_path)
+    loaded = FaissIndex.load(tmp_path)
+    assert loaded._coarse["l1"].mapped
+    for query in queries:
+        expected = brute_force(ids, vectors, query, 10, metric)
+        assert_same_ranking(index.search(query, 10, metric), expected, rtol=2e-3)
+        assert loaded.search(query, 10, metric) == index.search(query, 10, metric)
+    assert loaded._coarse["l1"].mapped  # searching never copies the mapped lists
+
+
+def test_memory_figure_counts_one_ivf_and_compact_id_arrays(tmp_path, monkeypatch):
+    """IVF codes (pca_dim bytes + an 8-byte id per vector) once for both metrics, centroids, PCA, 24 B of id
+    arrays per picture; a loaded index maps the large parts and copies them only when changed."""
+    vectors = clustered(4000, 64, seed=9)
+    index = FaissIndex(tmp_path, 64, pca_dim=32, train_at=4000)
+    index.add(np.arange(4000) * 7, vectors)
+    coarse = index._coarse["l1"]
+    ivf_bytes = 4000 * (32 + 8) + coarse.ivf.nlist * 32 * 4 + 64 * 32 * 4
+    capacity = len(index._slot_ids)  # slot -> id, grown by doubling
+    assert index.memory_bytes() == ivf_bytes + 8 * capacity + 16 * 4000
+    index.save(tmp_path)
+    loaded = FaissIndex.load(tmp_path)
+    assert loaded.memory_bytes() == ivf_bytes + 24 * 4000
+    assert isinstance(loaded._ids, np.memmap) and loaded._coarse["cosine"].mapped
+    before = (tmp_path / json_snapshot(tmp_path) / "coarse.ivf").read_bytes()
+    loaded.remove(np.array([0, 7]))  # the first change copies the mapped lists; the snapshot file stays as it was
+    assert not loaded._coarse["cosine"].mapped and len(loaded) == 3998
+    assert (tmp_path / json_snapshot(tmp_path) / "coarse.ivf").read_bytes() == before
+    assert loaded.search(vectors[5], 1)[0][0] == 35
+
+
+def json_snapshot(directory):
+    import json
+
+    return json.loads((directory / "manifest.json").read_text())["snapshot"]
+
+
 # --- the snapshot + tail arrangement of vision/similar.py, against the database --------------------------------
 
 
@@ -375,3 +511,14 @@ def test_within_narrows_the_candidates_and_never_widens_access(analysed, bob, ma
     stranger_album = Album.objects.create(owner=make_user("carol"), title="Mine", category="misc", access="private")
     Photo.objects.filter(pk=photos[1].pk).update(album=stranger_album)
     assert photos[1].pk not in [p.pk for p, _ in similar.similar_photos(bob, vectors[1], limit=10, within=chosen)]
+
+
+def test_the_store_reads_the_same_rows_by_pread_and_through_the_mapping(tmp_path, monkeypatch):
+    store = index_module._VectorStore(tmp_path / "vectors.f16", 8)
+    store.reserve(100)
+    rows = np.random.default_rng(10).random((100, 8)).astype(np.float16)
+    store.write(np.arange(100), rows)
+    slots = np.array([57, 3, 99, 3, 0])  # any order, repeats
+    by_pread = store.read(slots)
+    monkeypatch.setattr(index_module._VectorStore, "_PREAD_ROWS", 2)
+    assert np.array_equal(by_pread, store.read(slots)) and np.array_equal(by_pread, rows[slots].astype(np.float32))
