@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from . import pipeline
+from . import pipeline, tallies
 from .models import Album, Photo, Tag
 
 
@@ -14,6 +14,15 @@ class AlbumAdmin(admin.ModelAdmin):
     list_filter = ["access", "category"]
     search_fields = ["title", "owner__username"]
     raw_id_fields = ["owner", "cover"]
+
+    def delete_model(self, request, obj):
+        """Its pictures go with it (on_delete CASCADE): the tallies follow, as with the services."""
+        with tallies.changing(obj.photos.values_list("pk", flat=True)):
+            super().delete_model(request, obj)
+
+    def delete_queryset(self, request, queryset):
+        with tallies.changing(Photo.objects.filter(album__in=queryset).values_list("pk", flat=True)):
+            super().delete_queryset(request, queryset)
 
     def save_related(self, request, form, formsets, change):
         """An edit here is announced to the pipeline like one through the services (search follows)."""
@@ -30,6 +39,23 @@ class PhotoAdmin(admin.ModelAdmin):
     raw_id_fields = ["owner", "album"]
     readonly_fields = ["sha256", "file_size", "width", "height", "attempts"]
     actions = ["reprocess"]
+
+    def save_model(self, request, obj, form, change):
+        """A date, album, owner or category changed here moves the picture in the tallies, as the services do."""
+        if not change:
+            super().save_model(request, obj, form, change)
+            tallies.added([obj.pk])
+            return
+        with tallies.changing([obj.pk]):
+            super().save_model(request, obj, form, change)
+
+    def delete_model(self, request, obj):
+        with tallies.changing([obj.pk]):
+            super().delete_model(request, obj)
+
+    def delete_queryset(self, request, queryset):
+        with tallies.changing(queryset.values_list("pk", flat=True)):
+            super().delete_queryset(request, queryset)
 
     def save_related(self, request, form, formsets, change):
         """An edit here is announced to the pipeline like one through the services (search follows)."""

@@ -75,12 +75,21 @@ def _tally(ids) -> tuple[Counter, Counter]:
 def changing(photo_ids):
     """Wrap a write to these pictures (all of those it may change, e.g. a stack whole): the tallies follow it in the
     same transaction. Pictures deleted by the write count as gone."""
-    ids = list(dict.fromkeys(photo_ids))
+    ids = sorted(dict.fromkeys(photo_ids), key=str)
     with transaction.atomic(savepoint=False):  # the caller's transaction, else one of its own
+        _lock(ids)
         before = _tally(ids)
         yield
         after = _tally(ids)
         _apply(after[0], before[0], after[1], before[1])
+
+
+def _lock(ids: list) -> None:
+    """Lock the pictures' rows (in one order: two writers cannot deadlock on them) before reading their keys: a
+    concurrent write of the same picture then waits until this transaction ends and reads the keys it left. Without
+    it both would read the same "before" and take the picture's old count away twice."""
+    for start in range(0, len(ids), CHUNK):
+        list(Photo.objects.select_for_update().filter(pk__in=ids[start : start + CHUNK]).order_by("pk").values("pk"))
 
 
 def added(photo_ids) -> None:
@@ -107,7 +116,9 @@ def _apply(months_after, months_before, themes_after, themes_before) -> None:
 
 
 def _difference(after: Counter, before: Counter) -> dict:
-    return {key: after[key] - before[key] for key in after.keys() | before.keys() if after[key] != before[key]}
+    """The changes, in the order of their keys: writers update shared rows in one order, so they cannot deadlock."""
+    keys = sorted(after.keys() | before.keys(), key=str)
+    return {key: after[key] - before[key] for key in keys if after[key] != before[key]}
 
 
 def _add(model, key: dict, change: int) -> None:

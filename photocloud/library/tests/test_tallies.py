@@ -192,3 +192,64 @@ def test_the_analysis_lends_its_confident_category_to_the_themes(alice, api, upl
     analysis = Photo.objects.get(owner=alice).analysis
     agree()
     assert analysis.confident and themes(alice) == {"animal": 1}
+
+
+def test_edits_and_deletions_in_the_admin_keep_the_tallies(alice, library, rf):
+    """The admin writes past the services: its saves and deletions are wrapped like theirs."""
+    from django.contrib import admin
+
+    from photocloud.library.models import Album
+
+    portraits, plain, photos = library
+    request = rf.post("/admin/")
+    pictures, albums = admin.site._registry[Photo], admin.site._registry[Album]
+    moved = Photo.objects.get(pk=photos[0].pk)
+    moved.sort_date, moved.album = datetime(2001, 1, 1, tzinfo=UTC), plain
+    pictures.save_model(request, moved, form=None, change=True)
+    agree()
+    assert scrubber(alice)[date(2001, 1, 1)] == 1
+    pictures.delete_model(request, Photo.objects.get(pk=photos[1].pk))
+    agree()
+    pictures.delete_queryset(request, Photo.objects.filter(pk=photos[3].pk))
+    agree()
+    albums.delete_model(request, Album.objects.get(pk=portraits.pk))  # its last picture goes with it
+    agree()
+    assert scrubber(alice) == {date(2024, 6, 1): 1, date(2001, 1, 1): 1}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_writers_moving_one_picture_at_once_keep_the_tallies(alice):
+    """The second writer waits for the first and counts from what it left (without the lock both took the picture's
+    old album away, and the first's new album kept a picture it no longer holds)."""
+    import threading
+
+    from django.db import connection, transaction
+
+    if connection.vendor == "sqlite":
+        pytest.skip("SQLite lets one writer in at a time")
+    first, second, third = (make_album(alice, category="") for _ in range(3))
+    picture = make_photo(first, taken=MAY)
+    inside, release = threading.Event(), threading.Event()
+
+    def move(target, hold: bool) -> None:
+        try:
+            with transaction.atomic(), tallies.changing([picture.pk]):
+                Photo.objects.filter(pk=picture.pk).update(album=target)
+                if hold:
+                    inside.set()
+                    release.wait(10)
+        finally:
+            connection.close()
+
+    holder = threading.Thread(target=move, args=(second, True))
+    holder.start()
+    assert inside.wait(10)
+    waiter = threading.Thread(target=move, args=(third, False))
+    waiter.start()
+    waiter.join(0.5)
+    assert waiter.is_alive()  # waiting for the first writer's lock
+    release.set()
+    holder.join(10)
+    waiter.join(10)
+    assert tallies.differences() == []
+    assert list(ThemeTally.objects.values_list("album", "count")) == [(str(third.pk), 1)]
