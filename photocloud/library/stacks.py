@@ -147,9 +147,11 @@ def attach(viewer, photos) -> None:
         or (photo.status == Photo.Status.READY and getattr(photo, "stack_size", 2) > 1)
     ]
     rows = []
-    if maybe:
-        covers = {photo.stack_cover_id for photo in maybe if photo.stack_cover_id}
-        stacks = Q(stack_cover__in={photo.stack_cover_id or photo.pk for photo in maybe}) | Q(pk__in=covers)
+    covers = {photo.stack_cover_id for photo in maybe if photo.stack_cover_id}
+    stacks = Q(stack_cover__in={photo.stack_cover_id or photo.pk for photo in maybe}) | Q(pk__in=covers)
+    # Pictures without `stack_size` (search results) are mostly lone: one look at the stack index says so, before
+    # the access-checked read of the members (whose conditions alone take a few milliseconds to build).
+    if covers or (maybe and Photo.objects.filter(stacks).exists()):
         rows = list(Photo.objects.visible_to(viewer).filter(stacks).order_by("format", "pk"))
     for photo in photos:
         cover = photo.stack_cover_id or photo.pk
