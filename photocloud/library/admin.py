@@ -1,4 +1,5 @@
 from django.contrib import admin
+from django.db.models import Q
 
 from . import pipeline, tallies
 from .models import Album, Photo, Tag
@@ -17,11 +18,12 @@ class AlbumAdmin(admin.ModelAdmin):
 
     def delete_model(self, request, obj):
         """Its pictures go with it (on_delete CASCADE): the tallies follow, as with the services."""
-        with tallies.changing(obj.photos.values_list("pk", flat=True)):
-            super().delete_model(request, obj)
+        self.delete_queryset(request, Album.objects.filter(pk=obj.pk))
 
     def delete_queryset(self, request, queryset):
-        with tallies.changing(Photo.objects.filter(album__in=queryset).values_list("pk", flat=True)):
+        # With the other files of their stacks, whose home may be another album: they are listed once the cover goes.
+        affected = Photo.objects.filter(Q(album__in=queryset) | Q(stack_cover__album__in=queryset))
+        with tallies.changing(affected.values_list("pk", flat=True)):
             super().delete_queryset(request, queryset)
 
     def save_related(self, request, form, formsets, change):
@@ -50,11 +52,12 @@ class PhotoAdmin(admin.ModelAdmin):
             super().save_model(request, obj, form, change)
 
     def delete_model(self, request, obj):
-        with tallies.changing([obj.pk]):
-            super().delete_model(request, obj)
+        self.delete_queryset(request, Photo.objects.filter(pk=obj.pk))
 
     def delete_queryset(self, request, queryset):
-        with tallies.changing(queryset.values_list("pk", flat=True)):
+        # With the other files of their stacks: a stack's cover deleted leaves them listed (stack_cover SET_NULL).
+        ids = list(queryset.values_list("pk", flat=True))
+        with tallies.changing([*ids, *Photo.objects.filter(stack_cover__in=ids).values_list("pk", flat=True)]):
             super().delete_queryset(request, queryset)
 
     def save_related(self, request, form, formsets, change):

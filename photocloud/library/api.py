@@ -179,7 +179,7 @@ class PhotoViewSet(
         taken = {name: fields.pop(name) for name in ("taken_local", "taken_offset") if name in fields}
         place = {name: fields.pop(name) for name in ("latitude", "longitude") if name in fields}
         services.update_photo(photo, **fields)
-        # After the save above, which writes the whole row: each a queryset update of its own.
+        # After the save above (of the fields it changes): each a queryset update of its own.
         if marks:
             services.set_marks(self.request.user, [photo.pk], **marks)
         if taken:

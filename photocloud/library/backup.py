@@ -28,7 +28,7 @@ from django.db import connection, transaction
 from django.db.migrations.recorder import MigrationRecorder
 from django.utils import timezone
 
-from . import imaging, services, stored_files
+from . import imaging, services, stored_files, tallies
 from .models import Photo
 from .storage import original_name
 
@@ -48,6 +48,8 @@ EXCLUDED = [
     "sync.uploadsession",
     "core.workerheartbeat",
     "vision.photovector",  # pgvector's copy of the features (its table exists on PostgreSQL with pgvector only)
+    "library.monthtally",  # counts of the pictures (tallies.py), counted again by `restore`
+    "library.themetally",
 ]
 
 
@@ -263,6 +265,7 @@ def restore(directory: Path) -> RestoreResult:
             _put_original(directory / item["name"], item["name"], item["sha256"])
     with transaction.atomic():
         call_command("loaddata", str(directory / manifest["database"]["file"]), verbosity=0)
+        tallies.rebuild()  # counted from the pictures restored (backups leave the counts out)
     counts = {model._meta.label_lower: model._base_manager.count() for model in _included_models()}
     problems = [
         f"{label}: {counts.get(label, 0)} row(s) restored, {expected} backed up"

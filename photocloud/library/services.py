@@ -131,7 +131,11 @@ def update_photo(photo: Photo, *, tags=None, **fields) -> Photo:
     if tallies.TALLIED & set(fields):  # the stack whole: its other files follow the cover's album and category
         counted = tallies.changing(stacks.whole(Photo.objects.filter(owner_id=photo.owner_id), [photo.pk]))
     with counted:
-        photo.save()
+        # Only what this edit changes: a title edit must not write back an album, date or trash state a concurrent
+        # move or trash changed since `photo` was read.
+        concrete = {name: field.name for field in Photo._meta.concrete_fields for name in (field.name, field.attname)}
+        known = set(fields) <= concrete.keys()
+        photo.save(update_fields=sorted({concrete[name] for name in fields} | {"updated_at"}) if known else None)
         changed = [photo.pk]
         if moved or "category" in fields or tags is not None:  # what a tile shows: the other files of its stack follow
             changed += _carry_to_stack(photo, moved, "category" in fields, tags)
@@ -584,8 +588,9 @@ def process_photo(photo_id) -> None:
             Photo.objects.filter(pk=photo.pk).update(status=Photo.Status.FAILED, status_detail=str(exc)[:500])
             pipeline.stage_done("failed", [photo.pk])
         return
-    moved = "sort_date" in fields and tallies.month_of(fields["sort_date"]) != tallies.month_of(photo.sort_date)
-    with tallies.changing([photo.pk]) if moved else nullcontext():  # the date read from the file: another month
+    # The date read from the file may move it to another month: counted from the row as locked, not as read before
+    # the (slow) extraction, when the owner may have re-dated it.
+    with tallies.changing([photo.pk]) if "sort_date" in fields else nullcontext():
         Photo.objects.filter(pk=photo.pk).update(status=Photo.Status.READY, status_detail="", **fields)
     for name, value in fields.items():
         setattr(photo, name, value)

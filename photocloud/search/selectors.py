@@ -171,8 +171,11 @@ def visible_labels(viewer, scope: str = "all") -> LabelCheck:
     return check
 
 
-# Pictures and albums counted per word by `held_words`: enough to tell a common word from a stray one.
+# Pictures and albums counted per word by `held_words`: enough to tell a common word from a stray one; and the
+# postings of a word read for it at most, visible or not (a word common in others' libraries is not read whole to
+# find the few a stranger may see: spelling help then passes it by).
 HELD_COUNT_CAP = 50
+HELD_SCAN_CAP = 2000
 
 
 def held_words(viewer, scope: str = "all") -> WordsCheck:
@@ -190,12 +193,12 @@ def held_words(viewer, scope: str = "all") -> WordsCheck:
             for kind, allowed in scopes.items():
                 holding, holding_params = backends.holding_sql(kind, word, albums if kind == "photo" else None)
                 exists, exists_params = (
-                    allowed.filter(pk=RawSQL("h.object_id", [])).order_by().values("pk").query.sql_with_params()
+                    allowed.filter(pk=RawSQL("s.object_id", [])).order_by().values("pk").query.sql_with_params()
                 )
                 with connection.cursor() as cursor:
                     cursor.execute(
-                        f"SELECT COUNT(*) FROM ({holding} WHERE EXISTS ({backends.per_row(exists)}) "
-                        f"LIMIT {HELD_COUNT_CAP}) c",
+                        f"SELECT COUNT(*) FROM (SELECT s.object_id FROM ({holding} LIMIT {HELD_SCAN_CAP}) s "
+                        f"WHERE EXISTS ({backends.per_row(exists)}) LIMIT {HELD_COUNT_CAP}) c",
                         [*holding_params, *exists_params],
                     )
                     count += cursor.fetchone()[0]

@@ -113,14 +113,22 @@ class _ProcessIndex:
         if name != self._snapshot_name:
             self.reset()
             if name:
-                folder = _directory() / name
-                self._snapshot = FaissIndex.load(folder)
-                self._tail_until = datetime.fromisoformat(json.loads((folder / "built.json").read_text())["until"])
+                try:
+                    self._load(name)
+                except FileNotFoundError:  # replaced and removed between reading the pointer and opening it
+                    name = _current_snapshot()
+                    if name:
+                        self._load(name)
             self._snapshot_name = name
         for ids, vectors, newest in _rows_since(self._tail_until):
             self._tail.add(ids, vectors)
             self._tail_ids.update(ids.tolist())
             self._tail_until = newest
+
+    def _load(self, name: str) -> None:
+        folder = _directory() / name
+        self._snapshot = FaissIndex.load(folder)
+        self._tail_until = datetime.fromisoformat(json.loads((folder / "built.json").read_text())["until"])
 
     def tail_size(self) -> int:
         with self._lock:

@@ -253,3 +253,25 @@ def test_two_writers_moving_one_picture_at_once_keep_the_tallies(alice):
     waiter.join(10)
     assert tallies.differences() == []
     assert list(ThemeTally.objects.values_list("album", "count")) == [(str(third.pk), 1)]
+
+
+def test_deleting_a_stack_cover_or_its_album_in_the_admin_counts_the_files_left_listed(alice, rf):
+    """A stack's other files are listed on their own once its cover goes (stack_cover SET_NULL), whichever album
+    they live in."""
+    from django.contrib import admin
+
+    from photocloud.library.models import Album
+
+    home, elsewhere = make_album(alice), make_album(alice)
+    for delete in ("picture", "album"):
+        cover = make_photo(home, taken=MAY)
+        member = make_photo(elsewhere, taken=JUNE)
+        with tallies.changing([member.pk]):
+            Photo.objects.filter(pk=member.pk).update(stack_cover=cover.pk)
+        agree()
+        if delete == "picture":
+            admin.site._registry[Photo].delete_model(rf.post("/admin/"), Photo.objects.get(pk=cover.pk))
+        else:
+            admin.site._registry[Album].delete_model(rf.post("/admin/"), Album.objects.get(pk=home.pk))
+        assert Photo.objects.get(pk=member.pk).stack_cover_id is None
+        agree()

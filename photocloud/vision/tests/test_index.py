@@ -522,3 +522,29 @@ def test_the_store_reads_the_same_rows_by_pread_and_through_the_mapping(tmp_path
     by_pread = store.read(slots)
     monkeypatch.setattr(index_module._VectorStore, "_PREAD_ROWS", 2)
     assert np.array_equal(by_pread, store.read(slots)) and np.array_equal(by_pread, rows[slots].astype(np.float32))
+
+
+@pytest.mark.skipif(os.environ.get("PHOTOCLOUD_TEST_PGVECTOR") == "1", reason="the embedded index only")
+def test_a_snapshot_replaced_while_a_process_opens_it_is_read_from_the_new_one(analysed, bob, settings, tmp_path):
+    """Another process publishes a new snapshot and removes the old one between this process reading the pointer and
+    opening the folder: the search reads the pointer again instead of failing (it was a 500)."""
+    from photocloud.vision import similar
+
+    settings.DATA_DIR = tmp_path
+    photos, vectors = analysed
+    exact = [p.pk for p, _ in similar.similar_photos(bob, vectors[0], limit=10)]
+    old = similar.rebuild_snapshot(min_vectors=100)
+    similar.reset_index()
+    load = similar.FaissIndex.load
+
+    def replaced_meanwhile(folder):
+        similar.FaissIndex.load = load
+        assert similar.rebuild_snapshot(min_vectors=100) != old  # publishes a new one, removes the old folder
+        return load(folder)
+
+    similar.FaissIndex.load = replaced_meanwhile
+    try:
+        assert [p.pk for p, _ in similar.similar_photos(bob, vectors[0], limit=10)] == exact
+    finally:
+        similar.FaissIndex.load = load
+    assert similar._process_index._snapshot_name != old
