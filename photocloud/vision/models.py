@@ -152,7 +152,7 @@ class PhotoVector(models.Model):
         Photo, primary_key=True, on_delete=models.DO_NOTHING, db_constraint=False, related_name="feature_vector"
     )
     embedding = HalfVectorField(dimensions=1280)
-    code = BitField(length=512, help_text="What the search graph compares (vision/pg_vectors.py `codes`)")
+    code = BitField(length=1280, help_text="What the search graph compares (vision/pg_vectors.py `codes`)")
 
     class Meta:
         managed = False

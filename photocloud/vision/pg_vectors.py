@@ -3,21 +3,23 @@
 When the database is PostgreSQL and the `vector` extension could be created (migration vision 0005, or
 `photocloud build_vector_index` after the extension was installed later), each analysed picture's prepared vector
 (vision/index.py `prepared`: what both metrics compare) is stored as a `halfvec(1280)` in `vision_photovector`,
-beside a 512-bit code: the signs of its first 512 principal components (a fixed projection, data/vector_code.npz,
-learnt once from the real CNN features of data/evaluation_set.npz). ONE HNSW index, on the codes by Hamming
-distance, serves both metrics: it proposes CANDIDATES pictures, and those are ranked exactly by L1 or cosine on their
-full vectors in the same statement. A search is one SQL statement: the viewer's pictures from
-`Photo.objects.visible_to()` joined to their vectors, so access is applied by the statement that ranks, with
-iterative index scans (pgvector >= 0.8) that keep going until enough allowed pictures came.
+beside a 1280-bit code: the signs of the vector centred and rotated onto principal axes (a fixed projection,
+data/vector_code.npz, learnt once from the real CNN features of data/evaluation_set.npz). ONE HNSW index, on the
+codes by Hamming distance, serves both metrics: it proposes CANDIDATES pictures, whose exact L1 or cosine distances
+are computed from their full vectors in the same statement, which keeps the nearest. Access is in that statement too:
+the viewer's pictures from `Photo.objects.visible_to()` joined to their vectors, with iterative index scans
+(pgvector >= 0.8) that keep going until enough allowed pictures came.
 
-Why codes (issue 17): the former design kept two HNSW graphs of the full halfvec(1280), L1 and cosine, ~3.9 GB each at
-a million pictures, built at ~18,000 pictures a minute. A graph of 64-byte codes is ~0.4 GB and builds in minutes.
-Measured on 100 queries, exact candidates re-ranked exactly (recall@10 L1 / cosine, 400 candidates; 100,000
-synthetic clustered pictures, /tmp experiments of 5 December 2026): these codes 0.999 / 0.999; random rotation to 512
-bits 0.998 / 0.999; principal components to a halfvec(128) with a cosine graph 0.997 / 0.995 (4 times the bytes of a
-code per picture); codes of 256 bits 0.967 / 0.972. Unit-length vectors make a small angle a small L1 distance too,
-so one candidate list serves both metrics. The components are centred on the features' mean: prepared vectors are
-non-negative, the sign of raw coordinates (pgvector's binary_quantize) would say little.
+Why (issue 17): the former design kept two HNSW graphs of the full halfvec(1280), L1 and cosine, ~3.9 GB each at a
+million pictures, built at ~18,000 pictures a minute. The graph of 160-byte codes is ~0.5 GB at a million. Chosen
+on 1,000,000 synthetic clustered pictures (bench/search.py `Features`), 100 queries, exact candidates ranked exactly,
+recall@10 L1 / cosine with 400 | 1,000 candidates: these 1280-bit codes 0.932 / 0.939 | 0.977 / 0.987; their first
+1024 bits 0.908 / 0.915 | 0.971 / 0.977; first 512 bits 0.850 / 0.869 | (800) 0.941; principal components to a
+halfvec(256) with a cosine graph (3 times the bytes) 0.913 / 0.928 | 0.975 / 0.976; to a halfvec(128) 0.850 / 0.867
+at 400. At 100,000 pictures 512 bits and 400 candidates gave 0.999: the million's dense clusters, whose members lie
+at nearly equal distances, are what needs the candidates. A unit-length vector's small angle is a small L1 distance
+too, so one candidate list serves both metrics. The vectors are centred first: prepared vectors are non-negative, the
+signs of their raw coordinates (pgvector's binary_quantize) would say little.
 
 The table is not a Django-managed model (`PhotoVector` is unmanaged): SQLite, MariaDB and PostgreSQL without the
 extension never have it. Vectors are written in the analysis's transaction (`store`), and a trigger deletes a
@@ -28,7 +30,6 @@ the two graphs, adds and fills the codes, then builds the one graph.
 
 import functools
 import logging
-from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -43,10 +44,10 @@ logger = logging.getLogger(__name__)
 
 TABLE = "vision_photovector"
 DIMENSIONS = 1280
-CODE_BITS = 512
+CODE_BITS = 1280
 PROJECTION = Path(__file__).parent / "data" / "vector_code.npz"
 # Pictures the code graph proposes, ranked exactly on their full vectors (more when more results are asked).
-CANDIDATES = 400
+CANDIDATES = 1000
 # How many index tuples an iterative scan may visit before it gives up (pgvector's default is 20,000); a viewer who
 # may see few pictures is answered by an exact scan of their pictures instead.
 MAX_SCAN_TUPLES = 100_000
@@ -101,6 +102,9 @@ def install(cursor) -> bool:
         return False
     table, graph, *rest = SCHEMA
     cursor.execute(table)
+    # Vectors kept in the row rather than in the TOAST table (2.5 KB, past its 2 KB threshold): re-ranking the
+    # candidates reads one heap tuple each instead of a TOAST index lookup and two chunks more.
+    cursor.execute(f"ALTER TABLE {TABLE} ALTER COLUMN embedding SET STORAGE PLAIN")
     _upgrade(cursor)
     cursor.execute(graph)  # built once over the filled table: much faster than row by row
     for statement in rest:
@@ -211,59 +215,71 @@ def _candidates(limit: int) -> int:
     return max(CANDIDATES, 2 * limit)
 
 
-def _ranked(photos, query: np.ndarray, metric: str, limit: int):
-    """The statement. A viewer who may see at most EXACT_SCOPE pictures is ranked exactly: the order is by an
-    expression no index matches (distance + 0), so PostgreSQL reads their pictures through the access conditions'
-    indexes and sorts them. The planner cannot tell on its own: it guessed 14,000 pictures for a stranger's 1,000 and
-    walked the graph past 99 % hidden pictures. Otherwise the code graph proposes the nearest allowed pictures by
-    Hamming distance (a subquery: the access conditions are in it), ranked exactly by the outer query."""
-    from photocloud.library.models import Photo
+def _settings_and_scope(cursor, photos, limit: int) -> bool:
+    """Set this transaction's scan settings and tell whether the viewer may see at most EXACT_SCOPE pictures, in one
+    round trip. HNSW scans go on past rows the access filter drops (iterative, relaxed order: the candidates are
+    ranked again anyway). Joins are nested loops: the planner guesses the pictures a viewer may see from the access
+    conditions alone (14,000 for a stranger's 1,000 of 100,000) and would hash-join them with the whole vector table
+    (a sequential read of 2.7 GB at a million pictures) instead of fetching their vectors by key."""
+    scope, params = photos.order_by().values("pk")[: EXACT_SCOPE + 1].query.sql_with_params()
+    cursor.execute(
+        "SELECT set_config('hnsw.iterative_scan', 'relaxed_order', true), set_config('hnsw.ef_search', %s, true),"
+        " set_config('hnsw.max_scan_tuples', %s, true), set_config('enable_hashjoin', 'off', true),"
+        f" set_config('enable_mergejoin', 'off', true), (SELECT count(*) FROM ({scope}) AS scope)",
+        [str(min(_candidates(limit), 1000)), str(MAX_SCAN_TUPLES), *params],  # 1,000: pgvector's most
+    )
+    return cursor.fetchone()[-1] <= EXACT_SCOPE
 
+
+def _statement(photos, query: np.ndarray, metric: str, limit: int, few: bool) -> tuple[str, list]:
+    """The statement: (photo id, distance, cosine distance) of the nearest, nearest first.
+
+    A viewer who may see at most EXACT_SCOPE pictures is ranked exactly: the order is by an expression no index
+    matches (distance + 0), so PostgreSQL reads their pictures through the access conditions' indexes and sorts them
+    (the planner cannot tell on its own: it walked the graph past 99 % hidden pictures). Otherwise the code graph
+    proposes the nearest allowed pictures by Hamming distance, their exact distances computed from the same rows,
+    and the outer query keeps the nearest by those."""
     prepared_query = prepared(query)
     vector = HalfVector(prepared_query)
     cosine = CosineDistance("feature_vector__embedding", vector)
     distance = L1Distance("feature_vector__embedding", vector) if metric == "l1" else cosine
-    photos = photos.filter(feature_vector__isnull=False)
-    if photos.order_by().values("pk")[: EXACT_SCOPE + 1].count() <= EXACT_SCOPE:
-        distance = distance + 0
-    else:
-        nearest_codes = (
-            photos.annotate(code_distance=HammingDistance("feature_vector__code", codes(prepared_query)[0]))
-            .order_by("code_distance")
-            .values("pk")[: _candidates(limit)]
-        )
-        photos = Photo.objects.filter(pk__in=nearest_codes)
-    return (
-        photos.select_related("album", "owner")
-        .annotate(distance=distance, cosine_distance=cosine)
-        .order_by("distance", "pk")[:limit]
+    if few:
+        ranked = photos.annotate(distance=distance + 0, cosine_distance=cosine).order_by("distance", "pk")
+        return ranked.values_list("pk", "distance", "cosine_distance")[:limit].query.sql_with_params()
+    code = HammingDistance("feature_vector__code", codes(prepared_query)[0])
+    candidates = photos.annotate(code_distance=code, distance=distance, cosine_distance=cosine).order_by(
+        "code_distance"
     )
-
-
-@contextmanager
-def _scan_settings(limit: int):
-    """A transaction whose HNSW scans go on past rows the access filter drops (iterative, relaxed order)."""
-    with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT set_config('hnsw.iterative_scan', 'relaxed_order', true), "
-            "set_config('hnsw.ef_search', %s, true), set_config('hnsw.max_scan_tuples', %s, true)",
-            [str(_candidates(limit)), str(MAX_SCAN_TUPLES)],
-        )
-        yield
+    sql, params = candidates.values_list("pk", "distance", "cosine_distance")[
+        : _candidates(limit)
+    ].query.sql_with_params()
+    return f"SELECT * FROM ({sql}) AS candidates ORDER BY 2, 1 LIMIT %s", [*params, limit]
 
 
 def nearest(photos, query: np.ndarray, metric: str, limit: int) -> list[tuple]:
     """[(photo, distance, cosine similarity)] of the `limit` pictures of the queryset `photos` nearest to `query`,
-    nearest first: one statement, access included (the queryset comes from visible_to/owned_by)."""
-    with _scan_settings(limit):
-        found = list(_ranked(photos, query, metric, limit))
-    return [(photo, float(photo.distance), 1.0 - float(photo.cosine_distance)) for photo in found]
+    nearest first: one statement ranks and applies access (the queryset comes from visible_to/owned_by); the rows of
+    the pictures it found are read after it, by key."""
+    from photocloud.library.models import Photo
+
+    photos = photos.filter(feature_vector__isnull=False)
+    with transaction.atomic(), connection.cursor() as cursor:
+        few = _settings_and_scope(cursor, photos, limit)
+        cursor.execute(*_statement(photos, query, metric, limit, few))
+        ranked = cursor.fetchall()
+    # By key alone: the statement applied access (its conditions are not compiled and evaluated a third time).
+    rows = Photo.objects.select_related("album", "owner").in_bulk([pk for pk, _, _ in ranked])
+    return [(rows[pk], float(distance), 1.0 - float(cosine)) for pk, distance, cosine in ranked if pk in rows]
 
 
 def explain(photos, query: np.ndarray, metric: str = "l1", limit: int = 10) -> str:
-    """The plan PostgreSQL runs for `nearest`, with timings (bench/search_e2e.py prints it)."""
-    with _scan_settings(limit):
-        return _ranked(photos, query, metric, limit).explain(analyze=True)
+    """The plan PostgreSQL runs for `nearest`'s statement, with timings (bench/search_e2e.py prints it)."""
+    photos = photos.filter(feature_vector__isnull=False)
+    with transaction.atomic(), connection.cursor() as cursor:
+        few = _settings_and_scope(cursor, photos, limit)
+        sql, params = _statement(photos, query, metric, limit, few)
+        cursor.execute(f"EXPLAIN (ANALYZE, BUFFERS) {sql}", params)
+        return "\n".join(line for (line,) in cursor.fetchall())
 
 
 def index_bytes() -> int:

@@ -33,7 +33,7 @@ class Migration(migrations.Migration):
             model_name="photovector",
             name="code",
             field=pgvector.django.bit.BitField(
-                help_text="What the search graph compares (vision/pg_vectors.py `codes`)", length=512
+                help_text="What the search graph compares (vision/pg_vectors.py `codes`)", length=1280
             ),
         ),
         migrations.RunPython(upgrade, downgrade),
