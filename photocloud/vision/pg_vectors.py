@@ -35,6 +35,7 @@ from pathlib import Path
 import numpy as np
 from django.conf import settings
 from django.db import connection, transaction
+from django.db.models import Value
 from pgvector import HalfVector
 from pgvector.django import CosineDistance, HammingDistance, L1Distance
 
@@ -240,7 +241,7 @@ def _statement(photos, query: np.ndarray, metric: str, limit: int, few: bool) ->
     proposes the nearest allowed pictures by Hamming distance, their exact distances computed from the same rows,
     and the outer query keeps the nearest by those."""
     prepared_query = prepared(query)
-    vector = HalfVector(prepared_query)
+    vector = Value(HalfVector(prepared_query).to_text())  # 1280 numbers written once, not once per distance
     cosine = CosineDistance("feature_vector__embedding", vector)
     distance = L1Distance("feature_vector__embedding", vector) if metric == "l1" else cosine
     if few:
