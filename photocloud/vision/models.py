@@ -1,7 +1,7 @@
 import numpy as np
 from django.conf import settings
 from django.db import models
-from pgvector.django import HalfVectorField
+from pgvector.django import BitField, HalfVectorField
 
 from photocloud.library.access import OwnedQuerySet
 from photocloud.library.models import CONFIDENT_SYSTEM_CATEGORY, Photo, category_label
@@ -152,6 +152,7 @@ class PhotoVector(models.Model):
         Photo, primary_key=True, on_delete=models.DO_NOTHING, db_constraint=False, related_name="feature_vector"
     )
     embedding = HalfVectorField(dimensions=1280)
+    code = BitField(length=1280, help_text="What the search graph compares (vision/pg_vectors.py `codes`)")
 
     class Meta:
         managed = False

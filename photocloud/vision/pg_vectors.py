@@ -2,26 +2,46 @@
 
 When the database is PostgreSQL and the `vector` extension could be created (migration vision 0005, or
 `photocloud build_vector_index` after the extension was installed later), each analysed picture's prepared vector
-(vision/index.py `prepared`: what both metrics compare) is stored as a `halfvec(1280)` in `vision_photovector`, with
-one HNSW index per metric (L1 for Manhattan, cosine). A search is then one SQL statement: the viewer's pictures
-from `Photo.objects.visible_to()` joined to their vectors and ordered by distance, so access is applied by the same
-statement that ranks, with iterative index scans (pgvector >= 0.8) to keep going until enough allowed pictures came.
+(vision/index.py `prepared`: what both metrics compare) is stored as a `halfvec(1280)` in `vision_photovector`,
+beside a 1280-bit code: the signs of the vector centred and rotated onto principal axes (a fixed projection,
+data/vector_code.npz, learnt once from the real CNN features of data/evaluation_set.npz). ONE HNSW index, on the
+codes by Hamming distance, serves both metrics: it proposes CANDIDATES pictures, whose exact L1 or cosine distances
+are computed from their full vectors in the same statement, which keeps the nearest. Access is in that statement too:
+the viewer's pictures from `Photo.objects.visible_to()` joined to their vectors, with iterative index scans
+(pgvector >= 0.8) that keep going until enough allowed pictures came.
+
+Why (issue 17): the former design kept two HNSW graphs of the full halfvec(1280), L1 and cosine, ~3.9 GB each at a
+million pictures, built at ~18,000 pictures a minute. The graph of 160-byte codes is ~0.5 GB at a million. Chosen
+on 1,000,000 synthetic clustered pictures (bench/search.py `Features`), 100 queries, exact candidates ranked exactly,
+recall@10 L1 / cosine with 400 | 1,000 candidates: these 1280-bit codes 0.932 / 0.939 | 0.977 / 0.987; their first
+1024 bits 0.908 / 0.915 | 0.971 / 0.977; first 512 bits 0.850 / 0.869 | (800) 0.941; principal components to a
+halfvec(256) with a cosine graph (3 times the bytes) 0.913 / 0.928 | 0.975 / 0.976; to a halfvec(128) 0.850 / 0.867
+at 400. At 100,000 pictures 512 bits and 400 candidates gave 0.999: the million's dense clusters, whose members lie
+at nearly equal distances, are what needs the candidates. A unit-length vector's small angle is a small L1 distance
+too, so one candidate list serves both metrics. End to end at a million (bench/search_e2e.py, 5 December 2026, load
+4-7 on 2 cores): graph 480 MB with the primary key (former design ~7.4 GB), built in 8 minutes (former ~55 minutes
+per graph at its 18,000 a minute); the owner's recall@10 0.900 L1 / 0.912 cosine, lower than the 0.977 / 0.987 of
+exact candidates: the graph's approximate 1,000 nearest codes miss some (2,000 candidates: 0.915, at twice the
+time). The vectors are centred first: prepared vectors are non-negative, the signs of their raw coordinates
+(pgvector's binary_quantize) would say little.
 
 The table is not a Django-managed model (`PhotoVector` is unmanaged): SQLite, MariaDB and PostgreSQL without the
 extension never have it. Vectors are written in the analysis's transaction (`store`), and a trigger deletes a
 picture's vector with its analysis, in the same transaction; `backfill` catches up with analyses written another way
-(restore, older versions).
+(restore, older versions). `install` also converts a table of the former design (migration vision 0006): it drops
+the two graphs, adds and fills the codes, then builds the one graph.
 """
 
 import functools
 import logging
-from contextlib import contextmanager
+from pathlib import Path
 
 import numpy as np
 from django.conf import settings
 from django.db import connection, transaction
+from django.db.models import Value
 from pgvector import HalfVector
-from pgvector.django import CosineDistance, L1Distance
+from pgvector.django import CosineDistance, HammingDistance, L1Distance
 
 from .index import prepared
 
@@ -29,25 +49,26 @@ logger = logging.getLogger(__name__)
 
 TABLE = "vision_photovector"
 DIMENSIONS = 1280
-# Candidates the HNSW graph walk keeps; with iterative scans it walks on until the filter let `limit` rows through.
-EF_SEARCH = 200
+CODE_BITS = 1280
+PROJECTION = Path(__file__).parent / "data" / "vector_code.npz"
+# Pictures the code graph proposes, ranked exactly on their full vectors (more when more results are asked).
+CANDIDATES = 1000
 # How many index tuples an iterative scan may visit before it gives up (pgvector's default is 20,000); a viewer who
-# may see few pictures is answered by an exact scan of their pictures instead, as the planner chooses.
+# may see few pictures is answered by an exact scan of their pictures instead.
 MAX_SCAN_TUPLES = 100_000
 # Up to this many pictures a viewer may see are ranked exactly, without the HNSW graph (`_ranked`).
 EXACT_SCOPE = 5000
-# Rows a search asks of the scan per result wanted (`nearest`). On a tuning set (20,000 pictures, a viewer who may see
-# 1,000): recall@10 0.92 with 1, 0.97 with 2, 0.99 with 4 at twice the time of 1.
-OVERSAMPLE = 2
-BACKFILL_CHUNK = 2000
+CHUNK = 2000
+# The former design's graphs, dropped by `install` when it finds them.
+FORMER_INDEXES = (f"{TABLE}_l1", f"{TABLE}_cosine")
 
 SCHEMA = [
     f"""CREATE TABLE IF NOT EXISTS {TABLE} (
         photo_id uuid PRIMARY KEY,  -- library_photo.id
-        embedding halfvec({DIMENSIONS}) NOT NULL
+        embedding halfvec({DIMENSIONS}) NOT NULL,
+        code bit({CODE_BITS}) NOT NULL  -- `codes`: what the graph compares
     )""",
-    f"CREATE INDEX IF NOT EXISTS {TABLE}_l1 ON {TABLE} USING hnsw (embedding halfvec_l1_ops)",
-    f"CREATE INDEX IF NOT EXISTS {TABLE}_cosine ON {TABLE} USING hnsw (embedding halfvec_cosine_ops)",
+    f"CREATE INDEX IF NOT EXISTS {TABLE}_code ON {TABLE} USING hnsw (code bit_hamming_ops)",
     # No foreign key (Django's test flush truncates library_photo without CASCADE): a trigger deletes the vector
     # with the analysis, which Django deletes before the picture.
     f"""CREATE OR REPLACE FUNCTION {TABLE}_forget() RETURNS trigger LANGUAGE plpgsql AS $$
@@ -58,9 +79,23 @@ SCHEMA = [
 ]
 
 
+@functools.cache
+def _projection() -> tuple[np.ndarray, np.ndarray]:
+    with np.load(PROJECTION) as data:
+        return data["mean"].astype(np.float32), data["axes"].astype(np.float32).T
+
+
+def codes(rows: np.ndarray) -> list[str]:
+    """The codes of prepared vectors, as bit strings: the signs of their centred principal components. Computed from
+    the vectors as stored (halfvec), so a code computed again from the table (`_upgrade`) is the same."""
+    mean, axes = _projection()
+    signs = (np.atleast_2d(rows).astype(np.float16).astype(np.float32) - mean) @ axes > 0
+    return ["".join(row) for row in np.where(signs, "1", "0")]
+
+
 def install(cursor) -> bool:
-    """Create the extension (when the PostgreSQL server has it and we may) and the table; True when pgvector is
-    usable."""
+    """Create the extension (when the PostgreSQL server has it and we may) and the table, or bring a table of the
+    former design up to date; True when pgvector is usable."""
     cursor.execute("SELECT 1 FROM pg_available_extensions WHERE name = 'vector'")
     if cursor.fetchone() is None:
         return False
@@ -70,10 +105,50 @@ def install(cursor) -> bool:
     except Exception as error:  # not allowed to (not a superuser, extension not trusted): stay embedded
         logger.warning("pgvector is installed but the extension could not be created: %s", error)
         return False
-    for statement in SCHEMA:
+    table, graph, *rest = SCHEMA
+    cursor.execute(table)
+    # Vectors kept in the row rather than in the TOAST table (2.5 KB, past its 2 KB threshold): re-ranking the
+    # candidates reads one heap tuple each instead of a TOAST index lookup and two chunks more.
+    cursor.execute(f"ALTER TABLE {TABLE} ALTER COLUMN embedding SET STORAGE PLAIN")
+    _upgrade(cursor)
+    cursor.execute(graph)  # built once over the filled table: much faster than row by row
+    for statement in rest:
         cursor.execute(statement)
     _table_exists.cache_clear()
     return True
+
+
+def _upgrade(cursor) -> None:
+    """A table of the former design (two graphs of the full vectors, no codes): drop its graphs, add the codes and
+    compute them from the stored vectors."""
+    for name in FORMER_INDEXES:
+        cursor.execute(f"DROP INDEX IF EXISTS {name}")
+    cursor.execute(f"ALTER TABLE {TABLE} ADD COLUMN IF NOT EXISTS code bit({CODE_BITS})")
+    done = 0
+    while True:
+        # halfvec_send: the vector's binary form (2 bytes of dimensions, 2 unused, big-endian float16s)
+        cursor.execute(f"SELECT photo_id, halfvec_send(embedding) FROM {TABLE} WHERE code IS NULL LIMIT {CHUNK}")
+        rows = cursor.fetchall()
+        if not rows:
+            break
+        vectors = np.vstack([np.frombuffer(bytes(blob), dtype=">f2", offset=4) for _, blob in rows])
+        cursor.execute(
+            f"UPDATE {TABLE} SET code = new.code::bit({CODE_BITS}) FROM unnest(%s::uuid[], %s::text[]) AS new(id, code)"
+            f" WHERE photo_id = new.id",
+            [[pk for pk, _ in rows], codes(vectors)],
+        )
+        done += len(rows)
+    if done:
+        logger.info("pgvector: codes computed for %d stored vectors", done)
+    cursor.execute(f"ALTER TABLE {TABLE} ALTER COLUMN code SET NOT NULL")
+
+
+def downgrade(cursor) -> None:
+    """Back to the former design (migration vision 0006 reversed): the codes go, the two graphs come back."""
+    cursor.execute(f"DROP INDEX IF EXISTS {TABLE}_code")
+    cursor.execute(f"ALTER TABLE {TABLE} DROP COLUMN IF EXISTS code")
+    for name, ops in zip(FORMER_INDEXES, ("halfvec_l1_ops", "halfvec_cosine_ops"), strict=True):
+        cursor.execute(f"CREATE INDEX IF NOT EXISTS {name} ON {TABLE} USING hnsw (embedding {ops})")
 
 
 def uninstall(cursor) -> None:
@@ -109,10 +184,13 @@ def store(pairs) -> None:
     stored = np.vstack([features for _, features in pairs]).astype(np.float16)  # as PhotoAnalysis keeps them
     rows = prepared(stored.astype(np.float32))
     PhotoVector.objects.bulk_create(
-        [PhotoVector(photo_id=pk, embedding=HalfVector(row)) for (pk, _), row in zip(pairs, rows, strict=True)],
+        [
+            PhotoVector(photo_id=pk, embedding=HalfVector(row), code=code)
+            for (pk, _), row, code in zip(pairs, rows, codes(rows), strict=True)
+        ],
         update_conflicts=True,
         unique_fields=["photo"],
-        update_fields=["embedding"],
+        update_fields=["embedding", "code"],
     )
 
 
@@ -130,7 +208,7 @@ def backfill() -> int:
     done = 0
     while True:
         with transaction.atomic():
-            chunk = list(missing().order_by("photo_id").values_list("photo_id", "features")[:BACKFILL_CHUNK])
+            chunk = list(missing().order_by("photo_id").values_list("photo_id", "features")[:CHUNK])
             if not chunk:
                 return done
             vectors = decode_features([features for _, features in chunk])
@@ -138,50 +216,83 @@ def backfill() -> int:
         done += len(chunk)
 
 
-def _ranked(photos, query: np.ndarray, metric: str, limit: int):
-    """The statement. A viewer who may see at most EXACT_SCOPE pictures is ranked exactly: the order is by an
-    expression the HNSW index does not match (distance + 0), so PostgreSQL reads their pictures through the access
-    conditions' indexes and sorts them. The planner cannot tell on its own: it guessed 14,000 pictures for a
-    stranger's 1,000 and walked the graph past 99 % hidden pictures (slower, and recall@10 0.93)."""
-    vector = HalfVector(prepared(query))
+def _candidates(limit: int) -> int:
+    return max(CANDIDATES, 2 * limit)
+
+
+def _settings_and_scope(cursor, photos, limit: int) -> bool:
+    """Set this transaction's scan settings and tell whether the viewer may see at most EXACT_SCOPE pictures, in one
+    round trip. HNSW scans go on past rows the access filter drops (iterative, relaxed order: the candidates are
+    ranked again anyway). Joins are nested loops: the planner guesses the pictures a viewer may see from the access
+    conditions alone (14,000 for a stranger's 1,000 of 100,000) and would hash-join them with the whole vector table
+    (a sequential read of 2.7 GB at a million pictures) instead of fetching their vectors by key."""
+    scope, params = photos.order_by().values("pk")[: EXACT_SCOPE + 1].query.sql_with_params()
+    cursor.execute(
+        "SELECT set_config('hnsw.iterative_scan', 'relaxed_order', true), set_config('hnsw.ef_search', %s, true),"
+        " set_config('hnsw.max_scan_tuples', %s, true), set_config('enable_hashjoin', 'off', true),"
+        f" set_config('enable_mergejoin', 'off', true), (SELECT count(*) FROM ({scope}) AS scope)",
+        [str(min(_candidates(limit), 1000)), str(MAX_SCAN_TUPLES), *params],  # 1,000: pgvector's most
+    )
+    return cursor.fetchone()[-1] <= EXACT_SCOPE
+
+
+def _statement(photos, query: np.ndarray, metric: str, limit: int, few: bool) -> tuple[str, list]:
+    """The statement: (photo id, distance, cosine distance) of the nearest, nearest first.
+
+    A viewer who may see at most EXACT_SCOPE pictures is ranked exactly: the order is by an expression no index
+    matches (distance + 0), so PostgreSQL reads their pictures through the access conditions' indexes and sorts them
+    (the planner cannot tell on its own: it walked the graph past 99 % hidden pictures). Otherwise the code graph
+    proposes the nearest allowed pictures by Hamming distance, their exact distances computed from the same rows,
+    and the outer query keeps the nearest by those."""
+    prepared_query = prepared(query)
+    vector = Value(HalfVector(prepared_query).to_text())  # 1280 numbers written once, not once per distance
     cosine = CosineDistance("feature_vector__embedding", vector)
     distance = L1Distance("feature_vector__embedding", vector) if metric == "l1" else cosine
-    photos = photos.filter(feature_vector__isnull=False)
-    if photos.order_by().values("pk")[: EXACT_SCOPE + 1].count() <= EXACT_SCOPE:
-        distance = distance + 0
-    return (
-        photos.select_related("album", "owner")
-        .annotate(distance=distance, cosine_distance=cosine)
-        .order_by("distance")[:limit]
+    if few:
+        ranked = photos.annotate(distance=distance + 0, cosine_distance=cosine).order_by("distance", "pk")
+        return ranked.values_list("pk", "distance", "cosine_distance")[:limit].query.sql_with_params()
+    code = HammingDistance("feature_vector__code", codes(prepared_query)[0])
+    candidates = photos.annotate(code_distance=code, distance=distance, cosine_distance=cosine).order_by(
+        "code_distance"
     )
-
-
-@contextmanager
-def _scan_settings(limit: int):
-    """A transaction whose HNSW scans go on past rows the access filter drops (iterative, relaxed order)."""
-    with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT set_config('hnsw.iterative_scan', 'relaxed_order', true), "
-            "set_config('hnsw.ef_search', %s, true), set_config('hnsw.max_scan_tuples', %s, true)",
-            [str(max(EF_SEARCH, limit)), str(MAX_SCAN_TUPLES)],
-        )
-        yield
+    sql, params = candidates.values_list("pk", "distance", "cosine_distance")[
+        : _candidates(limit)
+    ].query.sql_with_params()
+    return f"SELECT * FROM ({sql}) AS candidates ORDER BY 2, 1 LIMIT %s", [*params, limit]
 
 
 def nearest(photos, query: np.ndarray, metric: str, limit: int) -> list[tuple]:
     """[(photo, distance, cosine similarity)] of the `limit` pictures of the queryset `photos` nearest to `query`,
-    nearest first: one statement, access included (the queryset comes from visible_to/owned_by).
+    nearest first: one statement ranks and applies access (the queryset comes from visible_to/owned_by); the rows of
+    the pictures it found are read after it, by key."""
+    from photocloud.library.models import Photo
 
-    The statement asks for OVERSAMPLE times as many and the nearest are kept: in relaxed order an iterative scan
-    yields the pictures the filter lets through roughly nearest first, so its first `limit` miss some of the true
-    nearest when the viewer may see a small share of the pictures near the query."""
-    with _scan_settings(limit * OVERSAMPLE):
-        found = list(_ranked(photos, query, metric, limit * OVERSAMPLE))
-    found.sort(key=lambda photo: (photo.distance, photo.pk))
-    return [(photo, float(photo.distance), 1.0 - float(photo.cosine_distance)) for photo in found[:limit]]
+    photos = photos.filter(feature_vector__isnull=False)
+    with transaction.atomic(), connection.cursor() as cursor:
+        few = _settings_and_scope(cursor, photos, limit)
+        cursor.execute(*_statement(photos, query, metric, limit, few))
+        ranked = cursor.fetchall()
+    # By key alone: the statement applied access (its conditions are not compiled and evaluated a third time).
+    rows = Photo.objects.select_related("album", "owner").in_bulk([pk for pk, _, _ in ranked])
+    return [(rows[pk], float(distance), 1.0 - float(cosine)) for pk, distance, cosine in ranked if pk in rows]
 
 
 def explain(photos, query: np.ndarray, metric: str = "l1", limit: int = 10) -> str:
-    """The plan PostgreSQL runs for `nearest`, with timings (bench/search_e2e.py prints it)."""
-    with _scan_settings(limit):
-        return _ranked(photos, query, metric, limit).explain(analyze=True)
+    """The plan PostgreSQL runs for `nearest`'s statement, with timings (bench/search_e2e.py prints it)."""
+    photos = photos.filter(feature_vector__isnull=False)
+    with transaction.atomic(), connection.cursor() as cursor:
+        few = _settings_and_scope(cursor, photos, limit)
+        sql, params = _statement(photos, query, metric, limit, few)
+        cursor.execute(f"EXPLAIN (ANALYZE, BUFFERS) {sql}", params)
+        return "\n".join(line for (line,) in cursor.fetchall())
+
+
+def index_bytes() -> int:
+    """The size of the table's indexes (the code graph and the primary key): what PostgreSQL keeps in memory to
+    search fast (bench/search_e2e.py)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT coalesce(sum(pg_relation_size(indexrelid)), 0) FROM pg_index WHERE indrelid = %s::regclass",
+            [TABLE],
+        )
+        return int(cursor.fetchone()[0])

@@ -13,11 +13,13 @@ from django.test.utils import CaptureQueriesContext
 from photocloud.accounts.models import Follow
 from photocloud.library.models import Photo
 from photocloud.vision import pg_vectors, similar
+from photocloud.vision.index import prepared
 from photocloud.vision.models import PhotoAnalysis, PhotoVector, encode_features
 from photocloud.vision.tests.test_index import brute_force
 from tests import factories
 
 CLUSTERS = 12
+ACCESS_LEVEL = 'FROM "library_album" U0 WHERE U0."access" = \'public\''  # visible_to's condition in a statement
 
 
 def _vectors(n, seed):
@@ -87,7 +89,9 @@ def test_rankings_match_brute_force_among_what_the_viewer_may_see(
     assert all(0 <= photo.similarity.percent <= 100 for photo, _ in found)
 
 
-def test_private_pictures_never_come_back_even_as_the_nearest(library, bob):
+@pytest.mark.parametrize("exact_scope", [0, pg_vectors.EXACT_SCOPE])
+def test_private_pictures_never_come_back_even_as_the_nearest(library, bob, exact_scope, monkeypatch):
+    monkeypatch.setattr(pg_vectors, "EXACT_SCOPE", exact_scope)
     photos, vectors = library
     secret = photos["private"][0]
     found = similar.similar_photos(bob, vectors[120], limit=50)  # vectors[120] is the secret picture's own
@@ -96,9 +100,13 @@ def test_private_pictures_never_come_back_even_as_the_nearest(library, bob):
     assert similar.similar_photos(bob, vectors[120], scope="mine", limit=10) == []
 
 
-def test_deleted_and_trashed_pictures_are_gone_and_scope_mine_and_exclude_hold(library, alice):
+@pytest.mark.parametrize("exact_scope", [0, pg_vectors.EXACT_SCOPE])
+def test_deleted_and_trashed_pictures_are_gone_and_scope_mine_and_exclude_hold(
+    library, alice, exact_scope, monkeypatch
+):
     from photocloud.library import trash
 
+    monkeypatch.setattr(pg_vectors, "EXACT_SCOPE", exact_scope)
     photos, vectors = library
     nearest = photos["public"][5]
     assert similar.similar_photos(alice, vectors[5], limit=1)[0][0].pk == nearest.pk
@@ -112,7 +120,9 @@ def test_deleted_and_trashed_pictures_are_gone_and_scope_mine_and_exclude_hold(l
     assert trashed.pk not in {p.pk for p, _ in similar.similar_photos(alice, vectors[6], limit=20)}
 
 
-def test_a_re_analysed_picture_is_found_by_its_new_vector(library, alice):
+@pytest.mark.parametrize("exact_scope", [0, pg_vectors.EXACT_SCOPE])
+def test_a_re_analysed_picture_is_found_by_its_new_vector(library, alice, exact_scope, monkeypatch):
+    monkeypatch.setattr(pg_vectors, "EXACT_SCOPE", exact_scope)
     photos, vectors = library
     moved = photos["public"][1]
     analysis = PhotoAnalysis.objects.get(photo=moved)
@@ -120,6 +130,8 @@ def test_a_re_analysed_picture_is_found_by_its_new_vector(library, alice):
         analysis.features = encode_features(vectors[2])
         analysis.save()
         pg_vectors.store([(moved.pk, vectors[2])])
+    if pg_vectors.in_use():  # the code the graph compares changed with the vector
+        assert PhotoVector.objects.get(photo=moved).code == pg_vectors.codes(prepared(vectors[2]))[0]
     top_two = {photo.pk for photo, _ in similar.similar_photos(alice, vectors[2], limit=2)}
     assert top_two == {moved.pk, photos["public"][2].pk}
     assert moved.pk not in {p.pk for p, _ in similar.similar_photos(alice, vectors[1], limit=5)}
@@ -140,7 +152,7 @@ def test_pgvector_answers_in_one_statement_with_access_and_rolls_back_with_the_a
     ranking = [q["sql"] for q in queries if "<+>" in q["sql"]]
     assert len(ranking) == 1  # one statement ranks and applies access: the album's access level is in it
     assert "+ 0" in ranking[0]  # Bob may see 60 pictures: ranked exactly, not through the graph
-    assert '"library_album"."access"' in ranking[0] and "<+>" in ranking[0]
+    assert ACCESS_LEVEL in ranking[0] and "<+>" in ranking[0]
     assert not any("vision_photoanalysis" in q["sql"] for q in queries)  # no list of allowed ids first
 
     photo = factories.photo(photos["public"][0].album)
@@ -192,3 +204,75 @@ def test_embedded_index_reads_the_viewers_ids_only_when_few_of_the_nearest_are_t
     expected = brute_force(np.arange(len(shown)), shown_vectors, query, 3, "l1")
     _assert_ranking(found, expected, shown)
     similar.reset_index()
+
+
+pgvector_only = pytest.mark.skipif(os.environ.get("PHOTOCLOUD_TEST_PGVECTOR") != "1", reason="the pgvector run only")
+
+
+@pgvector_only
+@pytest.mark.parametrize("metric", ["l1", "cosine"])
+def test_pgvector_ranks_the_codes_candidates_exactly_in_both_metrics(library, alice, bob, metric, monkeypatch):
+    """Through the graph (EXACT_SCOPE 0) with fewer candidates than pictures: the codes propose 30 of the viewer's
+    pictures, and the nearest among them by the full vectors are the exact nearest, in both metrics, for a viewer who
+    sees all 180 and one who sees the public 60; access is in the statement that asks the graph."""
+    monkeypatch.setattr(pg_vectors, "EXACT_SCOPE", 0)
+    monkeypatch.setattr(pg_vectors, "CANDIDATES", 30)
+    photos, vectors = library
+    # as many results as the viewer has pictures of the query's cluster (15 and 5): beyond them all are far alike
+    for viewer, accesses, limit in ((alice, {"public", "followers", "private"}, 15), (bob, {"public"}, 5)):
+        ids, rows, order = _ids_and_vectors(photos, vectors, accesses)
+        for row in (7, 11, 64):
+            query = vectors[row] + 0.05
+            with CaptureQueriesContext(connection) as queries:
+                found = similar.similar_photos(viewer, query, metric=metric, limit=limit)
+            _assert_ranking(found, brute_force(ids, rows, query, limit, metric), order)
+            (statement,) = [q["sql"] for q in queries if "<~>" in q["sql"]]
+            assert "LIMIT 30" in statement and ACCESS_LEVEL in statement
+            assert ("<+>" if metric == "l1" else "<=>") in statement
+
+
+def _former_design(cursor):
+    """The table as migration 0005 made it before codes: full vectors, one HNSW graph per metric."""
+    cursor.execute(f"DROP INDEX {pg_vectors.TABLE}_code")
+    cursor.execute(f"ALTER TABLE {pg_vectors.TABLE} DROP COLUMN code")
+    for name, ops in zip(pg_vectors.FORMER_INDEXES, ("halfvec_l1_ops", "halfvec_cosine_ops"), strict=True):
+        cursor.execute(f"CREATE INDEX {name} ON {pg_vectors.TABLE} USING hnsw (embedding {ops})")
+
+
+def _indexes(cursor):
+    cursor.execute("SELECT indexname FROM pg_indexes WHERE tablename = %s", [pg_vectors.TABLE])
+    return {name for (name,) in cursor.fetchall()}
+
+
+@pgvector_only
+def test_install_converts_the_former_two_graph_table(library, alice, monkeypatch):
+    photos, vectors = library
+    with connection.cursor() as cursor:
+        _former_design(cursor)
+        assert _indexes(cursor) == {f"{pg_vectors.TABLE}_pkey", *pg_vectors.FORMER_INDEXES}
+        monkeypatch.setattr(pg_vectors, "CHUNK", 50)  # several chunks
+        assert pg_vectors.install(cursor)
+        assert _indexes(cursor) == {f"{pg_vectors.TABLE}_pkey", f"{pg_vectors.TABLE}_code"}
+        cursor.execute(
+            "SELECT is_nullable FROM information_schema.columns WHERE table_name = %s AND column_name = 'code'",
+            [pg_vectors.TABLE],
+        )
+        assert cursor.fetchone() == ("NO",)
+    order = [photo for access in ("public", "followers", "private") for photo in photos[access]]
+    stored = dict(PhotoVector.objects.values_list("photo_id", "code"))
+    expected = pg_vectors.codes(prepared(vectors))  # as `store` computes them (a sum's last digit may flip a bit)
+    flipped = sum(
+        a != b for photo, code in zip(order, expected, strict=True) for a, b in zip(stored[photo.pk], code, strict=True)
+    )
+    assert flipped <= 2
+    monkeypatch.setattr(pg_vectors, "EXACT_SCOPE", 0)
+    monkeypatch.setattr(pg_vectors, "CANDIDATES", 30)
+    query = vectors[20] + 0.05
+    expected = brute_force(np.arange(len(order)), vectors, query, 15, "l1")
+    _assert_ranking(similar.similar_photos(alice, query, limit=15), expected, order)
+
+    with connection.cursor() as cursor:  # and back (migration vision 0006 reversed)
+        pg_vectors.downgrade(cursor)
+        assert _indexes(cursor) == {f"{pg_vectors.TABLE}_pkey", *pg_vectors.FORMER_INDEXES}
+        assert pg_vectors.install(cursor)
+        assert _indexes(cursor) == {f"{pg_vectors.TABLE}_pkey", f"{pg_vectors.TABLE}_code"}

@@ -1,0 +1,40 @@
+import pgvector.django.bit
+from django.db import migrations
+
+
+def upgrade(apps, schema_editor):
+    """The former two graphs of full vectors become one graph of codes (vision/pg_vectors.py `install`)."""
+    from photocloud.vision import pg_vectors
+
+    if schema_editor.connection.vendor == "postgresql":
+        with schema_editor.connection.cursor() as cursor:
+            cursor.execute("SELECT to_regclass(%s) IS NOT NULL", [pg_vectors.TABLE])
+            if cursor.fetchone()[0]:  # only where 0005 could create the table
+                pg_vectors.install(cursor)
+
+
+def downgrade(apps, schema_editor):
+    from photocloud.vision import pg_vectors
+
+    if schema_editor.connection.vendor == "postgresql":
+        with schema_editor.connection.cursor() as cursor:
+            cursor.execute("SELECT to_regclass(%s) IS NOT NULL", [pg_vectors.TABLE])
+            if cursor.fetchone()[0]:
+                pg_vectors.downgrade(cursor)
+
+
+class Migration(migrations.Migration):
+    dependencies = [
+        ("vision", "0005_photo_vectors"),
+    ]
+
+    operations = [
+        migrations.AddField(  # the table is unmanaged: the model's state only, `upgrade` changes the table
+            model_name="photovector",
+            name="code",
+            field=pgvector.django.bit.BitField(
+                help_text="What the search graph compares (vision/pg_vectors.py `codes`)", length=1280
+            ),
+        ),
+        migrations.RunPython(upgrade, downgrade),
+    ]
