@@ -321,6 +321,37 @@ class _VectorStore:
             self._map.flush()
 
 
+_READ_AHEAD_CHUNK = 4 << 20
+
+
+def _read_ahead(*paths: Path) -> None:
+    """Have the kernel read a loaded snapshot's file into the page cache, in a thread of its own (the hints for 2.6 GB
+    take ~1.7 s to hand over): every search probes IVF lists and re-ranks rows spread over the whole file, and
+    searches that read them from disk took 34-81 ms instead of 10 (1,000,000 pictures, measured). The pages are the
+    page cache's, shared by the processes and evictable, not a process's memory."""
+
+    def hint() -> None:
+        for path in paths:
+            _hint_whole_file(path)
+
+    threading.Thread(target=hint, name="read-ahead", daemon=True).start()
+
+
+def _hint_whole_file(path: Path) -> None:
+    try:
+        descriptor = os.open(path, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        size = os.fstat(descriptor).st_size
+        for start in range(0, size, _READ_AHEAD_CHUNK):  # Linux reads ahead only a few MB for one whole-file hint
+            os.posix_fadvise(descriptor, start, _READ_AHEAD_CHUNK, os.POSIX_FADV_WILLNEED)
+    except (AttributeError, OSError):  # not on every platform; a hint only
+        pass
+    finally:
+        os.close(descriptor)
+
+
 def _mapped(path: Path) -> np.ndarray:
     """A saved array mapped copy-on-write: its pages shared with every process that maps the same file."""
     return np.load(path, mmap_mode="c")
@@ -685,6 +716,8 @@ class FaissIndex:
                 for metric in METRICS
                 if (snapshot / f"{metric}.ivf").exists()
             }
+        # Into the page cache once loaded (the load's own reads first): the IVF lists, then the rows re-ranked.
+        _read_ahead(*sorted(snapshot.glob("*.ivf")), index._store.path)
         return index
 
     def memory_bytes(self) -> int:
