@@ -102,9 +102,9 @@ def added(photo_ids) -> None:
 def created(photo: Photo) -> None:
     """Count an upload just created, not analysed yet: its keys from the object itself, no query to read them."""
     if photo.trashed_at is None and photo.archived_at is None and photo.stack_cover_id is None:
-        row = (photo.owner_id, photo.sort_date, photo.category, photo.album_id, "", 0)
+        months, themes = _keys([(photo.owner_id, photo.sort_date, photo.category, photo.album_id, "", 0)])
         with transaction.atomic(savepoint=False):
-            _apply(*_keys([row])[:1], Counter(), *_keys([row])[1:], Counter())
+            _apply(months, Counter(), themes, Counter())
 
 
 def _apply(months_after, months_before, themes_after, themes_before) -> None:
