@@ -211,6 +211,10 @@ class CrawlRun:
     def _hop(self, url: httpx.URL):
         """Before every request, redirects included: robots.txt must allow it, then wait for the host's turn."""
         if not self.robots.busy and not self.robots.allowed(url):
+            if why := self.robots.unreadable.get(self.robots.origin_of(url)):
+                raise Refused(
+                    f"{self.robots.origin_of(url)}/robots.txt could not be read ({why}), so nothing there is fetched"
+                )
             raise Refused(f"robots.txt does not allow {url}")
         extra = 0.0 if self.robots.busy else self.robots.crawl_delay(url)
         with self.gate.turn(url, extra):

@@ -25,6 +25,10 @@ def robots_token(user_agent: str) -> str:
     return user_agent.split("/", 1)[0].split()[0] if user_agent.strip() else "*"
 
 
+class Stopped(FetchFailed):
+    """The crawl was cancelled while waiting for a host's turn: nothing was sent."""
+
+
 class HostGate:
     """Waits for a host's turn: `delay` seconds after the previous request started and ended, and at most
     `concurrency` requests in flight (best effort across processes unless PHOTOCLOUD_REDIS_URL is set: see the
@@ -55,7 +59,7 @@ class HostGate:
         slot = None
         while slot is None:
             if self.should_stop():
-                raise FetchFailed("Stopped.")
+                raise Stopped("Stopped.")
             wait = self.pause_left(host)
             if wait > 0:
                 time.sleep(min(wait, 0.5))
@@ -102,35 +106,56 @@ class Robots:
     """robots.txt per host (scheme, host and port), fetched once per crawl with the crawler's own user-agent.
 
     As RFC 9309 says: a missing file (4xx) allows everything; a server error or no answer disallows everything.
+    No answer at all (a timeout, a refused connection) is tried once more first: one slow moment of a busy site
+    would otherwise leave the whole crawl of it empty. `unreadable` says why a site's robots.txt could not be read.
     """
+
+    TRIES = 2
 
     def __init__(self, fetcher: Fetcher, user_agent: str, deadline_for):
         self.fetcher = fetcher
         self.token = robots_token(user_agent)
         self.deadline_for = deadline_for
         self.rules: dict[str, Protego | bool] = {}
+        self.unreadable: dict[str, str] = {}  # origin -> why its robots.txt could not be read
         self.busy = False  # fetching a robots.txt: its own hops are not checked against robots.txt
 
-    def _rules(self, url: httpx.URL):
-        origin = f"{url.scheme}://{url.netloc.decode('ascii')}"
-        if origin not in self.rules:
-            self.busy = True
+    def _fetch(self, origin: str):
+        """The robots.txt answer, or None when none came (the reason is kept in `unreadable`)."""
+        for _ in range(self.TRIES):
             try:
-                answer = self.fetcher.get(
+                return self.fetcher.get(
                     f"{origin}/robots.txt",
                     max_bytes=ROBOTS_MAX_BYTES,
                     deadline=self.deadline_for(),
                     accept="text/plain",
                 )
-            except FetchFailed:
-                answer = None
+            except Stopped:
+                break
+            except FetchFailed as problem:
+                self.unreadable[origin] = str(problem)
+        return None
+
+    @staticmethod
+    def origin_of(url: httpx.URL) -> str:
+        return f"{url.scheme}://{url.netloc.decode('ascii')}"
+
+    def _rules(self, url: httpx.URL):
+        origin = self.origin_of(url)
+        if origin not in self.rules:
+            self.busy = True
+            try:
+                answer = self._fetch(origin)
             finally:
                 self.busy = False
+            if answer is not None and (answer.status >= 500 or answer.status == 429):
+                self.unreadable[origin] = f"HTTP {answer.status}"
             if answer is None or answer.status >= 500 or answer.status == 429:
                 self.rules[origin] = False
             elif answer.status >= 400:
                 self.rules[origin] = True
             else:
+                self.unreadable.pop(origin, None)
                 self.rules[origin] = Protego.parse(answer.content.decode("utf-8", "replace"))
         return self.rules[origin]
 

@@ -15,6 +15,7 @@ from photocloud.crawler.apps import CrawlerConfig
 from photocloud.crawler.models import FILES_ROOT, Candidate, Crawl, CrawlSource
 from photocloud.library import services as library
 from photocloud.library.models import Photo
+from tests.servers import free_port
 
 from .conftest import configure
 
@@ -100,6 +101,25 @@ def test_robots_txt_that_fails_disallows_everything(alice, site):
     done = crawl(alice, keywords="cat", start_pages=[f"{site.url}/cats.html"])
     assert site.paths() == ["/robots.txt"]
     assert done.status == "done" and done.images_kept == 0
+
+
+def test_robots_txt_that_does_not_answer_in_time_is_asked_once_more(alice, site, settings):
+    """A busy moment of the site (its robots.txt answer later than the timeout) must not leave the crawl empty."""
+    configure(settings, TIMEOUT=0.5)
+    release = site.holds["/robots.txt"] = threading.Event()
+    try:
+        done = crawl(alice, keywords="cat", start_pages=[f"{site.url}/cats.html"], max_depth=0)
+    finally:
+        release.set()
+    assert site.paths()[:3] == ["/robots.txt", "/robots.txt", "/cats.html"]
+    assert done.status == "done" and "cat.jpg" in names(done)
+
+
+def test_a_site_whose_robots_txt_cannot_be_read_is_not_crawled_and_the_crawl_says_why(alice):
+    nobody = f"http://127.0.0.1:{free_port()}"  # nothing listens there: every connection is refused
+    done = crawl(alice, keywords="cat", start_pages=[f"{nobody}/cats.html"])
+    assert done.status == "done" and done.pages_fetched == 0 and done.images_kept == 0
+    assert any(f"{nobody}/robots.txt could not be read" in note for note in done.notes), done.notes
 
 
 def test_missing_robots_txt_allows_everything(alice, site):
