@@ -3,6 +3,7 @@
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import connections
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
@@ -57,9 +58,12 @@ class IsOwnerOrReadOnly(permissions.BasePermission):
 
 def _filtered(request, queryset, filters_class):
     """Apply the list filters of the query string, refusing malformed values and unknown filters with a 400."""
-    params = filters_class(data=request.query_params)
-    params.is_valid(raise_exception=True)
-    filters = params.validated_data
+    validated = request.__dict__.setdefault("_list_filters", {})  # once per request: a list's parts each apply them
+    if filters_class not in validated:
+        params = filters_class(data=request.query_params)
+        params.is_valid(raise_exception=True)
+        validated[filters_class] = params.validated_data
+    filters = validated[filters_class]
     if owner := filters.get("owner"):
         # The owner's key looked up first, not a join nor a subquery: SQLite then counts the pictures in 70 ms
         # rather than 350 ms at 100,000, and PostgreSQL walks the owner's date index for a page rather than sorting
@@ -185,8 +189,9 @@ class PhotoViewSet(
         if self.action != "list" or {"album", "mine"} & set(query):
             return None
         owner = _owner_key(self.request, query["owner"]) if query.get("owner") else None
-        if query.get("owner") and owner in (None, user.pk):
-            return None
+        merged = connections[photos.db].features.supports_slicing_ordering_in_compound  # not SQLite (core.pagination)
+        if query.get("owner") and (owner in (None, user.pk) or not merged):
+            return None  # on SQLite, one owner's list counted in one query costs less than in parts (bench/pages.py)
         return [
             _filtered(self.request, stacks.with_stack_size(part.listed()), PhotoFilterSerializer)
             for part in _shown(Photo.objects.all()).visible_parts(user, owner=owner)
