@@ -59,23 +59,34 @@ def any_of(field: str, subquery) -> Q:
     return Q(_InSubquery(F(field), subquery))
 
 
+def _albums_seen(user, others: bool = False):
+    """_visibility's rule for the albums whose home pictures `user` may see, for `_through_albums` and
+    `visible_parts`: (the albums, of other owners only with `others`; the condition on them besides being public, for
+    the albums for followers, None for a visitor)."""
+    from .models import Album
+
+    albums = Album.objects.exclude(owner=user) if others else Album.objects.all()
+    if user is None or not user.is_authenticated:
+        return albums, None
+    # The albums for followers of the owners `user` follows (a home album is its picture's owner's): the rule decided
+    # on the albums, not a follow looked up for each picture of every such album. The pictures of albums for
+    # followers of owners they do not follow were read to be discarded (333,000 for a user with no follows beside a
+    # library of 1,000,000, bench/pages.py).
+    return albums, Q(_follows(user, "owner")) & Q(access=FOLLOWERS)
+
+
 def _through_albums(user, others: bool = False) -> Q:
     """Pictures whose home album, or an album they are placed in, `user` may see (`others`: of other owners only).
 
     The albums as lists the database builds once, not a join and a correlated look-up per picture: the count of a
     paginated list then reads 100,000 pictures in 70 ms instead of 420 ms on SQLite (bench/pages.py)."""
-    from .models import Album, AlbumPlacement
+    from .models import AlbumPlacement
 
-    albums = Album.objects.exclude(owner=user) if others else Album.objects.all()
+    albums, shared = _albums_seen(user, others)
     placed = AlbumPlacement.objects.filter(album__in=albums.visible_to(user)).values("photo")
-    seen = Q(_InSubquery(F("album"), albums.filter(access=PUBLIC).values("pk")))  # _visibility's rule
-    if user is not None and user.is_authenticated:
-        # The albums for followers of the owners `user` follows (a home album is its picture's owner's): the rule
-        # decided on the albums, not a follow looked up for each picture of every such album. The pictures of
-        # albums for followers of owners they do not follow were read to be discarded (333,000 for a user with no
-        # follows beside a library of 1,000,000, bench/pages.py).
-        shared = albums.filter(Q(_follows(user, "owner")), access=FOLLOWERS).values("pk")
-        seen |= Q(_InSubquery(F("album"), shared))
+    seen = Q(_InSubquery(F("album"), albums.filter(access=PUBLIC).values("pk")))
+    if shared is not None:
+        seen |= Q(_InSubquery(F("album"), albums.filter(shared).values("pk")))
     return seen | Q(_InSubquery(F("pk"), placed))
 
 
@@ -123,6 +134,31 @@ class PhotoQuerySet(TrashableQuerySet):
         if user is None or not user.is_authenticated:
             return self.visible_to(user)
         return self.live().exclude(owner=user).filter(_through_albums(user, others=True))
+
+    def visible_parts(self, user, owner=None) -> list:
+        """`visible_to(user)` as querysets that hold its pictures between them, none in two: the user's own, the
+        others' whose home album they may see, and the others' placed in an album they may see whose home album they
+        may not. Each is one join with the albums (or none), which the database estimates from its statistics and
+        can read in date order from an index, cut at a page (core.pagination reads them so). In the one OR of
+        `visible_to`, PostgreSQL takes each list of albums for ten and compares a picture with the list of placed
+        pictures element by element: a follower's count of 1,001 of an owner's pictures gathered all 667,000 they may
+        see first, and a user's list beside a large public library compared 350,000 pictures with 16,500 placed ones
+        (bench/pages.py, 1,000,000 pictures). `owner` (a user's key): of that owner's pictures alone, the albums
+        too narrowed to theirs (SQLite, given every album a follower may see, counted a small library's pictures by
+        reading those of every album of a large one)."""
+        from .models import AlbumPlacement
+
+        visitor = user is None or not user.is_authenticated
+        if not visitor and owner == user.pk:
+            return [self.owned_by(user)]
+        others = self.live() if visitor else self.live().exclude(owner=user)
+        own = [self.owned_by(user)] if owner is None and not visitor else []
+        albums, shared = _albums_seen(user, others=not visitor)
+        if owner is not None:
+            others, albums = others.filter(owner=owner), albums.filter(owner=owner)
+        seen = albums.filter(Q(access=PUBLIC) | (shared or Q()))  # as in _through_albums: the home album, live or not
+        home, placed = seen.values("pk"), AlbumPlacement.objects.filter(album__in=seen.live()).values("photo")
+        return [*own, others.filter(album__in=home), others.filter(pk__in=placed).exclude(album__in=home)]
 
     def listed(self):
         """What a listing shows (grids, counts, search results, date albums): a stack once, by its cover. Its other

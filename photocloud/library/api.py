@@ -3,6 +3,7 @@
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import connections
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
@@ -57,14 +58,17 @@ class IsOwnerOrReadOnly(permissions.BasePermission):
 
 def _filtered(request, queryset, filters_class):
     """Apply the list filters of the query string, refusing malformed values and unknown filters with a 400."""
-    params = filters_class(data=request.query_params)
-    params.is_valid(raise_exception=True)
-    filters = params.validated_data
+    validated = request.__dict__.setdefault("_list_filters", {})  # once per request: a list's parts each apply them
+    if filters_class not in validated:
+        params = filters_class(data=request.query_params)
+        params.is_valid(raise_exception=True)
+        validated[filters_class] = params.validated_data
+    filters = validated[filters_class]
     if owner := filters.get("owner"):
         # The owner's key looked up first, not a join nor a subquery: SQLite then counts the pictures in 70 ms
         # rather than 350 ms at 100,000, and PostgreSQL walks the owner's date index for a page rather than sorting
         # them all (bench/pages.py, the photo list seen by a follower).
-        found = get_user_model().objects.filter(username=owner).values_list("pk", flat=True).first()
+        found = _owner_key(request, owner)
         queryset = queryset.filter(owner=found) if found is not None else queryset.none()
     if filters.get("mine"):
         queryset = queryset.owned_by(request.user)
@@ -73,6 +77,21 @@ def _filtered(request, queryset, filters_class):
     if state := filters.get("status"):
         queryset = queryset.filter(status=state)
     return queryset
+
+
+def _shown(photos):
+    """What PhotoSerializer reads with each picture: "analysis" is the vision app's one-to-one, joined here, not one
+    query per picture."""
+    return photos.select_related("owner", "album", "analysis").prefetch_related("tags")
+
+
+def _owner_key(request, username):
+    """The key of the user named `username` (None when there is none), looked up once per request: the list's parts
+    (PhotoViewSet.listing_parts) are each filtered by it."""
+    keys = request.__dict__.setdefault("_owner_keys", {})
+    if username not in keys:
+        keys[username] = get_user_model().objects.filter(username=username).values_list("pk", flat=True).first()
+    return keys[username]
 
 
 _NO_SUCH_COVER = refusal("The cover is no picture of this album (`cover`).")
@@ -152,25 +171,30 @@ class PhotoViewSet(
     throttle_scope = None  # the upload action sets "upload" (ScopedRateThrottle)
 
     def get_queryset(self):
-        # "analysis" is the vision app's one-to-one, read by PhotoSerializer: joined here, not one query per picture.
-        queryset = Photo.objects.visible_to(self.request.user).select_related("owner", "album", "analysis")
-        queryset = queryset.prefetch_related("tags")
+        queryset = _shown(Photo.objects.visible_to(self.request.user))
         if self.action != "list":  # a stack's members are reached by id (the cover's `stack`), not listed
             return queryset
         return _filtered(self.request, stacks.with_stack_size(queryset.listed()), PhotoFilterSerializer)
 
     def listing_parts(self, photos):
-        """The list of everything the user may see as two parts, their own pictures and the others', for
-        CappedCountPagination to read each in its own order and merge: the listing in one query (theirs, or a public
-        album, or a shared one, ...) has no index in date order on PostgreSQL, so every picture the user may see was
-        read and sorted for a page (120 ms at 100,000 pictures, bench/pages.py). None for a list narrowed to an owner
-        or an album, which walks that one's index as it is."""
+        """The list as parts that hold its pictures between them, none in two (access.visible_parts: the user's own,
+        the others' by their home album, the others' placed in an album), for CappedCountPagination to read each in
+        its own order, cut at the page, and merge, and to count each up to its cap: the list in one query (theirs,
+        or a public album, or a shared one, ...) has no index in date order on PostgreSQL, so every picture the user
+        may see was read and sorted for a page (120 ms at 100,000 pictures), and a follower's count of an owner's
+        pictures gathered all they may see first (bench/pages.py). A page's pictures are read through their parts
+        too (with what the list shows of them). None for a list narrowed to an album, or to the user's own, which
+        walks that one's index as it is."""
         query, user = self.request.query_params, self.request.user
-        if self.action != "list" or not user.is_authenticated or {"owner", "album", "mine"} & set(query):
+        if self.action != "list" or {"album", "mine"} & set(query):
             return None
+        owner = _owner_key(self.request, query["owner"]) if query.get("owner") else None
+        merged = connections[photos.db].features.supports_slicing_ordering_in_compound  # not SQLite (core.pagination)
+        if query.get("owner") and (owner in (None, user.pk) or not merged):
+            return None  # on SQLite, one owner's list counted in one query costs less than in parts (bench/pages.py)
         return [
-            _filtered(self.request, pictures.listed(), PhotoFilterSerializer)
-            for pictures in (Photo.objects.owned_by(user), Photo.objects.shared_with(user))
+            _filtered(self.request, stacks.with_stack_size(part.listed()), PhotoFilterSerializer)
+            for part in _shown(Photo.objects.all()).visible_parts(user, owner=owner)
         ]
 
     def perform_update(self, serializer):

@@ -250,8 +250,7 @@ class Photo(models.Model):
             # planner takes "trashed_at IS NULL" for a filter, not an equality, so the indexes above never give it the
             # date order, and every page of a timeline or album read and sorted all of its rows (160 ms at 100,000
             # pictures, 720 ms at 1,000,000: bench/pages.py). archived_at ends the owner's, so that the timeline's
-            # counts read the index alone. No such index over every owner's pictures: walking it in date order for
-            # one album or one viewer's few pictures read through everyone else's (1.9 s at 1,000,000).
+            # counts read the index alone.
             models.Index(
                 fields=["owner", "-sort_date", "-created_at", "archived_at"],
                 condition=models.Q(trashed_at__isnull=True, stack_cover__isnull=True),
@@ -261,6 +260,17 @@ class Photo(models.Model):
                 fields=["album", "-sort_date", "-created_at"],
                 condition=models.Q(trashed_at__isnull=True, stack_cover__isnull=True),
                 name="photo_album_listed",
+            ),
+            # And over every owner's pictures, for the lists of what a user may see of others (access.visible_parts):
+            # each part a join with the albums, whose share of the library the planner knows, it walks this in date
+            # order when they are many and the albums' own index when they are few. (With the lists of albums as
+            # arrays, which it takes for ten albums, it walked this for one viewer's few pictures through everyone
+            # else's: 1.9 s at 1,000,000 pictures, so it was left out; without it, the list of a user beside a large
+            # public library read and sorted all of it: 35,000 pictures at 100,000, bench/pages.py.)
+            models.Index(
+                fields=["-sort_date", "-created_at"],
+                condition=models.Q(trashed_at__isnull=True, stack_cover__isnull=True),
+                name="photo_listed",
             ),
             # A stack's live members (stacks.with_stack_size, a count per row shown). Partial: nearly every picture
             # has no stack, and with them in the index SQLite's statistics call it useless and it counts each stack

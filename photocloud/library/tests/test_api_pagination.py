@@ -2,6 +2,7 @@
 `count` is a lower bound and `count_exact` false, and every page still says truthfully whether another follows."""
 
 import pytest
+from django.contrib.auth.models import AnonymousUser
 from rest_framework.test import APIClient
 
 from photocloud.core import pagination
@@ -125,3 +126,66 @@ def test_shared_with_is_what_the_viewer_may_see_of_others(alice, bob, make_user)
         assert shared == visible - own and not shared & own, viewer
     assert Photo.objects.shared_with(bob).count() == 8  # alice's, all but the one in her private albums alone
     assert Photo.objects.shared_with(carol).count() == 10  # in a public album, of either owner
+
+
+def _visibility_world(alice, bob, carol):
+    """bob follows alice; alice and bob each have an album of every level with a picture of every home level placed
+    in every other level, a picture in no album placed in a public album and one in none: what each viewer sees
+    differs by level, by follow and by placement."""
+    from photocloud.accounts.models import Follow
+    from photocloud.library.models import AlbumPlacement
+
+    Follow.objects.create(follower=bob, followee=alice)
+    levels = ("public", "followers", "private")
+    for owner in (alice, bob):
+        albums = {access: make_album(owner, access=access, title=f"{owner} {access}") for access in levels}
+        for home in levels:
+            for placed in levels:
+                photo = make_photo(albums[home])
+                if placed != home:
+                    AlbumPlacement.objects.create(photo=photo, album=albums[placed])
+        homeless = make_photo(albums["public"])
+        Photo.objects.filter(pk=homeless.pk).update(album=None)  # lives in the library alone, shown in an album
+        AlbumPlacement.objects.create(photo=homeless, album=albums["followers"])
+        Photo.objects.filter(pk=make_photo(albums["public"]).pk).update(album=None)  # in the library alone
+    Photo.objects.filter(pk=make_photo(albums["public"]).pk).update(trashed_at="2024-01-01T00:00:00Z")
+
+
+def test_the_parts_of_what_a_viewer_may_see_are_visible_to_split_none_twice(alice, bob, make_user):
+    """access.visible_parts(user), the parts a list reads one by one: together exactly visible_to(user), no picture
+    in two, for every viewer (the owner, a follower, a stranger, a visitor), also narrowed to one owner."""
+    carol = make_user("carol")
+    _visibility_world(alice, bob, carol)
+    for viewer in (alice, bob, carol, AnonymousUser()):
+        visible = set(Photo.objects.visible_to(viewer).values_list("pk", flat=True))
+        parts = [set(part.values_list("pk", flat=True)) for part in Photo.objects.visible_parts(viewer)]
+        assert set().union(*parts) == visible and sum(map(len, parts)) == len(visible), viewer
+        for owner in (alice, bob):  # narrowed to one owner's pictures
+            theirs = set(Photo.objects.visible_to(viewer).filter(owner=owner).values_list("pk", flat=True))
+            parts = [set(part.values_list("pk", flat=True)) for part in Photo.objects.visible_parts(viewer, owner.pk)]
+            assert set().union(*parts) == theirs and sum(map(len, parts)) == len(theirs), (viewer, owner)
+    sizes = {viewer.username: len(Photo.objects.visible_to(viewer)) for viewer in (alice, bob, carol)}
+    # alice: her 11 and bob's in a public album; bob: his 11 and alice's in public or followers' albums; carol: public
+    assert sizes == {"alice": 11 + 5, "bob": 11 + 9, "carol": 5 + 5}
+
+
+@pytest.mark.parametrize("viewer", ["alice", "bob", "carol", "visitor"])
+@pytest.mark.parametrize("narrowed", ["", "?owner=alice", "?owner=bob"])
+def test_every_page_of_a_list_shows_each_visible_picture_once(alice, bob, make_user, small_pages, viewer, narrowed):
+    """The list read page by page (pages of 2, counted up to 4), whole or narrowed to an owner, as each viewer:
+    every picture they may see once, in date order, none they may not; the count exact once the list is shorter than
+    the cap or on the last page."""
+    carol = make_user("carol")
+    _visibility_world(alice, bob, carol)
+    client = APIClient()
+    user = {"alice": alice, "bob": bob, "carol": carol}.get(viewer)
+    if user is not None:
+        client.force_authenticate(user)
+    expected = Photo.objects.visible_to(user or AnonymousUser())
+    if narrowed:
+        expected = expected.filter(owner__username=narrowed.split("=")[1])
+    expected = [str(pk) for pk in expected.listed().order_by("-sort_date", "-created_at").values_list("pk", flat=True)]
+    pages = _pages(client, f"/api/photos/{narrowed}")
+    assert [row["id"] for page in pages for row in page["results"]] == expected
+    assert pages[-1]["count"] == len(expected) and pages[-1]["count_exact"]
+    assert all(page["count_exact"] == (len(expected) <= 4) for page in pages[:-1])
