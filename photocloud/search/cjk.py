@@ -10,7 +10,7 @@ overlapping pairs of characters, as Lucene's CJK analyser does. Documents and qu
 import logging
 import re
 import threading
-from functools import cache
+from functools import cache, lru_cache
 
 HAN = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002fa1f"
 KANA_HANGUL = "\u3040-\u30ff\u31f0-\u31ff\u1100-\u11ff\u3130-\u318f\uac00-\ud7af"
@@ -30,12 +30,18 @@ def words(token: str) -> list[str]:
     found = []
     for han, kana_hangul, other in RUNS.findall(token):
         if han:
-            found += [word for word in _jieba().cut_for_search(han) if word.strip()]
+            found += _cut(han)
         elif kana_hangul:
             found += [kana_hangul[i : i + 2] for i in range(max(1, len(kana_hangul) - 1))]
         else:
             found.append(other)
     return found
+
+
+@lru_cache(maxsize=16384)
+def _cut(han: str) -> tuple[str, ...]:
+    """The words of one run of Chinese characters, remembered: a library repeats its label names and phrases."""
+    return tuple(word for word in _jieba().cut_for_search(han) if word.strip())
 
 
 @cache

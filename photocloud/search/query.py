@@ -5,6 +5,7 @@ operators of the full-text languages, SQL and control characters are just separa
 """
 
 import difflib
+import functools
 import itertools
 import re
 import unicodedata
@@ -50,10 +51,17 @@ LETTERS = "abcdefghijklmnopqrstuvwxyz"
 def tokens(text: str) -> list[str]:
     """The words of a text, lower-case, Latin letters without accents ("Café" gives "cafe"), Chinese, Japanese and
     Korean cut into words (cjk.py): documents and queries alike."""
+    return list(_tokens(text))
+
+
+@functools.lru_cache(maxsize=8192)
+def _tokens(text: str) -> tuple[str, ...]:
+    """tokens(), remembered: indexing many pictures cuts the same album titles, tags and label names again and again
+    (Chinese ones through jieba, the costliest part)."""
     found = []
     for token in TOKEN.findall(_fold_accents(text.lower())):
         found += cjk.words(token) if cjk.has_cjk(token) else [token]
-    return [token[:MAX_TOKEN_LENGTH] for token in found]
+    return tuple(token[:MAX_TOKEN_LENGTH] for token in found)
 
 
 def _fold_accents(text: str) -> str:

@@ -16,8 +16,9 @@ would hide a picture's private album title from its own owner.)
 
 from collections.abc import Iterable
 from datetime import timedelta
+from uuid import UUID
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Prefetch, Q
 from django.utils import timezone
 
@@ -179,35 +180,61 @@ def _save(kind: str, objects: Iterable, fields_of, force: bool = False) -> int:
             )
         SearchDocument.objects.bulk_update(changed, FIELDS, batch_size=500)
         SearchPosting.objects.filter(document__in=changed).delete()
-        SearchPosting.objects.bulk_create(_postings([*created, *changed]), batch_size=2000)
+        _insert_postings([row for doc in [*created, *changed] for row in _posting_rows(doc)])
         SearchTerm.objects.bulk_create(
             [SearchTerm(name=name) for name in vocabulary if name], ignore_conflicts=True, batch_size=500
         )
     return len(created) + len(changed)
 
 
-def _postings(documents: list[SearchDocument]):
-    """The postings index rows of these documents (backends.py reads them); a picture's words from one of its
-    albums ([kind, value, album id] terms) are weak postings of their own, marked with that album."""
-    for doc in documents:
-        own = document_terms(doc)
-        for term, columns in own.items():
-            yield SearchPosting(
-                document=doc,
-                is_album=doc.album_id is not None,
-                object_id=doc.album_id or doc.photo_id,
-                term=term,
-                columns=columns,
-            )
-        from_albums = dict.fromkeys((term[2], word) for term in doc.terms if len(term) == 3 for word in tokens(term[1]))
-        for album_id, word in list(from_albums)[: max(0, MAX_TERMS - len(own))]:
-            yield SearchPosting(
-                document=doc,
-                is_album=False,
-                object_id=doc.photo_id,
-                term=word,
-                columns=COLUMN_BITS["context"],
-                album=album_id,
+POSTING_COLUMNS = ("document_id", "is_album", "object_id", "term", "columns", "album")
+
+
+def _posting_rows(doc: SearchDocument) -> list[tuple]:
+    """The postings index rows of one document (backends.py reads them), as tuples in POSTING_COLUMNS order; a
+    picture's words from one of its albums ([kind, value, album id] terms) are weak postings of their own, marked
+    with that album."""
+    is_album, object_id = doc.album_id is not None, doc.album_id or doc.photo_id
+    own = document_terms(doc)
+    rows = [(doc.pk, is_album, object_id, term, columns, None) for term, columns in own.items()]
+    from_albums = dict.fromkeys((term[2], word) for term in doc.terms if len(term) == 3 for word in tokens(term[1]))
+    context = COLUMN_BITS["context"]
+    rows += [
+        (doc.pk, False, doc.photo_id, word, context, album_id)
+        for album_id, word in list(from_albums)[: max(0, MAX_TERMS - len(own))]
+    ]
+    return rows
+
+
+def _insert_postings(rows: list[tuple]) -> None:
+    """Write postings rows in bulk, without a model instance each (building ~40 instances a picture and their INSERT
+    parameters through the ORM was most of the time of indexing: about 100 pictures a second): COPY on PostgreSQL,
+    one prepared INSERT run over every row elsewhere (mysqlclient sends them as multi-row INSERTs). Rows are sorted
+    as the index is, so the B-tree is written page after page rather than at random."""
+    if not rows:
+        return
+    rows.sort(key=lambda row: (row[1], row[3]))
+    table = connection.ops.quote_name(SearchPosting._meta.db_table)
+    names = ", ".join(connection.ops.quote_name(SearchPosting._meta.get_field(c).column) for c in POSTING_COLUMNS)
+    hex_uuids = not connection.features.has_native_uuid_field
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            with cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+        else:
+            # The two UUID columns as the ORM stores them without a native type (32 hex digits); the others as they are.
+            def uuid(value):
+                if not hex_uuids or value is None:
+                    return value
+                return value.hex if isinstance(value, UUID) else value.replace("-", "")  # album ids are str(UUID)
+
+            cursor.executemany(
+                f"INSERT INTO {table} ({names}) VALUES ({', '.join(['%s'] * len(POSTING_COLUMNS))})",
+                [
+                    (doc, is_album, uuid(obj), term, columns, uuid(album))
+                    for doc, is_album, obj, term, columns, album in rows
+                ],
             )
 
 
