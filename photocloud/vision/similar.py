@@ -231,7 +231,12 @@ def _nearest_allowed(photos, query: np.ndarray, limit: int, metric: str) -> list
         .defer("features", "face_identities")
     )
     nearest = _process_index.search(query, limit * OVERSAMPLE, metric, None)
-    found = rows.in_bulk([pk for pk, _ in nearest])
+    # The nearest limit + 1 first (the query picture, left out, is usually one): when the viewer may see `limit` of
+    # them, they are the answer, read in a quarter of the rows (random pages of a large table, each possibly a disk
+    # read, and four model instances a row).
+    found = rows.in_bulk([pk for pk, _ in nearest[: limit + 1]])
+    if sum(pk in found for pk, _ in nearest) < limit:
+        found |= rows.in_bulk([pk for pk, _ in nearest[limit + 1 :]])
     if sum(pk in found for pk, _ in nearest) < limit:
         visible = PhotoAnalysis.objects.filter(access.any_of("photo", photos.values("pk")))
         allowed = np.fromiter(visible.values_list("id", flat=True), dtype=np.int64)

@@ -104,6 +104,8 @@ def test_similarity_is_the_cosine_of_the_stored_features(library, alice):
             assert [photo for photo, _ in similar.similar_photos(alice, query, limit=10)] == [p for p, _ in found]
         rows = [q["sql"] for q in queries.captured_queries if '"vision_photoanalysis"."id" IN' in q["sql"]]
         assert rows and not any('"vision_photoanalysis"."features"' in sql for sql in rows)
+        # Alice may see every picture: the nearest 11 rows are read, not all 40 asked of the index.
+        assert len(rows) == 1 and rows[0].split('"vision_photoanalysis"."id" IN (')[1].split(")")[0].count(",") == 10
 
 
 @pytest.mark.parametrize("exact_scope", [0, pg_vectors.EXACT_SCOPE])
