@@ -62,6 +62,9 @@ class VectorIndex(Protocol):
     ) -> list[tuple[int, float]]:
         """The k nearest (id, distance), closest first; only ids in `allowed` when it is given."""
 
+    def vectors(self, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(mask of the ids held, their prepared vectors as float32 rows, in the order of `ids`)."""
+
     def __len__(self) -> int: ...
 
     def save(self, directory: Path) -> None: ...
@@ -244,6 +247,12 @@ class ExactIndex:
                 rows = np.flatnonzero(np.isin(ids, _as_ids(allowed)))
                 ids, vectors = ids[rows], vectors[rows]
             return _top_k(ids, _distances(vectors, query, metric, rows_prepared=True), k) if k > 0 else []
+
+    def vectors(self, ids) -> tuple[np.ndarray, np.ndarray]:
+        ids = _as_ids(ids)
+        with self._lock:
+            rows = np.array([self._row_of.get(i, -1) for i in ids.tolist()], dtype=np.int64)
+            return rows >= 0, self._vectors[rows[rows >= 0]]
 
     def save(self, directory: Path) -> None:
         def write(snapshot: Path) -> None:
@@ -620,6 +629,14 @@ class FaissIndex:
                 return self._scan(query, k, metric, self._live_slots(allowed))
             slots = self._slots_of(found)
             return self._scan(query, k, metric, slots[slots >= 0])
+
+    def vectors(self, ids) -> tuple[np.ndarray, np.ndarray]:
+        """Read from the store like a re-ranking's rows (page cache, read ahead at load)."""
+        ids = _as_ids(ids)
+        with self._lock:
+            slots = self._slots_of(ids)
+            rows = self._store.read(slots[slots >= 0])
+        return slots >= 0, np.asarray(rows, dtype=np.float32) if self._store_prepared else prepared(rows)
 
     def _scan(self, query: np.ndarray, k: int, metric: str, slots: np.ndarray) -> list[tuple[int, float]]:
         """Exact top k among these slots, read from the store in chunks."""

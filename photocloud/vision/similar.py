@@ -108,6 +108,18 @@ class _ProcessIndex:
                 ]  # the tail holds the newer vector of a re-analysed one
         return sorted(hits, key=lambda hit: hit[1])[:k]
 
+    def vectors(self, ids: list[int]) -> dict[int, np.ndarray]:
+        """The prepared vector of each of these analyses that the index holds (the tail's, newer, first)."""
+        found = {}
+        with self._lock:
+            for index in (self._tail, self._snapshot):
+                wanted = np.array([pk for pk in ids if pk not in found], dtype=np.int64)
+                if index is None or not len(wanted):
+                    continue
+                held, rows = index.vectors(wanted)
+                found.update(zip(wanted[held].tolist(), rows, strict=True))
+        return found
+
     def _refresh(self) -> None:
         name = _current_snapshot()
         if name != self._snapshot_name:
@@ -206,10 +218,25 @@ def _nearest_allowed(photos, query: np.ndarray, limit: int, metric: str) -> list
     that is the answer (any nearer allowed picture would have been among them), without reading the ids of
     everything the viewer may see (at a million pictures that read alone took longer than the whole search), and the
     rows are already read. Otherwise (a viewer who may see few) the index searches among the ids of the viewer's
-    pictures, read with the subquery run once (access.any_of): PostgreSQL would otherwise scan all the analyses."""
-    rows = PhotoAnalysis.objects.filter(photo__in=photos).select_related("photo__album", "photo__owner")
+    pictures, read with the subquery run once (access.any_of): PostgreSQL would otherwise scan all the analyses.
+
+    The rows are read without their features: the index holds the vectors (`similar_photos` takes them from it), and
+    PostgreSQL keeps 2.5 KB of features out of line (TOAST), more random pages per candidate that a large library does
+    not keep in memory. Waiting for those disk reads is time that no process spends on CPU: for the owner's new
+    searches at 100,000 pictures, PostgreSQL's cache cold, 34 reads and 25 ms of reading a request, 5 and 2 ms
+    without the features (bench/search_e2e.py's queries, load 9)."""
+    rows = (
+        PhotoAnalysis.objects.filter(photo__in=photos)
+        .select_related("photo__album", "photo__owner")
+        .defer("features", "face_identities")
+    )
     nearest = _process_index.search(query, limit * OVERSAMPLE, metric, None)
-    found = rows.in_bulk([pk for pk, _ in nearest])
+    # The nearest limit + 1 first (the query picture, left out, is usually one): when the viewer may see `limit` of
+    # them, they are the answer, read in a quarter of the rows (random pages of a large table, each possibly a disk
+    # read, and four model instances a row).
+    found = rows.in_bulk([pk for pk, _ in nearest[: limit + 1]])
+    if sum(pk in found for pk, _ in nearest) < limit:
+        found |= rows.in_bulk([pk for pk, _ in nearest[limit + 1 :]])
     if sum(pk in found for pk, _ in nearest) < limit:
         visible = PhotoAnalysis.objects.filter(access.any_of("photo", photos.values("pk")))
         allowed = np.fromiter(visible.values_list("id", flat=True), dtype=np.int64)
@@ -244,9 +271,15 @@ def similar_photos(
     if exclude is not None:
         photos = photos.exclude(pk=exclude.pk)
     found = _nearest_allowed(photos, vector.astype(np.float32), limit, metric)
+    vectors = _process_index.vectors([analysis.pk for analysis, _ in found])
+    if missing := [analysis.pk for analysis, _ in found if analysis.pk not in vectors]:
+        # A newer snapshot was loaded in between (another thread of this process): the database has them.
+        rows = PhotoAnalysis.objects.filter(pk__in=missing).values_list("pk", "features")
+        vectors.update((pk, prepared(decode_features([features])[0])) for pk, features in rows)
+    found = [(analysis, distance) for analysis, distance in found if analysis.pk in vectors]
     if not found:
         return []
-    similarity = prepared(np.vstack([analysis.vector for analysis, _ in found])) @ prepared(vector)
+    similarity = np.vstack([vectors[analysis.pk] for analysis, _ in found]) @ prepared(vector)
     for (analysis, _), value in zip(found, similarity, strict=True):
         analysis.photo.similarity = Similarity(float(value))
     return [(analysis.photo, distance) for analysis, distance in found]

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from photocloud.vision import index as index_module
-from photocloud.vision.index import EXACT_LIMIT, ExactIndex, FaissIndex, build_index, load_index
+from photocloud.vision.index import EXACT_LIMIT, ExactIndex, FaissIndex, build_index, load_index, prepared
 
 METRICS = ("l1", "cosine")
 
@@ -158,6 +158,22 @@ def test_re_adding_an_id_replaces_its_vector(make_index, data):
         first = index.search(vectors[2500], 2, metric)
         assert {i for i, _ in first} == {ids[0], ids[2500]}
         assert index.search(vectors[0], 1, metric)[0][0] != ids[0]  # its old vector is gone
+
+
+def test_vectors_are_the_prepared_ones_of_the_ids_held(make_index, data, tmp_path):
+    ids, vectors, _ = data
+    index = make_index()
+    index.add(ids, vectors)
+    index.add(ids[:1], vectors[1:2])  # replaced: the newer vector
+    index.remove(ids[2:3])
+    wanted = np.array([ids[5], ids[0], 12345, ids[2], ids[3]], dtype=np.int64)
+    held, rows = index.vectors(wanted)
+    assert held.tolist() == [True, True, False, False, True] and rows.dtype == np.float32
+    atol = 0 if make_index.kind == "exact" else 2e-3  # FaissIndex keeps float16 copies
+    np.testing.assert_allclose(rows, prepared(vectors[[5, 1, 3]]), atol=atol)
+    if make_index.kind != "exact":
+        index.save()
+        np.testing.assert_allclose(FaissIndex.load(index.directory).vectors(wanted)[1], rows)
 
 
 def test_bad_input_is_refused(make_index):

@@ -89,6 +89,25 @@ def test_rankings_match_brute_force_among_what_the_viewer_may_see(
     assert all(0 <= photo.similarity.percent <= 100 for photo, _ in found)
 
 
+def test_similarity_is_the_cosine_of_the_stored_features(library, alice):
+    """The embedded index says it from the vectors it holds (the rows are read without their features)."""
+    photos, vectors = library
+    _, _, order = _ids_and_vectors(photos, vectors, {"public", "followers", "private"})
+    by_pk = {photo.pk: vector for photo, vector in zip(order, vectors, strict=True)}
+    query = vectors[30] + 0.05
+    found = similar.similar_photos(alice, query, metric="l1", limit=10)
+    assert len(found) == 10
+    expected = prepared(np.vstack([by_pk[photo.pk] for photo, _ in found])) @ prepared(query)
+    np.testing.assert_allclose([photo.similarity for photo, _ in found], expected, atol=2e-3)
+    if not pg_vectors.in_use():  # the candidates' rows come without their 2.5 KB of features (TOAST in PostgreSQL)
+        with CaptureQueriesContext(connection) as queries:
+            assert [photo for photo, _ in similar.similar_photos(alice, query, limit=10)] == [p for p, _ in found]
+        rows = [q["sql"] for q in queries.captured_queries if '"vision_photoanalysis"."id" IN' in q["sql"]]
+        assert rows and not any('"vision_photoanalysis"."features"' in sql for sql in rows)
+        # Alice may see every picture: the nearest 11 rows are read, not all 40 asked of the index.
+        assert len(rows) == 1 and rows[0].split('"vision_photoanalysis"."id" IN (')[1].split(")")[0].count(",") == 10
+
+
 @pytest.mark.parametrize("exact_scope", [0, pg_vectors.EXACT_SCOPE])
 def test_private_pictures_never_come_back_even_as_the_nearest(library, bob, exact_scope, monkeypatch):
     monkeypatch.setattr(pg_vectors, "EXACT_SCOPE", exact_scope)
