@@ -30,11 +30,12 @@ and neighbour distances; the figures above are on the isotropic generator, far m
 features) the code graph does worse, not better (bench/README.md, 5 December 2026): at a million pictures the
 owner's recall@10 is 0.833 with 1,000 candidates on tuning queries (0.695 with 400, 0.465 with 100) and 0.823 on the
 reported ones, where the embedded IVF finds all (1.000); 2,000 / 4,000 candidates (the iterative scan past
-ef_search) give 0.910 / 0.945 at ~0.5 s. The likely cause (not yet told apart from the graph's own
-approximation at a million): real features carry most of their variance on few principal axes (32 of 1280 carry
-half), the code's 1280 signs weigh every axis alike, so the many axes where a picture's own variation dominates
-drown the few that tell neighbours apart. Exact Hamming candidates among 200,000 such pictures:
-1,000 give 0.980, 400 give 0.892 (the first 512 / 256 / 128 bits with 1,000: 0.958 / 0.973 / 0.917). A code
+ef_search) give 0.910 / 0.945 at ~0.5 s. The loss is the code's, not the graph's: the EXACT nearest codes
+(FAISS binary brute force, 30 other queries) give about the same at a million, 0.683 / 0.853 / 0.937 / 0.987 with
+400 / 1,000 / 2,000 / 4,000 candidates (at 200,000: 0.892 / 0.980 with 400 / 1,000; the first 512 / 256 / 128
+bits with 1,000: 0.958 / 0.973 / 0.917). Likely why: real features carry most of their variance on few principal
+axes (32 of 1280 carry half), the code's 1280 signs weigh every axis alike, so the many axes where a picture's own
+variation dominates drown the few that tell neighbours apart. A code
 that weighs the leading axes (several bits each, or a halfvec of the first principal components in a cosine graph)
 is the next thing to measure; CANDIDATES stays 1,000, pgvector's largest hnsw.ef_search.
 
