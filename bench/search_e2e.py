@@ -8,10 +8,12 @@ against an exact scan (FAISS brute force, float32) of the pictures the viewer ma
 as the API does.
 
 The database is a PostgreSQL 18 with pgvector 0.8 started for the run (tests/pgvector_server.py; or --database-url).
-Rows are written with COPY, features are clustered synthetic 1280-dimension vectors (bench/search.py's `Features`).
+Rows are written with COPY, features are synthetic 1280-dimension vectors (bench/search.py's `RealisticFeatures`, or
+`--features isotropic`).
 The embedded index runs on the same database with PHOTOCLOUD_VECTOR_INDEX=embedded (snapshot built first, as
 `photocloud build_vector_index` does). Run from the repository root, at low priority:
     nice -n 10 python bench/search.py --end-to-end [--size 1000000] [--visible 1000] [--queries 40]
+`--tune` sweeps the indexes' parameters on other pictures than the reported queries (in process) and stops.
 """
 
 import argparse
@@ -311,6 +313,69 @@ def measure(port, key, query_ids, truth, row_of, metric="l1") -> tuple[float, fl
     return statistics.median(latencies), float(np.percentile(latencies, 95)), hits / (K * len(query_ids))
 
 
+def tune(plans: dict, stored: np.ndarray, ids: np.ndarray, row_of: dict, args) -> None:
+    """Parameters chosen on TUNING queries (other pictures than the report's): each setting searched in this process
+    (`similar_photos`, no HTTP), recall@10 and median time per viewer. pgvector: candidates re-ranked (hnsw.ef_search
+    follows, at most 1,000); embedded: IVF lists probed and candidates re-ranked."""
+    from django.conf import settings
+
+    from photocloud.library.models import Photo
+    from photocloud.vision import pg_vectors, similar
+
+    def sweep(label):
+        for name, (user, rows, truth, metric) in plans.items():
+            latencies, hits = [], 0
+            for row, expected in zip(rows, truth, strict=True):
+                photo = Photo.objects.get(pk=ids[row])
+                started = time.perf_counter()
+                found = similar.similar_photos(
+                    user, stored[row].astype(np.float32), metric=metric, limit=K, exclude=photo
+                )
+                latencies.append((time.perf_counter() - started) * 1000)
+                hits += len({row_of[str(found_photo.pk)] for found_photo, _ in found} & set(expected))
+            print(
+                f"  {label}, {name}: median {statistics.median(latencies):.1f} ms, recall@10 "
+                f"{hits / (K * len(rows)):.3f} (load {os.getloadavg()[0]:.1f})",
+                flush=True,
+            )
+
+    backends = args.backends.split(",")
+    if "pgvector" in backends:
+        settings.PHOTOCLOUD["VECTOR_INDEX"] = "auto"
+        default = pg_vectors.CANDIDATES
+        for candidates in map(int, args.candidates.split(",")):
+            pg_vectors.CANDIDATES = candidates
+            sweep(f"pgvector, {candidates} candidates")
+        pg_vectors.CANDIDATES = default
+    if "embedded" in backends:
+        _snapshot(args)
+        settings.PHOTOCLOUD["VECTOR_INDEX"] = "embedded"
+        similar.load_index()
+        index = similar._process_index._snapshot
+        default = index.nprobe, index.rerank
+        for nprobe in map(int, args.nprobe.split(",")):
+            for rerank in map(int, args.rerank.split(",")):
+                index.nprobe, index.rerank = nprobe, rerank
+                sweep(f"embedded, nprobe {nprobe}, re-rank {rerank}")
+        index.nprobe, index.rerank = default
+
+
+def _snapshot(args) -> None:
+    """The embedded index's snapshot, built unless a reused data folder has one."""
+    from django.conf import settings
+
+    from photocloud.vision import similar
+
+    settings.PHOTOCLOUD["VECTOR_INDEX"] = "embedded"
+    if args.reuse and similar._current_snapshot():
+        print(f"  embedded snapshot {similar._current_snapshot()} reused")
+    else:
+        t = time.perf_counter()
+        similar.rebuild_snapshot()
+        print(f"  embedded snapshot built in {time.perf_counter() - t:.0f} s (load {os.getloadavg()[0]:.1f})")
+    settings.PHOTOCLOUD["VECTOR_INDEX"] = "auto"
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--end-to-end", action="store_true", help=argparse.SUPPRESS)
@@ -325,24 +390,30 @@ def main():
         "--graphs", default="code", help="HNSW graphs to build (pgvector's: code; none for the embedded index only)"
     )
     parser.add_argument("--reuse", action="store_true", help="measure the library a run left in --database-url again")
+    parser.add_argument("--features", default="realistic", help="synthetic generator (bench/search.py GENERATORS)")
+    parser.add_argument("--data-dir", default=None, help="data folder (kept: --reuse then reuses its snapshot)")
+    parser.add_argument(
+        "--tune", action="store_true", help="sweep the parameters below on tuning queries (other pictures), then stop"
+    )
+    parser.add_argument("--candidates", default="250,500,1000", help="--tune: pgvector candidates")
+    parser.add_argument("--nprobe", default="16,32,64", help="--tune: embedded IVF lists probed")
+    parser.add_argument("--rerank", default="250,500,1000", help="--tune: embedded candidates re-ranked")
     args = parser.parse_args()
 
     sys.path.insert(0, str(ROOT))
-    from bench.search import Features
+    from bench.search import GENERATORS
 
-    data_dir = tempfile.mkdtemp(prefix="photocloud-bench-search-")
+    data_dir = args.data_dir or tempfile.mkdtemp(prefix="photocloud-bench-search-")
     postmaster = _postmaster(setup(args.database_url, data_dir))
-    from django.conf import settings
 
     from photocloud.accounts.models import ApiToken
-    from photocloud.vision import similar
 
     started = time.perf_counter()
     if args.reuse:
         alice, bob, ids, stored = reload(args.size)
         print(f"{args.size:,} analysed pictures read back in {time.perf_counter() - started:.0f} s")
     else:
-        alice, bob, ids, stored = fill(args.size, args.visible, Features(), args.graphs.split(","))
+        alice, bob, ids, stored = fill(args.size, args.visible, GENERATORS[args.features](), args.graphs.split(","))
         print(f"{args.size:,} analysed pictures in PostgreSQL in {time.perf_counter() - started:.0f} s")
     from photocloud.vision import pg_vectors
 
@@ -358,9 +429,12 @@ def main():
         f"owner (sees {args.size:,})": (alice, np.arange(args.size)),
         f"stranger (sees {args.visible:,})": (bob, np.arange(args.visible)),
     }
-    plans = {}
+    plans, tuning = {}, {}
     for viewer, (user, allowed) in viewers.items():
         rows = rng.choice(allowed, args.queries, replace=False)
+        if args.tune:  # other pictures than the report's
+            others = np.setdiff1d(allowed, rows)
+            rows = np.random.default_rng(6).choice(others, args.queries, replace=False)
         key = ApiToken.issue(user, "bench")[1]
         for metric in args.metrics.split(","):
             name = viewer if metric == "l1" else f"{viewer}, {metric}"
@@ -371,6 +445,9 @@ def main():
                 " (FAISS brute force)"
             )
             plans[name] = (key, [str(ids[row]) for row in rows], truth, metric)
+            tuning[name] = (user, rows, truth, metric)
+    if args.tune:
+        return tune(tuning, stored, ids, row_of, args)
 
     from photocloud.library.models import Photo
 
@@ -384,11 +461,7 @@ def main():
     for backend in args.backends.split(","):
         index = "embedded" if backend == "embedded" else "auto"
         if backend == "embedded":
-            settings.PHOTOCLOUD["VECTOR_INDEX"] = "embedded"
-            t = time.perf_counter()
-            similar.rebuild_snapshot()
-            print(f"  embedded snapshot built in {time.perf_counter() - t:.0f} s")
-            settings.PHOTOCLOUD["VECTOR_INDEX"] = "auto"
+            _snapshot(args)
         server = serve(args.port, index, data_dir)
         try:
             for name, (key, query_ids, truth, metric) in plans.items():

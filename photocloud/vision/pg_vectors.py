@@ -25,6 +25,22 @@ exact candidates: the graph's approximate 1,000 nearest codes miss some (2,000 c
 time). The vectors are centred first: prepared vectors are non-negative, the signs of their raw coordinates
 (pgvector's binary_quantize) would say little.
 
+On synthetic features shaped like the real ones (bench/search.py `RealisticFeatures`: the real features' spectrum
+and neighbour distances; the figures above are on the isotropic generator, far more high-dimensional than real
+features) the code graph does worse, not better (bench/README.md, 5 December 2026): at a million pictures the
+owner's recall@10 is 0.833 with 1,000 candidates on tuning queries (0.695 with 400, 0.465 with 100) and 0.823 on the
+reported ones, where the embedded IVF finds all (1.000); 2,000 / 4,000 candidates (the iterative scan past
+ef_search) give 0.910 / 0.945 at ~0.5 s. The loss is the code's, not the graph's: the EXACT nearest codes
+(FAISS binary brute force, 30 other queries) give about the same at a million, 0.683 / 0.853 / 0.937 / 0.987 with
+400 / 1,000 / 2,000 / 4,000 candidates (at 200,000: 0.892 / 0.980 with 400 / 1,000; the first 512 / 256 / 128
+bits with 1,000: 0.958 / 0.973 / 0.917). Likely why: real features carry most of their variance on few principal
+axes (32 of 1280 carry half), the code's 1280 signs weigh every axis alike, so the many axes where a picture's own
+variation dominates drown the few that tell neighbours apart. A first trial supports it: the same 1280 bits as a
+thermometer code (every axis cut at the same absolute step, so an axis gets bits in proportion to its spread: 811
+axes, Hamming distance ~ L1 on the axes) give 0.955 / 0.995 with 400 / 1,000 exact candidates at 200,000 (signs:
+0.892 / 0.980); not yet measured at a million nor through the graph. CANDIDATES stays 1,000, pgvector's largest
+hnsw.ef_search.
+
 The table is not a Django-managed model (`PhotoVector` is unmanaged): SQLite, MariaDB and PostgreSQL without the
 extension never have it. Vectors are written in the analysis's transaction (`store`), and a trigger deletes a
 picture's vector with its analysis, in the same transaction; `backfill` catches up with analyses written another way
