@@ -107,18 +107,11 @@ def test_shared_with_is_what_the_viewer_may_see_of_others(alice, bob, make_user)
     from django.contrib.auth.models import AnonymousUser
 
     from photocloud.accounts.models import Follow
-    from photocloud.library.models import AlbumPlacement
 
     carol = make_user("carol")
     Follow.objects.create(follower=bob, followee=alice)
-    levels = ("public", "followers", "private")
     for owner in (alice, bob):
-        albums = {access: make_album(owner, access=access, title=f"{owner} {access}") for access in levels}
-        for home in levels:
-            for placed in levels:
-                photo = make_photo(albums[home])
-                if placed != home:
-                    AlbumPlacement.objects.create(photo=photo, album=albums[placed])
+        _placed_at_every_level(owner)
     for viewer in (alice, bob, carol, AnonymousUser()):
         visible = set(Photo.objects.visible_to(viewer).values_list("pk", flat=True))
         shared = set(Photo.objects.shared_with(viewer).values_list("pk", flat=True))
@@ -126,6 +119,20 @@ def test_shared_with_is_what_the_viewer_may_see_of_others(alice, bob, make_user)
         assert shared == visible - own and not shared & own, viewer
     assert Photo.objects.shared_with(bob).count() == 8  # alice's, all but the one in her private albums alone
     assert Photo.objects.shared_with(carol).count() == 10  # in a public album, of either owner
+
+
+def _placed_at_every_level(owner) -> dict:
+    """An album of the owner at every access level, each home to a picture of every level placed in every other."""
+    from photocloud.library.models import AlbumPlacement
+
+    levels = ("public", "followers", "private")
+    albums = {access: make_album(owner, access=access, title=f"{owner} {access}") for access in levels}
+    for home in levels:
+        for placed in levels:
+            photo = make_photo(albums[home])
+            if placed != home:
+                AlbumPlacement.objects.create(photo=photo, album=albums[placed])
+    return albums
 
 
 def _visibility_world(alice, bob, carol):
@@ -136,14 +143,8 @@ def _visibility_world(alice, bob, carol):
     from photocloud.library.models import AlbumPlacement
 
     Follow.objects.create(follower=bob, followee=alice)
-    levels = ("public", "followers", "private")
     for owner in (alice, bob):
-        albums = {access: make_album(owner, access=access, title=f"{owner} {access}") for access in levels}
-        for home in levels:
-            for placed in levels:
-                photo = make_photo(albums[home])
-                if placed != home:
-                    AlbumPlacement.objects.create(photo=photo, album=albums[placed])
+        albums = _placed_at_every_level(owner)
         homeless = make_photo(albums["public"])
         Photo.objects.filter(pk=homeless.pk).update(album=None)  # lives in the library alone, shown in an album
         AlbumPlacement.objects.create(photo=homeless, album=albums["followers"])
