@@ -32,6 +32,10 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 SILENCED_SYSTEM_CHECKS = ["django_ratelimit.W001"]
 STORAGES["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}  # noqa: F405
+# WhiteNoise reads every static file's details when its middleware starts, and the test client starts the middleware
+# anew for each client: a third of the CPU of the access tests. Tests look a file up when it is asked for instead
+# (WhiteNoise's development mode); tests/test_server.py serves them through `photocloud serve` as production does.
+WHITENOISE_AUTOREFRESH = True
 
 # The real models run in the tests that are about them (photocloud/vision/tests, marked "vision", and the flows
 # that show their results); elsewhere uploads stop after metadata and thumbnails, which keeps the suite fast.

@@ -26,6 +26,10 @@ _model = None
 _model_lock = threading.Lock()
 _matrix_lock = threading.Lock()
 _matrix: tuple[tuple, list[str], np.ndarray] | None = None
+# Term vectors this process computed, by term: a vector depends on the text alone, and the same terms come back when an
+# index is rebuilt, a backup restored, or a library emptied and filled again (the test suite does it for every test).
+TERM_MEMORY = 4096  # ~6 MB of vectors
+_term_vectors: dict[str, bytes] = {}
 
 
 def _get_model():
@@ -76,8 +80,15 @@ def embed_missing_terms() -> int:
     missing = SearchTerm.objects.filter(vector__isnull=True).order_by("pk")
     done = 0
     while rows := list(missing[:EMBED_BATCH]):
-        for row, vector in zip(rows, embed([row.name for row in rows]), strict=True):
-            row.vector = vector.tobytes()
+        names = {row.name for row in rows}
+        known = {name: vector for name in names if (vector := _term_vectors.get(name)) is not None}
+        new = sorted(names - known.keys())
+        computed = dict(zip(new, (vector.tobytes() for vector in embed(new)), strict=True))
+        if len(_term_vectors) + len(computed) > TERM_MEMORY:
+            _term_vectors.clear()
+        _term_vectors.update(computed)
+        for row in rows:
+            row.vector = known.get(row.name) or computed[row.name]
         SearchTerm.objects.bulk_update(rows, ["vector"], batch_size=500)
         done += len(rows)
     return done
