@@ -217,12 +217,12 @@ def match_sql(
     )
 
 
-def ranked_sql(kind: str, terms: tuple, limit: int, albums=None) -> tuple[str, list] | None:
-    """SQL selecting (object_id, score) of the best `limit` matching documents, best first, from each word's
-    strongest `limit` postings only (a bounded read, see _Word._capped_sql): its work does not grow with the library.
-    What it misses (a document held by more than `limit` documents in every word, all of them ranked above it; the
-    documents holding all of several common words) the caller finds with `match_sql` when too few come out."""
-    match = match_sql(kind, *terms, albums=albums, cap=limit)
+def ranked_sql(kind: str, terms: tuple, limit: int, albums=None, bounded: bool = True) -> tuple[str, list] | None:
+    """SQL selecting (object_id, score) of the best `limit` matching documents, best first; `bounded`: from each
+    word's strongest `limit` postings only (see _Word._capped_sql), so that its work does not grow with the library.
+    What that misses (a document whose words all rank beyond the first `limit` postings of each; the documents
+    holding all of several common words) the caller looks for unbounded when too few come out."""
+    match = match_sql(kind, *terms, albums=albums, cap=limit if bounded else None)
     if match is None:
         return None
     return f"SELECT * FROM ({match[0]}) m ORDER BY m.score DESC, m.object_id LIMIT %s", [*match[1], limit]

@@ -111,18 +111,21 @@ def ranked(allowed, parsed: ParsedQuery, limit: int, narrow: bool = False, album
     tags) find the pictures they hold; None: no album's words count.
 
     The keyword index ranks the matches on its own and hands over the best few thousand, each checked against
-    `allowed` in the same query (a correlated EXISTS: a few primary-key lookups per candidate); it reads only the
-    strongest few thousand postings of each word (backends.ranked_sql), so a common word in a million pictures costs
-    what it does in ten thousand. A viewer usually may see a good share of what matches, so that is enough. When
-    not (narrow filters, a small scope, few matches, several words that the strongest postings of each rarely hold
-    together), the database intersects every match with `allowed` instead, which is cheap exactly then, because
-    `allowed` or the matches are few; `narrow` (filters were given) goes there directly.
+    `allowed` in the same query (a correlated EXISTS: a few primary-key lookups per candidate). It reads only the
+    strongest few thousand postings of each word first (backends.ranked_sql), so that a common word in a million
+    pictures costs what it does in ten thousand; when that yields too few (few matches, or several words that the
+    strongest postings of each rarely hold together), every posting of the words is ranked. A viewer usually may see
+    a good share of what matches, so that is enough. When not (narrow filters, a small scope), the database
+    intersects every match with `allowed` instead, which is cheap exactly then, because `allowed` is small; `narrow`
+    (filters were given) goes there directly.
     """
     kind = "photo" if allowed.model is Photo else "album"
     wanted = CANDIDATES_PER_RESULT * limit
     found, rows = [], []
-    if not narrow:
-        ranked_sql, ranked_params = parsed.ranked_sql(kind, wanted, _albums_sql(albums))
+    for bounded in (True, False):
+        if narrow or len(found) >= limit:
+            break
+        ranked_sql, ranked_params = parsed.ranked_sql(kind, wanted, _albums_sql(albums), bounded=bounded)
         exists, exists_params = (
             allowed.filter(pk=RawSQL("c.object_id", [])).order_by().values("pk").query.sql_with_params()
         )
@@ -134,7 +137,7 @@ def ranked(allowed, parsed: ParsedQuery, limit: int, narrow: bool = False, album
             )
             rows = cursor.fetchall()
         found = [(pk, score) for pk, score, visible in rows if visible][:limit]
-    if narrow or len(found) < limit:  # too few of the best visible, or fewer matches than the bounded read holds
+    if narrow or (len(found) < limit and len(rows) == wanted):  # many matches, too few of the best visible
         match_sql, match_params = parsed.match_sql(kind, _albums_sql(albums))
         allowed_sql, allowed_params = allowed.values("pk").query.sql_with_params()
         with connection.cursor() as cursor:
