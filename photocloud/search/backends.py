@@ -60,32 +60,91 @@ class _Word:
     prefix: bool = False
     labels_only: bool = False
 
-    def postings_sql(self, is_album: bool, position: int, albums=None) -> tuple[str, list]:
+    def postings_sql(self, is_album: bool, position: int, albums=None, cap: int | None = None) -> tuple[str, list]:
         """(object_id, score, position, strong) of this word's postings: one range of the index, read from the index
         alone (a query ORing several words would make PostgreSQL read the table's rows instead). A picture's posting
         from one of its albums counts only when that album is among `albums` ((sql, params) of the albums the viewer
-        may see; None: none)."""
+        may see; None: none). With `cap`, only the word's strongest `cap` postings (see _capped_sql)."""
+        if cap is not None:
+            return self._capped_sql(is_album, position, albums, cap)
         if self.prefix and len(self.word) >= 3:  # the words starting with it: one range of the binary-ordered terms
             # A longer word counts only in the labels and names: in descriptions and text read from pictures it
             # was mostly another word ("sea" in "seat", "tree" in "treaty").
             where = f"p.term >= %s AND p.term < %s AND (p.term = %s OR p.columns >= {COLUMN_BITS['names']})"
-            params = [self.word, self.word[:-1] + chr(ord(self.word[-1]) + 1), self.word]
+            params = [self.word, self._after(), self.word]
             score, score_params = "p.columns * 4 + CASE WHEN p.term = %s THEN 2 ELSE 0 END", [self.word]
         else:
             where, params = "p.term = %s", [self.word]
-            score, score_params = ("p.columns * 2", []) if self.labels_only else ("p.columns * 4 + 2", [])
+            score, score_params = self._score(), []
         if self.labels_only:
             where += f" AND p.columns >= {LABELS}"
-        if not is_album and albums is None:
-            where += " AND p.album IS NULL"
-        elif not is_album:
-            where += f" AND (p.album IS NULL OR p.album IN ({albums[0]}))"
-            params = [*params, *albums[1]]
+        album_where, album_params = self._album_filter("p", is_album, albums)
         return (
             f"SELECT p.object_id, {score} AS score, {position} AS position, "
             f"CASE WHEN p.columns > {CONTEXT} THEN {position} ELSE -1 END AS strong FROM {TABLE} p "
-            f"WHERE p.is_album = %s AND {where}",
-            [*score_params, is_album, *params],
+            f"WHERE p.is_album = %s AND {where}{album_where}",
+            [*score_params, is_album, *params, *album_params],
+        )
+
+    def _after(self) -> str:
+        """The first word after every word starting with this one, in binary order."""
+        return self.word[:-1] + chr(ord(self.word[-1]) + 1)
+
+    def _score(self, alias: str = "p") -> str:
+        return f"{alias}.columns * 2" if self.labels_only else f"{alias}.columns * 4 + 2"
+
+    @staticmethod
+    def _album_filter(alias: str, is_album: bool, albums) -> tuple[str, list]:
+        if is_album:
+            return "", []
+        if albums is None:
+            return f" AND {alias}.album IS NULL", []
+        return f" AND ({alias}.album IS NULL OR {alias}.album IN ({albums[0]}))", list(albums[1])
+
+    def _capped_sql(self, is_album: bool, position: int, albums, cap: int) -> tuple[str, list]:
+        """The same rows from a bounded read: the word's first `cap` postings in the index's order (strongest columns
+        first, then by id, the ranking's own tie order), so that a word held by half a million pictures costs what a
+        word held by `cap` does. The weak postings a picture has from its albums (context, the weakest) come last in
+        that order: the first `cap` of them are read as well, for the pictures read first only, so that those get
+        their whole score. A longer word of a prefix is read in word order, `cap` postings at most (binary order of
+        the words, strongest first within each)."""
+        head = f"SELECT p.object_id, p.columns, p.term, p.album FROM {TABLE} p WHERE p.is_album = %s AND "
+        best_first = f" ORDER BY p.columns DESC, p.object_id LIMIT {int(cap)}"
+        labels = f" AND p.columns >= {LABELS}" if self.labels_only else ""
+        first, first_params = f"{head}p.term = %s{labels}{best_first}", [is_album, self.word]
+        strong = f"CASE WHEN b.columns > {CONTEXT} THEN {position} ELSE -1 END AS strong"
+        album_where, album_params = self._album_filter("b", is_album, albums)
+        prefix = self.prefix and len(self.word) >= 3
+        select = f"SELECT b.object_id, b.album, {'b.columns * 4 + 2' if prefix else self._score('b')} AS score, "
+        branches = [
+            (
+                f"{select}{position} AS position, {strong} FROM ({first}) b WHERE 1 = 1{album_where}",
+                [*first_params, *album_params],
+            )
+        ]
+        if not is_album and albums is not None and not self.labels_only:
+            branches.append(
+                (
+                    f"{select}{position} AS position, {strong} "
+                    f"FROM ({head}p.term = %s AND p.columns = {CONTEXT} AND p.album IS NOT NULL{best_first}) b "
+                    f"WHERE b.album IN ({albums[0]}) AND b.object_id IN (SELECT f.object_id FROM ({first}) f)",
+                    [is_album, self.word, *albums[1], *first_params],
+                )
+            )
+        if prefix:  # longer words: in labels and names only, as unbounded (they score no bonus for being whole)
+            branches.append(
+                (
+                    f"SELECT b.object_id, b.album, b.columns * 4 AS score, {position} AS position, {strong} "
+                    f"FROM ({head}p.term > %s AND p.term < %s ORDER BY p.term, p.columns DESC, p.object_id "
+                    f"LIMIT {int(cap)}) b WHERE b.columns >= {COLUMN_BITS['names']}{album_where}",
+                    [is_album, self.word, self._after(), *album_params],
+                )
+            )
+        # UNION, not UNION ALL: a posting both reads of the word found counts once.
+        union = " UNION ".join(f"SELECT * FROM ({sql}) r{i}" for i, (sql, _) in enumerate(branches))
+        return (
+            f"SELECT u.object_id, u.score, u.position, u.strong FROM ({union}) u",
+            [param for _, params in branches for param in params],
         )
 
 
@@ -97,14 +156,16 @@ def _all_of(words: list[str], **options) -> list[_Word]:
     return [_Word(word, **options) for word in unique]
 
 
-def _grouped_sql(is_album: bool, words: list[_Word], *, all_needed: bool, albums=None) -> tuple[str, list]:
+def _grouped_sql(
+    is_album: bool, words: list[_Word], *, all_needed: bool, albums=None, cap: int | None = None
+) -> tuple[str, list]:
     """(object_id, score) of the documents holding any of `words` (or, with `all_needed`, all of them); STRONG is
     added when one of them (or all of them) is held outside the context column.
 
     Any word strong is MAX(strong) >= 0, not a COUNT(DISTINCT …): PostgreSQL can only sort for that, not hash, and
     a common word has 300,000 postings in a million-picture library (bench/README.md). All words keep COUNT(DISTINCT):
     grouping per document and word first, to count plainly, was slower there (two hashes of 350,000 rows)."""
-    branches = [word.postings_sql(is_album, position, albums) for position, word in enumerate(words)]
+    branches = [word.postings_sql(is_album, position, albums, cap) for position, word in enumerate(words)]
     union = " UNION ALL ".join(sql for sql, _ in branches)
     if not all_needed:
         sql = (
@@ -122,19 +183,29 @@ def _grouped_sql(is_album: bool, words: list[_Word], *, all_needed: bool, albums
 
 
 def match_sql(
-    kind: str, required: list[str], phrases: list[list[str]] = (), label_phrases: list[list[str]] = (), *, albums=None
+    kind: str,
+    required: list[str],
+    phrases: list[list[str]] = (),
+    label_phrases: list[list[str]] = (),
+    *,
+    albums=None,
+    cap: int | None = None,
 ) -> tuple[str, list] | None:
     """SQL selecting (object_id, score) of the documents of `kind` ("photo" or "album") that hold all `required`
     words (as prefixes) anywhere, or all words of one of the `phrases` anywhere, or of one of the `label_phrases` in
     their labels; a document matching several alternatives adds their scores. None when there is nothing to look
-    for. Alternatives of one word each go into one scan of the index. `albums`: see _Word.postings_sql."""
+    for. Alternatives of one word each go into one scan of the index. `albums` and `cap`: see _Word.postings_sql."""
     is_album = kind == "album"
     alternatives = [_all_of(required, prefix=True)] if required else []
     alternatives += [_all_of(words) for words in phrases if words]
     alternatives += [_all_of(words, labels_only=True) for words in label_phrases if words]
     single = [word for words in alternatives if len(words) == 1 for word in words]
-    parts = [_grouped_sql(is_album, single, all_needed=False, albums=albums)] if single else []
-    parts += [_grouped_sql(is_album, words, all_needed=True, albums=albums) for words in alternatives if len(words) > 1]
+    parts = [_grouped_sql(is_album, single, all_needed=False, albums=albums, cap=cap)] if single else []
+    parts += [
+        _grouped_sql(is_album, words, all_needed=True, albums=albums, cap=cap)
+        for words in alternatives
+        if len(words) > 1
+    ]
     if len(parts) <= 1:
         return parts[0] if parts else None
     union = " UNION ALL ".join(sql for sql, _ in parts)
@@ -146,9 +217,12 @@ def match_sql(
     )
 
 
-def ranked_sql(kind: str, terms: tuple, limit: int, albums=None) -> tuple[str, list] | None:
-    """SQL selecting (object_id, score) of the best `limit` matching documents, best first."""
-    match = match_sql(kind, *terms, albums=albums)
+def ranked_sql(kind: str, terms: tuple, limit: int, albums=None, bounded: bool = True) -> tuple[str, list] | None:
+    """SQL selecting (object_id, score) of the best `limit` matching documents, best first; `bounded`: from each
+    word's strongest `limit` postings only (see _Word._capped_sql), so that its work does not grow with the library.
+    What that misses (a document whose words all rank beyond the first `limit` postings of each; the documents
+    holding all of several common words) the caller looks for unbounded when too few come out."""
+    match = match_sql(kind, *terms, albums=albums, cap=limit if bounded else None)
     if match is None:
         return None
     return f"SELECT * FROM ({match[0]}) m ORDER BY m.score DESC, m.object_id LIMIT %s", [*match[1], limit]

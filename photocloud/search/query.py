@@ -129,10 +129,10 @@ class ParsedQuery:
 
         return match_sql(kind, *self.terms, albums=albums)
 
-    def ranked_sql(self, kind: str, limit: int, albums=None):
+    def ranked_sql(self, kind: str, limit: int, albums=None, bounded: bool = True):
         from .backends import ranked_sql
 
-        return ranked_sql(kind, self.terms, limit, albums=albums)
+        return ranked_sql(kind, self.terms, limit, albums=albums, bounded=bounded)
 
 
 # Whether the viewer may see a picture or album labelled with all these words (selectors.visible_labels).
