@@ -115,6 +115,13 @@ class ParsedQuery:
     def terms(self) -> tuple:
         return self.required, self.phrases, self.label_phrases
 
+    @property
+    def one_word_each(self) -> bool:
+        """Is each alternative a single word? Then ranking from each word's strongest postings (backends.ranked_sql,
+        bounded) is exact but for ties; several words that must all be held rarely meet among those few postings,
+        and the bounded read would mostly be paid on top of the whole one."""
+        return len(self.required) <= 1 and all(len(words) == 1 for words in self.phrases + self.label_phrases)
+
     def any_word(self) -> "ParsedQuery | None":
         """The query loosened to any one of its words (each whole, anywhere) and its alternatives, for a query of
         several words that nothing holds all of ("train ticket" on a railway ticket that reads "ticket" and a Chinese

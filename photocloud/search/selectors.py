@@ -113,16 +113,16 @@ def ranked(allowed, parsed: ParsedQuery, limit: int, narrow: bool = False, album
     The keyword index ranks the matches on its own and hands over the best few thousand, each checked against
     `allowed` in the same query (a correlated EXISTS: a few primary-key lookups per candidate). It reads only the
     strongest few thousand postings of each word first (backends.ranked_sql), so that a common word in a million
-    pictures costs what it does in ten thousand; when that yields too few (few matches, or several words that the
-    strongest postings of each rarely hold together), every posting of the words is ranked. A viewer usually may see
-    a good share of what matches, so that is enough. When not (narrow filters, a small scope), the database
-    intersects every match with `allowed` instead, which is cheap exactly then, because `allowed` is small; `narrow`
-    (filters were given) goes there directly.
+    pictures costs what it does in ten thousand; when that yields too few, every posting of the words is ranked.
+    A query of several words that must all be held is ranked from every posting at once (ParsedQuery.one_word_each).
+    A viewer usually may see a good share of what matches, so that is enough. When not (narrow filters, a small
+    scope), the database intersects every match with `allowed` instead, which is cheap exactly then, because
+    `allowed` is small; `narrow` (filters were given) goes there directly.
     """
     kind = "photo" if allowed.model is Photo else "album"
     wanted = CANDIDATES_PER_RESULT * limit
     found, rows = [], []
-    for bounded in (True, False):
+    for bounded in (True, False) if parsed.one_word_each else (False,):
         if narrow or len(found) >= limit:
             break
         ranked_sql, ranked_params = parsed.ranked_sql(kind, wanted, _albums_sql(albums), bounded=bounded)
