@@ -16,8 +16,8 @@ The embedded index runs on the same database with PHOTOCLOUD_VECTOR_INDEX=embedd
 `--tune` sweeps the indexes' parameters on other pictures than the reported queries (in process) and stops.
 `--in-process` times the same requests through Django's test client in this process instead (no HTTP server): wall
 and CPU ms per request (time.process_time, so the Django and DRF work of a request, told from the database's),
-and one page of `GET /api/photos/` per viewer, which uses the same picture serializer; `--profile` prints cProfile's
-top functions of each. For a quick profile of the web server's CPU:
+and pages of `GET /api/photos/` and `GET /api/search/` per viewer, which use the same picture serializer;
+`--profile` prints cProfile's top functions (CPU time) of each. For a quick profile of the web server's CPU:
     nice -n 5 python bench/search.py --end-to-end --in-process --size 20000 --queries 30 [--profile]
 """
 
@@ -348,7 +348,8 @@ def measure_in_process(path: str, key: str, paths: list[str], profile: bool) -> 
 
 
 def in_process(plans: dict, args) -> None:
-    """Each backend's similar requests of every viewer, and a page of the picture list, timed in this process."""
+    """Each backend's similar requests of every viewer, and pages of the picture list and of search results, timed in
+    this process."""
     from django.conf import settings
 
     from photocloud.vision import similar
@@ -365,14 +366,15 @@ def in_process(plans: dict, args) -> None:
             wall, cpu = measure_in_process(f"{backend}, {name}, similar", key, paths, args.profile)
             results.append((f"{backend}, similar", name, wall, cpu))
     settings.PHOTOCLOUD["VECTOR_INDEX"] = "auto"
-    for name, (key, query_ids, _, _) in plans.items():
-        paths = [f"/api/photos/?page={1 + i % 10}" for i in range(len(query_ids))]  # the stranger's list: 20 pages
-        wall, cpu = measure_in_process(f"{name}, photo list", key, paths, args.profile)
-        results.append(("photo list page", name, wall, cpu))
+    for what, page in (("photo list page", "/api/photos/?page="), ("search results page", "/api/search/?q=&page=")):
+        for name, (key, query_ids, _, _) in plans.items():
+            paths = [f"{page}{1 + i % 10}" for i in range(len(query_ids))]  # the stranger may see 20 pages of 50
+            wall, cpu = measure_in_process(f"{name}, {what}", key, paths, args.profile)
+            results.append((what, name, wall, cpu))
     print(f"\nIn process (Django test client), {args.size:,} pictures, {args.queries} requests each")
     print(f"(load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores)")
     for what, name, wall, cpu in results:
-        print(f"{what:>19} | {name:<32} | median {wall:6.1f} ms | median {cpu:5.1f} CPU ms in this process")
+        print(f"{what:>19} | {name:<21} | median {wall:6.1f} ms | median {cpu:5.1f} CPU ms in this process")
 
 
 def tune(plans: dict, stored: np.ndarray, ids: np.ndarray, row_of: dict, args) -> None:

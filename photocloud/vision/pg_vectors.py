@@ -288,13 +288,8 @@ def nearest(photos, query: np.ndarray, metric: str, limit: int) -> list[tuple]:
         few = _settings_and_scope(cursor, photos, limit)
         cursor.execute(*_statement(photos, query, metric, limit, few))
         ranked = cursor.fetchall()
-    # By key alone: the statement applied access (its conditions are not compiled and evaluated a third time); the
-    # analysis (without its vectors) joined, which the results show, instead of a query of its own.
-    rows = (
-        Photo.objects.select_related("album", "owner", "analysis")
-        .defer("analysis__features", "analysis__face_identities")
-        .in_bulk([pk for pk, _, _ in ranked])
-    )
+    # By key alone: the statement applied access (its conditions are not compiled and evaluated a third time).
+    rows = Photo.objects.select_related("album", "owner").in_bulk([pk for pk, _, _ in ranked])
     return [(rows[pk], float(distance), 1.0 - float(cosine)) for pk, distance, cosine in ranked if pk in rows]
 
 
