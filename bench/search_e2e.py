@@ -14,6 +14,11 @@ The embedded index runs on the same database with PHOTOCLOUD_VECTOR_INDEX=embedd
 `photocloud build_vector_index` does). Run from the repository root, at low priority:
     nice -n 10 python bench/search.py --end-to-end [--size 1000000] [--visible 1000] [--queries 40]
 `--tune` sweeps the indexes' parameters on other pictures than the reported queries (in process) and stops.
+`--in-process` times the same requests through Django's test client in this process instead (no HTTP server): wall
+and CPU ms per request (time.process_time, so the Django and DRF work of a request, told from the database's),
+and pages of `GET /api/photos/` and `GET /api/search/` per viewer, which use the same picture serializer;
+`--profile` prints cProfile's top functions (CPU time) of each. For a quick profile of the web server's CPU:
+    nice -n 5 python bench/search.py --end-to-end --in-process --size 20000 --queries 30 [--profile]
 """
 
 import argparse
@@ -313,6 +318,65 @@ def measure(port, key, query_ids, truth, row_of, metric="l1") -> tuple[float, fl
     return statistics.median(latencies), float(np.percentile(latencies, 95)), hits / (K * len(query_ids))
 
 
+def measure_in_process(path: str, key: str, paths: list[str], profile: bool) -> tuple[float, float]:
+    """(median wall ms, median CPU ms of this process) per request of `paths` through Django's test client, after
+    three warm-up requests; with `profile`, cProfile's top functions by cumulative time over the measured requests."""
+    import cProfile
+    import pstats
+
+    from django.test import Client
+
+    client = Client(HTTP_HOST="127.0.0.1", HTTP_AUTHORIZATION=f"Token {key}")  # as `serve` answers
+    for warm in paths[:3]:
+        assert client.get(warm).status_code == 200
+    walls, cpus = [], []
+    profiler = cProfile.Profile(time.process_time) if profile else None  # CPU, not waits on the database
+    for url in paths:
+        started, cpu = time.perf_counter(), time.process_time()
+        if profiler:
+            profiler.enable()
+        response = client.get(url)
+        if profiler:
+            profiler.disable()
+        cpus.append((time.process_time() - cpu) * 1000)
+        walls.append((time.perf_counter() - started) * 1000)
+        assert response.status_code == 200, (response.status_code, response.content[:300])
+    if profiler:
+        print(f"\n  cProfile of {path}:")
+        pstats.Stats(profiler, stream=sys.stdout).sort_stats("cumulative").print_stats(35)
+    return statistics.median(walls), statistics.median(cpus)
+
+
+def in_process(plans: dict, args) -> None:
+    """Each backend's similar requests of every viewer, and pages of the picture list and of search results, timed in
+    this process."""
+    from django.conf import settings
+
+    from photocloud.vision import similar
+
+    results = []
+    for backend in args.backends.split(","):
+        if backend == "embedded":
+            _snapshot(args)
+        settings.PHOTOCLOUD["VECTOR_INDEX"] = "embedded" if backend == "embedded" else "auto"
+        similar.reset_index()
+        similar.load_index()
+        for name, (key, query_ids, _, metric) in plans.items():
+            paths = [f"/api/photos/{pk}/similar/?limit={K}&metric={metric}" for pk in query_ids]
+            wall, cpu = measure_in_process(f"{backend}, {name}, similar", key, paths, args.profile)
+            results.append((f"{backend}, similar", name, wall, cpu))
+    settings.PHOTOCLOUD["VECTOR_INDEX"] = "auto"
+    for what, page in (("photo list page", "/api/photos/?page="), ("search results page", "/api/search/?q=&page=")):
+        for name, (key, query_ids, _, _) in plans.items():
+            paths = [f"{page}{1 + i % 10}" for i in range(len(query_ids))]  # the stranger may see 20 pages of 50
+            wall, cpu = measure_in_process(f"{name}, {what}", key, paths, args.profile)
+            results.append((what, name, wall, cpu))
+    print(f"\nIn process (Django test client), {args.size:,} pictures, {args.queries} requests each")
+    print(f"(load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores)")
+    for what, name, wall, cpu in results:
+        print(f"{what:>19} | {name:<21} | median {wall:6.1f} ms | median {cpu:5.1f} CPU ms in this process")
+
+
 def tune(plans: dict, stored: np.ndarray, ids: np.ndarray, row_of: dict, args) -> None:
     """Parameters chosen on TUNING queries (other pictures than the report's): each setting searched in this process
     (`similar_photos`, no HTTP), recall@10 and median time per viewer. pgvector: candidates re-ranked (hnsw.ef_search
@@ -395,6 +459,10 @@ def main():
     parser.add_argument(
         "--tune", action="store_true", help="sweep the parameters below on tuning queries (other pictures), then stop"
     )
+    parser.add_argument(
+        "--in-process", action="store_true", help="the requests through Django's test client, wall and CPU ms each"
+    )
+    parser.add_argument("--profile", action="store_true", help="--in-process: cProfile's top functions of each")
     parser.add_argument("--candidates", default="250,500,1000", help="--tune: pgvector candidates")
     parser.add_argument("--nprobe", default="16,32,64", help="--tune: embedded IVF lists probed")
     parser.add_argument("--rerank", default="250,500,1000", help="--tune: embedded candidates re-ranked")
@@ -448,6 +516,8 @@ def main():
             tuning[name] = (user, rows, truth, metric)
     if args.tune:
         return tune(tuning, stored, ids, row_of, args)
+    if args.in_process:
+        return in_process(plans, args)
 
     from photocloud.library.models import Photo
 

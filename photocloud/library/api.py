@@ -79,12 +79,6 @@ def _filtered(request, queryset, filters_class):
     return queryset
 
 
-def _shown(photos):
-    """What PhotoSerializer reads with each picture: "analysis" is the vision app's one-to-one, joined here, not one
-    query per picture."""
-    return photos.select_related("owner", "album", "analysis").prefetch_related("tags")
-
-
 def _owner_key(request, username):
     """The key of the user named `username` (None when there is none), looked up once per request: the list's parts
     (PhotoViewSet.listing_parts) are each filtered by it."""
@@ -171,7 +165,7 @@ class PhotoViewSet(
     throttle_scope = None  # the upload action sets "upload" (ScopedRateThrottle)
 
     def get_queryset(self):
-        queryset = _shown(Photo.objects.visible_to(self.request.user))
+        queryset = selectors.serialized(Photo.objects.visible_to(self.request.user))
         if self.action != "list":  # a stack's members are reached by id (the cover's `stack`), not listed
             return queryset
         return _filtered(self.request, stacks.with_stack_size(queryset.listed()), PhotoFilterSerializer)
@@ -194,7 +188,7 @@ class PhotoViewSet(
             return None  # on SQLite, one owner's list counted in one query costs less than in parts (bench/pages.py)
         return [
             _filtered(self.request, stacks.with_stack_size(part.listed()), PhotoFilterSerializer)
-            for part in _shown(Photo.objects.all()).visible_parts(user, owner=owner)
+            for part in selectors.serialized(Photo.objects.all()).visible_parts(user, owner=owner)
         ]
 
     def perform_update(self, serializer):
@@ -301,7 +295,7 @@ class PhotoViewSet(
         return Response(body, status=code)
 
     def _marked(self, photos):
-        page = self.paginate_queryset(photos.select_related("analysis").prefetch_related("tags"))
+        page = self.paginate_queryset(selectors.serialized(photos))
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
     @extend_schema(parameters=[], responses=PhotoSerializer(many=True))

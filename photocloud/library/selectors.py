@@ -20,6 +20,16 @@ DISPLAY_FIELDS = ("album", "owner")
 ANALYSIS_UNSHOWN = ("analysis__features", "analysis__text", "analysis__faces", "analysis__face_identities")
 
 
+def serialized(photos):
+    """Pictures as the API's PhotoSerializer reads them: owner, album and the vision app's analysis joined, not a
+    query per picture, the analysis without the vectors it never shows (2.5 KB a picture); the tags in one query."""
+    return (
+        photos.select_related(*DISPLAY_FIELDS, "analysis")
+        .defer("analysis__features", "analysis__face_identities")
+        .prefetch_related("tags")
+    )
+
+
 def displayed(photos):
     """Pictures as a grid shows them: a stack once, by its cover, with its size (the badge); album, owner and the
     automatic category and labels of the alt text."""

@@ -9,8 +9,10 @@ from rest_framework import exceptions, permissions, serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from photocloud.library import selectors as library_selectors
 from photocloud.library.models import Photo
 from photocloud.library.serializers import PhotoSerializer
+from photocloud.library.stacks import with_stack_size
 
 from . import selectors
 from .forms import SearchForm
@@ -120,11 +122,14 @@ class SearchView(APIView):
             filters=form.filters(),
             similar_to=similar_to,
         )
-        paginator = Paginator(found.results, selectors.PAGE_SIZE)
+        # The page's rows with all the serializer reads (a grid's leave out the analysis' text and faces: two
+        # queries a picture, and one for its tags, 72 for a page), serialised as one list (the albums the viewer may
+        # see and the stacks read for the page at once).
+        results = found.results.read_from(with_stack_size(library_selectors.serialized(Photo.objects.listed())))
+        paginator = Paginator(results, selectors.PAGE_SIZE)
         page = paginator.page(min(data["page"] or 1, paginator.num_pages))
         reasons = found.reasons(page.object_list)
-        context = {"request": request}
-        PhotoSerializer(context=context).remember_albums(page.object_list)  # one query for the page, not per picture
+        serialized = PhotoSerializer(page.object_list, many=True, context={"request": request}).data
         return Response(
             {
                 "count": paginator.count,
@@ -132,11 +137,11 @@ class SearchView(APIView):
                 "pages": paginator.num_pages,
                 "results": [
                     {
-                        "photo": PhotoSerializer(photo, context=context).data,
+                        "photo": data,
                         "reasons": reasons.get(photo.pk, []),
                         "strong": found.strong_count is None or page.start_index() + index <= found.strong_count,
                     }
-                    for index, photo in enumerate(page.object_list)
+                    for index, (photo, data) in enumerate(zip(page.object_list, serialized, strict=True))
                 ],
                 "albums": [
                     {"id": str(album.pk), "title": album.title, "owner": album.owner.username} for album in found.albums

@@ -217,8 +217,13 @@ def held_words(viewer, scope: str = "all") -> WordsCheck:
 class ResultList:
     """Ranked ids that a Paginator slices; only the slice's rows are read, in rank order."""
 
-    def __init__(self, ids: list, model=Photo):
+    def __init__(self, ids: list, model=Photo, rows=None):
         self.ids, self.model = ids, model
+        self.rows = rows  # the queryset the rows are read from; by default as a grid shows them
+
+    def read_from(self, rows) -> "ResultList":
+        """The same results, their rows read from the queryset `rows` (the API's: what its serializer shows)."""
+        return ResultList(self.ids, self.model, rows)
 
     def __len__(self):
         return len(self.ids)
@@ -228,7 +233,12 @@ class ResultList:
 
     def __getitem__(self, window: slice):
         ids = self.ids[window]
-        shown = displayed(Photo.objects) if self.model is Photo else self.model.objects.select_related("owner", "cover")
+        if self.rows is not None:
+            shown = self.rows
+        elif self.model is Photo:
+            shown = displayed(Photo.objects)
+        else:
+            shown = self.model.objects.select_related("owner", "cover")
         rows = shown.in_bulk(ids)
         return [rows[pk] for pk in ids if pk in rows]
 

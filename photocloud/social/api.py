@@ -13,6 +13,7 @@ from photocloud.core.schema import refusal
 from photocloud.crawler.api import CrawlRefusedError
 from photocloud.crawler.serializers import CrawlSerializer
 from photocloud.crawler.services import CrawlRefused
+from photocloud.library import selectors as library_selectors
 from photocloud.library.models import Album
 from photocloud.library.serializers import AlbumSerializer, PhotoSerializer
 
@@ -221,7 +222,7 @@ class FeedView(APIView):
     def get(self, request):
         context = {"request": request}
         paginator = ApiPagination()
-        photos = selectors.feed_photos(request.user).select_related("analysis").prefetch_related("tags")
+        photos = library_selectors.serialized(selectors.feed_photos(request.user))
         page = paginator.paginate_queryset(photos, request, view=self)
         albums = selectors.feed_albums(request.user).prefetch_related("tags")[:20] if paginator.page.number == 1 else []
         return Response(

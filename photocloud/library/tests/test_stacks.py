@@ -7,7 +7,9 @@ with the same DateTimeOriginal."""
 from datetime import datetime
 
 import pytest
+from django.conf import settings
 from django.test import Client
+from django.urls import reverse
 
 from photocloud.library import services, stacks, trash
 from photocloud.library.models import Photo
@@ -72,6 +74,30 @@ def test_a_raw_and_its_jpeg_become_one_stack_in_either_order(stack, api, album):
     # Both originals, byte for byte, from the links the API gives.
     assert b"".join(api.get(shown["original"]).streaming_content) == JPEG[1]
     assert b"".join(api.get(shown["stack"][0]["original"]).streaming_content) == RAW[1]
+
+
+def test_each_picture_of_a_page_links_its_own_files(stack, api, upload, album):
+    """The file addresses are built once per response and size (serializers._file_url), then given each picture's
+    key: every picture of a page, and of a stack, must still link its own files, as Django's reverse() spells them."""
+    cover, raw = stack
+    (lone,) = _send(api, upload, album, ("lone.jpg", images.jpeg("coffee")))
+
+    def address(photo, size):
+        return f"http://testserver{reverse('library:photo_file', args=[photo.pk, size])}"
+
+    sizes = settings.PHOTOCLOUD["THUMBNAIL_SIZES"]
+    listed = {item["id"]: item for item in api.get("/api/photos/?mine=true").json()["results"]}
+    shown = api.get(f"/api/photos/{cover.pk}/").json()
+    assert set(listed) == {str(cover.pk), str(lone.pk)}
+    for item, photo in ((listed[str(cover.pk)], cover), (listed[str(lone.pk)], lone), (shown, cover)):
+        assert item["original"] == address(photo, "original")
+        assert item["thumbnails"] == {size: address(photo, size) for size in sizes}
+        assert item["url"] == photo.get_absolute_url()
+    assert listed[str(lone.pk)]["stack"] == [] and listed[str(lone.pk)]["stack_size"] == 1
+    for item in (listed[str(cover.pk)], shown):
+        assert [(member["id"], member["original"]) for member in item["stack"]] == [
+            (str(raw.pk), address(raw, "original"))
+        ]
 
 
 def test_the_date_albums_and_search_count_a_stack_once(stack, api, album):

@@ -160,6 +160,37 @@ def test_page_shows_why_facets_and_an_empty_state(alice, client):
     assert "<script>alert(1)</script>" not in escaped and "&lt;script&gt;" in escaped
 
 
+def test_the_api_shows_each_result_as_the_picture_api_does_in_the_same_queries_for_any_page(api, alice):
+    """A page of results is read and serialised as one list (its rows with all the serializer shows): the text and
+    faces of the analysis that a grid leaves out, and the tags, are not read once per picture."""
+    from django.db import connection
+
+    trip = album(alice, title="Beach week")
+
+    def beach(day):
+        analysis = {"text": f"BEACH DAY {day}", "faces": [[1, 2, 30, 40, 0.9]], "labels": ["seashore"]}
+        return photo(trip, title=f"Day {day}", tags=["beach", f"day{day}"], analysis=analysis)
+
+    def queries() -> tuple[int, dict]:
+        executed = []
+        with connection.execute_wrapper(lambda run, sql, *rest: executed.append(sql) or run(sql, *rest)):
+            body = api.get("/api/search/", {"q": "beach"}).json()
+        return len(executed), body
+
+    beach(1)
+    queries()  # the first search of a test also catches up on the index and notes the token's use
+    few, _ = queries()
+    for day in range(2, 8):
+        beach(day)
+    many, body = queries()
+    assert body["count"] == 7 and many == few
+    for item in body["results"]:
+        shown = item["photo"]
+        assert shown == api.get(f"/api/photos/{shown['id']}/").json()
+        assert shown["analysis"]["text"].startswith("BEACH DAY") and shown["analysis"]["faces"] == 1
+        assert sorted(shown["tags"]) == sorted(["beach", f"day{shown['title'].split()[1]}"])
+
+
 def test_api_returns_results_reasons_and_facets(api, alice):
     photo(album(alice), tags=["beach"])
     response = api.get("/api/search/", {"q": "beach"})
