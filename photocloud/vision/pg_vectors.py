@@ -67,6 +67,10 @@ TABLE = "vision_photovector"
 DIMENSIONS = 1280
 CODE_BITS = 1280
 PROJECTION = Path(__file__).parent / "data" / "vector_code.npz"
+THRESHOLDS = Path(__file__).parent / "data" / "vector_code_thresholds.npz"
+# Which codes a table holds, kept as the code column's comment: `install` computes them again when it differs (the
+# sign codes of the first design had no comment).
+CODE_VERSION = "thermometer 1"
 # Pictures the code graph proposes, ranked exactly on their full vectors (more when more results are asked).
 CANDIDATES = 1000
 # How many index tuples an iterative scan may visit before it gives up (pgvector's default is 20,000); a viewer who
@@ -96,17 +100,49 @@ SCHEMA = [
 
 
 @functools.cache
-def _projection() -> tuple[np.ndarray, np.ndarray]:
-    with np.load(PROJECTION) as data:
-        return data["mean"].astype(np.float32), data["axes"].astype(np.float32).T
+def _projection() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The mean, the principal axes that get bits, and per bit its axis (among those) and threshold."""
+    with np.load(PROJECTION) as data, np.load(THRESHOLDS) as cuts:
+        mean, axes = data["mean"].astype(np.float32), data["axes"].astype(np.float32).T
+        used, axis = np.unique(cuts["axis"], return_inverse=True)
+        return mean, np.ascontiguousarray(axes[:, used]), axis, cuts["threshold"].astype(np.float32)
 
 
 def codes(rows: np.ndarray) -> list[str]:
-    """The codes of prepared vectors, as bit strings: the signs of their centred principal components. Computed from
-    the vectors as stored (halfvec), so a code computed again from the table (`_upgrade`) is the same."""
-    mean, axes = _projection()
-    signs = (np.atleast_2d(rows).astype(np.float16).astype(np.float32) - mean) @ axes > 0
-    return ["".join(row) for row in np.where(signs, "1", "0")]
+    """The codes of prepared vectors, as bit strings: a thermometer code of their centred principal coordinates
+    (one bit per THRESHOLDS cut: is the coordinate past it). Computed from the vectors as stored (halfvec), so a
+    code computed again from the table (`_upgrade`) is the same."""
+    mean, axes, axis, threshold = _projection()
+    coordinates = (np.atleast_2d(rows).astype(np.float16).astype(np.float32) - mean) @ axes
+    bits = coordinates[:, axis] > threshold
+    return ["".join(row) for row in np.where(bits, "1", "0")]
+
+
+def thresholds(coordinates: np.ndarray, bits: int = CODE_BITS, reach: float = 0.75) -> tuple[np.ndarray, np.ndarray]:
+    """The cuts of the thermometer code (how data/vector_code_thresholds.npz was made from the principal coordinates
+    of the real features, centred): every axis cut at the odd multiples of half one common step, out to `reach`
+    standard deviations of that axis either side, the step the smallest that gives at most `bits` cuts. An axis
+    gets cuts in proportion to its spread (axes spread less than about half a step get none), and the Hamming
+    distance between two codes counts the steps between their coordinates, clipped. Returns (axis, threshold) per
+    bit, axes in order."""
+    limits = reach * coordinates.std(axis=0)
+
+    def cuts(step: float) -> tuple[np.ndarray, np.ndarray]:
+        each = np.floor(limits / step + 0.5).astype(int)  # cuts either side of 0
+        half = np.concatenate([np.arange(n) + 0.5 for n in each]) * step
+        sides = np.concatenate([np.concatenate([-h[::-1], h]) for h in np.split(half, np.cumsum(each)[:-1])])
+        return np.repeat(np.arange(len(limits)), 2 * each).astype(np.int16), sides.astype(np.float32)
+
+    fewer, more = float(2 * limits.max()) + 1, 1e-9  # steps giving at most / more than `bits` cuts
+    for _ in range(100):
+        step = (fewer + more) / 2
+        if len(cuts(step)[0]) > bits:
+            more = step
+        else:
+            fewer = step
+    axis, threshold = cuts(fewer)
+    unused = bits - len(axis)  # when no step gives exactly `bits` cuts: bits never set
+    return np.append(axis, np.zeros(unused, np.int16)), np.append(threshold, np.full(unused, np.inf, np.float32))
 
 
 def install(cursor) -> bool:
@@ -135,15 +171,29 @@ def install(cursor) -> bool:
 
 
 def _upgrade(cursor) -> None:
-    """A table of the former design (two graphs of the full vectors, no codes): drop its graphs, add the codes and
-    compute them from the stored vectors."""
+    """Bring the table's codes to CODE_VERSION, once: a table of the former design (two graphs of the full vectors,
+    no codes) loses its graphs and gets the column; a table whose codes are of another version (the sign codes of
+    the first code design) loses its code graph. Then every code is computed again from the stored vectors, and the
+    column's comment records the version (`install` builds the graph afterwards). Nothing to do on a current table."""
     for name in FORMER_INDEXES:
         cursor.execute(f"DROP INDEX IF EXISTS {name}")
+    cursor.execute(
+        "SELECT col_description(attrelid, attnum) FROM pg_attribute WHERE attrelid = %s::regclass AND attname = 'code'",
+        [TABLE],
+    )
+    column = cursor.fetchone()
+    if column is not None and column[0] == CODE_VERSION:
+        return
+    cursor.execute(f"DROP INDEX IF EXISTS {TABLE}_code")  # a graph of other codes; rebuilt once over the new ones
     cursor.execute(f"ALTER TABLE {TABLE} ADD COLUMN IF NOT EXISTS code bit({CODE_BITS})")
-    done = 0
+    done, last = 0, "00000000-0000-0000-0000-000000000000"
     while True:
         # halfvec_send: the vector's binary form (2 bytes of dimensions, 2 unused, big-endian float16s)
-        cursor.execute(f"SELECT photo_id, halfvec_send(embedding) FROM {TABLE} WHERE code IS NULL LIMIT {CHUNK}")
+        cursor.execute(
+            f"SELECT photo_id, halfvec_send(embedding) FROM {TABLE} WHERE photo_id > %s"
+            f" ORDER BY photo_id LIMIT {CHUNK}",
+            [last],
+        )
         rows = cursor.fetchall()
         if not rows:
             break
@@ -153,10 +203,11 @@ def _upgrade(cursor) -> None:
             f" WHERE photo_id = new.id",
             [[pk for pk, _ in rows], codes(vectors)],
         )
-        done += len(rows)
+        done, last = done + len(rows), rows[-1][0]
     if done:
-        logger.info("pgvector: codes computed for %d stored vectors", done)
+        logger.info("pgvector: codes (%s) computed for %d stored vectors", CODE_VERSION, done)
     cursor.execute(f"ALTER TABLE {TABLE} ALTER COLUMN code SET NOT NULL")
+    cursor.execute(f"COMMENT ON COLUMN {TABLE}.code IS '{CODE_VERSION}'")  # a constant: no quoting needed
 
 
 def downgrade(cursor) -> None:
