@@ -3,49 +3,49 @@
 When the database is PostgreSQL and the `vector` extension could be created (migration vision 0005, or
 `photocloud build_vector_index` after the extension was installed later), each analysed picture's prepared vector
 (vision/index.py `prepared`: what both metrics compare) is stored as a `halfvec(1280)` in `vision_photovector`,
-beside a 1280-bit code: the signs of the vector centred and rotated onto principal axes (a fixed projection,
-data/vector_code.npz, learnt once from the real CNN features of data/evaluation_set.npz). ONE HNSW index, on the
-codes by Hamming distance, serves both metrics: it proposes CANDIDATES pictures, whose exact L1 or cosine distances
-are computed from their full vectors in the same statement, which keeps the nearest. Access is in that statement too:
-the viewer's pictures from `Photo.objects.visible_to()` joined to their vectors, with iterative index scans
-(pgvector >= 0.8) that keep going until enough allowed pictures came.
+beside a 1280-bit code (`codes`): a THERMOMETER code of the vector centred and rotated onto principal axes. Each
+bit tells whether one principal coordinate is past one cut; the cuts lie one common step apart, out to 0.75 standard
+deviations either side on every axis, so an axis gets bits in proportion to its spread (483 of the 1280 get some,
+the first 22), and the Hamming distance between two codes counts the steps between their coordinates: an L1
+distance on the principal axes, clipped. Projection and cuts are fixed data learnt once from the real CNN features
+of data/evaluation_set.npz (data/vector_code.npz, data/vector_code_thresholds.npz; data/DATA.md). ONE HNSW index,
+on the codes by Hamming distance, serves both metrics: it proposes CANDIDATES pictures, whose exact L1 or cosine
+distances are computed from their full vectors in the same statement, which keeps the nearest. Access is in that
+statement too: the viewer's pictures from `Photo.objects.visible_to()` joined to their vectors, with iterative
+index scans (pgvector >= 0.8) that keep going until enough allowed pictures came.
 
 Why (issue 17): the former design kept two HNSW graphs of the full halfvec(1280), L1 and cosine, ~3.9 GB each at a
-million pictures, built at ~18,000 pictures a minute. The graph of 160-byte codes is ~0.5 GB at a million. Chosen
-on 1,000,000 synthetic clustered pictures (bench/search.py `Features`), 100 queries, exact candidates ranked exactly,
-recall@10 L1 / cosine with 400 | 1,000 candidates: these 1280-bit codes 0.932 / 0.939 | 0.977 / 0.987; their first
-1024 bits 0.908 / 0.915 | 0.971 / 0.977; first 512 bits 0.850 / 0.869 | (800) 0.941; principal components to a
-halfvec(256) with a cosine graph (3 times the bytes) 0.913 / 0.928 | 0.975 / 0.976; to a halfvec(128) 0.850 / 0.867
-at 400. At 100,000 pictures 512 bits and 400 candidates gave 0.999: the million's dense clusters, whose members lie
-at nearly equal distances, are what needs the candidates. A unit-length vector's small angle is a small L1 distance
-too, so one candidate list serves both metrics. End to end at a million (bench/search_e2e.py, 5 December 2026, load
-4-7 on 2 cores): graph 480 MB with the primary key (former design ~7.4 GB), built in 8 minutes (former ~55 minutes
-per graph at its 18,000 a minute); the owner's recall@10 0.900 L1 / 0.912 cosine, lower than the 0.977 / 0.987 of
-exact candidates: the graph's approximate 1,000 nearest codes miss some (2,000 candidates: 0.915, at twice the
-time). The vectors are centred first: prepared vectors are non-negative, the signs of their raw coordinates
-(pgvector's binary_quantize) would say little.
-
-On synthetic features shaped like the real ones (bench/search.py `RealisticFeatures`: the real features' spectrum
-and neighbour distances; the figures above are on the isotropic generator, far more high-dimensional than real
-features) the code graph does worse, not better (bench/README.md, 5 December 2026): at a million pictures the
-owner's recall@10 is 0.833 with 1,000 candidates on tuning queries (0.695 with 400, 0.465 with 100) and 0.823 on the
-reported ones, where the embedded IVF finds all (1.000); 2,000 / 4,000 candidates (the iterative scan past
-ef_search) give 0.910 / 0.945 at ~0.5 s. The loss is the code's, not the graph's: the EXACT nearest codes
-(FAISS binary brute force, 30 other queries) give about the same at a million, 0.683 / 0.853 / 0.937 / 0.987 with
-400 / 1,000 / 2,000 / 4,000 candidates (at 200,000: 0.892 / 0.980 with 400 / 1,000; the first 512 / 256 / 128
-bits with 1,000: 0.958 / 0.973 / 0.917). Likely why: real features carry most of their variance on few principal
-axes (32 of 1280 carry half), the code's 1280 signs weigh every axis alike, so the many axes where a picture's own
-variation dominates drown the few that tell neighbours apart. A first trial supports it: the same 1280 bits as a
-thermometer code (every axis cut at the same absolute step, so an axis gets bits in proportion to its spread: 811
-axes, Hamming distance ~ L1 on the axes) give 0.955 / 0.995 with 400 / 1,000 exact candidates at 200,000 (signs:
-0.892 / 0.980); not yet measured at a million nor through the graph. CANDIDATES stays 1,000, pgvector's largest
-hnsw.ef_search.
+million pictures, built at ~18,000 pictures a minute. The graph of 160-byte codes is ~0.5 GB at a million. The
+first codes were the SIGNS of the centred principal coordinates: fine on isotropic synthetic features (bench/search.py
+`IsotropicFeatures`: recall@10 0.977 / 0.987 L1 / cosine with 1,000 exact candidates at a million, 0.900 / 0.912
+end to end through the graph), but on features shaped like the real ones (`RealisticFeatures`: the real features'
+spectrum and neighbour distances) the owner's recall@10 at a million fell to 0.823 end to end, and the EXACT
+nearest sign codes gave about the same (0.853 with 1,000 candidates): the code's fault, not the graph's. Real
+features carry most of their variance on few principal axes (32 of 1280 carry half); 1280 signs weigh every axis
+alike, so the many axes where a picture's own variation dominates drown the few that tell neighbours apart. The
+thermometer code weighs them by their spread. Chosen (the reach, 0.75 standard deviations) on the real set and on
+tuning queries, never on the bench's reported ones; recall@10 by L1 of the exact nearest codes, re-ranked exactly:
+- the 2,111 real pictures, each against the others, with 20 / 50 / 100 candidates: signs 0.284 / 0.341 / 0.401;
+  thermometer out to each axis's extremes 0.657 / 0.750 / 0.796, to 1.5 / 1 / 0.75 / 0.5 / 0.25 standard
+  deviations 0.625 / 0.779 / 0.842 / 0.834 / 0.790 at 20 (0.75: 0.920 / 0.952 at 50 / 100);
+- 200,000 realistic pictures, 100 tuning queries, 400 / 1,000 candidates: signs 0.892 / 0.977; thermometer to
+  the extremes 0.855 / 0.941, to 3 / 2 / 1 / 0.75 / 0.5 / 0.25 standard deviations 0.909 / 0.970, 0.958 / 0.990,
+  0.981 / 0.999, 0.979 / 0.997, 0.974 / 0.995, 0.956 / 0.991; by cosine, signs 0.903 / 0.980, thermometer (0.75)
+  0.983 / 0.998.
+At a million realistic pictures, migration vision 0007 computed the codes of 1,000,000 stored vectors again in 9
+minutes and built the graph in 17 (load 6-9); built in that same transaction, the graph also held the rows' former
+versions (885 MB), hence `install` commits the codes first. End to end: bench/README.md.
+A unit-length vector's small angle is a small L1 distance too, so one candidate list serves both metrics. The
+vectors are centred first: prepared vectors are non-negative, the signs of their raw coordinates (pgvector's
+binary_quantize) would say little. CANDIDATES stays 1,000, pgvector's largest hnsw.ef_search.
 
 The table is not a Django-managed model (`PhotoVector` is unmanaged): SQLite, MariaDB and PostgreSQL without the
 extension never have it. Vectors are written in the analysis's transaction (`store`), and a trigger deletes a
 picture's vector with its analysis, in the same transaction; `backfill` catches up with analyses written another way
-(restore, older versions). `install` also converts a table of the former design (migration vision 0006): it drops
-the two graphs, adds and fills the codes, then builds the one graph.
+(restore, older versions). `install` also brings an older table up to date, once (migrations vision 0006 and 0007):
+the code column's comment names the codes it holds (CODE_VERSION); a table of the former design (no codes) loses
+its two graphs, a table of other codes (the sign codes had no comment) its code graph, every code is computed again
+from the stored vectors, then the one graph is built.
 """
 
 import functools
@@ -158,11 +158,15 @@ def install(cursor) -> bool:
         logger.warning("pgvector is installed but the extension could not be created: %s", error)
         return False
     table, graph, *rest = SCHEMA
-    cursor.execute(table)
-    # Vectors kept in the row rather than in the TOAST table (2.5 KB, past its 2 KB threshold): re-ranking the
-    # candidates reads one heap tuple each instead of a TOAST index lookup and two chunks more.
-    cursor.execute(f"ALTER TABLE {TABLE} ALTER COLUMN embedding SET STORAGE PLAIN")
-    _upgrade(cursor)
+    # Committed before the graph is built when the caller is in autocommit (migration vision 0007): a graph built in
+    # the transaction that computed the codes again would also hold every row's former version (PostgreSQL indexes
+    # the rows its own transaction deleted), twice the graph, half of it dead.
+    with transaction.atomic():
+        cursor.execute(table)
+        # Vectors kept in the row rather than in the TOAST table (2.5 KB, past its 2 KB threshold): re-ranking the
+        # candidates reads one heap tuple each instead of a TOAST index lookup and two chunks more.
+        cursor.execute(f"ALTER TABLE {TABLE} ALTER COLUMN embedding SET STORAGE PLAIN")
+        _upgrade(cursor)
     cursor.execute(graph)  # built once over the filled table: much faster than row by row
     for statement in rest:
         cursor.execute(statement)

@@ -26,6 +26,8 @@ def forget(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
+    # Not one transaction: `install` commits the new codes before it builds the graph (see there why).
+    atomic = False
     dependencies = [
         ("vision", "0006_vector_codes"),
     ]
