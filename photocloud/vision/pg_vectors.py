@@ -3,49 +3,52 @@
 When the database is PostgreSQL and the `vector` extension could be created (migration vision 0005, or
 `photocloud build_vector_index` after the extension was installed later), each analysed picture's prepared vector
 (vision/index.py `prepared`: what both metrics compare) is stored as a `halfvec(1280)` in `vision_photovector`,
-beside a 1280-bit code: the signs of the vector centred and rotated onto principal axes (a fixed projection,
-data/vector_code.npz, learnt once from the real CNN features of data/evaluation_set.npz). ONE HNSW index, on the
-codes by Hamming distance, serves both metrics: it proposes CANDIDATES pictures, whose exact L1 or cosine distances
-are computed from their full vectors in the same statement, which keeps the nearest. Access is in that statement too:
-the viewer's pictures from `Photo.objects.visible_to()` joined to their vectors, with iterative index scans
-(pgvector >= 0.8) that keep going until enough allowed pictures came.
+beside a 1280-bit code (`codes`): a THERMOMETER code of the vector centred and rotated onto principal axes. Each
+bit tells whether one principal coordinate is past one cut; the cuts lie one common step apart, out to 0.75 standard
+deviations either side on every axis, so an axis gets bits in proportion to its spread (483 of the 1280 get some,
+the first axis 22), and the Hamming distance between two codes counts the steps between their coordinates: an L1
+distance on the principal axes, clipped. Projection and cuts are fixed data learnt once from the real CNN features
+of data/evaluation_set.npz (data/vector_code.npz, data/vector_code_thresholds.npz; data/DATA.md). ONE HNSW index,
+on the codes by Hamming distance, serves both metrics: it proposes CANDIDATES pictures, whose exact L1 or cosine
+distances are computed from their full vectors in the same statement, which keeps the nearest. Access is in that
+statement too: the viewer's pictures from `Photo.objects.visible_to()` joined to their vectors, with iterative
+index scans (pgvector >= 0.8) that keep going until enough allowed pictures came.
 
 Why (issue 17): the former design kept two HNSW graphs of the full halfvec(1280), L1 and cosine, ~3.9 GB each at a
-million pictures, built at ~18,000 pictures a minute. The graph of 160-byte codes is ~0.5 GB at a million. Chosen
-on 1,000,000 synthetic clustered pictures (bench/search.py `Features`), 100 queries, exact candidates ranked exactly,
-recall@10 L1 / cosine with 400 | 1,000 candidates: these 1280-bit codes 0.932 / 0.939 | 0.977 / 0.987; their first
-1024 bits 0.908 / 0.915 | 0.971 / 0.977; first 512 bits 0.850 / 0.869 | (800) 0.941; principal components to a
-halfvec(256) with a cosine graph (3 times the bytes) 0.913 / 0.928 | 0.975 / 0.976; to a halfvec(128) 0.850 / 0.867
-at 400. At 100,000 pictures 512 bits and 400 candidates gave 0.999: the million's dense clusters, whose members lie
-at nearly equal distances, are what needs the candidates. A unit-length vector's small angle is a small L1 distance
-too, so one candidate list serves both metrics. End to end at a million (bench/search_e2e.py, 5 December 2026, load
-4-7 on 2 cores): graph 480 MB with the primary key (former design ~7.4 GB), built in 8 minutes (former ~55 minutes
-per graph at its 18,000 a minute); the owner's recall@10 0.900 L1 / 0.912 cosine, lower than the 0.977 / 0.987 of
-exact candidates: the graph's approximate 1,000 nearest codes miss some (2,000 candidates: 0.915, at twice the
-time). The vectors are centred first: prepared vectors are non-negative, the signs of their raw coordinates
-(pgvector's binary_quantize) would say little.
-
-On synthetic features shaped like the real ones (bench/search.py `RealisticFeatures`: the real features' spectrum
-and neighbour distances; the figures above are on the isotropic generator, far more high-dimensional than real
-features) the code graph does worse, not better (bench/README.md, 5 December 2026): at a million pictures the
-owner's recall@10 is 0.833 with 1,000 candidates on tuning queries (0.695 with 400, 0.465 with 100) and 0.823 on the
-reported ones, where the embedded IVF finds all (1.000); 2,000 / 4,000 candidates (the iterative scan past
-ef_search) give 0.910 / 0.945 at ~0.5 s. The loss is the code's, not the graph's: the EXACT nearest codes
-(FAISS binary brute force, 30 other queries) give about the same at a million, 0.683 / 0.853 / 0.937 / 0.987 with
-400 / 1,000 / 2,000 / 4,000 candidates (at 200,000: 0.892 / 0.980 with 400 / 1,000; the first 512 / 256 / 128
-bits with 1,000: 0.958 / 0.973 / 0.917). Likely why: real features carry most of their variance on few principal
-axes (32 of 1280 carry half), the code's 1280 signs weigh every axis alike, so the many axes where a picture's own
-variation dominates drown the few that tell neighbours apart. A first trial supports it: the same 1280 bits as a
-thermometer code (every axis cut at the same absolute step, so an axis gets bits in proportion to its spread: 811
-axes, Hamming distance ~ L1 on the axes) give 0.955 / 0.995 with 400 / 1,000 exact candidates at 200,000 (signs:
-0.892 / 0.980); not yet measured at a million nor through the graph. CANDIDATES stays 1,000, pgvector's largest
-hnsw.ef_search.
+million pictures, built at ~18,000 pictures a minute. The graph of 160-byte codes is ~0.5 GB at a million. The
+first codes were the SIGNS of the centred principal coordinates: fine on isotropic synthetic features (bench/search.py
+`IsotropicFeatures`: recall@10 0.977 / 0.987 L1 / cosine with 1,000 exact candidates at a million, 0.900 / 0.912
+end to end through the graph), but on features shaped like the real ones (`RealisticFeatures`: the real features'
+spectrum and neighbour distances) the owner's recall@10 at a million fell to 0.823 end to end, and the EXACT
+nearest sign codes gave about the same (0.853 with 1,000 candidates): the code's fault, not the graph's. Real
+features carry most of their variance on few principal axes (32 of 1280 carry half); 1280 signs weigh every axis
+alike, so the many axes where a picture's own variation dominates drown the few that tell neighbours apart. The
+thermometer code weighs them by their spread. Chosen (the reach, 0.75 standard deviations) on the real set and on
+tuning queries, never on the bench's reported ones; recall@10 by L1 of the exact nearest codes, re-ranked exactly:
+- the 2,111 real pictures, each against the others, with 20 / 50 / 100 candidates: signs 0.284 / 0.341 / 0.401;
+  thermometer out to each axis's extremes 0.657 / 0.750 / 0.796, to 1.5 / 1 / 0.75 / 0.5 / 0.25 standard
+  deviations 0.625 / 0.779 / 0.842 / 0.834 / 0.790 at 20 (0.75: 0.920 / 0.952 at 50 / 100);
+- 200,000 realistic pictures, 100 tuning queries, 400 / 1,000 candidates: signs 0.892 / 0.977; thermometer to
+  the extremes 0.855 / 0.941, to 3 / 2 / 1 / 0.75 / 0.5 / 0.25 standard deviations 0.909 / 0.970, 0.958 / 0.990,
+  0.981 / 0.999, 0.979 / 0.997, 0.974 / 0.995, 0.956 / 0.991; by cosine, signs 0.903 / 0.980, thermometer (0.75)
+  0.983 / 0.998.
+At a million realistic pictures, migration vision 0007 computed the codes of 1,000,000 stored vectors again in 9
+minutes and built the graph in 17 (load 6-9); built in that same transaction, the graph also held the rows' former
+versions (885 MB), hence `install` commits the codes first; rebuilt without them, 443 MB (506 MB with the primary
+key; sign codes 481). End to end (bench/README.md, 40 reported queries, load ~2): the owner's recall@10 0.958 L1 /
+0.970 cosine (sign codes 0.823 L1), median 92 / 72 ms, 107 / 77 CPU ms a request (sign codes 243); the stranger's
+1.000, 42 / 44 ms.
+A unit-length vector's small angle is a small L1 distance too, so one candidate list serves both metrics. The
+vectors are centred first: prepared vectors are non-negative, the signs of their raw coordinates (pgvector's
+binary_quantize) would say little. CANDIDATES stays 1,000, pgvector's largest hnsw.ef_search.
 
 The table is not a Django-managed model (`PhotoVector` is unmanaged): SQLite, MariaDB and PostgreSQL without the
 extension never have it. Vectors are written in the analysis's transaction (`store`), and a trigger deletes a
 picture's vector with its analysis, in the same transaction; `backfill` catches up with analyses written another way
-(restore, older versions). `install` also converts a table of the former design (migration vision 0006): it drops
-the two graphs, adds and fills the codes, then builds the one graph.
+(restore, older versions). `install` also brings an older table up to date, once (migrations vision 0006 and 0007):
+the code column's comment names the codes it holds (CODE_VERSION); a table of the former design (no codes) loses
+its two graphs, a table of other codes (the sign codes had no comment) its code graph, every code is computed again
+from the stored vectors, then the one graph is built.
 """
 
 import functools
@@ -67,6 +70,10 @@ TABLE = "vision_photovector"
 DIMENSIONS = 1280
 CODE_BITS = 1280
 PROJECTION = Path(__file__).parent / "data" / "vector_code.npz"
+THRESHOLDS = Path(__file__).parent / "data" / "vector_code_thresholds.npz"
+# Which codes a table holds, kept as the code column's comment: `install` computes them again when it differs (the
+# sign codes of the first design had no comment).
+CODE_VERSION = "thermometer 1"
 # Pictures the code graph proposes, ranked exactly on their full vectors (more when more results are asked).
 CANDIDATES = 1000
 # How many index tuples an iterative scan may visit before it gives up (pgvector's default is 20,000); a viewer who
@@ -96,17 +103,49 @@ SCHEMA = [
 
 
 @functools.cache
-def _projection() -> tuple[np.ndarray, np.ndarray]:
-    with np.load(PROJECTION) as data:
-        return data["mean"].astype(np.float32), data["axes"].astype(np.float32).T
+def _projection() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The mean, the principal axes that get bits, and per bit its axis (among those) and threshold."""
+    with np.load(PROJECTION) as data, np.load(THRESHOLDS) as cuts:
+        mean, axes = data["mean"].astype(np.float32), data["axes"].astype(np.float32).T
+        used, axis = np.unique(cuts["axis"], return_inverse=True)
+        return mean, np.ascontiguousarray(axes[:, used]), axis, cuts["threshold"].astype(np.float32)
 
 
 def codes(rows: np.ndarray) -> list[str]:
-    """The codes of prepared vectors, as bit strings: the signs of their centred principal components. Computed from
-    the vectors as stored (halfvec), so a code computed again from the table (`_upgrade`) is the same."""
-    mean, axes = _projection()
-    signs = (np.atleast_2d(rows).astype(np.float16).astype(np.float32) - mean) @ axes > 0
-    return ["".join(row) for row in np.where(signs, "1", "0")]
+    """The codes of prepared vectors, as bit strings: a thermometer code of their centred principal coordinates
+    (one bit per THRESHOLDS cut: is the coordinate past it). Computed from the vectors as stored (halfvec), so a
+    code computed again from the table (`_upgrade`) is the same."""
+    mean, axes, axis, threshold = _projection()
+    coordinates = (np.atleast_2d(rows).astype(np.float16).astype(np.float32) - mean) @ axes
+    bits = coordinates[:, axis] > threshold
+    return ["".join(row) for row in np.where(bits, "1", "0")]
+
+
+def thresholds(coordinates: np.ndarray, bits: int = CODE_BITS, reach: float = 0.75) -> tuple[np.ndarray, np.ndarray]:
+    """The cuts of the thermometer code (how data/vector_code_thresholds.npz was made from the principal coordinates
+    of the real features, centred): every axis cut at the odd multiples of half one common step, out to `reach`
+    standard deviations of that axis either side, the step the smallest that gives at most `bits` cuts. An axis
+    gets cuts in proportion to its spread (axes spread less than about half a step get none), and the Hamming
+    distance between two codes counts the steps between their coordinates, clipped. Returns (axis, threshold) per
+    bit, axes in order."""
+    limits = reach * coordinates.std(axis=0)
+
+    def cuts(step: float) -> tuple[np.ndarray, np.ndarray]:
+        each = np.floor(limits / step + 0.5).astype(int)  # cuts either side of 0
+        half = np.concatenate([np.arange(n) + 0.5 for n in each]) * step
+        sides = np.concatenate([np.concatenate([-h[::-1], h]) for h in np.split(half, np.cumsum(each)[:-1])])
+        return np.repeat(np.arange(len(limits)), 2 * each).astype(np.int16), sides.astype(np.float32)
+
+    fewer, more = float(2 * limits.max()) + 1, 1e-9  # steps giving at most / more than `bits` cuts
+    for _ in range(100):
+        step = (fewer + more) / 2
+        if len(cuts(step)[0]) > bits:
+            more = step
+        else:
+            fewer = step
+    axis, threshold = cuts(fewer)
+    unused = bits - len(axis)  # when no step gives exactly `bits` cuts: bits never set
+    return np.append(axis, np.zeros(unused, np.int16)), np.append(threshold, np.full(unused, np.inf, np.float32))
 
 
 def install(cursor) -> bool:
@@ -122,11 +161,15 @@ def install(cursor) -> bool:
         logger.warning("pgvector is installed but the extension could not be created: %s", error)
         return False
     table, graph, *rest = SCHEMA
-    cursor.execute(table)
-    # Vectors kept in the row rather than in the TOAST table (2.5 KB, past its 2 KB threshold): re-ranking the
-    # candidates reads one heap tuple each instead of a TOAST index lookup and two chunks more.
-    cursor.execute(f"ALTER TABLE {TABLE} ALTER COLUMN embedding SET STORAGE PLAIN")
-    _upgrade(cursor)
+    # Committed before the graph is built when the caller is in autocommit (migration vision 0007): a graph built in
+    # the transaction that computed the codes again would also hold every row's former version (PostgreSQL indexes
+    # the rows its own transaction deleted), twice the graph, half of it dead.
+    with transaction.atomic():
+        cursor.execute(table)
+        # Vectors kept in the row rather than in the TOAST table (2.5 KB, past its 2 KB threshold): re-ranking the
+        # candidates reads one heap tuple each instead of a TOAST index lookup and two chunks more.
+        cursor.execute(f"ALTER TABLE {TABLE} ALTER COLUMN embedding SET STORAGE PLAIN")
+        _upgrade(cursor)
     cursor.execute(graph)  # built once over the filled table: much faster than row by row
     for statement in rest:
         cursor.execute(statement)
@@ -135,15 +178,29 @@ def install(cursor) -> bool:
 
 
 def _upgrade(cursor) -> None:
-    """A table of the former design (two graphs of the full vectors, no codes): drop its graphs, add the codes and
-    compute them from the stored vectors."""
+    """Bring the table's codes to CODE_VERSION, once: a table of the former design (two graphs of the full vectors,
+    no codes) loses its graphs and gets the column; a table whose codes are of another version (the sign codes of
+    the first code design) loses its code graph. Then every code is computed again from the stored vectors, and the
+    column's comment records the version (`install` builds the graph afterwards). Nothing to do on a current table."""
     for name in FORMER_INDEXES:
         cursor.execute(f"DROP INDEX IF EXISTS {name}")
+    cursor.execute(
+        "SELECT col_description(attrelid, attnum) FROM pg_attribute WHERE attrelid = %s::regclass AND attname = 'code'",
+        [TABLE],
+    )
+    column = cursor.fetchone()
+    if column is not None and column[0] == CODE_VERSION:
+        return
+    cursor.execute(f"DROP INDEX IF EXISTS {TABLE}_code")  # a graph of other codes; rebuilt once over the new ones
     cursor.execute(f"ALTER TABLE {TABLE} ADD COLUMN IF NOT EXISTS code bit({CODE_BITS})")
-    done = 0
+    done, last = 0, "00000000-0000-0000-0000-000000000000"
     while True:
         # halfvec_send: the vector's binary form (2 bytes of dimensions, 2 unused, big-endian float16s)
-        cursor.execute(f"SELECT photo_id, halfvec_send(embedding) FROM {TABLE} WHERE code IS NULL LIMIT {CHUNK}")
+        cursor.execute(
+            f"SELECT photo_id, halfvec_send(embedding) FROM {TABLE} WHERE photo_id > %s"
+            f" ORDER BY photo_id LIMIT {CHUNK}",
+            [last],
+        )
         rows = cursor.fetchall()
         if not rows:
             break
@@ -153,10 +210,11 @@ def _upgrade(cursor) -> None:
             f" WHERE photo_id = new.id",
             [[pk for pk, _ in rows], codes(vectors)],
         )
-        done += len(rows)
+        done, last = done + len(rows), rows[-1][0]
     if done:
-        logger.info("pgvector: codes computed for %d stored vectors", done)
+        logger.info("pgvector: codes (%s) computed for %d stored vectors", CODE_VERSION, done)
     cursor.execute(f"ALTER TABLE {TABLE} ALTER COLUMN code SET NOT NULL")
+    cursor.execute(f"COMMENT ON COLUMN {TABLE}.code IS '{CODE_VERSION}'")  # a constant: no quoting needed
 
 
 def downgrade(cursor) -> None:

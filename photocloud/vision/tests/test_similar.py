@@ -2,8 +2,10 @@
 MariaDB, PostgreSQL without the extension) or pgvector inside PostgreSQL (the test run with PHOTOCLOUD_TEST_PGVECTOR=1
 starts a real PostgreSQL with pgvector, tests/pgvector_server.py). Rankings are checked against numpy brute force."""
 
+import importlib
 import os
 import re
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -300,3 +302,84 @@ def test_install_converts_the_former_two_graph_table(library, alice, monkeypatch
         assert _indexes(cursor) == {f"{pg_vectors.TABLE}_pkey", *pg_vectors.FORMER_INDEXES}
         assert pg_vectors.install(cursor)
         assert _indexes(cursor) == {f"{pg_vectors.TABLE}_pkey", f"{pg_vectors.TABLE}_code"}
+
+
+def _code_version(cursor):
+    cursor.execute(
+        "SELECT col_description(attrelid, attnum) FROM pg_attribute WHERE attrelid = %s::regclass AND attname = 'code'",
+        [pg_vectors.TABLE],
+    )
+    return cursor.fetchone()[0]
+
+
+def _stored_codes(order):
+    stored = dict(PhotoVector.objects.values_list("photo_id", "code"))
+    return [stored[photo.pk] for photo in order]
+
+
+@pgvector_only
+def test_migration_0007_computes_the_sign_codes_again_once(library, alice, monkeypatch):
+    """A table of migration 0006 (sign codes, no version) gets thermometer codes and a new graph from migration 0007,
+    once: a table that holds them is left alone; 0007 reversed forgets the version, so applying it again recodes."""
+    migration = importlib.import_module("photocloud.vision.migrations.0007_thermometer_codes")
+    editor = SimpleNamespace(connection=connection)
+    photos, vectors = library
+    order = [photo for access in ("public", "followers", "private") for photo in photos[access]]
+    with np.load(pg_vectors.PROJECTION) as data:
+        mean, axes = data["mean"].astype(np.float32), data["axes"].astype(np.float32)
+    signs = (prepared(vectors).astype(np.float16).astype(np.float32) - mean) @ axes.T > 0  # 0006's codes
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {pg_vectors.TABLE} SET code = new.code::bit(1280) FROM unnest(%s::uuid[], %s::text[])"
+            " AS new(id, code) WHERE photo_id = new.id",
+            [[photo.pk for photo in order], ["".join(row) for row in np.where(signs, "1", "0")]],
+        )
+        cursor.execute(f"COMMENT ON COLUMN {pg_vectors.TABLE}.code IS NULL")
+        monkeypatch.setattr(pg_vectors, "CHUNK", 50)  # several chunks
+        migration.recode(None, editor)
+        assert _indexes(cursor) == {f"{pg_vectors.TABLE}_pkey", f"{pg_vectors.TABLE}_code"}
+        assert _code_version(cursor) == pg_vectors.CODE_VERSION
+    expected = pg_vectors.codes(prepared(vectors))  # as `store` computes them (a sum's last digit may flip a bit)
+    assert (
+        sum(a != b for s, e in zip(_stored_codes(order), expected, strict=True) for a, b in zip(s, e, strict=True)) <= 2
+    )
+    assert sum(e != "".join(row) for e, row in zip(expected, np.where(signs, "1", "0"), strict=True)) == len(order)
+
+    zeros = "0" * pg_vectors.CODE_BITS  # marks a code `install` would change if it computed the codes again
+    PhotoVector.objects.filter(photo=order[0]).update(code=zeros)
+    with connection.cursor() as cursor:
+        assert pg_vectors.install(cursor)
+    assert _stored_codes(order)[0] == zeros
+    monkeypatch.setattr(pg_vectors, "EXACT_SCOPE", 0)
+    monkeypatch.setattr(pg_vectors, "CANDIDATES", 30)
+    query = vectors[70] + 0.05
+    _assert_ranking(
+        similar.similar_photos(alice, query, limit=15),
+        brute_force(np.arange(len(order)), vectors, query, 15, "l1"),
+        order,
+    )
+
+    migration.forget(None, editor)
+    with connection.cursor() as cursor:
+        assert _code_version(cursor) is None
+    migration.recode(None, editor)
+    assert _stored_codes(order)[0] == expected[0]
+
+
+def test_the_code_thresholds_are_derived_from_the_real_features():
+    """data/vector_code_thresholds.npz is what `thresholds` makes of the evaluation set's principal coordinates
+    (data/DATA.md), and its thermometer code counts the cuts between two pictures' coordinates."""
+    with np.load(pg_vectors.PROJECTION) as data, np.load(pg_vectors.PROJECTION.with_name("evaluation_set.npz")) as real:
+        mean, axes = data["mean"].astype(np.float32), data["axes"].astype(np.float32)
+        rows = prepared(real["features"].astype(np.float32))
+    coordinates = (rows.astype(np.float16).astype(np.float32) - mean) @ axes.T
+    axis, threshold = pg_vectors.thresholds(coordinates)
+    with np.load(pg_vectors.THRESHOLDS) as shipped:
+        np.testing.assert_array_equal(axis, shipped["axis"])
+        np.testing.assert_allclose(threshold, shipped["threshold"], rtol=1e-4)
+    assert len(axis) == pg_vectors.CODE_BITS and np.isfinite(threshold).all()
+    first, second = pg_vectors.codes(rows[[0, 1]])
+    between = (np.minimum(*coordinates[[0, 1]][:, axis]) < threshold) & (
+        threshold < np.maximum(*coordinates[[0, 1]][:, axis])
+    )
+    assert sum(a != b for a, b in zip(first, second, strict=True)) == between.sum()
