@@ -33,9 +33,10 @@ if ! "$PY" bench/camera_corpus.py fetch 2>&1 | { grep -v -e "is ignored" -e "uns
     echo "[test] WARNING: could not fetch the camera corpus; library/tests/test_camera_corpus.py will skip" >&2
 fi
 DATABASES_TO_TEST="${PHOTOCLOUD_TEST_DATABASES:-sqlite postgres mysql pgvector}"
-# What the pgvector run tests: search by image with the index inside PostgreSQL, and what runs on several machines.
+# What the pgvector run tests: search by image with the index inside PostgreSQL, backup and restore (which rebuilds
+# the vectors there), and what runs on several machines.
 PGVECTOR_TESTS=(photocloud/vision/tests/test_similar.py photocloud/search/tests/test_access.py
-    photocloud/library/tests/test_trash.py tests/test_several_machines.py)
+    photocloud/library/tests/test_trash.py photocloud/library/tests/test_backup.py tests/test_several_machines.py)
 POSTGRES_URL="${PHOTOCLOUD_TEST_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/photocloud}"
 MYSQL_URL="${PHOTOCLOUD_TEST_MYSQL_URL:-mysql://root@127.0.0.1:3306/photocloud}"
 COLOR=()

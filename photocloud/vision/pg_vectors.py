@@ -248,14 +248,21 @@ def in_use() -> bool:
     return settings.PHOTOCLOUD["VECTOR_INDEX"] != "embedded" and present()
 
 
-def store(pairs) -> None:
-    """Insert or replace the vectors of [(photo id, features)], in the caller's transaction (the analysis's)."""
+def store(pairs) -> int:
+    """Insert or replace the vectors of [(photo id, features)], in the caller's transaction (the analysis's);
+    returns how many were stored."""
     from .models import PhotoVector
 
     pairs = list(pairs)
     if not pairs or not present():
-        return
+        return 0
     stored = np.vstack([features for _, features in pairs]).astype(np.float16)  # as PhotoAnalysis keeps them
+    finite = np.isfinite(stored).all(axis=1)
+    if not finite.all():  # damaged (a restored backup, written by hand): not findable by image, the rest still are
+        logger.warning("pgvector: %d vector(s) with NaN or infinity left out", int((~finite).sum()))
+        pairs, stored = [pair for pair, ok in zip(pairs, finite, strict=True) if ok], stored[finite]
+        if not pairs:
+            return 0
     rows = prepared(stored.astype(np.float32))
     PhotoVector.objects.bulk_create(
         [
@@ -266,6 +273,7 @@ def store(pairs) -> None:
         unique_fields=["photo"],
         update_fields=["embedding", "code"],
     )
+    return len(pairs)
 
 
 def missing():
@@ -279,15 +287,18 @@ def backfill() -> int:
     """Store the vectors of every analysis that has none; returns how many."""
     from .models import decode_features
 
-    done = 0
+    done, after = 0, None
     while True:
         with transaction.atomic():
-            chunk = list(missing().order_by("photo_id").values_list("photo_id", "features")[:CHUNK])
+            rows = missing().order_by("photo_id")
+            if after is not None:  # onwards: a damaged vector left out stays missing and must not be read again
+                rows = rows.filter(photo_id__gt=after)
+            chunk = list(rows.values_list("photo_id", "features")[:CHUNK])
             if not chunk:
                 return done
             vectors = decode_features([features for _, features in chunk])
-            store(zip([pk for pk, _ in chunk], vectors, strict=True))
-        done += len(chunk)
+            done += store(zip([pk for pk, _ in chunk], vectors, strict=True))
+        after = chunk[-1][0]
 
 
 def _candidates(limit: int) -> int:

@@ -201,6 +201,27 @@ def test_build_vector_index_stores_vectors_written_without_them(library, alice):
     assert similar.similar_photos(alice, vectors[3], limit=1)[0][0].pk == photos["public"][3].pk
 
 
+@pytest.mark.skipif(os.environ.get("PHOTOCLOUD_TEST_PGVECTOR") != "1", reason="the pgvector run only")
+def test_a_damaged_vector_is_left_out_and_the_others_are_stored(library, alice, monkeypatch):
+    """An analysis whose stored features hold NaN (a damaged backup restored) cannot go into a halfvec: PostgreSQL
+    refused the whole batch, so a restore failed. It is left out, the rest of its chunk and the next chunks are
+    stored, and the picture stays visible, only not findable by image."""
+    from django.core.management import call_command
+
+    photos, vectors = library
+    monkeypatch.setattr(pg_vectors, "CHUNK", 7)
+    damaged = photos["public"][5]
+    features = vectors[5].copy()
+    features[100] = np.nan
+    PhotoAnalysis.objects.filter(photo=damaged).update(features=encode_features(features))
+    PhotoVector.objects.filter(photo__in=photos["public"][:20]).delete()  # as after a restore
+    call_command("build_vector_index")
+    stored = set(PhotoVector.objects.filter(photo__in=photos["public"][:20]).values_list("photo_id", flat=True))
+    assert stored == {photo.pk for photo in photos["public"][:20]} - {damaged.pk}
+    assert similar.similar_photos(alice, vectors[6], limit=1)[0][0].pk == photos["public"][6].pk
+    assert Photo.objects.visible_to(alice).filter(pk=damaged.pk).exists()
+
+
 def test_embedded_index_reads_the_viewers_ids_only_when_few_of_the_nearest_are_theirs(db, alice, bob):
     """The embedded index first checks its nearest pictures against what the viewer may see; only when too few pass
     (here Alice's private near-copies of the query) does it read the ids of every picture the viewer may see and
