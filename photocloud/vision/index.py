@@ -313,17 +313,27 @@ class _VectorStore:
         self._map[slots] = vectors.astype(np.float16)
 
     def read(self, slots: np.ndarray) -> np.ndarray:
-        order = np.argsort(slots)  # ascending reads are friendlier to the page cache and the disk
+        order = np.argsort(slots, kind="stable")  # ascending reads are friendlier to the page cache and the disk
         if len(slots) > self._PREAD_ROWS:
             rows = np.empty((len(slots), self.dim), dtype=np.float32)
             rows[order] = self._map[slots[order]]
             return rows
-        rows = np.empty((len(slots), self.dim), dtype=np.float16)
+        if not len(slots):
+            return np.empty((0, self.dim), dtype=np.float32)
+        ascending = slots[order]
+        read = np.empty((len(slots), self.dim), dtype=np.float16)  # in ascending slot order
+        # One pread per run of consecutive slots: a re-ranking's scattered rows are one each, an exact scan of a
+        # small library a few in all (it was one per row: 20,000 system calls a search by image among 20,000
+        # pictures, whose CPU went 102 -> 95 ms for the owner, bench/search_e2e.py --in-process, load 1).
+        runs = np.flatnonzero(np.diff(ascending) != 1) + 1
         size, descriptor = 2 * self.dim, self._file.fileno()
-        for row, slot in zip(order.tolist(), slots[order].tolist(), strict=True):
-            if os.preadv(descriptor, [rows[row]], slot * size) != size:
-                raise OSError(f"{self.path}: slot {slot} lies beyond the end of the file")
-        return self._FLOAT32_OF[rows.view(np.uint16)]
+        for start, end in zip([0, *runs.tolist()], [*runs.tolist(), len(ascending)], strict=True):
+            first = int(ascending[start])
+            if os.preadv(descriptor, [read[start:end]], first * size) != (end - start) * size:
+                raise OSError(f"{self.path}: slots {first}-{int(ascending[end - 1])} lie beyond the end of the file")
+        rows = np.empty((len(slots), self.dim), dtype=np.float32)
+        rows[order] = self._FLOAT32_OF[read.view(np.uint16)]
+        return rows
 
     def flush(self) -> None:
         if isinstance(self._map, np.memmap):
