@@ -225,6 +225,22 @@ def downgrade(cursor) -> None:
         cursor.execute(f"CREATE INDEX IF NOT EXISTS {name} ON {TABLE} USING hnsw (embedding {ops})")
 
 
+def where_installed(schema_editor, change) -> None:
+    """Run `change(cursor)` where the table exists (PostgreSQL where migration 0005 could create it): how the
+    migrations after 0005 change the unmanaged table."""
+    if schema_editor.connection.vendor != "postgresql":
+        return
+    with schema_editor.connection.cursor() as cursor:
+        cursor.execute("SELECT to_regclass(%s) IS NOT NULL", [TABLE])
+        if cursor.fetchone()[0]:
+            change(cursor)
+
+
+def forget_code_version(cursor) -> None:
+    """The codes' version forgotten (migration vision 0007 reversed): `install` computes every code again."""
+    cursor.execute(f"COMMENT ON COLUMN {TABLE}.code IS NULL")
+
+
 def uninstall(cursor) -> None:
     cursor.execute(f"DROP TRIGGER IF EXISTS {TABLE}_forget ON vision_photoanalysis")
     cursor.execute(f"DROP FUNCTION IF EXISTS {TABLE}_forget()")

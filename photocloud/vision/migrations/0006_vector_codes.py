@@ -6,21 +6,13 @@ def upgrade(apps, schema_editor):
     """The former two graphs of full vectors become one graph of codes (vision/pg_vectors.py `install`)."""
     from photocloud.vision import pg_vectors
 
-    if schema_editor.connection.vendor == "postgresql":
-        with schema_editor.connection.cursor() as cursor:
-            cursor.execute("SELECT to_regclass(%s) IS NOT NULL", [pg_vectors.TABLE])
-            if cursor.fetchone()[0]:  # only where 0005 could create the table
-                pg_vectors.install(cursor)
+    pg_vectors.where_installed(schema_editor, pg_vectors.install)
 
 
 def downgrade(apps, schema_editor):
     from photocloud.vision import pg_vectors
 
-    if schema_editor.connection.vendor == "postgresql":
-        with schema_editor.connection.cursor() as cursor:
-            cursor.execute("SELECT to_regclass(%s) IS NOT NULL", [pg_vectors.TABLE])
-            if cursor.fetchone()[0]:
-                pg_vectors.downgrade(cursor)
+    pg_vectors.where_installed(schema_editor, pg_vectors.downgrade)
 
 
 class Migration(migrations.Migration):

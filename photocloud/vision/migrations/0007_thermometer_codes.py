@@ -6,11 +6,7 @@ def recode(apps, schema_editor):
     rebuilt over them (vision/pg_vectors.py `install`: the code column's comment tells which codes a table holds)."""
     from photocloud.vision import pg_vectors
 
-    if schema_editor.connection.vendor == "postgresql":
-        with schema_editor.connection.cursor() as cursor:
-            cursor.execute("SELECT to_regclass(%s) IS NOT NULL", [pg_vectors.TABLE])
-            if cursor.fetchone()[0]:  # only where 0005 could create the table
-                pg_vectors.install(cursor)
+    pg_vectors.where_installed(schema_editor, pg_vectors.install)
 
 
 def forget(apps, schema_editor):
@@ -18,11 +14,7 @@ def forget(apps, schema_editor):
     0007 applied again computes every code again."""
     from photocloud.vision import pg_vectors
 
-    if schema_editor.connection.vendor == "postgresql":
-        with schema_editor.connection.cursor() as cursor:
-            cursor.execute("SELECT to_regclass(%s) IS NOT NULL", [pg_vectors.TABLE])
-            if cursor.fetchone()[0]:
-                cursor.execute(f"COMMENT ON COLUMN {pg_vectors.TABLE}.code IS NULL")
+    pg_vectors.where_installed(schema_editor, pg_vectors.forget_code_version)
 
 
 class Migration(migrations.Migration):
