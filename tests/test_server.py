@@ -130,7 +130,8 @@ def test_a_second_serve_on_a_taken_port_says_so_and_stops(server):
 
 def test_a_killed_worker_is_replaced_and_its_picture_processed(server):
     """kill -9 of the worker while it analyses a picture: the site stays up, serve starts a new worker at once and
-    puts the task back in the queue, and the picture is analysed within a minute."""
+    puts the task back in the queue, and the picture is analysed (the new worker loads the models first: within two
+    minutes even on a CI machine running three test runs side by side, where one minute once fell short)."""
     client = api_client(server)
     if not any(kill_the_worker_while_it_analyses(server, client) for _ in range(3)):
         pytest.fail("the worker had always finished before it was killed")
@@ -147,7 +148,7 @@ def kill_the_worker_while_it_analyses(server, client) -> bool:
     os.kill(worker, signal.SIGKILL)
     assert httpx.get(server["base"] + "/").status_code == 200
     wait_for(lambda: children(server, "db_worker") not in ([], [worker]), 10, "a new worker started", server)
-    wait_for(lambda: client.get(photo).json()["analysis"], 60, "analysed", server)
+    wait_for(lambda: client.get(photo).json()["analysis"], 120, "analysed", server)
     return "Queued 1 task(s) of the stopped worker again." in server["log"].read_text()
 
 
