@@ -4,12 +4,14 @@ DESIGN.md §4 asks for library pages in ≤ 100 ms of server time with 100,000 p
 on PostgreSQL). This fills a throw-away database (SQLite by default, or DATABASE_URL) with one user's pictures, 500
 to an album, over ten years (fewer over less time), with the analysis rows the theme pages read, one picture in
 twenty placed in a second album (pictures in several albums), one person's faces in one picture in fifty (the People
-pages), and one picture in fifty a stack (a JPEG cover with its RAW file, listed once); then it renders each page
-through Django's test client (the whole request: middleware, access checks, queries, template) and prints the median
-server time, the median CPU time (this process's and, on a local PostgreSQL, its server process's: what a request
-takes on an idle machine, which a shared one is not) and the number of queries, next to the same page on a library
-of 1,000 pictures, the baseline: a page that scales with the library shows it there. Filling the database is not
-timed; --reuse times again on a database (DATABASE_URL) the script filled before. Run from the repository root:
+pages), one picture in fifty a stack (a JPEG cover with its RAW file, listed once), and one in a hundred in the
+Trash (moved there by the Trash's own service); then it renders each page through Django's test client (the whole
+request: middleware, access checks, queries, template), the owner's and what a follower, a stranger and a visitor
+see of them (profile, a public album, the search by owner), and prints the median server time, the median CPU time
+(this process's and, on a local PostgreSQL, its server process's: what a request takes on an idle machine, which a
+shared one is not) and the number of queries, next to the same page on a library of 1,000 pictures, the baseline: a
+page that scales with the library shows it there. Filling the database is not timed; --reuse times again on a
+database (DATABASE_URL) the script filled before. Run from the repository root:
 python bench/pages.py [--sizes 1000,100000] [--reuse]
 """
 
@@ -102,7 +104,10 @@ def reused(size: int):
 
     users = get_user_model().objects
     owner, viewer = users.filter(username=f"owner{size}").first(), users.filter(username=f"viewer{size}").first()
-    return (owner, viewer) if owner and viewer else (None, None)
+    if not (owner and viewer):
+        return None, None
+    fill_trash(owner)
+    return owner, viewer
 
 
 def fill(size: int):
@@ -225,7 +230,27 @@ def fill(size: int):
             ),
         )
     tallies.rebuild([owner.pk])  # the rows were copied in, past the services that keep the tallies
+    fill_trash(owner)
     return owner, viewer
+
+
+TRASHED_SHARE = 100  # one picture in a hundred in the Trash: 10,000 of a library of 1,000,000
+
+
+def fill_trash(owner) -> int:
+    """Move one of the owner's pictures in TRASHED_SHARE to their Trash (with its stack), through the service a
+    user's deletions take; also for a library filled before the Trash page was timed (--reuse). Returns how many
+    pictures are in the Trash."""
+    from photocloud.library import trash
+    from photocloud.library.models import Photo
+
+    trashed = Photo.objects.in_trash_of(owner)
+    if not trashed.exists():
+        listed = Photo.objects.owned_by(owner).listed().order_by("sort_date", "pk").values_list("pk", flat=True)
+        chosen = [pk for i, pk in enumerate(listed.iterator(chunk_size=10_000)) if i % TRASHED_SHARE == 7]
+        for first in range(0, len(chosen), 1000):
+            trash.trash_photos(owner, chosen[first : first + 1000])
+    return trashed.count()
 
 
 def insert(model, rows) -> list:
@@ -250,6 +275,7 @@ def insert(model, rows) -> list:
 
 def measure(owner, viewer) -> dict[str, tuple[float, float, int]]:
     """{page: (median ms, median CPU ms, queries)}."""
+    from django.contrib.auth import get_user_model
     from django.db import connection
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
@@ -258,16 +284,21 @@ def measure(owner, viewer) -> dict[str, tuple[float, float, int]]:
     from photocloud.people.models import Person
 
     album = Album.objects.filter(owner=owner).first()
+    public_album = Album.objects.owned_by(owner).filter(access="public").first()
     placed = AlbumPlacement.objects.filter(album__owner=owner).first()
     person = Person.objects.get(owner=owner)
     faces = person.faces.count()
-    photo = Photo.objects.filter(owner=owner).listed().order_by("-sort_date")[100]
-    stacked = Photo.objects.filter(owner=owner, stack_cover__isnull=False).order_by("-sort_date")[0].stack_cover
+    photo = Photo.objects.owned_by(owner).listed().order_by("-sort_date")[100]
+    stacked = Photo.objects.owned_by(owner).filter(stack_cover__isnull=False).order_by("-sort_date")[0].stack_cover
     year = photo.sort_date.year
-    count = Photo.objects.filter(owner=owner).listed().count()
-    mine, theirs = Client(), Client()
+    count = Photo.objects.owned_by(owner).listed().count()
+    trashed = Photo.objects.in_trash_of(owner).count()
+    # A signed-in user who follows nobody: what anyone sees of the owner (their public albums).
+    stranger = get_user_model().objects.get_or_create(username=f"stranger{owner.username}")[0]
+    mine, theirs, strangers, visitor = Client(), Client(), Client(), Client()
     mine.force_login(owner)
     theirs.force_login(viewer)
+    strangers.force_login(stranger)
     pages = {
         "timeline, first page": (mine, "/library/"),
         "timeline, scrolled far (htmx)": (mine, f"/library/?page={count // 60 - 1}"),
@@ -284,7 +315,15 @@ def measure(owner, viewer) -> dict[str, tuple[float, float, int]]:
         "dates: one month, events": (mine, f"/library/dates/{year}/{photo.sort_date.month}/"),
         "themes": (mine, "/library/themes/"),
         "theme: food": (mine, "/library/themes/food/"),
+        f"Trash ({trashed:,} pictures)": (mine, "/trash/"),
+        "Trash, page 20": (mine, "/trash/?page=20"),
         "profile, seen by a follower": (theirs, f"/u/{owner.username}/"),
+        "profile, seen by a stranger": (strangers, f"/u/{owner.username}/"),
+        "profile, not signed in": (visitor, f"/u/{owner.username}/"),
+        "public album, not signed in": (visitor, f"/albums/{public_album.pk}/"),
+        "search: owner filter, by a follower": (theirs, f"/search/?owner={owner.username}"),
+        "search: owner filter, by a stranger": (strangers, f"/search/?owner={owner.username}"),
+        "search: owner filter, newest, page 5": (theirs, f"/search/?owner={owner.username}&sort=newest&page=5"),
         "explore (public albums)": (theirs, "/"),
         "people": (mine, "/people/"),
         f"person ({faces:,} pictures)": (mine, f"/people/{person.pk}/"),
