@@ -38,6 +38,7 @@ def main():
     parser.add_argument(
         "--reuse", action="store_true", help="time again the libraries this script filled before in DATABASE_URL"
     )
+    parser.add_argument("--only", default="", help="time only the pages whose name holds this text (e.g. search)")
     args = parser.parse_args()
     sizes = [int(size) for size in args.sizes.split(",")]
 
@@ -71,7 +72,7 @@ def main():
             print(f"Filled a library of {size:,} pictures in {time.perf_counter() - started:.0f} s.")
         refresh_planner_statistics()  # as `photocloud serve` does at start and every few minutes
         settle(connection)  # and on PostgreSQL what autovacuum does soon after a bulk fill
-        results[size] = measure(owner, viewer)
+        results[size] = measure(owner, viewer, args.only)
     baseline, largest = sizes[0], sizes[-1]
     sizes_head = f"{f'{baseline:,} pics':>20} {f'{largest:,} pics':>20}"
     print(f"\n{'page (median ms / CPU ms, queries)':<36} {sizes_head}   target ≤ {TARGET_MS:.0f} ms")
@@ -273,7 +274,7 @@ def insert(model, rows) -> list:
     return rows
 
 
-def measure(owner, viewer) -> dict[str, tuple[float, float, int]]:
+def measure(owner, viewer, only: str = "") -> dict[str, tuple[float, float, int]]:
     """{page: (median ms, median CPU ms, queries)}."""
     from django.contrib.auth import get_user_model
     from django.db import connection
@@ -332,6 +333,8 @@ def measure(owner, viewer) -> dict[str, tuple[float, float, int]]:
     }
     timings = {}
     for name, (client, url) in pages.items():
+        if only not in name:
+            continue
         headers = {"HX-Request": "true"} if "htmx" in name else {}
         samples, cpu = [], []
         for attempt in range(REPEAT + 2):

@@ -169,6 +169,9 @@ def _keys(queryset, parts, bottom: int, limit: int) -> tuple[list, dict]:
     if not parts or not connections[queryset.db].features.supports_slicing_ordering_in_compound:
         return list(queryset.values_list("pk", flat=True)[bottom : bottom + limit]), {}
     order = queryset.query.order_by or queryset.model._meta.ordering
+    if len(parts) == 1:  # nothing to merge (a search narrowed to the viewer's own pictures)
+        keys = list(parts[0].order_by(*order).values_list("pk", flat=True)[bottom : bottom + limit])
+        return keys, dict.fromkeys(keys, 0)
     columns = ["pk", *dict.fromkeys(name.lstrip("-") for name in order), "listing_part"]
     first, *rest = (
         part.annotate(listing_part=Value(index)).values_list(*columns).order_by(*order)[: bottom + limit]
@@ -176,6 +179,12 @@ def _keys(queryset, parts, bottom: int, limit: int) -> tuple[list, dict]:
     )
     rows = list(first.union(*rest, all=True).order_by(*order)[bottom : bottom + limit])
     return [row[0] for row in rows], {row[0]: row[-1] for row in rows}
+
+
+def first_keys(queryset, parts, limit: int) -> list:
+    """The first `limit` keys of the queryset in its order, read through `parts` as a page's are (see `_keys`): for a
+    list cut at a number of rows, not a page (the search's best RESULT_LIMIT)."""
+    return _keys(queryset, parts, 0, limit)[0]
 
 
 def _rows(queryset, parts, keys, holders: dict) -> dict:

@@ -193,6 +193,21 @@ class PhotoQuerySet(TrashableQuerySet):
         home, placed = seen.values("pk"), AlbumPlacement.objects.filter(album__in=seen.live()).values("photo")
         return [*own, others.filter(album__in=home), others.filter(pk__in=placed).exclude(album__in=home)]
 
+    def visible_among(self, user, ids):
+        """Those of these pictures (a few, by key: a search's results) that `user` may see, as `visible_to(user)`
+        decides, with the placements looked up for these pictures alone. visible_to builds the list of every picture
+        placed in an album the user may see before checking one (33,500 of them, compared element by element with
+        each, for a follower's 1,000 search results at 1,000,000 pictures: half of a 100 ms page, bench/pages.py)."""
+        from .models import AlbumPlacement
+
+        ids = list(ids)
+        visitor = user is None or not user.is_authenticated
+        albums, shared = _albums_seen(user, others=not visitor)
+        seen = albums.filter(Q(access=PUBLIC) | (shared or Q()))  # as in _through_albums: the home album, live or not
+        placed = AlbumPlacement.objects.filter(photo__in=ids, album__in=seen.live()).values("photo")
+        found = Q(album__in=seen.values("pk")) | Q(pk__in=placed)
+        return self.live().filter(pk__in=ids).filter(found if visitor else Q(owner=user) | found)
+
     def listed(self):
         """What a listing shows (grids, counts, search results, date albums): a stack once, by its cover. Its other
         members (a RAW beside its JPEG) stay reachable through the cover's page, with the same access rules."""
