@@ -313,7 +313,7 @@ def search(
         ids, distances = [pk for pk, _ in scored], {}
     else:
         order = ("sort_date", "created_at") if sort == "oldest" else ("-sort_date", "-created_at")
-        parts = _parts(viewer, scope, filters or {}, match)
+        parts = _parts(viewer, scope, filters or {}) if match is None else None
         ids, distances = first_keys(matched.order_by(*order), parts, RESULT_LIMIT + 1), {}
     found = SearchResults(
         parsed,
@@ -332,13 +332,14 @@ def search(
     return found
 
 
-def _parts(viewer, scope: str, filters: dict, match) -> list | None:
-    """What the viewer may see that passes the filters and holds the words, as parts that hold it between them, none
-    in two (access.visible_parts, narrowed to the owner filter's owner), for `first_keys` to read each in date order
-    and merge; None where one query serves (their own library; SQLite, which cannot cut the parts of a union). In one
+def _parts(viewer, scope: str, filters: dict) -> list | None:
+    """What the viewer may see that passes the filters, as parts that hold it between them, none in two
+    (access.visible_parts, narrowed to the owner filter's owner), for `first_keys` to read each in date order and
+    merge; None where one query serves (their own library; SQLite, which cannot cut the parts of a union). In one
     query, what a follower may see of an owner (an OR of albums and placed pictures) has no index in date order on
     PostgreSQL: the search by owner gathered 677,000 pictures and sorted them for the newest 1,001 (1 s at 1,000,000
-    pictures, bench/pages.py)."""
+    pictures, bench/pages.py). Not for words in date order, whose matches bound the work already (each part would
+    find them again)."""
     if scope == "mine" or not connection.features.supports_slicing_ordering_in_compound:
         return None
     owner = None
@@ -347,13 +348,7 @@ def _parts(viewer, scope: str, filters: dict, match) -> list | None:
         if owner is None:
             return [Photo.objects.none()]
         filters = {key: value for key, value in filters.items() if key != "owner"}
-    parts = []
-    for part in Photo.objects.visible_parts(viewer, owner=owner):
-        part = apply_filters(part.listed(), viewer, filters)
-        if match is not None:
-            part = part.filter(pk__in=RawSQL(f"SELECT m.object_id FROM ({match[0]}) m", match[1]))
-        parts.append(part)
-    return parts
+    return [apply_filters(part.listed(), viewer, filters) for part in Photo.objects.visible_parts(viewer, owner=owner)]
 
 
 def _similar_ids(viewer, scope: str, photo: Photo, matched) -> tuple[list, dict | None]:

@@ -1,6 +1,6 @@
-"""The search without words (or sorted by date) reads what the viewer may see as parts (access.visible_parts), each in
-date order, merged: the same results as the one query over visible_to, for every viewer, with or without the owner
-filter; and the facets check each result once more through access.visible_among."""
+"""The search without words reads what the viewer may see as parts (access.visible_parts), each in date order, merged:
+the same results as the one query over visible_to, for every viewer, with or without the owner filter; and the facets
+check each result once more through access.visible_among."""
 
 import pytest
 from django.contrib.auth.models import AnonymousUser
