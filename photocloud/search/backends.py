@@ -21,9 +21,13 @@ viewer's albums (`albums`, the SQL of `Album.objects.visible_to(viewer)`), so a 
 title of a private album it is also placed in, and a follower finds it by its followers-only album's title.
 """
 
-from dataclasses import dataclass
+import uuid
+from dataclasses import dataclass, field
 
 from django.db import connection
+from django.db.models import Count
+
+from photocloud.library.models import AlbumPlacement
 
 from .query import tokens
 
@@ -36,6 +40,7 @@ CONTEXT = COLUMN_BITS["context"]
 # Added once to the score of a document that matches one alternative strongly: more than any sum of postings scores
 # (a document has at most MAX_TERMS words, each scoring at most 4 * 31 + 2).
 STRONG = 1_000_000
+ALBUM_SCORE = CONTEXT * 4 + 2  # a word of one of the picture's albums: a whole word in the context column
 MAX_TERMS = 5000  # distinct words indexed per document (a page of text found in a picture has a few hundred)
 TABLE = "search_searchposting"
 
@@ -92,6 +97,15 @@ class _Word:
 
     def _score(self, alias: str = "p") -> str:
         return f"{alias}.columns * 2" if self.labels_only else f"{alias}.columns * 4 + 2"
+
+    @property
+    def longer_words(self) -> bool:
+        """Whether the words starting with this one count too (as postings_sql reads them)."""
+        return self.prefix and len(self.word) >= 3
+
+    def own_score(self, columns: int) -> int:
+        """What a posting of the word itself scores (as postings_sql scores it)."""
+        return columns * 2 if self.labels_only else columns * 4 + 2
 
     @staticmethod
     def _album_filter(alias: str, is_album: bool, albums) -> tuple[str, list]:
@@ -182,6 +196,13 @@ def _grouped_sql(
     return sql, [param for _, params in branches for param in params]
 
 
+def _alternatives(required: list[str], phrases=(), label_phrases=()) -> list[list[_Word]]:
+    alternatives = [_all_of(required, prefix=True)] if required else []
+    alternatives += [_all_of(words) for words in phrases if words]
+    alternatives += [_all_of(words, labels_only=True) for words in label_phrases if words]
+    return alternatives
+
+
 def match_sql(
     kind: str,
     required: list[str],
@@ -196,9 +217,7 @@ def match_sql(
     their labels; a document matching several alternatives adds their scores. None when there is nothing to look
     for. Alternatives of one word each go into one scan of the index. `albums` and `cap`: see _Word.postings_sql."""
     is_album = kind == "album"
-    alternatives = [_all_of(required, prefix=True)] if required else []
-    alternatives += [_all_of(words) for words in phrases if words]
-    alternatives += [_all_of(words, labels_only=True) for words in label_phrases if words]
+    alternatives = _alternatives(required, phrases, label_phrases)
     single = [word for words in alternatives if len(words) == 1 for word in words]
     parts = [_grouped_sql(is_album, single, all_needed=False, albums=albums, cap=cap)] if single else []
     parts += [
@@ -280,3 +299,224 @@ def per_row(subquery_sql: str) -> str:
     otherwise turn an EXISTS on the primary key into a hash of the whole subquery: every picture the viewer may see,
     to check a few thousand candidates; OFFSET 0 keeps it a subplan."""
     return f"{subquery_sql} OFFSET 0" if connection.vendor == "postgresql" else subquery_sql
+
+
+@dataclass
+class _BestRead:
+    """What a bounded read learnt of one word (see settled_ranking)."""
+
+    own: dict  # object id -> columns of its own posting (not from an album), for the postings read
+    frontier: tuple | None  # (columns, order key of the object id) of the last posting read; None: all were read
+    longer: dict  # object id -> (score, strong) of the longer words of a prefix (all of them read)
+    any_album: bool  # some picture may have the word from one of its albums not read yet
+    album_ids: list = field(default_factory=list)  # the pictures of the album postings read (in id order)
+    album_frontier: str = ""  # order key of the last album posting read, when some were not read
+    albums: dict = field(default_factory=dict)  # object id -> its visible albums' postings, for the documents seen
+
+
+def settled_ranking(kind: str, terms: tuple, limit: int, albums=None) -> tuple[list, bool] | None:
+    """The best matches of a query whose words must all be held ("beach sunset", "golden retriever"), from each
+    word's strongest `limit` postings (the best-first index) instead of every posting: ([(object_id, score)] best
+    first, at most `limit`, exactly the first of ranking every match (match_sql); whether they are all the matches).
+    Fewer than `limit` when the reads cannot settle more; None when a read would not be bounded (a prefix with more
+    than `limit` longer words' postings): the caller ranks every posting then.
+
+    A threshold algorithm without random access to the postings' columns: a document read in every word is scored
+    exactly (its albums' postings are looked up, one index probe each); any other may still hold a word's posting
+    below where the read of that word stopped, so it scores at most that posting's score there (and, never read,
+    ALBUM_SCORE for each album it may be in). A document is settled when it ranks before every such bound, ties
+    broken by id as the ranking does: a document past a word's last posting read has a greater id or a weaker
+    posting. Words drawn from one independent library rarely meet among their first postings ("beach sunset" at a
+    million: the caller ranks every posting then); a label of several words ("golden retriever") settles at once."""
+    is_album = kind == "album"
+    alternatives = _alternatives(*terms)
+    words = list(dict.fromkeys(word for words in alternatives for word in words))
+    with_albums = not is_album and albums is not None
+    reads = {}
+    for word in words:
+        read = _best_read(word, is_album, albums, limit)
+        if read is None:
+            return None
+        reads[word] = read
+    seen = {}  # object id (as the database gives it) -> order key
+    for read in reads.values():
+        for object_id in (*read.own, *read.longer, *read.album_ids):
+            if object_id not in seen:
+                seen[object_id] = _order_key(object_id)
+    if with_albums:
+        for word, read in reads.items():
+            if read.album_ids:
+                read.albums = _album_postings(word, list(seen), albums)
+    most_albums = _most_albums() if with_albums and any(r.any_album for r in reads.values()) else 0
+
+    settled, threat = [], None  # threat: (-score, order key) of the best a document not settled may rank
+    for object_id, key in seen.items():
+        exact, score = _bounds(alternatives, reads, object_id, key)
+        if score is None:
+            continue
+        if exact:
+            settled.append((-score, key, object_id))
+        elif threat is None or (-score, key) < threat:
+            threat = (-score, key)
+    unseen = _unseen_bound(alternatives, reads, most_albums)
+    if unseen is not None and (threat is None or unseen < threat):
+        threat = unseen
+    settled.sort()
+    ranked = [(object_id, -score) for score, key, object_id in settled if threat is None or (score, key) < threat]
+    return ranked[:limit], threat is None
+
+
+def _best_read(word: _Word, is_album: bool, albums, limit: int) -> _BestRead | None:
+    labels = f" AND p.columns >= {LABELS}" if word.labels_only else ""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT p.object_id, p.columns, p.album FROM {TABLE} p WHERE p.is_album = %s AND p.term = %s{labels} "
+            f"ORDER BY p.columns DESC, p.object_id LIMIT {int(limit)}",
+            [is_album, word.word],
+        )
+        rows = cursor.fetchall()
+        own = {object_id: columns for object_id, columns, album in rows if album is None}
+        frontier = (rows[-1][1], _order_key(rows[-1][0])) if len(rows) == limit else None
+        longer = {}
+        if word.longer_words:  # in the labels and names only, as postings_sql counts them
+            visible, visible_params = _visible_flag(is_album, albums)
+            cursor.execute(
+                f"SELECT p.object_id, p.columns, {visible} FROM {TABLE} p WHERE p.is_album = %s AND p.term > %s "
+                f"AND p.term < %s ORDER BY p.term, p.columns DESC, p.object_id LIMIT {int(limit) + 1}",
+                [*visible_params, is_album, word.word, word._after()],
+            )
+            rows = cursor.fetchall()
+            if len(rows) > limit:
+                return None
+            for object_id, columns, shown in rows:
+                if columns >= COLUMN_BITS["names"] and shown:
+                    longer[object_id] = (longer.get(object_id, (0, True))[0] + columns * 4, True)
+        any_album, album_ids, album_frontier = False, [], ""
+        if not is_album and albums is not None and not word.labels_only:  # in id order: a picture's run at once
+            cursor.execute(
+                f"SELECT p.object_id FROM {TABLE} p WHERE p.is_album = %s AND p.term = %s AND p.columns = {CONTEXT} "
+                f"AND p.album IS NOT NULL ORDER BY p.columns DESC, p.object_id LIMIT {int(limit)}",
+                [False, word.word],
+            )
+            album_ids = [object_id for (object_id,) in cursor.fetchall()]
+            any_album = len(album_ids) == limit
+            album_frontier = _order_key(album_ids[-1]) if any_album else ""
+    return _BestRead(own, frontier, longer, any_album, album_ids, album_frontier)
+
+
+def _visible_flag(is_album: bool, albums) -> tuple[str, list]:
+    """1 when a posting counts for the viewer (see _Word._album_filter), else 0."""
+    if is_album:
+        return "1", []
+    if albums is None:
+        return "CASE WHEN p.album IS NULL THEN 1 ELSE 0 END", []
+    return f"CASE WHEN p.album IS NULL OR p.album IN ({albums[0]}) THEN 1 ELSE 0 END", list(albums[1])
+
+
+def _album_postings(word: _Word, object_ids: list, albums) -> dict:
+    """{object id: how many of its albums the viewer may see say the word}: one index probe per picture."""
+    counts = {}
+    head = (
+        f"SELECT p.object_id, COUNT(*) FROM {TABLE} p WHERE p.is_album = %s AND p.term = %s "
+        f"AND p.columns = {CONTEXT} AND p.album IS NOT NULL AND p.album IN ({albums[0]}) AND p.object_id"
+    )
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            chunks = [(" = ANY(%s::uuid[])", [object_ids])]
+        else:
+            chunks = [
+                (f" IN ({', '.join(['%s'] * len(part))})", part)
+                for part in (object_ids[start : start + 500] for start in range(0, len(object_ids), 500))
+            ]
+        for condition, params in chunks:
+            cursor.execute(f"{head}{condition} GROUP BY p.object_id", [False, word.word, *albums[1], *params])
+            counts.update(cursor.fetchall())
+    return counts
+
+
+def _most_albums() -> int:
+    """The most albums one picture is in (its home album and those it is placed in)."""
+    placements = (
+        AlbumPlacement.objects.values("photo").annotate(n=Count("pk")).order_by("-n").values_list("n", flat=True)
+    )
+    return 1 + (placements.first() or 0)
+
+
+def _bounds(alternatives, reads: dict, object_id, key: str) -> tuple[bool, int | None]:
+    """(exact, score) of a document read in some word: its score when every word is known of it, else the most it
+    may score; None when it cannot match."""
+    total, any_strong, exact = 0, False, True
+    matched = False
+    for words in alternatives:
+        low = high = 0
+        held = possible = strong = strong_possible = True
+        known = True
+        for word in words:
+            read = reads[word]
+            score, has, is_strong = 0, False, False
+            columns = read.own.get(object_id)
+            if columns is not None:
+                score, has, is_strong = word.own_score(columns), True, columns > CONTEXT
+            count = read.albums.get(object_id, 0)
+            if count:
+                score, has = score + count * ALBUM_SCORE, True
+            longer = read.longer.get(object_id)
+            if longer:
+                score, has, is_strong = score + longer[0], True, True
+            extra, maybe_strong = 0, False
+            if columns is None and read.frontier is not None:  # its own posting may lie below the read
+                last, last_key = read.frontier
+                below = last if key >= last_key else last - 1
+                if word.labels_only and below < LABELS:
+                    below = 0
+                if below > 0:
+                    extra, maybe_strong, known = word.own_score(below), below > CONTEXT, False
+            low, high = low + score, high + score + extra
+            held, possible = held and has, possible and (has or extra > 0)
+            strong, strong_possible = strong and is_strong, strong_possible and (is_strong or maybe_strong)
+        if known:
+            if held:
+                total, any_strong, matched = total + low, any_strong or strong, True
+        else:
+            exact = False
+            if possible:
+                total, any_strong, matched = total + high, any_strong or strong_possible, True
+    if not matched:
+        return exact, None
+    return exact, total + (STRONG if any_strong else 0)
+
+
+def _unseen_bound(alternatives, reads: dict, most_albums: int) -> tuple[int, str] | None:
+    """(-score, order key) of the best a document no read met may rank: in each word, a posting as strong as the
+    last one read (and so an id after it) and a word of each album it may be in; None when it cannot match."""
+    total, any_strong, matched, after = 0, False, False, ""
+    for words in alternatives:
+        high, possible, strong_possible, keys = 0, True, True, []
+        for word in words:
+            read = reads[word]
+            own = read.frontier is not None
+            album = read.any_album and not word.labels_only and most_albums
+            high += (word.own_score(read.frontier[0]) if own else 0) + (album * ALBUM_SCORE if album else 0)
+            possible = possible and (own or bool(album))
+            strong_possible = strong_possible and own and read.frontier[0] > CONTEXT
+            if own:
+                keys.append(read.frontier[1])
+            if album:  # and its albums' postings after the last one read
+                keys.append(read.album_frontier)
+        if possible:
+            total, any_strong, matched = total + high, any_strong or strong_possible, True
+            after = max([after, *keys])
+    if not matched:
+        return None
+    # Past the last posting read of a word, at its columns, the id is greater: only a document with a smaller id
+    # ranks before it at an equal score ("~" sorts after every hex digit).
+    return -(total + (STRONG if any_strong else 0)), after + "~" if after else ""
+
+
+def _order_key(object_id) -> str:
+    """An object id as the database orders it (the ranking's tie order): MariaDB's UUID type compares its groups
+    last first."""
+    hexed = uuid.UUID(str(object_id)).hex
+    if connection.vendor == "mysql" and connection.features.has_native_uuid_field:
+        return hexed[20:] + hexed[16:20] + hexed[12:16] + hexed[8:12] + hexed[:8]
+    return hexed

@@ -114,16 +114,24 @@ def ranked(allowed, parsed: ParsedQuery, limit: int, narrow: bool = False, album
     `allowed` in the same query (a correlated EXISTS: a few primary-key lookups per candidate). It reads only the
     strongest few thousand postings of each word first (backends.ranked_sql), so that a common word in a million
     pictures costs what it does in ten thousand; when that yields too few, every posting of the words is ranked.
-    A query of several words that must all be held is ranked from every posting at once (ParsedQuery.one_word_each).
-    A viewer usually may see a good share of what matches, so that is enough. When not (narrow filters, a small
-    scope), the database intersects every match with `allowed` instead, which is cheap exactly then, because
-    `allowed` is small; `narrow` (filters were given) goes there directly.
+    A query of several words that must all be held is ranked from each word's strongest postings too, as far as
+    they settle its best (backends.settled_ranking), and from every posting when they do not. A viewer usually
+    may see a good share of what matches, so that is enough. When not (narrow filters, a small scope), the
+    database intersects every match with `allowed` instead, which is cheap exactly then, because `allowed` is
+    small; `narrow` (filters were given) goes there directly.
     """
     kind = "photo" if allowed.model is Photo else "album"
     wanted = CANDIDATES_PER_RESULT * limit
-    found, rows = [], []
+    found, rows, settled = [], [], False
+    if not narrow and not parsed.one_word_each:
+        best = backends.settled_ranking(kind, parsed.terms, wanted, _albums_sql(albums))
+        if best is not None:
+            rows, every = best
+            shown = set(allowed.filter(pk__in=[pk for pk, _ in rows]).order_by().values_list("pk", flat=True))
+            found = [(pk, score) for pk, score in rows if uuid.UUID(str(pk)) in shown][:limit]
+            settled = every or len(rows) == wanted  # every match, or the best `wanted` of them: exact
     for bounded in (True, False) if parsed.one_word_each else (False,):
-        if narrow or len(found) >= limit:
+        if narrow or len(found) >= limit or settled:
             break
         ranked_sql, ranked_params = parsed.ranked_sql(kind, wanted, _albums_sql(albums), bounded=bounded)
         exists, exists_params = (
