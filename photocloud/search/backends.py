@@ -314,12 +314,12 @@ class _BestRead:
     albums: dict = field(default_factory=dict)  # object id -> its visible albums' postings, for the documents seen
 
 
-def settled_ranking(kind: str, terms: tuple, limit: int, albums=None) -> tuple[list, bool] | None:
+def settled_ranking(kind: str, terms: tuple, limit: int, albums=None, enough: int = 0) -> tuple[list, bool] | None:
     """The best matches of a query whose words must all be held ("beach sunset", "golden retriever"), from each
     word's strongest `limit` postings (the best-first index) instead of every posting: ([(object_id, score)] best
     first, at most `limit`, exactly the first of ranking every match (match_sql); whether they are all the matches).
     Fewer than `limit` when the reads cannot settle more; None when a read would not be bounded (a prefix with more
-    than `limit` longer words' postings): the caller ranks every posting then.
+    than `limit` longer words' postings) or fewer than `enough` could settle: the caller ranks every posting then.
 
     A threshold algorithm without random access to the postings' columns: a document read in every word is scored
     exactly (its albums' postings are looked up, one index probe each); any other may still hold a word's posting
@@ -328,6 +328,7 @@ def settled_ranking(kind: str, terms: tuple, limit: int, albums=None) -> tuple[l
     broken by id as the ranking does: a document past a word's last posting read has a greater id or a weaker
     posting. Words drawn from one independent library rarely meet among their first postings ("beach sunset" at a
     million: the caller ranks every posting then); a label of several words ("golden retriever") settles at once."""
+    _note_order()
     is_album = kind == "album"
     alternatives = _alternatives(*terms)
     words = list(dict.fromkeys(word for words in alternatives for word in words))
@@ -338,6 +339,15 @@ def settled_ranking(kind: str, terms: tuple, limit: int, albums=None) -> tuple[l
         if read is None:
             return None
         reads[word] = read
+    # Only a document read in each word can be settled (but where the word's postings below the read cannot exist):
+    # when too few were, the rest of the work is not worth doing.
+    open_ended = [
+        r for w, r in reads.items() if r.frontier and r.frontier[0] not in (CONTEXT, LABELS if w.labels_only else -1)
+    ]
+    if enough and len(open_ended) == len(reads):
+        readable = set.intersection(*(set(r.own) for r in open_ended))
+        if len(readable) < enough:
+            return None
     seen = {}  # object id (as the database gives it) -> order key
     for read in reads.values():
         for object_id in (*read.own, *read.longer, *read.album_ids):
@@ -516,7 +526,12 @@ def _unseen_bound(alternatives, reads: dict, most_albums: int) -> tuple[int, str
 def _order_key(object_id) -> str:
     """An object id as the database orders it (the ranking's tie order): MariaDB's UUID type compares its groups
     last first."""
-    hexed = uuid.UUID(str(object_id)).hex
-    if connection.vendor == "mysql" and connection.features.has_native_uuid_field:
-        return hexed[20:] + hexed[16:20] + hexed[12:16] + hexed[8:12] + hexed[:8]
-    return hexed
+    hexed = object_id.hex if isinstance(object_id, uuid.UUID) else str(object_id).replace("-", "").lower()
+    return hexed[20:] + hexed[16:20] + hexed[12:16] + hexed[8:12] + hexed[:8] if _SWAPPED[0] else hexed
+
+
+_SWAPPED = [False]  # whether object ids compare as MariaDB's UUID type does, for the connection in use
+
+
+def _note_order() -> None:
+    _SWAPPED[0] = connection.vendor == "mysql" and connection.features.has_native_uuid_field

@@ -124,11 +124,16 @@ def ranked(allowed, parsed: ParsedQuery, limit: int, narrow: bool = False, album
     wanted = CANDIDATES_PER_RESULT * limit
     found, rows, settled = [], [], False
     if not narrow and not parsed.one_word_each:
-        best = backends.settled_ranking(kind, parsed.terms, wanted, _albums_sql(albums))
+        best = backends.settled_ranking(kind, parsed.terms, wanted, _albums_sql(albums), enough=limit)
         if best is not None:
             rows, every = best
-            shown = set(allowed.filter(pk__in=[pk for pk, _ in rows]).order_by().values_list("pk", flat=True))
-            found = [(pk, score) for pk, score in rows if uuid.UUID(str(pk)) in shown][:limit]
+            for start in range(0, len(rows), limit):  # in rank order, until enough are visible
+                part = rows[start : start + limit]
+                shown = _visible_ids(allowed, [pk for pk, _ in part])
+                found += [(pk, score) for pk, score in part if _as_uuid(pk) in shown]
+                if len(found) >= limit:
+                    found = found[:limit]
+                    break
             settled = every or len(rows) == wanted  # every match, or the best `wanted` of them: exact
     for bounded in (True, False) if parsed.one_word_each else (False,):
         if narrow or len(found) >= limit or settled:
@@ -156,6 +161,28 @@ def ranked(allowed, parsed: ParsedQuery, limit: int, narrow: bool = False, album
             )
             found = cursor.fetchall()
     return [(uuid.UUID(str(pk)), int(score)) for pk, score in found]
+
+
+def _as_uuid(pk) -> uuid.UUID:
+    return pk if isinstance(pk, uuid.UUID) else uuid.UUID(str(pk))
+
+
+def _visible_ids(allowed, ids: list) -> set:
+    """Which of these ids (as the database gave them) `allowed` holds: a few primary-key lookups each. PostgreSQL
+    would scan every picture for a long `IN` list, so there each is checked by the correlated EXISTS of `ranked`."""
+    if connection.vendor != "postgresql":
+        return {
+            pk
+            for start in range(0, len(ids), 500)
+            for pk in allowed.filter(pk__in=ids[start : start + 500]).order_by().values_list("pk", flat=True)
+        }
+    exists, exists_params = allowed.filter(pk=RawSQL("c.object_id", [])).order_by().values("pk").query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT c.object_id FROM unnest(%s::uuid[]) AS c(object_id) WHERE EXISTS ({backends.per_row(exists)})",
+            [ids, *exists_params],
+        )
+        return {uuid.UUID(str(pk)) for (pk,) in cursor.fetchall()}
 
 
 def visible_labels(viewer, scope: str = "all") -> LabelCheck:
