@@ -333,12 +333,7 @@ def settled_ranking(kind: str, terms: tuple, limit: int, albums=None, enough: in
     alternatives = _alternatives(*terms)
     words = list(dict.fromkeys(word for words in alternatives for word in words))
     with_albums = not is_album and albums is not None
-    reads = {}
-    for word in words:
-        read = _best_read(word, is_album, albums, limit)
-        if read is None:
-            return None
-        reads[word] = read
+    reads = {word: _best_read(word, is_album, albums, limit) for word in words}
     # Only a document read in each word can be settled (but where the word's postings below the read cannot exist):
     # when too few were, the rest of the work is not worth doing.
     open_ended = [
@@ -348,6 +343,8 @@ def settled_ranking(kind: str, terms: tuple, limit: int, albums=None, enough: in
         readable = set.intersection(*(set(r.own) for r in open_ended))
         if len(readable) < enough:
             return None
+    if not all(_read_the_rest(read, word, is_album, albums, limit) for word, read in reads.items()):
+        return None
     seen = {}  # object id (as the database gives it) -> order key
     for read in reads.values():
         for object_id in (*read.own, *read.longer, *read.album_ids):
@@ -376,7 +373,8 @@ def settled_ranking(kind: str, terms: tuple, limit: int, albums=None, enough: in
     return ranked[:limit], threat is None
 
 
-def _best_read(word: _Word, is_album: bool, albums, limit: int) -> _BestRead | None:
+def _best_read(word: _Word, is_album: bool, albums, limit: int) -> _BestRead:
+    """The word's own first `limit` postings, strongest first."""
     labels = f" AND p.columns >= {LABELS}" if word.labels_only else ""
     with connection.cursor() as cursor:
         cursor.execute(
@@ -385,9 +383,16 @@ def _best_read(word: _Word, is_album: bool, albums, limit: int) -> _BestRead | N
             [is_album, word.word],
         )
         rows = cursor.fetchall()
-        own = {object_id: columns for object_id, columns, album in rows if album is None}
-        frontier = (rows[-1][1], _order_key(rows[-1][0])) if len(rows) == limit else None
-        longer = {}
+    own = {object_id: columns for object_id, columns, album in rows if album is None}
+    frontier = (rows[-1][1], _order_key(rows[-1][0])) if len(rows) == limit else None
+    return _BestRead(own, frontier, {}, False)
+
+
+def _read_the_rest(read: _BestRead, word: _Word, is_album: bool, albums, limit: int) -> bool:
+    """The longer words of a prefix (False when more than `limit` postings) and the word's first `limit` postings
+    from albums, into `read`."""
+    with connection.cursor() as cursor:
+        longer = read.longer
         if word.longer_words:  # in the labels and names only, as postings_sql counts them
             visible, visible_params = _visible_flag(is_album, albums)
             cursor.execute(
@@ -397,21 +402,20 @@ def _best_read(word: _Word, is_album: bool, albums, limit: int) -> _BestRead | N
             )
             rows = cursor.fetchall()
             if len(rows) > limit:
-                return None
+                return False
             for object_id, columns, shown in rows:
                 if columns >= COLUMN_BITS["names"] and shown:
                     longer[object_id] = (longer.get(object_id, (0, True))[0] + columns * 4, True)
-        any_album, album_ids, album_frontier = False, [], ""
         if not is_album and albums is not None and not word.labels_only:  # in id order: a picture's run at once
             cursor.execute(
                 f"SELECT p.object_id FROM {TABLE} p WHERE p.is_album = %s AND p.term = %s AND p.columns = {CONTEXT} "
                 f"AND p.album IS NOT NULL ORDER BY p.columns DESC, p.object_id LIMIT {int(limit)}",
                 [False, word.word],
             )
-            album_ids = [object_id for (object_id,) in cursor.fetchall()]
-            any_album = len(album_ids) == limit
-            album_frontier = _order_key(album_ids[-1]) if any_album else ""
-    return _BestRead(own, frontier, longer, any_album, album_ids, album_frontier)
+            read.album_ids = [object_id for (object_id,) in cursor.fetchall()]
+            read.any_album = len(read.album_ids) == limit
+            read.album_frontier = _order_key(read.album_ids[-1]) if read.any_album else ""
+    return True
 
 
 def _visible_flag(is_album: bool, albums) -> tuple[str, list]:
