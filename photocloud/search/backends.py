@@ -305,13 +305,14 @@ def per_row(subquery_sql: str) -> str:
 class _BestRead:
     """What a bounded read learnt of one word (see settled_ranking)."""
 
-    own: dict  # object id -> columns of its own posting (not from an album), for the postings read
+    own: dict  # order key of the object id -> columns of its own posting (not from an album), for those read
     frontier: tuple | None  # (columns, order key of the object id) of the last posting read; None: all were read
-    longer: dict  # object id -> (score, strong) of the longer words of a prefix (all of them read)
+    longer: dict  # order key -> (score, strong) of the longer words of a prefix (all of them read)
     any_album: bool  # some picture may have the word from one of its albums not read yet
-    album_ids: list = field(default_factory=list)  # the pictures of the album postings read (in id order)
+    album_ids: list = field(default_factory=list)  # order keys of the pictures of the album postings read
     album_frontier: str = ""  # order key of the last album posting read, when some were not read
-    albums: dict = field(default_factory=dict)  # object id -> its visible albums' postings, for the documents seen
+    albums: dict = field(default_factory=dict)  # order key -> its visible albums' postings, for the documents seen
+    ids: dict = field(default_factory=dict)  # order key -> the object id as the database gives it
 
 
 def settled_ranking(kind: str, terms: tuple, limit: int, albums=None, enough: int = 0) -> tuple[list, bool] | None:
@@ -345,20 +346,19 @@ def settled_ranking(kind: str, terms: tuple, limit: int, albums=None, enough: in
             return None
     if not all(_read_the_rest(read, word, is_album, albums, limit) for word, read in reads.items()):
         return None
-    seen = {}  # object id (as the database gives it) -> order key
+    seen = {}  # order key -> object id (as the database gives it)
     for read in reads.values():
-        for object_id in (*read.own, *read.longer, *read.album_ids):
-            if object_id not in seen:
-                seen[object_id] = _order_key(object_id)
+        seen.update(read.ids)
     if with_albums:
         for word, read in reads.items():
             if read.album_ids:
-                read.albums = _album_postings(word, list(seen), albums)
+                read.albums = _album_postings(word, seen, albums)
     most_albums = _most_albums() if with_albums and any(r.any_album for r in reads.values()) else 0
 
     settled, threat = [], None  # threat: (-score, order key) of the best a document not settled may rank
-    for object_id, key in seen.items():
-        exact, score = _bounds(alternatives, reads, object_id, key)
+    plan = [[(word, reads[word]) for word in words] for words in alternatives]
+    for key, object_id in seen.items():
+        exact, score = _bounds(plan, key)
         if score is None:
             continue
         if exact:
@@ -383,9 +383,13 @@ def _best_read(word: _Word, is_album: bool, albums, limit: int) -> _BestRead:
             [is_album, word.word],
         )
         rows = cursor.fetchall()
-    own = {object_id: columns for object_id, columns, album in rows if album is None}
+    ids, own = {}, {}
+    for object_id, columns, album in rows:
+        if album is None:
+            key = _order_key(object_id)
+            ids[key], own[key] = object_id, columns
     frontier = (rows[-1][1], _order_key(rows[-1][0])) if len(rows) == limit else None
-    return _BestRead(own, frontier, {}, False)
+    return _BestRead(own, frontier, {}, False, ids=ids)
 
 
 def _read_the_rest(read: _BestRead, word: _Word, is_album: bool, albums, limit: int) -> bool:
@@ -405,16 +409,20 @@ def _read_the_rest(read: _BestRead, word: _Word, is_album: bool, albums, limit: 
                 return False
             for object_id, columns, shown in rows:
                 if columns >= COLUMN_BITS["names"] and shown:
-                    longer[object_id] = (longer.get(object_id, (0, True))[0] + columns * 4, True)
+                    key = _order_key(object_id)
+                    read.ids[key] = object_id
+                    longer[key] = (longer.get(key, (0, True))[0] + columns * 4, True)
         if not is_album and albums is not None and not word.labels_only:  # in id order: a picture's run at once
             cursor.execute(
                 f"SELECT p.object_id FROM {TABLE} p WHERE p.is_album = %s AND p.term = %s AND p.columns = {CONTEXT} "
                 f"AND p.album IS NOT NULL ORDER BY p.columns DESC, p.object_id LIMIT {int(limit)}",
                 [False, word.word],
             )
-            read.album_ids = [object_id for (object_id,) in cursor.fetchall()]
-            read.any_album = len(read.album_ids) == limit
-            read.album_frontier = _order_key(read.album_ids[-1]) if read.any_album else ""
+            found = {_order_key(object_id): object_id for (object_id,) in cursor.fetchall()}
+            read.ids.update(found)
+            read.album_ids = list(found)
+            read.any_album = len(read.album_ids) == limit  # a picture in several albums counts more than once
+            read.album_frontier = read.album_ids[-1] if read.any_album else ""
     return True
 
 
@@ -427,9 +435,10 @@ def _visible_flag(is_album: bool, albums) -> tuple[str, list]:
     return f"CASE WHEN p.album IS NULL OR p.album IN ({albums[0]}) THEN 1 ELSE 0 END", list(albums[1])
 
 
-def _album_postings(word: _Word, object_ids: list, albums) -> dict:
-    """{object id: how many of its albums the viewer may see say the word}: one index probe per picture."""
-    counts = {}
+def _album_postings(word: _Word, seen: dict, albums) -> dict:
+    """{order key: how many of its albums the viewer may see say the word} of the documents `seen` (order key ->
+    object id): one index probe per picture."""
+    counts, object_ids = {}, list(seen.values())
     head = (
         f"SELECT p.object_id, COUNT(*) FROM {TABLE} p WHERE p.is_album = %s AND p.term = %s "
         f"AND p.columns = {CONTEXT} AND p.album IS NOT NULL AND p.album IN ({albums[0]}) AND p.object_id"
@@ -444,7 +453,7 @@ def _album_postings(word: _Word, object_ids: list, albums) -> dict:
             ]
         for condition, params in chunks:
             cursor.execute(f"{head}{condition} GROUP BY p.object_id", [False, word.word, *albums[1], *params])
-            counts.update(cursor.fetchall())
+            counts.update((_order_key(object_id), count) for object_id, count in cursor.fetchall())
     return counts
 
 
@@ -456,25 +465,24 @@ def _most_albums() -> int:
     return 1 + (placements.first() or 0)
 
 
-def _bounds(alternatives, reads: dict, object_id, key: str) -> tuple[bool, int | None]:
+def _bounds(plan: list, key: str) -> tuple[bool, int | None]:
     """(exact, score) of a document read in some word: its score when every word is known of it, else the most it
     may score; None when it cannot match."""
     total, any_strong, exact = 0, False, True
     matched = False
-    for words in alternatives:
+    for words in plan:
         low = high = 0
         held = possible = strong = strong_possible = True
         known = True
-        for word in words:
-            read = reads[word]
+        for word, read in words:
             score, has, is_strong = 0, False, False
-            columns = read.own.get(object_id)
+            columns = read.own.get(key)
             if columns is not None:
                 score, has, is_strong = word.own_score(columns), True, columns > CONTEXT
-            count = read.albums.get(object_id, 0)
+            count = read.albums.get(key, 0)
             if count:
                 score, has = score + count * ALBUM_SCORE, True
-            longer = read.longer.get(object_id)
+            longer = read.longer.get(key)
             if longer:
                 score, has, is_strong = score + longer[0], True, True
             extra, maybe_strong = 0, False
