@@ -10,7 +10,7 @@ code (`services.rebuild`), and then times typical queries as a follower of the m
 - "facets": the eight facet counts over the same matches;
 - "baseline": the same first page and count with a naive OR of `icontains` over the same fields.
 Filling is not timed; --reuse times again on a database it filled before. Run from the repository root:
-python bench/search_text.py [--size 100000] [--reuse] [--no-baseline]
+python bench/search_text.py [--size 100000] [--reuse] [--no-baseline] [--processes N]
 """
 
 import argparse
