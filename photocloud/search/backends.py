@@ -21,9 +21,13 @@ viewer's albums (`albums`, the SQL of `Album.objects.visible_to(viewer)`), so a 
 title of a private album it is also placed in, and a follower finds it by its followers-only album's title.
 """
 
-from dataclasses import dataclass
+import uuid
+from dataclasses import dataclass, field
 
 from django.db import connection
+from django.db.models import Count
+
+from photocloud.library.models import AlbumPlacement
 
 from .query import tokens
 
@@ -36,6 +40,7 @@ CONTEXT = COLUMN_BITS["context"]
 # Added once to the score of a document that matches one alternative strongly: more than any sum of postings scores
 # (a document has at most MAX_TERMS words, each scoring at most 4 * 31 + 2).
 STRONG = 1_000_000
+ALBUM_SCORE = CONTEXT * 4 + 2  # a word of one of the picture's albums: a whole word in the context column
 MAX_TERMS = 5000  # distinct words indexed per document (a page of text found in a picture has a few hundred)
 TABLE = "search_searchposting"
 
@@ -60,11 +65,14 @@ class _Word:
     prefix: bool = False
     labels_only: bool = False
 
-    def postings_sql(self, is_album: bool, position: int, albums=None, cap: int | None = None) -> tuple[str, list]:
+    def postings_sql(
+        self, is_album: bool, position: int, albums=None, cap: int | None = None, within=None
+    ) -> tuple[str, list]:
         """(object_id, score, position, strong) of this word's postings: one range of the index, read from the index
         alone (a query ORing several words would make PostgreSQL read the table's rows instead). A picture's posting
         from one of its albums counts only when that album is among `albums` ((sql, params) of the albums the viewer
-        may see; None: none). With `cap`, only the word's strongest `cap` postings (see _capped_sql)."""
+        may see; None: none). With `cap`, only the word's strongest `cap` postings (see _capped_sql). `within`: (sql,
+        params) of the only ids wanted, checked on each posting before any grouping."""
         if cap is not None:
             return self._capped_sql(is_album, position, albums, cap)
         if self.prefix and len(self.word) >= 3:  # the words starting with it: one range of the binary-ordered terms
@@ -79,6 +87,8 @@ class _Word:
         if self.labels_only:
             where += f" AND p.columns >= {LABELS}"
         album_where, album_params = self._album_filter("p", is_album, albums)
+        if within is not None:
+            album_where, album_params = f"{album_where} AND p.object_id IN ({within[0]})", [*album_params, *within[1]]
         return (
             f"SELECT p.object_id, {score} AS score, {position} AS position, "
             f"CASE WHEN p.columns > {CONTEXT} THEN {position} ELSE -1 END AS strong FROM {TABLE} p "
@@ -92,6 +102,15 @@ class _Word:
 
     def _score(self, alias: str = "p") -> str:
         return f"{alias}.columns * 2" if self.labels_only else f"{alias}.columns * 4 + 2"
+
+    @property
+    def longer_words(self) -> bool:
+        """Whether the words starting with this one count too (as postings_sql reads them)."""
+        return self.prefix and len(self.word) >= 3
+
+    def own_score(self, columns: int) -> int:
+        """What a posting of the word itself scores (as postings_sql scores it)."""
+        return columns * 2 if self.labels_only else columns * 4 + 2
 
     @staticmethod
     def _album_filter(alias: str, is_album: bool, albums) -> tuple[str, list]:
@@ -157,15 +176,16 @@ def _all_of(words: list[str], **options) -> list[_Word]:
 
 
 def _grouped_sql(
-    is_album: bool, words: list[_Word], *, all_needed: bool, albums=None, cap: int | None = None
+    is_album: bool, words: list[_Word], *, all_needed: bool, albums=None, cap: int | None = None, within=None
 ) -> tuple[str, list]:
     """(object_id, score) of the documents holding any of `words` (or, with `all_needed`, all of them); STRONG is
     added when one of them (or all of them) is held outside the context column.
 
     Any word strong is MAX(strong) >= 0, not a COUNT(DISTINCT …): PostgreSQL can only sort for that, not hash, and
-    a common word has 300,000 postings in a million-picture library (bench/README.md). All words keep COUNT(DISTINCT):
-    grouping per document and word first, to count plainly, was slower there (two hashes of 350,000 rows)."""
-    branches = [word.postings_sql(is_album, position, albums, cap) for position, word in enumerate(words)]
+    a common word has 300,000 postings in a million-picture library (bench/README.md). All words are counted the same
+    way, one MAX per word (which words are held, which strongly): "beach sunset" at a million, 449 → 326 ms (grouping
+    per document and word first, to count plainly, was slower there: two hashes of 350,000 rows)."""
+    branches = [word.postings_sql(is_album, position, albums, cap, within) for position, word in enumerate(words)]
     union = " UNION ALL ".join(sql for sql, _ in branches)
     if not all_needed:
         sql = (
@@ -173,13 +193,22 @@ def _grouped_sql(
             f"FROM ({union}) w GROUP BY w.object_id"
         )
     else:
+        strong = " + ".join(f"MAX(CASE WHEN w.strong = {i} THEN 1 ELSE 0 END)" for i in range(len(words)))
         sql = (
-            f"SELECT w.object_id, SUM(w.score) + CASE WHEN COUNT(DISTINCT CASE WHEN w.strong >= 0 THEN w.strong END) "
-            f">= {len(words)} THEN {STRONG} ELSE 0 END AS score FROM ({union}) w GROUP BY w.object_id"
+            f"SELECT w.object_id, SUM(w.score) + CASE WHEN {strong} >= {len(words)} THEN {STRONG} ELSE 0 END AS score "
+            f"FROM ({union}) w GROUP BY w.object_id"
         )
         if len(words) > 1:
-            sql += f" HAVING COUNT(DISTINCT w.position) = {len(words)}"
+            held = " + ".join(f"MAX(CASE WHEN w.position = {i} THEN 1 ELSE 0 END)" for i in range(len(words)))
+            sql += f" HAVING {held} = {len(words)}"
     return sql, [param for _, params in branches for param in params]
+
+
+def _alternatives(required: list[str], phrases=(), label_phrases=()) -> list[list[_Word]]:
+    alternatives = [_all_of(required, prefix=True)] if required else []
+    alternatives += [_all_of(words) for words in phrases if words]
+    alternatives += [_all_of(words, labels_only=True) for words in label_phrases if words]
+    return alternatives
 
 
 def match_sql(
@@ -190,22 +219,19 @@ def match_sql(
     *,
     albums=None,
     cap: int | None = None,
+    within=None,
 ) -> tuple[str, list] | None:
     """SQL selecting (object_id, score) of the documents of `kind` ("photo" or "album") that hold all `required`
     words (as prefixes) anywhere, or all words of one of the `phrases` anywhere, or of one of the `label_phrases` in
     their labels; a document matching several alternatives adds their scores. None when there is nothing to look
-    for. Alternatives of one word each go into one scan of the index. `albums` and `cap`: see _Word.postings_sql."""
+    for. Alternatives of one word each go into one scan of the index. `albums`, `cap` and `within`: see
+    _Word.postings_sql."""
     is_album = kind == "album"
-    alternatives = [_all_of(required, prefix=True)] if required else []
-    alternatives += [_all_of(words) for words in phrases if words]
-    alternatives += [_all_of(words, labels_only=True) for words in label_phrases if words]
+    alternatives = _alternatives(required, phrases, label_phrases)
     single = [word for words in alternatives if len(words) == 1 for word in words]
-    parts = [_grouped_sql(is_album, single, all_needed=False, albums=albums, cap=cap)] if single else []
-    parts += [
-        _grouped_sql(is_album, words, all_needed=True, albums=albums, cap=cap)
-        for words in alternatives
-        if len(words) > 1
-    ]
+    options = {"albums": albums, "cap": cap, "within": within}
+    parts = [_grouped_sql(is_album, single, all_needed=False, **options)] if single else []
+    parts += [_grouped_sql(is_album, words, all_needed=True, **options) for words in alternatives if len(words) > 1]
     if len(parts) <= 1:
         return parts[0] if parts else None
     union = " UNION ALL ".join(sql for sql, _ in parts)
@@ -280,3 +306,251 @@ def per_row(subquery_sql: str) -> str:
     otherwise turn an EXISTS on the primary key into a hash of the whole subquery: every picture the viewer may see,
     to check a few thousand candidates; OFFSET 0 keeps it a subplan."""
     return f"{subquery_sql} OFFSET 0" if connection.vendor == "postgresql" else subquery_sql
+
+
+@dataclass
+class _BestRead:
+    """What a bounded read learnt of one word (see settled_ranking)."""
+
+    own: dict  # order key of the object id -> columns of its own posting (not from an album), for those read
+    frontier: tuple | None  # (columns, order key of the object id) of the last posting read; None: all were read
+    longer: dict  # order key -> (score, strong) of the longer words of a prefix (all of them read)
+    any_album: bool  # some picture may have the word from one of its albums not read yet
+    album_ids: list = field(default_factory=list)  # order keys of the pictures of the album postings read
+    album_frontier: str = ""  # order key of the last album posting read, when some were not read
+    albums: dict = field(default_factory=dict)  # order key -> its visible albums' postings, for the documents seen
+    ids: dict = field(default_factory=dict)  # order key -> the object id as the database gives it
+
+
+def settled_ranking(kind: str, terms: tuple, limit: int, albums=None, enough: int = 0) -> tuple[list, bool] | None:
+    """The best matches of a query whose words must all be held ("beach sunset", "golden retriever"), from each
+    word's strongest `limit` postings (the best-first index) instead of every posting: ([(object_id, score)] best
+    first, at most `limit`, exactly the first of ranking every match (match_sql); whether they are all the matches).
+    Fewer than `limit` when the reads cannot settle more; None when a read would not be bounded (a prefix with more
+    than `limit` longer words' postings) or fewer than `enough` could settle: the caller ranks every posting then.
+
+    A threshold algorithm without random access to the postings' columns: a document read in every word is scored
+    exactly (its albums' postings are looked up, one index probe each); any other may still hold a word's posting
+    below where the read of that word stopped, so it scores at most that posting's score there (and, never read,
+    ALBUM_SCORE for each album it may be in). A document is settled when it ranks before every such bound, ties
+    broken by id as the ranking does: a document past a word's last posting read has a greater id or a weaker
+    posting. Words drawn from one independent library rarely meet among their first postings ("beach sunset" at a
+    million: the caller ranks every posting then); a label of several words ("golden retriever") settles at once."""
+    _note_order()
+    is_album = kind == "album"
+    alternatives = _alternatives(*terms)
+    words = list(dict.fromkeys(word for words in alternatives for word in words))
+    with_albums = not is_album and albums is not None
+    reads = {word: _best_read(word, is_album, albums, limit) for word in words}
+    # Only a document read in each word can be settled (but where the word's postings below the read cannot exist):
+    # when too few were, the rest of the work is not worth doing.
+    open_ended = [
+        r for w, r in reads.items() if r.frontier and r.frontier[0] not in (CONTEXT, LABELS if w.labels_only else -1)
+    ]
+    if enough and len(open_ended) == len(reads):
+        readable = set.intersection(*(set(r.own) for r in open_ended))
+        if len(readable) < enough:
+            return None
+    if not all(_read_the_rest(read, word, is_album, albums, limit) for word, read in reads.items()):
+        return None
+    seen = {}  # order key -> object id (as the database gives it)
+    for read in reads.values():
+        seen.update(read.ids)
+    if with_albums:
+        for word, read in reads.items():
+            if read.album_ids:
+                read.albums = _album_postings(word, seen, albums)
+    most_albums = _most_albums() if with_albums and any(r.any_album for r in reads.values()) else 0
+
+    settled, threat = [], None  # threat: (-score, order key) of the best a document not settled may rank
+    plan = [[(word, reads[word]) for word in words] for words in alternatives]
+    for key, object_id in seen.items():
+        exact, score = _bounds(plan, key)
+        if score is None:
+            continue
+        if exact:
+            settled.append((-score, key, object_id))
+        elif threat is None or (-score, key) < threat:
+            threat = (-score, key)
+    unseen = _unseen_bound(alternatives, reads, most_albums)
+    if unseen is not None and (threat is None or unseen < threat):
+        threat = unseen
+    settled.sort()
+    ranked = [(object_id, -score) for score, key, object_id in settled if threat is None or (score, key) < threat]
+    return ranked[:limit], threat is None
+
+
+def _best_read(word: _Word, is_album: bool, albums, limit: int) -> _BestRead:
+    """The word's own first `limit` postings, strongest first."""
+    labels = f" AND p.columns >= {LABELS}" if word.labels_only else ""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT p.object_id, p.columns, p.album FROM {TABLE} p WHERE p.is_album = %s AND p.term = %s{labels} "
+            f"ORDER BY p.columns DESC, p.object_id LIMIT {int(limit)}",
+            [is_album, word.word],
+        )
+        rows = cursor.fetchall()
+    ids, own = {}, {}
+    for object_id, columns, album in rows:
+        if album is None:
+            key = _order_key(object_id)
+            ids[key], own[key] = object_id, columns
+    frontier = (rows[-1][1], _order_key(rows[-1][0])) if len(rows) == limit else None
+    return _BestRead(own, frontier, {}, False, ids=ids)
+
+
+def _read_the_rest(read: _BestRead, word: _Word, is_album: bool, albums, limit: int) -> bool:
+    """The longer words of a prefix (False when more than `limit` postings) and the word's first `limit` postings
+    from albums, into `read`."""
+    with connection.cursor() as cursor:
+        longer = read.longer
+        if word.longer_words:  # in the labels and names only, as postings_sql counts them
+            visible, visible_params = _visible_flag(is_album, albums)
+            cursor.execute(
+                f"SELECT p.object_id, p.columns, {visible} FROM {TABLE} p WHERE p.is_album = %s AND p.term > %s "
+                f"AND p.term < %s ORDER BY p.term, p.columns DESC, p.object_id LIMIT {int(limit) + 1}",
+                [*visible_params, is_album, word.word, word._after()],
+            )
+            rows = cursor.fetchall()
+            if len(rows) > limit:
+                return False
+            for object_id, columns, shown in rows:
+                if columns >= COLUMN_BITS["names"] and shown:
+                    key = _order_key(object_id)
+                    read.ids[key] = object_id
+                    longer[key] = (longer.get(key, (0, True))[0] + columns * 4, True)
+        if not is_album and albums is not None and not word.labels_only:  # in id order: a picture's run at once
+            cursor.execute(
+                f"SELECT p.object_id FROM {TABLE} p WHERE p.is_album = %s AND p.term = %s AND p.columns = {CONTEXT} "
+                f"AND p.album IS NOT NULL ORDER BY p.columns DESC, p.object_id LIMIT {int(limit)}",
+                [False, word.word],
+            )
+            found = {_order_key(object_id): object_id for (object_id,) in cursor.fetchall()}
+            read.ids.update(found)
+            read.album_ids = list(found)
+            read.any_album = len(read.album_ids) == limit  # a picture in several albums counts more than once
+            read.album_frontier = read.album_ids[-1] if read.any_album else ""
+    return True
+
+
+def _visible_flag(is_album: bool, albums) -> tuple[str, list]:
+    """1 when a posting counts for the viewer (see _Word._album_filter), else 0."""
+    if is_album:
+        return "1", []
+    if albums is None:
+        return "CASE WHEN p.album IS NULL THEN 1 ELSE 0 END", []
+    return f"CASE WHEN p.album IS NULL OR p.album IN ({albums[0]}) THEN 1 ELSE 0 END", list(albums[1])
+
+
+def _album_postings(word: _Word, seen: dict, albums) -> dict:
+    """{order key: how many of its albums the viewer may see say the word} of the documents `seen` (order key ->
+    object id): one index probe per picture."""
+    counts, object_ids = {}, list(seen.values())
+    head = (
+        f"SELECT p.object_id, COUNT(*) FROM {TABLE} p WHERE p.is_album = %s AND p.term = %s "
+        f"AND p.columns = {CONTEXT} AND p.album IS NOT NULL AND p.album IN ({albums[0]}) AND p.object_id"
+    )
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            chunks = [(" = ANY(%s::uuid[])", [object_ids])]
+        else:
+            chunks = [
+                (f" IN ({', '.join(['%s'] * len(part))})", part)
+                for part in (object_ids[start : start + 500] for start in range(0, len(object_ids), 500))
+            ]
+        for condition, params in chunks:
+            cursor.execute(f"{head}{condition} GROUP BY p.object_id", [False, word.word, *albums[1], *params])
+            counts.update((_order_key(object_id), count) for object_id, count in cursor.fetchall())
+    return counts
+
+
+def _most_albums() -> int:
+    """The most albums one picture is in (its home album and those it is placed in)."""
+    placements = (
+        AlbumPlacement.objects.values("photo").annotate(n=Count("pk")).order_by("-n").values_list("n", flat=True)
+    )
+    return 1 + (placements.first() or 0)
+
+
+def _bounds(plan: list, key: str) -> tuple[bool, int | None]:
+    """(exact, score) of a document read in some word: its score when every word is known of it, else the most it
+    may score; None when it cannot match."""
+    total, any_strong, exact = 0, False, True
+    matched = False
+    for words in plan:
+        low = high = 0
+        held = possible = strong = strong_possible = True
+        known = True
+        for word, read in words:
+            score, has, is_strong = 0, False, False
+            columns = read.own.get(key)
+            if columns is not None:
+                score, has, is_strong = word.own_score(columns), True, columns > CONTEXT
+            count = read.albums.get(key, 0)
+            if count:
+                score, has = score + count * ALBUM_SCORE, True
+            longer = read.longer.get(key)
+            if longer:
+                score, has, is_strong = score + longer[0], True, True
+            extra, maybe_strong = 0, False
+            if columns is None and read.frontier is not None:  # its own posting may lie below the read
+                last, last_key = read.frontier
+                below = last if key >= last_key else last - 1
+                if word.labels_only and below < LABELS:
+                    below = 0
+                if below > 0:
+                    extra, maybe_strong, known = word.own_score(below), below > CONTEXT, False
+            low, high = low + score, high + score + extra
+            held, possible = held and has, possible and (has or extra > 0)
+            strong, strong_possible = strong and is_strong, strong_possible and (is_strong or maybe_strong)
+        if known:
+            if held:
+                total, any_strong, matched = total + low, any_strong or strong, True
+        else:
+            exact = False
+            if possible:
+                total, any_strong, matched = total + high, any_strong or strong_possible, True
+    if not matched:
+        return exact, None
+    return exact, total + (STRONG if any_strong else 0)
+
+
+def _unseen_bound(alternatives, reads: dict, most_albums: int) -> tuple[int, str] | None:
+    """(-score, order key) of the best a document no read met may rank: in each word, a posting as strong as the
+    last one read (and so an id after it) and a word of each album it may be in; None when it cannot match."""
+    total, any_strong, matched, after = 0, False, False, ""
+    for words in alternatives:
+        high, possible, strong_possible, keys = 0, True, True, []
+        for word in words:
+            read = reads[word]
+            own = read.frontier is not None
+            album = read.any_album and not word.labels_only and most_albums
+            high += (word.own_score(read.frontier[0]) if own else 0) + (album * ALBUM_SCORE if album else 0)
+            possible = possible and (own or bool(album))
+            strong_possible = strong_possible and own and read.frontier[0] > CONTEXT
+            if own:
+                keys.append(read.frontier[1])
+            if album:  # and its albums' postings after the last one read
+                keys.append(read.album_frontier)
+        if possible:
+            total, any_strong, matched = total + high, any_strong or strong_possible, True
+            after = max([after, *keys])
+    if not matched:
+        return None
+    # Past the last posting read of a word, at its columns, the id is greater: only a document with a smaller id
+    # ranks before it at an equal score ("~" sorts after every hex digit).
+    return -(total + (STRONG if any_strong else 0)), after + "~" if after else ""
+
+
+def _order_key(object_id) -> str:
+    """An object id as the database orders it (the ranking's tie order): MariaDB's UUID type compares its groups
+    last first."""
+    hexed = object_id.hex if isinstance(object_id, uuid.UUID) else str(object_id).replace("-", "").lower()
+    return hexed[20:] + hexed[16:20] + hexed[12:16] + hexed[8:12] + hexed[:8] if _SWAPPED[0] else hexed
+
+
+_SWAPPED = [False]  # whether object ids compare as MariaDB's UUID type does, for the connection in use
+
+
+def _note_order() -> None:
+    _SWAPPED[0] = connection.vendor == "mysql" and connection.features.has_native_uuid_field

@@ -131,10 +131,10 @@ class ParsedQuery:
         loose = [Expansion(word, "any word") for word in self.required]
         return ParsedQuery(self.text, [], [*loose, *self.expansions], self.suggestion)
 
-    def match_sql(self, kind: str, albums=None):
+    def match_sql(self, kind: str, albums=None, within=None):
         from .backends import match_sql
 
-        return match_sql(kind, *self.terms, albums=albums)
+        return match_sql(kind, *self.terms, albums=albums, within=within)
 
     def ranked_sql(self, kind: str, limit: int, albums=None, bounded: bool = True):
         from .backends import ranked_sql

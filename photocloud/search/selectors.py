@@ -116,16 +116,29 @@ def ranked(allowed, parsed: ParsedQuery, limit: int, narrow: bool = False, album
     `allowed` in the same query (a correlated EXISTS: a few primary-key lookups per candidate). It reads only the
     strongest few thousand postings of each word first (backends.ranked_sql), so that a common word in a million
     pictures costs what it does in ten thousand; when that yields too few, every posting of the words is ranked.
-    A query of several words that must all be held is ranked from every posting at once (ParsedQuery.one_word_each).
-    A viewer usually may see a good share of what matches, so that is enough. When not (narrow filters, a small
-    scope), the database intersects every match with `allowed` instead, which is cheap exactly then, because
-    `allowed` is small; `narrow` (filters were given) goes there directly.
+    A query of several words that must all be held is ranked from each word's strongest postings too, as far as
+    they settle its best (backends.settled_ranking), and from every posting when they do not. A viewer usually
+    may see a good share of what matches, so that is enough. When not (narrow filters, a small scope), the
+    database intersects every match with `allowed` instead, which is cheap exactly then, because `allowed` is
+    small; `narrow` (filters were given) goes there directly.
     """
     kind = "photo" if allowed.model is Photo else "album"
     wanted = CANDIDATES_PER_RESULT * limit
-    found, rows = [], []
+    found, rows, settled = [], [], False
+    if not narrow and not parsed.one_word_each:
+        best = backends.settled_ranking(kind, parsed.terms, wanted, _albums_sql(albums), enough=limit)
+        if best is not None:
+            rows, every = best
+            for start in range(0, len(rows), limit):  # in rank order, until enough are visible
+                part = rows[start : start + limit]
+                shown = _visible_ids(allowed, [pk for pk, _ in part])
+                found += [(pk, score) for pk, score in part if _as_uuid(pk) in shown]
+                if len(found) >= limit:
+                    found = found[:limit]
+                    break
+            settled = every or len(rows) == wanted  # every match, or the best `wanted` of them: exact
     for bounded in (True, False) if parsed.one_word_each else (False,):
-        if narrow or len(found) >= limit:
+        if narrow or len(found) >= limit or settled:
             break
         ranked_sql, ranked_params = parsed.ranked_sql(kind, wanted, _albums_sql(albums), bounded=bounded)
         exists, exists_params = (
@@ -140,16 +153,39 @@ def ranked(allowed, parsed: ParsedQuery, limit: int, narrow: bool = False, album
             rows = cursor.fetchall()
         found = [(pk, score) for pk, score, visible in rows if visible][:limit]
     if narrow or (len(found) < limit and len(rows) == wanted):  # many matches, too few of the best visible
-        match_sql, match_params = parsed.match_sql(kind, _albums_sql(albums))
-        allowed_sql, allowed_params = allowed.values("pk").query.sql_with_params()
+        # Each posting is checked before the grouping: "garden" in green pictures of 2019 at a million groups 400
+        # postings instead of 187,000 (the statement 125 → 50 ms).
+        within = allowed.order_by().values("pk").query.sql_with_params()
+        match_sql, match_params = parsed.match_sql(kind, _albums_sql(albums), within=within)
         with connection.cursor() as cursor:
             cursor.execute(
-                f"SELECT m.object_id, m.score FROM ({match_sql}) m WHERE m.object_id IN ({allowed_sql}) "
-                "ORDER BY m.score DESC, m.object_id LIMIT %s",
-                [*match_params, *allowed_params, limit],
+                f"SELECT m.object_id, m.score FROM ({match_sql}) m ORDER BY m.score DESC, m.object_id LIMIT %s",
+                [*match_params, limit],
             )
             found = cursor.fetchall()
     return [(uuid.UUID(str(pk)), int(score)) for pk, score in found]
+
+
+def _as_uuid(pk) -> uuid.UUID:
+    return pk if isinstance(pk, uuid.UUID) else uuid.UUID(str(pk))
+
+
+def _visible_ids(allowed, ids: list) -> set:
+    """Which of these ids (as the database gave them) `allowed` holds: a few primary-key lookups each. PostgreSQL
+    would scan every picture for a long `IN` list, so there each is checked by the correlated EXISTS of `ranked`."""
+    if connection.vendor != "postgresql":
+        return {
+            pk
+            for start in range(0, len(ids), 500)
+            for pk in allowed.filter(pk__in=ids[start : start + 500]).order_by().values_list("pk", flat=True)
+        }
+    exists, exists_params = allowed.filter(pk=RawSQL("c.object_id", [])).order_by().values("pk").query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT c.object_id FROM unnest(%s::uuid[]) AS c(object_id) WHERE EXISTS ({backends.per_row(exists)})",
+            [ids, *exists_params],
+        )
+        return {uuid.UUID(str(pk)) for (pk,) in cursor.fetchall()}
 
 
 def visible_labels(viewer, scope: str = "all") -> LabelCheck:

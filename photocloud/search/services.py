@@ -286,8 +286,10 @@ def index_missing() -> int:
     return changed
 
 
-def rebuild(progress=None) -> dict:
-    """Index every album and picture again from scratch (after restoring a database, or to recover from a bug)."""
+def rebuild(progress=None, index_all=None) -> dict:
+    """Index every album and picture again from scratch (after restoring a database, or to recover from a bug).
+    `index_all(photo_ids) -> count`, if given, indexes the pictures instead of this process (the bench's several
+    processes over parts of a library of a million)."""
     SearchPosting.objects.all().delete()  # one statement, before the documents that would cascade to them in batches
     SearchDocument.objects.all().delete()
     counts = {"albums": 0, "photos": 0}
@@ -295,7 +297,9 @@ def rebuild(progress=None) -> dict:
     for start in range(0, len(album_ids), CHUNK):
         counts["albums"] += index_albums(album_ids[start : start + CHUNK])
     photo_ids = list(Photo.objects.order_by("pk").values_list("pk", flat=True))
-    for start in range(0, len(photo_ids), CHUNK):
+    if index_all:
+        counts["photos"] = index_all(photo_ids)
+    for start in range(0, len(photo_ids) if not index_all else 0, CHUNK):
         counts["photos"] += index_photos(photo_ids[start : start + CHUNK])
         if progress:
             progress(counts["photos"], len(photo_ids))

@@ -1,12 +1,17 @@
 """Ranking reads each word's strongest postings only (backends.ranked_sql): its best results are those of ranking
 every match, and matches the bounded read misses are still found."""
 
+import random
+import uuid
+
 import pytest
 from django.db import connection
 
+from photocloud.accounts.models import Follow
+from photocloud.library import services as library
 from photocloud.library.models import Album
-from photocloud.search import selectors
-from photocloud.search.query import parse
+from photocloud.search import backends, selectors
+from photocloud.search.query import Expansion, ParsedQuery, parse, tokens
 from tests.factories import album, photo
 
 pytestmark = pytest.mark.usefixtures("no_meaning")
@@ -55,3 +60,120 @@ def test_pictures_holding_several_common_words_beyond_each_words_best_are_found(
     assert bounded(alice, "beach sunset", 1) == every_match_ranked(alice, "beach sunset")[:1]
     assert bounded(alice, "beach sunset", 1)[0][0] == both.pk.hex
     assert [p.pk for p in selectors.search(alice, q="beach sunset").results[0:10]] == [both.pk]
+
+
+def ranking_of(viewer, parsed):
+    """Every match of a parsed query, best first, as (hex id, score)."""
+    albums = selectors._albums_sql(Album.objects.visible_to(viewer))
+    sql, params = parsed.match_sql("photo", albums)
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT m.object_id, m.score FROM ({sql}) m ORDER BY m.score DESC, m.object_id", params)
+        return [(uuid.UUID(str(pk)).hex, int(score)) for pk, score in cursor.fetchall()]
+
+
+def settled(viewer, parsed, cap):
+    albums = selectors._albums_sql(Album.objects.visible_to(viewer))
+    best = backends.settled_ranking("photo", parsed.terms, cap, albums)
+    if best is None:  # a prefix's longer words have more postings than the cap: not read, every posting is ranked
+        return None, False
+    return [(uuid.UUID(str(pk)).hex, score) for pk, score in best[0]], best[1]
+
+
+@pytest.fixture
+def mixed_library(alice):
+    """Pictures holding three words in every column, in albums whose titles hold them too (one of them private), some
+    placed in a second album, some with longer words of a prefix: many ties, many partial matches."""
+    rng = random.Random(7)
+    words = ["beach", "sunset", "dune"]
+    albums = [
+        album(alice, title="Beach trip"),
+        album(alice, title="Sunset and dune", access="private"),
+        album(alice, title="Plain"),
+        album(alice, title="Dune", access="followers"),
+    ]
+    pictures = []
+    for _ in range(70):
+        pick = lambda: [w for w in words if rng.random() < 0.35]  # noqa: E731
+        tags = pick() + (["beaches"] if rng.random() < 0.1 else [])
+        labels = [[w, 0.9] for w in pick()[:1]] + [[w, 0.05] for w in pick()[:1]]  # a label and a faint guess
+        pictures.append(
+            photo(
+                rng.choice(albums),
+                title=" ".join(["shot", *pick()]),
+                tags=tags,
+                description=" ".join(pick()),
+                analysis={"labels": labels, "text": " ".join(pick())} if rng.random() < 0.5 else None,
+            )
+        )
+    for target in albums[:2]:
+        library.add_to_album(alice, target, [p.pk for p in rng.sample(pictures, 15)])
+    return pictures
+
+
+@pytest.mark.parametrize(
+    "text,expansions",
+    [
+        ("beach sunset", []),
+        ("sunset dune beach", []),
+        ("bea dune", []),  # a prefix: its longer words count in the labels and names
+        ("beach sunset", [Expansion("dune", "meaning"), Expansion("sunset beach", "spelling")]),
+        ("dune sunset", [Expansion("beach sunset", "meaning")]),  # a label of two words
+    ],
+)
+def test_what_the_bounded_reads_settle_is_the_start_of_ranking_every_match(alice, bob, mixed_library, text, expansions):
+    Follow.objects.create(follower=bob, followee=alice)
+    for viewer in (alice, bob):  # bob may not see the private album, whose title then finds nothing
+        parsed = ParsedQuery(text, tokens(text), expansions)
+        every_match = ranking_of(viewer, parsed)
+        assert len(every_match) > 20
+        for cap in (1, 2, 3, 5, 8, 13, 21, 40, 60, 90):
+            got, every = settled(viewer, parsed, cap)
+            if got is None:
+                continue
+            assert got == every_match[: len(got)]
+            if every:
+                assert got == every_match[:cap]
+        got, every = settled(viewer, parsed, 1000)
+        assert every and got == every_match
+
+
+def test_a_label_of_several_words_settles_from_the_first_postings_of_each(alice):
+    trips = album(alice, title="Trips")
+    for _ in range(30):
+        photo(trips, analysis={"labels": [["golden retriever", 0.9]]})
+        photo(trips, description="golden")  # each word alone, weaker
+        photo(trips, title="retriever")
+    weaker = [photo(trips, description="golden retriever") for _ in range(3)]
+    parsed = parse("golden retriever", expand=False)
+    every_match = ranking_of(alice, parsed)
+    got, every = settled(alice, parsed, 8)
+    assert not every and len(got) == 8 and got == every_match[:8]  # ties at the last posting read: ids say
+    assert {pk for pk, _ in every_match[-3:]} == {p.pk.hex for p in weaker}
+    results = selectors.search(alice, q="golden retriever")
+    assert [pk.hex for pk in results.results.ids] == [pk for pk, _ in every_match]
+
+
+def test_pictures_found_by_their_albums_alone_are_weighed_against_what_is_settled(alice):
+    """The reads of a word's postings end among its albums' postings (pictures in three albums titled with the words,
+    36 points): a picture the reads never met, found by its albums alone, still outranks a weak match read (a faint
+    guess of each word, 12 points), and the strong matches come first."""
+    evenings = [album(alice, title=f"Sunset dune {n}") for n in range(3)]
+    plain = album(alice, title="Plain")
+    by_albums = [photo(evenings[0]) for _ in range(20)]
+    for other in evenings[1:]:
+        library.add_to_album(alice, other, [p.pk for p in by_albums])
+    for _ in range(6):
+        photo(plain, analysis={"labels": [["sunset", 0.05], ["dune", 0.05]]})
+    for _ in range(3):
+        photo(plain, tags=["sunset", "dune"])
+    parsed = parse("sunset dune", expand=False)
+    every_match = ranking_of(alice, parsed)
+    assert len(every_match) == 29 and every_match[3][1] == 36 and every_match[-1][1] == 12
+    lengths = []
+    for cap in range(1, 80):
+        got, every = settled(alice, parsed, cap)
+        assert got == every_match[: len(got)]
+        if every:
+            assert got == every_match[:cap]
+        lengths.append(len(got))
+    assert max(lengths) == 29
