@@ -357,6 +357,7 @@ class PhotoSerializer(strict.ModelSerializer):
             return None
         return {
             "category": seen.category,
+            "category_label": seen.category_label,  # as the pages name it ("Anime / illustration"); "" for none
             "confidence": seen.confidence,  # calibrated; below CONFIDENT_SYSTEM_CATEGORY the category is a hint
             "confident": seen.confidence >= CONFIDENT_SYSTEM_CATEGORY and bool(seen.category),
             "labels": seen.labels,

@@ -125,7 +125,11 @@
             // The automatic category follows shortly after the thumbnails, when the vision models have looked.
             const seen = photo.analysis;
             const waiting = root.dataset.vision === "on" && !seen;
-            const category = seen ? ` · ${seen.category} (${Math.round(seen.confidence * 100)}%)` : "";
+            // Said as the picture's page says it: a category it is sure of, a guess ("maybe"), or none of them (the
+            // "none of these" class: an empty category, once shown as " · (24%)").
+            const percent = seen ? ` (${Math.round(seen.confidence * 100)}%)` : "";
+            const label = seen && seen.category ? (seen.confident ? "" : "maybe ") + seen.category_label.toLowerCase() : "";
+            const category = !seen ? "" : label ? ` · ${label}${percent}` : " · none of the usual categories";
             if (entry.state === "stored") show(entry, "stored", "Stored · ready" + (waiting ? " · analysing…" : category));
             if (waiting && ++tries < 60) setTimeout(tick, 2000);
           } else if (photo.status === "failed") {
