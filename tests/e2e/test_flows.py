@@ -245,6 +245,7 @@ def test_followers_album_is_shown_once_you_follow(new_context, tmp_path, screens
 
 
 def test_file_picker_upload_reports_rejected_files(page, tmp_path, screenshot):
+    from photocloud.library import trash
     from photocloud.library.models import Photo
 
     register(page, "hana")
@@ -281,6 +282,15 @@ def test_file_picker_upload_reports_rejected_files(page, tmp_path, screenshot):
     page.locator("#upload-start").click()
     result("good.jpg").filter(has_text="Already in your library").wait_for()
     assert page.locator("#upload-summary").inner_text().startswith("0 stored, 1 already there, 0 rejected.")
+
+    # Deleted, then the same file again: it comes back from the Trash, and the queue says so (it said "Already in
+    # your library" of a picture the owner had deleted).
+    good = Photo.objects.get(owner__username="hana")
+    trash.trash_photos(good.owner, [good.pk])
+    page.locator("#upload-clear").click()
+    pick_files(page, [tmp_path / "good.jpg"])
+    page.locator("#upload-start").click()
+    result("good.jpg").filter(has_text="Restored from the Trash").wait_for()
 
     page.reload()
     assert wait_images_loaded(page, TILES) == 1

@@ -95,7 +95,9 @@
         entry.progress.value = 100;
         if (result) {
           entry.result = result;
-          const label = { stored: "Stored — processing…", duplicate: "Already in your library" }[result.status];
+          // A duplicate says which: already in the library, or brought back from the Trash (the server's reason).
+          const again = (result.reason || "Already in your library").replace(/\.$/, "");
+          const label = { stored: "Stored — processing…", duplicate: again }[result.status];
           show(entry, result.status, label || "Rejected: " + result.reason);
           if (result.photo) watch(entry, result.photo.id);
         } else {
