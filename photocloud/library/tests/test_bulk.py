@@ -229,3 +229,18 @@ def test_album_delete_message_counts_only_the_pictures_that_went(client, alice, 
     assert "its 3 pictures" not in page
     photos[0].refresh_from_db()
     assert photos[0].trashed_at is None and photos[0].album_id == home.pk
+
+
+def test_a_picture_in_several_albums_says_so_on_its_page_to_its_owner(client, alice, bob, shelf):
+    """Added to a second album, a picture's page named only the one it is shown in: the owner could not see, from
+    the picture, that it is in "Other" too. Someone else sees no list (nor the private album's name)."""
+    home, other, photos = shelf
+    services.add_to_album(alice, other, [photos[0].pk])
+    client.force_login(alice)
+    page = client.get(photos[0].get_absolute_url()).content.decode()
+    assert "In albums" in page
+    assert f'<a href="{home.get_absolute_url()}">Home</a>, <a href="{other.get_absolute_url()}">Other</a>' in page
+    assert "In albums" not in client.get(photos[1].get_absolute_url()).content.decode()  # in one album only
+    client.force_login(bob)
+    page = client.get(photos[0].get_absolute_url()).content.decode()  # seen through the public "Other"
+    assert "In albums" not in page and home.get_absolute_url() not in page
