@@ -47,6 +47,7 @@ def photo_detail(request, pk):
     if context["is_owner"]:  # the owner corrects the date and place on the page itself
         context["taken_form"] = TakenForm.for_photo(photo)
         context["location_form"] = LocationForm.for_photo(photo)
+        context["albums"] = selectors.albums_holding(photo)  # a picture added to other albums says where it is
     return render(request, "library/photo_detail.html", context)
 
 

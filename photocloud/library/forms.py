@@ -3,8 +3,8 @@ import uuid
 
 from django import forms
 
-from .models import DEFAULT_CATEGORIES, Album, Photo
-from .services import MAX_OFFSET_MINUTES, normalise_label, parse_tags
+from .models import Album, Photo, category_key
+from .services import MAX_OFFSET_MINUTES, parse_tags
 
 
 class TagsField(forms.CharField):
@@ -34,9 +34,7 @@ class CategoryField(forms.CharField):
         self.widget.attrs.update({"list": "category-choices", "autocomplete": "off"})
 
     def clean(self, value):
-        value = normalise_label(super().clean(value) or "")
-        labels = {label.lower(): key for key, label in DEFAULT_CATEGORIES}
-        return labels.get(value, value)
+        return category_key(super().clean(value) or "")
 
 
 class AlbumForm(forms.ModelForm):

@@ -45,6 +45,13 @@ def _albums_of_category(category: str):
     return Album.objects.filter(category=category).values("pk")
 
 
+def category_key(text: str) -> str:
+    """A category as typed, as it is stored and compared: "  Sea   View " -> "sea view", and a default's label to its
+    key ("Anime / illustration" -> "illustration"), so that what the pages show can be typed back."""
+    value = " ".join(text.split()).lower()
+    return {label.lower(): key for key, label in DEFAULT_CATEGORIES}.get(value, value)
+
+
 def category_label(key: str) -> str:
     """ "illustration" -> "Anime / illustration"; the user's own categories read as they were written."""
     return dict(DEFAULT_CATEGORIES).get(key, key)

@@ -12,9 +12,9 @@ from photocloud.core import serializers as strict
 from . import stacks
 from .access import can_edit, can_see_location, holds, visible_albums
 from .bulk import ACTIONS
-from .models import CONFIDENT_SYSTEM_CATEGORY, Access, Album, BulkJob, Photo
+from .models import CONFIDENT_SYSTEM_CATEGORY, Access, Album, BulkJob, Photo, category_key
 from .selectors import album_photos
-from .services import MAX_OFFSET_MINUTES, normalise_label, parse_tags
+from .services import MAX_OFFSET_MINUTES, parse_tags
 from .trash import purge_date
 
 
@@ -81,7 +81,7 @@ class AlbumSerializer(strict.ModelSerializer):
         return album.get_absolute_url()
 
     def validate_category(self, value):
-        value = normalise_label(value)
+        value = category_key(value)
         if not value:
             raise serializers.ValidationError("An album needs one category.")
         return value
@@ -357,6 +357,7 @@ class PhotoSerializer(strict.ModelSerializer):
             return None
         return {
             "category": seen.category,
+            "category_label": seen.category_label,  # as the pages name it ("Anime / illustration"); "" for none
             "confidence": seen.confidence,  # calibrated; below CONFIDENT_SYSTEM_CATEGORY the category is a hint
             "confident": seen.confidence >= CONFIDENT_SYSTEM_CATEGORY and bool(seen.category),
             "labels": seen.labels,
@@ -367,7 +368,7 @@ class PhotoSerializer(strict.ModelSerializer):
         }
 
     def validate_category(self, value):
-        return normalise_label(value)
+        return category_key(value)
 
 
 class UploadSerializer(strict.Serializer):
@@ -583,7 +584,7 @@ class BulkSerializer(serializers.Serializer):
     longitude = serializers.FloatField(required=False, min_value=-180, max_value=180, help_text="set_location")
 
     def validate_category(self, value):
-        return " ".join(value.split()).lower()
+        return category_key(value)
 
     def params(self) -> dict:
         """The action's parameters as JSON values (kept by a background job)."""

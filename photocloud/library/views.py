@@ -195,13 +195,17 @@ def album_delete(request, pk):
     count = selectors.album_photos(album).count()
     if request.method == "POST" and form.is_valid():
         move_to = form.cleaned_data["move_to"] if form.cleaned_data["pictures"] == "move" else None
+        # The counts of what went (the services'), not `count`: pictures only added to the album stay where they are.
         if move_to:
-            services.delete_album(album, move_to=move_to)
-            messages.success(request, f"Album deleted; its {count} pictures are now in “{move_to.title}”.")
-        elif trash.trash_album(album) is None:
+            moved = services.delete_album(album, move_to=move_to)
+            where = f"{pluralize(moved, 'is,are')} now in “{move_to.title}”"
+            messages.success(request, f"Album deleted; its {moved} picture{pluralize(moved)} {where}.")
+        elif (trashed := trash.trash_album(album)) is None:
             messages.success(request, f"Album “{album.title}” deleted.")
         else:
-            undo.offer(request, f"Album “{album.title}” and its {count} picture{pluralize(count)}", albums=[album.pk])
+            undo.offer(
+                request, f"Album “{album.title}” and its {trashed} picture{pluralize(trashed)}", albums=[album.pk]
+            )
         return redirect("library:albums")
     placed = album.placements.filter(photo__trashed_at__isnull=True).count()
     context = {"album": album, "form": form, "count": count, "placed": placed}

@@ -106,16 +106,39 @@ def named_people(viewer) -> list[Person]:
 def names_in_query(viewer, q: str) -> tuple[list[Person], str]:
     """The viewer's own people named in a search (a name as whole words, any case; a Chinese name anywhere), and the
     query without them: "Anna beach" is Anna's pictures matching "beach". Only the viewer's people are looked at,
-    so a name never matches for anyone else."""
+    so a name never matches for anyone else.
+
+    One word of a longer name names its person too when no other of the viewer's people has that word: people are
+    named "Anna Lee" or "Eileen 艾琳" and searched for as "Anna" or "艾琳". A word several names share ("Lee" for
+    Anna Lee and Ben Lee) stays a word of the search: choosing one of them would hide the others' pictures."""
+    people = named_people(viewer) if q.strip() else []
     found = []
     rest = q
-    for person in named_people(viewer) if q.strip() else []:
-        name = re.escape(person.name)
-        pattern = rf"(?<!\w){name}(?!\w)" if person.name.isascii() else name
-        if re.search(pattern, rest, flags=re.IGNORECASE):
+    for person in people:
+        rest, named = _take(person.name, rest)
+        if named:
             found.append(person)
-            rest = re.sub(pattern, " ", rest, flags=re.IGNORECASE)
+    owners: dict[str, tuple[str, set]] = {}  # {word of a longer name, case-folded: (the word, people with it)}
+    for person in people:
+        words = person.name.split()
+        for word in words if len(words) > 1 else ():
+            if len(word) > 1:
+                owners.setdefault(word.casefold(), (word, set()))[1].add(person)
+    for word, named_by in sorted(owners.values(), key=lambda item: -len(item[0])):
+        person = next(iter(named_by))
+        if len(named_by) == 1 and person not in found:
+            rest, named = _take(word, rest)
+            if named:
+                found.append(person)
     return found, " ".join(rest.split())
+
+
+def _take(name: str, q: str) -> tuple[str, bool]:
+    """`q` without `name` (whole words, any case; anywhere when it is not ASCII), and whether it was there."""
+    pattern = rf"(?<!\w){re.escape(name)}(?!\w)" if name.isascii() else re.escape(name)
+    if not re.search(pattern, q, flags=re.IGNORECASE):
+        return q, False
+    return re.sub(pattern, " ", q, flags=re.IGNORECASE), True
 
 
 def showing(viewer, person_ids: list) -> Q:

@@ -4,7 +4,7 @@ from django import forms
 from django.urls import NoReverseMatch, reverse
 
 from photocloud.library.colors import PALETTE
-from photocloud.library.models import DEFAULT_CATEGORIES
+from photocloud.library.models import DEFAULT_CATEGORIES, category_key
 
 from .query import MAX_QUERY_LENGTH
 
@@ -122,6 +122,9 @@ class SearchForm(forms.Form):
             del scopes["mine"]
             del self.fields["archived"]
         self.fields["scope"].choices = _choices(scopes, None)
+
+    def clean_category(self):
+        return category_key(self.cleaned_data.get("category") or "")  # as stored: "Travel" finds "travel"
 
     def clean(self):
         data = super().clean()

@@ -9,6 +9,7 @@ import re
 from datetime import datetime
 from pathlib import Path
 
+import numpy as np
 import pytest
 from PIL import Image
 from playwright.sync_api import expect
@@ -244,6 +245,7 @@ def test_followers_album_is_shown_once_you_follow(new_context, tmp_path, screens
 
 
 def test_file_picker_upload_reports_rejected_files(page, tmp_path, screenshot):
+    from photocloud.library import trash
     from photocloud.library.models import Photo
 
     register(page, "hana")
@@ -280,6 +282,15 @@ def test_file_picker_upload_reports_rejected_files(page, tmp_path, screenshot):
     page.locator("#upload-start").click()
     result("good.jpg").filter(has_text="Already in your library").wait_for()
     assert page.locator("#upload-summary").inner_text().startswith("0 stored, 1 already there, 0 rejected.")
+
+    # Deleted, then the same file again: it comes back from the Trash, and the queue says so (it said "Already in
+    # your library" of a picture the owner had deleted).
+    good = Photo.objects.get(owner__username="hana")
+    trash.trash_photos(good.owner, [good.pk])
+    page.locator("#upload-clear").click()
+    pick_files(page, [tmp_path / "good.jpg"])
+    page.locator("#upload-start").click()
+    result("good.jpg").filter(has_text="Restored from the Trash").wait_for()
 
     page.reload()
     assert wait_images_loaded(page, TILES) == 1
@@ -455,3 +466,37 @@ def test_upload_preview_shows_the_automatic_category(page, tmp_path, settings):
     expect(page.locator(".seen")).to_contain_text("Animal")
     page.get_by_role("link", name="Find similar", exact=True).click()
     expect(page.get_by_role("heading", name="Similar pictures")).to_be_visible()
+
+
+def test_upload_queue_says_what_photocloud_saw_as_the_picture_page_does(page, tmp_path):
+    """The queue says a category it is sure of, a guess as "maybe", and the "none of these" class as none: an empty
+    category was shown as " · (24%)", and guesses as facts. The analyses are real rows, written as the first poll of
+    each picture reaches the server (vision is off in these tests, so nothing overwrites them)."""
+    from photocloud.library.models import Photo
+    from photocloud.vision.models import PhotoAnalysis, encode_features
+
+    seen = {"sure.jpg": ("animal", 0.77), "guess.jpg": ("illustration", 0.47), "none.jpg": ("", 0.24)}
+
+    def analyse_then_answer(route):
+        photo = Photo.objects.get(pk=route.request.url.rstrip("/").rsplit("/", 1)[-1])
+        category, confidence = seen[photo.original_name]
+        PhotoAnalysis.objects.get_or_create(
+            photo=photo,
+            defaults={"category": category, "confidence": confidence, "features": encode_features(np.zeros(1280))},
+        )
+        route.continue_()
+
+    page.route(re.compile(r"/api/photos/[0-9a-f-]{36}/$"), analyse_then_answer)
+    register(page, "quinn")
+    create_album(page, "Seen", category="misc")
+    for name in seen:
+        (tmp_path / name).write_bytes(images.unique_jpeg("cat", token=name))
+    pick_files(page, [tmp_path / name for name in seen])
+    upload_queue(page, expected_stored=3)
+    expect(queue_item(page, "sure.jpg").locator(".result")).to_have_text("Stored · ready · animal (77%)")
+    expect(queue_item(page, "guess.jpg").locator(".result")).to_have_text(
+        "Stored · ready · maybe anime / illustration (47%)"
+    )
+    expect(queue_item(page, "none.jpg").locator(".result")).to_have_text(
+        "Stored · ready · none of the usual categories"
+    )

@@ -208,3 +208,39 @@ def test_album_delete_page_says_placed_pictures_stay(client, alice, shelf):
     client.force_login(alice)
     page = client.get(f"/albums/{other.pk}/delete/").content.decode()
     assert "only added to this album from other albums stays where it is" in page
+
+
+@pytest.mark.parametrize("choice", ["delete", "move"])
+def test_album_delete_message_counts_only_the_pictures_that_went(client, alice, shelf, choice):
+    """A picture only added to the deleted album stays where it is: the Undo offer (or the note after a move) counts
+    the pictures that went to the Trash (or moved), not the album's placements too ("its 3 pictures" for 2)."""
+    home, other, photos = shelf
+    own = [factories.photo(other) for _ in range(2)]
+    services.add_to_album(alice, other, [photos[0].pk])  # shown in "Other", at home in "Home"
+    client.force_login(alice)
+    data = {"pictures": choice, "move_to": str(home.pk) if choice == "move" else ""}
+    page = client.post(f"/albums/{other.pk}/delete/", data, follow=True).content.decode()
+    if choice == "delete":
+        assert Photo.objects.in_trash_of(alice).count() == len(own)
+        assert "Album “Other” and its 2 pictures" in page
+    else:
+        assert set(selectors.album_photos(home)) == {*photos, *own}
+        assert "its 2 pictures are now in “Home”" in page
+    assert "its 3 pictures" not in page
+    photos[0].refresh_from_db()
+    assert photos[0].trashed_at is None and photos[0].album_id == home.pk
+
+
+def test_a_picture_in_several_albums_says_so_on_its_page_to_its_owner(client, alice, bob, shelf):
+    """Added to a second album, a picture's page named only the one it is shown in: the owner could not see, from
+    the picture, that it is in "Other" too. Someone else sees no list (nor the private album's name)."""
+    home, other, photos = shelf
+    services.add_to_album(alice, other, [photos[0].pk])
+    client.force_login(alice)
+    page = client.get(photos[0].get_absolute_url()).content.decode()
+    assert "In albums" in page
+    assert f'<a href="{home.get_absolute_url()}">Home</a>, <a href="{other.get_absolute_url()}">Other</a>' in page
+    assert "In albums" not in client.get(photos[1].get_absolute_url()).content.decode()  # in one album only
+    client.force_login(bob)
+    page = client.get(photos[0].get_absolute_url()).content.decode()  # seen through the public "Other"
+    assert "In albums" not in page and home.get_absolute_url() not in page

@@ -4,6 +4,7 @@ pictures, similar faces, search by name; and bad input answered with a 4xx."""
 import pytest
 
 from photocloud.people.models import Face, Person
+from photocloud.people.selectors import names_in_query
 from tests import factories
 
 from .faces import identity, picture_of
@@ -158,3 +159,22 @@ def test_a_person_without_a_cover_shows_their_best_face_outside_the_trash(alice)
     assert selectors.shown_cover(person) == faces[0.9]
     trash.trash_photos(alice, [faces[0.9].photo_id])
     assert selectors.shown_cover(person) == faces[0.7]
+
+
+def test_search_by_one_word_of_a_persons_name(api, two_people, alice):
+    """People are named in full ("Anna Lee", "Ben 张伟") and searched for by one word of it; a word two names share
+    names neither (choosing one would hide the other's pictures), and a name in full still wins."""
+    photos, people = two_people
+    titles = lambda q: sorted(r["photo"]["title"] for r in api.get("/api/search/", {"q": q}).json()["results"])  # noqa: E731
+    api.patch(f"/api/people/{people['anna'].pk}/", {"name": "Anna Lee"}, format="json")
+    api.patch(f"/api/people/{people['ben'].pk}/", {"name": "Ben 张伟"}, format="json")
+    anna = ["anna 0", "anna 1", "anna 2", "anna at the sea"]
+    assert titles("Anna") == titles("anna lee") == titles("LEE") == anna
+    assert titles("anna beach") == ["anna at the sea"]
+    assert titles("张伟") == titles("ben") == ["ben 0", "ben 1", "ben 2"]
+    assert titles("张伟 beach") == ["ben 0"]
+    reasons = api.get("/api/search/", {"q": "Lee beach"}).json()["results"][0]["reasons"]
+    assert reasons[0] == "person “Anna Lee”"
+    api.patch(f"/api/people/{people['ben'].pk}/", {"name": "Ben Lee"}, format="json")
+    assert titles("Ben") == ["ben 0", "ben 1", "ben 2"]
+    assert names_in_query(alice, "Lee beach") == ([], "Lee beach")

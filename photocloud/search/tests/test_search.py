@@ -297,3 +297,17 @@ def test_results_stop_at_the_best_thousand_and_access_is_checked_for_each(alice,
     narrow = selectors.search(bob, q="beach", filters={"album": public.pk})
     assert narrow.capped and ids(narrow.results) <= shown and len(narrow.results) == 10
     assert len(selectors.search(bob, q="beach", scope="mine").results) == 0
+
+
+def test_the_category_filter_takes_a_category_as_the_pages_show_it(alice, client):
+    """Categories are stored in lower case, the defaults by their key; the pages show "Travel" and "Anime /
+    illustration". Typed back into the Category filter (page or API) they find the pictures, not nothing."""
+    trips = album(alice, title="Trips", category="travel")
+    trip = photo(trips)
+    drawing = photo(album(alice, title="Sketches", category="sketch"), category="illustration")
+    client.force_login(alice)
+    for category, expected in [("Travel", trip), ("  TRAVEL ", trip), ("Anime / illustration", drawing)]:
+        page = client.get(reverse("search:results"), {"category": category}).content.decode()
+        assert "1 picture" in page and str(expected.pk) in page, category
+        results = client.get("/api/search/", {"category": category}).json()["results"]
+        assert [r["photo"]["id"] for r in results] == [str(expected.pk)], category

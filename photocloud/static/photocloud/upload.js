@@ -95,7 +95,9 @@
         entry.progress.value = 100;
         if (result) {
           entry.result = result;
-          const label = { stored: "Stored — processing…", duplicate: "Already in your library" }[result.status];
+          // A duplicate says which: already in the library, or brought back from the Trash (the server's reason).
+          const again = (result.reason || "Already in your library").replace(/\.$/, "");
+          const label = { stored: "Stored — processing…", duplicate: again }[result.status];
           show(entry, result.status, label || "Rejected: " + result.reason);
           if (result.photo) watch(entry, result.photo.id);
         } else {
@@ -125,7 +127,11 @@
             // The automatic category follows shortly after the thumbnails, when the vision models have looked.
             const seen = photo.analysis;
             const waiting = root.dataset.vision === "on" && !seen;
-            const category = seen ? ` · ${seen.category} (${Math.round(seen.confidence * 100)}%)` : "";
+            // Said as the picture's page says it: a category it is sure of, a guess ("maybe"), or none of them (the
+            // "none of these" class: an empty category, once shown as " · (24%)").
+            const percent = seen ? ` (${Math.round(seen.confidence * 100)}%)` : "";
+            const label = seen && seen.category ? (seen.confident ? "" : "maybe ") + seen.category_label.toLowerCase() : "";
+            const category = !seen ? "" : label ? ` · ${label}${percent}` : " · none of the usual categories";
             if (entry.state === "stored") show(entry, "stored", "Stored · ready" + (waiting ? " · analysing…" : category));
             if (waiting && ++tries < 60) setTimeout(tick, 2000);
           } else if (photo.status === "failed") {

@@ -442,3 +442,20 @@ def test_when_a_face_is_missed_in_one_picture_only_the_same_pixels_group_them():
     # A caption (an edit in one place, more than a few pixels changed) is not enough when the faces cannot tell.
     cat = images.photo("cat")
     assert judged(cat, _captioned(cat), True) is not None and judged(cat, _captioned(cat), None) is None
+
+
+def test_copies_in_no_album_say_they_are_in_the_library(alice, api, client, django_capture_on_commit_callbacks):
+    """Pictures uploaded into the library alone (no album) were captioned with an empty link (href="", no name: what
+    a screen reader announces as "link", and what axe-core reports) after a dangling "·"."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    files = [("cat.jpg", images.jpeg("cat")), ("cat.png", images.encode(images.photo("cat"), "PNG"))]
+    payload = {"file": [SimpleUploadedFile(name, data) for name, data in files], "library": "true"}
+    with django_capture_on_commit_callbacks(execute=True):
+        assert api.post("/api/photos/upload/", payload, format="multipart").status_code in (200, 201)
+    assert not Photo.objects.filter(owner=alice, album__isnull=False).exists()
+    client.force_login(alice)
+    page = client.get("/library/duplicates/").content.decode()
+    assert "2 identical pictures" in page or "2 near-identical pictures" in page
+    assert 'href=""' not in page
+    assert page.count('<a href="/library/">My library</a>') == 2
