@@ -262,9 +262,14 @@ def similar_photos(
     if within is not None:
         photos = photos.filter(pk__in=within.values("pk"))
     if pg_vectors.in_use():
-        if exclude is not None:
-            photos = photos.exclude(pk=exclude.pk)
-        found = pg_vectors.nearest(photos, vector, metric, limit)
+        found = pg_vectors.nearest(
+            photos,
+            vector,
+            metric,
+            limit,
+            exclude=exclude.pk if exclude is not None else None,
+            viewer=viewer if within is None else None,  # all the viewer may see (or owns), not narrowed
+        )
         for photo, _, similarity in found:
             photo.similarity = Similarity(similarity)
         return [(photo, distance) for photo, distance, _ in found]
