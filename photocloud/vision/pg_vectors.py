@@ -17,8 +17,9 @@ statement too, the conditions of `Photo.objects.visible_to()` (or `owned_by()`),
 - unfiltered (`_unfiltered_statement`), for a viewer who owns nearly every picture (PostgreSQL's statistics of
   library_photo.owner_id): the candidates from the vector table alone, ranked exactly, and access checked one
   candidate at a time in that order until enough pass, so ~10 picture rows are read, not 1,000. At a million
-  pictures that check of 1,000 random picture rows was 275 ms of the owner's 325 ms statement (cold cache). When
-  it refuses too many on the way (statistics out of date, trashed pictures), the filtered one answers instead.
+  pictures that check of 1,000 random picture rows was 275 ms of the owner's 325 ms statement (cold cache); warm,
+  the owner's search went 35 -> 20 ms (L1, in process), 79 -> 64 CPU ms a request end to end (bench/README.md).
+  When it refuses too many on the way (statistics out of date, trashed pictures), the filtered one answers instead.
 
 Why (issue 17): the former design kept two HNSW graphs of the full halfvec(1280), L1 and cosine, ~3.9 GB each at a
 million pictures, built at ~18,000 pictures a minute. The graph of 160-byte codes is ~0.5 GB at a million. The
