@@ -522,7 +522,9 @@ def main():
     from photocloud.library.models import Photo
 
     for name, (user, allowed) in viewers.items():
-        plan = pg_vectors.explain(Photo.objects.visible_to(user), stored[allowed[0]].astype(np.float32))
+        plan = pg_vectors.explain(
+            Photo.objects.visible_to(user).listed(), stored[allowed[0]].astype(np.float32), viewer=user
+        )
         plan = re.sub(r"'\[[^]]*\]'", "'[…]'", plan)  # the query vector: 1280 numbers
         plan = re.sub(r"'[01]{64,}'", "'…'", plan)  # its code: 1280 bits
         print(f"\n  pgvector's plan for the {name}:\n    " + plan.replace("\n", "\n    "))

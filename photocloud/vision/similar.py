@@ -225,17 +225,17 @@ def _nearest_allowed(photos, query: np.ndarray, limit: int, metric: str) -> list
     not keep in memory. Waiting for those disk reads is time that no process spends on CPU: for the owner's new
     searches at 100,000 pictures, PostgreSQL's cache cold, 34 reads and 25 ms of reading a request, 5 and 2 ms
     without the features (bench/search_e2e.py's queries, load 9)."""
-    rows = (
-        PhotoAnalysis.objects.filter(photo__in=photos)
-        .select_related("photo__album", "photo__owner")
-        .defer("features", "face_identities")
-    )
+    by_key = PhotoAnalysis.objects.select_related("photo__album", "photo__owner").defer("features", "face_identities")
+    rows = by_key.filter(photo__in=photos)
     nearest = _process_index.search(query, limit * OVERSAMPLE, metric, None)
     # The nearest limit + 1 first (the query picture, left out, is usually one): when the viewer may see `limit` of
     # them, they are the answer, read in a quarter of the rows (random pages of a large table, each possibly a disk
     # read, and four model instances a row).
-    found = rows.in_bulk([pk for pk, _ in nearest[: limit + 1]])
-    if sum(pk in found for pk, _ in nearest) < limit:
+    first = nearest[: limit + 1]
+    found = rows.in_bulk([pk for pk, _ in first])
+    # The others only when, allowed as often as the first, they could make up `limit`: a viewer who may see few of
+    # the nearest (a stranger) goes on to their ids at once, one query fewer (~5 ms of the web server's CPU).
+    if len(found) < limit and len(found) * len(nearest) >= limit * len(first):
         found |= rows.in_bulk([pk for pk, _ in nearest[limit + 1 :]])
     if sum(pk in found for pk, _ in nearest) < limit:
         visible = PhotoAnalysis.objects.filter(access.any_of("photo", photos.values("pk")))
@@ -243,7 +243,8 @@ def _nearest_allowed(photos, query: np.ndarray, limit: int, metric: str) -> list
         if not len(allowed):
             return []
         nearest = _process_index.search(query, limit, metric, allowed, refresh=False)
-        found = rows.in_bulk([pk for pk, _ in nearest])
+        # By key: access was applied by the ids just read (its conditions not compiled and run once more).
+        found = by_key.in_bulk([pk for pk, _ in nearest])
     return [(found[pk], distance) for pk, distance in nearest if pk in found][:limit]
 
 
@@ -262,9 +263,14 @@ def similar_photos(
     if within is not None:
         photos = photos.filter(pk__in=within.values("pk"))
     if pg_vectors.in_use():
-        if exclude is not None:
-            photos = photos.exclude(pk=exclude.pk)
-        found = pg_vectors.nearest(photos, vector, metric, limit)
+        found = pg_vectors.nearest(
+            photos,
+            vector,
+            metric,
+            limit,
+            exclude=exclude.pk if exclude is not None else None,
+            viewer=viewer if within is None else None,  # all the viewer may see (or owns), not narrowed
+        )
         for photo, _, similarity in found:
             photo.similarity = Similarity(similarity)
         return [(photo, distance) for photo, distance, _ in found]

@@ -404,3 +404,114 @@ def test_the_code_thresholds_are_derived_from_the_real_features():
         threshold < np.maximum(*coordinates[[0, 1]][:, axis])
     )
     assert sum(a != b for a, b in zip(first, second, strict=True)) == between.sum()
+
+
+def _analyze_pictures():
+    """PostgreSQL's statistics of the pictures now (`pg_vectors._OWNED_SHARE` reads who owns how many from them),
+    and the code graph built again over this test's vectors alone: each test's rows are rolled back, but a graph
+    keeps their entries (the same vectors, nearer than anything else), so a scan of it met mostly dead ones."""
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE library_photo")
+        cursor.execute(f"REINDEX INDEX {pg_vectors.TABLE}_code")
+
+
+def _picture_rows_read(plan: str) -> int:
+    """Rows of library_photo an EXPLAIN ANALYZE read, over every scan of it (kept and filtered out, every loop)."""
+    read, lines = 0, plan.splitlines()
+    for number, line in enumerate(lines):
+        if re.search(r" on library_photo( |$)", line):
+            loops = int(re.search(r"loops=(\d+)", line)[1])
+            read += float(re.search(r"actual time=\S+ rows=([\d.]+)", line)[1]) * loops
+            for detail in lines[number + 1 :]:
+                if "->" in detail:
+                    break
+                if removed := re.search(r"Rows Removed by (?:Index )?Filter: (\d+)", detail):
+                    read += int(removed[1]) * loops
+    return round(read)
+
+
+def _filtered(viewer, query, metric, limit, **options):
+    """The filtered statement's answer (the iterative scan with access on every candidate), as before the
+    unfiltered one: a viewer who owns no share of the pictures is answered by it."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(pg_vectors, "UNFILTERED_SHARE", 2.0)
+        found = similar.similar_photos(viewer, query, metric=metric, limit=limit, **options)
+        return [(photo.pk, distance) for photo, distance in found]
+
+
+def _statements(queries):
+    return [q["sql"] for q in queries if "<~>" in q["sql"]]
+
+
+@pgvector_only
+@pytest.mark.parametrize("metric", ["l1", "cosine"])
+def test_pgvector_owner_of_everything_checks_access_of_the_nearest_candidates_only(
+    library, alice, bob, metric, monkeypatch
+):
+    """The owner of every picture (PostgreSQL's statistics say so) gets the candidates from the vector table alone,
+    ranked exactly, access checked in that order until `limit` pass: the same answer as the filtered scan, which checks
+    access on every candidate, in one statement that reads `limit` picture rows, not 100; a trashed picture nearest
+    of all is skipped, the query's own picture too."""
+    from photocloud.library import trash
+
+    monkeypatch.setattr(pg_vectors, "EXACT_SCOPE", 0)
+    monkeypatch.setattr(pg_vectors, "CANDIDATES", 100)
+    photos, vectors = library
+    _analyze_pictures()
+    ids, rows, order = _ids_and_vectors(photos, vectors, {"public", "followers", "private"})
+    for row in (7, 64, 130):
+        query = vectors[row] + 0.05
+        with CaptureQueriesContext(connection) as queries:
+            found = similar.similar_photos(alice, query, metric=metric, limit=10)
+        # (not compared with brute force: both statements take the graph's candidates, which may miss one)
+        assert [(photo.pk, distance) for photo, distance in found] == _filtered(alice, query, metric, 10)
+        (statement,) = _statements(queries)  # one statement: the unfiltered one answered
+        assert "LATERAL" in statement and ACCESS_LEVEL in statement and "LIMIT 100" in statement
+    plan = pg_vectors.explain(Photo.objects.visible_to(alice).listed(), vectors[7] + 0.05, metric, viewer=alice)
+    assert "LATERAL" not in plan and _picture_rows_read(plan) <= 12, plan  # 10 allowed, of 100 candidates
+    filtered = pg_vectors.explain(Photo.objects.visible_to(alice).listed(), vectors[7] + 0.05, metric)
+    assert _picture_rows_read(filtered) >= 100, filtered  # before: every candidate's row
+
+    query_picture = photos["public"][7]
+    (own, _), (second, _) = brute_force(ids, rows, vectors[7], 2, metric)
+    assert order[own].pk == query_picture.pk
+    trashed = order[second]  # the nearest but the query's own picture
+    before = similar.similar_photos(alice, vectors[7], metric=metric, limit=10, exclude=query_picture)
+    assert before[0][0].pk == trashed.pk
+    trash.trash_photos(alice, [trashed.pk])
+    with CaptureQueriesContext(connection) as queries:
+        found = similar.similar_photos(alice, vectors[7], metric=metric, limit=10, exclude=query_picture)
+    assert len(_statements(queries)) == 1  # one picture refused on the way: still the unfiltered statement
+    pks = [photo.pk for photo, _ in found]
+    assert trashed.pk not in pks and query_picture.pk not in pks and len(pks) == 10
+    assert [(photo.pk, distance) for photo, distance in found] == _filtered(
+        alice, vectors[7], metric, 10, exclude=query_picture
+    )
+    assert pks[:9] == [photo.pk for photo, _ in before[1:]]
+
+
+@pgvector_only
+def test_pgvector_unfiltered_statement_falls_back_for_a_viewer_who_sees_a_part(library, alice, bob, monkeypatch):
+    """A viewer who owns none of the pictures gets the filtered scan only. Were the statistics wrong (here: the share
+    forced to 0), the unfiltered statement refuses too many of the nearest and the filtered scan answers: the same
+    exact ranking among what they may see, nothing they may not."""
+    monkeypatch.setattr(pg_vectors, "EXACT_SCOPE", 0)
+    monkeypatch.setattr(pg_vectors, "CANDIDATES", 100)
+    photos, vectors = library
+    Follow.objects.create(follower=bob, followee=alice)
+    _analyze_pictures()
+    ids, rows, order = _ids_and_vectors(photos, vectors, {"public", "followers"})
+    query = vectors[130] + 0.05  # a private picture's cluster: its nearest are private, 2 in 3 of the others hidden
+    expected = brute_force(ids, rows, query, 10, "l1")
+    with CaptureQueriesContext(connection) as queries:
+        found = similar.similar_photos(bob, query, limit=10)
+    (statement,) = _statements(queries)
+    assert "LATERAL" not in statement
+    _assert_ranking(found, expected, order)
+    monkeypatch.setattr(pg_vectors, "UNFILTERED_SHARE", 0.0)
+    with CaptureQueriesContext(connection) as queries:
+        again = similar.similar_photos(bob, query, limit=10)
+    unfiltered, filtered = _statements(queries)
+    assert "LATERAL" in unfiltered and "LATERAL" not in filtered
+    assert [photo.pk for photo, _ in again] == [photo.pk for photo, _ in found]
+    assert {photo.album.access for photo, _ in again} <= {"public", "followers"}
