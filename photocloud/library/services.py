@@ -85,7 +85,9 @@ def default_album(owner) -> Album:
 
 
 def delete_album(album: Album, *, move_to: Album | None = None) -> int:
-    """Delete an album. Its pictures move to `move_to` when given, else they are deleted with it."""
+    """Delete an album. Its pictures move to `move_to` when given, else they are deleted with it. Returns how many
+    pictures moved outside the Trash (those the album showed; its pictures in the Trash move their home too), or how
+    many were deleted."""
     with transaction.atomic():
         photos = Photo.objects.filter(album=album)
         # Its pictures, and the members of their stacks, which a deleted cover leaves listed on their own.
@@ -94,8 +96,9 @@ def delete_album(album: Album, *, move_to: Album | None = None) -> int:
             if move_to.owner_id != album.owner_id or move_to.pk == album.pk:
                 raise ValueError("Pictures can only move to another album of yours.")
             AlbumPlacement.objects.filter(album=move_to, photo__album=album).delete()  # now their home instead
+            count = photos.live().count()
             with tallies.changing(changed):
-                count = photos.update(album=move_to)
+                photos.update(album=move_to)
                 album.delete()
             fix_covers([move_to.pk])
             # Only the pictures now in `move_to` carry a new album title and tags, not the owner's whole library.

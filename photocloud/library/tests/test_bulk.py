@@ -244,3 +244,18 @@ def test_a_picture_in_several_albums_says_so_on_its_page_to_its_owner(client, al
     client.force_login(bob)
     page = client.get(photos[0].get_absolute_url()).content.decode()  # seen through the public "Other"
     assert "In albums" not in page and home.get_absolute_url() not in page
+
+
+def test_album_moved_away_counts_the_pictures_its_page_showed_not_those_in_the_trash(client, alice, shelf):
+    """The note after a move counts the pictures the album showed (the delete page's count): one of its pictures
+    already in the Trash moves its home too, but 'its 3 pictures are now in “Home”' was said for the 2 shown."""
+    home, other, _ = shelf
+    own = [factories.photo(other) for _ in range(3)]
+    trash.trash_photos(alice, [own[0].pk])
+    client.force_login(alice)
+    assert "holds <strong>2 pictures</strong>" in client.get(f"/albums/{other.pk}/delete/").content.decode()
+    data = {"pictures": "move", "move_to": str(home.pk)}
+    page = client.post(f"/albums/{other.pk}/delete/", data, follow=True).content.decode()
+    assert "its 2 pictures are now in “Home”" in page
+    own[0].refresh_from_db()
+    assert own[0].album_id == home.pk and own[0].trashed_at is not None  # restored, it comes back into "Home"
