@@ -1,7 +1,9 @@
 """Reads: search pictures and albums by words, meaning, filters and example, always within what the viewer may see.
 
-Every result set, count and facet starts from `Photo.objects.visible_to()` (or `owned_by()` for "my library") and
-is only ever narrowed from there; the keyword index (backends.py) and the vector index only propose candidates.
+Every result set, count and facet starts from `Photo.objects.visible_to()` (or `owned_by()` for "my library"), or
+from the same rules split in parts (`visible_parts`, the date order) or applied to given pictures (`visible_among`,
+the facets), and is only ever narrowed from there; the keyword index (backends.py) and the vector index only propose
+candidates.
 """
 
 import functools
