@@ -336,7 +336,8 @@ def _candidates(limit: int) -> int:
 
 def _settings_and_scope(cursor, photos, limit: int, viewer) -> tuple[bool, float]:
     """Set this transaction's scan settings and tell, in one round trip, whether the viewer may see at most
-    EXACT_SCOPE pictures and what share of all pictures they own by PostgreSQL's statistics (`_OWNED_SHARE`). HNSW
+    EXACT_SCOPE pictures and what share of all pictures they own and a listing shows, by PostgreSQL's statistics
+    (`_OWNED_SHARE`, `_LISTED_SHARE`). HNSW
     scans go on past rows the access filter drops (iterative, relaxed order: the candidates are ranked again
     anyway). Joins are nested loops: the planner guesses the pictures a viewer may see from the access conditions
     alone (14,000 for a stranger's 1,000 of 100,000) and would hash-join them with the whole vector table (a
@@ -352,7 +353,8 @@ def _settings_and_scope(cursor, photos, limit: int, viewer) -> tuple[bool, float
         " set_config('enable_mergejoin', 'off', true), owned.share,"
         " CASE WHEN owned.share >= %s AND owned.share * owned.vectors > %s THEN NULL"  # a CASE runs the count only
         f" ELSE (SELECT count(*) FROM ({scope}) AS scope) END"  # when needed
-        f" FROM (SELECT {_OWNED_SHARE} AS share, (SELECT reltuples FROM pg_class WHERE oid = %s::regclass) AS vectors)"
+        f" FROM (SELECT {_OWNED_SHARE} * {_LISTED_SHARE} AS share,"
+        " (SELECT reltuples FROM pg_class WHERE oid = %s::regclass) AS vectors)"
         " AS owned",
         [
             str(min(_candidates(limit), 1000)),  # 1,000: pgvector's most
@@ -377,6 +379,14 @@ _OWNED_SHARE = """coalesce((
     WHERE stats.schemaname = current_schema() AND stats.tablename = 'library_photo' AND stats.attname = 'owner_id'
         AND common.owner = %s
 ), 0)"""
+# The share of library_photo's rows a listing shows (not a stack's other members, `listed()`), from the same
+# statistics: a designer who keeps each RAW beside its JPEG owns every picture, but half of the nearest candidates are
+# stack members that the search refuses, so the unfiltered statement would be run and thrown away every time.
+_LISTED_SHARE = """coalesce((
+    SELECT stats.null_frac FROM pg_stats AS stats
+    WHERE stats.schemaname = current_schema() AND stats.tablename = 'library_photo'
+        AND stats.attname = 'stack_cover_id'
+), 1)"""
 
 
 def _distances(query: np.ndarray, metric: str, prefix: str = ""):
@@ -444,7 +454,7 @@ def _unfiltered_statement(photos, query: np.ndarray, metric: str, limit: int, ex
 
 def _unfiltered(share: float, limit: int) -> int:
     """How many candidates the unfiltered statement takes, or 0 for the filtered one: a viewer who owns at least
-    UNFILTERED_SHARE of the pictures by the statistics. As many more candidates as the share says are not theirs, so
+    UNFILTERED_SHARE of the pictures, as a listing shows them, by the statistics. As many more candidates as the share says are not theirs, so
     that their allowed candidates are about as many as the filtered scan's (the same 1,000 for the owner of
     everything)."""
     if share < UNFILTERED_SHARE:

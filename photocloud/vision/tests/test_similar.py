@@ -491,6 +491,28 @@ def test_pgvector_owner_of_everything_checks_access_of_the_nearest_candidates_on
 
 
 @pgvector_only
+def test_pgvector_owner_whose_pictures_are_half_stack_members_gets_one_statement(library, alice, monkeypatch):
+    """An owner who keeps each RAW beside its JPEG owns every picture, but a listing shows half of them (a stack once,
+    by its cover): the statistics say so, and the filtered scan answers in one statement, not the unfiltered one run
+    and thrown away for refusing the stack members among the nearest."""
+    monkeypatch.setattr(pg_vectors, "EXACT_SCOPE", 0)
+    monkeypatch.setattr(pg_vectors, "CANDIDATES", 100)
+    photos, vectors = library
+    ids, rows, order = _ids_and_vectors(photos, vectors, {"public", "followers", "private"})
+    for cover, member in zip(order[0::2], order[1::2], strict=True):
+        Photo.objects.filter(pk=member.pk).update(stack_cover=cover)
+    _analyze_pictures()
+    listed = ids[0::2]
+    for row in (7, 64, 130):
+        query = vectors[row] + 0.05
+        with CaptureQueriesContext(connection) as queries:
+            found = similar.similar_photos(alice, query, limit=10)
+        (statement,) = _statements(queries)
+        assert "LATERAL" not in statement
+        _assert_ranking(found, brute_force(listed, vectors[listed], query, 10, "l1"), order)
+
+
+@pgvector_only
 def test_pgvector_unfiltered_statement_falls_back_for_a_viewer_who_sees_a_part(library, alice, bob, monkeypatch):
     """A viewer who owns none of the pictures gets the filtered scan only. Were the statistics wrong (here: the share
     forced to 0), the unfiltered statement refuses too many of the nearest and the filtered scan answers: the same
