@@ -128,8 +128,9 @@ def ranked(allowed, parsed: ParsedQuery, limit: int, narrow: bool = False, album
     found, rows, settled = [], [], False
     if not narrow and not parsed.one_word_each:
         best = backends.settled_ranking(kind, parsed.terms, wanted, _albums_sql(albums), enough=limit)
-        if best is None:  # common words that meet at random: their strong matches, grouped in the database
-            best = backends.strong_ranking(kind, parsed.terms, wanted, _albums_sql(albums), enough=limit)
+        if best is None:  # common words that meet at random: their best strong matches, grouped in the database
+            # (only when there are `wanted` of them: fewer, and their visible share would mostly be too few)
+            best = backends.strong_ranking(kind, parsed.terms, wanted, _albums_sql(albums), enough=wanted)
         if best is not None:
             rows, every = best
             for start in range(0, len(rows), limit):  # in rank order, until enough are visible

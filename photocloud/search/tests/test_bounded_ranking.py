@@ -252,3 +252,23 @@ def test_a_strong_match_held_through_a_longer_word_counts_the_word_it_holds_fain
     assert every_match == [(faint.pk.hex, 1_000_104), (first.pk.hex, 1_000_100)]
     for cap in (1, 2, 3):
         assert strong_ranked(alice, parsed, cap) == every_match[:cap]
+
+
+def test_common_words_that_meet_beyond_their_first_postings_are_ranked_from_their_strong_matches(alice, monkeypatch):
+    trips, evening = album(alice, title="Trips"), album(alice, title="Beach sunset")
+    for _ in range(10):  # the first postings of each word: never both
+        photo(trips, tags=["beach"])
+        photo(trips, tags=["sunset"])
+    for n in range(9):  # both, in the descriptions and names, some in an album titled with both: after every tag
+        photo(evening if n % 2 else trips, title="beach" if n % 3 else "", description="sunset beach")
+    photo(evening)  # only its album's title: a weak match
+    real, calls = backends.strong_ranking, []
+    monkeypatch.setattr(
+        backends, "strong_ranking", lambda *args, **options: calls.append(real(*args, **options)) or calls[-1]
+    )
+    every_match = ranking_of(alice, parse("beach sunset", expand=False))
+    for limit in (1, 2):
+        assert bounded(alice, "beach sunset", limit) == every_match[:limit]
+        assert calls[-1] is not None and len(calls[-1][0]) == 4 * limit
+    results = selectors.search(alice, q="beach sunset")
+    assert [pk.hex for pk in results.results.ids] == [pk for pk, _ in every_match]  # fewer than 4,004: every posting
