@@ -123,6 +123,7 @@ def mixed_library(alice):
     "text,expansions",
     [
         ("beach sunset", []),
+        ("sunset dune", []),  # no longer words: the strong matches are joined, not grouped
         ("sunset dune beach", []),
         ("bea dune", []),  # a prefix: its longer words count in the labels and names
         ("beach sunset", [Expansion("dune", "meaning"), Expansion("sunset beach", "spelling")]),
