@@ -66,13 +66,14 @@ class _Word:
     labels_only: bool = False
 
     def postings_sql(
-        self, is_album: bool, position: int, albums=None, cap: int | None = None, within=None
+        self, is_album: bool, position: int, albums=None, cap: int | None = None, within=None, strong_only=False
     ) -> tuple[str, list]:
         """(object_id, score, position, strong) of this word's postings: one range of the index, read from the index
         alone (a query ORing several words would make PostgreSQL read the table's rows instead). A picture's posting
         from one of its albums counts only when that album is among `albums` ((sql, params) of the albums the viewer
         may see; None: none). With `cap`, only the word's strongest `cap` postings (see _capped_sql). `within`: (sql,
-        params) of the only ids wanted, checked on each posting before any grouping."""
+        params) of the only ids wanted, checked on each posting before any grouping. `strong_only`: the postings
+        above the context column only (a prefix of the word's range in the index; never one from an album)."""
         if cap is not None:
             return self._capped_sql(is_album, position, albums, cap)
         if self.prefix and len(self.word) >= 3:  # the words starting with it: one range of the binary-ordered terms
@@ -87,6 +88,8 @@ class _Word:
         if self.labels_only:
             where += f" AND p.columns >= {LABELS}"
         album_where, album_params = self._album_filter("p", is_album, albums)
+        if strong_only:  # a word from an album is in the context column only
+            where, album_where, album_params = f"{where} AND p.columns > {CONTEXT}", "", []
         if within is not None:
             album_where, album_params = f"{album_where} AND p.object_id IN ({within[0]})", [*album_params, *within[1]]
         return (
@@ -176,7 +179,14 @@ def _all_of(words: list[str], **options) -> list[_Word]:
 
 
 def _grouped_sql(
-    is_album: bool, words: list[_Word], *, all_needed: bool, albums=None, cap: int | None = None, within=None
+    is_album: bool,
+    words: list[_Word],
+    *,
+    all_needed: bool,
+    albums=None,
+    cap: int | None = None,
+    within=None,
+    strong_only: bool = False,
 ) -> tuple[str, list]:
     """(object_id, score) of the documents holding any of `words` (or, with `all_needed`, all of them); STRONG is
     added when one of them (or all of them) is held outside the context column.
@@ -185,7 +195,9 @@ def _grouped_sql(
     a common word has 300,000 postings in a million-picture library (bench/README.md). All words are counted the same
     way, one MAX per word (which words are held, which strongly): "beach sunset" at a million, 449 → 326 ms (grouping
     per document and word first, to count plainly, was slower there: two hashes of 350,000 rows)."""
-    branches = [word.postings_sql(is_album, position, albums, cap, within) for position, word in enumerate(words)]
+    branches = [
+        word.postings_sql(is_album, position, albums, cap, within, strong_only) for position, word in enumerate(words)
+    ]
     union = " UNION ALL ".join(sql for sql, _ in branches)
     if not all_needed:
         sql = (
@@ -378,6 +390,103 @@ def settled_ranking(kind: str, terms: tuple, limit: int, albums=None, enough: in
     settled.sort()
     ranked = [(object_id, -score) for score, key, object_id in settled if threat is None or (score, key) < threat]
     return ranked[:limit], threat is None
+
+
+def strong_ranking(kind: str, terms: tuple, limit: int, albums=None, enough: int = 0) -> tuple[list, bool] | None:
+    """The best matches of a query of several words that must all be held and nothing else ("beach sunset"), when
+    at least `enough` documents hold every word strongly (outside the context column): ([(object_id, score)] best
+    first, at most `limit`, exactly the first of ranking every match (match_sql); False: not known to be all of them).
+    None otherwise: the caller ranks every posting then.
+
+    A strong match ranks before every weak one (STRONG), and what it holds strongly is a prefix of each word's range
+    in the index (columns DESC): those postings alone are grouped in the database, without the words' context
+    postings (most of a common word's: each album saying it, for each of its pictures), and only the documents that
+    can still reach the best `limit` have their weak postings looked up (an index probe each). Independent common
+    words meet too rarely among their first postings for settled_ranking; grouping every posting cost "beach sunset"
+    335 ms CPU at 1,000,000 pictures (bench/README.md)."""
+    required, phrases, label_phrases = terms
+    if phrases or label_phrases:
+        return None
+    words = _all_of(required, prefix=True)
+    if len(words) < 2:
+        return None
+    _note_order()
+    is_album = kind == "album"
+    with_albums = not is_album and albums is not None
+    # What a strong match may add from its weak postings, for each word: one from each album it may be in, and its
+    # own context posting (a prefix whose longer word is held strongly, the word itself only in the context).
+    weak = len(words) * ((_most_albums() if with_albums else 0) + 1) * ALBUM_SCORE
+    grouped, params = _strong_join_sql(is_album, words) or _grouped_sql(
+        is_album, words, all_needed=True, strong_only=True
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"WITH s AS ({grouped}) SELECT s.object_id, s.score FROM s WHERE s.score >= "
+            f"(SELECT MIN(t.score) FROM (SELECT s2.score FROM s s2 ORDER BY s2.score DESC LIMIT {int(limit)}) t) "
+            f"- {weak}",
+            params,
+        )
+        rows = cursor.fetchall()
+    if not rows or len(rows) < enough:
+        return None
+    scores = {_order_key(object_id): [object_id, int(score)] for object_id, score in rows}
+    for word in words:
+        for key, count in _weak_postings(word, is_album, [object_id for object_id, _ in rows], albums).items():
+            scores[key][1] += count * ALBUM_SCORE
+    ranked = sorted(scores.items(), key=lambda item: (-item[1][1], item[0]))[:limit]
+    return [(object_id, score) for _, (object_id, score) in ranked], False
+
+
+def _strong_join_sql(is_album: bool, words: list[_Word]) -> tuple[str, list] | None:
+    """(object_id, score) of the documents holding every word strongly, as a join of each word's postings above the
+    context column (one a document: its own), or None when a prefix's longer words count too (several a document:
+    grouped then). Grouping the 224,000 such postings of "beach sunset" at 1,000,000 took PostgreSQL 270 ms (a hash
+    of every document holding either, spilled to disk); joining them, 80 ms."""
+    longer = [word for word in words if word.longer_words]
+    if longer:
+        with connection.cursor() as cursor:
+            for word in longer:
+                cursor.execute(
+                    f"SELECT 1 FROM {TABLE} p WHERE p.is_album = %s AND p.term > %s AND p.term < %s "
+                    f"AND p.columns >= {COLUMN_BITS['names']} LIMIT 1",
+                    [is_album, word.word, word._after()],
+                )
+                if cursor.fetchone():
+                    return None
+
+    def held(i: int, word: _Word) -> str:
+        labels = f" AND p{i}.columns >= {LABELS}" if word.labels_only else ""
+        return f"p{i}.is_album = %s AND p{i}.term = %s AND p{i}.columns > {CONTEXT}{labels}"
+
+    scores = " + ".join(word._score(f"p{i}") for i, word in enumerate(words))
+    joins = "".join(
+        f" JOIN {TABLE} p{i} ON p{i}.object_id = p0.object_id AND {held(i, word)}" for i, word in enumerate(words) if i
+    )
+    params = [param for word in [*words[1:], words[0]] for param in (is_album, word.word)]
+    return f"SELECT p0.object_id, {scores} + {STRONG} AS score FROM {TABLE} p0{joins} WHERE {held(0, words[0])}", params
+
+
+def _weak_postings(word: _Word, is_album: bool, object_ids: list, albums) -> dict:
+    """{order key: its postings of the word in the context column that count for the viewer} of these documents
+    (its own and, for a picture, one for each album the viewer may see that says the word): an index probe each."""
+    album_where, album_params = _Word._album_filter("p", is_album, albums)
+    head = (
+        f"SELECT p.object_id, COUNT(*) FROM {TABLE} p WHERE p.is_album = %s AND p.term = %s "
+        f"AND p.columns = {CONTEXT}{album_where} AND p.object_id"
+    )
+    counts = {}
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            chunks = [(" = ANY(%s::uuid[])", [object_ids])]
+        else:
+            chunks = [
+                (f" IN ({', '.join(['%s'] * len(part))})", part)
+                for part in (object_ids[start : start + 500] for start in range(0, len(object_ids), 500))
+            ]
+        for condition, params in chunks:
+            cursor.execute(f"{head}{condition} GROUP BY p.object_id", [is_album, word.word, *album_params, *params])
+            counts.update((_order_key(object_id), count) for object_id, count in cursor.fetchall())
+    return counts
 
 
 def _best_read(word: _Word, is_album: bool, albums, limit: int) -> _BestRead:

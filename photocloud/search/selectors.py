@@ -119,7 +119,8 @@ def ranked(allowed, parsed: ParsedQuery, limit: int, narrow: bool = False, album
     strongest few thousand postings of each word first (backends.ranked_sql), so that a common word in a million
     pictures costs what it does in ten thousand; when that yields too few, every posting of the words is ranked.
     A query of several words that must all be held is ranked from each word's strongest postings too, as far as
-    they settle its best (backends.settled_ranking), and from every posting when they do not. A viewer usually
+    they settle its best (backends.settled_ranking), or from the postings outside the context column when enough
+    documents hold every word there (backends.strong_ranking), and from every posting when neither. A viewer usually
     may see a good share of what matches, so that is enough. When not (narrow filters, a small scope), the
     database intersects every match with `allowed` instead, which is cheap exactly then, because `allowed` is
     small; `narrow` (filters were given) goes there directly.
@@ -129,6 +130,9 @@ def ranked(allowed, parsed: ParsedQuery, limit: int, narrow: bool = False, album
     found, rows, settled = [], [], False
     if not narrow and not parsed.one_word_each:
         best = backends.settled_ranking(kind, parsed.terms, wanted, _albums_sql(albums), enough=limit)
+        if best is None:  # common words that meet at random: their best strong matches, grouped in the database
+            # (only when there are `wanted` of them: fewer, and their visible share would mostly be too few)
+            best = backends.strong_ranking(kind, parsed.terms, wanted, _albums_sql(albums), enough=wanted)
         if best is not None:
             rows, every = best
             for start in range(0, len(rows), limit):  # in rank order, until enough are visible

@@ -79,6 +79,15 @@ def settled(viewer, parsed, cap):
     return [(uuid.UUID(str(pk)).hex, score) for pk, score in best[0]], best[1]
 
 
+def strong_ranked(viewer, parsed, cap, enough=0):
+    albums = selectors._albums_sql(Album.objects.visible_to(viewer))
+    best = backends.strong_ranking("photo", parsed.terms, cap, albums, enough=enough)
+    if best is None:
+        return None
+    assert best[1] is False  # the weak matches were not read: never known to be all
+    return [(uuid.UUID(str(pk)).hex, score) for pk, score in best[0]]
+
+
 @pytest.fixture
 def mixed_library(alice):
     """Pictures holding three words in every column, in albums whose titles hold them too (one of them private), some
@@ -114,6 +123,7 @@ def mixed_library(alice):
     "text,expansions",
     [
         ("beach sunset", []),
+        ("sunset dune", []),  # no longer words: the strong matches are joined, not grouped
         ("sunset dune beach", []),
         ("bea dune", []),  # a prefix: its longer words count in the labels and names
         ("beach sunset", [Expansion("dune", "meaning"), Expansion("sunset beach", "spelling")]),
@@ -135,6 +145,12 @@ def test_what_the_bounded_reads_settle_is_the_start_of_ranking_every_match(alice
                 assert got == every_match[:cap]
         got, every = settled(viewer, parsed, 1000)
         assert every and got == every_match
+        if not expansions:  # a query of required words only: its strong matches alone, grouped in the database
+            strong = [(pk, score) for pk, score in every_match if score >= backends.STRONG]
+            for cap in (1, 2, 3, 5, 8, 13, 21, len(strong), len(strong) + 1, 1000):
+                got = strong_ranked(viewer, parsed, cap)
+                assert got == every_match[: min(cap, len(strong))]
+            assert strong_ranked(viewer, parsed, 1000, enough=len(strong) + 1) is None
 
 
 def test_a_label_of_several_words_settles_from_the_first_postings_of_each(alice):
@@ -177,3 +193,83 @@ def test_pictures_found_by_their_albums_alone_are_weighed_against_what_is_settle
             assert got == every_match[:cap]
         lengths.append(len(got))
     assert max(lengths) == 29
+
+
+def test_strong_matches_are_ranked_with_their_album_and_context_postings(alice, bob):
+    """Of the pictures holding every word strongly, the one whose own postings score less but whose albums and faint
+    guesses say both words comes first: the weak postings of every strong match that may reach the best are read."""
+    Follow.objects.create(follower=bob, followee=alice)
+    trips = album(alice, title="Trips")
+    evenings = [album(alice, title=f"Beach sunset {n}", access="followers") for n in range(3)]
+    hidden = album(alice, title="Beach sunset hidden", access="private")
+    tagged = [photo(trips, tags=["beach", "sunset"]) for _ in range(3)]  # 66 + 66
+    named = photo(evenings[0], title="beach sunset", description="beach sunset")  # 50 + 50, 6 an album and word
+    library.add_to_album(alice, evenings[1], [named.pk])
+    library.add_to_album(alice, evenings[2], [named.pk])
+    library.add_to_album(alice, hidden, [named.pk])
+    guessed = photo(trips, title="beach", tags=["sunsets"], analysis={"labels": [["sunset", 0.05]]})  # a prefix
+    for _ in range(4):  # each word alone, or weakly: not strong matches
+        photo(trips, tags=["beach"])
+        photo(evenings[0], tags=["sunset"])
+    parsed = parse("beach sunset", expand=False)
+    for viewer, named_score in ((alice, 1_000_000 + 100 + 48), (bob, 1_000_000 + 100 + 36)):
+        every_match = ranking_of(viewer, parsed)
+        assert every_match[0] == (named.pk.hex, named_score)  # its own postings: 100, less than a tag of each
+        assert {pk for pk, _ in every_match[1:4]} == {p.pk.hex for p in tagged}
+        assert (guessed.pk.hex, 1_000_000 + 34 + 64 + 6) in every_match  # "sunsets" in the labels, "sunset" faintly
+        strong = sum(score >= backends.STRONG for _, score in every_match)
+        assert strong == 5 and len(every_match) > strong
+        for cap in range(1, 7):
+            assert strong_ranked(viewer, parsed, cap) == every_match[: min(cap, strong)]
+        assert strong_ranked(viewer, parsed, 3, enough=6) is None
+        results = selectors.search(viewer, q="beach sunset")
+        assert [pk.hex for pk in results.results.ids] == [pk for pk, _ in every_match]
+
+
+def test_queries_other_than_several_required_words_are_not_ranked_from_strong_matches(alice):
+    trips = album(alice, title="Trips")
+    photo(trips, tags=["beach", "sunset"])
+    assert strong_ranked(alice, parse("beach", expand=False), 5) is None
+    assert (
+        strong_ranked(alice, ParsedQuery("beach sunset", ["beach", "sunset"], [Expansion("dune", "meaning")]), 5)
+        is None
+    )
+    assert strong_ranked(alice, parse("bea beach", expand=False), 5) is None  # one word as a prefix
+
+
+def test_a_strong_match_held_through_a_longer_word_counts_the_word_it_holds_faintly(alice):
+    """ "sunsets" in the name finds it strongly, "sunset" is also its faint guess (the context column, 6 points): with
+    its album's words, it outranks a picture whose strong postings score more."""
+    trips, evening = album(alice, title="Trips"), album(alice, title="Beach sunset")
+    first = photo(trips, title="sunset", tags=["beach"])  # 66 + 34
+    faint = photo(
+        evening,
+        title="beach sunsets",
+        description="beach",
+        analysis={"labels": [["beach", 0.05], ["sunset", 0.05]]},
+    )  # 54 + 32, and 6 + 12 from its faint guess and its album
+    parsed = parse("beach sunset", expand=False)
+    every_match = ranking_of(alice, parsed)
+    assert every_match == [(faint.pk.hex, 1_000_104), (first.pk.hex, 1_000_100)]
+    for cap in (1, 2, 3):
+        assert strong_ranked(alice, parsed, cap) == every_match[:cap]
+
+
+def test_common_words_that_meet_beyond_their_first_postings_are_ranked_from_their_strong_matches(alice, monkeypatch):
+    trips, evening = album(alice, title="Trips"), album(alice, title="Beach sunset")
+    for _ in range(10):  # the first postings of each word: never both
+        photo(trips, tags=["beach"])
+        photo(trips, tags=["sunset"])
+    for n in range(9):  # both, in the descriptions and names, some in an album titled with both: after every tag
+        photo(evening if n % 2 else trips, title="beach" if n % 3 else "", description="sunset beach")
+    photo(evening)  # only its album's title: a weak match
+    real, calls = backends.strong_ranking, []
+    monkeypatch.setattr(
+        backends, "strong_ranking", lambda *args, **options: calls.append(real(*args, **options)) or calls[-1]
+    )
+    every_match = ranking_of(alice, parse("beach sunset", expand=False))
+    for limit in (1, 2):
+        assert bounded(alice, "beach sunset", limit) == every_match[:limit]
+        assert calls[-1] is not None and len(calls[-1][0]) == 4 * limit
+    results = selectors.search(alice, q="beach sunset")
+    assert [pk.hex for pk in results.results.ids] == [pk for pk, _ in every_match]  # fewer than 4,004: every posting
