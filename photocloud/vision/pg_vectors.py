@@ -454,9 +454,9 @@ def _unfiltered_statement(photos, query: np.ndarray, metric: str, limit: int, ex
 
 def _unfiltered(share: float, limit: int) -> int:
     """How many candidates the unfiltered statement takes, or 0 for the filtered one: a viewer who owns at least
-    UNFILTERED_SHARE of the pictures, as a listing shows them, by the statistics. As many more candidates as the share says are not theirs, so
-    that their allowed candidates are about as many as the filtered scan's (the same 1,000 for the owner of
-    everything)."""
+    UNFILTERED_SHARE of the pictures, as a listing shows them, by the statistics. As many more candidates as the
+    share says are not theirs, so that their allowed candidates are about as many as the filtered scan's (the same
+    1,000 for the owner of everything)."""
     if share < UNFILTERED_SHARE:
         return 0
     return int(np.ceil(_candidates(limit) / min(max(share, 0.5), 1.0)))  # at most twice as many
