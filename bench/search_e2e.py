@@ -377,10 +377,11 @@ def in_process(plans: dict, args) -> None:
         print(f"{what:>19} | {name:<21} | median {wall:6.1f} ms | median {cpu:5.1f} CPU ms in this process")
 
 
-def tune(plans: dict, stored: np.ndarray, ids: np.ndarray, row_of: dict, args) -> None:
+def tune(plans: dict, stored: np.ndarray, ids: np.ndarray, row_of: dict, args, postmaster: list[int]) -> None:
     """Parameters chosen on TUNING queries (other pictures than the report's): each setting searched in this process
-    (`similar_photos`, no HTTP), recall@10 and median time per viewer. pgvector: candidates re-ranked (hnsw.ef_search
-    follows, at most 1,000); embedded: IVF lists probed and candidates re-ranked."""
+    (`similar_photos`, no HTTP), recall@10, median time and CPU ms per search (this process and PostgreSQL: steadier
+    than time on a shared machine) per viewer. pgvector: candidates re-ranked (hnsw.ef_search follows, at most
+    1,000); embedded: IVF lists probed and candidates re-ranked."""
     from django.conf import settings
 
     from photocloud.library.models import Photo
@@ -388,7 +389,7 @@ def tune(plans: dict, stored: np.ndarray, ids: np.ndarray, row_of: dict, args) -
 
     def sweep(label):
         for name, (user, rows, truth, metric) in plans.items():
-            latencies, hits = [], 0
+            latencies, hits, cpu = [], 0, _cpu_ms([os.getpid(), *postmaster])
             for row, expected in zip(rows, truth, strict=True):
                 photo = Photo.objects.get(pk=ids[row])
                 started = time.perf_counter()
@@ -397,8 +398,9 @@ def tune(plans: dict, stored: np.ndarray, ids: np.ndarray, row_of: dict, args) -
                 )
                 latencies.append((time.perf_counter() - started) * 1000)
                 hits += len({row_of[str(found_photo.pk)] for found_photo, _ in found} & set(expected))
+            cpu = (_cpu_ms([os.getpid(), *postmaster]) - cpu) / len(rows)
             print(
-                f"  {label}, {name}: median {statistics.median(latencies):.1f} ms, recall@10 "
+                f"  {label}, {name}: median {statistics.median(latencies):.1f} ms, {cpu:.0f} CPU ms, recall@10 "
                 f"{hits / (K * len(rows)):.3f} (load {os.getloadavg()[0]:.1f})",
                 flush=True,
             )
@@ -515,7 +517,7 @@ def main():
             plans[name] = (key, [str(ids[row]) for row in rows], truth, metric)
             tuning[name] = (user, rows, truth, metric)
     if args.tune:
-        return tune(tuning, stored, ids, row_of, args)
+        return tune(tuning, stored, ids, row_of, args, postmaster)
     if args.in_process:
         return in_process(plans, args)
 
