@@ -465,6 +465,7 @@ def main():
         "--in-process", action="store_true", help="the requests through Django's test client, wall and CPU ms each"
     )
     parser.add_argument("--profile", action="store_true", help="--in-process: cProfile's top functions of each")
+    parser.add_argument("--tune-queries", type=int, default=0, help="--tune: tuning queries (--queries' count)")
     parser.add_argument("--candidates", default="250,500,1000", help="--tune: pgvector candidates")
     parser.add_argument("--nprobe", default="16,32,64", help="--tune: embedded IVF lists probed")
     parser.add_argument("--rerank", default="250,500,1000", help="--tune: embedded candidates re-ranked")
@@ -504,7 +505,7 @@ def main():
         rows = rng.choice(allowed, args.queries, replace=False)
         if args.tune:  # other pictures than the report's
             others = np.setdiff1d(allowed, rows)
-            rows = np.random.default_rng(6).choice(others, args.queries, replace=False)
+            rows = np.random.default_rng(6).choice(others, args.tune_queries or args.queries, replace=False)
         key = ApiToken.issue(user, "bench")[1]
         for metric in args.metrics.split(","):
             name = viewer if metric == "l1" else f"{viewer}, {metric}"
