@@ -377,10 +377,11 @@ def in_process(plans: dict, args) -> None:
         print(f"{what:>19} | {name:<21} | median {wall:6.1f} ms | median {cpu:5.1f} CPU ms in this process")
 
 
-def tune(plans: dict, stored: np.ndarray, ids: np.ndarray, row_of: dict, args) -> None:
+def tune(plans: dict, stored: np.ndarray, ids: np.ndarray, row_of: dict, args, postmaster: list[int]) -> None:
     """Parameters chosen on TUNING queries (other pictures than the report's): each setting searched in this process
-    (`similar_photos`, no HTTP), recall@10 and median time per viewer. pgvector: candidates re-ranked (hnsw.ef_search
-    follows, at most 1,000); embedded: IVF lists probed and candidates re-ranked."""
+    (`similar_photos`, no HTTP), recall@10, median time and CPU ms per search (this process and PostgreSQL: steadier
+    than time on a shared machine) per viewer. pgvector: candidates re-ranked (hnsw.ef_search follows, at most
+    1,000); embedded: IVF lists probed and candidates re-ranked."""
     from django.conf import settings
 
     from photocloud.library.models import Photo
@@ -388,7 +389,7 @@ def tune(plans: dict, stored: np.ndarray, ids: np.ndarray, row_of: dict, args) -
 
     def sweep(label):
         for name, (user, rows, truth, metric) in plans.items():
-            latencies, hits = [], 0
+            latencies, hits, cpu = [], 0, _cpu_ms([os.getpid(), *postmaster])
             for row, expected in zip(rows, truth, strict=True):
                 photo = Photo.objects.get(pk=ids[row])
                 started = time.perf_counter()
@@ -397,8 +398,9 @@ def tune(plans: dict, stored: np.ndarray, ids: np.ndarray, row_of: dict, args) -
                 )
                 latencies.append((time.perf_counter() - started) * 1000)
                 hits += len({row_of[str(found_photo.pk)] for found_photo, _ in found} & set(expected))
+            cpu = (_cpu_ms([os.getpid(), *postmaster]) - cpu) / len(rows)
             print(
-                f"  {label}, {name}: median {statistics.median(latencies):.1f} ms, recall@10 "
+                f"  {label}, {name}: median {statistics.median(latencies):.1f} ms, {cpu:.0f} CPU ms, recall@10 "
                 f"{hits / (K * len(rows)):.3f} (load {os.getloadavg()[0]:.1f})",
                 flush=True,
             )
@@ -463,6 +465,7 @@ def main():
         "--in-process", action="store_true", help="the requests through Django's test client, wall and CPU ms each"
     )
     parser.add_argument("--profile", action="store_true", help="--in-process: cProfile's top functions of each")
+    parser.add_argument("--tune-queries", type=int, default=0, help="--tune: tuning queries (--queries' count)")
     parser.add_argument("--candidates", default="250,500,1000", help="--tune: pgvector candidates")
     parser.add_argument("--nprobe", default="16,32,64", help="--tune: embedded IVF lists probed")
     parser.add_argument("--rerank", default="250,500,1000", help="--tune: embedded candidates re-ranked")
@@ -502,7 +505,7 @@ def main():
         rows = rng.choice(allowed, args.queries, replace=False)
         if args.tune:  # other pictures than the report's
             others = np.setdiff1d(allowed, rows)
-            rows = np.random.default_rng(6).choice(others, args.queries, replace=False)
+            rows = np.random.default_rng(6).choice(others, args.tune_queries or args.queries, replace=False)
         key = ApiToken.issue(user, "bench")[1]
         for metric in args.metrics.split(","):
             name = viewer if metric == "l1" else f"{viewer}, {metric}"
@@ -515,7 +518,7 @@ def main():
             plans[name] = (key, [str(ids[row]) for row in rows], truth, metric)
             tuning[name] = (user, rows, truth, metric)
     if args.tune:
-        return tune(tuning, stored, ids, row_of, args)
+        return tune(tuning, stored, ids, row_of, args, postmaster)
     if args.in_process:
         return in_process(plans, args)
 

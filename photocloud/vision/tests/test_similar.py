@@ -387,6 +387,46 @@ def test_migration_0007_computes_the_sign_codes_again_once(library, alice, monke
     assert _stored_codes(order)[0] == expected[0]
 
 
+def _graph_oid(cursor):
+    cursor.execute("SELECT to_regclass(%s)::oid", [f"{pg_vectors.TABLE}_code"])
+    return cursor.fetchone()[0]
+
+
+@pgvector_only
+def test_migration_0008_rebuilds_a_graph_of_other_settings_once(library, alice, monkeypatch):
+    """The graph `install` builds (the test database's, by migrate) carries pg_vectors.GRAPH's settings; one built
+    with pgvector's defaults (before migration 0008) is rebuilt with them by 0008, once, and still answers."""
+    migration = importlib.import_module("photocloud.vision.migrations.0008_graph_settings")
+    assert not migration.Migration.atomic
+    editor = SimpleNamespace(connection=connection)
+    photos, vectors = library
+    order = [photo for access in ("public", "followers", "private") for photo in photos[access]]
+    table = pg_vectors.TABLE
+    with connection.cursor() as cursor:
+        assert pg_vectors.graph_settings(cursor) == pg_vectors.GRAPH != {}
+        cursor.execute(f"DROP INDEX {table}_code")
+        cursor.execute(f"CREATE INDEX {table}_code ON {table} USING hnsw (code bit_hamming_ops)")  # as 0007 built it
+        assert pg_vectors.graph_settings(cursor) == {}
+        migration.rebuild(None, editor)
+        assert pg_vectors.graph_settings(cursor) == pg_vectors.GRAPH
+        assert _indexes(cursor) == {f"{table}_pkey", f"{table}_code"}
+        rebuilt = _graph_oid(cursor)
+        migration.rebuild(None, editor)  # current: left alone
+        assert _graph_oid(cursor) == rebuilt
+        cursor.execute(f"DROP INDEX {table}_code")
+        assert pg_vectors.graph_settings(cursor) is None
+        assert pg_vectors.install(cursor)  # a missing graph is built with the settings too
+        assert pg_vectors.graph_settings(cursor) == pg_vectors.GRAPH
+    monkeypatch.setattr(pg_vectors, "EXACT_SCOPE", 0)
+    monkeypatch.setattr(pg_vectors, "CANDIDATES", 30)
+    query = vectors[40] + 0.05
+    _assert_ranking(
+        similar.similar_photos(alice, query, limit=15),
+        brute_force(np.arange(len(order)), vectors, query, 15, "l1"),
+        order,
+    )
+
+
 def test_the_code_thresholds_are_derived_from_the_real_features():
     """data/vector_code_thresholds.npz is what `thresholds` makes of the evaluation set's principal coordinates
     (data/DATA.md), and its thermometer code counts the cuts between two pictures' coordinates."""
