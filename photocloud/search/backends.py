@@ -474,19 +474,7 @@ def _weak_postings(word: _Word, is_album: bool, object_ids: list, albums) -> dic
         f"SELECT p.object_id, COUNT(*) FROM {TABLE} p WHERE p.is_album = %s AND p.term = %s "
         f"AND p.columns = {CONTEXT}{album_where} AND p.object_id"
     )
-    counts = {}
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            chunks = [(" = ANY(%s::uuid[])", [object_ids])]
-        else:
-            chunks = [
-                (f" IN ({', '.join(['%s'] * len(part))})", part)
-                for part in (object_ids[start : start + 500] for start in range(0, len(object_ids), 500))
-            ]
-        for condition, params in chunks:
-            cursor.execute(f"{head}{condition} GROUP BY p.object_id", [is_album, word.word, *album_params, *params])
-            counts.update((_order_key(object_id), count) for object_id, count in cursor.fetchall())
-    return counts
+    return _counts_by_document(head, [is_album, word.word, *album_params], object_ids)
 
 
 def _best_read(word: _Word, is_album: bool, albums, limit: int) -> _BestRead:
@@ -554,23 +542,11 @@ def _visible_flag(is_album: bool, albums) -> tuple[str, list]:
 def _album_postings(word: _Word, seen: dict, albums) -> dict:
     """{order key: how many of its albums the viewer may see say the word} of the documents `seen` (order key ->
     object id): one index probe per picture."""
-    counts, object_ids = {}, list(seen.values())
     head = (
         f"SELECT p.object_id, COUNT(*) FROM {TABLE} p WHERE p.is_album = %s AND p.term = %s "
         f"AND p.columns = {CONTEXT} AND p.album IS NOT NULL AND p.album IN ({albums[0]}) AND p.object_id"
     )
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            chunks = [(" = ANY(%s::uuid[])", [object_ids])]
-        else:
-            chunks = [
-                (f" IN ({', '.join(['%s'] * len(part))})", part)
-                for part in (object_ids[start : start + 500] for start in range(0, len(object_ids), 500))
-            ]
-        for condition, params in chunks:
-            cursor.execute(f"{head}{condition} GROUP BY p.object_id", [False, word.word, *albums[1], *params])
-            counts.update((_order_key(object_id), count) for object_id, count in cursor.fetchall())
-    return counts
+    return _counts_by_document(head, [False, word.word, *albums[1]], list(seen.values()))
 
 
 def _most_albums() -> int:
@@ -663,3 +639,21 @@ _SWAPPED = [False]  # whether object ids compare as MariaDB's UUID type does, fo
 
 def _note_order() -> None:
     _SWAPPED[0] = connection.vendor == "mysql" and connection.features.has_native_uuid_field
+
+
+def _counts_by_document(head: str, params: list, object_ids: list) -> dict:
+    """{order key: count} of `head` (a COUNT(*) ending in "p.object_id", its `params`) for these documents: one
+    array on PostgreSQL, lists of 500 elsewhere (MariaDB and SQLite bind each id)."""
+    if connection.vendor == "postgresql":
+        chunks = [(" = ANY(%s::uuid[])", [object_ids])]
+    else:
+        chunks = [
+            (f" IN ({', '.join(['%s'] * len(part))})", part)
+            for part in (object_ids[start : start + 500] for start in range(0, len(object_ids), 500))
+        ]
+    counts = {}
+    with connection.cursor() as cursor:
+        for condition, chunk in chunks:
+            cursor.execute(f"{head}{condition} GROUP BY p.object_id", [*params, *chunk])
+            counts.update((_order_key(object_id), count) for object_id, count in cursor.fetchall())
+    return counts
