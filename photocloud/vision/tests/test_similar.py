@@ -325,6 +325,18 @@ def test_install_converts_the_former_two_graph_table(library, alice, monkeypatch
         assert _indexes(cursor) == {f"{pg_vectors.TABLE}_pkey", f"{pg_vectors.TABLE}_code"}
 
 
+def _assert_graph_ranks_exactly(alice, vectors, order, row, monkeypatch):
+    """Through the code graph (no exact scope), a query near picture `row` ranks as brute force does."""
+    monkeypatch.setattr(pg_vectors, "EXACT_SCOPE", 0)
+    monkeypatch.setattr(pg_vectors, "CANDIDATES", 30)
+    query = vectors[row] + 0.05
+    _assert_ranking(
+        similar.similar_photos(alice, query, limit=15),
+        brute_force(np.arange(len(order)), vectors, query, 15, "l1"),
+        order,
+    )
+
+
 def _code_version(cursor):
     cursor.execute(
         "SELECT col_description(attrelid, attnum) FROM pg_attribute WHERE attrelid = %s::regclass AND attname = 'code'",
@@ -371,14 +383,7 @@ def test_migration_0007_computes_the_sign_codes_again_once(library, alice, monke
     with connection.cursor() as cursor:
         assert pg_vectors.install(cursor)
     assert _stored_codes(order)[0] == zeros
-    monkeypatch.setattr(pg_vectors, "EXACT_SCOPE", 0)
-    monkeypatch.setattr(pg_vectors, "CANDIDATES", 30)
-    query = vectors[70] + 0.05
-    _assert_ranking(
-        similar.similar_photos(alice, query, limit=15),
-        brute_force(np.arange(len(order)), vectors, query, 15, "l1"),
-        order,
-    )
+    _assert_graph_ranks_exactly(alice, vectors, order, 70, monkeypatch)
 
     migration.forget(None, editor)
     with connection.cursor() as cursor:
@@ -417,14 +422,7 @@ def test_migration_0008_rebuilds_a_graph_of_other_settings_once(library, alice, 
         assert pg_vectors.graph_settings(cursor) is None
         assert pg_vectors.install(cursor)  # a missing graph is built with the settings too
         assert pg_vectors.graph_settings(cursor) == pg_vectors.GRAPH
-    monkeypatch.setattr(pg_vectors, "EXACT_SCOPE", 0)
-    monkeypatch.setattr(pg_vectors, "CANDIDATES", 30)
-    query = vectors[40] + 0.05
-    _assert_ranking(
-        similar.similar_photos(alice, query, limit=15),
-        brute_force(np.arange(len(order)), vectors, query, 15, "l1"),
-        order,
-    )
+    _assert_graph_ranks_exactly(alice, vectors, order, 40, monkeypatch)
 
 
 def test_the_code_thresholds_are_derived_from_the_real_features():
