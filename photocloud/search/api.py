@@ -92,6 +92,9 @@ _response = inline_serializer(
         ),
         "suggestion": serializers.CharField(),
         "similar_meaning": serializers.ListField(child=serializers.CharField()),
+        "notice": serializers.CharField(
+            help_text="Why nothing matches, when a filter names nothing that exists (an unknown owner); else empty"
+        ),
     },
 )
 
@@ -151,5 +154,6 @@ class SearchView(APIView):
                 "strong_count": found.strong_count,
                 "suggestion": found.parsed.suggestion,
                 "similar_meaning": [e.term for e in found.parsed.expansions if e.kind == "meaning"],
+                "notice": found.notice,
             }
         )

@@ -62,7 +62,9 @@ class SearchForm(forms.Form):
         help_text="The category Photocloud recognised",
     )
     album = forms.UUIDField(required=False, widget=forms.HiddenInput, help_text="Album id")
-    owner = forms.CharField(required=False, max_length=150, help_text="Owner's user name")
+    owner = forms.CharField(
+        required=False, max_length=150, help_text="Owner's user name, whole, in any case (Alice finds alice)"
+    )
     make = forms.CharField(required=False, max_length=100, label="Camera make")
     model = forms.CharField(required=False, max_length=100, label="Camera model")
     has_gps = forms.BooleanField(

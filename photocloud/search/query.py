@@ -4,6 +4,7 @@ Only word tokens ever leave this module (letters and digits; everything else sep
 operators of the full-text languages, SQL and control characters are just separators. Length is bounded.
 """
 
+import datetime
 import difflib
 import functools
 import itertools
@@ -46,6 +47,88 @@ SPELLING_CANDIDATES = 5  # close spellings tried, best first, until one is a lab
 # plain letters: a 15-letter word has about 850 spellings one slip away, each one lookup in the index.
 INDEX_SPELLING_LENGTH = (4, 15)
 LETTERS = "abcdefghijklmnopqrstuvwxyz"
+# A year typed ("2023", "2023年", "in 2023") finds the pictures taken that year as well as text that says it: each
+# picture's document holds the year it was taken among its labels (services._photo_fields), and a marker word of the
+# month (MONTH_MARKER + "202305") that "May 2023" and "2023年5月" are also searched as. A plausible year: from the
+# first photograph to next year (a camera clock set a little ahead).
+FIRST_YEAR = 1826
+MONTH_MARKER = "pctaken"
+MONTHS = {
+    name: number
+    for number, names_of_month in enumerate(
+        [
+            ("january", "jan"),
+            ("february", "feb"),
+            ("march", "mar"),
+            ("april", "apr"),
+            ("may",),
+            ("june", "jun"),
+            ("july", "jul"),
+            ("august", "aug"),
+            ("september", "sep", "sept"),
+            ("october", "oct"),
+            ("november", "nov"),
+            ("december", "dec"),
+        ],
+        start=1,
+    )
+    for name in names_of_month
+}
+# Words that only say "when" before a date ("taken in 2023", "photos from May 2023"): dropped, or every word would
+# have to be held.
+DATE_PREPOSITIONS = ("taken", "in", "from", "during")
+_CHINESE_DATE = re.compile(r"(?<!\d)(\d{4})\s*年(?:\s*(\d{1,2})\s*月)?")
+_ENGLISH_DATE = re.compile(
+    rf"\b(?:(?:{'|'.join(DATE_PREPOSITIONS)})\s+)*(?:({'|'.join(sorted(MONTHS, key=len, reverse=True))})\s+)?"
+    r"(\d{4})\b"
+)
+
+
+def month_marker(year: int, month: int) -> str:
+    """The marker word of a month in a picture's labels: never typed, kept out of the vocabulary."""
+    return f"{MONTH_MARKER}{year}{month:02d}"
+
+
+def _plausible_year(digits: str) -> bool:
+    return FIRST_YEAR <= int(digits) <= datetime.date.today().year + 1
+
+
+@dataclass(frozen=True)
+class DateWords:
+    """A date in a query: the word its pictures hold ("2023", or a month's marker) and the words typed for it."""
+
+    term: str
+    typed: tuple[str, ...]
+
+
+def _dates(text: str) -> tuple[str, list[DateWords]]:
+    """The query with a Chinese year ("2023年") as the bare year and the words that only say "when" before a date
+    left out ("in 2023"), and the dates it names (years, and months of a year: "May 2023", "2023年5月")."""
+    found = []
+
+    def chinese(match: re.Match) -> str:
+        year, month = match.group(1), match.group(2)
+        if not _plausible_year(year) or (month and not 1 <= int(month) <= 12):
+            return match.group(0)
+        if month:  # kept as words too, as text writes them: 2023年5月 (a date read from an invoice)
+            written = f"{year}年{int(month)}月"
+            found.append(DateWords(month_marker(int(year), int(month)), tuple(tokens(written))))
+            return f" {written} "
+        found.append(DateWords(year, (year,)))
+        return f" {year} "
+
+    def english(match: re.Match) -> str:
+        month, year = match.group(1), match.group(2)
+        if not _plausible_year(year):
+            return match.group(0)
+        if month:
+            found.append(DateWords(month_marker(int(year), MONTHS[month]), (month, year)))
+            return f" {month} {year} "
+        found.append(DateWords(year, (year,)))
+        return f" {year} "
+
+    text = _CHINESE_DATE.sub(chinese, text.lower())
+    return " ".join(_ENGLISH_DATE.sub(english, text).split()), found
 
 
 def tokens(text: str) -> list[str]:
@@ -74,7 +157,7 @@ def _fold_accents(text: str) -> str:
     return unicodedata.normalize("NFKC", "".join(kept))
 
 
-EVERYWHERE = {"spelling", "people", "any word", "translation"}
+EVERYWHERE = {"spelling", "people", "any word", "translation", "date"}
 TRANSLATIONS = 3  # of each word typed, at most
 TRANSLATED_QUERIES = 6  # alternatives in the other language, at most (each is one more group of index ranges)
 
@@ -85,10 +168,11 @@ class Expansion:
     # "spelling" and "people" are searched everywhere, "meaning" among labels only
     kind: str
     score: float = 1.0
+    also: tuple[str, ...] = ()  # words it must hold besides the term's, never shown: the dates typed
 
     @property
     def words(self) -> list[str]:
-        return tokens(self.term)
+        return [*tokens(self.term), *self.also]
 
 
 @dataclass
@@ -97,6 +181,7 @@ class ParsedQuery:
     required: list[str] = field(default_factory=list)
     expansions: list[Expansion] = field(default_factory=list)
     suggestion: str = ""
+    dates: list[DateWords] = field(default_factory=list)
 
     def __bool__(self):
         return bool(self.required or self.expansions)
@@ -129,7 +214,7 @@ class ParsedQuery:
         if len(self.required) < 2:
             return None
         loose = [Expansion(word, "any word") for word in self.required]
-        return ParsedQuery(self.text, [], [*loose, *self.expansions], self.suggestion)
+        return ParsedQuery(self.text, [], [*loose, *self.expansions], self.suggestion, self.dates)
 
     def match_sql(self, kind: str, albums=None, within=None):
         from .backends import match_sql
@@ -167,16 +252,31 @@ def parse(
     """
     text = " ".join((text or "")[:MAX_QUERY_LENGTH].split())
     parsed = ParsedQuery(text=text)
-    parsed.required = list(dict.fromkeys(tokens(text)))[:MAX_TOKENS]
+    typed, parsed.dates = _dates(text)
+    parsed.required = list(dict.fromkeys(tokens(typed)))[:MAX_TOKENS]
     parsed.expansions += [Expansion(" ".join(words), "people") for words in people.alternatives(parsed.required)]
-    parsed.expansions += [Expansion(term, "translation") for term in _translated(text)]
+    parsed.expansions += [Expansion(term, "translation") for term in _translated(typed)]
     if expand and parsed.required:
         _add_spelling(parsed, visible, held)
         if parsed.suggestion:  # "recipt" is looked for as "receipt", and so in Chinese too (收据, 小票)
             translated = [Expansion(term, "translation") for term in _translated(parsed.suggestion)]
             parsed.expansions += [e for e in translated if e not in parsed.expansions]
         _add_meaning(parsed, visible)
+    _add_dates(parsed)
     return parsed
+
+
+def _add_dates(parsed: ParsedQuery) -> None:
+    """The query with a date as the word its pictures hold, the other words kept ("beach May 2023": beach and the
+    month's marker), as typed and as spelt right: the words typed for a month, or "年", are text only. A bare year
+    needs nothing more: it is the word the pictures hold."""
+    spelt = [parsed.required, *([tokens(parsed.suggestion)] if parsed.suggestion else [])]
+    for date in parsed.dates:
+        for words in spelt:
+            alternative = [*(word for word in words if word not in date.typed), date.term]
+            expansion = Expansion(" ".join(alternative), "date")
+            if set(alternative) != set(words) and expansion not in parsed.expansions:
+                parsed.expansions.append(expansion)
 
 
 def _translated(text: str) -> list[str]:
@@ -195,7 +295,8 @@ def _translated(text: str) -> list[str]:
         for other in names.translations(word)[:TRANSLATIONS]:
             # Only in one language: "sunset 海滩" for "beach sunset" would hardly find anything, at the cost of
             # reading both words' index ranges once more.
-            if all(cjk.has_cjk(kept) == cjk.has_cjk(other) for kept in others):
+            # A number (a year) is of neither language: "beach 2023" is also "海滩 2023".
+            if all(kept.isdigit() or cjk.has_cjk(kept) == cjk.has_cjk(other) for kept in others):
                 found.append(" ".join([*others, other]))
     return list(dict.fromkeys(found))[:TRANSLATED_QUERIES]
 
@@ -224,10 +325,12 @@ def _add_spelling(parsed: ParsedQuery, visible: LabelCheck, held: WordsCheck | N
     A close label comes first (the vocabulary is small, so letters may differ more); otherwise a word of the viewer's
     pictures one slip away (`one_slip_away`), the one most of them hold."""
     corrected = []
+    dated = {word for date in parsed.dates for word in date.typed}  # "sept 2023" is a month, not a slip
     for token in parsed.required:
         choice = None
         if (
-            len(token) >= 4
+            token not in dated
+            and len(token) >= 4
             and not cjk.has_cjk(token)
             and token not in people.WORDS
             and token not in meaning.english_words()
@@ -269,9 +372,10 @@ def _add_meaning(parsed: ParsedQuery, visible: LabelCheck) -> None:
     options = settings.PHOTOCLOUD.get("SEARCH", {})
     if not meaning.enabled() or any(cjk.has_cjk(token) for token in parsed.required):
         return
-    if set(parsed.required) <= set(PALETTE):  # a colour is found by itself; its neighbours are other colours
+    dated = {word for date in parsed.dates for word in date.typed}
+    if set(parsed.required) - dated <= set(PALETTE):  # a colour is found by itself; its neighbours are other colours
         return
-    text = " ".join(token for token in parsed.required if not token.isdigit())
+    text = " ".join(token for token in parsed.required if not token.isdigit() and token not in dated)
     if len(text) < 3:
         return
     known = {" ".join(parsed.required)} | {e.term for e in parsed.expansions}
@@ -292,7 +396,9 @@ def _add_meaning(parsed: ParsedQuery, visible: LabelCheck) -> None:
     closest = close[0][0] if close else None
     broad = BROAD | names.generic_words() if known_words else BROAD - {closest}
     chosen = list(itertools.islice((c for c in close if c[0] not in broad and visible(tuple(tokens(c[0])))), limit))
-    parsed.expansions += [Expansion(term, "meaning", score) for term, score in chosen]
+    # A label close in meaning holds the dates typed too ("beach 2023": a seashore taken in 2023), as every word must.
+    when = tuple(date.term for date in parsed.dates)
+    parsed.expansions += [Expansion(term, "meaning", score, when) for term, score in chosen]
 
 
 def _adds_meaning(required: list[str], words: list[str]) -> bool:

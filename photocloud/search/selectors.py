@@ -63,7 +63,7 @@ def apply_filters(photos, viewer, filters: dict):
     if album := filters.get("album"):
         photos = photos.in_album(album)
     if owner := filters.get("owner"):
-        photos = photos.filter(owner__username=owner)
+        photos = photos.filter(owner=owner_key(owner))
     if make := filters.get("make"):
         photos = photos.filter(camera_make__iexact=make)
     if model := filters.get("model"):
@@ -88,6 +88,15 @@ def apply_filters(photos, viewer, filters: dict):
             "large": photos.filter(pixels__gte=8 * MEGAPIXEL),
         }[size]
     return photos
+
+
+def owner_key(name: str):
+    """The key of the user called `name`, whatever its case ("Alice" is the user alice): the exact name first, else
+    the one name equal but for case (the first one made, should two differ only so); None: nobody is called so. The
+    whole name, never a part of it. Looked up once, so the pictures are filtered by their owner column."""
+    users = get_user_model().objects.order_by("pk")
+    key = users.filter(username=name).values_list("pk", flat=True).first()
+    return key if key is not None else users.filter(username__iexact=name).values_list("pk", flat=True).first()
 
 
 def _orientation():
@@ -302,6 +311,7 @@ class SearchResults:
     # by their album or a faint guess of the classifier. None: not ranked by relevance (all shown alike).
     strong_count: int | None = None
     viewer: object = None  # whose search: the album facet names only albums they may see
+    notice: str = ""  # why nothing can match, when a filter names nothing that exists (an unknown owner)
 
     def facets(self) -> dict[str, list[dict]]:
         """Counts over the results (the best RESULT_LIMIT), checked against the viewer's access once more."""
@@ -334,6 +344,9 @@ def search(
     named, q = people_selectors.names_in_query(viewer, q)
     if named:
         filters = {**(filters or {}), "people": [person.pk for person in named]}
+    notice = ""
+    if (filters or {}).get("owner") and owner_key(filters["owner"]) is None:
+        notice = f"Nobody is called “{filters['owner']}”: no user has that name."
     parsed = parse(q, visible=visible_labels(viewer, scope), held=held_words(viewer, scope))
     strong_count = None
     allowed = apply_filters(_scope(viewer, scope), viewer, filters or {})
@@ -368,6 +381,7 @@ def search(
         people=named,
         strong_count=strong_count,
         viewer=viewer,
+        notice=notice,
     )
     if match is not None and not filters and similar_to is None:
         found.albums = ResultList(ranked_ids(_scope(viewer, scope, Album), parsed, 6), Album)[:]
@@ -386,7 +400,7 @@ def _parts(viewer, scope: str, filters: dict) -> list | None:
         return None
     owner = None
     if name := filters.get("owner"):
-        owner = get_user_model().objects.filter(username=name).values_list("pk", flat=True).first()
+        owner = owner_key(name)
         if owner is None:
             return [Photo.objects.none()]
         filters = {key: value for key, value in filters.items() if key != "owner"}
@@ -523,7 +537,8 @@ def _document_reasons(parsed: ParsedQuery, doc: SearchDocument) -> list[str]:
             if people.FACES in tokens(doc.labels):
                 found.append("faces in the picture")
             continue
-        term = next((term for term in doc.terms if _contains(term[1], expansion.words, prefix=False)), None)
+        words = tokens(expansion.term)  # the label, without the dates it must hold too
+        term = next((term for term in doc.terms if _contains(term[1], words, prefix=False)), None)
         if term is None:
             continue
         if expansion.kind == "meaning":

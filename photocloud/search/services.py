@@ -27,7 +27,7 @@ from photocloud.library.models import Album, AlbumPlacement, Photo, Tag, categor
 from . import cjk, meaning, names, people
 from .backends import COLUMN_BITS, MAX_TERMS, document_terms
 from .models import SearchDocument, SearchIndexState, SearchPosting, SearchTerm
-from .query import tokens
+from .query import month_marker, tokens
 
 CHUNK = 1000
 # The format of the stored documents and postings: raise it whenever what a document holds (its fields, the columns
@@ -37,7 +37,8 @@ CHUNK = 1000
 # album (not in the context column).
 # 4: a system category below the classifier's CONFIDENT is weak; other English names of categories and generic words
 # of more tag families (drink, vehicle, building; 水果…); scene words guessed from the category and dominant colour.
-INDEX_FORMAT = 4
+# 5: the year a picture was taken among its labels ("2023" finds it) and a marker word of the month (query.py).
+INDEX_FORMAT = 5
 REBUILD_LOST_AFTER = timedelta(hours=1)  # a claimed rebuild not finished by then was lost (its worker died)
 FIELDS = ["labels", "names", "body", "text", "context", "terms"]
 TERM_LENGTH = SearchTerm._meta.get_field("name").max_length
@@ -45,9 +46,10 @@ TERM_LENGTH = SearchTerm._meta.get_field("name").max_length
 # those from 0.1). On scikit-image's samples the right tags scored 0.33-0.94 (espresso, tripod, missile, egyptian mau)
 # and the wrong ones 0.10-0.29 (bobsleigh on the astronaut, golf ball on coins, bubble on the Hubble deep field).
 SURE_TAG = 0.3
-# Kinds of terms kept out of the vocabulary of spellings and meanings: an album's text, and scene words guessed from a
-# colour (a query close in meaning to "plant" must not find every mostly green picture as if labelled so).
-NOT_LABELS = ("album", "album description", "scene guess")
+# Kinds of terms kept out of the vocabulary of spellings and meanings: an album's text, scene words guessed from a
+# colour (a query close in meaning to "plant" must not find every mostly green picture as if labelled so), and the
+# year a picture was taken (a number, no meaning).
+NOT_LABELS = ("album", "album description", "scene guess", "date taken")
 
 
 def _category_terms(kind: str, key: str) -> list[list[str]]:
@@ -105,6 +107,9 @@ def _photo_fields(photo: Photo) -> dict:
         own += _automatic_tag_terms([name for name, score in analysis.labels if score >= SURE_TAG])
         weak += [["unsure automatic tag", name] for _, name in _automatic_tag_terms(_faint(analysis.labels))]
         keys += people.markers(analysis.faces, photo.width, photo.height)
+    if (taken := photo.taken_local) is not None:  # "2023" and "May 2023" find it, as the date on its camera says
+        own.append(["date taken", str(taken.year)])
+        keys.append(month_marker(taken.year, taken.month))
     category = photo.category or (analysis.category if analysis is not None else "")
     weak += [["scene guess", word] for word in names.scene_words(category, photo.dominant_color)]
     if album is not None and not photo.category:  # None: the picture lives in its owner's library alone

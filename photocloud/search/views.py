@@ -53,6 +53,7 @@ def results(request):
         "meaning": [e.term for e in found.parsed.expansions if e.kind == "meaning"],
         "facets": _facet_links(found.facets(), current) if page.paginator.count else [],
         "capped": found.capped,
+        "notice": found.notice,
         "active_filters": [
             {
                 "name": form.fields[name].label or name.replace("_", " ").capitalize(),
