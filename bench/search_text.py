@@ -126,6 +126,9 @@ QUERIES = [
     ("similar meaning", "seaside", {}),
     ("misspelt", "moutain", {}),
     ("word + colour + year", "garden", {"color": "green", "date_from": "2019-01-01", "date_to": "2019-12-31"}),
+    ("year", "2019", {}),
+    ("word + year", "beach 2019", {}),
+    ("month of a year", "may 2019", {}),
     ("no match", "zzzyzx", {}),
     ("chinese tag name", "猫", {}),
     ("chinese word in text", "通知", {}),
@@ -327,6 +330,7 @@ def fill(size: int):
                     height=3000,
                     status="ready",
                     sort_date=start + timedelta(minutes=i * 52),
+                    taken_at=start + timedelta(minutes=i * 52),  # a camera's picture: "2019" finds it
                     dominant_color=rng.choice(COLORS),
                     camera_make="Canon",
                     camera_model="EOS R6",

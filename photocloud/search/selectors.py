@@ -93,7 +93,8 @@ def apply_filters(photos, viewer, filters: dict):
 def owner_key(name: str):
     """The key of the user called `name`, whatever its case ("Alice" is the user alice): the exact name first, else
     the one name equal but for case (the first one made, should two differ only so); None: nobody is called so. The
-    whole name, never a part of it. Looked up once, so the pictures are filtered by their owner column."""
+    whole name, never a part of it. A lookup by the unique name (a second one when the case differs), so that the
+    pictures are filtered by their owner column rather than joined to the users."""
     users = get_user_model().objects.order_by("pk")
     key = users.filter(username=name).values_list("pk", flat=True).first()
     return key if key is not None else users.filter(username__iexact=name).values_list("pk", flat=True).first()
