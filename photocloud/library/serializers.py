@@ -123,7 +123,11 @@ class WallClockField(serializers.DateTimeField):
     }
 
     def to_internal_value(self, value):
-        if isinstance(value, str) and parse_datetime(value) is not None and parse_datetime(value).tzinfo is not None:
+        try:
+            parsed = parse_datetime(value) if isinstance(value, str) else None
+        except ValueError:  # well formed but no such day or time (month 13): DateTimeField says "wrong format"
+            parsed = None
+        if parsed is not None and parsed.tzinfo is not None:
             self.fail("zoned")
         return super().to_internal_value(value)
 
