@@ -44,13 +44,12 @@ def photo(
         title=title or f"picture {n}",
         description=description,
         category=category,
-        sha256=hashlib.sha256(f"factory-{n}".encode()).hexdigest(),
         format="JPEG",
         mime_type="image/jpeg",
         file_size=1000,
         status=Photo.Status.READY,
         sort_date=taken or datetime(2024, 1, 1, tzinfo=UTC) + timedelta(seconds=n),
-        **{"width": 400, "height": 300, **fields},
+        **{"width": 400, "height": 300, "sha256": hashlib.sha256(f"factory-{n}".encode()).hexdigest(), **fields},
     )
     if tags:
         library.set_tags(row, list(tags))

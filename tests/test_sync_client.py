@@ -69,6 +69,24 @@ def test_sync_uploads_what_is_missing_and_nothing_twice(server, tmp_path, home):
     assert {p["sha256"] for p in my_photos(server)} - before == hashes | {sha(added), sha(changed)}
 
 
+def test_a_picture_deleted_on_the_server_stays_deleted_when_its_file_is_renamed(server, tmp_path, home):
+    folder = tmp_path / "Pictures"
+    beach = images.unique_jpeg("cat")
+    write(folder / "IMG_0001.jpg", beach)
+    assert "Uploaded: 1 ·" in sync(server, folder, home, "--quiet").stdout
+    [photo] = [p for p in my_photos(server) if p["sha256"] == sha(beach)]
+    with api(server) as client:
+        assert client.delete(f"/api/photos/{photo['id']}/").status_code == 204
+
+    (folder / "IMG_0001.jpg").rename(folder / "海滩 2025.jpg")
+    again = sync(server, folder, home, "--quiet")
+
+    assert again.returncode == 0 and "Uploaded: 0 · Already there: 1 · Rejected: 0" in again.stdout, again.stdout
+    assert sha(beach) not in {p["sha256"] for p in my_photos(server)}  # still in the Trash, not restored
+    with api(server) as client:
+        assert photo["id"] in {p["id"] for p in client.get("/api/trash/").json()["results"]}
+
+
 def test_sync_uploads_camera_raw_photoshop_and_jpeg_xl_files(server, tmp_path, home):
     folder = tmp_path / "Shoot"
     files = {"IMG_0001.DNG": images.dng("cat"), "mood board.psd": images.psd("coffee"), "export.jxl": images.jpeg_xl()}

@@ -116,3 +116,17 @@ class Serializer(StrictInput, serializers.Serializer):
 
 class ModelSerializer(StrictInput, serializers.ModelSerializer):
     pass
+
+
+class QueryFilters(Serializer):
+    """Query-string parameters of a GET. Any other parameter is refused, so a typo or a filter of another list is an
+    error rather than silently ignored (which answers a script with everything it meant to filter out)."""
+
+    ALLOWED_EXTRA = ("page", "format")  # pagination; DRF's format override
+
+    def validate(self, attrs):
+        unknown = sorted(set(self.initial_data) - set(self.fields) - set(self.ALLOWED_EXTRA))
+        if unknown:
+            known = ", ".join([*self.fields, *(extra for extra in self.ALLOWED_EXTRA if extra == "page")])
+            raise serializers.ValidationError({name: [f"Unknown filter; this list takes {known}."] for name in unknown})
+        return super().validate(attrs)

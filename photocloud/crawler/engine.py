@@ -253,6 +253,8 @@ class CrawlRun:
             return str(stop)
         finally:
             self.save_progress()
+        if crawl.pages_fetched == 0:
+            return "Finished without fetching any page: no start page could be reached or was allowed (see the notes)."
         return "Finished: every page within reach was visited."
 
     def visit(self, url: str, depth: int, retries: int, frontier: deque) -> list[str]:

@@ -121,6 +121,8 @@ def check_url(url: str, allow: list[Network]) -> httpx.URL:
         raise Refused(f"Only http and https URLs are fetched, not {parsed.scheme or 'this'}: {url[:200]}")
     if not host:
         raise Refused(f"The URL has no host: {url[:200]}")
+    if "%" in host:  # a space or other character no host name has, kept percent-encoded: it would only fail later
+        raise Refused(f"Not a valid host name: {url[:200]}")
     if parsed.userinfo:
         raise Refused(f"URLs with a user name or password are not fetched: {host}")
     try:

@@ -73,8 +73,10 @@ def sources_configured() -> bool:
 
 
 def recent_results(owner, limit: int) -> tuple[Crawl | None, list[Candidate]]:
-    """The owner's latest crawl that finished in the last RECENT days, with its best images not saved yet."""
+    """The owner's latest crawl that finished in the last RECENT days, with its best images not saved yet and not
+    already in the owner's library otherwise (uploaded, synced or imported)."""
     crawl = crawls_of(owner).filter(status=Crawl.Status.DONE, finished_at__gte=timezone.now() - RECENT).first()
     if crawl is None:
         return None, []
-    return crawl, list(ranked_candidates(crawl).filter(saved_id__isnull=True)[:limit])
+    unsaved = ranked_candidates(crawl).filter(saved_id__isnull=True)
+    return crawl, list(unsaved.exclude(sha256__in=Photo.objects.owned_by(owner).values("sha256"))[:limit])

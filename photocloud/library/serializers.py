@@ -123,7 +123,11 @@ class WallClockField(serializers.DateTimeField):
     }
 
     def to_internal_value(self, value):
-        if isinstance(value, str) and parse_datetime(value) is not None and parse_datetime(value).tzinfo is not None:
+        try:
+            parsed = parse_datetime(value) if isinstance(value, str) else None
+        except ValueError:  # well formed but no such day or time (month 13): DateTimeField says "wrong format"
+            parsed = None
+        if parsed is not None and parsed.tzinfo is not None:
             self.fail("zoned")
         return super().to_internal_value(value)
 
@@ -420,21 +424,11 @@ class HashAnswerSerializer(serializers.Serializer):
     missing = serializers.ListField(child=serializers.CharField())
 
 
-class AlbumFilterSerializer(strict.Serializer):
-    """Query-string filters of the album list. Any other parameter is refused, so a typo or a filter of another list
-    is an error rather than silently ignored."""
-
-    ALLOWED_EXTRA = ("page", "format")  # pagination; DRF's format override
+class AlbumFilterSerializer(strict.QueryFilters):
+    """Query-string filters of the album list."""
 
     owner = serializers.CharField(required=False, allow_blank=True, max_length=150, help_text="Only this user's")
     mine = serializers.BooleanField(required=False, default=False, help_text="Only mine")
-
-    def validate(self, attrs):
-        unknown = sorted(set(self.initial_data) - set(self.fields) - set(self.ALLOWED_EXTRA))
-        if unknown:
-            known = ", ".join([*self.fields, "page"])
-            raise serializers.ValidationError({name: [f"Unknown filter; this list takes {known}."] for name in unknown})
-        return attrs
 
 
 class AlbumDeleteSerializer(strict.Serializer):

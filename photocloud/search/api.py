@@ -130,7 +130,10 @@ class SearchView(APIView):
         # see and the stacks read for the page at once).
         results = found.results.read_from(with_stack_size(library_selectors.serialized(Photo.objects.listed())))
         paginator = Paginator(results, selectors.PAGE_SIZE)
-        page = paginator.page(min(data["page"] or 1, paginator.num_pages))
+        number = data["page"] or 1
+        if number > paginator.num_pages:  # as every list of the API: a script reading pages until the end stops
+            raise exceptions.NotFound("Invalid page.")
+        page = paginator.page(number)
         reasons = found.reasons(page.object_list)
         serialized = PhotoSerializer(page.object_list, many=True, context={"request": request}).data
         return Response(

@@ -72,7 +72,7 @@ class NotificationSerializer(serializers.ModelSerializer):
         return note.read_at is not None
 
 
-class NotificationFilterSerializer(strict.Serializer):
+class NotificationFilterSerializer(strict.QueryFilters):
     unread = serializers.BooleanField(default=False, help_text="Only the unread ones.")
 
 
@@ -109,7 +109,9 @@ class RecommendationSerializer(serializers.Serializer):
     because = serializers.UUIDField(source="because.pk", allow_null=True, default=None)
 
 
-class RecommendationsQuerySerializer(strict.Serializer):
+class RecommendationsQuerySerializer(strict.QueryFilters):
+    ALLOWED_EXTRA = ("format",)  # one answer, no pages
+
     limit = serializers.IntegerField(min_value=1, max_value=50, default=10, help_text="Of each kind")
 
 

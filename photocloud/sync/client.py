@@ -118,6 +118,18 @@ class State:
         with self.lock:
             self.db.execute("DELETE FROM files WHERE path = ?", (relative,))
 
+    def sent(self, sha256: str) -> bool:
+        """Whether this content went up (or was found on the server) from this folder before, under any name.
+
+        A renamed or moved file is then not offered again: the server would restore it from the Trash had its
+        owner deleted it there meanwhile.
+        """
+        with self.lock:
+            row = self.db.execute(
+                "SELECT 1 FROM files WHERE sha256 = ? AND outcome IN ('uploaded', 'present') LIMIT 1", (sha256,)
+            ).fetchone()
+        return row is not None
+
 
 def state_path(root: Path, server: str, username: str) -> Path:
     key = hashlib.sha256(f"{root}\n{server}\n{username}".encode("utf-8", "surrogateescape")).hexdigest()[:24]
@@ -323,7 +335,8 @@ class Syncer:
             todo.append(item)
         self._hash([item for item in todo if item.sha256 is None], summary)
         todo = [item for item in todo if item.sha256]
-        present = self._lookup({item.sha256 for item in todo})
+        sent_before = {item.sha256 for item in todo if self.state.sent(item.sha256)}
+        present = sent_before | self._lookup({item.sha256 for item in todo} - sent_before)
         groups: dict[str, list[Item]] = {}
         for item in todo:
             if item.sha256 in present:

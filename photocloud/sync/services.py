@@ -292,6 +292,20 @@ def record_scan(folder: ImportFolder, pending: int, error: str = "") -> None:
     )
 
 
+def _deleted_after_import(folder: ImportFolder, copy: Path) -> bool:
+    """Whether the bytes of `copy` were imported from this copy-mode folder and their picture then moved to the Trash.
+
+    In copy mode the files stay, so the same content under a new name (a file renamed or moved in the folder) must
+    not bring the picture back from the Trash as an upload of the same file would; in move mode a file is only
+    there again because someone dropped it again, which restores it.
+    """
+    if folder.mode != ImportFolder.Mode.COPY:
+        return False
+    imported = ImportEvent.objects.filter(folder=folder, photo__isnull=False).values("photo_id")
+    trashed = Photo.objects.in_trash_of(folder.owner).filter(pk__in=imported)
+    return trashed.exists() and trashed.filter(sha256=_file_sha256(copy)).exists()  # hashed only when it may be
+
+
 def import_file(folder: ImportFolder, path: Path) -> ImportEvent | None:
     """Import one file of the folder through the normal ingest (same checks, same de-duplication).
 
@@ -319,11 +333,15 @@ def import_file(folder: ImportFolder, path: Path) -> ImportEvent | None:
                 source.copy_to(private, settings.PHOTOCLOUD["MAX_UPLOAD_BYTES"] + 1)  # one byte more: "too large"
                 private.flush()
                 private.seek(0)
-                result = library.ingest_upload(
-                    folder.owner,
-                    album or library.default_album(folder.owner),
-                    _AssembledFile(private, name=readable(path.name)),
-                )
+                if _deleted_after_import(folder, Path(private.name)):
+                    reason = "Deleted in Photocloud after it was imported, so not imported again."
+                    result = library.UploadResult(readable(path.name), "duplicate", reason=reason)
+                else:
+                    result = library.ingest_upload(
+                        folder.owner,
+                        album or library.default_album(folder.owner),
+                        _AssembledFile(private, name=readable(path.name)),
+                    )
             if (
                 folder.mode == ImportFolder.Mode.MOVE
                 and result.status in ("stored", "duplicate")

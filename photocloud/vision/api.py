@@ -18,13 +18,17 @@ from .models import PhotoAnalysis
 from .similar import METRICS, SCOPES, similar_photos
 
 
-class SimilarityQuerySerializer(strict.Serializer):
+class SimilarityOptions(strict.Serializer):
     metric = serializers.ChoiceField(choices=list(METRICS), default="l1", help_text="l1 (Manhattan) or cosine")
     scope = serializers.ChoiceField(choices=list(SCOPES), default="all", help_text="mine or all (that I may see)")
     limit = serializers.IntegerField(min_value=1, max_value=200, default=24)
 
 
-class ImageQuerySerializer(SimilarityQuerySerializer):
+class SimilarityQuerySerializer(strict.QueryFilters, SimilarityOptions):
+    ALLOWED_EXTRA = ("format",)  # one answer, no pages
+
+
+class ImageQuerySerializer(SimilarityOptions):
     picture = serializers.FileField(help_text="Compared, never stored")
 
 

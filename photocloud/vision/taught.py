@@ -78,9 +78,28 @@ def labelled_examples(owner) -> dict[str, list[PhotoAnalysis]]:
     return by_label
 
 
+def example_counts(owner) -> dict[str, int]:
+    """How many analysed pictures of the owner carry each of their categories (what teaching can learn from)."""
+    return {row["category"]: row["count"] for row in _labelled(owner).values("category").annotate(count=Count("pk"))}
+
+
+def teaching_status(owner, category: str) -> str:
+    """What teaching `category` achieves now, said honestly: a category is learned only from MIN_EXAMPLES pictures,
+    and only against at least one other such category."""
+    counts = example_counts(owner)
+    missing = MIN_EXAMPLES - counts.get(category, 0)
+    if missing > 0:
+        return f"Photocloud learns it once {MIN_EXAMPLES} analysed pictures have it: pick {missing} more."
+    if sum(count >= MIN_EXAMPLES for count in counts.values()) < 2:
+        return (
+            f"Photocloud learns it once another category has {MIN_EXAMPLES} pictures too "
+            "(it learns categories by telling them apart)."
+        )
+    return "Photocloud is learning it and will suggest it for your other pictures."
+
+
 def _usable_counts(owner) -> dict[str, int]:
-    rows = _labelled(owner).values("category").annotate(count=Count("pk"))
-    return {row["category"]: min(row["count"], MAX_EXAMPLES) for row in rows if row["count"] >= MIN_EXAMPLES}
+    return {label: min(count, MAX_EXAMPLES) for label, count in example_counts(owner).items() if count >= MIN_EXAMPLES}
 
 
 def is_stale(owner) -> bool:

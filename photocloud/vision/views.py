@@ -14,7 +14,7 @@ from . import services
 from .forms import ImageQueryForm, SimilarityForm, TeachForm
 from .models import TaughtClassifier
 from .similar import METRICS, similar_photos
-from .taught import MIN_EXAMPLES
+from .taught import MIN_EXAMPLES, teaching_status
 
 RESULTS = 48
 
@@ -63,12 +63,10 @@ def teach(request):
     choices = Photo.objects.filter(pk__in=list(recent.values_list("pk", flat=True)[:TEACH_CHOICES]))
     form = TeachForm(request.POST or None, photos=displayed(choices).order_by("-created_at"))
     if request.method == "POST" and form.is_valid():
-        count = library.set_category(request.user, form.cleaned_data["photos"], form.cleaned_data["name"])
-        messages.success(
-            request,
-            f"{count} picture(s) are now “{form.cleaned_data['name']}”. Photocloud is "
-            "learning it and will suggest it for your other pictures.",
-        )
+        name = form.cleaned_data["name"]
+        count = library.set_category(request.user, form.cleaned_data["photos"], name)
+        pictures = "1 picture is" if count == 1 else f"{count} pictures are"
+        messages.success(request, f"{pictures} now “{name}”. {teaching_status(request.user, name)}")
         return redirect("vision:teach")
     classifier = TaughtClassifier.objects.filter(owner=request.user).first()
     context = {"form": form, "classifier": classifier, "min_examples": MIN_EXAMPLES}

@@ -99,6 +99,14 @@ def test_select_a_range_move_add_download_and_delete(page):
     page.goto(f"/albums/{second}/")
     assert _tiles(page).count() == 1
 
+    # --- on an album, "Remove from album" with no album chosen removes from this one ---------------------------------
+    page.goto(f"/albums/{best}/")
+    assert _tiles(page).count() == 1
+    _tiles(page).nth(0).locator(".select-mark").click()
+    page.get_by_role("button", name="Remove from album").click()
+    page.wait_for_function("() => document.querySelectorAll('a.tile[data-photo-id]').length === 0")
+    assert _album_ids(best) == set() and len(_album_ids(second)) == 1
+
 
 def _name_of(photo_id):
     from photocloud.library.models import Photo

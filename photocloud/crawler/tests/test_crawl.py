@@ -120,6 +120,7 @@ def test_a_site_whose_robots_txt_cannot_be_read_is_not_crawled_and_the_crawl_say
     done = crawl(alice, keywords="cat", start_pages=[f"{nobody}/cats.html"])
     assert done.status == "done" and done.pages_fetched == 0 and done.images_kept == 0
     assert any(f"{nobody}/robots.txt could not be read" in note for note in done.notes), done.notes
+    assert done.outcome.startswith("Finished without fetching any page"), done.outcome  # not "every page visited"
 
 
 def test_missing_robots_txt_allows_everything(alice, site):

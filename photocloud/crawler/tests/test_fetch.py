@@ -62,6 +62,8 @@ def test_nothing_internal_without_an_allow_list():
         "http:///nohost",
         "http://[::1]/",
         "http://169.254.169.254/latest/",
+        "http://exa mple.com/",  # a typo: refused at once, not a crawl that ends with nothing
+        "http://exa%20mple.com/",
     ],
 )
 def test_urls_refused_before_anything_is_sent(url):

@@ -38,6 +38,22 @@ def test_filters_of_another_list_are_refused_with_a_message(api, album, anonymou
     assert client.get(f"/api/albums/{album.pk}/?album={album.pk}&status=ready").status_code == 200
 
 
+@pytest.mark.parametrize(
+    "path, unknown",
+    [
+        ("/api/notifications/", "verb=like"),  # was ignored: every notification came back, likes or not
+        ("/api/recommendations/", "page=2"),  # one answer, not pages: page 2 was page 1 again
+        ("/api/photos/{photo}/similar/", "page=2"),
+        ("/api/photos/{photo}/similar/", "metric=cosine&scop=mine"),
+    ],
+)
+def test_parameters_other_lists_take_are_refused_everywhere(api, photo, path, unknown):
+    response = api.get(path.format(photo=photo.pk) + "?" + unknown)
+    name = unknown.split("&")[-1].split("=")[0]
+    assert response.status_code == 400 and "Unknown filter" in response.json()[name][0], response.json()
+    assert api.get(path.format(photo=photo.pk) + "?format=json").status_code != 400  # (similar: 404, not analysed)
+
+
 def test_picture_filters_are_validated(api, photo):
     assert api.get(f"/api/photos/?album={photo.album_id}&status=ready").json()["count"] == 1
     assert "status" in api.get("/api/photos/?status=lost").json()

@@ -98,6 +98,8 @@ def test_editing_the_date_through_the_api(alice, client, two_pictures):
         ({"taken_local": "2024-05-01T10:00:00+02:00"}, "taken_local"),  # the zone goes in taken_offset
         ({"taken_local": "yesterday"}, "taken_local"),
         ({"taken_local": "1700-01-01T00:00:00"}, "taken_local"),
+        ({"taken_local": "2025-13-01T00:00:00"}, "taken_local"),  # well formed, no such month
+        ({"taken_local": "2025-02-30T25:61:00"}, "taken_local"),
         ({"taken_local": None}, "taken_local"),
         ({"taken_offset": 2000}, "taken_offset"),
         ({"taken_offset": "60"}, "taken_offset"),

@@ -202,6 +202,9 @@ def test_api_returns_results_reasons_and_facets(api, alice):
     assert api.get("/api/search/", {"date_from": "yesterday"}).status_code == 400
     assert api.get("/api/search/", {"similar_to": "not-a-uuid"}).status_code == 400
     assert api.get("/api/search/", {"color": "plaid"}).status_code == 400
+    past_the_end = api.get("/api/search/", {"q": "beach", "page": 2})  # not page 1 again, which never ends a loop
+    assert past_the_end.status_code == 404 and past_the_end.json() == {"detail": "Invalid page."}
+    assert api.get("/api/search/", {"q": "nothing matches this", "page": 1}).json()["results"] == []
     schema = api.get("/api/schema/").content.decode()
     assert "/api/search/" in schema and "similar_to" in schema
 

@@ -57,6 +57,11 @@ def test_the_button_crawls_for_the_liked_picture_and_its_finds_show_up(client, a
     best.saved_photo = liked
     best.save()
     assert thumbnail not in client.get("/for-you/").content.decode()  # saved already: not offered again
+    second = crawl.candidates.exclude(pk=best.pk).order_by("-score", "-width", "pk").first()
+    also = f"/crawls/{crawl.pk}/candidates/{second.pk}.jpg"
+    assert also in client.get("/for-you/").content.decode()
+    make_photo(make_album(alice, title="Synced"), sha256=second.sha256)  # the same file, uploaded another way
+    assert also not in client.get("/for-you/").content.decode()  # already in her library: not offered
 
 
 def test_a_liked_picture_that_became_private_is_never_the_target(client, alice, bob, source):

@@ -13,6 +13,8 @@
   const downloadForm = document.getElementById("bulk-download");
   const csrf = downloadForm.querySelector("[name=csrfmiddlewaretoken]").value;
   const trashMode = !!document.querySelector(".trash-item[data-photo-id]");
+  // On one of my albums, "Remove from album" means this album unless another is chosen.
+  const pageAlbum = document.querySelector("[data-bulk-album]")?.dataset.bulkAlbum || "";
   const selected = new Set();
   let anchor = null;
   let albumsLoaded = false;
@@ -177,8 +179,9 @@
   function parameters(action) {
     const album = albumChoice ? albumChoice.value : "";
     if (action === "add_to_album" || action === "remove_from_album") {
-      if (!album) return "Choose an album first.";
-      return { album };
+      const target = album || (action === "remove_from_album" ? pageAlbum : "");
+      if (!target) return "Choose an album first.";
+      return { album: target };
     }
     if (action === "move_to_album") return { album: album || null };
     if (action === "new_album") {

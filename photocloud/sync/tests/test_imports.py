@@ -14,6 +14,7 @@ from django.core.management import call_command
 from django.urls import reverse
 
 from photocloud.library import services as library_services
+from photocloud.library import trash
 from photocloud.library.models import Photo
 from photocloud.library.services import create_album, default_album, ingest_upload
 from photocloud.sync import services
@@ -61,6 +62,22 @@ def test_copy_mode_imports_once_and_leaves_the_files(alice, incoming):
     folder.refresh_from_db()
     assert (folder.imported_count, folder.rejected_count) == (2, 1)
     assert Photo.objects.filter(owner=alice).count() == 2
+
+
+def test_a_picture_deleted_after_its_import_stays_deleted_when_its_file_is_renamed(alice, incoming):
+    folder = ImportFolder.objects.create(owner=alice, path=str(incoming))  # copy mode: the files stay
+    picture = drop(incoming, "夜.jpg", images.unique_jpeg("cat"))
+    photo = services.import_file(folder, picture).photo
+    trash.trash_photos(alice, [photo.pk])
+
+    renamed = picture.rename(incoming / "sub" / "夜景.jpg")
+    event = services.import_file(folder, renamed)
+
+    assert event.status == "duplicate" and "Deleted in Photocloud" in event.reason
+    assert Photo.objects.in_trash_of(alice).filter(pk=photo.pk).exists()  # not restored
+    assert Photo.objects.filter(owner=alice).count() == 1
+    other = drop(incoming, "other.jpg", images.unique_jpeg("coffee"))  # other content is imported as usual
+    assert services.import_file(folder, other).status == "stored"
 
 
 def test_move_mode_deletes_only_what_is_safely_stored(alice, incoming):

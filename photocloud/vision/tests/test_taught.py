@@ -49,13 +49,24 @@ def test_a_user_teaches_two_categories_and_gets_suggestions(
 
     client.force_login(alice)
     with django_capture_on_commit_callbacks(execute=True):
-        client.post("/library/teach/", {"name": "Pets", "photos": [str(by_name[f"cat{i}.jpg"].pk) for i in range(3)]})
-    assert not TaughtClassifier.objects.filter(owner=alice).exists()  # it takes two categories
+        response = client.post("/library/teach/", {"name": "drinks", "photos": [str(by_name["coffee0.jpg"].pk)]})
+    assert "1 picture is now “drinks”. Photocloud learns it once 3 analysed pictures have it: pick 2 more." in (
+        client.get(response.url).content.decode()
+    )
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(
-            "/library/teach/", {"name": "drinks", "photos": [str(by_name[f"coffee{i}.jpg"].pk) for i in range(3)]}
+            "/library/teach/", {"name": "Pets", "photos": [str(by_name[f"cat{i}.jpg"].pk) for i in range(3)]}
+        )
+    assert not TaughtClassifier.objects.filter(owner=alice).exists()  # it takes two categories
+    assert "3 pictures are now “pets”. Photocloud learns it once another category has 3 pictures too" in (
+        client.get(response.url).content.decode()
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            "/library/teach/", {"name": "drinks", "photos": [str(by_name[f"coffee{i}.jpg"].pk) for i in range(1, 3)]}
         )
     assert response.status_code == 302
+    assert "2 pictures are now “drinks”. Photocloud is learning it" in client.get(response.url).content.decode()
     classifier = TaughtClassifier.objects.get(owner=alice)
     assert classifier.examples == {"pets": 3, "drinks": 3}
 
