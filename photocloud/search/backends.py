@@ -418,11 +418,13 @@ def strong_ranking(kind: str, terms: tuple, limit: int, albums=None, enough: int
         is_album, words, all_needed=True, strong_only=True
     )
     album_where, album_params = _Word._album_filter("p", is_album, albums)
+    # Too few strong matches: the caller ranks every posting, so the context runs are not read (a one-time filter).
+    enough_sql = f" AND (SELECT COUNT(*) FROM s n) >= {int(enough)}" if enough else ""
     joins, added = [], []
     for i, word in enumerate(words):
         joins.append(
             f" LEFT JOIN (SELECT p.object_id, COUNT(*) AS n FROM {TABLE} p WHERE p.is_album = %s AND p.term = %s "
-            f"AND p.columns = {CONTEXT}{album_where} AND p.object_id IN (SELECT h.object_id FROM s h) "
+            f"AND p.columns = {CONTEXT}{album_where} AND p.object_id IN (SELECT h.object_id FROM s h){enough_sql} "
             f"GROUP BY p.object_id) w{i} ON w{i}.object_id = s.object_id"
         )
         params += [is_album, word.word, *album_params]
