@@ -5,10 +5,12 @@ import random
 import uuid
 
 import pytest
+from django.contrib.auth.models import AnonymousUser
 from django.db import connection
 
 from photocloud.accounts.models import Follow
 from photocloud.library import services as library
+from photocloud.library import trash
 from photocloud.library.models import Album
 from photocloud.search import backends, selectors
 from photocloud.search.query import Expansion, ParsedQuery, parse, tokens
@@ -273,3 +275,47 @@ def test_common_words_that_meet_beyond_their_first_postings_are_ranked_from_thei
         assert calls[-1] is not None and len(calls[-1][0]) == 4 * limit
     results = selectors.search(alice, q="beach sunset")
     assert [pk.hex for pk in results.results.ids] == [pk for pk, _ in every_match]  # fewer than 4,004: every posting
+
+
+def test_strong_matches_count_exactly_the_album_postings_each_picture_has_for_each_viewer(alice, bob, make_user):
+    """What a strong match's albums add is each picture's own album postings, for the albums the viewer may see: a
+    picture placed in several albums counts each (a private one for its owner only), an album tagged with a word
+    adds nothing to a picture that carries that tag itself (though the album's own document holds the word), and an
+    album in the Trash adds nothing (its placements went with it), however its own document reads."""
+    carol = make_user("carol")
+    Follow.objects.create(follower=bob, followee=alice)
+    trips = album(alice, title="Trips")
+    said = album(alice, title="Beach sunset evenings", access="followers")
+    hidden = album(alice, title="Sunset beach hidden", access="private")
+    tagged = album(alice, title="Tagged", tags=["beach", "sunset"])
+    gone = album(alice, title="Beach sunset gone")
+    photo(gone, title="the album's own")
+    everywhere = photo(trips, description="beach sunset")  # 18 + 18, and 2 words in each of 3 albums
+    library.add_to_album(alice, said, [everywhere.pk])
+    library.add_to_album(alice, hidden, [everywhere.pk])
+    library.add_to_album(alice, tagged, [everywhere.pk])
+    own_tag = photo(tagged, tags=["beach"], description="sunset")  # 66 + 18, and "sunset" alone from its album
+    was_placed = photo(trips, title="beach sunset")  # 34 + 34; its album goes to the Trash
+    library.add_to_album(alice, gone, [was_placed.pk])
+    rng = random.Random(3)
+    for n in range(30):  # more strong matches, in one album or several, at every strength
+        words = ["beach", "sunset"]
+        picture = photo(
+            rng.choice([trips, said, hidden, tagged]),
+            title=" ".join(w for w in words if rng.random() < 0.4),
+            tags=[w for w in words if rng.random() < 0.4],
+            description="beach sunset" if n % 2 else " ".join(reversed(words)),
+        )
+        library.add_to_album(alice, rng.choice([said, hidden, tagged, gone]), [picture.pk])
+    trash.trash_album(gone)
+    parsed = parse("beach sunset", expand=False)
+    for viewer, albums_seen in ((alice, 3), (bob, 2), (carol, 1), (AnonymousUser(), 1)):
+        every_match = ranking_of(viewer, parsed)
+        scores = dict(every_match)
+        assert scores[everywhere.pk.hex] == backends.STRONG + 36 + 2 * albums_seen * backends.ALBUM_SCORE
+        assert scores[own_tag.pk.hex] == backends.STRONG + 84 + backends.ALBUM_SCORE
+        assert scores[was_placed.pk.hex] == backends.STRONG + 68
+        strong = sum(score >= backends.STRONG for _, score in every_match)
+        assert strong == 33
+        for cap in range(1, strong + 2):
+            assert strong_ranked(viewer, parsed, cap) == every_match[: min(cap, strong)], (viewer, cap)
