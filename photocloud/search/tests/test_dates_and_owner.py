@@ -123,6 +123,22 @@ def test_the_owner_filter_is_the_whole_name_and_an_unknown_one_says_so(bob, owne
     assert found.notice == f"Nobody is called “{name}”: no user has that name."
 
 
+def test_the_owner_notice_tells_no_more_than_a_profile(client, bob, owned, make_user):
+    """A deactivated account has no profile (404): the notice must not tell that its name is taken, so it reads as
+    for a name nobody has; its pictures that the viewer may see are still found (no notice then)."""
+    closed = make_user("carol", is_active=False)
+    photo(album(closed, access="private"), tags=["beach"])
+    client.force_login(bob)
+    assert client.get("/api/users/carol/").status_code == 404
+    for name in ("carol", "Carol"):
+        found = selectors.search(bob, q="beach", filters={"owner": name})
+        assert list(found.results.ids) == []
+        assert found.notice == f"Nobody is called “{name}”: no user has that name."
+    kept = photo(album(closed, access="public"), tags=["beach"])
+    found = selectors.search(bob, q="beach", filters={"owner": "carol"})
+    assert list(found.results.ids) == [kept.pk] and found.notice == ""
+
+
 def test_the_owner_filter_in_the_api_and_the_page(client, bob, owned):
     client.force_login(bob)
     body = client.get(reverse("api:search"), {"q": "beach", "owner": "Alice"}).json()
