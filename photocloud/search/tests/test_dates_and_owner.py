@@ -154,6 +154,15 @@ def test_the_owner_filter_in_the_api_and_the_page(client, bob, owned):
     assert client.get(reverse("search:results"), {"owner": "ALICE"}).status_code == 200
 
 
+def test_the_search_api_refuses_a_parameter_it_does_not_take(client, bob, owned):
+    """ "?ownr=alice" answered every picture, as if unfiltered: a 400 naming it, as on the other lists."""
+    client.force_login(bob)
+    response = client.get(reverse("api:search"), {"q": "beach", "ownr": "alice"})
+    assert response.status_code == 400
+    assert response.json()["ownr"][0].startswith("Unknown filter; this list takes q, scope, sort,")
+    assert client.get(reverse("api:search"), {"q": "beach", "owner": "alice", "format": "json"}).status_code == 200
+
+
 # --- rockets and spacecraft ----------------------------------------------------------------------------------------
 
 
