@@ -106,6 +106,7 @@ class CrawlRun:
             )
         }
         self.notes = list(crawl.notes)
+        self.pages_answered = 0  # pages a server answered (pages_fetched also counts those that failed on the way)
         self._checked_at = 0.0
         self._cancelled = False
         timeout = self.config["TIMEOUT"]
@@ -253,7 +254,7 @@ class CrawlRun:
             return str(stop)
         finally:
             self.save_progress()
-        if crawl.pages_fetched == 0:
+        if self.pages_answered == 0:  # a start page that timed out or refused the connection is no page visited
             return "Finished without fetching any page: no start page could be reached or was allowed (see the notes)."
         return "Finished: every page within reach was visited."
 
@@ -276,6 +277,7 @@ class CrawlRun:
             self.skipped(url, problem, self.config["MAX_PAGE_BYTES"])
             return []
         crawl.pages_fetched += 1
+        self.pages_answered += 1
         self.save_progress()
         if wait := self.asked_to_wait(fetched):
             if retries < 2 and time.monotonic() + wait < self.deadline:

@@ -57,8 +57,13 @@ _BOOLEANS = [name for name, field in SearchForm.base_fields.items() if isinstanc
 
 
 def _malformed(params) -> dict[str, list[str]]:
-    """What the form would read leniently but the schema calls invalid."""
-    errors = {}
+    """What the form would read leniently but the schema calls invalid, and a parameter it does not take (a typo:
+    ?ownr=alice answered every picture, as the other lists refuse it; `format` is DRF's)."""
+    known = ", ".join(SearchForm.base_fields)
+    errors = {
+        name: [f"Unknown filter; this list takes {known}."]
+        for name in sorted(set(params) - {*SearchForm.base_fields, "format"})
+    }
     for name in _TYPED:
         if "" in params.getlist(name):
             errors[name] = ["This value may not be empty; leave the parameter out instead."]

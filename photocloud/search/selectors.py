@@ -100,6 +100,12 @@ def owner_key(name: str):
     return key if key is not None else users.filter(username__iexact=name).values_list("pk", flat=True).first()
 
 
+def _nobody_called(name: str) -> bool:
+    """Whether no active user is called `name`, in any case: no more than a profile says (a deactivated account's is
+    not found either), so that the notice never tells that an account someone closed exists."""
+    return not get_user_model().objects.filter(username__iexact=name, is_active=True).exists()
+
+
 def _orientation():
     return Case(
         When(width__gt=F("height"), then=Value("landscape")),
@@ -345,9 +351,6 @@ def search(
     named, q = people_selectors.names_in_query(viewer, q)
     if named:
         filters = {**(filters or {}), "people": [person.pk for person in named]}
-    notice = ""
-    if (filters or {}).get("owner") and owner_key(filters["owner"]) is None:
-        notice = f"Nobody is called “{filters['owner']}”: no user has that name."
     parsed = parse(q, visible=visible_labels(viewer, scope), held=held_words(viewer, scope))
     strong_count = None
     allowed = apply_filters(_scope(viewer, scope), viewer, filters or {})
@@ -371,6 +374,9 @@ def search(
         order = ("sort_date", "created_at") if sort == "oldest" else ("-sort_date", "-created_at")
         parts = _parts(viewer, scope, filters or {}) if match is None else None
         ids, distances = first_keys(matched.order_by(*order), parts, RESULT_LIMIT + 1), {}
+    notice = ""
+    if (owner := (filters or {}).get("owner")) and not ids and _nobody_called(owner):
+        notice = f"Nobody is called “{owner}”: no user has that name."
     found = SearchResults(
         parsed,
         allowed,

@@ -99,6 +99,9 @@ class State:
             "CREATE TABLE IF NOT EXISTS files (path TEXT PRIMARY KEY, size INTEGER, mtime_ns INTEGER, "
             "sha256 TEXT, outcome TEXT, reason TEXT)"
         )
+        # `sent` asks by content for every file to send: without it, a scan of the table each (a first sync of 40,000
+        # files spent 114 s CPU there).
+        self.db.execute("CREATE INDEX IF NOT EXISTS files_sha256 ON files (sha256)")
         self.lock = threading.Lock()
 
     def get(self, relative: str):

@@ -123,6 +123,18 @@ def test_a_site_whose_robots_txt_cannot_be_read_is_not_crawled_and_the_crawl_say
     assert done.outcome.startswith("Finished without fetching any page"), done.outcome  # not "every page visited"
 
 
+def test_a_crawl_whose_start_page_gave_no_answer_says_it_fetched_nothing(alice, site, settings):
+    """robots.txt answered, the start page did not (too slow): a request was made, but no page was visited."""
+    configure(settings, TIMEOUT=0.5)
+    release = site.holds["/cats.html"] = threading.Event()
+    try:
+        done = crawl(alice, keywords="cat", start_pages=[f"{site.url}/cats.html"], max_depth=0)
+    finally:
+        release.set()
+    assert done.status == "done" and done.images_kept == 0
+    assert done.outcome.startswith("Finished without fetching any page"), (done.outcome, done.notes)
+
+
 def test_missing_robots_txt_allows_everything(alice, site):
     site.robots_status = 404
     done = crawl(alice, keywords="cat", start_pages=[f"{site.url}/private/secret.html"])

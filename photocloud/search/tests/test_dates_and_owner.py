@@ -123,6 +123,22 @@ def test_the_owner_filter_is_the_whole_name_and_an_unknown_one_says_so(bob, owne
     assert found.notice == f"Nobody is called “{name}”: no user has that name."
 
 
+def test_the_owner_notice_tells_no_more_than_a_profile(client, bob, owned, make_user):
+    """A deactivated account has no profile (404): the notice must not tell that its name is taken, so it reads as
+    for a name nobody has; its pictures that the viewer may see are still found (no notice then)."""
+    closed = make_user("carol", is_active=False)
+    photo(album(closed, access="private"), tags=["beach"])
+    client.force_login(bob)
+    assert client.get("/api/users/carol/").status_code == 404
+    for name in ("carol", "Carol"):
+        found = selectors.search(bob, q="beach", filters={"owner": name})
+        assert list(found.results.ids) == []
+        assert found.notice == f"Nobody is called “{name}”: no user has that name."
+    kept = photo(album(closed, access="public"), tags=["beach"])
+    found = selectors.search(bob, q="beach", filters={"owner": "carol"})
+    assert list(found.results.ids) == [kept.pk] and found.notice == ""
+
+
 def test_the_owner_filter_in_the_api_and_the_page(client, bob, owned):
     client.force_login(bob)
     body = client.get(reverse("api:search"), {"q": "beach", "owner": "Alice"}).json()
@@ -136,6 +152,15 @@ def test_the_owner_filter_in_the_api_and_the_page(client, bob, owned):
     assert page.status_code == 200
     assert "Nobody is called “Nobody”" in page.content.decode()
     assert client.get(reverse("search:results"), {"owner": "ALICE"}).status_code == 200
+
+
+def test_the_search_api_refuses_a_parameter_it_does_not_take(client, bob, owned):
+    """ "?ownr=alice" answered every picture, as if unfiltered: a 400 naming it, as on the other lists."""
+    client.force_login(bob)
+    response = client.get(reverse("api:search"), {"q": "beach", "ownr": "alice"})
+    assert response.status_code == 400
+    assert response.json()["ownr"][0].startswith("Unknown filter; this list takes q, scope, sort,")
+    assert client.get(reverse("api:search"), {"q": "beach", "owner": "alice", "format": "json"}).status_code == 200
 
 
 # --- rockets and spacecraft ----------------------------------------------------------------------------------------
