@@ -207,6 +207,14 @@ class ParsedQuery:
         and the bounded read would mostly be paid on top of the whole one."""
         return len(self.required) <= 1 and all(len(words) == 1 for words in self.phrases + self.label_phrases)
 
+    @property
+    def names_a_year(self) -> bool:
+        """Is a bare year typed ("beach 2019")? Its postings are one of equal strength on every picture taken then
+        (a tenth of the bench's library), so the strongest few thousand are no better than the rest and
+        backends.settled_ranking would read them only to give up (SQLite at 100,000 pictures: 221-297 ms CPU with
+        that attempt, 115-120 without; bench/README.md)."""
+        return any(date.term.isdigit() for date in self.dates)
+
     def any_word(self) -> "ParsedQuery | None":
         """The query loosened to any one of its words (each whole, anywhere) and its alternatives, for a query of
         several words that nothing holds all of ("train ticket" on a railway ticket that reads "ticket" and a Chinese

@@ -145,7 +145,11 @@ def ranked(allowed, parsed: ParsedQuery, limit: int, narrow: bool = False, album
     wanted = CANDIDATES_PER_RESULT * limit
     found, rows, settled = [], [], False
     if not narrow and not parsed.one_word_each:
-        best = backends.settled_ranking(kind, parsed.terms, wanted, _albums_sql(albums), enough=limit)
+        best = (
+            None
+            if parsed.names_a_year
+            else backends.settled_ranking(kind, parsed.terms, wanted, _albums_sql(albums), enough=limit)
+        )
         if best is None:  # common words that meet at random: their best strong matches, grouped in the database
             # (only when there are `wanted` of them: fewer, and their visible share would mostly be too few)
             best = backends.strong_ranking(kind, parsed.terms, wanted, _albums_sql(albums), enough=wanted)

@@ -54,6 +54,23 @@ def test_a_year_and_other_words_must_all_hold(alice, dated, query):
     assert _found(alice, query) == _only(dated, "beach_2023")
 
 
+def test_a_year_with_other_words_is_not_read_best_first(alice, dated, monkeypatch):
+    """A year's postings are all equally strong: reading the best few thousand of them settles nothing, so the
+    search goes straight to the strong matches (or every posting), with the same results."""
+    from photocloud.search import backends
+
+    calls = []
+    real = backends.settled_ranking
+    monkeypatch.setattr(
+        backends, "settled_ranking", lambda *args, **options: calls.append(args) or real(*args, **options)
+    )
+    assert _found(alice, "beach 2023") == _only(dated, "beach_2023")
+    assert calls == []
+    assert parse("beach 2023", expand=False).names_a_year and not parse("beach May 2023", expand=False).names_a_year
+    _found(alice, "beach May 2023")
+    assert calls  # a month's marker is a rarer word: read best first as any word is
+
+
 @pytest.mark.parametrize("query", ["May 2023", "may 2023", "in May 2023", "from may 2023"])
 def test_a_month_finds_the_pictures_taken_then_and_text_saying_it(alice, dated, query):
     assert _found(alice, query) == _only(dated, "beach_2023", "receipt")
