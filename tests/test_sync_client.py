@@ -87,6 +87,28 @@ def test_a_picture_deleted_on_the_server_stays_deleted_when_its_file_is_renamed(
         assert photo["id"] in {p["id"] for p in client.get("/api/trash/").json()["results"]}
 
 
+def test_a_picture_the_server_restores_from_the_trash_is_told_apart(server, tmp_path, home):
+    """The server brings a trashed picture back when its bytes are sent again, and says so: the summary must not
+    call it "Already there"."""
+    beach = images.unique_jpeg("coffee")
+    write(tmp_path / "Phone" / "IMG_0002.jpg", beach)
+    assert "Uploaded: 1 ·" in sync(server, tmp_path / "Phone", home, "--quiet").stdout
+    [photo] = [p for p in my_photos(server) if p["sha256"] == sha(beach)]
+    with api(server) as client:
+        assert client.delete(f"/api/photos/{photo['id']}/").status_code == 204
+
+    write(tmp_path / "Camera" / "beach.jpg", beach)  # another folder: its client has never sent these bytes
+    write(tmp_path / "Camera" / "beach copy.jpg", beach)
+    again = sync(server, tmp_path / "Camera", home, "--quiet")
+
+    assert again.returncode == 0, again.stderr
+    line = "Uploaded: 0 · Already there: 1 · Rejected: 0 · Restored from your Trash on the server: 1"
+    assert line in again.stdout, again.stdout  # the copy in the same folder is the same picture, already there
+    assert sha(beach) in {p["sha256"] for p in my_photos(server)}
+    rerun = sync(server, tmp_path / "Camera", home, "--quiet")  # nothing restored this time: it is in the library
+    assert "Uploaded: 0 · Already there: 2 · Rejected: 0" in rerun.stdout and "Trash" not in rerun.stdout
+
+
 def test_asking_whether_a_content_was_sent_reads_no_other_file(tmp_path):
     """Each file to send is asked about by its content (State.sent): a scan of every file known each time made a
     first sync quadratic (40,000 files: 114 s CPU in those questions alone). Counted in SQLite's steps, one

@@ -491,7 +491,9 @@ def ingest_upload(
             from .trash import restore_by_content
 
             existing = restore_by_content(owner, sha256)
-            return UploadResult(name, "duplicate", photo=existing, reason="Restored from the Trash.", http_status=200)
+            return UploadResult(
+                name, "duplicate", photo=existing, reason="Restored from the Trash.", code="restored", http_status=200
+            )
         return UploadResult(name, "duplicate", photo=existing, reason="Already in your library.", http_status=200)
     wrote = False
     try:

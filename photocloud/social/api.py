@@ -35,7 +35,6 @@ from .serializers import (
     UserRefSerializer,
     WebFindsSerializer,
 )
-from .views import comment_rate_limited
 
 KIND = OpenApiParameter("kind", str, OpenApiParameter.PATH, enum=["albums", "photos"])
 
@@ -137,12 +136,14 @@ class CommentListView(APIView):
         target = _target(request, kind, pk)
         data = CommentSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        if comment_rate_limited(request):
-            raise exceptions.Throttled(detail="You are commenting too fast; wait a minute and try again.")
         parent_id = data.validated_data.get("parent_id")
         parent = selectors.comment_for(request.user, parent_id) if parent_id else None
         try:
-            comment = services.add_comment(request.user, target, data.validated_data["body"], parent=parent)
+            comment = services.add_comment(
+                request.user, target, data.validated_data["body"], parent=parent, limited=True
+            )
+        except services.CommentingTooFast as error:
+            raise exceptions.Throttled(detail=str(error)) from None
         except services.SocialError as error:
             raise _refused(error) from None
         return Response(CommentSerializer(comment).data, status=status.HTTP_201_CREATED)

@@ -4,7 +4,9 @@ Callers look targets up through `visible_to()` first (see selectors.target_for);
 """
 
 import os
+from datetime import timedelta
 
+from django.conf import settings
 from django.core.files import File
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
@@ -12,7 +14,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from photocloud.accounts.models import Follow
+from photocloud.accounts.models import Follow, User
 from photocloud.crawler import services as crawler
 from photocloud.crawler.engine import picture_words
 from photocloud.crawler.models import Crawl
@@ -35,6 +37,16 @@ class SocialError(ValueError):
 
 class FollowError(SocialError):
     pass
+
+
+class CommentingTooFast(SocialError):
+    """More than COMMENTS_PER_MINUTE comments in the last minute (spam and notification floods)."""
+
+
+# At most this many comments by one user in any 60 seconds, through the pages and the API alike. Counted from the
+# comments themselves (a sliding minute): a cache counter per fixed window let 10 through just before a window
+# ended and 10 more just after.
+COMMENTS_PER_MINUTE = 10
 
 
 class CopyNotAllowed(SocialError):
@@ -167,10 +179,13 @@ def _attach_point(parent: Comment) -> Comment:
 
 
 @transaction.atomic
-def add_comment(author, target, body: str, parent: Comment | None = None) -> Comment:
+def add_comment(author, target, body: str, parent: Comment | None = None, *, limited: bool = False) -> Comment:
     """Comment on an album or picture, or reply to a comment on it; tells the owner and the replied-to author.
 
-    Threads nest at most MAX_REPLY_DEPTH levels: a deeper reply joins its parent's level, naming whom it answers."""
+    Threads nest at most MAX_REPLY_DEPTH levels: a deeper reply joins its parent's level, naming whom it answers.
+    `limited` (what users post) refuses more than COMMENTS_PER_MINUTE in the last minute."""
+    if limited and settings.RATELIMIT_ENABLE:  # PHOTOCLOUD_RATELIMIT=false turns every rate limit off
+        _check_comment_rate(author)
     fields = target_fields(target)
     (kind,) = fields
     if parent is not None and getattr(parent, f"{kind}_id") != target.pk:
@@ -188,6 +203,14 @@ def add_comment(author, target, body: str, parent: Comment | None = None) -> Com
     if replied_to is None or replied_to.pk != target.owner_id:
         notify(target.owner, author, Verb.COMMENT, target, comment)
     return comment
+
+
+def _check_comment_rate(author) -> None:
+    # The author's row is locked till the comment is saved, so two posts at once cannot both see room for one more.
+    list(User.objects.select_for_update().filter(pk=author.pk).values_list("pk", flat=True))
+    since = timezone.now() - timedelta(seconds=60)
+    if Comment.objects.filter(author=author, created_at__gt=since).count() >= COMMENTS_PER_MINUTE:
+        raise CommentingTooFast("You are commenting too fast; wait a minute and try again.")
 
 
 def edit_comment(user, comment: Comment, body: str) -> Comment:

@@ -7,7 +7,6 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
-from django_ratelimit.core import is_ratelimited
 from django_ratelimit.decorators import ratelimit
 
 from photocloud.accounts.models import User
@@ -17,13 +16,6 @@ from photocloud.crawler.services import CrawlRefused
 from . import selectors, services
 from .forms import CommentForm, CopyForm, MarkReadForm
 from .recommend import recommendations
-
-COMMENT_RATE = "10/m"
-
-
-def comment_rate_limited(request) -> bool:
-    """Comments from one user, through the pages and the API together, are limited (spam and notification floods)."""
-    return is_ratelimited(request, group="social.comment", key="user", rate=COMMENT_RATE, increment=True)
 
 
 def _back_to(target):
@@ -113,13 +105,10 @@ def comment_create(request, kind, pk):
     if not form.is_valid():
         messages.error(request, " ".join(form.errors.get("body", form.errors.get("parent", ["Invalid comment."]))))
         return _back_to(target)
-    if comment_rate_limited(request):
-        messages.error(request, "You are commenting too fast; wait a minute and try again.")
-        return _back_to(target)
     parent_id = form.cleaned_data["parent"]
     parent = selectors.comment_for(request.user, parent_id) if parent_id else None
     try:
-        comment = services.add_comment(request.user, target, form.cleaned_data["body"], parent=parent)
+        comment = services.add_comment(request.user, target, form.cleaned_data["body"], parent=parent, limited=True)
     except services.SocialError as error:
         messages.error(request, str(error))
         return _back_to(target)

@@ -216,6 +216,15 @@ def _json(response: httpx.Response) -> dict:
     return body if isinstance(body, dict) else {}
 
 
+def _outcome(result: dict) -> str:
+    """The summary's word for the server's answer about one file: a duplicate the server restored from the Trash
+    (it says so with code "restored") is told apart from one that was simply there."""
+    status = result.get("status")
+    if status == "duplicate":
+        return "restored" if result.get("code") == "restored" else "present"
+    return {"stored": "uploaded", "rejected": "rejected"}.get(status, "failed")
+
+
 def _detail(response: httpx.Response) -> str:
     try:
         body = response.json()
@@ -242,6 +251,7 @@ class Item:
 class Summary:
     uploaded: int = 0
     present: int = 0
+    restored: int = 0  # the server said it brought the picture back from the owner's Trash (code "restored")
     resumed: int = 0
     rejected: list[tuple[str, str]] = field(default_factory=list)
     failed: list[tuple[str, str]] = field(default_factory=list)
@@ -253,6 +263,8 @@ class Summary:
                 self.uploaded += 1
             elif outcome == "present":
                 self.present += 1
+            elif outcome == "restored":
+                self.restored += 1
             elif outcome == "rejected":
                 self.rejected.append((relative, reason))
             else:
@@ -261,6 +273,7 @@ class Summary:
     def text(self) -> str:
         lines = [
             f"Uploaded: {self.uploaded} · Already there: {self.present} · Rejected: {len(self.rejected)}"
+            + (f" · Restored from your Trash on the server: {self.restored}" if self.restored else "")
             + (f" · Failed: {len(self.failed)}" if self.failed else "")
             + (f" · Resumed: {self.resumed}" if self.resumed else "")
         ]
@@ -425,9 +438,10 @@ class Syncer:
 
             def finish(items: list[Item], outcome: str, reason: str) -> None:
                 for item in items:  # copies of the same content in the folder: one picture
-                    result = "present" if item is not items[0] and outcome == "uploaded" else outcome
-                    if result != "failed":
-                        self.state.record(item, result, reason)
+                    first = item is items[0]
+                    result = "present" if not first and outcome in ("uploaded", "restored") else outcome
+                    if result != "failed":  # restored: live on the server again, like one found there
+                        self.state.record(item, "present" if result == "restored" else result, reason)
                     summary.add(result, item.relative, reason)
                 with lock:
                     done[0] += 1
@@ -498,9 +512,8 @@ class Syncer:
             results = _json(response).get("results")
             if not isinstance(results, list) or [r.get("name") for r in results] != [f[1][0] for f in files]:
                 raise FileFailed(f"the server refused the upload: {_detail(response)}")
-            names = {"stored": "uploaded", "duplicate": "present", "rejected": "rejected"}
             for index, result in zip(sent, results, strict=True):
-                outcomes[index] = (names.get(result.get("status"), "failed"), result.get("reason") or "")
+                outcomes[index] = (_outcome(result), result.get("reason") or "")
         bar.update(sum(item.size for item in items))
         return outcomes
 
@@ -592,7 +605,7 @@ class Syncer:
                 return None
             status = answer.get("status")
             if status in ("stored", "duplicate", "rejected"):
-                return {"stored": "uploaded", "duplicate": "present"}.get(status, status), answer.get("reason", "")
+                return _outcome(answer), answer.get("reason", "")
             return "failed", _detail(response)
         return "failed", "the server took too long to add the picture"
 
@@ -661,7 +674,7 @@ class Syncer:
                     print(time.strftime("%H:%M:%S"), f"{error} (trying again in a minute)", flush=True)
                     next_rescan = time.monotonic() + 60
                     continue
-                if summary.uploaded or summary.rejected or summary.failed:
+                if summary.uploaded or summary.restored or summary.rejected or summary.failed:
                     print(time.strftime("%H:%M:%S"), summary.text(), flush=True)
         finally:
             observer.stop()

@@ -78,11 +78,11 @@ _CACHE_VERSION = 7
 @dataclass
 class DuplicateGroup:
     """Near-identical pictures, the suggested one to keep first. `likeness` maps each other picture's id to (how
-    alike its pixels are with the suggested one in %, why it was grouped); `identical` when every picture holds the
-    same pixels, the only case where the others are preselected for merging."""
+    alike its pixels are with the suggested one in %, why it was grouped, how alike in words); `identical` when every
+    picture holds the same pixels, the only case where the others are preselected for merging."""
 
     photos: list[Photo]
-    likeness: dict[uuid.UUID, tuple[int, str]] = field(default_factory=dict)
+    likeness: dict[uuid.UUID, tuple[int | None, str, str | None]] = field(default_factory=dict)
     identical: bool = False
 
     @property
@@ -94,7 +94,7 @@ class DuplicateGroup:
         return self.photos[1:]
 
     @property
-    def described(self) -> list[tuple[Photo, tuple[int, str] | None]]:
+    def described(self) -> list[tuple[Photo, tuple[int | None, str, str | None] | None]]:
         return [(photo, self.likeness.get(photo.pk)) for photo in self.photos]
 
 
@@ -106,7 +106,9 @@ def find_groups(user) -> list[DuplicateGroup]:
     state = analyses.aggregate(count=Count("id"), changed=Max("updated_at"))
     changed = state["changed"].timestamp() if state["changed"] else 0
     told = distinct.aggregate(count=Count("id"), last=Max("id"))
-    key = f"photocloud:duplicates:{_CACHE_VERSION}:{user.pk}:{state['count']}:{changed}:{told['count']}:{told['last']}"
+    # Own version (verdicts gained their caption); the costly pair alignments keep _CACHE_VERSION.
+    version = f"{_CACHE_VERSION}.1"
+    key = f"photocloud:duplicates:{version}:{user.pk}:{state['count']}:{changed}:{told['count']}:{told['last']}"
     found = cache.get(key)
     if found is None:
         found = _group_ids(analyses, set(distinct.values_list("first_id", "second_id")))
@@ -119,7 +121,7 @@ def find_groups(user) -> list[DuplicateGroup]:
             members.sort(key=_keep_order)
             keep = members[0].pk
             likeness = {
-                photo.pk: verdicts.get(_pair_key(keep, photo.pk), (None, "Like another picture of this group"))
+                photo.pk: verdicts.get(_pair_key(keep, photo.pk), (None, "Like another picture of this group", None))
                 for photo in members[1:]
             }
             identical = all(likeness[photo.pk][1] in IDENTICAL for photo in members[1:])
@@ -129,6 +131,7 @@ def find_groups(user) -> list[DuplicateGroup]:
 
 
 IDENTICAL = ("The same file", "The same pixels")
+SAME_PIXELS = "100% of its pixels unchanged from the first"
 
 
 def _keep_order(photo: Photo):
@@ -137,8 +140,8 @@ def _keep_order(photo: Photo):
 
 
 def _group_ids(analyses, distinct: set[tuple] = frozenset()) -> list[tuple[list[uuid.UUID], dict]]:
-    """[(photo ids, {(id, id): (percent, reasons)})] for every group of two or more, from the stored features and
-    the small renditions; pairs in `distinct` ((smaller id, larger id), the owner said "not duplicates") are never
+    """[(photo ids, {(id, id): (percent, reasons, caption)})] for every group of two or more, from the stored features
+    and the small renditions; pairs in `distinct` ((smaller id, larger id), the owner said "not duplicates") are never
     joined directly."""
     rows = list(
         analyses.values_list(
@@ -175,15 +178,15 @@ def _group_ids(analyses, distinct: set[tuple] = frozenset()) -> list[tuple[list[
     ]
 
 
-def _pair_verdict(first, second, similarity: float, thumbnails) -> tuple[int, str] | None:
-    """(percent, reasons) when two analysed pictures (rows of _group_ids) are near-duplicates, else None."""
+def _pair_verdict(first, second, similarity: float, thumbnails) -> tuple[int, str, str] | None:
+    """(percent, reasons, caption) when two analysed pictures (rows of _group_ids) are near-duplicates, else None."""
     (_, sha, _, faces_a, stored_a, *size_a), (_, other_sha, _, faces_b, stored_b, *size_b) = first, second
     if sha == other_sha:
-        return (100, IDENTICAL[0])
+        return (100, IDENTICAL[0], SAME_PIXELS)
     if sha not in thumbnails or other_sha not in thumbnails:
         return None
     if tuple(size_a) == tuple(size_b) and np.array_equal(thumbnails[sha].detail, thumbnails[other_sha].detail):
-        return (100, IDENTICAL[1])
+        return (100, IDENTICAL[1], SAME_PIXELS)
 
     def same_people(turn: int) -> bool | None:
         # Faces found in either: compare who they are, from the identities stored at analysis. A picture analysed
@@ -207,7 +210,7 @@ def _pair_verdict(first, second, similarity: float, thumbnails) -> tuple[int, st
         aligned = match(thumbnails[sha], thumbnails[other_sha]) or False
         cache.set(key, aligned, timeout=30 * 24 * 3600)
     found = judge(aligned or None, same_people, (tuple(size_a), tuple(size_b)))
-    return None if found is None else (found.percent, found.reasons)
+    return None if found is None else (found.percent, found.reasons, found.caption)
 
 
 def _pair_key(a: uuid.UUID, b: uuid.UUID) -> tuple[uuid.UUID, uuid.UUID]:
@@ -338,9 +341,19 @@ class Verdict:
 
     @property
     def percent(self) -> int:
-        """The share of the picture whose pixels are unchanged (what the review page shows)."""
+        """The share of the picture whose pixels are unchanged (what the review page shows): never 100 once any pixel
+        changed, or "edited in one place · 100% unchanged" would contradict itself."""
         found = self.match
-        return max(0, min(100, round((1.0 - (found.edited if found.local else found.changed)) * 100)))
+        changed = found.edited if found.local else found.changed
+        return max(0, min(99 if changed > 0 else 100, round((1.0 - changed) * 100)))
+
+    @property
+    def caption(self) -> str:
+        """How alike, in words true to the data: the changed share is counted once brightness and contrast are
+        fitted (Match), so after a colour or brightness change the other pixels are alike, not unchanged."""
+        if _recoloured(self.match):
+            return f"{self.percent}% of its pixels match the first apart from colours and brightness"
+        return f"{self.percent}% of its pixels unchanged from the first"
 
 
 def verdict(similarity: float, first: Pixels, second: Pixels, same_people, sizes=None) -> Verdict | None:
@@ -368,7 +381,7 @@ def judge(found: Match | None, same_people, sizes=None) -> Verdict | None:
         reasons.append("cropped")
     if sizes and not found.turn and sizes[0] != sizes[1] and found.kept >= 0.97:
         reasons.append("resized")
-    if abs(found.gain - 1) > 0.05 or abs(found.offset) > 6:
+    if _recoloured(found):
         reasons.append("colours or brightness changed")
     if found.local and found.edited > 0:
         reasons.append("edited in one place (text or a mark added)")
@@ -377,6 +390,10 @@ def judge(found: Match | None, same_people, sizes=None) -> Verdict | None:
     if not reasons:
         reasons.append("re-compressed" if sizes and sizes[0] == sizes[1] else "resized or re-compressed")
     return Verdict(found, ", ".join(reasons).capitalize())
+
+
+def _recoloured(found: Match) -> bool:
+    return abs(found.gain - 1) > 0.05 or abs(found.offset) > 6
 
 
 def _same_content(found: Match) -> bool:

@@ -151,6 +151,7 @@ def test_sync_lookup_and_upload_restore_a_trashed_picture(trashed_world):
     assert response.status_code == 200
     (result,) = response.json()["results"]
     assert result["status"] == "duplicate" and result["reason"] == "Restored from the Trash."
+    assert result["code"] == "restored"  # what the sync client reads to tell it apart from "already there"
     assert result["photo"]["id"] == str(gone.pk) and result["photo"]["album"] == str(gone.album_id)
     assert Photo.objects.get(pk=gone.pk).trashed_at is None
     answer = api.post("/api/photos/lookup/", {"sha256": [gone.sha256]}, format="json").json()

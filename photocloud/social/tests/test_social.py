@@ -4,7 +4,11 @@ alice owns the content; bob follows her; carol does not. A followers-only or pri
 feed, notifications, counts or recommendations of someone who may not see it.
 """
 
+import time
+from datetime import UTC, datetime, timedelta
+
 import pytest
+from django.utils import timezone
 from rest_framework.test import APIClient
 
 from photocloud.library.models import Photo
@@ -162,6 +166,47 @@ def test_comment_limits_and_rate_limit(world, bob):
     assert Comment.objects.count() == 10
     response = client.post(url, {"body": "more"}, follow=True)
     assert "too fast" in response.content.decode()
+
+
+@pytest.fixture
+def clock(monkeypatch):
+    """A wall clock the test moves: what the comments' times and any rate limiter read (time.time, timezone.now)."""
+    now = [1_800_000_000.0]
+    monkeypatch.setattr(time, "time", lambda *_: now[0])  # *_: a class attribute timer gets self
+    monkeypatch.setattr(timezone, "now", lambda: datetime.fromtimestamp(now[0], UTC))
+    return now
+
+
+def test_at_most_ten_comments_in_any_minute_however_the_minute_falls(world, bob, clock):
+    """A user posted 12 comments within one minute through the page: the limit must hold over any 60 seconds, not
+    per clock minute (ten just before a minute ends and ten more just after)."""
+    _, photos = world
+    client = client_for(bob)
+    url = f"/social/comments/photo/{photos['public'].pk}/"
+    for start in (clock[0], clock[0] + 1000 + 30):  # two phases of the minute: one of them straddles any boundary
+        clock[0] = start
+        for n in range(40):  # one try every two seconds for 80 seconds
+            assert client.post(url, {"body": f"comment {n}"}).status_code == 302
+            clock[0] += 2
+    times = sorted(Comment.objects.values_list("created_at", flat=True))
+    busiest = max(sum(1 for other in times if at - timedelta(seconds=60) < other <= at) for at in times)
+    assert busiest == 10  # the limit, reached and never passed
+
+
+def test_the_page_and_the_api_share_one_comment_limit(world, bob, clock):
+    _, photos = world
+    client = client_for(bob)
+    page = f"/social/comments/photo/{photos['public'].pk}/"
+    for n in range(6):
+        client.post(page, {"body": f"page {n}"})
+        clock[0] += 1
+    api = f"/api/photos/{photos['public'].pk}/comments/"
+    answers = [client.post(api, {"body": f"api {n}"}, format="json").status_code for n in range(5)]
+    assert answers == [201, 201, 201, 201, 429] and Comment.objects.count() == 10
+    assert "too fast" in client.post(page, {"body": "more"}, follow=True).content.decode()
+    clock[0] += 61  # a quiet minute later, both paths take comments again
+    assert client.post(api, {"body": "later"}, format="json").status_code == 201
+    assert client.post(page, {"body": "later"}).status_code == 302 and Comment.objects.count() == 12
 
 
 def test_reply_must_be_on_the_same_target(world, bob):

@@ -76,7 +76,7 @@ def test_edited_copies_are_grouped_with_their_original_and_nothing_else(alices, 
     assert pixels[0] == max(pixels)  # the suggestion: most pixels, then the largest file
     assert group.keep.pk not in group.likeness and not group.identical
     for photo in group.others:  # why each was grouped, and how alike, in words and a percentage
-        percent, reasons = group.likeness[photo.pk]
+        percent, reasons, _ = group.likeness[photo.pk]
         assert 90 <= percent <= 100 and reasons
     assert "Turned a quarter" in group.likeness[photos["cat-rotated"].pk][1]
     assert "Cropped" in group.likeness[photos["cat-cropped"].pk][1]
@@ -230,7 +230,7 @@ def test_only_the_same_pixels_are_preselected(alice, api, upload, client):
         {"rocket": images.encode(picture, "PNG"), "rocket-again": images.encode(picture, "PNG", pnginfo=note)},
     )
     (group,) = find_groups(alice)
-    assert group.identical and group.likeness[group.others[0].pk] == (100, "The same pixels")
+    assert group.identical and group.likeness[group.others[0].pk][:2] == (100, "The same pixels")
     client.force_login(alice)
     page = client.get("/library/duplicates/").content.decode()
     assert "2 identical pictures" in page
@@ -383,10 +383,20 @@ def test_a_photograph_cropped_by_a_tenth_is_found():
     assert found is not None and "Cropped" in found.reasons and found.percent >= 90
 
 
+def test_a_caption_never_says_all_unchanged_once_something_changed():
+    coffee = images.photo("coffee")
+    # Brighter by 15 %: a few pixels changed in one place even once brightness is fitted (0.2 % of the picture).
+    found = _verdict(coffee, ImageEnhance.Brightness(coffee).enhance(1.15))
+    assert found is not None and found.match.edited > 0 and "edited in one place" in found.reasons
+    assert found.percent == 99 and not found.caption.startswith("100%")
+
+
 def test_brightness_is_told_and_a_turned_copy_still_found():
     coffee = images.photo("coffee")
     brighter = _verdict(coffee, ImageEnhance.Brightness(coffee).enhance(1.15))
     assert brighter is not None and "Colours or brightness changed" in brighter.reasons
+    # Every pixel changed with the brightness: the page must not call them "100% unchanged" (a user saw just that).
+    assert "unchanged" not in brighter.caption and "apart from colours and brightness" in brighter.caption
     turned = _verdict(coffee, coffee.rotate(180, expand=True))
     assert turned is not None and "Turned upside down" in turned.reasons and turned.percent >= 95
 
