@@ -8,6 +8,8 @@ from rest_framework.exceptions import NotFound
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 
+from .serializers import QueryFilters, checked_query
+
 
 class KeysFirstPaginator(Paginator):
     """Find a page's primary keys first, then load just those rows with their joins.
@@ -49,8 +51,19 @@ class OpenEndedPage(Page):
         return self.start_index() + len(self) - 1 if len(self) else 0
 
 
+def _refuse_unread_filters(request):
+    """A list whose view read no filters (`core.serializers.checked_query`) takes only `page`: any other query
+    parameter is a 400, as a filter of another list silently ignored would answer a script with what it filtered out."""
+    if not request.__dict__.get("_checked_query"):
+        checked_query(request, QueryFilters)
+
+
 class ApiPagination(PageNumberPagination):
     django_paginator_class = KeysFirstPaginator
+
+    def paginate_queryset(self, queryset, request, view=None):
+        _refuse_unread_filters(request)
+        return super().paginate_queryset(queryset, request, view)
 
 
 COUNTED_AT_MOST = 1_000
@@ -65,6 +78,7 @@ class CappedCountPagination(ApiPagination):
     """
 
     def paginate_queryset(self, queryset, request, view=None):
+        _refuse_unread_filters(request)
         page_size = self.get_page_size(request)
         asked = request.query_params.get(self.page_query_param) or 1
         if not page_size or not isinstance(queryset, QuerySet) or asked in self.last_page_strings:

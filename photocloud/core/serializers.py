@@ -84,8 +84,8 @@ def _text_problem(field, text: str) -> str | None:
 
 class StrictInput:
     # Refuses what the schema calls invalid before DRF's lenient conversion: a JSON value of another type, an unknown
-    # body field, an empty or malformed query-string or form value. (No docstring: the schema would show it for every
-    # serializer without one of its own.)
+    # or read-only body field, an empty or malformed query-string or form value. (No docstring: the schema would show
+    # it for every serializer without one of its own.)
 
     def to_internal_value(self, data):
         errors = {}
@@ -98,10 +98,11 @@ class StrictInput:
         elif isinstance(data, dict):
             for name, value in data.items():
                 field = self.fields.get(name)
-                if field is None:
-                    known = ", ".join(n for n, f in self.fields.items() if not f.read_only)
-                    errors[name] = [f"Unknown field; this request takes {known or 'no field'}."]
-                elif not field.read_only and (problem := _json_problem(field, value)):
+                if field is None or field.read_only:  # a read-only field silently ignored would hide a lost change
+                    known = ", ".join(n for n, f in self.fields.items() if not f.read_only) or "no field"
+                    said = "Unknown field" if field is None else "This field cannot be changed here"
+                    errors[name] = [f"{said}; this request takes {known}."]
+                elif problem := _json_problem(field, value):
                     errors[name] = [problem]
         if errors:
             raise serializers.ValidationError(errors)
@@ -130,3 +131,14 @@ class QueryFilters(Serializer):
             known = ", ".join([*self.fields, *(extra for extra in self.ALLOWED_EXTRA if extra == "page")])
             raise serializers.ValidationError({name: [f"Unknown filter; this list takes {known}."] for name in unknown})
         return super().validate(attrs)
+
+
+def checked_query(request, filters_class=QueryFilters) -> dict:
+    """The query string read by `filters_class`, or a 400; once per request and class, as a list's parts each ask.
+    The API's pagination refuses every parameter but `page` of a list that did not read its query string here."""
+    checked = request.__dict__.setdefault("_checked_query", {})
+    if filters_class not in checked:
+        params = filters_class(data=request.query_params)
+        params.is_valid(raise_exception=True)
+        checked[filters_class] = params.validated_data
+    return checked[filters_class]

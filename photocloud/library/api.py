@@ -14,6 +14,7 @@ from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle, UserRateThrottle
 from rest_framework.views import APIView
 
+from photocloud.core import serializers as strict
 from photocloud.core.pagination import CappedCountPagination
 from photocloud.core.schema import refusal
 
@@ -58,12 +59,7 @@ class IsOwnerOrReadOnly(permissions.BasePermission):
 
 def _filtered(request, queryset, filters_class):
     """Apply the list filters of the query string, refusing malformed values and unknown filters with a 400."""
-    validated = request.__dict__.setdefault("_list_filters", {})  # once per request: a list's parts each apply them
-    if filters_class not in validated:
-        params = filters_class(data=request.query_params)
-        params.is_valid(raise_exception=True)
-        validated[filters_class] = params.validated_data
-    filters = validated[filters_class]
+    filters = strict.checked_query(request, filters_class)
     if owner := filters.get("owner"):
         # The owner's key looked up first, not a join nor a subquery: SQLite then counts the pictures in 70 ms
         # rather than 350 ms at 100,000, and PostgreSQL walks the owner's date index for a page rather than sorting

@@ -2,12 +2,13 @@
 users' people and faces are not found (404), whoever asks."""
 
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import exceptions, mixins, permissions, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from photocloud.core import serializers as strict
 from photocloud.core.pagination import CappedCountPagination
 from photocloud.core.schema import refusal
 from photocloud.library.models import Photo
@@ -19,6 +20,7 @@ from .serializers import (
     FaceBoxSerializer,
     FaceMoveSerializer,
     MergeSerializer,
+    PeopleFilterSerializer,
     PersonSerializer,
     SimilarFaceSerializer,
 )
@@ -34,16 +36,11 @@ class PersonViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
     lookup_value_regex = "[0-9]{1,18}"
 
     def get_queryset(self):
-        hidden = self.request.query_params.get("hidden", "false") if self.action == "list" else "all"
-        if hidden not in HIDDEN:
-            raise exceptions.ValidationError({"hidden": ["One of: false, true, all."]})
+        listed = self.action == "list"
+        hidden = strict.checked_query(self.request, PeopleFilterSerializer)["hidden"] if listed else "all"
         return selectors.people_of(self.request.user, hidden=HIDDEN[hidden])
 
-    @extend_schema(
-        parameters=[
-            OpenApiParameter("hidden", str, enum=list(HIDDEN), description="Hidden people: false (default), true, all")
-        ]
-    )
+    @extend_schema(parameters=[PeopleFilterSerializer])
     def list(self, request, *args, **kwargs):
         return super().list(request, *args, **kwargs)
 

@@ -85,3 +85,9 @@ class FaceMoveSerializer(strict.Serializer):
 class SimilarFaceSerializer(serializers.Serializer):
     similarity = serializers.FloatField(help_text="Cosine similarity of the closest face in the picture, -1 to 1")
     photo = PhotoSerializer()
+
+
+class PeopleFilterSerializer(strict.QueryFilters):
+    hidden = serializers.ChoiceField(
+        choices=["false", "true", "all"], default="false", help_text="Hidden people: false (default), true, all"
+    )

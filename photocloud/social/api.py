@@ -8,6 +8,7 @@ from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from photocloud.accounts.models import User
+from photocloud.core import serializers as strict
 from photocloud.core.pagination import ApiPagination
 from photocloud.core.schema import refusal
 from photocloud.crawler.api import CrawlRefusedError
@@ -192,10 +193,9 @@ class NotificationListView(APIView):
 
     @extend_schema(parameters=[NotificationFilterSerializer], responses=NotificationSerializer(many=True))
     def get(self, request):
-        query = NotificationFilterSerializer(data=request.query_params)
-        query.is_valid(raise_exception=True)
+        query = strict.checked_query(request, NotificationFilterSerializer)
         notes = selectors.notifications_for(request.user)
-        if query.validated_data["unread"]:
+        if query["unread"]:
             notes = notes.filter(read_at__isnull=True)
         return _paginated(request, self, notes, NotificationSerializer)
 

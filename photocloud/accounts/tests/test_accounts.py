@@ -145,7 +145,8 @@ def test_cannot_revoke_someone_elses_token(client, alice, bob):
 
 def test_me_api_updates_profile_but_not_username(api):
     response = api.patch("/api/me/", {"display_name": "Ally", "username": "mallory"}, format="json")
-    assert response.status_code == 200
+    assert response.status_code == 400 and "cannot be changed" in response.json()["username"][0]  # not ignored
+    response = api.patch("/api/me/", {"display_name": "Ally"}, format="json")
     assert response.json()["username"] == "alice" and response.json()["display_name"] == "Ally"
 
 

@@ -45,6 +45,17 @@ def test_filters_of_another_list_are_refused_with_a_message(api, album, anonymou
         ("/api/recommendations/", "page=2"),  # one answer, not pages: page 2 was page 1 again
         ("/api/photos/{photo}/similar/", "page=2"),
         ("/api/photos/{photo}/similar/", "metric=cosine&scop=mine"),
+        # Lists that take only `page` (their pagination refuses the rest): these ignored every other parameter.
+        ("/api/feed/", "owner=alice"),
+        ("/api/people/", "hidden=all&name=Ann"),
+        ("/api/people/", "pagee=2"),
+        ("/api/photos/favourites/", "status=ready"),
+        ("/api/trash/", "mine=true"),
+        ("/api/collected/", "owner=alice"),
+        ("/api/tokens/", "q=x"),
+        ("/api/crawls/", "status=done"),
+        ("/api/users/alice/followers/", "q=bob"),
+        ("/api/photos/{photo}/comments/", "since=2020"),
     ],
 )
 def test_parameters_other_lists_take_are_refused_everywhere(api, photo, path, unknown):
@@ -52,6 +63,30 @@ def test_parameters_other_lists_take_are_refused_everywhere(api, photo, path, un
     name = unknown.split("&")[-1].split("=")[0]
     assert response.status_code == 400 and "Unknown filter" in response.json()[name][0], response.json()
     assert api.get(path.format(photo=photo.pk) + "?format=json").status_code != 400  # (similar: 404, not analysed)
+
+
+def test_lists_still_take_their_own_parameters(api, photo):
+    for path in ("/api/feed/?page=1", "/api/people/?hidden=all&page=1", "/api/notifications/?unread=true&page=1"):
+        assert api.get(path).status_code == 200, path
+    assert "hidden" in api.get("/api/people/?hidden=maybe").json()
+
+
+@pytest.mark.parametrize(
+    "path, body",
+    [
+        ("/api/me/", {"username": "mallory", "display_name": "Alice"}),  # was 200: the name changed, not the username
+        ("/api/photos/{photo}/", {"taken_at": "2001-02-03T04:05:06Z"}),  # was 200, nothing changed (taken_local is)
+        ("/api/photos/{photo}/", {"id": 1, "title": "Cat"}),
+    ],
+)
+def test_read_only_fields_in_a_body_are_refused_with_a_message(api, photo, path, body):
+    response = api.patch(path.format(photo=photo.pk), body, format="json")
+    assert response.status_code == 400, response.json()
+    (name,) = set(response.json())
+    assert name in ("username", "taken_at", "id") and "cannot be changed" in response.json()[name][0]
+    assert "taken_local" in response.json()[name][0] or "display_name" in response.json()[name][0]
+    photo.refresh_from_db()
+    assert photo.title != "Cat" and photo.owner.username == "alice"
 
 
 def test_picture_filters_are_validated(api, photo):
