@@ -103,14 +103,19 @@ def test_robots_txt_that_fails_disallows_everything(alice, site):
     assert done.status == "done" and done.images_kept == 0
 
 
-def test_robots_txt_that_does_not_answer_in_time_is_asked_once_more(alice, site, settings):
-    """A busy moment of the site (its robots.txt answer later than the timeout) must not leave the crawl empty."""
+def _crawl_while_held(alice, site, settings, path):
+    """A crawl of the cats page, one level, while the site holds its answer to `path` past the crawler's timeout."""
     configure(settings, TIMEOUT=0.5)
-    release = site.holds["/robots.txt"] = threading.Event()
+    release = site.holds[path] = threading.Event()
     try:
-        done = crawl(alice, keywords="cat", start_pages=[f"{site.url}/cats.html"], max_depth=0)
+        return crawl(alice, keywords="cat", start_pages=[f"{site.url}/cats.html"], max_depth=0)
     finally:
         release.set()
+
+
+def test_robots_txt_that_does_not_answer_in_time_is_asked_once_more(alice, site, settings):
+    """A busy moment of the site (its robots.txt answer later than the timeout) must not leave the crawl empty."""
+    done = _crawl_while_held(alice, site, settings, "/robots.txt")
     assert site.paths()[:3] == ["/robots.txt", "/robots.txt", "/cats.html"]
     assert done.status == "done" and "cat.jpg" in names(done)
 
@@ -125,12 +130,7 @@ def test_a_site_whose_robots_txt_cannot_be_read_is_not_crawled_and_the_crawl_say
 
 def test_a_crawl_whose_start_page_gave_no_answer_says_it_fetched_nothing(alice, site, settings):
     """robots.txt answered, the start page did not (too slow): a request was made, but no page was visited."""
-    configure(settings, TIMEOUT=0.5)
-    release = site.holds["/cats.html"] = threading.Event()
-    try:
-        done = crawl(alice, keywords="cat", start_pages=[f"{site.url}/cats.html"], max_depth=0)
-    finally:
-        release.set()
+    done = _crawl_while_held(alice, site, settings, "/cats.html")
     assert done.status == "done" and done.images_kept == 0
     assert done.outcome.startswith("Finished without fetching any page"), (done.outcome, done.notes)
 
