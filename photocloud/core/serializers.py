@@ -126,11 +126,17 @@ class QueryFilters(Serializer):
     ALLOWED_EXTRA = ("page", "format")  # pagination; DRF's format override
 
     def validate(self, attrs):
-        unknown = sorted(set(self.initial_data) - set(self.fields) - set(self.ALLOWED_EXTRA))
-        if unknown:
-            known = ", ".join([*self.fields, *(extra for extra in self.ALLOWED_EXTRA if extra == "page")])
-            raise serializers.ValidationError({name: [f"Unknown filter; this list takes {known}."] for name in unknown})
+        known = [*self.fields, *(extra for extra in self.ALLOWED_EXTRA if extra == "page")]
+        if unknown := unknown_filters(self.initial_data, known, self.ALLOWED_EXTRA):
+            raise serializers.ValidationError(unknown)
         return super().validate(attrs)
+
+
+def unknown_filters(given, known, allowed=("format",)) -> dict[str, list[str]]:
+    """{parameter: [message]} for each query parameter that is neither one of the list's `known` ones (named in the
+    message) nor `allowed` anyway (DRF's `format`)."""
+    takes = ", ".join(known)
+    return {name: [f"Unknown filter; this list takes {takes}."] for name in sorted(set(given) - {*known, *allowed})}
 
 
 def checked_query(request, filters_class=QueryFilters) -> dict:

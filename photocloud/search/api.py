@@ -9,6 +9,7 @@ from rest_framework import exceptions, permissions, serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from photocloud.core import serializers as strict
 from photocloud.library import selectors as library_selectors
 from photocloud.library.models import Photo
 from photocloud.library.serializers import PhotoSerializer
@@ -59,11 +60,7 @@ _BOOLEANS = [name for name, field in SearchForm.base_fields.items() if isinstanc
 def _malformed(params) -> dict[str, list[str]]:
     """What the form would read leniently but the schema calls invalid, and a parameter it does not take (a typo:
     ?ownr=alice answered every picture, as the other lists refuse it; `format` is DRF's)."""
-    known = ", ".join(SearchForm.base_fields)
-    errors = {
-        name: [f"Unknown filter; this list takes {known}."]
-        for name in sorted(set(params) - {*SearchForm.base_fields, "format"})
-    }
+    errors = strict.unknown_filters(params, SearchForm.base_fields)
     for name in _TYPED:
         if "" in params.getlist(name):
             errors[name] = ["This value may not be empty; leave the parameter out instead."]
