@@ -137,7 +137,8 @@ def dates_month(request, year, month):
     page, events = selectors.events_page(
         request.user, year, month, request.GET.get("page"), settings.PHOTOCLOUD["PAGE_SIZE"] * 2
     )
-    return render(request, "library/dates_month.html", {"year": year, "month": month, "events": events, "page": page})
+    context = {"year": year, "month": month, "first_day": date(year, month, 1), "events": events, "page": page}
+    return render(request, "library/dates_month.html", context)
 
 
 @login_required
