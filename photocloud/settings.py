@@ -86,6 +86,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_ratelimit.middleware.RatelimitMiddleware",
+    "photocloud.core.middleware.UnreadQueryMiddleware",
 ]
 
 ROOT_URLCONF = "photocloud.urls"

@@ -59,8 +59,8 @@ _REFUSALS = {
 class AutoSchema(openapi.AutoSchema):
     """Adds the answers every DRF view can give besides its own: 401 (authentication runs on every request, and a
     bad token is refused everywhere) and 429 (throttles apply everywhere); 403 for writes (object permissions, CSRF);
-    404 where the path names an object or the list is paginated (a page past the end); 400 where a body or a query
-    string is read (a list refuses a filter it does not take); 413 and 415 where a body is read. An operation's own
+    404 where the path names an object or the list is paginated (a page past the end); 400 where a body is read
+    and on every GET (a parameter it does not take is refused); 413 and 415 where a body is read. An operation's own
     `responses` for a code take precedence. Request bodies read by `photocloud.core.serializers` take no field they do
     not declare, nor a read-only one."""
 
@@ -98,7 +98,7 @@ class AutoSchema(openapi.AutoSchema):
             codes.add("403")
         if uritemplate.variables(path) or "page" in parameters:
             codes.add("404")
-        if has_body or "query" in parameters.values():  # a list refuses any filter it does not take
+        if has_body or method == "GET":  # every GET refuses a query parameter it does not take (core.middleware)
             codes.add("400")
         if has_body:
             codes |= {"413", "415"}

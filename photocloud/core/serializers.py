@@ -135,13 +135,20 @@ class QueryFilters(Serializer):
 def unknown_filters(given, known, allowed=("format",)) -> dict[str, list[str]]:
     """{parameter: [message]} for each query parameter that is neither one of the list's `known` ones (named in the
     message) nor `allowed` anyway (DRF's `format`)."""
-    takes = ", ".join(known)
-    return {name: [f"Unknown filter; this list takes {takes}."] for name in sorted(set(given) - {*known, *allowed})}
+    takes = f"this list takes {', '.join(known)}" if known else "this request takes none"
+    return {name: [f"Unknown filter; {takes}."] for name in sorted(set(given) - {*known, *allowed})}
+
+
+def read_query(request) -> None:
+    """Mark the query string as read by the view, by its own rules: a GET of the API whose view read none is refused
+    any parameter but `format` (core.middleware.UnreadQueryMiddleware)."""
+    getattr(request, "_request", request).query_read = True
 
 
 def checked_query(request, filters_class=QueryFilters) -> dict:
     """The query string read by `filters_class`, or a 400; once per request and class, as a list's parts each ask.
     The API's pagination refuses every parameter but `page` of a list that did not read its query string here."""
+    read_query(request)
     checked = request.__dict__.setdefault("_checked_query", {})
     if filters_class not in checked:
         params = filters_class(data=request.query_params)

@@ -453,9 +453,8 @@ class EventsView(_AutoAlbumView):
     def get(self, request, year, month):
         self._check_date(year, month)
         events = selectors.events(request.user, year, month)
-        return Response(
-            [{"start": e.start, "end": e.end, "count": e.count, "photos": [str(pk) for pk in e.ids]} for e in events]
-        )
+        rows = [{"start": e.start, "end": e.end, "count": e.count, "photos": e.ids} for e in events]
+        return Response(EventSerializer(rows, many=True).data)
 
 
 class ThemesView(_AutoAlbumView):

@@ -40,15 +40,26 @@ class Original:
         return default_storage.open(original_name(self.photo.sha256, imaging.extension_of(self.photo.format)), "rb")
 
 
+def _original_as_stored(viewer, photo: Photo) -> bool:
+    """Whether `viewer` gets the original as stored, its GPS position included."""
+    if photo.location_edited:  # corrected or removed by hand: the file's own GPS is the owner's alone
+        return can_edit(viewer, photo)
+    return not photo.has_location or can_see_location(viewer, photo)
+
+
+def file_tag(viewer, photo: Photo, size: str) -> str:
+    """The strong ETag of the bytes `viewer` gets of a picture's file (a rendition, or "original"), known without
+    reading them: what they depend on, the file, the owner's turn of a rendition, a GPS position withheld."""
+    if size == "original":
+        return f'"{photo.sha256[:32]}-original{"" if _original_as_stored(viewer, photo) else "-nogps"}"'
+    return f'"{photo.sha256[:32]}-{size}-{photo.rotation}"'
+
+
 def original_for(viewer, photo: Photo) -> Original:
     """The original as `viewer` may have it: as stored, or without its GPS position (read into memory, one picture)."""
     extension = imaging.extension_of(photo.format)
     filename = photo.original_name or f"{photo.pk}.{extension}"
-    if photo.location_edited:  # corrected or removed by hand: the file's own GPS is the owner's alone
-        as_stored = can_edit(viewer, photo)
-    else:
-        as_stored = not photo.has_location or can_see_location(viewer, photo)
-    if as_stored:
+    if _original_as_stored(viewer, photo):
         return Original(photo, photo.mime_type, filename)
     with local_copy(original_name(photo.sha256, extension)) as path:
         data, content_type = imaging.without_location(path, imaging.probe(path))

@@ -1,10 +1,11 @@
 import uuid
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
 from django.db import models
 from django.db.models.functions import Coalesce, NullIf
 from django.urls import reverse
+from django.utils import timezone
 
 from .access import AlbumQuerySet, OwnedQuerySet, PhotoQuerySet, shown_cover
 
@@ -17,6 +18,12 @@ DEFAULT_CATEGORIES = [
     ("animal", "Animal"),
     ("illustration", "Anime / illustration"),
 ]
+
+
+def wall_clock(moment: datetime) -> datetime:
+    """`moment` as the server's wall-clock time (settings.TIME_ZONE) stored as if UTC, as Photo.sort_date holds a
+    camera's: what a picture with no date taken is placed by (its upload), so one reading of sort_date serves all."""
+    return timezone.localtime(moment, timezone.get_default_timezone()).replace(tzinfo=UTC)
 
 
 # The system category (PhotoAnalysis, from vision/classifier.py) is a calibrated probability; from this one on it is
@@ -165,8 +172,10 @@ class Photo(models.Model):
     taken_offset = models.SmallIntegerField(
         null=True, blank=True, help_text="Minutes east of UTC of the camera's clock, when the file records it."
     )
-    # The local wall-clock time taken (as if UTC) when known, else the upload time: what the timeline sorts and groups
-    # by, so a photo taken at 23:30 in Tokyo sorts and groups into that evening wherever it is viewed.
+    # The local wall-clock time taken (as if UTC) when known, else the server's wall-clock time of the upload (as if
+    # UTC too, `wall_clock`): what the timeline sorts and groups by, so a photo taken at 23:30 in Tokyo sorts and
+    # groups into that evening wherever it is viewed. Its calendar (year, month, day) is always read in UTC, never in
+    # the server's zone: the one date rule of the timeline, the date albums, search's year words, facet and filters.
     sort_date = models.DateTimeField()
     camera_make = models.CharField(max_length=100, blank=True)
     camera_model = models.CharField(max_length=100, blank=True)
@@ -321,6 +330,11 @@ class Photo(models.Model):
         return (self.taken_at + timedelta(minutes=self.taken_offset or 0)).replace(tzinfo=None)
 
     @property
+    def wall_clock(self) -> datetime:
+        """sort_date as the naive wall-clock time it holds, to show (a template would move an aware one)."""
+        return self.sort_date.astimezone(UTC).replace(tzinfo=None)
+
+    @property
     def taken_zone(self) -> str:
         """ "UTC+02:00" when the file recorded the camera's time zone, else ""."""
         if self.taken_at is None or self.taken_offset is None:
@@ -382,7 +396,8 @@ class MonthTally(models.Model):
     local month, kept by library/tallies.py in the transaction of every write that adds, removes, re-dates or hides
     pictures: the date scrubber and the date albums read a row per month instead of counting a range of the date
     index per month (a library of 1,000,000 pictures: 315 ms, bench/pages.py). `zone` is the time zone the months
-    were cut in (settings.TIME_ZONE); rows of another zone are recounted when read."""
+    were cut in: tallies.ZONE, sort_date's month read in UTC (the camera's month); rows an older version cut in the
+    server's zone are recounted when read."""
 
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
     zone = models.CharField(max_length=64)

@@ -2,13 +2,12 @@
 
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from django.conf import settings
 from django.core.paginator import Paginator
 from django.db.models import Count, Exists, IntegerField, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
-from django.utils import timezone
 
 from . import tallies
 from .models import CONFIDENT_SYSTEM_CATEGORY, Album, AlbumPlacement, Photo, in_category, without_category
@@ -147,7 +146,7 @@ def neighbours(photo: Photo, viewer, album: Album | None) -> tuple[Photo | None,
 # --- automatic albums ---------------------------------------------------------------------------------------------
 
 YEARS = range(2, 9999)
-"""The years of the date albums: a month's bounds stay within what a datetime holds, in any time zone."""
+"""The years of the date albums: a month's bounds stay within what a datetime holds."""
 MONTHS = range(1, 13)
 
 
@@ -217,11 +216,13 @@ def timeline_skip(user, photos, first_row: int, jump: tuple[int, int] | None = N
 
 
 def _local(year: int, month: int) -> datetime:
-    return timezone.make_aware(datetime(year, month, 1))
+    """The first moment of a month of the camera's calendar: sort_date holds wall-clock times as if UTC, so a month
+    is a range of it in UTC whatever the server's zone (Photo.sort_date), an index range as the search filters."""
+    return datetime(year, month, 1, tzinfo=UTC)
 
 
 def month_end(year: int, month: int) -> datetime:
-    """The first moment after `month` (local time)."""
+    """The first moment after `month` (the camera's calendar, as `_local`)."""
     return _local(year + month // 12, month % 12 + 1)
 
 
@@ -236,7 +237,8 @@ def _periods(user, periods: dict, counts: dict) -> list[tuple]:
 
 @dataclass
 class Event:
-    """A run of pictures taken close together in time (no gap longer than EVENT_GAP_HOURS), in the order taken.
+    """A run of pictures taken close together in time (no gap longer than EVENT_GAP_HOURS), in the order taken;
+    `start` and `end` are the camera's wall-clock times (naive, as Photo.wall_clock).
 
     `ids` is the whole run; `photos` holds the pictures loaded for display, which may be only part of it when the
     month is shown a page at a time (`continued`: the run began on an earlier page).
@@ -264,7 +266,8 @@ def events(user, year: int, month: int) -> list[Event]:
         .values_list("pk", "sort_date")
     )
     found: list[Event] = []
-    for pk, taken in rows:
+    for pk, sort_date in rows:
+        taken = sort_date.astimezone(UTC).replace(tzinfo=None)  # the camera's wall-clock time, shown as it is
         if not found or taken - found[-1].end > gap:
             found.append(Event(start=taken, end=taken))
         found[-1].ids.append(pk)
@@ -358,10 +361,10 @@ class Day:
 
 
 def days_of(photos) -> list[Day]:
-    """A timeline page's pictures (newest first) grouped by local day, for its day and month headers."""
+    """A timeline page's pictures (newest first) grouped by the camera's day, for its day and month headers."""
     days: list[Day] = []
     for photo in photos:
-        day = timezone.localtime(photo.sort_date).date()
+        day = photo.wall_clock.date()
         if not days or days[-1].day != day:
             new_month = not days or (days[-1].day.year, days[-1].day.month) != (day.year, day.month)
             days.append(Day(day, new_month))

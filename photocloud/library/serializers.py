@@ -1,4 +1,4 @@
-from datetime import datetime
+from datetime import UTC, datetime
 
 from django.conf import settings
 from django.db.models.manager import BaseManager
@@ -217,6 +217,12 @@ class PhotoSerializer(strict.ModelSerializer):
         min_value=-MAX_OFFSET_MINUTES,
         max_value=MAX_OFFSET_MINUTES,
         help_text=_OFFSET_HELP,
+    )
+    sort_date = serializers.DateTimeField(
+        read_only=True,
+        default_timezone=UTC,
+        help_text="What the timeline sorts and groups by: the camera's wall-clock time as if UTC (taken_local), else "
+        "the upload's on the server's clock. Its date is the picture's in the timeline, date albums and search.",
     )
     analysis = serializers.SerializerMethodField(
         help_text="What Photocloud sees (system category, confidence, labels, text, faces); null until analysed. "
@@ -534,8 +540,8 @@ class MonthSerializer(YearSerializer):
 
 
 class EventSerializer(serializers.Serializer):
-    start = serializers.DateTimeField()
-    end = serializers.DateTimeField()
+    start = serializers.DateTimeField(default_timezone=UTC, help_text="The camera's wall-clock time, as sort_date")
+    end = serializers.DateTimeField(default_timezone=UTC, help_text="The camera's wall-clock time, as sort_date")
     count = serializers.IntegerField()
     photos = serializers.ListField(child=serializers.UUIDField(), help_text="Its pictures, in the order taken")
 

@@ -21,7 +21,7 @@ from django.utils import timezone
 from . import colors, imaging, pipeline, stacks, stored_files, tallies
 from .access import holds
 from .imaging import ImageRejected
-from .models import Access, Album, AlbumPlacement, Photo, Tag
+from .models import Access, Album, AlbumPlacement, Photo, Tag, wall_clock
 from .storage import local_copy, original_name, rendition_name
 from .uploads import local_file
 
@@ -522,7 +522,7 @@ def ingest_upload(
                     file_size=size,
                     width=info.width,
                     height=info.height,
-                    sort_date=timezone.now(),
+                    sort_date=wall_clock(timezone.now()),
                     **{field: value for field, value in provenance.items() if field != "title"},
                 )
                 tallies.created(photo)
@@ -615,7 +615,7 @@ def _extract_from(photo: Photo, path: str) -> dict:
     fields = vars(meta)
     # The timeline sorts and groups by the wall-clock time on the camera (see Photo.sort_date).
     taken = meta.taken_at
-    fields["sort_date"] = taken + timedelta(minutes=meta.taken_offset or 0) if taken else photo.created_at
+    fields["sort_date"] = taken + timedelta(minutes=meta.taken_offset or 0) if taken else wall_clock(photo.created_at)
     if photo.taken_edited:  # the owner's correction stands
         for name in ("taken_at", "taken_offset", "sort_date"):
             fields.pop(name, None)

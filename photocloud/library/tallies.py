@@ -10,15 +10,16 @@ A write that bypassed the services (the admin, a hand-made SQL fix) is repaired 
 
 from collections import Counter
 from contextlib import contextmanager
-from datetime import date
+from datetime import UTC, date
 
-from django.conf import settings
 from django.db import transaction
 from django.db.models import F, Sum
-from django.utils import timezone
 
 from .models import CONFIDENT_SYSTEM_CATEGORY, MonthTally, Photo, ThemeTally
 
+# What MonthTally.zone says of the rows cut by the one date rule (sort_date's month read in UTC, Photo.sort_date).
+# Rows of another were cut in the server's zone by an older version, and are recounted when read.
+ZONE = "UTC"
 CHUNK = 2000  # ids per query: well under every database's limit of parameters
 # The fields of a picture the tallies depend on (besides its analysis): a write that changes none of them changes no
 # count, and need not be wrapped (a title edit stays one UPDATE).
@@ -31,12 +32,9 @@ def _counted(photos):
     return photos.filter(trashed_at__isnull=True, archived_at__isnull=True, stack_cover__isnull=True)
 
 
-def month_of(moment) -> date | None:
-    """The first day of `moment`'s local month, or None when the zone's conversion leaves the calendar (year 1)."""
-    try:
-        local = timezone.localtime(moment, timezone.get_default_timezone())  # settings.TIME_ZONE, as `zone`
-    except OverflowError:
-        return None
+def month_of(moment) -> date:
+    """The first day of the month of a sort_date: the camera's month (in UTC, as the selectors' periods)."""
+    local = moment.astimezone(UTC)
     return date(local.year, local.month, 1)
 
 
@@ -53,9 +51,7 @@ def _keys(rows) -> tuple[Counter, Counter]:
     months: Counter = Counter()
     themes: Counter = Counter()
     for owner_id, sort_date, category, album_id, seen, confidence in rows:
-        month = month_of(sort_date)
-        if month is not None:
-            months[owner_id, month] += 1
+        months[owner_id, month_of(sort_date)] += 1
         themes[(owner_id, *theme_key(category, album_id, seen or "", confidence))] += 1
     return months, themes
 
@@ -108,7 +104,7 @@ def created(photo: Photo) -> None:
 
 
 def _apply(months_after, months_before, themes_after, themes_before) -> None:
-    zone = settings.TIME_ZONE
+    zone = ZONE
     for (owner_id, month), change in _difference(months_after, months_before).items():
         _add(MonthTally, {"owner_id": owner_id, "zone": zone, "month": month}, change)
     for (owner_id, category, album, seen), change in _difference(themes_after, themes_before).items():
@@ -147,7 +143,7 @@ def rebuild(owner_ids=None, *, models=(Photo, MonthTally, ThemeTally)) -> int:
         months.delete()
         themes.delete()
         found = _keys(photos.order_by().values_list(*FIELDS).iterator(chunk_size=10_000))
-        zone = settings.TIME_ZONE
+        zone = ZONE
         month_model.objects.bulk_create(
             (month_model(owner_id=owner, zone=zone, month=month, count=n) for (owner, month), n in found[0].items()),
             batch_size=1000,
@@ -165,7 +161,7 @@ def rebuild(owner_ids=None, *, models=(Photo, MonthTally, ThemeTally)) -> int:
 def differences() -> list[str]:
     """What the stored tallies say that a count from the pictures does not, a line per row (none: they agree)."""
     months, themes = _keys(_counted(Photo.objects.all()).order_by().values_list(*FIELDS).iterator(chunk_size=10_000))
-    zone = settings.TIME_ZONE
+    zone = ZONE
     stored_months = Counter(
         {(o, m): n for o, z, m, n in MonthTally.objects.values_list("owner_id", "zone", "month", "count") if z == zone}
     )
@@ -188,9 +184,9 @@ def differences() -> list[str]:
 
 
 def months_of(user) -> dict[date, int]:
-    """{first day of a month: count} of the user's timeline, in the current zone (recounted first if the tallies were
-    cut in another: PHOTOCLOUD_TIME_ZONE changed)."""
-    zone = settings.TIME_ZONE
+    """{first day of a month: count} of the user's timeline (recounted first if the tallies were cut in a server's
+    zone by an older version)."""
+    zone = ZONE
     if MonthTally.objects.filter(owner=user).exclude(zone=zone).exists():
         rebuild([user.pk])
     rows = MonthTally.objects.filter(owner=user, zone=zone, count__gt=0).values_list("month", "count")

@@ -12,6 +12,7 @@ from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.defaultfilters import pluralize
 from django.urls import reverse
+from django.utils.cache import get_conditional_response
 from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_POST
 
@@ -136,7 +137,8 @@ def dates_month(request, year, month):
     page, events = selectors.events_page(
         request.user, year, month, request.GET.get("page"), settings.PHOTOCLOUD["PAGE_SIZE"] * 2
     )
-    return render(request, "library/dates_month.html", {"year": year, "month": month, "events": events, "page": page})
+    context = {"year": year, "month": month, "first_day": date(year, month, 1), "events": events, "page": page}
+    return render(request, "library/dates_month.html", context)
 
 
 @login_required
@@ -377,10 +379,16 @@ def trash_file(request, pk, size):
 
 
 def _file_response(request, photo, size):
+    """The file, or 304 Not Modified when the browser holds these bytes: it asks again each time (no-cache), so that
+    a picture made private, trashed or unshared (unfollowed, blocked) leaves a viewer's screen at once rather than
+    after a cache's lifetime; the caller's access check runs on every request, the 304 reads no file."""
     if size != "original" and (
         size not in settings.PHOTOCLOUD["THUMBNAIL_SIZES"] or photo.status != Photo.Status.READY
     ):
         raise Http404("This rendition does not exist (yet).")
+    tag = downloads.file_tag(request.user, photo, size)
+    if (unchanged := get_conditional_response(request, etag=tag)) is not None:
+        return _revalidated(unchanged, tag)
     try:
         if size == "original":
             response = _original_response(request, photo)
@@ -396,8 +404,12 @@ def _file_response(request, photo, size):
             status=410,
             content_type="text/plain; charset=utf-8",
         )
-    response["Cache-Control"] = "private, max-age=3600"
-    response["ETag"] = f'"{photo.sha256[:32]}-{size}-{photo.rotation}"'
+    return _revalidated(response, tag)
+
+
+def _revalidated(response, tag: str):
+    response["Cache-Control"] = "private, no-cache"
+    response["ETag"] = tag
     return response
 
 

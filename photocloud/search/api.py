@@ -108,6 +108,7 @@ class SearchView(APIView):
 
     @extend_schema(parameters=_parameters(), responses=_response)
     def get(self, request):
+        strict.read_query(request)
         if errors := _malformed(request.query_params):
             raise exceptions.ValidationError(errors)
         form = SearchForm(request.query_params, user=request.user)

@@ -10,14 +10,13 @@ import functools
 import uuid
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import datetime, time
+from datetime import UTC, datetime, time
 
 from django.contrib.auth import get_user_model
 from django.db import connection
 from django.db.models import Case, CharField, F, Q, Value, When
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import ExtractYear
-from django.utils import timezone
 
 from photocloud.core.pagination import first_keys
 from photocloud.library.access import location_visible
@@ -46,8 +45,8 @@ def _scope(viewer, scope: str, model=Photo):
 
 
 def _start_of(day, *, after=False) -> datetime:
-    moment = datetime.combine(day, time.max if after else time.min)
-    return timezone.make_aware(moment) if timezone.is_naive(moment) else moment
+    """The first (or last) moment of a day of the camera's calendar: in UTC, as sort_date holds it (Photo.sort_date)."""
+    return datetime.combine(day, time.max if after else time.min, tzinfo=UTC)
 
 
 def apply_filters(photos, viewer, filters: dict):
@@ -449,7 +448,9 @@ def facets(photos, albums=None) -> dict[str, list[dict]]:
     may see: a picture seen through another album it is placed in never names its hidden home album."""
     rows = (
         photos.order_by()
-        .annotate(effective_category=effective_category_sql(), shape=_orientation(), year=ExtractYear("sort_date"))
+        .annotate(
+            effective_category=effective_category_sql(), shape=_orientation(), year=ExtractYear("sort_date", tzinfo=UTC)
+        )
         .values_list(
             "effective_category",
             "analysis__category",

@@ -244,9 +244,7 @@ class RecommendationsView(APIView):
 
     @extend_schema(parameters=[RecommendationsQuerySerializer], responses=RecommendationsSerializer)
     def get(self, request):
-        query = RecommendationsQuerySerializer(data=request.query_params)
-        query.is_valid(raise_exception=True)
-        limit = query.validated_data["limit"]
+        limit = strict.checked_query(request, RecommendationsQuerySerializer)["limit"]
         return Response(RecommendationsSerializer(recommendations(request.user, limit, limit)).data)
 
 

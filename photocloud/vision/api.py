@@ -63,12 +63,11 @@ class SimilarView(APIView):
     def get(self, request, pk):
         # Its analysis in the same query: the features are the search's query vector.
         photo = get_object_or_404(Photo.objects.visible_to(request.user).select_related("analysis"), pk=pk)
-        query = SimilarityQuerySerializer(data=request.query_params)
-        query.is_valid(raise_exception=True)
+        query = strict.checked_query(request, SimilarityQuerySerializer)
         vector = services.photo_vector(photo)
         if vector is None:
             raise exceptions.NotFound("This picture has not been analysed yet.")
-        return _results(request, similar_photos(request.user, vector, exclude=photo, **query.validated_data))
+        return _results(request, similar_photos(request.user, vector, exclude=photo, **query))
 
 
 class ImageSearchView(APIView):

@@ -2,7 +2,7 @@
 
 from django import template
 from django.core.exceptions import ObjectDoesNotExist
-from django.utils import formats, timezone
+from django.utils import formats
 
 from ..services import display_name
 
@@ -27,7 +27,7 @@ def photo_alt(photo) -> str:
     if seen is not None and seen.category:
         labels = [name for name in seen.label_names[:LABELS_IN_ALT] if name]
         return f"{seen.category_label}: {', '.join(labels)}" if labels else seen.category_label
-    when = photo.taken_local or timezone.localtime(photo.sort_date)
+    when = photo.taken_local or photo.wall_clock
     return f"Photo taken on {formats.date_format(when, 'j F Y')}"
 
 

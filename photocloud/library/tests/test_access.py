@@ -260,13 +260,26 @@ def test_thumbnails_and_originals_through_an_api_token(world, access):
 
 
 def test_unfollowing_takes_away_followers_access(world):
+    """Files included: the browser asks again each time (no-cache), 304 while it may see them, 404 once it may not."""
     photo = world.add("followers")
     bob = world.client("follower")
     assert bob.get(f"/photos/{photo.pk}/").status_code == 200
+    files = (f"/photos/{photo.pk}/s", f"/photos/{photo.pk}/original")
+    tags = {}
+    for url in files:
+        response = bob.get(url)
+        _body(response)
+        assert response["Cache-Control"] == "private, no-cache", url
+        tags[url] = response["ETag"]
+        again = bob.get(url, headers={"If-None-Match": tags[url]})
+        assert (again.status_code, again.content, again["ETag"]) == (304, b"", tags[url]), url
+        assert again["Cache-Control"] == "private, no-cache", url
     social.unfollow(world.bob, world.alice)
     assert bob.get(f"/photos/{photo.pk}/").status_code == 404
-    for url in (f"/photos/{photo.pk}/s", f"/photos/{photo.pk}/original", f"/api/photos/{photo.pk}/"):
+    for url in (*files, f"/api/photos/{photo.pk}/"):
         assert bob.get(url).status_code == 404, url
+    for url in files:
+        assert bob.get(url, headers={"If-None-Match": tags[url]}).status_code == 404, url
 
 
 def test_following_someone_else_gives_no_access(world, make_user):
@@ -418,11 +431,16 @@ def test_original_of_other_formats_does_not_leak_gps(world, fmt):
 
 
 def test_original_keeps_gps_when_the_owner_shares_it(gps_world):
+    photo = gps_world.photos["public"]
+    anonymous = gps_world.client("anonymous")
+    withheld = anonymous.get(f"/photos/{photo.pk}/original")
+    _body(withheld)
     gps_world.alice.share_location = True
     gps_world.alice.save(update_fields=["share_location"])
-    photo = gps_world.photos["public"]
-    data, _ = _served_original(gps_world.client("anonymous"), photo)
+    data, _ = _served_original(anonymous, photo)
     assert data == gps_world.originals["public"]
+    # The copy without the position a browser holds is not "still valid": the bytes differ, and so does their tag.
+    assert anonymous.get(f"/photos/{photo.pk}/original", headers={"If-None-Match": withheld["ETag"]}).status_code == 200
 
 
 def test_gps_is_not_in_the_thumbnails(gps_world):

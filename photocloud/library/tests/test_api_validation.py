@@ -34,8 +34,9 @@ def test_filters_of_another_list_are_refused_with_a_message(api, album, anonymou
         name = query.split("=")[0]
         assert "Unknown filter" in response.json()[name][0]
     assert client.get("/api/albums/?owner=alice&page=1").json()["count"] == 1
-    # List filters belong to the list: an album's own routes do not read them.
-    assert client.get(f"/api/albums/{album.pk}/?album={album.pk}&status=ready").status_code == 200
+    # List filters belong to the list: an album's own routes take none, and say so.
+    response = client.get(f"/api/albums/{album.pk}/?album={album.pk}&status=ready")
+    assert response.status_code == 400 and "Unknown filter" in response.json()["status"][0]
 
 
 @pytest.mark.parametrize(
@@ -63,6 +64,29 @@ def test_parameters_other_lists_take_are_refused_everywhere(api, photo, path, un
     name = unknown.split("&")[-1].split("=")[0]
     assert response.status_code == 400 and "Unknown filter" in response.json()[name][0], response.json()
     assert api.get(path.format(photo=photo.pk) + "?format=json").status_code != 400  # (similar: 404, not analysed)
+
+
+def test_gets_that_take_no_parameter_refuse_any(api, photo, alice):
+    """Were ignored: ?year=2023 on the years answered every year, ?limit=5 on the themes every theme."""
+    for path in (
+        "/api/library/years/",
+        "/api/library/years/2024/",
+        "/api/library/years/2024/1/",
+        "/api/library/themes/",
+        f"/api/photos/{photo.pk}/",
+        f"/api/photos/{photo.pk}/faces/",
+        f"/api/photos/{photo.pk}/likes/",
+        "/api/recommendations/web/",
+        "/api/me/",
+        "/api/users/alice/",
+        f"/api/albums/{photo.album_id}/download/",
+    ):
+        response = api.get(f"{path}?year=2023")
+        assert response.status_code == 400, path
+        assert response.json() == {"year": ["Unknown filter; this request takes none."]}, path
+        assert api.get(f"{path}?format=json").status_code == 200, path
+    assert api.get("/api/recommendations/?limit=5").status_code == 200  # a GET that reads its own still takes them
+    assert api.get(f"/api/photos/{photo.pk}/?year=2023", headers={"Accept": "text/html"}).status_code == 400
 
 
 def test_lists_still_take_their_own_parameters(api, photo):
@@ -93,7 +117,7 @@ def test_picture_filters_are_validated(api, photo):
     assert api.get(f"/api/photos/?album={photo.album_id}&status=ready").json()["count"] == 1
     assert "status" in api.get("/api/photos/?status=lost").json()
     assert "mine" in api.get("/api/photos/?mine=perhaps").json()
-    assert api.get(f"/api/photos/{photo.pk}/?status=failed").status_code == 200
+    assert api.get(f"/api/photos/{photo.pk}/?status=failed").status_code == 400  # a list's filter: not the picture's
 
 
 def test_an_album_created_without_access_is_private(api):

@@ -8,7 +8,7 @@ import functools
 import hashlib
 import io
 import os
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -488,12 +488,14 @@ def test_southern_and_western_coordinates_are_negative(api, album, upload):
     assert photo.longitude == pytest.approx(-43.2, abs=1e-4)
 
 
-def test_picture_without_exif_sorts_by_upload_time(api, album, upload):
+def test_picture_without_exif_sorts_by_upload_time(api, album, upload, settings):
+    settings.TIME_ZONE = "Asia/Shanghai"
     upload(api, [("plain.png", images.encode(images.photo("rocket", size=(120, 90)), "PNG"))], album=album)
     photo = Photo.objects.get()
     assert photo.status == Photo.Status.READY
     assert photo.taken_at is None
-    assert photo.sort_date == photo.created_at
+    # The upload's time on the server's clock, held as a camera's is (as if UTC): its day is the one shown there.
+    assert photo.sort_date == photo.created_at + timedelta(hours=8)
     assert (photo.camera_make, photo.latitude, photo.orientation) == ("", None, 1)
 
 

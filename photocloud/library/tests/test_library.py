@@ -286,6 +286,7 @@ def test_dates_months_and_events(api, upload, album, alice, client, settings):
     client.force_login(alice)
     second = client.get("/library/dates/2024/5/?page=2").content.decode()
     assert "2 pictures · continued" in second and "Page 2 of 2" in second
+    assert "<h1>May 2024</h1>" in second and "<title>May 2024" in second  # the page is a month, not "Events"
 
     assert api.get("/api/library/years/").json()[0]["year"] == 2024
     assert [e["count"] for e in api.get("/api/library/years/2024/5/").json()] == [1, 2]

@@ -2,6 +2,7 @@
 themes page read instead of counting a whole library: after every write path the stored rows equal a count of the
 pictures, they count only the owner's own timeline, and the pages show them."""
 
+import importlib
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
@@ -133,12 +134,13 @@ def test_only_the_owners_own_timeline_is_counted(alice, bob, library):
     assert [row["year"] for row in selectors.years(bob)] == [2010]
 
 
-def test_a_change_of_time_zone_recounts_when_read(alice, settings):
-    album = make_album(alice)
-    make_photo(album, taken=datetime(2024, 3, 31, 23, 30, tzinfo=UTC))  # April in Berlin
-    assert scrubber(alice) == {date(2024, 3, 1): 1}
+def test_the_months_are_the_cameras_in_any_server_zone_and_rows_cut_in_one_are_recounted(alice, settings):
     settings.TIME_ZONE = "Europe/Berlin"
-    assert scrubber(alice) == {date(2024, 4, 1): 1}
+    album = make_album(alice)
+    make_photo(album, taken=datetime(2024, 3, 31, 23, 30, tzinfo=UTC))  # 23:30 on the camera: March, even in Berlin
+    assert scrubber(alice) == {date(2024, 3, 1): 1}
+    MonthTally.objects.update(zone="Europe/Berlin", month=date(2024, 4, 1))  # as an older version cut it
+    assert scrubber(alice) == {date(2024, 3, 1): 1}
     assert tallies.differences() == []
 
 
@@ -275,3 +277,20 @@ def test_deleting_a_stack_cover_or_its_album_in_the_admin_counts_the_files_left_
             admin.site._registry[Album].delete_model(rf.post("/admin/"), Album.objects.get(pk=home.pk))
         assert Photo.objects.get(pk=member.pk).stack_cover_id is None
         agree()
+
+
+def test_the_migration_puts_pictures_with_no_date_on_the_servers_wall_clock(alice, settings):
+    from django.apps import apps
+
+    migration = importlib.import_module("photocloud.library.migrations.0015_undated_wall_clock")
+    settings.TIME_ZONE = "Asia/Shanghai"
+    album = make_album(alice)
+    uploaded = datetime(2023, 12, 31, 20, tzinfo=UTC)  # as an older version placed an upload: 04:00 in Shanghai
+    undated = make_photo(album, taken=uploaded)
+    dated = make_photo(album, taken=uploaded, taken_at=uploaded)
+    migration.undated_on_the_wall_clock(apps, None)
+    undated.refresh_from_db()
+    dated.refresh_from_db()
+    assert (undated.sort_date, dated.sort_date) == (datetime(2024, 1, 1, 4, tzinfo=UTC), uploaded)
+    assert scrubber(alice) == {date(2024, 1, 1): 1, date(2023, 12, 1): 1}
+    assert tallies.differences() == []

@@ -97,6 +97,32 @@ def test_a_date_corrected_by_hand_is_found_by_its_new_year(alice, dated):
     assert dated["beach_2022"].pk not in _found(alice, "2022")
 
 
+def test_one_date_rule_the_cameras_whatever_the_servers_zone(alice, api, client, settings):
+    """At 20:00 on 31 December 2023 on the camera (UTC+1), 04:00 on 1 January 2024 in Shanghai where the server is:
+    the year words, the year facet, the date filter, the timeline and the date albums all say 31 December 2023."""
+    from photocloud.library import selectors as library_selectors
+
+    settings.TIME_ZONE = "Asia/Shanghai"
+    camera = datetime(2023, 12, 31, 20, tzinfo=UTC)  # as sort_date holds it: the wall-clock time as if UTC
+    party = photo(
+        album(alice), tags=["party"], taken_at=datetime(2023, 12, 31, 19, tzinfo=UTC), taken_offset=60, taken=camera
+    )
+    assert _found(alice, "party 2023") == _found(alice, "party December 2023") == {party.pk}
+    facets = selectors.search(alice, q="party").facets()
+    assert [(value["label"], value["count"]) for value in facets["year"]] == [("2023", 1)]
+    day = camera.date()
+    assert _found(alice, "party", filters={"date_from": day, "date_to": day}) == {party.pk}
+    assert api.get("/api/search/", {"q": "party", "date_from": "2024-01-01"}).json()["count"] == 0
+    assert [row["year"] for row in library_selectors.years(alice)] == [2023]
+    assert [(row["month"], row["count"]) for row in library_selectors.months(alice, 2023)] == [(12, 1)]
+    assert [event.start for event in library_selectors.events(alice, 2023, 12)] == [datetime(2023, 12, 31, 20)]
+    assert api.get("/api/library/years/2023/12/").json()[0]["start"] == "2023-12-31T20:00:00Z"
+    assert api.get(f"/api/photos/{party.pk}/").json()["sort_date"] == "2023-12-31T20:00:00Z"
+    assert [day.day for day in library_selectors.days_of([party])] == [day]
+    client.force_login(alice)
+    assert "Sunday 31 December, 20:00" in client.get("/library/dates/2023/12/").content.decode()
+
+
 def test_only_a_plausible_year_is_read_as_a_date():
     assert parse("in 2023", expand=False).required == ["2023"]
     assert parse("2023年", expand=False).required == ["2023"]
