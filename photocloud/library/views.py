@@ -269,7 +269,7 @@ def photo_delete(request, pk):
     if request.method == "POST":
         trash.trash_photos(request.user, [photo.pk])
         undo.offer(request, f"“{photo.title or 'The picture'}”", photos=[photo.pk])
-        return redirect(photo.album)
+        return redirect(photo.album or "library:timeline")  # a picture in the library alone has no album
     return render(
         request, "library/photo_delete.html", {"photo": photo, "trash_days": settings.PHOTOCLOUD["TRASH_DAYS"]}
     )
