@@ -271,10 +271,21 @@ CACHES = {
     "default": {
         "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
         "LOCATION": str(DATA_DIR / "cache"),
-    }
+    },
+    # Near-duplicate review keeps what never changes for given contents (vision/duplicates.py): each candidate pair's
+    # pixel alignment (about 45 ms of CPU) and each picture's small-rendition features. A few hundred look-alike
+    # pictures make thousands of them, far over the 300 entries a Django file cache keeps by default (culled at random:
+    # the review page aligned every pair again after each change, 91 s of CPU for 300 phone pictures). Its own folder,
+    # so the default cache's writes (rate limits) never list these files.
+    "duplicates": {
+        "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+        "LOCATION": str(DATA_DIR / "cache" / "duplicates"),
+        "OPTIONS": {"MAX_ENTRIES": 100_000},
+    },
 }
 if redis_url := os.environ.get("PHOTOCLOUD_REDIS_URL"):
     CACHES["default"] = {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": redis_url}
+    CACHES["duplicates"] = CACHES["default"]
 
 RATELIMIT_VIEW = "photocloud.accounts.views.rate_limited"
 RATELIMIT_ENABLE = env_bool("PHOTOCLOUD_RATELIMIT", True)

@@ -29,7 +29,10 @@ from photocloud.settings import *  # noqa: E402,F403
 # Fast hashing for the many users tests create; production uses Argon2 (see photocloud/settings.py).
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 # Rate-limit counters in memory, cleared between tests by conftest.py.
-CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    "duplicates": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "duplicates"},
+}
 SILENCED_SYSTEM_CHECKS = ["django_ratelimit.W001"]
 STORAGES["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}  # noqa: F405
 # WhiteNoise reads every static file's details when its middleware starts, and the test client starts the middleware

@@ -269,7 +269,7 @@ def photo_delete(request, pk):
     if request.method == "POST":
         trash.trash_photos(request.user, [photo.pk])
         undo.offer(request, f"“{photo.title or 'The picture'}”", photos=[photo.pk])
-        return redirect(photo.album)
+        return redirect(photo.album or "library:timeline")  # a picture in the library alone has no album
     return render(
         request, "library/photo_delete.html", {"photo": photo, "trash_days": settings.PHOTOCLOUD["TRASH_DAYS"]}
     )
@@ -469,7 +469,13 @@ def trash_restore(request):
         messages.error(request, "Choose the pictures to restore.")
         return redirect("library:trash")
     photos, albums = form.cleaned_data["photos"], form.cleaned_data["albums"]
+    if not photos and not albums:  # "Restore selected" with no tick: say so, not "0 pictures restored"
+        messages.error(request, "Choose the pictures to restore.")
+        return redirect("library:trash")
     count = trash.restore(request.user, photo_ids=photos, album_ids=albums)
+    if not count and not albums:  # restored or deleted meanwhile (another tab, the sync client); an album may be empty
+        messages.info(request, "Nothing to restore: they are no longer in your Trash.")
+        return redirect("library:trash")
     messages.success(request, f"{count} picture{pluralize(count)} restored to {pluralize(count, 'its,their')} album.")
     if len(albums) == 1 and not photos and count:
         return redirect("library:album", pk=albums[0])

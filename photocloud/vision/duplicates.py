@@ -48,7 +48,7 @@ from dataclasses import dataclass, field
 
 import faiss
 import numpy as np
-from django.core.cache import cache
+from django.core.cache import caches
 from django.core.files.storage import default_storage
 from django.db import transaction
 from django.db.models import Count, Max
@@ -109,10 +109,10 @@ def find_groups(user) -> list[DuplicateGroup]:
     # Own version (verdicts gained their caption); the costly pair alignments keep _CACHE_VERSION.
     version = f"{_CACHE_VERSION}.1"
     key = f"photocloud:duplicates:{version}:{user.pk}:{state['count']}:{changed}:{told['count']}:{told['last']}"
-    found = cache.get(key)
+    found = caches["duplicates"].get(key)
     if found is None:
         found = _group_ids(analyses, set(distinct.values_list("first_id", "second_id")))
-        cache.set(key, found, timeout=24 * 3600)
+        caches["duplicates"].set(key, found, timeout=24 * 3600)
     photos = Photo.objects.owned_by(user).select_related("album").in_bulk([pk for ids, _ in found for pk in ids])
     groups = []
     for ids, verdicts in found:
@@ -205,10 +205,10 @@ def _pair_verdict(first, second, similarity: float, thumbnails) -> tuple[int, st
     # How the pixels line up depends on the two contents only, which never change: computed once (about 45 ms of CPU
     # a pair on this machine, bench/duplicates.py), not again each time the library changes.
     key = f"photocloud:duplicate-match:{_CACHE_VERSION}:{sha}:{other_sha}"
-    aligned = cache.get(key)
+    aligned = caches["duplicates"].get(key)
     if aligned is None:
         aligned = match(thumbnails[sha], thumbnails[other_sha]) or False
-        cache.set(key, aligned, timeout=30 * 24 * 3600)
+        caches["duplicates"].set(key, aligned, timeout=30 * 24 * 3600)
     found = judge(aligned or None, same_people, (tuple(size_a), tuple(size_b)))
     return None if found is None else (found.percent, found.reasons, found.caption)
 
@@ -580,7 +580,7 @@ def _edges(pixels: np.ndarray) -> np.ndarray:
 def _thumbnails(shas) -> dict[str, Pixels]:
     """{sha256: thumbnail} of each picture's small rendition, cached by content (which never changes)."""
     keys = {sha: f"photocloud:thumb:{_CACHE_VERSION}:{sha}" for sha in shas}
-    cached = cache.get_many(list(keys.values()))
+    cached = caches["duplicates"].get_many(list(keys.values()))
     found, fresh = {}, {}
     for sha, key in keys.items():
         if key not in cached:
@@ -591,7 +591,7 @@ def _thumbnails(shas) -> dict[str, Pixels]:
                 continue
         found[sha] = cached.get(key, fresh.get(key))
     if fresh:
-        cache.set_many(fresh, timeout=None)
+        caches["duplicates"].set_many(fresh, timeout=None)
     return found
 
 

@@ -93,6 +93,8 @@ def test_select_a_range_move_add_download_and_delete(page):
     chosen = {_tiles(page).nth(n).get_attribute("data-photo-id") for n in range(2)}
     page.get_by_role("button", name="Delete", exact=True).click()
     page.locator("#bulk-undo").filter(has_text="2 moved to the Trash.").wait_for()
+    box = page.locator("#bulk-undo").bounding_box()  # on screen whole, not shifted half out of the left edge
+    assert box["x"] >= 0 and box["x"] + box["width"] <= page.viewport_size["width"]
     assert {str(pk) for pk in Photo.objects.in_trash_of(_user("selma")).values_list("pk", flat=True)} == chosen
     page.goto("/trash/")
     assert page.locator(".trash-item[data-photo-id]").count() == 2

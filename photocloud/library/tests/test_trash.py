@@ -247,6 +247,20 @@ def test_page_deletes_offer_undo_and_say_where_the_pictures_went(world):
     owner.post("/trash/restore/", {"photos": [str(photo.pk)]})
     assert Photo.objects.visible_to(world.carol).get() == photo
     assert owner.post("/trash/restore/", {"photos": ["not-an-id"]}).status_code == 302  # a message, not a 500
+    owner.get("/trash/")  # shows (and so clears) that message
+    assert "Choose the pictures to restore." in owner.post("/trash/restore/", {}, follow=True).content.decode()
+    again = owner.post("/trash/restore/", {"photos": [str(photo.pk)]}, follow=True).content.decode()
+    assert "no longer in your Trash" in again and "0 pictures restored" not in again
+    # A picture in the library alone (removed from its album, or uploaded with library=true) has no album to go back to
+    owner.post(
+        "/api/photos/bulk/",
+        {"ids": [str(photo.pk)], "action": "remove_from_album", "album": str(photo.album_id)},
+        format="json",
+    )
+    assert Photo.objects.get(pk=photo.pk).album is None
+    response = owner.post(f"/photos/{photo.pk}/delete/")
+    assert response.status_code == 302 and response.url == "/library/"
+    assert Photo.objects.get(pk=photo.pk).trashed_at is not None
 
 
 # --- covers (issue 12, item 3) ----------------------------------------------------------------------------------------

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from django.core.cache import cache
+from django.core.cache import caches
 from django.core.files.storage import default_storage
 from django.utils import timezone
 from PIL import Image, ImageDraw, ImageEnhance, ImageFont, PngImagePlugin
@@ -93,9 +93,25 @@ def test_edited_copies_are_grouped_with_their_original_and_nothing_else(alices, 
 
     # What large libraries do (compare within k-means buckets) finds the same groups here; its recall is measured
     # on 20k vectors instead.
-    cache.clear()
+    caches["duplicates"].clear()
     monkeypatch.setattr(duplicates, "EXACT_LIMIT", 4)
     assert {frozenset(photo.pk for photo in group.photos) for group in find_groups(alices[0].owner)} == set(groups)
+
+
+def test_the_review_cache_has_room_for_the_pairs_of_hundreds_of_look_alikes(tmp_path):
+    """Django's file cache keeps 300 entries unless told, culling at random: 300 phone pictures of a few scenes make
+    about 2,300 candidate pairs, and the review page aligned nearly all of them again after each change (91 s of CPU).
+    """
+    from django.core.cache.backends.filebased import FileBasedCache
+
+    from photocloud import settings as project
+
+    config = project.CACHES["duplicates"]
+    assert config["BACKEND"].endswith("FileBasedCache") and config["LOCATION"] != project.CACHES["default"]["LOCATION"]
+    store = FileBasedCache(str(tmp_path), config)
+    for n in range(400):
+        store.set(f"pair{n}", n, timeout=None)
+    assert len(store.get_many([f"pair{n}" for n in range(400)])) == 400
 
 
 def test_another_users_pictures_are_never_grouped_with_mine(alices, bobs_cat, bob):
@@ -281,7 +297,7 @@ def test_the_review_compares_faces_stored_at_analysis_without_loading_a_model(al
 
     monkeypatch.setattr(faces, "_get_detector", no_model)
     monkeypatch.setattr(faces, "_recognizer", no_model)
-    cache.clear()
+    caches["duplicates"].clear()
     client.force_login(alice)
     page = client.get("/library/duplicates/")
     assert page.status_code == 200
@@ -291,7 +307,7 @@ def test_the_review_compares_faces_stored_at_analysis_without_loading_a_model(al
     # Without stored identities the unturned copy is not proposed (the turned one, left unanalysed, is not looked at).
     PhotoAnalysis.objects.filter(photo=photos["astronaut-turned"]).delete()
     PhotoAnalysis.objects.filter(photo=photos["astronaut-copy"]).update(face_identities=None)
-    cache.clear()
+    caches["duplicates"].clear()
     assert find_groups(alice) == []
     # What `photocloud analyze` does next:
     assert set(services.pictures_to_analyse()) == {photos["astronaut-copy"], photos["astronaut-turned"]}
