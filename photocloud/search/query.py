@@ -389,6 +389,7 @@ def _add_meaning(parsed: ParsedQuery, visible: LabelCheck) -> None:
     known = {" ".join(parsed.required)} | {e.term for e in parsed.expansions}
     threshold = options.get("MEANING_THRESHOLD", MEANING_THRESHOLD)
     known_words = all(_known(word, visible) for word in text.split())
+    generic_words = all(word in names.generic_words() for word in text.split())
     if known_words:
         threshold = max(threshold, options.get("MEANING_THRESHOLD_KNOWN", MEANING_THRESHOLD_KNOWN))
     limit = options.get("MEANING_TERMS", MEANING_TERMS)
@@ -400,9 +401,13 @@ def _add_meaning(parsed: ParsedQuery, visible: LabelCheck) -> None:
 
     # A broader label would bring in every picture of its kind: a category only when it is the closest meaning
     # ("paperwork" → document, but "kitten" → cat, not every animal), and for a word the labels hold already, neither
-    # a category nor a generic word ("dog" → not "cat", nor "animal").
+    # a category nor a generic word ("dog" → not "cat", nor "animal"). A generic word the labels do not hold (a
+    # library of cats searched for "dog"; names.generic_words is the same for every user, so this tells nothing of
+    # anyone's labels) keeps the closest category ("horse" → a silhouette classed as an animal), not its siblings.
     closest = close[0][0] if close else None
     broad = BROAD | names.generic_words() if known_words else BROAD - {closest}
+    if generic_words:  # a family word's generic neighbours are other families: "dog" is not "cat" (0.66)
+        broad |= names.generic_words()
     chosen = list(itertools.islice((c for c in close if c[0] not in broad and visible(tuple(tokens(c[0])))), limit))
     # A label close in meaning holds the dates typed too ("beach 2023": a seashore taken in 2023), as every word must.
     when = tuple(date.term for date in parsed.dates)

@@ -63,3 +63,16 @@ def test_spelling_mistakes_are_tolerated_and_suggested(alice, pictures, settings
     assert parse("beahc").suggestion == "beach"
     assert _found(alice, "beahc") == {pictures["beach"].pk}
     assert parse("beach").suggestion == ""
+
+
+def test_a_generic_word_does_not_find_its_siblings(alice):
+    """ "dog" is close to "cat" (0.66) as a sentence, but a family word's neighbours are other families: a library
+    with a cat tagged "cat" and a tabby but no dog finds no cat for "dog" by meaning. Before, both came in as
+    "similar meaning: cat" (a user's real walkthrough); "animal", the closest category, may still find it."""
+    shelf = album(alice, title="Pets", category="misc")
+    tagged = photo(shelf, tags=["cat"])
+    tabby = photo(shelf, analysis={"labels": ["tabby cat"]})
+    chosen = {e.term for e in parse("dog", visible=lambda words: words in {("cat",), ("tabby", "cat")}).expansions}
+    assert "cat" not in chosen
+    assert {tagged.pk, tabby.pk}.isdisjoint(_found(alice, "dog"))
+    assert {tagged.pk, tabby.pk} <= _found(alice, "cat")
