@@ -402,10 +402,9 @@ def strong_ranking(kind: str, terms: tuple, limit: int, albums=None, enough: int
     in the index (columns DESC): those postings alone are joined in the database, without the words' context
     postings (most of a common word's: each album saying it, for each of its pictures). What its weak postings add
     (its own context posting and one for each album the viewer may see that says the word) is counted in the same
-    statement, for every strong match at once: the context column of each word is one run of the index, read once
-    and kept for the strong matches only (a hash of them), rather than probed per document (13,000 probes for
-    "beach sunset" at 1,000,000 pictures; about a fifth less CPU now, bench/README.md). No margin is needed, so no
-    count of the most albums a picture is in. Independent common words meet too rarely among their first postings
+    statement, only for the strong matches that may still reach the best `limit` (the `limit`-th best score of the
+    strong postings less the most weak postings may add, see below): an index probe each, rather than reading each
+    word's whole context run (bench/README.md). Independent common words meet too rarely among their first postings
     for settled_ranking; grouping every posting cost 335 ms CPU there."""
     required, phrases, label_phrases = terms
     if phrases or label_phrases:
@@ -414,25 +413,44 @@ def strong_ranking(kind: str, terms: tuple, limit: int, albums=None, enough: int
     if len(words) < 2:
         return None
     is_album = kind == "album"
-    strong, params = _strong_join_sql(is_album, words) or _grouped_sql(
-        is_album, words, all_needed=True, strong_only=True
-    )
+    joined = _strong_join_sql(is_album, words)
+    strong, params = joined or _grouped_sql(is_album, words, all_needed=True, strong_only=True)
     album_where, album_params = _Word._album_filter("p", is_album, albums)
-    # Too few strong matches: the caller ranks every posting, so the context runs are not read (a one-time filter).
-    enough_sql = f" AND (SELECT COUNT(*) FROM s n) >= {int(enough)}" if enough else ""
+    wanted = int(max(limit, enough))
+    # Only a strong match that may still reach the best `wanted` has its weak postings counted. The `wanted`-th best
+    # score of the strong postings alone is at most the `wanted`-th best total, and what weak postings add is bounded:
+    # for each word, one posting from each album a picture is in (its home and placements), and its own context
+    # posting when it holds the word strongly only through a longer word (grouped then). A strong match scoring less
+    # than that `wanted`-th score, less the most its weak postings may add, cannot reach the best `wanted`.
+    own_context = 0 if joined else sum(word.longer_words for word in words)
+    from_albums = "0" if is_album else f"{len(words)} * ({_most_albums_sql()})"  # an album has none from albums
+    kth = (
+        f"(SELECT k.score FROM s k ORDER BY k.score DESC LIMIT 1 OFFSET {wanted - 1}) "
+        f"- {ALBUM_SCORE} * ({own_context} + {from_albums})"
+    )
+    # Too few strong matches (fewer than `enough`): none is counted, the caller ranks every posting.
+    cut = f"CASE WHEN (SELECT COUNT(*) FROM s n) >= {int(enough)} THEN {kth} END" if enough else f"COALESCE({kth}, 0)"
+    # Each candidate's context postings of each word: one index probe a candidate on PostgreSQL (an array), where
+    # reading the word's whole context run (each album saying it, for each of its pictures) cost more.
+    among = (
+        "= ANY(ARRAY(SELECT c.object_id FROM c))"
+        if connection.vendor == "postgresql"
+        else "IN (SELECT c.object_id FROM c)"
+    )
     joins, added = [], []
     for i, word in enumerate(words):
         joins.append(
             f" LEFT JOIN (SELECT p.object_id, COUNT(*) AS n FROM {TABLE} p WHERE p.is_album = %s AND p.term = %s "
-            f"AND p.columns = {CONTEXT}{album_where} AND p.object_id IN (SELECT h.object_id FROM s h){enough_sql} "
-            f"GROUP BY p.object_id) w{i} ON w{i}.object_id = s.object_id"
+            f"AND p.columns = {CONTEXT}{album_where} AND p.object_id {among} "
+            f"GROUP BY p.object_id) w{i} ON w{i}.object_id = c.object_id"
         )
         params += [is_album, word.word, *album_params]
         added.append(f"COALESCE(w{i}.n, 0)")
     with connection.cursor() as cursor:
         cursor.execute(
-            f"WITH s AS ({strong}) SELECT s.object_id, s.score + ({' + '.join(added)}) * {ALBUM_SCORE} AS total "
-            f"FROM s{''.join(joins)} ORDER BY total DESC, s.object_id LIMIT {int(max(limit, enough))}",
+            f"WITH s AS ({strong}), c AS (SELECT s.object_id, s.score FROM s WHERE s.score >= {cut}) "
+            f"SELECT c.object_id, c.score + ({' + '.join(added)}) * {ALBUM_SCORE} AS total "
+            f"FROM c{''.join(joins)} ORDER BY total DESC, c.object_id LIMIT {wanted}",
             params,
         )
         rows = cursor.fetchall()
@@ -545,6 +563,16 @@ def _album_postings(word: _Word, seen: dict, albums) -> dict:
         f"AND p.columns = {CONTEXT} AND p.album IS NOT NULL AND p.album IN ({albums[0]}) AND p.object_id"
     )
     return _counts_by_document(head, [False, word.word, *albums[1]], list(seen.values()))
+
+
+def _most_albums_sql() -> str:
+    """SQL of the most albums one picture is in (its home album and those it is placed in)."""
+    placement = AlbumPlacement._meta
+    photo = connection.ops.quote_name(placement.get_field("photo").column)
+    return (
+        f"SELECT 1 + COALESCE(MAX(a.n), 0) FROM (SELECT COUNT(*) AS n FROM "
+        f"{connection.ops.quote_name(placement.db_table)} GROUP BY {photo}) a"
+    )
 
 
 def _most_albums() -> int:
