@@ -413,20 +413,21 @@ def strong_ranking(kind: str, terms: tuple, limit: int, albums=None, enough: int
     if len(words) < 2:
         return None
     is_album = kind == "album"
-    joined = _strong_join_sql(is_album, words)
-    strong, params = joined or _grouped_sql(is_album, words, all_needed=True, strong_only=True)
+    longer = _longer_held(is_album, words)
+    strong, params = (not longer and _strong_join_sql(is_album, words)) or _grouped_sql(
+        is_album, words, all_needed=True, strong_only=True
+    )
     album_where, album_params = _Word._album_filter("p", is_album, albums)
     wanted = int(max(limit, enough))
     # Only a strong match that may still reach the best `wanted` has its weak postings counted. The `wanted`-th best
     # score of the strong postings alone is at most the `wanted`-th best total, and what weak postings add is bounded:
     # for each word, one posting from each album a picture is in (its home and placements), and its own context
-    # posting when it holds the word strongly only through a longer word (grouped then). A strong match scoring less
-    # than that `wanted`-th score, less the most its weak postings may add, cannot reach the best `wanted`.
-    own_context = 0 if joined else sum(word.longer_words for word in words)
+    # posting when it holds the word strongly only through a longer word. A strong match scoring less than that
+    # `wanted`-th score, less the most its weak postings may add, cannot reach the best `wanted`.
     from_albums = "0" if is_album else f"{len(words)} * ({_most_albums_sql()})"  # an album has none from albums
     kth = (
         f"(SELECT k.score FROM s k ORDER BY k.score DESC LIMIT 1 OFFSET {wanted - 1}) "
-        f"- {ALBUM_SCORE} * ({own_context} + {from_albums})"
+        f"- {ALBUM_SCORE} * ({len(longer)} + {from_albums})"
     )
     # Too few strong matches (fewer than `enough`): none is counted, the caller ranks every posting.
     cut = f"CASE WHEN (SELECT COUNT(*) FROM s n) >= {int(enough)} THEN {kth} END" if enough else f"COALESCE({kth}, 0)"
@@ -461,25 +462,15 @@ def strong_ranking(kind: str, terms: tuple, limit: int, albums=None, enough: int
 
 def _strong_join_sql(is_album: bool, words: list[_Word]) -> tuple[str, list] | None:
     """(object_id, score) of the documents holding every word strongly, as a join of each word's postings above the
-    context column (one a document: its own), or None when a prefix's longer words count too (several a document:
-    grouped then). Grouping the 224,000 such postings of "beach sunset" at 1,000,000 took PostgreSQL 270 ms (a hash
-    of every document holding either, spilled to disk); joining them, 80 ms. PostgreSQL only: SQLite and MariaDB
+    context column (one a document: its own), for words no document holds through a longer word (_longer_held: with
+    those, several postings a document, grouped instead); None on databases other than PostgreSQL.
+    Grouping the 224,000 such postings of "beach sunset" at 1,000,000 took PostgreSQL 270 ms (a hash of every
+    document holding either, spilled to disk); joining them, 80 ms. PostgreSQL only: SQLite and MariaDB
     join by nested loops, and the index orders a word's postings by columns before the document, so each posting of
     one word scanned every strong posting of the other ("beach sunset" at 100,000 pictures on SQLite: 9 s CPU);
     they group."""
     if connection.vendor != "postgresql":
         return None
-    longer = [word for word in words if word.longer_words]
-    if longer:
-        with connection.cursor() as cursor:
-            for word in longer:
-                cursor.execute(
-                    f"SELECT 1 FROM {TABLE} p WHERE p.is_album = %s AND p.term > %s AND p.term < %s "
-                    f"AND p.columns >= {COLUMN_BITS['names']} LIMIT 1",
-                    [is_album, word.word, word._after()],
-                )
-                if cursor.fetchone():
-                    return None
 
     def held(i: int, word: _Word) -> str:
         labels = f" AND p{i}.columns >= {LABELS}" if word.labels_only else ""
@@ -491,6 +482,22 @@ def _strong_join_sql(is_album: bool, words: list[_Word]) -> tuple[str, list] | N
     )
     params = [param for word in [*words[1:], words[0]] for param in (is_album, word.word)]
     return f"SELECT p0.object_id, {scores} + {STRONG} AS score FROM {TABLE} p0{joins} WHERE {held(0, words[0])}", params
+
+
+def _longer_held(is_album: bool, words: list[_Word]) -> list[_Word]:
+    """The words some document holds through a longer word (a prefix's, in the labels or names): one probe each."""
+    held = []
+    with connection.cursor() as cursor:
+        for word in words:
+            if word.longer_words:
+                cursor.execute(
+                    f"SELECT 1 FROM {TABLE} p WHERE p.is_album = %s AND p.term > %s AND p.term < %s "
+                    f"AND p.columns >= {COLUMN_BITS['names']} LIMIT 1",
+                    [is_album, word.word, word._after()],
+                )
+                if cursor.fetchone():
+                    held.append(word)
+    return held
 
 
 def _best_read(word: _Word, is_album: bool, albums, limit: int) -> _BestRead:
