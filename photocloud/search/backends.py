@@ -431,20 +431,21 @@ def strong_ranking(kind: str, terms: tuple, limit: int, albums=None, enough: int
         if connection.vendor == "postgresql"
         else "IN (SELECT c.object_id FROM c)"
     )
-    joins, added = [], []
-    for i, word in enumerate(words):
-        joins.append(
-            f" LEFT JOIN (SELECT p.object_id, COUNT(*) AS n FROM {TABLE} p WHERE p.is_album = %s AND p.term = %s "
-            f"AND p.columns = {CONTEXT}{album_where} AND p.object_id {among} "
-            f"GROUP BY p.object_id) w{i} ON w{i}.object_id = c.object_id"
+    # Each weak posting found adds ALBUM_SCORE to its candidate's strong score: summed in one grouping rather than
+    # joined, as the planner cannot tell how many probes find a posting and looped over candidates × postings.
+    weak = []
+    for word in words:
+        weak.append(
+            f"SELECT p.object_id, {ALBUM_SCORE} AS score FROM {TABLE} p WHERE p.is_album = %s AND p.term = %s "
+            f"AND p.columns = {CONTEXT}{album_where} AND p.object_id {among}"
         )
         params += [is_album, word.word, *album_params]
-        added.append(f"COALESCE(w{i}.n, 0)")
+    union = " UNION ALL ".join(["SELECT c.object_id, c.score FROM c", *weak])
     with connection.cursor() as cursor:
         cursor.execute(
             f"WITH s AS ({strong}), c AS (SELECT s.object_id, s.score FROM s WHERE s.score >= {cut}) "
-            f"SELECT c.object_id, c.score + ({' + '.join(added)}) * {ALBUM_SCORE} AS total "
-            f"FROM c{''.join(joins)} ORDER BY total DESC, c.object_id LIMIT {wanted}",
+            f"SELECT u.object_id, SUM(u.score) AS total FROM ({union}) u GROUP BY u.object_id "
+            f"ORDER BY total DESC, u.object_id LIMIT {wanted}",
             params,
         )
         rows = cursor.fetchall()
