@@ -353,16 +353,9 @@ def settled_ranking(kind: str, terms: tuple, limit: int, albums=None, enough: in
     alternatives = _alternatives(*terms)
     words = list(dict.fromkeys(word for words in alternatives for word in words))
     with_albums = not is_album and albums is not None
+    if enough and _too_few_readable(words, is_album, limit, enough):
+        return None
     reads = {word: _best_read(word, is_album, albums, limit) for word in words}
-    # Only a document read in each word can be settled (but where the word's postings below the read cannot exist):
-    # when too few were, the rest of the work is not worth doing.
-    open_ended = [
-        r for w, r in reads.items() if r.frontier and r.frontier[0] not in (CONTEXT, LABELS if w.labels_only else -1)
-    ]
-    if enough and len(open_ended) == len(reads):
-        readable = set.intersection(*(set(r.own) for r in open_ended))
-        if len(readable) < enough:
-            return None
     if not all(_read_the_rest(read, word, is_album, albums, limit) for word, read in reads.items()):
         return None
     seen = {}  # order key -> object id (as the database gives it)
@@ -402,10 +395,9 @@ def strong_ranking(kind: str, terms: tuple, limit: int, albums=None, enough: int
     in the index (columns DESC): those postings alone are joined in the database, without the words' context
     postings (most of a common word's: each album saying it, for each of its pictures). What its weak postings add
     (its own context posting and one for each album the viewer may see that says the word) is counted in the same
-    statement, for every strong match at once: the context column of each word is one run of the index, read once
-    and kept for the strong matches only (a hash of them), rather than probed per document (13,000 probes for
-    "beach sunset" at 1,000,000 pictures; about a fifth less CPU now, bench/README.md). No margin is needed, so no
-    count of the most albums a picture is in. Independent common words meet too rarely among their first postings
+    statement, only for the strong matches that may still reach the best `limit` (the `limit`-th best score of the
+    strong postings less the most weak postings may add, see below): an index probe each, rather than reading each
+    word's whole context run (bench/README.md). Independent common words meet too rarely among their first postings
     for settled_ranking; grouping every posting cost 335 ms CPU there."""
     required, phrases, label_phrases = terms
     if phrases or label_phrases:
@@ -414,25 +406,46 @@ def strong_ranking(kind: str, terms: tuple, limit: int, albums=None, enough: int
     if len(words) < 2:
         return None
     is_album = kind == "album"
-    strong, params = _strong_join_sql(is_album, words) or _grouped_sql(
+    longer = _longer_held(is_album, words)
+    strong, params = (not longer and _strong_join_sql(is_album, words)) or _grouped_sql(
         is_album, words, all_needed=True, strong_only=True
     )
     album_where, album_params = _Word._album_filter("p", is_album, albums)
-    # Too few strong matches: the caller ranks every posting, so the context runs are not read (a one-time filter).
-    enough_sql = f" AND (SELECT COUNT(*) FROM s n) >= {int(enough)}" if enough else ""
-    joins, added = [], []
-    for i, word in enumerate(words):
-        joins.append(
-            f" LEFT JOIN (SELECT p.object_id, COUNT(*) AS n FROM {TABLE} p WHERE p.is_album = %s AND p.term = %s "
-            f"AND p.columns = {CONTEXT}{album_where} AND p.object_id IN (SELECT h.object_id FROM s h){enough_sql} "
-            f"GROUP BY p.object_id) w{i} ON w{i}.object_id = s.object_id"
+    wanted = int(max(limit, enough))
+    # Only a strong match that may still reach the best `wanted` has its weak postings counted. The `wanted`-th best
+    # score of the strong postings alone is at most the `wanted`-th best total, and what weak postings add is bounded:
+    # for each word, one posting from each album a picture is in (its home and placements), and its own context
+    # posting when it holds the word strongly only through a longer word. A strong match scoring less than that
+    # `wanted`-th score, less the most its weak postings may add, cannot reach the best `wanted`.
+    from_albums = "0" if is_album else f"{len(words)} * ({_most_albums_sql()})"  # an album has none from albums
+    kth = (
+        f"(SELECT k.score FROM s k ORDER BY k.score DESC LIMIT 1 OFFSET {wanted - 1}) "
+        f"- {ALBUM_SCORE} * ({len(longer)} + {from_albums})"
+    )
+    # Too few strong matches (fewer than `enough`): none is counted, the caller ranks every posting.
+    cut = f"CASE WHEN (SELECT COUNT(*) FROM s n) >= {int(enough)} THEN {kth} END" if enough else f"COALESCE({kth}, 0)"
+    # Each candidate's context postings of each word: one index probe a candidate on PostgreSQL (an array), where
+    # reading the word's whole context run (each album saying it, for each of its pictures) cost more.
+    among = (
+        "= ANY(ARRAY(SELECT c.object_id FROM c))"
+        if connection.vendor == "postgresql"
+        else "IN (SELECT c.object_id FROM c)"
+    )
+    # Each weak posting found adds ALBUM_SCORE to its candidate's strong score: summed in one grouping rather than
+    # joined, as the planner cannot tell how many probes find a posting and looped over candidates × postings.
+    weak = []
+    for word in words:
+        weak.append(
+            f"SELECT p.object_id, {ALBUM_SCORE} AS score FROM {TABLE} p WHERE p.is_album = %s AND p.term = %s "
+            f"AND p.columns = {CONTEXT}{album_where} AND p.object_id {among}"
         )
         params += [is_album, word.word, *album_params]
-        added.append(f"COALESCE(w{i}.n, 0)")
+    union = " UNION ALL ".join(["SELECT c.object_id, c.score FROM c", *weak])
     with connection.cursor() as cursor:
         cursor.execute(
-            f"WITH s AS ({strong}) SELECT s.object_id, s.score + ({' + '.join(added)}) * {ALBUM_SCORE} AS total "
-            f"FROM s{''.join(joins)} ORDER BY total DESC, s.object_id LIMIT {int(max(limit, enough))}",
+            f"WITH s AS ({strong}), c AS (SELECT s.object_id, s.score FROM s WHERE s.score >= {cut}) "
+            f"SELECT u.object_id, SUM(u.score) AS total FROM ({union}) u GROUP BY u.object_id "
+            f"ORDER BY total DESC, u.object_id LIMIT {wanted}",
             params,
         )
         rows = cursor.fetchall()
@@ -443,25 +456,15 @@ def strong_ranking(kind: str, terms: tuple, limit: int, albums=None, enough: int
 
 def _strong_join_sql(is_album: bool, words: list[_Word]) -> tuple[str, list] | None:
     """(object_id, score) of the documents holding every word strongly, as a join of each word's postings above the
-    context column (one a document: its own), or None when a prefix's longer words count too (several a document:
-    grouped then). Grouping the 224,000 such postings of "beach sunset" at 1,000,000 took PostgreSQL 270 ms (a hash
-    of every document holding either, spilled to disk); joining them, 80 ms. PostgreSQL only: SQLite and MariaDB
+    context column (one a document: its own), for words no document holds through a longer word (_longer_held: with
+    those, several postings a document, grouped instead); None on databases other than PostgreSQL.
+    Grouping the 224,000 such postings of "beach sunset" at 1,000,000 took PostgreSQL 270 ms (a hash of every
+    document holding either, spilled to disk); joining them, 80 ms. PostgreSQL only: SQLite and MariaDB
     join by nested loops, and the index orders a word's postings by columns before the document, so each posting of
     one word scanned every strong posting of the other ("beach sunset" at 100,000 pictures on SQLite: 9 s CPU);
     they group."""
     if connection.vendor != "postgresql":
         return None
-    longer = [word for word in words if word.longer_words]
-    if longer:
-        with connection.cursor() as cursor:
-            for word in longer:
-                cursor.execute(
-                    f"SELECT 1 FROM {TABLE} p WHERE p.is_album = %s AND p.term > %s AND p.term < %s "
-                    f"AND p.columns >= {COLUMN_BITS['names']} LIMIT 1",
-                    [is_album, word.word, word._after()],
-                )
-                if cursor.fetchone():
-                    return None
 
     def held(i: int, word: _Word) -> str:
         labels = f" AND p{i}.columns >= {LABELS}" if word.labels_only else ""
@@ -473,6 +476,51 @@ def _strong_join_sql(is_album: bool, words: list[_Word]) -> tuple[str, list] | N
     )
     params = [param for word in [*words[1:], words[0]] for param in (is_album, word.word)]
     return f"SELECT p0.object_id, {scores} + {STRONG} AS score FROM {TABLE} p0{joins} WHERE {held(0, words[0])}", params
+
+
+def _longer_held(is_album: bool, words: list[_Word]) -> list[_Word]:
+    """The words some document holds through a longer word (a prefix's, in the labels or names): one probe each."""
+    held = []
+    with connection.cursor() as cursor:
+        for word in words:
+            if word.longer_words:
+                cursor.execute(
+                    f"SELECT 1 FROM {TABLE} p WHERE p.is_album = %s AND p.term > %s AND p.term < %s "
+                    f"AND p.columns >= {COLUMN_BITS['names']} LIMIT 1",
+                    [is_album, word.word, word._after()],
+                )
+                if cursor.fetchone():
+                    held.append(word)
+    return held
+
+
+def _too_few_readable(words: list[_Word], is_album: bool, limit: int, enough: int) -> bool:
+    """Whether the reads of settled_ranking cannot settle `enough` documents: only a document read in each word can
+    be settled (but where a word's postings below its read cannot exist: all were read, or the read ends in the
+    context column, or in the labels for a word wanted there only), so when every read is open-ended and fewer than
+    `enough` documents are among the own postings read of every word, the rest of the work is not worth doing.
+    Decided in the database from the same reads (_best_read), without sending their rows here: for two common words
+    that meet at random ("beach sunset"), building the 8,000 rows' ids in Python cost more than the reads."""
+    reads, params = [], []
+    for word in words:
+        labels = f" AND p.columns >= {LABELS}" if word.labels_only else ""
+        reads.append(
+            f"SELECT p.object_id, p.columns, p.album FROM {TABLE} p WHERE p.is_album = %s AND p.term = %s{labels} "
+            f"ORDER BY p.columns DESC, p.object_id LIMIT {int(limit)}"
+        )
+        params += [is_album, word.word]
+    ends = ", ".join(f"(SELECT COUNT(*) FROM r{i}), (SELECT MIN(r{i}.columns) FROM r{i})" for i in range(len(words)))
+    # INTERSECT, not a join: the planner cannot tell how many of a read are own postings and may loop over pairs.
+    held = " INTERSECT ".join(f"SELECT r{i}.object_id FROM r{i} WHERE r{i}.album IS NULL" for i in range(len(words)))
+    ctes = ", ".join(f"r{i} AS ({sql})" for i, sql in enumerate(reads))
+    with connection.cursor() as cursor:
+        cursor.execute(f"WITH {ctes} SELECT {ends}, (SELECT COUNT(*) FROM ({held}) h)", params)
+        row = cursor.fetchone()
+    for i, word in enumerate(words):
+        count, last = row[2 * i], row[2 * i + 1]
+        if count < limit or last in (CONTEXT, LABELS if word.labels_only else -1):
+            return False  # a read that ends where no posting of the word can lie below it
+    return row[-1] < enough
 
 
 def _best_read(word: _Word, is_album: bool, albums, limit: int) -> _BestRead:
@@ -545,6 +593,16 @@ def _album_postings(word: _Word, seen: dict, albums) -> dict:
         f"AND p.columns = {CONTEXT} AND p.album IS NOT NULL AND p.album IN ({albums[0]}) AND p.object_id"
     )
     return _counts_by_document(head, [False, word.word, *albums[1]], list(seen.values()))
+
+
+def _most_albums_sql() -> str:
+    """SQL of the most albums one picture is in (its home album and those it is placed in)."""
+    placement = AlbumPlacement._meta
+    photo = connection.ops.quote_name(placement.get_field("photo").column)
+    return (
+        f"SELECT 1 + COALESCE(MAX(a.n), 0) FROM (SELECT COUNT(*) AS n FROM "
+        f"{connection.ops.quote_name(placement.db_table)} GROUP BY {photo}) a"
+    )
 
 
 def _most_albums() -> int:

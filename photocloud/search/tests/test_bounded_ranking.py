@@ -319,3 +319,27 @@ def test_strong_matches_count_exactly_the_album_postings_each_picture_has_for_ea
         assert strong == 33
         for cap in range(1, strong + 2):
             assert strong_ranked(viewer, parsed, cap) == every_match[: min(cap, strong)], (viewer, cap)
+
+
+def test_a_strong_match_its_weak_postings_lift_exactly_to_the_cut_is_counted(alice, make_user):
+    """Weak postings are counted only for the strong matches that may reach the best `limit` (backends.strong_ranking:
+    the `limit`-th best score of the strong postings alone, less the most weak postings may add: a posting of each
+    word from each album of the picture in the most albums). One whose own postings score exactly that much less, and
+    whose two albums say both words, ties with the `limit`-th and ranks before it by its id for its owner: a bound one
+    album short, or a strict cut, leaves it out. A stranger, who may not see its second album, ranks it lower."""
+    trips, evening = album(alice, title="Trips"), album(alice, title="Beach sunset")
+    hidden = album(alice, title="Sunset beach", access="private")
+    ids = (uuid.UUID(int=n) for n in range(1, 20))  # ties rank by id, on every database
+    tagged = photo(trips, tags=["beach", "sunset"], id=next(ids))  # 66 + 66
+    lifted = photo(evening, title="beach", description="sunset", analysis={"text": "sunset"}, id=next(ids))  # 34 + 26
+    library.add_to_album(alice, hidden, [lifted.pk])
+    for _ in range(4):
+        photo(trips, tags=["beach"], description="sunset", id=next(ids))  # 66 + 18
+    parsed = parse("beach sunset", expand=False)
+    for viewer, lifted_score in ((alice, 60 + 4 * backends.ALBUM_SCORE), (make_user("carol"), 60 + 12)):
+        every_match = ranking_of(viewer, parsed)
+        assert every_match[0] == (tagged.pk.hex, backends.STRONG + 132)
+        assert (lifted.pk.hex, backends.STRONG + lifted_score) in every_match
+        for cap in range(1, 8):
+            assert strong_ranked(viewer, parsed, cap) == every_match[:cap], (viewer, cap)
+    assert ranking_of(alice, parsed)[1] == (lifted.pk.hex, backends.STRONG + 84)
