@@ -28,7 +28,8 @@ def pytest_collection_modifyitems(config, items):
     With PHOTOCLOUD_TEST_DATABASE_TESTS_ONLY=1 (scripts/test.sh's PostgreSQL and MariaDB runs), leave out the tests
     that cannot touch the database: pytest-django blocks database access for a test that asks for none of
     DATABASE_FIXTURES, so their outcome is the same on every engine and the SQLite run has them. Tests that start
-    real server processes (`server`) reach the database through those processes and always stay.
+    real server processes (`server`) reach the database through those processes and stay, but for those marked
+    `any_engine`, whose subject lies elsewhere (a rate limit, kept in the cache) and which cost half a minute a run.
     """
     for item in items:
         if any(item.get_closest_marker(kind) for kind in SLOW_KINDS) or item.nodeid.split("[")[0] in MEASURED_SLOW:
@@ -38,7 +39,8 @@ def pytest_collection_modifyitems(config, items):
     kept, left_out = [], []
     for item in items:
         uses_database = item.get_closest_marker("django_db") or DATABASE_FIXTURES & set(item.fixturenames)
-        (kept if uses_database or item.get_closest_marker("server") else left_out).append(item)
+        server = item.get_closest_marker("server") and not item.get_closest_marker("any_engine")
+        (kept if uses_database or server else left_out).append(item)
     if left_out:
         config.hook.pytest_deselected(items=left_out)
         items[:] = kept

@@ -31,6 +31,7 @@ pytestmark = pytest.mark.server
 home = pytest.fixture(new_home, name="home")
 
 
+@pytest.mark.any_engine  # the limit lives in the cache; the uploads themselves are tested on every engine
 def test_the_upload_rate_limit_slows_the_client_down_without_failing(tmp_path_factory, tmp_path, home):
     """Starting and completing an upload count against the server's `upload` rate; the client waits out each 429 as
     Retry-After asks, and every picture arrives."""
