@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Run the checks (ruff lint and format, migrations up to date, import rules), then the whole test suite: on SQLite
 # (everything, including the end-to-end browser tests), then on PostgreSQL and MariaDB (every test that reaches the
-# database, browser tests aside) where those servers answer, side by side with the pgvector run. A failed check fails the run before any test. Tests run in
+# database, browser tests and `any_engine` ones aside) where those servers answer, side by side with the pgvector run. A failed check fails the run before any test. Tests run in
 # PHOTOCLOUD_TEST_WORKERS processes (pytest-xdist, default 2; 0 = in this process). Extra arguments go to pytest:
 #   bash scripts/test.sh -k upload -x
 #
