@@ -187,6 +187,7 @@ def _grouped_sql(
     cap: int | None = None,
     within=None,
     strong_only: bool = False,
+    driver: _Word | None = None,
 ) -> tuple[str, list]:
     """(object_id, score) of the documents holding any of `words` (or, with `all_needed`, all of them); STRONG is
     added when one of them (or all of them) is held outside the context column.
@@ -194,10 +195,18 @@ def _grouped_sql(
     Any word strong is MAX(strong) >= 0, not a COUNT(DISTINCT …): PostgreSQL can only sort for that, not hash, and
     a common word has 300,000 postings in a million-picture library (bench/README.md). All words are counted the same
     way, one MAX per word (which words are held, which strongly): "beach sunset" at a million, 449 → 326 ms (grouping
-    per document and word first, to count plainly, was slower there: two hashes of 350,000 rows)."""
-    branches = [
-        word.postings_sql(is_album, position, albums, cap, within, strong_only) for position, word in enumerate(words)
-    ]
+    per document and word first, to count plainly, was slower there: two hashes of 350,000 rows).
+
+    `driver` (with `all_needed`, one of `words`): only the documents holding it can match, so each other word's
+    postings are checked against its documents before the grouping (see _driver)."""
+    branches = []
+    driven = within
+    if driver is not None:
+        driver_sql, driver_params = driver.postings_sql(is_album, 0, albums, cap, within, strong_only)
+        driven = (f"SELECT d.object_id FROM ({driver_sql}) d", driver_params)
+    for position, word in enumerate(words):
+        among = within if word == driver else driven
+        branches.append(word.postings_sql(is_album, position, albums, cap, among, strong_only))
     union = " UNION ALL ".join(sql for sql, _ in branches)
     if not all_needed:
         sql = (
@@ -216,6 +225,53 @@ def _grouped_sql(
     return sql, [param for _, params in branches for param in params]
 
 
+# How far the postings of a word are counted (_held_counts): a word with fewer, and at most half of another's, drives
+# the reading of the others (_driver). Counting costs what reading this many index entries does, a few ms a word.
+DRIVER_COUNT = 20_000
+
+
+def _held_counts(is_album: bool, alternatives: list[list[_Word]], counts: dict) -> dict:
+    """{word: its postings, counted up to DRIVER_COUNT} of the words of `alternatives`, kept in `counts` (by kind and
+    word) so the statements of one search count once: one statement for the words not counted yet."""
+    words = list(dict.fromkeys(word for words in alternatives for word in words))
+    missing = [word for word in words if (is_album, word) not in counts]
+    if missing:
+        reads, params = [], []
+        for word in missing:
+            if word.longer_words:
+                where, where_params = "p.term >= %s AND p.term < %s", [word.word, word._after()]
+            else:
+                where, where_params = "p.term = %s", [word.word]
+            if word.labels_only:
+                where += f" AND p.columns >= {LABELS}"
+            reads.append(
+                f"(SELECT COUNT(*) FROM (SELECT 1 AS one FROM {TABLE} p WHERE p.is_album = %s AND {where} "
+                f"LIMIT {DRIVER_COUNT}) c{len(reads)})"
+            )
+            params += [is_album, *where_params]
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT {', '.join(reads)}", params)
+            counted = cursor.fetchone()
+        counts.update(((is_album, word), int(count)) for word, count in zip(missing, counted, strict=True))
+    return {word: counts[(is_album, word)] for word in words}
+
+
+def _driver(words: list[_Word], held: dict) -> _Word | None:
+    """The word of an alternative that must hold all its words whose documents are the only candidates, when it is
+    rare next to the others ("2019" among a million pictures' "beach": 10,000 postings and 180,000): each other
+    word's postings are then checked against its documents before the grouping (a hash of 10,000 ids probed while
+    reading the index) rather than all grouped (390 ms at a million, bench/README.md). None when no word is (or the
+    counts are unknown): the grouping is as cheap as the check then. Any word gives the same result; only the work
+    differs."""
+    if not held or len(words) < 2:
+        return None
+    rarest = min(words, key=lambda word: held[word])
+    others = [held[word] for word in words if word != rarest]
+    if held[rarest] >= DRIVER_COUNT or any(count < min(2 * held[rarest], DRIVER_COUNT) for count in others):
+        return None
+    return rarest
+
+
 def _alternatives(required: list[str], phrases=(), label_phrases=()) -> list[list[_Word]]:
     alternatives = [_all_of(required, prefix=True)] if required else []
     alternatives += [_all_of(words) for words in phrases if words]
@@ -232,18 +288,25 @@ def match_sql(
     albums=None,
     cap: int | None = None,
     within=None,
+    counts: dict | None = None,
 ) -> tuple[str, list] | None:
     """SQL selecting (object_id, score) of the documents of `kind` ("photo" or "album") that hold all `required`
     words (as prefixes) anywhere, or all words of one of the `phrases` anywhere, or of one of the `label_phrases` in
     their labels; a document matching several alternatives adds their scores. None when there is nothing to look
     for. Alternatives of one word each go into one scan of the index. `albums`, `cap` and `within`: see
-    _Word.postings_sql."""
+    _Word.postings_sql. `counts`: a dict to keep how many postings each word has (_held_counts) from one statement
+    of the query to the next; None: no word drives another."""
     is_album = kind == "album"
     alternatives = _alternatives(required, phrases, label_phrases)
     single = [word for words in alternatives if len(words) == 1 for word in words]
     options = {"albums": albums, "cap": cap, "within": within}
     parts = [_grouped_sql(is_album, single, all_needed=False, **options)] if single else []
-    parts += [_grouped_sql(is_album, words, all_needed=True, **options) for words in alternatives if len(words) > 1]
+    several = [words for words in alternatives if len(words) > 1]
+    # A bounded read (`cap`) is small already; else a rare word drives the reading of the common ones.
+    held = _held_counts(is_album, several, counts) if several and cap is None and counts is not None else {}
+    parts += [
+        _grouped_sql(is_album, words, all_needed=True, driver=_driver(words, held), **options) for words in several
+    ]
     if len(parts) <= 1:
         return parts[0] if parts else None
     union = " UNION ALL ".join(sql for sql, _ in parts)
@@ -255,12 +318,15 @@ def match_sql(
     )
 
 
-def ranked_sql(kind: str, terms: tuple, limit: int, albums=None, bounded: bool = True) -> tuple[str, list] | None:
+def ranked_sql(
+    kind: str, terms: tuple, limit: int, albums=None, bounded: bool = True, counts: dict | None = None
+) -> tuple[str, list] | None:
     """SQL selecting (object_id, score) of the best `limit` matching documents, best first; `bounded`: from each
     word's strongest `limit` postings only (see _Word._capped_sql), so that its work does not grow with the library.
     What that misses (a document whose words all rank beyond the first `limit` postings of each; the documents
-    holding all of several common words) the caller looks for unbounded when too few come out."""
-    match = match_sql(kind, *terms, albums=albums, cap=limit if bounded else None)
+    holding all of several common words) the caller looks for unbounded when too few come out. `counts`: see
+    match_sql."""
+    match = match_sql(kind, *terms, albums=albums, cap=limit if bounded else None, counts=counts)
     if match is None:
         return None
     return f"SELECT * FROM ({match[0]}) m ORDER BY m.score DESC, m.object_id LIMIT %s", [*match[1], limit]

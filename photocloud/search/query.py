@@ -182,6 +182,8 @@ class ParsedQuery:
     expansions: list[Expansion] = field(default_factory=list)
     suggestion: str = ""
     dates: list[DateWords] = field(default_factory=list)
+    # How many postings each word has, counted once for the statements of one search (backends.match_sql)
+    posting_counts: dict = field(default_factory=dict, repr=False, compare=False)
 
     def __bool__(self):
         return bool(self.required or self.expansions)
@@ -224,15 +226,18 @@ class ParsedQuery:
         loose = [Expansion(word, "any word") for word in self.required]
         return ParsedQuery(self.text, [], [*loose, *self.expansions], self.suggestion, self.dates)
 
-    def match_sql(self, kind: str, albums=None, within=None):
+    def match_sql(self, kind: str, albums=None, within=None, drive: bool = True):
+        """backends.match_sql of this query; `drive`: let a rare word drive the reading of common ones (a statement
+        to count them first, worth it only for SQL that will run)."""
         from .backends import match_sql
 
-        return match_sql(kind, *self.terms, albums=albums, within=within)
+        counts = self.posting_counts if drive else None
+        return match_sql(kind, *self.terms, albums=albums, within=within, counts=counts)
 
     def ranked_sql(self, kind: str, limit: int, albums=None, bounded: bool = True):
         from .backends import ranked_sql
 
-        return ranked_sql(kind, self.terms, limit, albums=albums, bounded=bounded)
+        return ranked_sql(kind, self.terms, limit, albums=albums, bounded=bounded, counts=self.posting_counts)
 
 
 # Whether the viewer may see a picture or album labelled with all these words (selectors.visible_labels).

@@ -358,7 +358,9 @@ def search(
     strong_count = None
     allowed = apply_filters(_scope(viewer, scope), viewer, filters or {})
     albums = _scope(viewer, "all", Album)  # whose words may find a picture: the albums the viewer may see
-    match = parsed.match_sql("photo", _albums_sql(albums)) if parsed else None
+    # Ranked by relevance, the matches are read by `ranked`, not through this SQL: not worth counting words for.
+    ranking = sort == "relevance" and similar_to is None
+    match = parsed.match_sql("photo", _albums_sql(albums), drive=not ranking) if parsed else None
     if parsed and match is None:  # nothing to look for
         matched = allowed.none()
     elif match is not None:

@@ -64,10 +64,10 @@ def test_pictures_holding_several_common_words_beyond_each_words_best_are_found(
     assert [p.pk for p in selectors.search(alice, q="beach sunset").results[0:10]] == [both.pk]
 
 
-def ranking_of(viewer, parsed):
+def ranking_of(viewer, parsed, drive=True, within=None):
     """Every match of a parsed query, best first, as (hex id, score)."""
     albums = selectors._albums_sql(Album.objects.visible_to(viewer))
-    sql, params = parsed.match_sql("photo", albums)
+    sql, params = parsed.match_sql("photo", albums, within=within, drive=drive)
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT m.object_id, m.score FROM ({sql}) m ORDER BY m.score DESC, m.object_id", params)
         return [(uuid.UUID(str(pk)).hex, int(score)) for pk, score in cursor.fetchall()]
@@ -98,14 +98,14 @@ def mixed_library(alice):
     words = ["beach", "sunset", "dune"]
     albums = [
         album(alice, title="Beach trip"),
-        album(alice, title="Sunset and dune", access="private"),
+        album(alice, title="Sunset, dune and pier", access="private"),
         album(alice, title="Plain"),
         album(alice, title="Dune", access="followers"),
     ]
     pictures = []
-    for _ in range(70):
+    for n in range(70):
         pick = lambda: [w for w in words if rng.random() < 0.35]  # noqa: E731
-        tags = pick() + (["beaches"] if rng.random() < 0.1 else [])
+        tags = pick() + (["beaches"] if rng.random() < 0.1 else []) + (["pier"] if n % 6 == 0 else [])  # a rare word
         labels = [[w, 0.9] for w in pick()[:1]] + [[w, 0.05] for w in pick()[:1]]  # a label and a faint guess
         pictures.append(
             photo(
@@ -153,6 +153,30 @@ def test_what_the_bounded_reads_settle_is_the_start_of_ranking_every_match(alice
                 got = strong_ranked(viewer, parsed, cap)
                 assert got == every_match[: min(cap, len(strong))]
             assert strong_ranked(viewer, parsed, 1000, enough=len(strong) + 1) is None
+
+
+@pytest.mark.parametrize(
+    "text,expansions",
+    [
+        ("pier beach", [Expansion("dune pier", "meaning"), Expansion("sunset pier", "spelling")]),
+        ("bea sunset pier", [Expansion("pier", "meaning")]),  # a prefix, and an alternative of one word
+    ],
+)
+def test_a_rare_word_drives_the_reading_of_common_ones_to_the_same_ranking(
+    alice, bob, mixed_library, monkeypatch, text, expansions
+):
+    Follow.objects.create(follower=bob, followee=alice)
+    parsed = ParsedQuery(text, tokens(text), expansions)
+    sql = parsed.match_sql("photo", None)[0]
+    assert "SELECT d.object_id" in sql  # "pier" (12 pictures) drives the reading of the other words
+    scope = selectors._scope(alice, "all").filter(title__contains="shot").values("pk").query.sql_with_params()
+    for viewer in (alice, bob):  # bob may not see the private album, whose title then finds nothing
+        every_match = ranking_of(viewer, parsed, drive=False)
+        assert len(every_match) > 3
+        assert ranking_of(viewer, parsed) == every_match
+        assert ranking_of(viewer, parsed, within=scope) == ranking_of(viewer, parsed, drive=False, within=scope)
+    monkeypatch.setattr(backends, "DRIVER_COUNT", 12)  # "pier" is counted as common as the others: no driver
+    assert "SELECT d.object_id" not in ParsedQuery(text, tokens(text), expansions).match_sql("photo", None)[0]
 
 
 def test_a_label_of_several_words_settles_from_the_first_postings_of_each(alice):
