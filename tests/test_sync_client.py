@@ -71,20 +71,23 @@ def test_sync_uploads_what_is_missing_and_nothing_twice(server, tmp_path, home):
 
 def test_a_picture_deleted_on_the_server_stays_deleted_when_its_file_is_renamed(server, tmp_path, home):
     folder = tmp_path / "Pictures"
-    beach = images.unique_jpeg("cat")
+    beach, dune = images.unique_jpeg("cat"), images.unique_jpeg("coffee")
     write(folder / "IMG_0001.jpg", beach)
-    assert "Uploaded: 1 ·" in sync(server, folder, home, "--quiet").stdout
-    [photo] = [p for p in my_photos(server) if p["sha256"] == sha(beach)]
+    write(folder / "IMG_0002.jpg", dune)  # unchanged since: the client skips it from its own state
+    assert "Uploaded: 2 ·" in sync(server, folder, home, "--quiet").stdout
     with api(server) as client:
-        assert client.delete(f"/api/photos/{photo['id']}/").status_code == 204
+        for photo in [p for p in my_photos(server) if p["sha256"] in (sha(beach), sha(dune))]:
+            assert client.delete(f"/api/photos/{photo['id']}/").status_code == 204
 
     (folder / "IMG_0001.jpg").rename(folder / "海滩 2025.jpg")
     again = sync(server, folder, home, "--quiet")
 
-    assert again.returncode == 0 and "Uploaded: 0 · Already there: 1 · Rejected: 0" in again.stdout, again.stdout
-    assert sha(beach) not in {p["sha256"] for p in my_photos(server)}  # still in the Trash, not restored
-    with api(server) as client:
-        assert photo["id"] in {p["id"] for p in client.get("/api/trash/").json()["results"]}
+    # Not "Already there": the summary says where they are, so that they are not left to be purged unknowingly.
+    line = "Uploaded: 0 · Already there: 0 · Rejected: 0 · In your Trash on the server: 2"
+    assert again.returncode == 0 and line in again.stdout, again.stdout
+    assert "restore them from the Trash to keep them" in again.stdout
+    with api(server) as client:  # still in the Trash, not restored
+        assert {sha(beach), sha(dune)} <= {p["sha256"] for p in client.get("/api/trash/").json()["results"]}
 
 
 def test_a_picture_the_server_restores_from_the_trash_is_told_apart(server, tmp_path, home):

@@ -2,6 +2,7 @@
 
 from django.core.exceptions import RequestDataTooBig, SuspiciousOperation, TooManyFilesSent
 from django.http import JsonResponse
+from django.shortcuts import render
 from django.views.defaults import page_not_found
 from rest_framework import exceptions, status
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -24,3 +25,9 @@ def not_found(request, exception):
     if request.path_info.startswith("/api/"):
         return JsonResponse({"detail": "Not found."}, status=404)
     return page_not_found(request, exception)
+
+
+def bad_request_page(request, message: str):
+    """A page's answer to input it cannot take (a form posted with a bad value): the message on a 400 page with the
+    site's layout, as the API answers `{"detail": message}`."""
+    return render(request, "400.html", {"message": message}, status=400)

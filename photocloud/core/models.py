@@ -1,5 +1,7 @@
 from django.db import models
 
+MAX_ID = 2**63 - 1  # the largest key a database id column holds: a larger one is bad input, not a server error
+
 
 class WorkerHeartbeat(models.Model):
     """A background worker that is alive: it refreshes `beat_at` every few seconds while it runs (see workers.py), so

@@ -2,10 +2,10 @@ from django import forms
 from django.conf import settings
 from django.core.validators import MaxValueValidator
 
+from photocloud.core.models import MAX_ID
 from photocloud.library.models import Album, Photo
 
 from . import selectors, services
-from .models import MAX_ID
 
 
 class CrawlForm(forms.Form):

@@ -6,7 +6,6 @@ from django.urls import reverse
 
 from photocloud.library.models import Photo
 
-MAX_ID = 2**63 - 1  # the largest primary key a database takes: a larger one is bad input, not a server error
 FILES_ROOT = "crawler"  # the default storage's folder of downloaded candidates, one subfolder per crawl
 
 

@@ -2,9 +2,10 @@ from django.urls import reverse
 from rest_framework import serializers
 
 from photocloud.core import serializers as strict
+from photocloud.core.models import MAX_ID
 from photocloud.library.serializers import UploadResultSerializer
 
-from .models import MAX_ID, Candidate, Crawl
+from .models import Candidate, Crawl
 from .services import MAX_SAVE
 
 

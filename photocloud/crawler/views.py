@@ -11,6 +11,7 @@ from django.views.decorators.http import require_POST
 from django_ratelimit.decorators import ratelimit
 
 from photocloud.core.pagination import page_of
+from photocloud.library import downloads
 from photocloud.library.models import Photo
 
 from . import ranking, selectors, services
@@ -89,14 +90,17 @@ def candidate_image(request, pk, candidate):
     """A candidate's thumbnail (a JPEG Photocloud made itself, never the site's bytes), to the crawl's owner only."""
     crawl = _crawl(request, pk)
     found = get_object_or_404(crawl.candidates, pk=candidate)
+    # Cached as the library's picture files are: asked for again each time, so that a crawl deleted or a user logged
+    # out stops showing it; the bytes are named by their content, so their hash is a strong ETag.
+    tag = f'"{found.sha256[:32]}-candidate"'
+    if (unchanged := downloads.not_modified(request, tag)) is not None:
+        return unchanged
     try:
         # Through Django from whichever storage holds it (an S3 bucket too), like the library's photo_file.
         handle = default_storage.open(found.thumbnail_name, "rb")
     except FileNotFoundError:
         raise Http404("The image is gone.") from None
-    response = FileResponse(handle, content_type="image/jpeg")
-    response["Cache-Control"] = "private, max-age=3600"
-    return response
+    return downloads.revalidated(FileResponse(handle, content_type="image/jpeg"), tag)
 
 
 @login_required

@@ -358,12 +358,14 @@ class PhotoViewSet(
     @extend_schema(request=HashQuerySerializer, responses=HashAnswerSerializer)
     @action(detail=False, methods=["post"], permission_classes=[permissions.IsAuthenticated])
     def lookup(self, request):
-        """Which of these SHA-256 digests are already in my library (so a client can skip sending them)."""
+        """Which of these SHA-256 digests are already in my library (so a client can skip sending them), and which of
+        the missing ones are in my Trash (sending one brings it back; a client that skips it says it is there)."""
         query = HashQuerySerializer(data=request.data)
         query.is_valid(raise_exception=True)
         hashes = set(query.validated_data["sha256"])
         present = dict(Photo.objects.owned_by(request.user).filter(sha256__in=hashes).values_list("sha256", "id"))
-        return Response({"present": present, "missing": sorted(hashes - present.keys())})
+        trashed = dict(Photo.objects.in_trash_of(request.user).filter(sha256__in=hashes).values_list("sha256", "id"))
+        return Response({"present": present, "missing": sorted(hashes - present.keys()), "trashed": trashed})
 
 
 class TrashViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):

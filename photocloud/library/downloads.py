@@ -13,7 +13,8 @@ from dataclasses import dataclass
 
 from django.core.files.storage import default_storage
 from django.db.models import Q
-from django.http import StreamingHttpResponse
+from django.http import HttpResponse, StreamingHttpResponse
+from django.utils.cache import get_conditional_response
 from django.utils.http import content_disposition_header
 
 from . import imaging
@@ -53,6 +54,21 @@ def file_tag(viewer, photo: Photo, size: str) -> str:
     if size == "original":
         return f'"{photo.sha256[:32]}-original{"" if _original_as_stored(viewer, photo) else "-nogps"}"'
     return f'"{photo.sha256[:32]}-{size}-{photo.rotation}"'
+
+
+def not_modified(request, tag: str) -> HttpResponse | None:
+    """304 Not Modified when the browser holds the bytes of ETag `tag` (read no file then), else None. Every picture
+    file, the crawler's candidates too, is asked for again each time (`revalidated`), so that one made private,
+    trashed or unshared leaves a viewer's screen at once: the caller's access check runs before, on every request."""
+    unchanged = get_conditional_response(request, etag=tag)
+    return None if unchanged is None else revalidated(unchanged, tag)
+
+
+def revalidated(response: HttpResponse, tag: str) -> HttpResponse:
+    """A picture file's answer: the browser keeps it, but asks again (with its strong ETag) before each use."""
+    response["Cache-Control"] = "private, no-cache"
+    response["ETag"] = tag
+    return response
 
 
 def original_for(viewer, photo: Photo) -> Original:

@@ -428,6 +428,9 @@ class HashQuerySerializer(strict.Serializer):
 class HashAnswerSerializer(serializers.Serializer):
     present = serializers.DictField(child=serializers.UUIDField(), help_text="sha256 -> picture id, for those you have")
     missing = serializers.ListField(child=serializers.CharField())
+    trashed = serializers.DictField(
+        child=serializers.UUIDField(), help_text="sha256 -> picture id, for those of the missing in your Trash"
+    )
 
 
 class AlbumFilterSerializer(strict.QueryFilters):

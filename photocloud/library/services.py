@@ -457,6 +457,24 @@ PROVENANCE_FIELDS = {
 }
 
 
+def duplicate_of(owner, name: str, sha256: str) -> UploadResult | None:
+    """The answer to bytes the owner has a picture of already, None when not: that picture, brought back from the
+    Trash if it is there (the same file sent again means the owner wants it, not to see it purged) and said so with
+    code "restored", so that the web upload, the API and the sync client all tell it apart from "already there"."""
+    existing = Photo.objects.filter(owner=owner, sha256=sha256).first()
+    if existing is None:
+        return None
+    if existing.trashed_at is None:
+        return UploadResult(name, "duplicate", photo=existing, reason="Already in your library.", http_status=200)
+    from .trash import restore
+
+    restore(owner, photo_ids=[existing.pk])
+    existing.refresh_from_db()
+    return UploadResult(
+        name, "duplicate", photo=existing, reason="Restored from the Trash.", code="restored", http_status=200
+    )
+
+
 def ingest_upload(
     owner, album: Album | None, uploaded, provenance: dict | None = None, *, verified_sha256: str | None = None
 ) -> UploadResult:
@@ -485,16 +503,8 @@ def ingest_upload(
             name, "rejected", reason=f"The file is larger than {limit} MB.", code="too_large", http_status=413
         )
     sha256 = verified_sha256 or _sha256_of(uploaded)
-    existing = Photo.objects.filter(owner=owner, sha256=sha256).first()
-    if existing:
-        if existing.trashed_at is not None:  # the same file again: the owner wants it back, not a second copy
-            from .trash import restore_by_content
-
-            existing = restore_by_content(owner, sha256)
-            return UploadResult(
-                name, "duplicate", photo=existing, reason="Restored from the Trash.", code="restored", http_status=200
-            )
-        return UploadResult(name, "duplicate", photo=existing, reason="Already in your library.", http_status=200)
+    if duplicate := duplicate_of(owner, name, sha256):
+        return duplicate
     wrote = False
     try:
         with local_file(uploaded) as path:
@@ -538,9 +548,8 @@ def ingest_upload(
         )
     except IntegrityError:
         # Two uploads of the same bytes by one owner racing: the unique constraint keeps one; the other is a duplicate.
-        existing = Photo.objects.filter(owner=owner, sha256=sha256).first()
-        if existing:
-            return UploadResult(name, "duplicate", photo=existing, reason="Already in your library.", http_status=200)
+        if duplicate := duplicate_of(owner, name, sha256):
+            return duplicate
         _forget_written(wrote, sha256)
         raise
     except BaseException:

@@ -100,16 +100,6 @@ def _placed_in(photo_ids) -> set:
     return set(AlbumPlacement.objects.filter(photo_id__in=photo_ids).values_list("album_id", flat=True))
 
 
-def restore_by_content(owner, sha256: str) -> Photo | None:
-    """The owner's picture of these bytes, brought back from the Trash if it was there (an upload of the same file
-    restores it rather than storing a second copy); None when the owner has no such picture."""
-    photo = Photo.objects.filter(owner=owner, sha256=sha256).first()
-    if photo is not None and photo.trashed_at is not None:
-        restore(owner, photo_ids=[photo.pk])
-        photo.refresh_from_db()
-    return photo
-
-
 def delete_forever(owner, photo_ids=None) -> int:
     """Delete pictures of the owner's Trash for good (all of them when `photo_ids` is None); returns how many."""
     photos = Photo.objects.in_trash_of(owner)

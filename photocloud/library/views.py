@@ -12,7 +12,6 @@ from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.defaultfilters import pluralize
 from django.urls import reverse
-from django.utils.cache import get_conditional_response
 from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_POST
 
@@ -387,8 +386,8 @@ def _file_response(request, photo, size):
     ):
         raise Http404("This rendition does not exist (yet).")
     tag = downloads.file_tag(request.user, photo, size)
-    if (unchanged := get_conditional_response(request, etag=tag)) is not None:
-        return _revalidated(unchanged, tag)
+    if (unchanged := downloads.not_modified(request, tag)) is not None:
+        return unchanged
     try:
         if size == "original":
             response = _original_response(request, photo)
@@ -404,13 +403,7 @@ def _file_response(request, photo, size):
             status=410,
             content_type="text/plain; charset=utf-8",
         )
-    return _revalidated(response, tag)
-
-
-def _revalidated(response, tag: str):
-    response["Cache-Control"] = "private, no-cache"
-    response["ETag"] = tag
-    return response
+    return downloads.revalidated(response, tag)
 
 
 def _original_response(request, photo: Photo):

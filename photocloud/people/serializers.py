@@ -2,6 +2,7 @@ from django.urls import reverse
 from rest_framework import serializers
 
 from photocloud.core import serializers as strict
+from photocloud.core.models import MAX_ID
 from photocloud.library.serializers import PhotoSerializer
 
 from . import selectors
@@ -68,7 +69,10 @@ class PersonSerializer(strict.ModelSerializer):
 
 class MergeSerializer(strict.Serializer):
     people = serializers.ListField(
-        child=serializers.IntegerField(min_value=1), min_length=1, max_length=100, help_text="Your people to merge in"
+        child=serializers.IntegerField(min_value=1, max_value=MAX_ID),
+        min_length=1,
+        max_length=100,
+        help_text="Your people to merge in",
     )
 
 

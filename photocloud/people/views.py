@@ -2,10 +2,11 @@
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpResponseBadRequest
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
+from photocloud.core.errors import bad_request_page
 from photocloud.core.pagination import scroll_page
 
 from . import selectors, services
@@ -67,7 +68,7 @@ def person_edit(request, pk):
         return redirect(shown)
     form = PersonForm(request.POST)
     if not form.is_valid():
-        return HttpResponseBadRequest(f"Name: {'; '.join(form.errors.get('name', ['not valid']))}")
+        return bad_request_page(request, f"Name: {'; '.join(form.errors.get('name', ['not valid']))}")
     services.rename(shown, form.cleaned_data["name"])
     messages.success(request, "Name saved.")
     return redirect(shown)
@@ -82,7 +83,7 @@ def person_merge(request, pk):
         Person.objects.owned_by(request.user).filter(pk=form.cleaned_data["other"]).first() if form.is_valid() else None
     )
     if other is None:
-        return HttpResponseBadRequest("Choose one of your people to merge with.")
+        return bad_request_page(request, "Choose one of your people to merge with.")
     services.merge(target, [other])
     messages.success(request, "People merged.")
     return redirect(target)
@@ -96,13 +97,13 @@ def face_move(request, pk):
         raise Http404("No such face.")
     form = FaceMoveForm(request.POST)
     if not form.is_valid():
-        return HttpResponseBadRequest("Choose a person, a new person or nobody.")
+        return bad_request_page(request, "Choose a person, a new person or nobody.")
     choice = form.cleaned_data["person"]
     target = None
     if choice not in ("new", "none"):
         target = Person.objects.owned_by(request.user).filter(pk=int(choice)).first()
         if target is None:
-            return HttpResponseBadRequest("No such person.")
+            return bad_request_page(request, "No such person.")
     services.move_face(face, target, new_person=choice == "new")
     messages.success(request, "Face moved." if choice != "none" else "Face taken away from that person.")
     return redirect(face.photo)

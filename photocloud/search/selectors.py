@@ -447,12 +447,13 @@ def facets(photos, albums=None) -> dict[str, list[dict]]:
     """Counts of these pictures by category, album, owner, camera, colour, orientation and year, most common first;
     each value carries the filter parameters that select it. One query, counted here: the set is at most
     RESULT_LIMIT pictures, and one pass over it is cheaper than a GROUP BY per facet. `albums`, the albums the viewer
-    may see: a picture seen through another album it is placed in never names its hidden home album."""
+    may see: a picture seen through another album it is placed in never names its hidden home album. A picture with
+    no date taken is in no year, as a year typed finds only pictures taken then (services._photo_fields): its
+    sort_date is when it was uploaded."""
+    taken_year = Case(When(taken_at__isnull=False, then=ExtractYear("sort_date", tzinfo=UTC)))
     rows = (
         photos.order_by()
-        .annotate(
-            effective_category=effective_category_sql(), shape=_orientation(), year=ExtractYear("sort_date", tzinfo=UTC)
-        )
+        .annotate(effective_category=effective_category_sql(), shape=_orientation(), year=taken_year)
         .values_list(
             "effective_category",
             "analysis__category",
@@ -475,7 +476,7 @@ def facets(photos, albums=None) -> dict[str, list[dict]]:
         counters["camera"][(make, model)] += bool(make or model)
         counters["color"][(color,)] += bool(color)
         counters["orientation"][(shape,)] += bool(shape)
-        counters["year"][(year,)] += 1
+        counters["year"][(year,)] += year is not None
     if albums is not None:
         shown = set(albums.filter(pk__in=[key[0] for key in counters["album"]]).values_list("pk", flat=True))
         counters["album"] = Counter({key: n for key, n in counters["album"].items() if key[0] in shown})

@@ -1,5 +1,6 @@
 from django import forms
 
+from photocloud.core.models import MAX_ID
 from photocloud.library.models import Album
 
 from .models import COMMENT_MAX_LENGTH
@@ -13,9 +14,6 @@ class CommentForm(forms.Form):
         error_messages={"required": "Write something first."},
     )
     parent = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
-
-
-MAX_ID = 2**63 - 1  # the largest key a database id column holds
 
 
 class IdListField(forms.Field):

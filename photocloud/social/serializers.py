@@ -1,10 +1,10 @@
 from rest_framework import serializers
 
 from photocloud.core import serializers as strict
+from photocloud.core.models import MAX_ID
 from photocloud.crawler.serializers import CandidateSerializer, CrawlSerializer
 from photocloud.library.serializers import AlbumSerializer, PhotoSerializer
 
-from .forms import MAX_ID
 from .models import COMMENT_MAX_LENGTH, Comment, Notification
 
 

@@ -28,6 +28,8 @@ def _state(session: UploadSession) -> dict:
         "size": session.size,
         "max_chunk_bytes": services.MAX_CHUNK_BYTES,
         "photo": None,
+        "code": "",
+        "reason": "",
     }
 
 
@@ -66,22 +68,24 @@ class UploadStartView(_UploadRate, _SessionView):
     )
     def post(self, request):
         """Start sending a file, or resume the unfinished upload of the same bytes. Nothing is sent for bytes you
-        already have (status "duplicate")."""
+        already have (status "duplicate"); if their picture is in your Trash it comes back (code "restored")."""
         start = UploadStartSerializer(data=request.data, context={"request": request})
         start.is_valid(raise_exception=True)
         try:
-            session, photo = services.start_upload(request.user, **start.validated_data)
+            session, duplicate = services.start_upload(request.user, **start.validated_data)
         except services.UploadError as error:
             return _error(error)
-        if photo is not None:
+        if duplicate is not None:
             return Response(
                 {
                     "status": "duplicate",
                     "id": None,
-                    "offset": photo.file_size,
-                    "size": photo.file_size,
+                    "offset": duplicate.photo.file_size,
+                    "size": duplicate.photo.file_size,
                     "max_chunk_bytes": services.MAX_CHUNK_BYTES,
-                    "photo": photo.pk,
+                    "photo": duplicate.photo.pk,
+                    "code": duplicate.code,
+                    "reason": duplicate.reason,
                 }
             )
         return Response(_state(session), status=status.HTTP_201_CREATED if session.received == 0 else 200)

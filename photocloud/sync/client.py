@@ -252,6 +252,7 @@ class Summary:
     uploaded: int = 0
     present: int = 0
     restored: int = 0  # the server said it brought the picture back from the owner's Trash (code "restored")
+    trashed: int = 0  # sent from this folder before, and in the owner's Trash since (not sent again)
     resumed: int = 0
     rejected: list[tuple[str, str]] = field(default_factory=list)
     failed: list[tuple[str, str]] = field(default_factory=list)
@@ -265,6 +266,8 @@ class Summary:
                 self.present += 1
             elif outcome == "restored":
                 self.restored += 1
+            elif outcome == "trashed":
+                self.trashed += 1
             elif outcome == "rejected":
                 self.rejected.append((relative, reason))
             else:
@@ -274,9 +277,12 @@ class Summary:
         lines = [
             f"Uploaded: {self.uploaded} · Already there: {self.present} · Rejected: {len(self.rejected)}"
             + (f" · Restored from your Trash on the server: {self.restored}" if self.restored else "")
+            + (f" · In your Trash on the server: {self.trashed}" if self.trashed else "")
             + (f" · Failed: {len(self.failed)}" if self.failed else "")
             + (f" · Resumed: {self.resumed}" if self.resumed else "")
         ]
+        if self.trashed:
+            lines.append("  deleted on the server since they were sent: restore them from the Trash to keep them")
         lines += [f"  rejected {name}: {reason}" for name, reason in self.rejected]
         lines += [f"  failed {name}: {reason}" for name, reason in self.failed]
         return "\n".join(lines)
@@ -337,7 +343,7 @@ class Syncer:
         """Sync the whole folder, or only `paths` (from watch mode)."""
         self.stopping.clear()
         summary = Summary()
-        todo = []
+        todo, done = [], []
         for path in walk(self.root) if paths is None else paths:
             item = self._item(path)
             if item is None:
@@ -345,19 +351,25 @@ class Syncer:
             known = self.state.get(item.relative)
             if known and tuple(known[:2]) == (item.size, item.mtime_ns):
                 item.sha256 = known[2]
-                if known[3]:  # done before, unchanged since
-                    summary.add("rejected" if known[3] == "rejected" else "present", item.relative, known[4])
+                if known[3] == "rejected":  # done before, unchanged since
+                    summary.add("rejected", item.relative, known[4])
+                    continue
+                if known[3]:
+                    done.append(item)
                     continue
             todo.append(item)
         self._hash([item for item in todo if item.sha256 is None], summary)
         todo = [item for item in todo if item.sha256]
         sent_before = {item.sha256 for item in todo if self.state.sent(item.sha256)}
-        present = sent_before | self._lookup({item.sha256 for item in todo} - sent_before)
+        # Asked about what went up before too: its picture may be in the Trash since, which the summary must say.
+        present, trashed = self._lookup({item.sha256 for item in todo + done})
+        for item in done:
+            summary.add("trashed" if item.sha256 in trashed else "present")
         groups: dict[str, list[Item]] = {}
         for item in todo:
-            if item.sha256 in present:
+            if item.sha256 in present or item.sha256 in sent_before:
                 self.state.record(item, "present")
-                summary.add("present")
+                summary.add("trashed" if item.sha256 in trashed else "present")
             else:
                 groups.setdefault(item.sha256, []).append(item)
         self._upload(groups, summary)
@@ -402,9 +414,11 @@ class Syncer:
 
             self._in_parallel(one, items)
 
-    def _lookup(self, hashes: set[str]) -> set[str]:
-        """The hashes the server already has, asked in batches before anything is sent."""
+    def _lookup(self, hashes: set[str]) -> tuple[set[str], set[str]]:
+        """The hashes the server already has, and those whose picture is in the Trash, asked in batches before
+        anything is sent."""
         present: set[str] = set()
+        trashed: set[str] = set()
         ordered = sorted(hashes)
         for start in range(0, len(ordered), LOOKUP_BATCH):
             response = self.api.request(
@@ -413,7 +427,8 @@ class Syncer:
             if response.status_code != 200:
                 raise SyncError(f"The server refused the hash lookup: {_detail(response)}")
             present.update(response.json()["present"])
-        return present
+            trashed.update(response.json().get("trashed", ()))
+        return present, trashed
 
     def _upload(self, groups: dict[str, list[Item]], summary: Summary) -> None:
         """One upload per distinct content (copies of a file in the folder are the same picture).
@@ -547,7 +562,7 @@ class Syncer:
                 raise FileFailed(f"the server refused the upload: {_detail(response)}")
             if session["status"] == "duplicate":
                 bar.update(item.size)
-                return "present", ""
+                return _outcome(session), session.get("reason") or ""
             offset = session["offset"]
             if offset:
                 with summary.lock:
@@ -595,7 +610,7 @@ class Syncer:
             answer = _json(response)
             if response.status_code == 404:
                 # Completed by an earlier attempt whose answer was lost, or dropped: the library knows which.
-                return ("uploaded", "") if self._lookup({item.sha256}) else None
+                return ("uploaded", "") if self._lookup({item.sha256})[0] else None
             if answer.get("code") == "completing":
                 time.sleep(1)
                 continue

@@ -26,6 +26,10 @@ class UploadStateSerializer(serializers.Serializer):
     size = serializers.IntegerField()
     max_chunk_bytes = serializers.IntegerField()
     photo = serializers.UUIDField(allow_null=True, help_text="The picture you already have (duplicates only).")
+    code = serializers.CharField(
+        allow_blank=True, help_text='"restored": that picture was in your Trash and is back in your library.'
+    )
+    reason = serializers.CharField(allow_blank=True, help_text="What happened to a duplicate, in words.")
 
 
 class ChunkQuerySerializer(strict.Serializer):

@@ -21,7 +21,6 @@ from django.utils import timezone
 
 from photocloud.library import services as library
 from photocloud.library.models import Photo
-from photocloud.library.trash import restore_by_content
 
 from .files import FileChangedError, NotInside, SourceFile, readable, signature, walk
 from .models import ImportEvent, ImportFolder, UploadSession
@@ -69,21 +68,23 @@ class _AssembledFile(File):
 # --- resumable uploads --------------------------------------------------------------------------------------------
 
 
-def start_upload(owner, *, sha256: str, size: int, name: str, album=None) -> tuple[UploadSession | None, Photo | None]:
+def start_upload(
+    owner, *, sha256: str, size: int, name: str, album=None
+) -> tuple[UploadSession | None, library.UploadResult | None]:
     """The session to send these bytes into: the owner's unfinished one for the same content, or a new one.
 
-    Returns (None, photo) when the owner already has a picture with these bytes (restored if it was in the Trash):
-    nothing needs sending.
+    Returns (None, duplicate) when the owner already has a picture with these bytes (restored if it was in the Trash,
+    as an upload of the file would): nothing needs sending.
     """
-    existing = restore_by_content(owner, sha256)
-    if existing:
-        return None, existing
+    name = os.path.basename((name or "").replace("\\", "/"))[:255]
+    duplicate = library.duplicate_of(owner, name, sha256)
+    if duplicate:
+        return None, duplicate
     limit = settings.PHOTOCLOUD["MAX_UPLOAD_BYTES"]
     if size > limit:
         raise UploadError(f"The file is larger than {limit // (1024 * 1024)} MB.", status=413, code="too_large")
     if size <= 0:
         raise UploadError("The file is empty.", code="empty")
-    name = os.path.basename((name or "").replace("\\", "/"))[:255]
     session = UploadSession.objects.filter(owner=owner, sha256=sha256).first()
     if session is None:
         try:

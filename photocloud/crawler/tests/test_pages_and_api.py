@@ -165,6 +165,10 @@ def test_start_watch_save_and_delete_in_the_pages(client, alice, bob, site, targ
     candidate = crawl.candidates.order_by("-score").first()
     image = client.get(f"/crawls/{crawl.pk}/candidates/{candidate.pk}.jpg")
     assert image.status_code == 200 and image["Content-Type"] == "image/jpeg"
+    # Cached as the library's files: asked again each time, 304 after the access check (404 for bob, below).
+    assert image["Cache-Control"] == "private, no-cache" and image["ETag"].startswith('"')
+    again = client.get(f"/crawls/{crawl.pk}/candidates/{candidate.pk}.jpg", HTTP_IF_NONE_MATCH=image["ETag"])
+    assert again.status_code == 304 and again["Cache-Control"] == "private, no-cache"
 
     progress = client.get(f"/crawls/{crawl.pk}/progress/", HTTP_HX_REQUEST="true")
     assert progress["HX-Refresh"] == "true" and 'data-testid="pages-fetched">1<' in progress.content.decode()
@@ -191,7 +195,7 @@ def test_start_watch_save_and_delete_in_the_pages(client, alice, bob, site, targ
         f"/crawls/{crawl.pk}/delete/",
         f"/crawls/{crawl.pk}/candidates/{candidate.pk}.jpg",
     ):
-        assert client.get(url).status_code == 404, url
+        assert client.get(url, HTTP_IF_NONE_MATCH=image["ETag"]).status_code == 404, url
     assert client.post(f"/crawls/{crawl.pk}/cancel/").status_code == 404
     client.force_login(alice)
 

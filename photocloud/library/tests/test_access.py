@@ -16,7 +16,7 @@ from PIL import Image
 from rest_framework.test import APIClient
 
 from photocloud.accounts.models import ApiToken
-from photocloud.library import services
+from photocloud.library import services, trash
 from photocloud.library.models import Album, Photo
 from photocloud.social import services as social
 from tests import images
@@ -606,7 +606,10 @@ def test_hash_lookup_only_answers_about_my_own_pictures(world):
     photo = world.add("public")
     response = _token_client(world.bob).post("/api/photos/lookup/", {"sha256": [photo.sha256]}, format="json")
     assert response.status_code == 200
-    assert response.json() == {"present": {}, "missing": [photo.sha256]}
+    assert response.json() == {"present": {}, "missing": [photo.sha256], "trashed": {}}
+    trash.trash_photos(world.alice, [photo.pk])  # nor about someone else's Trash
+    again = _token_client(world.bob).post("/api/photos/lookup/", {"sha256": [photo.sha256]}, format="json")
+    assert again.json()["trashed"] == {}
 
 
 def test_owner_is_always_the_authenticated_user(world, django_capture_on_commit_callbacks):

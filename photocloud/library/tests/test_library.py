@@ -242,7 +242,7 @@ def test_lookup_by_hash_for_clients(api, upload, album):
     (photo,) = stored(api, upload, album, ("a.jpg", images.jpeg()))
     unknown = "f" * 64
     response = api.post("/api/photos/lookup/", {"sha256": [photo.sha256, unknown]}, format="json")
-    assert response.json() == {"present": {photo.sha256: str(photo.pk)}, "missing": [unknown]}
+    assert response.json() == {"present": {photo.sha256: str(photo.pk)}, "missing": [unknown], "trashed": {}}
     assert api.post("/api/photos/lookup/", {"sha256": ["nothex"]}, format="json").status_code == 400
 
 

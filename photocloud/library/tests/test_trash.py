@@ -24,7 +24,6 @@ from photocloud.library.tests.test_access import (
 )
 from photocloud.social import services as social
 from photocloud.social.models import Comment, Like
-from photocloud.sync import services as sync
 from tests import images
 
 # The routes that reach one picture directly: for a trashed one, every viewer, its owner included, gets a 404.
@@ -145,7 +144,9 @@ def test_sync_lookup_and_upload_restore_a_trashed_picture(trashed_world):
     world = trashed_world
     gone = world.gone
     api = world.alice_api
-    assert api.post("/api/photos/lookup/", {"sha256": [gone.sha256]}, format="json").json()["missing"] == [gone.sha256]
+    answer = api.post("/api/photos/lookup/", {"sha256": [gone.sha256]}, format="json").json()
+    assert answer["missing"] == [gone.sha256]  # sending it restores it
+    assert answer["trashed"] == {gone.sha256: str(gone.pk)}  # a sync client that does not send it says where it is
     elsewhere = services.create_album(world.alice, title="Elsewhere", category="misc", access="private")
     response = world.upload(api, [("again.jpg", images.variant("rocket", seed=7))], album=elsewhere)
     assert response.status_code == 200
@@ -155,12 +156,14 @@ def test_sync_lookup_and_upload_restore_a_trashed_picture(trashed_world):
     assert result["photo"]["id"] == str(gone.pk) and result["photo"]["album"] == str(gone.album_id)
     assert Photo.objects.get(pk=gone.pk).trashed_at is None
     answer = api.post("/api/photos/lookup/", {"sha256": [gone.sha256]}, format="json").json()
-    assert answer["present"] == {gone.sha256: str(gone.pk)}  # the sync client will not send it again
+    assert answer["present"] == {gone.sha256: str(gone.pk)} and answer["trashed"] == {}  # not sent again
     assert Photo.objects.filter(owner=world.alice).count() == 2  # no second copy
 
-    trash.trash_photos(world.alice, [gone.pk])
-    session, photo = sync.start_upload(world.alice, sha256=gone.sha256, size=gone.file_size, name="again.jpg")
-    assert session is None and photo.pk == gone.pk and photo.trashed_at is None  # resumable uploads too
+    trash.trash_photos(world.alice, [gone.pk])  # resumable uploads too, and they say so (not "already there")
+    start = api.post("/api/uploads/", {"sha256": gone.sha256, "size": gone.file_size, "name": "b.jpg"}, format="json")
+    assert start.status_code == 200 and start.json()["status"] == "duplicate"
+    assert start.json()["photo"] == str(gone.pk) and start.json()["code"] == "restored"
+    assert Photo.objects.get(pk=gone.pk).trashed_at is None
 
 
 def test_restore_brings_back_the_same_pictures_with_everything(world):

@@ -69,6 +69,8 @@ def test_bad_input_is_a_clear_4xx(api, two_people):
     assert api.patch(f"/api/people/{anna}/", {"hidden": "perhaps"}, format="json").status_code == 400
     assert api.post(f"/api/people/{anna}/merge/", {"people": []}, format="json").status_code == 400
     assert api.post(f"/api/people/{anna}/merge/", {"people": [999999]}, format="json").status_code == 400
+    too_large = api.post(f"/api/people/{anna}/merge/", {"people": [2**63]}, format="json")  # not a server error
+    assert too_large.status_code == 400 and "people" in too_large.json()
     face = Face.objects.filter(person_id=anna).first()
     assert api.patch(f"/api/faces/{face.pk}/", {"person": 999999}, format="json").status_code == 400
     assert api.patch(f"/api/faces/{face.pk}/", {"person": "x"}, format="json").status_code == 400
@@ -120,8 +122,16 @@ def test_pages(client, alice, two_people):
     face = Face.objects.get(photo=photos["ben"][0])
     assert client.post(f"/people/faces/{face.pk}/move/", {"person": "new"}).status_code == 302
     assert Face.objects.get(pk=face.pk).person_id != people["anna"].pk
-    assert client.post(f"/people/faces/{face.pk}/move/", {"person": "nobody"}).status_code == 400
-    assert client.post(f"/people/{people['anna'].pk}/edit/", {"name": "x" * 101}).status_code == 400
+    # Bad input: a page with the site's layout that says what is wrong, not a bare line of text.
+    for url, data, message in [
+        (f"/people/faces/{face.pk}/move/", {"person": "nobody"}, "Choose a person, a new person or nobody."),
+        (f"/people/faces/{face.pk}/move/", {"person": "999999"}, "No such person."),
+        (f"/people/{people['anna'].pk}/edit/", {"name": "x" * 101}, "Name: Ensure this value has at most 100"),
+        (f"/people/{people['anna'].pk}/merge/", {"other": "999999"}, "Choose one of your people to merge with."),
+    ]:
+        response = client.post(url, data)
+        assert response.status_code == 400 and response["Content-Type"].startswith("text/html")
+        assert message in response.content.decode() and 'id="header-q"' in response.content.decode()
     assert client.get(f"/people/faces/{face.pk}/similar/").status_code == 200
 
 

@@ -39,9 +39,10 @@ def test_results_in_date_order_are_those_of_visible_to(world, monkeypatch, who, 
     expected = _expected(viewer, owner, sort)
     found = selectors.search(viewer, sort=sort, filters=filters)
     assert found.results.ids == expected[:5] and found.capped == (len(expected) > 5), (who, owner, sort)
-    if expected:
-        years = found.facets()["year"]
-        assert sum(value["count"] for value in years) == len(expected[:5])
+    if expected:  # the year facet counts the pictures with a date taken
+        years = found.facets().get("year", [])
+        dated = Photo.objects.filter(pk__in=expected[:5], taken_at__isnull=False).count()
+        assert sum(value["count"] for value in years) == dated
     mine = selectors.search(viewer, scope="mine", sort=sort, filters=filters) if viewer.is_authenticated else None
     if mine is not None:
         own = [pk for pk in _expected(viewer, owner, sort) if Photo.objects.get(pk=pk).owner_id == viewer.pk]

@@ -165,7 +165,10 @@
       });
     }
     const count = (s) => queue.filter((e) => e.state === s).length;
-    summary.textContent = `${count("stored")} stored, ${count("duplicate")} already there, ${count("rejected")} rejected.`;
+    // Brought back from the Trash is said apart from "already there", as the sync client's summary does.
+    const restored = queue.filter((e) => e.state === "duplicate" && e.result.code === "restored").length;
+    summary.textContent = `${count("stored")} stored, ${count("duplicate") - restored} already there, `
+      + (restored ? `${restored} restored from the Trash, ` : "") + `${count("rejected")} rejected.`;
     uploading = false;
     refresh();
     if (count("stored") && window.htmx) {
