@@ -77,6 +77,8 @@ def server_database(url: str | None):
         }
         with psycopg.connect(**admin) as conn:
             conn.execute(f'CREATE DATABASE "{name}"')
+            # Throw-away: its commits need not wait for the disk (as the test database's, tests/settings.py).
+            conn.execute(f'ALTER DATABASE "{name}" SET synchronous_commit = off')
 
         def drop():
             with psycopg.connect(**admin) as conn:

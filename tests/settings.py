@@ -51,3 +51,7 @@ if DATABASES["default"]["ENGINE"].endswith("sqlite3"):  # noqa: F405
 elif DATABASES["default"]["ENGINE"].endswith("postgresql"):  # noqa: F405
     # Emptied with DELETE after each committing test, not TRUNCATE (seconds a test; tests/postgresql_flush).
     DATABASES["default"]["ENGINE"] = "tests.postgresql_flush"  # noqa: F405
+    # A throw-away database need not survive a crash: its commits do not wait for the disk (the server's setting is
+    # left alone). 2.5 ms a commit against 0.2 ms on the shared CI machine under load; ~10 % of the run's time.
+    options = DATABASES["default"].setdefault("OPTIONS", {})  # noqa: F405
+    options["options"] = f"{options.get('options', '')} -c synchronous_commit=off".strip()
