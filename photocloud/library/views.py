@@ -16,6 +16,7 @@ from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_POST
 
 from photocloud.accounts.authentication import accepts_api_token
+from photocloud.core.errors import bad_request_page
 from photocloud.core.pagination import page_of, scroll_page
 
 from . import downloads, selectors, services, stacks, trash, undo
@@ -345,7 +346,7 @@ def photo_rotate(request, pk):
     photo = _owned_photo(request, pk)
     degrees = request.POST.get("degrees")
     if degrees not in ("90", "180", "270"):
-        return HttpResponse("Turn by 90, 180 or 270 degrees.", status=400, content_type="text/plain; charset=utf-8")
+        return bad_request_page(request, "Turn by 90, 180 or 270 degrees.")
     services.rotate(request.user, [photo.pk], int(degrees))
     return redirect(photo)
 
@@ -432,7 +433,7 @@ def photos_download(request):
     """A selection (ids posted by the bulk bar) as a ZIP: only the pictures the viewer may see."""
     form = IdsForm(request.POST)
     if not form.is_valid() or not form.cleaned_data["photos"]:
-        return HttpResponse("Choose the pictures to download.", status=400, content_type="text/plain; charset=utf-8")
+        return bad_request_page(request, "Choose the pictures to download.")
     photos = Photo.objects.visible_to(request.user).filter(pk__in=form.cleaned_data["photos"])
     if not photos.exists():
         raise Http404("No such pictures.")

@@ -4,12 +4,13 @@ and collect buttons swap themselves in place when htmx is there."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpResponse, HttpResponseBadRequest
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 from django_ratelimit.decorators import ratelimit
 
 from photocloud.accounts.models import User
+from photocloud.core.errors import bad_request_page
 from photocloud.core.pagination import page_of
 from photocloud.crawler.services import CrawlRefused
 
@@ -162,7 +163,7 @@ def notifications(request):
 def notifications_read(request):
     form = MarkReadForm(request.POST)
     if not form.is_valid():
-        return HttpResponseBadRequest(" ".join(form.errors["id"]), content_type="text/plain; charset=utf-8")
+        return bad_request_page(request, " ".join(form.errors["id"]))
     services.mark_read(request.user, form.cleaned_data["id"] or None)
     if _is_htmx(request):
         return HttpResponse(status=204)

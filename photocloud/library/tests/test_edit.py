@@ -227,7 +227,12 @@ def test_turning_on_the_page_turns_every_stored_rendition(
         for size in django_settings.PHOTOCLOUD["THUMBNAIL_SIZES"]
         for turn in (90, 180, 270)
     )
-    assert client.post(f"/photos/{photo.pk}/rotate/", {"degrees": "45"}).status_code == 400
+    refused = client.post(f"/photos/{photo.pk}/rotate/", {"degrees": "45"})
+    assert refused.status_code == 400 and refused.templates[0].name == "400.html"  # a page, not bare text
+    assert "Turn by 90, 180 or 270 degrees." in refused.content.decode()
+    nothing = client.post("/photos/download.zip", {"photos": []})
+    assert nothing.status_code == 400 and "Choose the pictures to download." in nothing.content.decode()
+    assert nothing.templates[0].name == "400.html"
 
 
 def _bulk(client, action, ids, **params):

@@ -448,6 +448,7 @@ def test_bad_input_answers_4xx(world, bob):
     for bad in ("abc", "²", "9" * 30, "0", "-1"):
         response = client.post("/notifications/read/", {"id": bad})
         assert response.status_code == 400 and "is not a notification id" in response.content.decode(), bad
+        assert response.templates[0].name == "400.html"  # the site's page, not bare text
     for bad in (10**30, 0):
         response = client.post("/api/notifications/read/", {"ids": [bad]}, format="json")
         assert response.status_code == 400 and response.json()["ids"], bad
