@@ -86,6 +86,7 @@ def test_a_picture_deleted_on_the_server_stays_deleted_when_its_file_is_renamed(
     line = "Uploaded: 0 · Already there: 0 · Rejected: 0 · In your Trash on the server: 2"
     assert again.returncode == 0 and line in again.stdout, again.stdout
     assert "restore them from the Trash to keep them" in again.stdout
+    assert "in the Trash 海滩 2025.jpg" in again.stdout and "in the Trash IMG_0002.jpg" in again.stdout  # which
     with api(server) as client:  # still in the Trash, not restored
         assert {sha(beach), sha(dune)} <= {p["sha256"] for p in client.get("/api/trash/").json()["results"]}
 

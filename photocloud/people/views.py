@@ -84,6 +84,8 @@ def person_merge(request, pk):
     )
     if other is None:
         return bad_request_page(request, "Choose one of your people to merge with.")
+    if other.pk == target.pk:
+        return bad_request_page(request, "Choose another person: a person cannot be merged with itself.")
     services.merge(target, [other])
     messages.success(request, "People merged.")
     return redirect(target)

@@ -247,12 +247,15 @@ class Item:
     sha256: str | None = None
 
 
+TRASHED_SHOWN = 20  # files named in the summary as in the Trash; the rest are counted
+
+
 @dataclass
 class Summary:
     uploaded: int = 0
     present: int = 0
     restored: int = 0  # the server said it brought the picture back from the owner's Trash (code "restored")
-    trashed: int = 0  # sent from this folder before, and in the owner's Trash since (not sent again)
+    trashed: list[str] = field(default_factory=list)  # sent before, in the owner's Trash since (not sent again)
     resumed: int = 0
     rejected: list[tuple[str, str]] = field(default_factory=list)
     failed: list[tuple[str, str]] = field(default_factory=list)
@@ -267,7 +270,7 @@ class Summary:
             elif outcome == "restored":
                 self.restored += 1
             elif outcome == "trashed":
-                self.trashed += 1
+                self.trashed.append(relative)
             elif outcome == "rejected":
                 self.rejected.append((relative, reason))
             else:
@@ -277,12 +280,16 @@ class Summary:
         lines = [
             f"Uploaded: {self.uploaded} · Already there: {self.present} · Rejected: {len(self.rejected)}"
             + (f" · Restored from your Trash on the server: {self.restored}" if self.restored else "")
-            + (f" · In your Trash on the server: {self.trashed}" if self.trashed else "")
+            + (f" · In your Trash on the server: {len(self.trashed)}" if self.trashed else "")
             + (f" · Failed: {len(self.failed)}" if self.failed else "")
             + (f" · Resumed: {self.resumed}" if self.resumed else "")
         ]
         if self.trashed:
-            lines.append("  deleted on the server since they were sent: restore them from the Trash to keep them")
+            lines.append("  Deleted on the server since they were sent: restore them from the Trash to keep them.")
+            shown = sorted(self.trashed)[:TRASHED_SHOWN]
+            lines += [f"  in the Trash {name}" for name in shown]
+            if len(self.trashed) > len(shown):
+                lines.append(f"  … and {len(self.trashed) - len(shown)} more (the Trash page lists them all)")
         lines += [f"  rejected {name}: {reason}" for name, reason in self.rejected]
         lines += [f"  failed {name}: {reason}" for name, reason in self.failed]
         return "\n".join(lines)
@@ -364,12 +371,12 @@ class Syncer:
         # Asked about what went up before too: its picture may be in the Trash since, which the summary must say.
         present, trashed = self._lookup({item.sha256 for item in todo + done})
         for item in done:
-            summary.add("trashed" if item.sha256 in trashed else "present")
+            summary.add("trashed" if item.sha256 in trashed else "present", item.relative)
         groups: dict[str, list[Item]] = {}
         for item in todo:
             if item.sha256 in present or item.sha256 in sent_before:
                 self.state.record(item, "present")
-                summary.add("trashed" if item.sha256 in trashed else "present")
+                summary.add("trashed" if item.sha256 in trashed else "present", item.relative)
             else:
                 groups.setdefault(item.sha256, []).append(item)
         self._upload(groups, summary)

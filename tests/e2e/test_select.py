@@ -92,7 +92,7 @@ def test_select_a_range_move_add_download_and_delete(page):
     _tiles(page).nth(1).locator(".select-mark").click(modifiers=["Shift"])
     chosen = {_tiles(page).nth(n).get_attribute("data-photo-id") for n in range(2)}
     page.get_by_role("button", name="Delete", exact=True).click()
-    page.locator("#bulk-undo").filter(has_text="2 moved to the Trash.").wait_for()
+    page.locator("#bulk-undo").filter(has_text="2 pictures moved to the Trash.").wait_for()
     box = page.locator("#bulk-undo").bounding_box()  # on screen whole, not shifted half out of the left edge
     assert box["x"] >= 0 and box["x"] + box["width"] <= page.viewport_size["width"]
     assert {str(pk) for pk in Photo.objects.in_trash_of(_user("selma")).values_list("pk", flat=True)} == chosen

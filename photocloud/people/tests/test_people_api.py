@@ -128,10 +128,13 @@ def test_pages(client, alice, two_people):
         (f"/people/faces/{face.pk}/move/", {"person": "999999"}, "No such person."),
         (f"/people/{people['anna'].pk}/edit/", {"name": "x" * 101}, "Name: Ensure this value has at most 100"),
         (f"/people/{people['anna'].pk}/merge/", {"other": "999999"}, "Choose one of your people to merge with."),
+        (f"/people/{people['anna'].pk}/merge/", {"other": people["anna"].pk}, "cannot be merged with itself"),
     ]:
         response = client.post(url, data)
         assert response.status_code == 400 and response["Content-Type"].startswith("text/html")
         assert message in response.content.decode() and 'id="header-q"' in response.content.decode()
+    flooded = client.post(f"/people/{people['anna'].pk}/edit/", {f"f{n}": "x" for n in range(1001)})  # Django's 400
+    assert flooded.status_code == 400 and "The request could not be read." in flooded.content.decode()
     assert client.get(f"/people/faces/{face.pk}/similar/").status_code == 200
 
 

@@ -254,7 +254,7 @@
     const done = data.results.filter((row) => row.ok).map((row) => row.id);
     const left = data.results.length - done.length;
     if (action === "trash" && done.length) {
-      sessionStorage.setItem("bulk-undo", JSON.stringify({ ids: done, text: `${done.length} moved to the Trash.` }));
+      sessionStorage.setItem("bulk-undo", JSON.stringify({ ids: done, text: `${done.length} ${done.length === 1 ? "picture" : "pictures"} moved to the Trash.` }));
     }
     if (data.album && action === "new_album") {
       window.location.href = `/albums/${data.album}/`;
