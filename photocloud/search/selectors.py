@@ -369,7 +369,7 @@ def search(
         matched = allowed
     if similar_to is not None:
         ids, distances = _similar_ids(viewer, scope, similar_to, matched)
-    elif sort == "relevance" and match is not None:
+    elif ranking and match is not None:
         scored = ranked(allowed, parsed, RESULT_LIMIT + 1, narrow=bool(filters), albums=albums)
         strong_count = sum(1 for _, score in scored[:RESULT_LIMIT] if score >= backends.STRONG)
         if not scored and (loose := parsed.any_word()):  # nothing holds every word: what holds some, as less likely

@@ -370,15 +370,15 @@ class Syncer:
         sent_before = {item.sha256 for item in todo if self.state.sent(item.sha256)}
         # Asked about what went up before too: its picture may be in the Trash since, which the summary must say.
         present, trashed = self._lookup({item.sha256 for item in todo + done})
-        for item in done:
-            summary.add("trashed" if item.sha256 in trashed else "present", item.relative)
         groups: dict[str, list[Item]] = {}
         for item in todo:
             if item.sha256 in present or item.sha256 in sent_before:
                 self.state.record(item, "present")
-                summary.add("trashed" if item.sha256 in trashed else "present", item.relative)
+                done.append(item)
             else:
                 groups.setdefault(item.sha256, []).append(item)
+        for item in done:  # not sent (again): there, or in the Trash since
+            summary.add("trashed" if item.sha256 in trashed else "present", item.relative)
         self._upload(groups, summary)
         return summary
 
